@@ -1,0 +1,5 @@
+package data
+
+import "math"
+
+var nan = math.NaN()

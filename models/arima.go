@@ -1,0 +1,4 @@
+package models
+
+// arimaSpecs wraps models/arima. (Helper-owned.)
+func arimaSpecs() []Spec { return nil }

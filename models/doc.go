@@ -1,0 +1,26 @@
+// Package models holds forecastd's candidate forecasters and the registry
+// that the tournament (package forecast) draws them from.
+//
+// Every candidate follows one contract:
+//
+//   - A Forecaster is a value whose exported fields are its hyperparameters,
+//     with documented defaults; the zero value of each field means "use
+//     the default", so the registry's New() returns a ready-to-use model.
+//   - Fit(ctx, in) estimates the model on a history and returns a Fitted.
+//     Long fits check ctx and stop promptly with ctx.Err().
+//   - Fitted.Forecast(ctx, in, h) predicts h steps after the last point of
+//     in. in is normally the history the model was fitted on; it may be a
+//     longer history of the same series (a refresh: new sales, same
+//     parameters), and models re-run their filters or features over it.
+//   - A Fitted is serialisable with encoding/json; Spec.Load restores it
+//     and the restored value forecasts identically.
+//   - Anything stochastic draws from a source seeded by the model's Seed
+//     field: same seed, same forecast.
+//   - Series a model cannot handle (too short, constant, all zeros where
+//     that matters) give an error wrapping ErrTooShort or ErrUnsuitable,
+//     never a panic or a silent zero.
+//
+// Pure time-series methods live in this package; regressors on the feature
+// matrix live in models/ml and AutoARIMA in models/arima, each wrapped
+// into a Forecaster here.
+package models

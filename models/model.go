@@ -1,0 +1,168 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+)
+
+// Errors that describe why a model cannot be fitted to a series. The
+// tournament records them on the leaderboard and moves on.
+var (
+	ErrTooShort   = errors.New("models: series too short")
+	ErrUnsuitable = errors.New("models: series unsuitable for this model")
+)
+
+// Input is a regular history to fit on or forecast from.
+type Input struct {
+	// Y is the history, oldest first, with no missing values.
+	Y []float64
+	// Start is the date of Y[0]; Freq the spacing.
+	Start time.Time
+	Freq  data.Frequency
+	// Season is the season length in steps (7 for daily data with weekly
+	// seasonality, 24 for hourly); 1 means no seasonality.
+	Season int
+	// Covariates are optional extra regressors aligned with Y (and, when a
+	// forecast needs their future, extending past it); models that do not
+	// use them ignore them.
+	Covariates map[string][]float64
+}
+
+// Date returns the date of step i (i may be >= len(Y) for future steps).
+func (in Input) Date(i int) time.Time { return in.Freq.Add(in.Start, i) }
+
+// Forecaster is an unfitted candidate with its hyperparameters.
+type Forecaster interface {
+	Fit(ctx context.Context, in Input) (Fitted, error)
+}
+
+// Fitted is an estimated model.
+type Fitted interface {
+	// Forecast returns h point forecasts for the steps after the last
+	// point of in.
+	Forecast(ctx context.Context, in Input, h int) ([]float64, error)
+}
+
+// Spec describes a registered candidate.
+type Spec struct {
+	// Name is unique, lower-case, [a-z0-9_]+ (e.g. "seasonal_naive").
+	Name string
+	// Family groups candidates: "baseline", "exponential smoothing",
+	// "theta", "arima", "intermittent", "regression", "tree", "neighbours",
+	// "neural".
+	Family string
+	// Doc is a one-line description.
+	Doc string
+	// New returns the candidate with default hyperparameters.
+	New func() Forecaster
+	// Load restores a Fitted from the JSON that encoding/json made of it.
+	Load func(b []byte) (Fitted, error)
+	// Default reports whether the default tournament includes the model.
+	Default bool
+}
+
+// LoadJSON is the usual Spec.Load: unmarshal into a new T.
+func LoadJSON[T any, PT interface {
+	*T
+	Fitted
+}](b []byte) (Fitted, error) {
+	v := PT(new(T))
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("models: load %T: %w", v, err)
+	}
+	return v, nil
+}
+
+// Registry is a set of candidate specs by name.
+type Registry struct {
+	specs map[string]Spec
+}
+
+// NewRegistry returns a registry holding specs; names must be unique.
+func NewRegistry(specs ...Spec) (*Registry, error) {
+	r := &Registry{specs: map[string]Spec{}}
+	for _, s := range specs {
+		if err := r.Register(s); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Register adds a spec; it fails on a duplicate or incomplete spec.
+func (r *Registry) Register(s Spec) error {
+	if s.Name == "" || s.New == nil || s.Load == nil {
+		return fmt.Errorf("models: spec %q needs Name, New and Load", s.Name)
+	}
+	if _, dup := r.specs[s.Name]; dup {
+		return fmt.Errorf("models: duplicate model name %q", s.Name)
+	}
+	r.specs[s.Name] = s
+	return nil
+}
+
+// Lookup returns the spec named name.
+func (r *Registry) Lookup(name string) (Spec, bool) {
+	s, ok := r.specs[name]
+	return s, ok
+}
+
+// All returns every spec, sorted by name.
+func (r *Registry) All() []Spec {
+	out := make([]Spec, 0, len(r.specs))
+	for _, s := range r.specs {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Defaults returns the specs in the default tournament, sorted by name.
+func (r *Registry) Defaults() []Spec {
+	var out []Spec
+	for _, s := range r.All() {
+		if s.Default {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Select returns the specs named, in order, or an error naming the first
+// unknown one. An empty list means the defaults.
+func (r *Registry) Select(names []string) ([]Spec, error) {
+	if len(names) == 0 {
+		return r.Defaults(), nil
+	}
+	out := make([]Spec, 0, len(names))
+	for _, n := range names {
+		s, ok := r.specs[n]
+		if !ok {
+			return nil, fmt.Errorf("models: unknown model %q", n)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Standard returns a registry of every candidate forecastd ships.
+func Standard() *Registry {
+	var specs []Spec
+	specs = append(specs, baselineSpecs()...)
+	specs = append(specs, smoothingSpecs()...)
+	specs = append(specs, intermittentSpecs()...)
+	specs = append(specs, arimaSpecs()...)
+	specs = append(specs, regressionSpecs()...)
+	r, err := NewRegistry(specs...)
+	if err != nil {
+		// The standard set is fixed at compile time; a clash is a bug.
+		panic(err)
+	}
+	return r
+}
