@@ -156,6 +156,7 @@ func Standard() *Registry {
 	var specs []Spec
 	specs = append(specs, baselineSpecs()...)
 	specs = append(specs, smoothingSpecs()...)
+	specs = append(specs, thetaSpecs()...)
 	specs = append(specs, intermittentSpecs()...)
 	specs = append(specs, arimaSpecs()...)
 	specs = append(specs, regressionSpecs()...)
