@@ -1,0 +1,214 @@
+package ml
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Linear is a fitted linear model: Predict(x) = Intercept + Coef·x, or its
+// exponential when Link is "log" (the Poisson GLM).
+type Linear struct {
+	Coef      []float64 `json:"coef"`
+	Intercept float64   `json:"intercept"`
+	// Link is "" (identity) or "log".
+	Link string `json:"link,omitempty"`
+	// Scale is the robust scale (sigma) a Huber fit estimated jointly
+	// with the coefficients; zero for the other models.
+	Scale float64 `json:"scale,omitempty"`
+	// Iter is the number of solver iterations the fit took (zero for the
+	// closed forms).
+	Iter int `json:"iter,omitempty"`
+}
+
+// Predict returns the prediction for one row.
+func (m *Linear) Predict(x []float64) float64 {
+	checkRow("Linear", x, len(m.Coef))
+	s := m.Intercept
+	for j, c := range m.Coef {
+		s += c * x[j]
+	}
+	if m.Link == "log" {
+		return math.Exp(s)
+	}
+	return s
+}
+
+// PredictBatch writes the predictions for the rows of x into dst (grown if
+// short) and returns it.
+func (m *Linear) PredictBatch(dst, x []float64) []float64 {
+	return predictBatch(dst, x, len(m.Coef), m.Predict)
+}
+
+// OLS is ordinary least squares with an intercept, as scikit-learn's
+// LinearRegression. It has no settings.
+type OLS struct{}
+
+// Fit solves min ||y - Xw - b||² by a QR factorisation of the centred
+// design; a rank-deficient design falls back to the minimum-norm
+// solution by SVD, which is what scikit-learn's lstsq returns.
+func (OLS) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Linear, error) {
+	n, err := checkXY("ols", x, cols, y, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctxErr(ctx, "ols"); err != nil {
+		return nil, err
+	}
+	xm, ym := columnMeans(x, cols, nil), mean(y)
+	xc := mat.NewDense(n, cols, nil)
+	raw := xc.RawMatrix().Data
+	for i := 0; i < n; i++ {
+		for j := 0; j < cols; j++ {
+			raw[i*cols+j] = x[i*cols+j] - xm[j]
+		}
+	}
+	yc := mat.NewVecDense(n, nil)
+	for i, v := range y {
+		yc.SetVec(i, v-ym)
+	}
+	w := mat.NewVecDense(cols, nil)
+	ok := false
+	if n >= cols {
+		var qr mat.QR
+		qr.Factorize(xc)
+		// Solve reports a singular R through its condition number;
+		// rcond below n·eps means the columns are (nearly) dependent.
+		if err := qr.SolveVecTo(w, false, yc); err == nil {
+			ok = true
+		}
+	}
+	if !ok {
+		var svd mat.SVD
+		if !svd.Factorize(xc, mat.SVDThin) {
+			return nil, fmt.Errorf("ols: %w: SVD did not converge", ErrNoConvergence)
+		}
+		var wm mat.Dense
+		rank := svd.Rank(float64(max(n, cols)) * 2.220446049250313e-16)
+		svd.SolveTo(&wm, yc, rank)
+		for j := 0; j < cols; j++ {
+			w.SetVec(j, wm.At(j, 0))
+		}
+	}
+	return newLinear(w.RawVector().Data, xm, ym), nil
+}
+
+// Ridge is least squares with an L2 penalty on the coefficients, as
+// scikit-learn's Ridge: min ||y - Xw - b||² + Alpha·||w||², the
+// intercept unpenalised (the data are centred).
+type Ridge struct {
+	// Alpha is the penalty strength; default 1 (scikit-learn's).
+	// Negative values panic.
+	Alpha float64 `json:"alpha,omitempty"`
+}
+
+// Fit solves the normal equations (XcᵀXc + αI)w = Xcᵀyc by Cholesky, as
+// scikit-learn's "cholesky" solver does for dense data.
+func (r Ridge) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Linear, error) {
+	if r.Alpha < 0 {
+		panic("ml: Ridge.Alpha must be >= 0")
+	}
+	alpha := orDefault(r.Alpha, 1)
+	n, err := checkXY("ridge", x, cols, y, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctxErr(ctx, "ridge"); err != nil {
+		return nil, err
+	}
+	xm, ym := columnMeans(x, cols, nil), mean(y)
+	gram := make([]float64, cols*cols)
+	xty := make([]float64, cols)
+	centredGram(gram, xty, x, cols, xm, y, ym, n)
+	for j := 0; j < cols; j++ {
+		gram[j*cols+j] += alpha
+	}
+	w, err := solveSPD(gram, xty, cols)
+	if err != nil {
+		return nil, fmt.Errorf("ridge: %w", err)
+	}
+	return newLinear(w, xm, ym), nil
+}
+
+// newLinear undoes the centring: b = ȳ - x̄·w.
+func newLinear(w, xm []float64, ym float64) *Linear {
+	b := ym
+	for j, c := range w {
+		b -= c * xm[j]
+	}
+	return &Linear{Coef: append([]float64(nil), w...), Intercept: b}
+}
+
+// centredGram writes XcᵀXc into gram (cols×cols) and Xcᵀyc into xty,
+// where Xc and yc are centred by xm and ym, without materialising Xc.
+func centredGram(gram, xty, x []float64, cols int, xm []float64, y []float64, ym float64, n int) {
+	row := make([]float64, cols)
+	for i := 0; i < n; i++ {
+		xi := x[i*cols : (i+1)*cols]
+		for j := range row {
+			row[j] = xi[j] - xm[j]
+		}
+		yi := y[i] - ym
+		for a := 0; a < cols; a++ {
+			ra := row[a]
+			if ra == 0 {
+				continue
+			}
+			g := gram[a*cols : a*cols+cols]
+			for b := a; b < cols; b++ {
+				g[b] += ra * row[b]
+			}
+			xty[a] += ra * yi
+		}
+	}
+	for a := 0; a < cols; a++ {
+		for b := 0; b < a; b++ {
+			gram[a*cols+b] = gram[b*cols+a]
+		}
+	}
+}
+
+// solveSPD solves A w = b for symmetric positive definite A (p×p,
+// row-major) by Cholesky.
+func solveSPD(a, b []float64, p int) ([]float64, error) {
+	sym := mat.NewSymDense(p, a)
+	var ch mat.Cholesky
+	if !ch.Factorize(sym) {
+		return nil, fmt.Errorf("%w: normal equations not positive definite", ErrNoConvergence)
+	}
+	w := mat.NewVecDense(p, nil)
+	if err := ch.SolveVecTo(w, mat.NewVecDense(p, b)); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoConvergence, err)
+	}
+	return w.RawVector().Data, nil
+}
+
+// columnMeans writes the mean of each column of x into dst (grown if
+// short) and returns it.
+func columnMeans(x []float64, cols int, dst []float64) []float64 {
+	if cap(dst) < cols {
+		dst = make([]float64, cols)
+	}
+	dst = dst[:cols]
+	clear(dst)
+	n := len(x) / cols
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*cols : (i+1)*cols] {
+			dst[j] += v
+		}
+	}
+	for j := range dst {
+		dst[j] /= float64(n)
+	}
+	return dst
+}
+
+func mean(y []float64) float64 {
+	var s float64
+	for _, v := range y {
+		s += v
+	}
+	return s / float64(len(y))
+}
