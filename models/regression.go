@@ -21,12 +21,12 @@ import (
 func regressionSpecs() []Spec {
 	return []Spec{
 		{Name: "ridge", Family: "regression",
-			Doc: "ridge regression (alpha 1) on standardised lag, rolling and calendar features, recursive",
-			New: func() Forecaster { return &RidgeRegression{name: "ridge"} },
+			Doc:  "ridge regression (alpha 1) on standardised lag, rolling and calendar features, recursive",
+			New:  func() Forecaster { return &RidgeRegression{name: "ridge"} },
 			Load: LoadJSON[regressionFit[*ml.Linear]], Default: true},
 		{Name: "ols", Family: "regression",
-			Doc: "ordinary least squares on lag, rolling and calendar features, recursive",
-			New: func() Forecaster { return &OLSRegression{name: "ols"} },
+			Doc:  "ordinary least squares on lag, rolling and calendar features, recursive",
+			New:  func() Forecaster { return &OLSRegression{name: "ols"} },
 			Load: LoadJSON[regressionFit[*ml.Linear]]},
 	}
 }
