@@ -1,0 +1,278 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Job states.
+const (
+	JobQueued    = "queued"
+	JobRunning   = "running"
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+	JobCancelled = "cancelled"
+)
+
+// Job is a training (or refresh) job as the API shows it.
+type Job struct {
+	ID          string          `json:"id"`
+	Kind        string          `json:"kind"`
+	State       string          `json:"state"`
+	Params      json.RawMessage `json:"params"`
+	Progress    float64         `json:"progress"`
+	SeriesTotal int             `json:"series_total"`
+	SeriesDone  int             `json:"series_done"`
+	CreatedAt   time.Time       `json:"created_at"`
+	StartedAt   *time.Time      `json:"started_at,omitempty"`
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+	Error       string          `json:"error,omitempty"`
+	Memory      json.RawMessage `json:"memory,omitempty"`
+	RequestID   string          `json:"request_id,omitempty"`
+	RiverID     int64           `json:"-"`
+}
+
+// CreateJob inserts j (state queued) and calls enqueue inside the same
+// transaction, so a job row exists exactly when its queue entry does.
+// enqueue returns the queue's job ID.
+func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) (int64, error)) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("data: create job: %w", err)
+	}
+	defer tx.Rollback()
+	j.State = JobQueued
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = time.Now().UTC()
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, kind, state, params, created_at, request_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+		j.ID, j.Kind, j.State, string(j.Params), j.CreatedAt.UnixMilli(), j.RequestID); err != nil {
+		return fmt.Errorf("data: create job: %w", err)
+	}
+	if enqueue != nil {
+		rid, err := enqueue(tx)
+		if err != nil {
+			return fmt.Errorf("data: enqueue job: %w", err)
+		}
+		j.RiverID = rid
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET river_id = $1 WHERE id = $2`, rid, j.ID); err != nil {
+			return fmt.Errorf("data: create job: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("data: create job: %w", err)
+	}
+	return nil
+}
+
+const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id`
+
+func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
+	var j Job
+	var params string
+	var created int64
+	var started, finished sql.NullInt64
+	var memory sql.NullString
+	if err := row.Scan(&j.ID, &j.Kind, &j.State, &params, &j.Progress, &j.SeriesTotal, &j.SeriesDone,
+		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID); err != nil {
+		return nil, err
+	}
+	j.Params = json.RawMessage(params)
+	j.CreatedAt = time.UnixMilli(created).UTC()
+	if started.Valid {
+		t := time.UnixMilli(started.Int64).UTC()
+		j.StartedAt = &t
+	}
+	if finished.Valid {
+		t := time.UnixMilli(finished.Int64).UTC()
+		j.FinishedAt = &t
+	}
+	if memory.Valid && memory.String != "" {
+		j.Memory = json.RawMessage(memory.String)
+	}
+	return &j, nil
+}
+
+// GetJob returns the job with id, or ErrNotFound.
+func (s *Store) GetJob(ctx context.Context, id string) (*Job, error) {
+	j, err := scanJob(s.db.QueryRowContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("job %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data: get job: %w", err)
+	}
+	return j, nil
+}
+
+// ListJobs returns up to limit jobs created before the cursor (a job ID;
+// empty for the newest), newest first, optionally in one state.
+func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) ([]*Job, error) {
+	var beforeTS int64 = 1<<62 - 1
+	beforeID := ""
+	if before != "" {
+		j, err := s.GetJob(ctx, before)
+		if err != nil {
+			return nil, err
+		}
+		beforeTS, beforeID = j.CreatedAt.UnixMilli(), j.ID
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs
+		WHERE (created_at < $1 OR (created_at = $1 AND id < $2)) AND ($3 = '' OR state = $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, beforeTS, beforeID, state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("data: list jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("data: list jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// StartJob marks a job running with the number of series it will train,
+// and clears the staged results of an earlier attempt.
+func (s *Store) StartJob(ctx context.Context, id string, total int) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("data: start job: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, id); err != nil {
+		return fmt.Errorf("data: start job: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = $1, started_at = $2, series_total = $3, series_done = 0, progress = 0, error = '' WHERE id = $4`,
+		JobRunning, time.Now().UnixMilli(), total, id); err != nil {
+		return fmt.Errorf("data: start job: %w", err)
+	}
+	return tx.Commit()
+}
+
+// JobProgress records how many series are done.
+func (s *Store) JobProgress(ctx context.Context, id string, done, total int) error {
+	p := 0.0
+	if total > 0 {
+		p = float64(done) / float64(total)
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET series_done = $1, series_total = $2, progress = $3 WHERE id = $4`, done, total, p, id)
+	if err != nil {
+		return fmt.Errorf("data: job progress: %w", err)
+	}
+	return nil
+}
+
+// FinishJob records a final (or, for a retry, queued) state, the error
+// text and the memory report.
+func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory json.RawMessage) error {
+	var mem any
+	if len(memory) > 0 {
+		mem = string(memory)
+	}
+	var finished any
+	if state != JobQueued {
+		finished = time.Now().UnixMilli()
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = $1, error = $2, memory = COALESCE($3, memory), finished_at = $4 WHERE id = $5`,
+		state, errText, mem, finished, id)
+	if err != nil {
+		return fmt.Errorf("data: finish job: %w", err)
+	}
+	return nil
+}
+
+// StageResult stores the result of one series of a running job. It is
+// not visible until PublishResults; staging it again replaces it, so a
+// retried partition is idempotent.
+func (s *Store) StageResult(ctx context.Context, jobID string, k Key, body []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body`, jobID, k.Store, k.SKU, string(body))
+	if err != nil {
+		return fmt.Errorf("data: stage result %s: %w", k, err)
+	}
+	return nil
+}
+
+// PublishResults makes every staged result of a job visible at once,
+// replacing the previous results of those series, in one transaction:
+// readers see the old complete set or the new one, never a mix.
+func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("data: publish: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO results (store, sku, job_id, generated_at, body)
+		SELECT store, sku, job_id, $1, body FROM staged_results WHERE job_id = $2
+		ON CONFLICT (store, sku) DO UPDATE SET job_id = excluded.job_id, generated_at = excluded.generated_at, body = excluded.body`,
+		at.UnixMilli(), jobID)
+	if err != nil {
+		return 0, fmt.Errorf("data: publish: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, jobID); err != nil {
+		return 0, fmt.Errorf("data: publish: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("data: publish: %w", err)
+	}
+	return n, nil
+}
+
+// Result is a published forecast result of one series; Body is the JSON
+// the forecast package made.
+type Result struct {
+	Key         Key
+	JobID       string
+	GeneratedAt time.Time
+	Body        json.RawMessage
+}
+
+// GetResult returns the published result of a series, or ErrNotFound.
+func (s *Store) GetResult(ctx context.Context, k Key) (*Result, error) {
+	r := Result{Key: k}
+	var at int64
+	var body string
+	err := s.db.QueryRowContext(ctx, `SELECT job_id, generated_at, body FROM results WHERE store = $1 AND sku = $2`, k.Store, k.SKU).
+		Scan(&r.JobID, &at, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("forecast for %s: %w", k, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data: get result: %w", err)
+	}
+	r.GeneratedAt = time.UnixMilli(at).UTC()
+	r.Body = json.RawMessage(body)
+	return &r, nil
+}
+
+// ListResults streams every published result to fn (for refresh jobs).
+func (s *Store) ListResults(ctx context.Context, fn func(*Result) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, job_id, generated_at, body FROM results ORDER BY store, sku`)
+	if err != nil {
+		return fmt.Errorf("data: list results: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Result
+		var at int64
+		var body string
+		if err := rows.Scan(&r.Key.Store, &r.Key.SKU, &r.JobID, &at, &body); err != nil {
+			return fmt.Errorf("data: list results: %w", err)
+		}
+		r.GeneratedAt = time.UnixMilli(at).UTC()
+		r.Body = json.RawMessage(body)
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,165 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestIngestAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	good := "date,store,sku,quantity,promo\n2024-01-01,S1,A,3,1\n2024-01-02,S1,A,4,\n2024-01-01,S1,B,0,0\n"
+	st, err := s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(good), fn) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows != 3 || st.Series != 2 {
+		t.Fatalf("stats = %+v, want 3 rows 2 series", st)
+	}
+	bad := "date,store,sku,quantity\n2024-01-03,S1,A,5\n2024-02-30,S1,A,1\n2024-01-04,S1,A,abc\n"
+	_, err = s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(bad), fn) })
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want *ParseError", err)
+	}
+	if len(pe.Errors) != 2 || pe.Errors[0].Line != 3 || pe.Errors[1].Line != 4 {
+		t.Fatalf("errors = %+v, want lines 3 and 4", pe.Errors)
+	}
+	n, err := s.CountSales(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("count = %d, %v; want 3 (nothing from the bad upload)", n, err)
+	}
+	before, err := s.LoadSeries(ctx, SeriesFilter{SKUs: []string{"A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := before[0].Covariates["promo"]; len(c) != 2 || c[0] != 1 || c[1] == c[1] {
+		t.Fatalf("promo = %v, want [1 NaN]", c)
+	}
+	// Upsert: the same key replaces the row, covariates included.
+	if _, err := s.Ingest(ctx, func(fn func(Observation) error) error {
+		return ParseCSV(strings.NewReader("date,store,sku,quantity\n2024-01-01,S1,A,9\n"), fn)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	series, err := s.LoadSeries(ctx, SeriesFilter{Stores: []string{"S1"}, SKUs: []string{"A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 1 || len(series[0].Values) != 2 || series[0].Values[0] != 9 || series[0].Values[1] != 4 {
+		t.Fatalf("series = %+v", series)
+	}
+}
+
+func TestListSeriesPaging(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	obs := Demo(DemoOptions{Stores: 2, SKUs: 3, Days: 10})
+	if _, err := s.Ingest(ctx, func(fn func(Observation) error) error {
+		for _, o := range obs {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	after := Key{}
+	for {
+		page, err := s.ListSeries(ctx, "", after, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, si := range page {
+			got = append(got, si.Store+"/"+si.SKU)
+			if si.Rows != 10 {
+				t.Errorf("%s/%s rows = %d", si.Store, si.SKU, si.Rows)
+			}
+		}
+		if len(page) < 4 {
+			break
+		}
+		after = Key{page[len(page)-1].Store, page[len(page)-1].SKU}
+	}
+	if len(got) != 6 || got[0] != "S01/SKU001" || got[5] != "S02/SKU003" {
+		t.Fatalf("paged series = %v", got)
+	}
+	only, err := s.ListSeries(ctx, "S02", Key{}, 100)
+	if err != nil || len(only) != 3 {
+		t.Fatalf("store filter: %d, %v", len(only), err)
+	}
+}
+
+func TestPublishIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	k := Key{"S1", "A"}
+	if err := s.StageResult(ctx, "j1", k, []byte(`{"v":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetResult(ctx, k); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("staged result visible before publish: %v", err)
+	}
+	if n, err := s.PublishResults(ctx, "j1", time.Now()); err != nil || n != 1 {
+		t.Fatalf("publish = %d, %v", n, err)
+	}
+	r, err := s.GetResult(ctx, k)
+	if err != nil || string(r.Body) != `{"v":1}` || r.JobID != "j1" {
+		t.Fatalf("result = %+v, %v", r, err)
+	}
+}
+
+func TestDemoDeterministic(t *testing.T) {
+	a := Demo(DemoOptions{Stores: 1, SKUs: 4, Days: 60})
+	b := Demo(DemoOptions{Stores: 1, SKUs: 4, Days: 60})
+	if len(a) != 240 {
+		t.Fatalf("rows = %d", len(a))
+	}
+	zeros := 0
+	for i := range a {
+		if a[i].Quantity != b[i].Quantity || !a[i].Date.Equal(b[i].Date) {
+			t.Fatalf("row %d differs", i)
+		}
+		if a[i].Key.SKU == "SKU004" && a[i].Quantity == 0 {
+			zeros++
+		}
+	}
+	if zeros < 20 {
+		t.Errorf("slow mover has %d zero days of 60, want many", zeros)
+	}
+}
+
+func TestInferFrequency(t *testing.T) {
+	d := func(s string) time.Time { t, _ := ParseDate(s); return t }
+	cases := []struct {
+		dates []time.Time
+		want  Frequency
+	}{
+		{[]time.Time{d("2024-01-01T00:00:00"), d("2024-01-01T01:00:00"), d("2024-01-01T02:00:00")}, Hourly},
+		{[]time.Time{d("2024-01-01"), d("2024-01-02"), d("2024-01-04")}, Daily},
+		{[]time.Time{d("2024-01-01"), d("2024-01-08"), d("2024-01-15")}, Weekly},
+		{[]time.Time{d("2024-01-01"), d("2024-02-01"), d("2024-03-01")}, Monthly},
+	}
+	for _, c := range cases {
+		got, err := InferFrequency(c.dates)
+		if err != nil || got != c.want {
+			t.Errorf("InferFrequency = %v, %v; want %v", got, err, c.want)
+		}
+	}
+}
