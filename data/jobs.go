@@ -189,12 +189,13 @@ func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory
 	return nil
 }
 
-// StageResult stores the result of one series of a running job. It is
-// not visible until PublishResults; staging it again replaces it, so a
-// retried partition is idempotent.
-func (s *Store) StageResult(ctx context.Context, jobID string, k Key, body []byte) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body`, jobID, k.Store, k.SKU, string(body))
+// StageResult stores the result of one series of a running job: body is
+// what the API serves, models the serialised kept models (read only by a
+// refresh). It is not visible until PublishResults; staging it again
+// replaces it, so a retried partition is idempotent.
+func (s *Store) StageResult(ctx context.Context, jobID string, k Key, body, models []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body, models) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body, models = excluded.models`, jobID, k.Store, k.SKU, string(body), string(models))
 	if err != nil {
 		return fmt.Errorf("data: stage result %s: %w", k, err)
 	}
@@ -210,9 +211,9 @@ func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) 
 		return 0, fmt.Errorf("data: publish: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO results (store, sku, job_id, generated_at, body)
-		SELECT store, sku, job_id, $1, body FROM staged_results WHERE job_id = $2
-		ON CONFLICT (store, sku) DO UPDATE SET job_id = excluded.job_id, generated_at = excluded.generated_at, body = excluded.body`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO results (store, sku, job_id, generated_at, body, models)
+		SELECT store, sku, job_id, $1, body, models FROM staged_results WHERE job_id = $2
+		ON CONFLICT (store, sku) DO UPDATE SET job_id = excluded.job_id, generated_at = excluded.generated_at, body = excluded.body, models = excluded.models`,
 		at.UnixMilli(), jobID)
 	if err != nil {
 		return 0, fmt.Errorf("data: publish: %w", err)
@@ -234,6 +235,8 @@ type Result struct {
 	JobID       string
 	GeneratedAt time.Time
 	Body        json.RawMessage
+	// Models is filled only by ListResults.
+	Models json.RawMessage
 }
 
 // GetResult returns the published result of a series, or ErrNotFound.
@@ -256,7 +259,7 @@ func (s *Store) GetResult(ctx context.Context, k Key) (*Result, error) {
 
 // ListResults streams every published result to fn (for refresh jobs).
 func (s *Store) ListResults(ctx context.Context, fn func(*Result) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, job_id, generated_at, body FROM results ORDER BY store, sku`)
+	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, job_id, generated_at, body, models FROM results ORDER BY store, sku`)
 	if err != nil {
 		return fmt.Errorf("data: list results: %w", err)
 	}
@@ -264,12 +267,13 @@ func (s *Store) ListResults(ctx context.Context, fn func(*Result) error) error {
 	for rows.Next() {
 		var r Result
 		var at int64
-		var body string
-		if err := rows.Scan(&r.Key.Store, &r.Key.SKU, &r.JobID, &at, &body); err != nil {
+		var body, models string
+		if err := rows.Scan(&r.Key.Store, &r.Key.SKU, &r.JobID, &at, &body, &models); err != nil {
 			return fmt.Errorf("data: list results: %w", err)
 		}
 		r.GeneratedAt = time.UnixMilli(at).UTC()
 		r.Body = json.RawMessage(body)
+		r.Models = json.RawMessage(models)
 		if err := fn(&r); err != nil {
 			return err
 		}

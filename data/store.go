@@ -89,6 +89,7 @@ var migrations = []string{
 		store TEXT NOT NULL,
 		sku TEXT NOT NULL,
 		body TEXT NOT NULL,
+		models TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (job_id, store, sku)
 	)`,
 	`CREATE TABLE results (
@@ -97,6 +98,7 @@ var migrations = []string{
 		job_id TEXT NOT NULL,
 		generated_at BIGINT NOT NULL,
 		body TEXT NOT NULL,
+		models TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (store, sku)
 	)`,
 }

@@ -110,7 +110,7 @@ func TestPublishIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	k := Key{"S1", "A"}
-	if err := s.StageResult(ctx, "j1", k, []byte(`{"v":1}`)); err != nil {
+	if err := s.StageResult(ctx, "j1", k, []byte(`{"v":1}`), []byte(`[]`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetResult(ctx, k); !errors.Is(err, ErrNotFound) {
