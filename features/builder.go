@@ -3,8 +3,10 @@ package features
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"time"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/forecastd/forecastd/data"
 )
@@ -18,25 +20,46 @@ const (
 	Max    Stat = "max"
 	Mean   Stat = "mean"
 	Std    Stat = "std"
+	Var    Stat = "var" // sample variance, ddof 1
 	Sum    Stat = "sum"
 	Median Stat = "median"
 	Zeros  Stat = "zeros" // count of zero values in the window
 )
 
 // Config selects the feature set. The zero value is not useful; start from
-// DefaultConfig.
+// DefaultConfig. FEATURES.md gives the pandas definition of every column.
 type Config struct {
 	// Lags are the lags of y, in steps (lag_k = y[t-k]).
 	Lags []int
 	// Windows are the rolling window lengths, in steps; each Stat is
-	// computed over each window of y[t-w:t] with min_periods 1.
+	// computed over each window of y[t-w:t] with min_periods 1, as
+	// roll_<stat>_<w>.
 	Windows []int
 	Stats   []Stat
+	// Quantiles adds, for each window, the rolling q-quantile with linear
+	// interpolation, as roll_q<100q>_<w> (roll_q90_28 for q 0.9).
+	Quantiles []float64
+	// EWMAlphas adds, for each alpha in (0, 1], the exponentially weighted
+	// mean of y[:t] (pandas' ewm(alpha, adjust=True)), as ewm_<alpha>.
+	// Unlike the windows, it reads the whole history, so Row costs
+	// O(len(y)) when it is set.
+	EWMAlphas []float64
+	// Expanding adds expanding_mean, the mean of y[:t]; O(len(y)) in Row.
+	Expanding bool
 	// YearAgo adds y at the frequency's YearLag (same period last year).
 	YearAgo bool
-	// Calendar adds day of week, day of month, week of year and month of
-	// the target date.
+	// Calendar adds day of week (Sunday 0, as time.Weekday), day of
+	// month, ISO week of year and month of the target date.
 	Calendar bool
+	// Covariates are columns of known-in-advance regressors (holiday or
+	// promotion flags, prices) copied as features at the target date,
+	// under their own names. Matrix and Row, which take no covariates,
+	// leave them NaN.
+	Covariates []string
+	// FillNaN replaces every undefined feature (NaN: a lag before the
+	// start, an empty window, a missing covariate) by 0, for learners
+	// that cannot take NaN.
+	FillNaN bool
 }
 
 // DefaultConfig is the feature set of the end-to-end pipeline.
@@ -50,43 +73,113 @@ func DefaultConfig() Config {
 	}
 }
 
+type colKind int
+
+const (
+	colLag colKind = iota
+	colStat
+	colQuantile
+	colEWM
+	colExpanding
+	colYearAgo
+	colCalendar // four adjacent columns
+	colCovariate
+)
+
+// column is one feature, or the four calendar features.
+type column struct {
+	kind  colKind
+	k     int // lag or window
+	stat  Stat
+	q     float64
+	ewm   EWM
+	name  string // covariate name
+	first int    // index of the column in a row
+}
+
 // Builder computes feature rows. It keeps scratch buffers, so one Builder
 // must not be used by two goroutines at once; make one per worker.
 type Builder struct {
 	cfg   Config
 	names []string
+	cols  []column
+	// maxWindow is the longest window, which bounds Row's work.
+	maxWindow int
+
+	roll Roller
+	buf  []float64 // kernel output
+	sbuf []float64 // Row's sorted window
 }
 
 // NewBuilder validates cfg and returns a Builder.
 func NewBuilder(cfg Config) (*Builder, error) {
 	b := &Builder{cfg: cfg}
+	add := func(c column, names ...string) {
+		c.first = len(b.names)
+		b.cols = append(b.cols, c)
+		b.names = append(b.names, names...)
+	}
 	for _, k := range cfg.Lags {
 		if k < 1 {
 			return nil, fmt.Errorf("features: lag %d must be >= 1", k)
 		}
-		b.names = append(b.names, fmt.Sprintf("lag_%d", k))
+		add(column{kind: colLag, k: k}, fmt.Sprintf("lag_%d", k))
+	}
+	for _, q := range cfg.Quantiles {
+		if !(q >= 0 && q <= 1) {
+			return nil, fmt.Errorf("features: quantile %v must be in [0, 1]", q)
+		}
 	}
 	for _, w := range cfg.Windows {
 		if w < 1 {
 			return nil, fmt.Errorf("features: window %d must be >= 1", w)
 		}
+		b.maxWindow = max(b.maxWindow, w)
 		for _, s := range cfg.Stats {
 			switch s {
-			case Min, Max, Mean, Std, Sum, Median, Zeros:
+			case Min, Max, Mean, Std, Var, Sum, Median, Zeros:
 			default:
 				return nil, fmt.Errorf("features: unknown statistic %q", s)
 			}
-			b.names = append(b.names, fmt.Sprintf("roll_%s_%d", s, w))
+			add(column{kind: colStat, k: w, stat: s}, fmt.Sprintf("roll_%s_%d", s, w))
+		}
+		for _, q := range cfg.Quantiles {
+			add(column{kind: colQuantile, k: w, q: q}, fmt.Sprintf("roll_q%.6g_%d", 100*q, w))
 		}
 	}
+	for _, a := range cfg.EWMAlphas {
+		if !(a > 0 && a <= 1) {
+			return nil, fmt.Errorf("features: ewm alpha %v must be in (0, 1]", a)
+		}
+		add(column{kind: colEWM, ewm: EWM{Alpha: a, Adjust: true, MinPeriods: 1}}, fmt.Sprintf("ewm_%g", a))
+	}
+	if cfg.Expanding {
+		add(column{kind: colExpanding}, "expanding_mean")
+	}
 	if cfg.YearAgo {
-		b.names = append(b.names, "year_ago")
+		add(column{kind: colYearAgo}, "year_ago")
 	}
 	if cfg.Calendar {
-		b.names = append(b.names, "day_of_week", "day_of_month", "week_of_year", "month")
+		add(column{kind: colCalendar}, "day_of_week", "day_of_month", "week_of_year", "month")
+	}
+	for _, c := range cfg.Covariates {
+		if c == "" {
+			return nil, fmt.Errorf("features: empty covariate name")
+		}
+		add(column{kind: colCovariate, name: c}, c)
+	}
+	seen := make(map[string]bool, len(b.names))
+	for _, n := range b.names {
+		if seen[n] {
+			return nil, fmt.Errorf("features: duplicate column %q", n)
+		}
+		seen[n] = true
 	}
 	return b, nil
 }
+
+// Config returns the configuration the Builder was made with.
+func (b *Builder) Config() Config { return b.cfg }
 
 // Names returns the column names, in order.
 func (b *Builder) Names() []string { return b.names }
@@ -97,134 +190,267 @@ func (b *Builder) NumFeatures() int { return len(b.names) }
 // Matrix writes the rows for targets t in [from, to) into dst (row-major,
 // (to-from)*NumFeatures() values; dst is grown if short) and returns it.
 // Row t uses y[:t] only; values that are undefined (a lag before the start
-// of the series, an empty window) are NaN.
+// of the series, an empty window) are NaN. Covariate columns are NaN; use
+// MatrixCov to fill them.
 func (b *Builder) Matrix(dst, y []float64, start time.Time, freq data.Frequency, from, to int) []float64 {
+	return b.MatrixCov(dst, y, nil, start, freq, from, to)
+}
+
+// MatrixCov is Matrix with covariates: cov[name][t] is the value of the
+// covariate column name at target t (NaN when the column is absent or
+// shorter). The rows cost O((to-from)*NumFeatures() + max window) time,
+// plus O(to) for EWM and expanding columns, and allocate nothing once dst
+// and the Builder's buffers are large enough.
+func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start time.Time, freq data.Frequency, from, to int) []float64 {
 	if from < 0 || to > len(y)+1 || from > to {
 		panic(fmt.Sprintf("features: rows [%d,%d) out of range for %d values", from, to, len(y)))
 	}
 	p := len(b.names)
-	n := (to - from) * p
-	if cap(dst) < n {
-		dst = make([]float64, n)
+	dst = resize(dst, (to-from)*p)
+	if from == to {
+		return dst
 	}
-	dst = dst[:n]
-	for t := from; t < to; t++ {
-		b.row(dst[(t-from)*p:(t-from+1)*p], y[:t], freq.Add(start, t), freq)
+	nan := math.NaN()
+	for _, c := range b.cols {
+		j := c.first
+		switch c.kind {
+		case colLag, colYearAgo:
+			k := c.k
+			if c.kind == colYearAgo {
+				k = freq.YearLag()
+			}
+			for t := from; t < to; t++ {
+				v := nan
+				if t >= k {
+					v = y[t-k]
+				}
+				dst[(t-from)*p+j] = v
+			}
+		case colStat, colQuantile, colEWM, colExpanding:
+			// Row t reads the statistic of the window ending at t-1, so
+			// the kernel sees y[lo:to-1] and nothing later. Windows only
+			// need w values before from; starting at a multiple of w keeps
+			// the kernel's blocks where they would be for the whole series,
+			// so a row does not change in the last bit with from.
+			hi := max(to-1, 0)
+			lo := 0
+			if c.kind == colStat || c.kind == colQuantile {
+				lo = min(max(from-c.k, 0)/c.k*c.k, hi)
+			}
+			out := b.kernel(c, y[lo:hi])
+			for t := from; t < to; t++ {
+				v := nan
+				if t > 0 {
+					v = out[t-1-lo]
+				}
+				dst[(t-from)*p+j] = v
+			}
+		case colCalendar:
+			for t := from; t < to; t++ {
+				calendar(dst[(t-from)*p+j:], freq.Add(start, t))
+			}
+		case colCovariate:
+			col := cov[c.name]
+			for t := from; t < to; t++ {
+				v := nan
+				if t < len(col) {
+					v = col[t]
+				}
+				dst[(t-from)*p+j] = v
+			}
+		}
+	}
+	if b.cfg.FillNaN {
+		fillNaN(dst)
 	}
 	return dst
+}
+
+func fillNaN(x []float64) {
+	for i, v := range x {
+		if v != v {
+			x[i] = 0
+		}
+	}
+}
+
+func calendar(dst []float64, date time.Time) {
+	_, week := date.ISOWeek()
+	dst[0] = float64(date.Weekday())
+	dst[1] = float64(date.Day())
+	dst[2] = float64(week)
+	dst[3] = float64(date.Month())
+}
+
+// kernel runs the column's rolling kernel over x into the Builder's buffer.
+func (b *Builder) kernel(c column, x []float64) []float64 {
+	w, r := c.k, &b.roll
+	var out []float64
+	switch c.kind {
+	case colQuantile:
+		out = r.Quantile(b.buf, x, w, 1, c.q)
+	case colEWM:
+		out = c.ewm.Mean(b.buf, x)
+	case colExpanding:
+		out = ExpandingMean(b.buf, x, 1)
+	default:
+		switch c.stat {
+		case Min:
+			out = r.Min(b.buf, x, w, 1)
+		case Max:
+			out = r.Max(b.buf, x, w, 1)
+		case Mean:
+			out = r.Mean(b.buf, x, w, 1)
+		case Std:
+			out = r.Std(b.buf, x, w, 1)
+		case Var:
+			out = r.Var(b.buf, x, w, 1)
+		case Sum:
+			out = r.Sum(b.buf, x, w, 1)
+		case Median:
+			out = r.Median(b.buf, x, w, 1)
+		case Zeros:
+			out = r.Zeros(b.buf, x, w, 1)
+		}
+	}
+	b.buf = out
+	return out
 }
 
 // Row writes the feature row for the target one step after the end of y.
+// It costs O(sum of windows) (plus O(len(y)) for EWM and expanding
+// columns) and allocates nothing once dst and the Builder are warm. Its
+// values equal the last row of Matrix to the last bit.
 func (b *Builder) Row(dst, y []float64, start time.Time, freq data.Frequency) []float64 {
+	return b.RowCov(dst, y, nil, start, freq)
+}
+
+// RowCov is Row with covariates; cov[name][len(y)] is the covariate at the
+// target (NaN when absent).
+func (b *Builder) RowCov(dst, y []float64, cov map[string][]float64, start time.Time, freq data.Frequency) []float64 {
 	p := len(b.names)
-	if cap(dst) < p {
-		dst = make([]float64, p)
+	dst = resize(dst, p)
+	t := len(y)
+	nan := math.NaN()
+	for _, c := range b.cols {
+		j := c.first
+		switch c.kind {
+		case colLag, colYearAgo:
+			k := c.k
+			if c.kind == colYearAgo {
+				k = freq.YearLag()
+			}
+			dst[j] = nan
+			if t >= k {
+				dst[j] = y[t-k]
+			}
+		case colStat, colQuantile:
+			dst[j] = nan
+			if t > 0 {
+				dst[j] = b.windowLast(c, y, max(t-c.k, 0), t-1)
+			}
+		case colEWM:
+			st := c.ewm.state()
+			dst[j] = nan
+			for _, v := range y {
+				if m := st.add(v); st.nobs >= 1 {
+					dst[j] = m
+				}
+			}
+		case colExpanding:
+			var st expandingState
+			for _, v := range y {
+				st.add(v)
+			}
+			dst[j] = st.mean(1)
+		case colCalendar:
+			calendar(dst[j:], freq.Add(start, t))
+		case colCovariate:
+			dst[j] = nan
+			if col := cov[c.name]; t < len(col) {
+				dst[j] = col[t]
+			}
+		}
 	}
-	dst = dst[:p]
-	b.row(dst, y, freq.Add(start, len(y)), freq)
+	if b.cfg.FillNaN {
+		fillNaN(dst)
+	}
 	return dst
 }
 
-// row is the straightforward O(w) per statistic definition; it is the
-// reference the fast kernels are checked against.
-func (b *Builder) row(dst, hist []float64, date time.Time, freq data.Frequency) {
-	j := 0
-	t := len(hist)
-	for _, k := range b.cfg.Lags {
-		if t-k >= 0 {
-			dst[j] = hist[t-k]
-		} else {
-			dst[j] = math.NaN()
-		}
-		j++
-	}
-	for _, w := range b.cfg.Windows {
-		lo := t - w
-		if lo < 0 {
-			lo = 0
-		}
-		win := hist[lo:t]
-		for _, s := range b.cfg.Stats {
-			dst[j] = windowStat(s, win)
-			j++
-		}
-	}
-	if b.cfg.YearAgo {
-		k := freq.YearLag()
-		if t-k >= 0 {
-			dst[j] = hist[t-k]
-		} else {
-			dst[j] = math.NaN()
-		}
-		j++
-	}
-	if b.cfg.Calendar {
-		_, week := date.ISOWeek()
-		dst[j] = float64(date.Weekday())
-		dst[j+1] = float64(date.Day())
-		dst[j+2] = float64(week)
-		dst[j+3] = float64(date.Month())
-	}
-}
-
-func windowStat(s Stat, win []float64) float64 {
-	var n int
-	var sum float64
-	lo, hi := math.Inf(1), math.Inf(-1)
-	zeros := 0
-	for _, v := range win {
-		if math.IsNaN(v) {
-			continue
-		}
-		n++
-		sum += v
-		lo = math.Min(lo, v)
-		hi = math.Max(hi, v)
-		if v == 0 {
-			zeros++
-		}
-	}
-	if n == 0 {
-		if s == Sum || s == Zeros {
-			return 0
-		}
-		return math.NaN()
-	}
-	mean := sum / float64(n)
-	switch s {
-	case Min:
-		return lo
-	case Max:
-		return hi
-	case Mean:
-		return mean
+// windowLast is the statistic of the window [l, i] of x with min_periods
+// 1, computed the way the kernels compute the window ending at i.
+func (b *Builder) windowLast(c column, x []float64, l, i int) float64 {
+	switch c.stat {
 	case Sum:
-		return sum
-	case Zeros:
-		return float64(zeros)
+		return finishSum(sumWindow(x, l, i, c.k), 1)
+	case Mean:
+		return finishMoments(momentWindow(x, l, i, c.k), 1, kindMean)
 	case Std:
-		if n < 2 {
+		return finishMoments(momentWindow(x, l, i, c.k), 1, kindStd)
+	case Var:
+		return finishMoments(momentWindow(x, l, i, c.k), 1, kindVar)
+	case Zeros:
+		n, z := 0, 0
+		for _, v := range x[l : i+1] {
+			if v == v {
+				n++
+				if v == 0 {
+					z++
+				}
+			}
+		}
+		if n == 0 {
 			return math.NaN()
 		}
-		var ss float64
-		for _, v := range win {
-			if !math.IsNaN(v) {
-				ss += (v - mean) * (v - mean)
+		return float64(z)
+	case Min, Max:
+		m := math.NaN()
+		for _, v := range x[l : i+1] {
+			if v == v && (m != m || (c.stat == Min && v < m) || (c.stat == Max && v > m)) {
+				m = v
 			}
 		}
-		return math.Sqrt(ss / float64(n-1))
-	case Median:
-		vals := make([]float64, 0, n)
-		for _, v := range win {
-			if !math.IsNaN(v) {
-				vals = append(vals, v)
-			}
-		}
-		sort.Float64s(vals)
-		if n%2 == 1 {
-			return vals[n/2]
-		}
-		return (vals[n/2-1] + vals[n/2]) / 2
+		return m
 	}
-	return math.NaN()
+	// Median and quantiles: sort the window's observations.
+	s := b.sbuf[:0]
+	for _, v := range x[l : i+1] {
+		if v == v {
+			s = append(s, v)
+		}
+	}
+	b.sbuf = s
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(s)
+	if c.kind == colQuantile {
+		return quantileSorted(s, c.q)
+	}
+	return medianSorted(s)
+}
+
+// AppendSeries appends to dst the rows for targets t in [from, to) of s,
+// covariates included, and returns the extended slice: calling it for
+// many series builds one row-major matrix of all of them, reusing dst's
+// capacity across calls.
+func (b *Builder) AppendSeries(dst []float64, s *data.Series, from, to int) []float64 {
+	n := len(dst)
+	dst = slices.Grow(dst, (to-from)*len(b.names))
+	b.MatrixCov(dst[n:n+(to-from)*len(b.names)], s.Values, s.Covariates, s.Start, s.Freq, from, to)
+	return dst[:n+(to-from)*len(b.names)]
+}
+
+// Dense wraps a row-major matrix of p columns made by Matrix or
+// AppendSeries as a gonum matrix, without copying: the two share storage.
+// It returns nil for an empty matrix, which gonum cannot represent.
+func Dense(m []float64, p int) *mat.Dense {
+	if p <= 0 || len(m) == 0 {
+		return nil
+	}
+	if len(m)%p != 0 {
+		panic(fmt.Sprintf("features: %d values are not rows of %d columns", len(m), p))
+	}
+	return mat.NewDense(len(m)/p, p, m)
 }
