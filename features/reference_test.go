@@ -213,6 +213,16 @@ func refEWM(e EWM, x []float64) []float64 {
 			}
 			// A NaN before the first observation does not age anything.
 			out[i] = num / den
+			if den == 0 {
+				// alpha 1 after a NaN: every weight is 0^age; the limit
+				// (and pandas) is the last observation.
+				for j := i; j >= 0; j-- {
+					if !math.IsNaN(x[j]) {
+						out[i] = x[j]
+						break
+					}
+				}
+			}
 			continue
 		}
 		// Without adjust the weights are alpha(1-alpha)^age for all but
