@@ -1,0 +1,47 @@
+// Package memguard watches units of work for memory and goroutine leaks and
+// names the code that leaks.
+//
+// A Guard wraps a unit of work (a forecasting job, one model fit, a backtest)
+// in Run. Before and after the work it settles the heap (two forced GC cycles,
+// because sync.Pool victims and objects with finalizers need a second cycle to
+// go) and reads runtime/metrics: the settled live heap, heap objects, total Go
+// memory and goroutines, plus process RSS from /proc/self/statm, so memory
+// outside the Go heap (cgo, mmap) shows as the gap RSS − Go memory. The
+// difference of the settled live heaps is the bytes the run retained.
+//
+// One run's retained bytes prove little: caches fill, pools grow. The verdict
+// therefore looks at the history of a kind of work: after Options.WarmUp runs
+// it fits a least-squares line (gonum stat.LinearRegression) to the cumulative
+// retained bytes over the last Options.Window runs and calls a leak only when
+// the slope is above Options.NoiseFloorBytes per run and most per-run
+// increments are positive. The cumulative retained series is used rather than
+// the raw live heap after each run so that memory allocated or freed by other
+// work between two runs of a kind does not count against it.
+//
+// Goroutines started inside a run inherit pprof labels (memguard_kind,
+// memguard_run and the caller's, see WithLabels). After the run and a short
+// grace period, any goroutine still carrying the run's label was started by
+// the run and never finished: it is reported with its stack and labels.
+//
+// When a kind looks suspicious, or when asked (Options.Profile), the Guard
+// takes heap profiles before and after the run, subtracts them with
+// github.com/google/pprof/profile and reports the allocation sites whose
+// in-use bytes grew, each with its full stack. The diff is kept as a pprof
+// profile (DiffProfile) readable by `go tool pprof`. Hunt runs each of a set
+// of candidates alone and repeatedly with precise heap sampling, names the
+// leaking ones and quarantines them.
+//
+// # Process-wide measurements
+//
+// The heap, the goroutine set and runtime.MemProfileRate belong to the whole
+// process. Runs that overlap in time therefore see each other's allocations:
+// bytes retained by one overlapping run are attributed to all of them. By
+// default a Guard lets runs overlap, because serializing every job of a
+// service behind a leak detector would cost more than the attribution error;
+// set Options.Exclusive to serialize runs when exact attribution matters.
+// Hunt always runs its candidates exclusively: it waits for runs in flight
+// and holds new ones back until it is done.
+//
+// Metrics are exposed through Collector, which the caller registers with its
+// own prometheus.Registerer; the package registers nothing globally.
+package memguard

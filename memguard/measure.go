@@ -1,0 +1,98 @@
+package memguard
+
+import (
+	"bytes"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+)
+
+// runtime/metrics names read by the Guard. Reading them does not stop the
+// world, unlike runtime.ReadMemStats.
+const (
+	metricHeapLive   = "/gc/heap/live:bytes"
+	metricHeapObjs   = "/gc/heap/objects:objects"
+	metricGoTotal    = "/memory/classes/total:bytes"
+	metricGoroutines = "/sched/goroutines:goroutines"
+)
+
+// reading is one settled measurement of the process.
+type reading struct {
+	heapLive    int64
+	heapObjects int64
+	goMemory    int64
+	rss         int64
+	goroutines  int
+}
+
+// settle runs two GC cycles. The first frees what is unreachable and moves
+// sync.Pool contents to the victim cache and queues finalizers; the second
+// frees the victims and what the finalizers released. runtime.GC also
+// publishes the heap profile, so a profile taken right after is current.
+func settle() {
+	runtime.GC()
+	runtime.GC()
+}
+
+// read reads the settled state. The caller settles first.
+func read() reading {
+	s := [...]metrics.Sample{
+		{Name: metricHeapLive},
+		{Name: metricHeapObjs},
+		{Name: metricGoTotal},
+		{Name: metricGoroutines},
+	}
+	metrics.Read(s[:])
+	return reading{
+		heapLive:    uint64Value(s[0]),
+		heapObjects: uint64Value(s[1]),
+		goMemory:    uint64Value(s[2]),
+		goroutines:  int(uint64Value(s[3])),
+		rss:         rss(),
+	}
+}
+
+// uint64Value returns the sample's value, or 0 if this Go version does not
+// know the metric (KindBad): a missing metric must not fail a job.
+func uint64Value(s metrics.Sample) int64 {
+	if s.Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s.Value.Uint64())
+}
+
+// heapSampler reads the live heap without forcing a GC. It owns its sample
+// slice so that a sampler loop allocates nothing per tick.
+type heapSampler struct {
+	s [1]metrics.Sample
+}
+
+func newHeapSampler() *heapSampler {
+	return &heapSampler{s: [1]metrics.Sample{{Name: metricHeapLive}}}
+}
+
+// live returns the live heap as of the last completed GC cycle.
+func (h *heapSampler) live() int64 {
+	metrics.Read(h.s[:])
+	return uint64Value(h.s[0])
+}
+
+// rss returns the resident set size of the process from /proc/self/statm,
+// or 0 where that file does not exist (not Linux) or cannot be parsed.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	// statm: size resident shared text lib data dt, in pages.
+	f := bytes.Fields(b)
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(string(f[1]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize())
+}
