@@ -235,7 +235,8 @@ func (f *tsbFit) Forecast(_ context.Context, in Input, h int) ([]float64, error)
 // bucket sums with SES and spread the forecast evenly over the k periods.
 //
 // The SES follows statsforecast's ADIDA: initial level the first bucket,
-// weight chosen in [0.1, 0.3] by in-sample squared one-step error. The
+// weight chosen in [0.1, 0.3] by in-sample squared one-step error (ties,
+// as on a flat objective, go to the lowest weight). The
 // narrow range keeps the smoothing heavy, as suits sparse demand.
 type ADIDA struct{}
 

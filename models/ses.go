@@ -186,7 +186,10 @@ func sesMinimize(ctx context.Context, f func(float64) float64, lo, hi float64) (
 	a := grid[max(best-1, 0)]
 	b := grid[min(best+1, sesGridSize-1)]
 	x, fx := sesBrent(f, a, b, 1e-10)
-	if fx > vals[best] {
+	// On a tie keep the grid point: on a flat objective (a sparse series
+	// whose errors do not depend on the weight) that is the first, lowest
+	// weight, a deterministic choice rather than wherever Brent stopped.
+	if fx >= vals[best] {
 		return grid[best], nil
 	}
 	return x, nil
