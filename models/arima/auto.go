@@ -1,0 +1,442 @@
+package arima
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// ErrConstant is returned by Auto for a constant series, which R fits
+// with a mean only; callers usually prefer a simpler model for it.
+var ErrConstant = errors.New("arima: constant series")
+
+// ErrNoModel means every candidate of the search failed (R's "No
+// suitable ARIMA model found").
+var ErrNoModel = errors.New("arima: no suitable ARIMA model found")
+
+// Approximation chooses when Auto ranks candidates by CSS instead of the
+// exact likelihood.
+type Approximation int
+
+const (
+	// ApproxAuto approximates when the series is longer than 150 points
+	// or the season is longer than 12, as auto.arima does.
+	ApproxAuto Approximation = iota
+	// ApproxAlways always ranks by CSS.
+	ApproxAlways
+	// ApproxNever always ranks by CSS-ML.
+	ApproxNever
+)
+
+// AutoSettings controls Auto. A nil *AutoSettings means
+// DefaultAutoSettings(); a non-nil one is used as given, so start from
+// DefaultAutoSettings() and change fields.
+type AutoSettings struct {
+	// MaxP, MaxQ, MaxSP, MaxSQ bound the orders the stepwise search may
+	// reach (R: max.p = 5, max.q = 5, max.P = 2, max.Q = 2).
+	MaxP, MaxQ, MaxSP, MaxSQ int
+	// MaxD and MaxSD bound the differences the tests may choose
+	// (R: max.d = 2, max.D = 1).
+	MaxD, MaxSD int
+	// D and SD fix the differences when >= 0; -1 lets the KPSS and
+	// seasonal-strength tests choose (the default).
+	D, SD int
+	// StartP, StartQ, StartSP, StartSQ are the orders of the first model
+	// of the search (R: 2, 2, 1, 1).
+	StartP, StartQ, StartSP, StartSQ int
+	// NModels caps the number of models the search fits (R: 94).
+	NModels int
+	// NonSeasonal ignores the season length (R: seasonal = FALSE).
+	NonSeasonal bool
+	// AllowDrift and AllowMean let the search include a drift (d+D == 1)
+	// or a mean (d+D == 0); both true by default.
+	AllowDrift, AllowMean bool
+	// Approximation: see the constants; default ApproxAuto.
+	Approximation Approximation
+	// SeasonalStrength is the threshold on the seasonal strength above
+	// which one seasonal difference is taken (R: 0.64).
+	SeasonalStrength float64
+	// KPSSAlpha is the level of the KPSS tests that choose d (R: 0.05;
+	// only 0.1, 0.05, 0.025 and 0.01 are supported, as the test's table).
+	KPSSAlpha float64
+}
+
+// DefaultAutoSettings returns forecast::auto.arima's defaults.
+func DefaultAutoSettings() *AutoSettings {
+	return &AutoSettings{
+		MaxP: 5, MaxQ: 5, MaxSP: 2, MaxSQ: 2, MaxD: 2, MaxSD: 1, D: -1, SD: -1,
+		StartP: 2, StartQ: 2, StartSP: 1, StartSQ: 1, NModels: 94,
+		AllowDrift: true, AllowMean: true, SeasonalStrength: 0.64, KPSSAlpha: 0.05,
+	}
+}
+
+// Candidate is one model the search tried, with its information
+// criterion (+Inf when the fit failed or was rejected).
+type Candidate struct {
+	Order    Order
+	Constant bool
+	IC       float64
+}
+
+// AutoResult is the chosen model and the search that led to it.
+type AutoResult struct {
+	Model *Model
+	// Tried lists the candidates in the order the search fitted them.
+	Tried []Candidate
+	// Approximated reports whether candidates were ranked by CSS.
+	Approximated bool
+}
+
+// Auto chooses and fits a seasonal ARIMA model for y with season length m
+// (1 for none) as forecast::auto.arima(y) with its defaults does: d by
+// repeated KPSS tests, D by the seasonal strength of an STL-like
+// decomposition, then the Hyndman-Khandakar stepwise search over p, q, P,
+// Q and the constant, by AICc. It returns ErrConstant for a constant
+// series, ErrTooShort when too little is left after differencing and
+// ErrNoModel when no candidate could be fitted.
+func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult, error) {
+	if s == nil {
+		s = DefaultAutoSettings()
+	}
+	n := len(y)
+	if n == 0 {
+		return nil, fmt.Errorf("%w: empty series", ErrTooShort)
+	}
+	for _, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: series has missing or infinite values", ErrFit)
+		}
+	}
+	if isConstant(y) {
+		return nil, ErrConstant
+	}
+	if s.NonSeasonal || m < 1 {
+		m = 1
+	}
+	maxP := min(s.MaxP, n/3)
+	maxQ := min(s.MaxQ, n/3)
+	maxSP := min(s.MaxSP, n/3/m)
+	maxSQ := min(s.MaxSQ, n/3/m)
+
+	SD := s.SD
+	switch {
+	case m == 1:
+		SD, maxSP, maxSQ = 0, 0, 0
+	case SD < 0 && n <= 2*m:
+		SD = 0
+	case SD < 0:
+		SD = nsdiffs(y, m, s.SeasonalStrength, s.MaxSD)
+	}
+	dx := y
+	if SD > 0 {
+		dx = difference(y, Order{SD: SD, Period: m})
+	}
+	D := s.D
+	if D < 0 {
+		D = ndiffs(dx, s.KPSSAlpha, s.MaxD)
+	}
+	dx = difference(dx, Order{D: D})
+	if len(dx) == 0 {
+		return nil, fmt.Errorf("%w: nothing left after differencing", ErrTooShort)
+	}
+	seasonalOrder := func(o Order) Order {
+		if m > 1 {
+			o.Period = m
+		}
+		return o
+	}
+	if isConstant(dx) {
+		mod, err := constantModel(y, dx, seasonalOrder(Order{D: D, SD: SD}), m)
+		if err != nil {
+			return nil, err
+		}
+		return &AutoResult{Model: mod}, nil
+	}
+	if m > 1 {
+		if maxSP > 0 {
+			maxP = min(maxP, m-1)
+		}
+		if maxSQ > 0 {
+			maxQ = min(maxQ, m-1)
+		}
+	}
+	approx := s.Approximation == ApproxAlways || (s.Approximation == ApproxAuto && (n > 150 || m > 12))
+	offset := 0.0
+	if approx {
+		if f, err := fit(ctx, y, seasonalOrder(Order{D: D, SD: SD}), DefaultSettings(), false); err == nil {
+			offset = -2*f.LogLik - float64(n)*math.Log(f.Sigma2)
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	allowDrift := s.AllowDrift && D+SD == 1
+	allowMean := s.AllowMean && D+SD == 0
+	constant := allowDrift || allowMean
+
+	srch := &search{ctx: ctx, y: y, n: n, m: m, d: D, sd: SD, approx: approx, offset: offset}
+	nmodels := s.NModels
+	startP, startQ, startSP, startSQ := s.StartP, s.StartQ, s.StartSP, s.StartSQ
+	if n < 10 {
+		startP, startQ, startSP, startSQ = min(startP, 1), min(startQ, 1), 0, 0
+	}
+	p, q := min(startP, maxP), min(startQ, maxQ)
+	P, Q := min(startSP, maxSP), min(startSQ, maxSQ)
+
+	best, bestIC := srch.try(p, q, P, Q, constant)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if f, ic := srch.try(0, 0, 0, 0, constant); ic < bestIC {
+		best, bestIC = f, ic
+		p, q, P, Q = 0, 0, 0, 0
+	}
+	if maxP > 0 || maxSP > 0 {
+		np, nP := b2i(maxP > 0), b2i(m > 1 && maxSP > 0)
+		if f, ic := srch.try(np, 0, nP, 0, constant); ic < bestIC {
+			best, bestIC = f, ic
+			p, P, q, Q = np, nP, 0, 0
+		}
+	}
+	if maxQ > 0 || maxSQ > 0 {
+		nq, nQ := b2i(maxQ > 0), b2i(m > 1 && maxSQ > 0)
+		if f, ic := srch.try(0, nq, 0, nQ, constant); ic < bestIC {
+			best, bestIC = f, ic
+			p, P, q, Q = 0, 0, nq, nQ
+		}
+	}
+	if constant {
+		if f, ic := srch.try(0, 0, 0, 0, false); ic < bestIC {
+			best, bestIC = f, ic
+			p, q, P, Q = 0, 0, 0, 0
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	k := len(srch.tried)
+	startk := 0
+	// The neighbourhood of the current best model, in R's order; the
+	// first move that improves the AICc is taken and the scan restarts.
+	type move struct {
+		ok             func() bool
+		dp, dq, dP, dQ int
+	}
+	moves := []move{
+		{func() bool { return P > 0 }, 0, 0, -1, 0},
+		{func() bool { return Q > 0 }, 0, 0, 0, -1},
+		{func() bool { return P < maxSP }, 0, 0, 1, 0},
+		{func() bool { return Q < maxSQ }, 0, 0, 0, 1},
+		{func() bool { return Q > 0 && P > 0 }, 0, 0, -1, -1},
+		{func() bool { return Q < maxSQ && P > 0 }, 0, 0, -1, 1},
+		{func() bool { return Q > 0 && P < maxSP }, 0, 0, 1, -1},
+		{func() bool { return Q < maxSQ && P < maxSP }, 0, 0, 1, 1},
+		{func() bool { return p > 0 }, -1, 0, 0, 0},
+		{func() bool { return q > 0 }, 0, -1, 0, 0},
+		{func() bool { return p < maxP }, 1, 0, 0, 0},
+		{func() bool { return q < maxQ }, 0, 1, 0, 0},
+		{func() bool { return q > 0 && p > 0 }, -1, -1, 0, 0},
+		{func() bool { return q < maxQ && p > 0 }, -1, 1, 0, 0},
+		{func() bool { return q > 0 && p < maxP }, 1, -1, 0, 0},
+		{func() bool { return q < maxQ && p < maxP }, 1, 1, 0, 0},
+	}
+outer:
+	for startk < k && k < nmodels {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		startk = k
+		for _, mv := range moves {
+			if !mv.ok() || !srch.isNew(p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ, constant) {
+				continue
+			}
+			k++
+			if k > nmodels {
+				continue outer
+			}
+			if f, ic := srch.try(p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ, constant); ic < bestIC {
+				best, bestIC = f, ic
+				p, q, P, Q = p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ
+				continue outer
+			}
+		}
+		if allowDrift || allowMean {
+			if srch.isNew(p, q, P, Q, !constant) {
+				k++
+				if k > nmodels {
+					continue outer
+				}
+				if f, ic := srch.try(p, q, P, Q, !constant); ic < bestIC {
+					best, bestIC = f, ic
+					constant = !constant
+				}
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &AutoResult{Tried: srch.tried, Approximated: approx}
+	if approx && best != nil {
+		// Re-fit the candidates by exact likelihood, best CSS score
+		// first, until one is acceptable (R does the same).
+		idx := make([]int, len(srch.tried))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return srch.tried[idx[a]].IC < srch.tried[idx[b]].IC })
+		best, bestIC = nil, math.Inf(1)
+		srch.approx = false
+		for _, i := range idx {
+			c := srch.tried[i]
+			f, ic := srch.fitIC(c.Order, c.Constant)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if ic < math.Inf(1) {
+				best, bestIC = f, ic
+				break
+			}
+		}
+	}
+	if best == nil || math.IsInf(bestIC, 1) {
+		return nil, ErrNoModel
+	}
+	if best.State == nil || best.Method == CSS.String() {
+		if err := best.Refilter(y); err != nil {
+			return nil, err
+		}
+	}
+	res.Model = best
+	return res, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// search fits and scores the candidates of one Auto run.
+type search struct {
+	ctx    context.Context
+	y      []float64
+	n, m   int
+	d, sd  int
+	approx bool
+	offset float64
+	tried  []Candidate
+}
+
+func (s *search) order(p, q, P, Q int) Order {
+	o := Order{P: p, D: s.d, Q: q, SP: P, SD: s.sd, SQ: Q}
+	if s.m > 1 {
+		o.Period = s.m
+	}
+	return o
+}
+
+func (s *search) isNew(p, q, P, Q int, constant bool) bool {
+	o := s.order(p, q, P, Q)
+	for _, c := range s.tried {
+		if c.Order == o && c.Constant == constant {
+			return false
+		}
+	}
+	return true
+}
+
+// try fits one candidate, records it and returns it with its IC (+Inf on
+// failure).
+func (s *search) try(p, q, P, Q int, constant bool) (*Model, float64) {
+	o := s.order(p, q, P, Q)
+	m, ic := s.fitIC(o, constant)
+	s.tried = append(s.tried, Candidate{Order: o, Constant: constant, IC: ic})
+	return m, ic
+}
+
+// fitIC is forecast's myarima: fit, compute the AICc (from the CSS
+// variance and the offset when approximating), and reject models with AR
+// or MA roots within 1.01 of the unit circle.
+func (s *search) fitIC(o Order, constant bool) (*Model, float64) {
+	set := &Settings{IncludeMean: constant, IncludeDrift: constant, Method: CSSML}
+	if s.approx {
+		set.Method = CSS
+	}
+	if s.ctx.Err() != nil {
+		return nil, math.Inf(1)
+	}
+	f, err := fit(s.ctx, s.y, o, set, false)
+	if err != nil {
+		return nil, math.Inf(1)
+	}
+	nstar := float64(s.n - o.D - o.SD*o.ns())
+	npar := float64(o.narma() + 1)
+	if f.HasMean || f.HasDrift {
+		npar++
+	}
+	aic := f.AIC
+	if s.approx {
+		aic = s.offset + nstar*math.Log(f.Sigma2) + 2*npar
+	}
+	if math.IsNaN(aic) {
+		return nil, math.Inf(1)
+	}
+	ic := aic + 2*npar*(npar+1)/(nstar-npar-1)
+	if math.IsNaN(ic) || nstar-npar-1 <= 0 {
+		return nil, math.Inf(1)
+	}
+	minroot := 2.0
+	if o.P+o.SP > 0 {
+		r, ok := minRootModulus(f.Phi, -1)
+		if !ok {
+			return nil, math.Inf(1)
+		}
+		minroot = math.Min(minroot, r)
+	}
+	if o.Q+o.SQ > 0 {
+		r, ok := minRootModulus(f.Theta, 1)
+		if !ok {
+			return nil, math.Inf(1)
+		}
+		minroot = math.Min(minroot, r)
+	}
+	if minroot < 1.01 {
+		return nil, math.Inf(1)
+	}
+	f.AICc = ic
+	return f, ic
+}
+
+// constantModel is auto.arima's answer when the differenced series is
+// constant: no ARMA part, and the constant difference as drift (or
+// nothing when differenced twice).
+func constantModel(y, dx []float64, o Order, m int) (*Model, error) {
+	mod := &Model{Order: o, Delta: o.delta(), Kappa: 1e6, Method: "fixed", NObs: len(dx)}
+	mean := 0.0
+	for _, v := range dx {
+		mean += v
+	}
+	mean /= float64(len(dx))
+	switch {
+	case o.SD > 0 && o.D == 0:
+		mod.HasDrift, mod.Drift = true, mean/float64(m)
+	case o.SD == 0 && o.D == 1:
+		mod.HasDrift, mod.Drift = true, mean
+	}
+	if err := mod.Refilter(y); err != nil {
+		return nil, err
+	}
+	return mod, nil
+}
+
+func isConstant(y []float64) bool {
+	for _, v := range y {
+		if v != y[0] {
+			return false
+		}
+	}
+	return true
+}

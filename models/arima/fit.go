@@ -1,0 +1,470 @@
+package arima
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Errors returned for series a model cannot be fitted to.
+var (
+	// ErrTooShort means the series has no observations left after
+	// differencing, or fewer than the model has parameters.
+	ErrTooShort = errors.New("arima: series too short")
+	// ErrNonStationary means the CSS start of a CSS-ML fit has a
+	// non-stationary AR part (R stops with the same complaint).
+	ErrNonStationary = errors.New("arima: non-stationary AR part from CSS")
+	// ErrFit means the optimiser or the likelihood broke down.
+	ErrFit = errors.New("arima: fit failed")
+)
+
+// Method is the estimation method.
+type Method int
+
+const (
+	// CSSML starts from the conditional-sum-of-squares estimate and then
+	// maximises the exact likelihood (R's default "CSS-ML").
+	CSSML Method = iota
+	// ML maximises the exact likelihood from zero starting values.
+	ML
+	// CSS minimises the conditional sum of squares only; it is fast and
+	// is what Auto uses to compare candidates on long series.
+	CSS
+)
+
+func (m Method) String() string {
+	switch m {
+	case CSSML:
+		return "CSS-ML"
+	case ML:
+		return "ML"
+	case CSS:
+		return "CSS"
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// Settings controls Fit. A nil *Settings means DefaultSettings().
+type Settings struct {
+	// IncludeMean estimates a mean when the model has no differencing
+	// (R's include.mean; default true in DefaultSettings).
+	IncludeMean bool
+	// IncludeDrift estimates a linear trend when the model has exactly
+	// one difference (d+D == 1), as forecast::Arima's include.drift. It
+	// is ignored for other orders, where R's auto.arima never uses it.
+	IncludeDrift bool
+	// Method is the estimation method; the zero value is CSSML.
+	Method Method
+	// MaxIter caps the BFGS iterations of each optimisation; 0 means
+	// 100, R's default.
+	MaxIter int
+	// Kappa is the prior variance of the differenced states; 0 means
+	// 1e6, R's default.
+	Kappa float64
+}
+
+// DefaultSettings returns R's defaults: a mean for undifferenced models,
+// no drift, CSS-ML.
+func DefaultSettings() *Settings { return &Settings{IncludeMean: true} }
+
+// Model is a fitted seasonal ARIMA model. Its fields are exported so that
+// it round-trips through encoding/json; treat them as read-only.
+type Model struct {
+	Order Order `json:"order"`
+	// Coef holds ar1..arP, ma1..maQ, sar1..sarSP, sma1..smaSQ.
+	Coef []float64 `json:"coef"`
+	// HasMean and Mean: the model is for y - Mean (R's "intercept").
+	HasMean bool    `json:"has_mean,omitempty"`
+	Mean    float64 `json:"mean,omitempty"`
+	// HasDrift and Drift: the model is for y_t - Drift*t, t = 1, 2, ...
+	// over the history it was fitted or refiltered on. The differencing
+	// absorbs the intercept of the line, so only the slope matters.
+	HasDrift bool    `json:"has_drift,omitempty"`
+	Drift    float64 `json:"drift,omitempty"`
+
+	// Sigma2 is the innovation variance; LogLik the Gaussian
+	// log-likelihood (NaN for CSS fits, as in R); AIC, AICc and BIC the
+	// information criteria as forecast::Arima reports them.
+	Sigma2 float64 `json:"sigma2"`
+	LogLik float64 `json:"loglik"`
+	AIC    float64 `json:"aic"`
+	AICc   float64 `json:"aicc"`
+	BIC    float64 `json:"bic"`
+	// NObs is the number of observations after differencing.
+	NObs   int    `json:"nobs"`
+	Method string `json:"method"`
+
+	// Phi and Theta are the multiplied-out AR and MA polynomials and
+	// Delta the differencing operator, as in R's model$phi etc.
+	Phi   []float64 `json:"phi"`
+	Theta []float64 `json:"theta"`
+	Delta []float64 `json:"delta"`
+	Kappa float64   `json:"kappa"`
+	// State is the Kalman state after the last observation of the
+	// history of length N, from which Forecast extrapolates.
+	State []float64 `json:"state"`
+	N     int       `json:"n"`
+}
+
+// fitter holds the series and scratch space of one Fit, so that the
+// optimiser's thousands of objective evaluations allocate nothing.
+type fitter struct {
+	o      Order
+	y      []float64 // the series
+	xreg   []float64 // one regressor column (intercept or drift) or nil
+	x      []float64 // y minus the regression, scratch
+	delta  []float64
+	phi    []float64
+	theta  []float64
+	tmp    []float64
+	work   []float64
+	coef   []float64 // full parameter vector (ARMA then regression)
+	w, res []float64 // CSS scratch
+	ncond  int
+	kappa  float64
+	filt   *filter
+}
+
+func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
+	narma := o.narma()
+	nreg := 0
+	if xreg != nil {
+		nreg = 1
+	}
+	ft := &fitter{
+		o: o, y: y, xreg: xreg, x: make([]float64, len(y)), delta: o.delta(),
+		phi: make([]float64, o.expandedP()), theta: make([]float64, o.expandedQ()),
+		tmp: make([]float64, narma), work: make([]float64, max(o.P, o.SP, 1)),
+		coef: make([]float64, narma+nreg), w: make([]float64, len(y)), res: make([]float64, len(y)),
+		kappa: kappa,
+	}
+	ft.filt = newFilter(len(ft.phi), len(ft.theta), len(ft.delta))
+	return ft
+}
+
+// regress sets x = y - beta*xreg.
+func (ft *fitter) regress(par []float64) {
+	if ft.xreg == nil {
+		copy(ft.x, ft.y)
+		return
+	}
+	beta := par[ft.o.narma()]
+	for i, v := range ft.y {
+		ft.x[i] = v - beta*ft.xreg[i]
+	}
+}
+
+// cssObjective is R's armaCSS: half the log of the conditional mean square.
+func (ft *fitter) cssObjective(par []float64) float64 {
+	transPars(ft.o, par, false, ft.phi, ft.theta, ft.tmp, ft.work)
+	ft.regress(par)
+	return 0.5 * math.Log(css(ft.x, ft.o, ft.phi, ft.theta, ft.ncond, ft.w, ft.res))
+}
+
+// mlObjective is R's armafn: the concentrated negative log-likelihood
+// per observation.
+func (ft *fitter) mlObjective(par []float64, trans bool) float64 {
+	transPars(ft.o, par, trans, ft.phi, ft.theta, ft.tmp, ft.work)
+	if !ft.filt.initState(ft.phi, ft.theta, ft.kappa) {
+		return math.MaxFloat64
+	}
+	ft.regress(par)
+	ssq, sumlog, nu := ft.filt.likelihood(ft.x, ft.phi, ft.theta, ft.delta, nil)
+	s2 := ssq / float64(nu)
+	return 0.5 * (math.Log(s2) + sumlog/float64(nu))
+}
+
+// Fit estimates an ARIMA model of the given order on y as R's
+// stats::arima does (forecast::Arima when s.IncludeDrift). y must have no
+// missing values. It panics on an invalid order and returns an error
+// wrapping ErrTooShort, ErrNonStationary or ErrFit when the data do not
+// allow a fit, or ctx.Err() when ctx ends first.
+func Fit(ctx context.Context, y []float64, o Order, s *Settings) (*Model, error) {
+	if s == nil {
+		s = DefaultSettings()
+	}
+	return fit(ctx, y, o, s, true)
+}
+
+// fit is Fit; withState false skips the final Kalman pass for CSS fits,
+// which the stepwise search only ranks and never forecasts from.
+func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool) (*Model, error) {
+	o.validate()
+	if !o.seasonal() {
+		o.Period = max(o.Period, 0)
+	}
+	n := len(y)
+	for _, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%v: %w: series has missing or infinite values", o, ErrFit)
+		}
+	}
+	narma := o.narma()
+	nd := o.D + o.SD
+	delta := o.delta()
+	nused := n - len(delta)
+	var xreg []float64
+	drift := s.IncludeDrift && nd == 1
+	mean := s.IncludeMean && nd == 0
+	if drift {
+		xreg = make([]float64, n)
+		for i := range xreg {
+			xreg[i] = float64(i + 1)
+		}
+	} else if mean {
+		xreg = make([]float64, n)
+		for i := range xreg {
+			xreg[i] = 1
+		}
+	}
+	npar := narma
+	if xreg != nil {
+		npar++
+	}
+	if nused <= 0 || nused <= npar {
+		return nil, fmt.Errorf("%v: %w: %d observations, %d after differencing", o, ErrTooShort, n, nused)
+	}
+	kappa := s.Kappa
+	if kappa == 0 {
+		kappa = 1e6
+	}
+	maxit := s.MaxIter
+	if maxit == 0 {
+		maxit = 100
+	}
+	ft := newFitter(y, o, xreg, kappa)
+
+	// Starting values and scales: zeros for the ARMA part; for the
+	// regression, least squares on the differenced series with scale
+	// 10 standard errors, as R does.
+	init := make([]float64, npar)
+	scale := make([]float64, npar)
+	for i := range scale {
+		scale[i] = 1
+	}
+	if xreg != nil {
+		beta, se, ok := diffRegression(y, xreg, o)
+		if !ok {
+			return nil, fmt.Errorf("%v: %w: regression on the differenced series failed", o, ErrFit)
+		}
+		init[narma] = beta
+		scale[narma] = 10 * se
+		if !(scale[narma] > 0) {
+			// A constant differenced series: R's optim would divide by
+			// zero; any positive scale gives the same optimum.
+			scale[narma] = 1
+		}
+	}
+	opt := newBFGS(npar, scale)
+	opt.maxit = maxit
+
+	method := s.Method
+	var fmin float64
+	if method == CSS || method == CSSML {
+		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
+		if ft.ncond >= n {
+			return nil, fmt.Errorf("%v: %w: %d observations", o, ErrTooShort, n)
+		}
+		par := append([]float64(nil), init...)
+		v, maxed, err := opt.minimize(ctx, ft.cssObjective, par)
+		if err != nil {
+			return nil, fitErr(o, err)
+		}
+		if method == CSS {
+			copy(init, par)
+			fmin = v
+		} else {
+			if !maxed {
+				copy(init, par)
+			}
+			if !arCheck(init[:o.P]) || !arCheck(init[o.P+o.Q:o.P+o.Q+o.SP]) {
+				return nil, fmt.Errorf("%v: %w", o, ErrNonStationary)
+			}
+			ft.ncond = 0
+		}
+	}
+	coef := init
+	if method != CSS {
+		if !invTrans(o, init) {
+			return nil, fmt.Errorf("%v: %w: non-stationary AR start", o, ErrFit)
+		}
+		maInvert(init[o.P : o.P+o.Q])
+		maInvert(init[o.P+o.Q+o.SP : narma])
+		obj := func(p []float64) float64 { return ft.mlObjective(p, true) }
+		v, _, err := opt.minimize(ctx, obj, coef)
+		if err != nil {
+			return nil, fitErr(o, err)
+		}
+		fmin = v
+		before := append([]float64(nil), coef...)
+		maInvert(coef[o.P : o.P+o.Q])
+		maInvert(coef[o.P+o.Q+o.SP : narma])
+		for i := range coef {
+			if coef[i] != before[i] {
+				fmin = obj(coef)
+				break
+			}
+		}
+		undoPars(o, coef)
+	}
+
+	m := &Model{
+		Order: o, Coef: append([]float64(nil), coef[:narma]...), NObs: nused,
+		Method: method.String(), Delta: delta, Kappa: kappa,
+		Phi: make([]float64, len(ft.phi)), Theta: make([]float64, len(ft.theta)),
+	}
+	if drift {
+		m.HasDrift, m.Drift = true, coef[narma]
+	} else if mean {
+		m.HasMean, m.Mean = true, coef[narma]
+	}
+	transPars(o, coef, false, m.Phi, m.Theta, ft.tmp, ft.work)
+	ft.regress(coef)
+	value := 2*float64(nused)*fmin + float64(nused) + float64(nused)*math.Log(2*math.Pi)
+	k := float64(npar)
+	if method == CSS {
+		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
+		m.Sigma2 = css(ft.x, o, m.Phi, m.Theta, ft.ncond, ft.w, ft.res)
+		m.LogLik, m.AIC = math.NaN(), math.NaN()
+		if withState {
+			if !ft.filt.initState(m.Phi, m.Theta, kappa) {
+				return nil, fmt.Errorf("%v: %w: non-stationary CSS estimate", o, ErrFit)
+			}
+			ft.filt.likelihood(ft.x, m.Phi, m.Theta, delta, nil)
+		}
+	} else {
+		if !ft.filt.initState(m.Phi, m.Theta, kappa) {
+			return nil, fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
+		}
+		ssq, _, _ := ft.filt.likelihood(ft.x, m.Phi, m.Theta, delta, nil)
+		m.Sigma2 = ssq / float64(nused)
+		m.LogLik = -0.5 * value
+		m.AIC = value + 2*k + 2
+	}
+	// forecast::Arima's AICc and BIC count sigma2 as a parameter.
+	kk := k + 1
+	m.AICc = m.AIC + 2*kk*(kk+1)/(float64(nused)-kk-1)
+	m.BIC = m.AIC + kk*(math.Log(float64(nused))-2)
+	m.State = append([]float64(nil), ft.filt.a...)
+	m.N = n
+	return m, nil
+}
+
+func fitErr(o Order, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%v: %w: %v", o, ErrFit, err)
+}
+
+// diffRegression regresses the differenced y on the differenced
+// regressor without intercept (R's lm(dx ~ dxreg - 1)), returning the
+// coefficient and its standard error.
+func diffRegression(y, xreg []float64, o Order) (beta, se float64, ok bool) {
+	dy := difference(y, o)
+	dx := difference(xreg, o)
+	n := len(dy)
+	if n < 1 {
+		return 0, 0, false
+	}
+	var sxx, sxy float64
+	for i := range dy {
+		sxx += dx[i] * dx[i]
+		sxy += dx[i] * dy[i]
+	}
+	if sxx == 0 {
+		// R falls back to the undifferenced regression.
+		dy, dx, n = y, xreg, len(y)
+		sxx, sxy = 0, 0
+		for i := range dy {
+			sxx += dx[i] * dx[i]
+			sxy += dx[i] * dy[i]
+		}
+		if sxx == 0 {
+			return 0, 0, false
+		}
+	}
+	beta = sxy / sxx
+	if n < 2 {
+		return beta, 0, true
+	}
+	rss := 0.0
+	for i := range dy {
+		e := dy[i] - beta*dx[i]
+		rss += e * e
+	}
+	return beta, math.Sqrt(rss / float64(n-1) / sxx), true
+}
+
+// difference applies (1-B)^D (1-B^m)^SD, dropping the lost points.
+func difference(y []float64, o Order) []float64 {
+	x := append([]float64(nil), y...)
+	for i := 0; i < o.D; i++ {
+		for l := len(x) - 1; l > 0; l-- {
+			x[l] -= x[l-1]
+		}
+		x = x[1:]
+	}
+	if ns := o.ns(); ns > 0 {
+		for i := 0; i < o.SD; i++ {
+			if len(x) <= ns {
+				return nil
+			}
+			for l := len(x) - 1; l >= ns; l-- {
+				x[l] -= x[l-ns]
+			}
+			x = x[ns:]
+		}
+	}
+	return x
+}
+
+// r returns the state dimension of the ARMA part.
+func (m *Model) r() int { return max(len(m.Phi), len(m.Theta)+1) }
+
+// reg returns the regression part at time t (1-based).
+func (m *Model) reg(t int) float64 {
+	switch {
+	case m.HasDrift:
+		return m.Drift * float64(t)
+	case m.HasMean:
+		return m.Mean
+	}
+	return 0
+}
+
+// Forecast returns h point forecasts after the end of the history the
+// model was last fitted or refiltered on.
+func (m *Model) Forecast(h int) []float64 {
+	out := make([]float64, h)
+	forecastState(out, m.State, m.Phi, m.Delta, m.r())
+	for i := range out {
+		out[i] += m.reg(m.N + i + 1)
+	}
+	return out
+}
+
+// Refilter runs the Kalman filter with the fitted parameters over y,
+// normally a longer history of the same series, so that Forecast then
+// continues from the end of y. The parameters are not re-estimated.
+func (m *Model) Refilter(y []float64) error {
+	if len(y) == 0 {
+		return fmt.Errorf("%v: %w: empty history", m.Order, ErrTooShort)
+	}
+	x := make([]float64, len(y))
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%v: %w: series has missing or infinite values", m.Order, ErrFit)
+		}
+		x[i] = v - m.reg(i+1)
+	}
+	f := newFilter(len(m.Phi), len(m.Theta), len(m.Delta))
+	if !f.initState(m.Phi, m.Theta, m.Kappa) {
+		return fmt.Errorf("%v: %w: non-stationary model", m.Order, ErrFit)
+	}
+	f.likelihood(x, m.Phi, m.Theta, m.Delta, nil)
+	m.State = append(m.State[:0], f.a...)
+	m.N = len(y)
+	return nil
+}

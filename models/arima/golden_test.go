@@ -1,0 +1,76 @@
+package arima
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// golden is testdata/golden.json, written by testdata/make_golden.R with
+// R 4.2.2 and forecast 8.20.
+type golden struct {
+	RVersion        string `json:"r_version"`
+	ForecastVersion string `json:"forecast_version"`
+	Series          []struct {
+		Name string    `json:"name"`
+		Y    []float64 `json:"y"`
+		M    int       `json:"m"`
+		H    int       `json:"h"`
+		Test []float64 `json:"test"`
+	} `json:"series"`
+	Fixed []struct {
+		Series       string    `json:"series"`
+		Order        []int     `json:"order"`
+		Seasonal     []int     `json:"seasonal"`
+		IncludeMean  bool      `json:"include_mean"`
+		IncludeDrift bool      `json:"include_drift"`
+		CoefNames    []string  `json:"coef_names"`
+		Coef         []float64 `json:"coef"`
+		Sigma2       float64   `json:"sigma2"`
+		LogLik       float64   `json:"loglik"`
+		AIC          float64   `json:"aic"`
+		AICc         float64   `json:"aicc"`
+		Forecast     []float64 `json:"forecast"`
+	} `json:"fixed"`
+	Auto []struct {
+		Series    string    `json:"series"`
+		Order     []int     `json:"order"` // p d q P D Q
+		Constant  bool      `json:"constant"`
+		CoefNames []string  `json:"coef_names"`
+		Coef      []float64 `json:"coef"`
+		AICc      float64   `json:"aicc"`
+		LogLik    float64   `json:"loglik"`
+		Forecast  []float64 `json:"forecast"`
+		MASE      float64   `json:"mase"`
+		Seconds   float64   `json:"seconds"`
+	} `json:"auto"`
+}
+
+func loadGolden(t testing.TB) *golden {
+	t.Helper()
+	b, err := os.ReadFile("testdata/golden.json")
+	if err != nil {
+		t.Fatalf("golden file missing (run testdata/make_golden.R): %v", err)
+	}
+	var g golden
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	return &g
+}
+
+type goldenSeries struct {
+	y, test []float64
+	m, h    int
+}
+
+func (g *golden) series(t testing.TB, name string) goldenSeries {
+	t.Helper()
+	for _, s := range g.Series {
+		if s.Name == name {
+			return goldenSeries{s.Y, s.Test, s.M, s.H}
+		}
+	}
+	t.Fatalf("series %q not in golden", name)
+	return goldenSeries{}
+}

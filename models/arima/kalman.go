@@ -1,0 +1,457 @@
+package arima
+
+import "math"
+
+// filter holds the state and scratch space of the Kalman filter of one
+// ARIMA model, sized once per fit so that likelihood evaluations
+// allocate nothing.
+type filter struct {
+	p, q, r, d, rd int
+
+	a, anew, m []float64 // state, predicted state, P Z
+	pm, pnew   []float64 // rd x rd covariances, column-major as in R
+	mm         []float64 // rd x rd product T P
+	pn         []float64 // initial covariance (Q0 and the diffuse block)
+
+	// Scratch for the stationary covariance.
+	gamma, psi, c, sys, rhs []float64
+}
+
+func newFilter(p, q, d int) *filter {
+	r := max(p, q+1)
+	rd := r + d
+	return &filter{
+		p: p, q: q, r: r, d: d, rd: rd,
+		a: make([]float64, rd), anew: make([]float64, rd), m: make([]float64, rd),
+		pm: make([]float64, rd*rd), pnew: make([]float64, rd*rd), mm: make([]float64, rd*rd),
+		pn:    make([]float64, rd*rd),
+		gamma: make([]float64, r+1), psi: make([]float64, r+q+1), c: make([]float64, r+1),
+		sys: make([]float64, (p+1)*(p+1)), rhs: make([]float64, p+1),
+	}
+}
+
+// initState sets a to zero and pn to the covariance R's makeARIMA
+// starts from: the stationary covariance Q0 of the ARMA part (for unit
+// innovation variance) and kappa on the diagonal of the differencing
+// block. It reports false when the AR part is not stationary.
+func (f *filter) initState(phi, theta []float64, kappa float64) bool {
+	for i := range f.a {
+		f.a[i] = 0
+	}
+	for i := range f.pn {
+		f.pn[i] = 0
+	}
+	if !f.q0(phi, theta) {
+		return false
+	}
+	for i := f.r; i < f.rd; i++ {
+		f.pn[i+f.rd*i] = kappa
+	}
+	return true
+}
+
+// q0 writes the stationary covariance of the ARMA state into the top-left
+// r x r block of pn.
+//
+// R computes it with Gardner et al.'s (1980) algorithm AS 154, which is
+// O(r^4) in time and O(r^4) in memory and so dominates the cost of
+// seasonal fits (r = 26 for an SMA(1) term at m = 24). We use the
+// structure of R's state-space form instead: with a_t[i] = phi_{i+1}
+// y_{t-1} + a_{t-1}[i+1] + R_i e_t, stationarity gives
+//
+//	Q[i][l] = phi_{i+1} phi_{l+1} g(0) + phi_{i+1} c[l+1] + phi_{l+1} c[i+1]
+//	          + Q[i+1][l+1] + R_i R_l
+//
+// where g are the autocovariances of y and c[k] = Cov(y_t, a_t[k]), so Q
+// follows from g and the psi weights in O(r^2) once g(0..p) are solved
+// for (O(p^3)). The result is the same matrix; the tests check it
+// against the Lyapunov equation Q = T Q T' + R R'.
+func (f *filter) q0(phi, theta []float64) bool {
+	p, q, r, rd := len(phi), len(theta), f.r, f.rd
+	th := func(j int) float64 { // theta_j with theta_0 = 1
+		if j == 0 {
+			return 1
+		}
+		if j <= q {
+			return theta[j-1]
+		}
+		return 0
+	}
+	ph := func(k int) float64 { // phi_k, 1-based
+		if k >= 1 && k <= p {
+			return phi[k-1]
+		}
+		return 0
+	}
+	// psi weights of the MA(infinity) form.
+	psi := f.psi
+	for j := range psi {
+		s := th(j)
+		for k := 1; k <= min(j, p); k++ {
+			s += phi[k-1] * psi[j-k]
+		}
+		psi[j] = s
+	}
+	g := f.gamma
+	if p == 0 {
+		for h := 0; h <= r; h++ {
+			s := 0.0
+			for j := h; j <= q; j++ {
+				s += th(j) * th(j-h)
+			}
+			g[h] = s
+		}
+	} else {
+		n := p + 1
+		a, b := f.sys, f.rhs
+		for i := range a {
+			a[i] = 0
+		}
+		for h := 0; h < n; h++ {
+			a[h*n+h] += 1
+			for k := 1; k <= p; k++ {
+				a[h*n+abs(h-k)] -= phi[k-1]
+			}
+			s := 0.0
+			for j := h; j <= q; j++ {
+				s += th(j) * psi[j-h]
+			}
+			b[h] = s
+		}
+		if !solve(a, b, n) {
+			return false
+		}
+		copy(g, b[:min(n, r+1)])
+		for h := n; h <= r; h++ {
+			s := 0.0
+			for k := 1; k <= p; k++ {
+				s += phi[k-1] * g[h-k]
+			}
+			for j := h; j <= q; j++ {
+				s += th(j) * psi[j-h]
+			}
+			g[h] = s
+		}
+		if !(g[0] > 0) || math.IsInf(g[0], 0) {
+			return false
+		}
+	}
+	c := f.c
+	for k := 0; k < r; k++ {
+		s := 0.0
+		for j := 0; j <= r-1-k; j++ {
+			s += ph(k+j+1)*g[j+1] + th(k+j)*psi[j]
+		}
+		c[k] = s
+	}
+	c[r] = 0
+	rr := func(i int) float64 { // R_i: 1, theta_1, ..., zero beyond q
+		return th(i)
+	}
+	for i := r - 1; i >= 0; i-- {
+		for l := r - 1; l >= i; l-- {
+			v := ph(i+1)*ph(l+1)*g[0] + ph(i+1)*c[l+1] + ph(l+1)*c[i+1] + rr(i)*rr(l)
+			if i+1 < r && l+1 < r {
+				v += f.pn[(i+1)+rd*(l+1)]
+			}
+			f.pn[i+rd*l] = v
+			f.pn[l+rd*i] = v
+		}
+	}
+	return true
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
+
+// solve solves the n x n row-major system a x = b in place (b becomes x)
+// by Gaussian elimination with partial pivoting; false if singular.
+func solve(a, b []float64, n int) bool {
+	for k := 0; k < n; k++ {
+		piv, best := k, math.Abs(a[k*n+k])
+		for i := k + 1; i < n; i++ {
+			if v := math.Abs(a[i*n+k]); v > best {
+				piv, best = i, v
+			}
+		}
+		if best < 1e-300 || math.IsNaN(best) {
+			return false
+		}
+		if piv != k {
+			for j := 0; j < n; j++ {
+				a[k*n+j], a[piv*n+j] = a[piv*n+j], a[k*n+j]
+			}
+			b[k], b[piv] = b[piv], b[k]
+		}
+		for i := k + 1; i < n; i++ {
+			fct := a[i*n+k] / a[k*n+k]
+			if fct == 0 {
+				continue
+			}
+			for j := k; j < n; j++ {
+				a[i*n+j] -= fct * a[k*n+j]
+			}
+			b[i] -= fct * b[k]
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		s := b[i]
+		for j := i + 1; j < n; j++ {
+			s -= a[i*n+j] * b[j]
+		}
+		b[i] = s / a[i*n+i]
+	}
+	return true
+}
+
+// likelihood runs R's ARIMA_Like over y from the state set by initState:
+// it returns the sum of squared standardised innovations, the sum of the
+// log gains and the number of innovations used (those whose gain is below
+// 1e4, which leaves out the diffuse start). When resid is not nil it
+// receives the standardised innovations. On return f.a holds the filtered
+// state after the last observation.
+func (f *filter) likelihood(y, phi, theta, delta []float64, resid []float64) (ssq, sumlog float64, nu int) {
+	p, q, r, d, rd := len(phi), len(theta), f.r, f.d, f.rd
+	a, anew, M, P, Pnew, mm := f.a, f.anew, f.m, f.pm, f.pnew, f.mm
+	copy(Pnew, f.pn)
+	for l := range y {
+		for i := 0; i < r; i++ {
+			tmp := 0.0
+			if i < r-1 {
+				tmp = a[i+1]
+			}
+			if i < p {
+				tmp += phi[i] * a[0]
+			}
+			anew[i] = tmp
+		}
+		if d > 0 {
+			for i := r + 1; i < rd; i++ {
+				anew[i] = a[i-1]
+			}
+			tmp := a[0]
+			for i := 0; i < d; i++ {
+				tmp += delta[i] * a[r+i]
+			}
+			anew[r] = tmp
+		}
+		if l > 0 {
+			if d == 0 {
+				for i := 0; i < r; i++ {
+					vi := 0.0
+					if i == 0 {
+						vi = 1
+					} else if i-1 < q {
+						vi = theta[i-1]
+					}
+					for j := 0; j < r; j++ {
+						tmp := 0.0
+						if j == 0 {
+							tmp = vi
+						} else if j-1 < q {
+							tmp = vi * theta[j-1]
+						}
+						if i < p && j < p {
+							tmp += phi[i] * phi[j] * P[0]
+						}
+						if i < r-1 && j < r-1 {
+							tmp += P[i+1+r*(j+1)]
+						}
+						if i < p && j < r-1 {
+							tmp += phi[i] * P[j+1]
+						}
+						if j < p && i < r-1 {
+							tmp += phi[j] * P[i+1]
+						}
+						Pnew[i+r*j] = tmp
+					}
+				}
+			} else {
+				// mm = T P
+				for i := 0; i < r; i++ {
+					for j := 0; j < rd; j++ {
+						tmp := 0.0
+						if i < p {
+							tmp += phi[i] * P[rd*j]
+						}
+						if i < r-1 {
+							tmp += P[i+1+rd*j]
+						}
+						mm[i+rd*j] = tmp
+					}
+				}
+				for j := 0; j < rd; j++ {
+					tmp := P[rd*j]
+					for k := 0; k < d; k++ {
+						tmp += delta[k] * P[r+k+rd*j]
+					}
+					mm[r+rd*j] = tmp
+				}
+				for i := 1; i < d; i++ {
+					for j := 0; j < rd; j++ {
+						mm[r+i+rd*j] = P[r+i-1+rd*j]
+					}
+				}
+				// Pnew = mm T'
+				for i := 0; i < r; i++ {
+					for j := 0; j < rd; j++ {
+						tmp := 0.0
+						if i < p {
+							tmp += phi[i] * mm[j]
+						}
+						if i < r-1 {
+							tmp += mm[rd*(i+1)+j]
+						}
+						Pnew[j+rd*i] = tmp
+					}
+				}
+				for j := 0; j < rd; j++ {
+					tmp := mm[j]
+					for k := 0; k < d; k++ {
+						tmp += delta[k] * mm[rd*(r+k)+j]
+					}
+					Pnew[j+rd*r] = tmp
+				}
+				for i := 1; i < d; i++ {
+					for j := 0; j < rd; j++ {
+						Pnew[j+rd*(r+i)] = mm[rd*(r+i-1)+j]
+					}
+				}
+				for i := 0; i <= q; i++ {
+					vi := 1.0
+					if i > 0 {
+						vi = theta[i-1]
+					}
+					for j := 0; j <= q; j++ {
+						vj := 1.0
+						if j > 0 {
+							vj = theta[j-1]
+						}
+						Pnew[i+rd*j] += vi * vj
+					}
+				}
+			}
+		}
+		if !math.IsNaN(y[l]) {
+			resid0 := y[l] - anew[0]
+			for i := 0; i < d; i++ {
+				resid0 -= delta[i] * anew[r+i]
+			}
+			for i := 0; i < rd; i++ {
+				tmp := Pnew[i]
+				for k := 0; k < d; k++ {
+					tmp += Pnew[i+rd*(r+k)] * delta[k]
+				}
+				M[i] = tmp
+			}
+			gain := M[0]
+			for j := 0; j < d; j++ {
+				gain += delta[j] * M[r+j]
+			}
+			if gain < 1e4 {
+				nu++
+				ssq += resid0 * resid0 / gain
+				sumlog += math.Log(gain)
+			}
+			if resid != nil {
+				resid[l] = resid0 / math.Sqrt(gain)
+			}
+			for i := 0; i < rd; i++ {
+				a[i] = anew[i] + M[i]*resid0/gain
+			}
+			for i := 0; i < rd; i++ {
+				for j := 0; j < rd; j++ {
+					P[i+rd*j] = Pnew[i+rd*j] - M[i]*M[j]/gain
+				}
+			}
+		} else {
+			copy(a, anew)
+			copy(P, Pnew)
+			if resid != nil {
+				resid[l] = math.NaN()
+			}
+		}
+	}
+	return ssq, sumlog, nu
+}
+
+// css returns the conditional sum of squares of the model on y divided
+// by the number of terms (R's ARIMA_CSS): y is differenced, the first
+// ncond innovations are taken as zero and the rest follow from the ARMA
+// recursion. w and resid need len(y).
+func css(y []float64, o Order, phi, theta []float64, ncond int, w, resid []float64) float64 {
+	n := len(y)
+	copy(w, y)
+	for i := 0; i < o.D; i++ {
+		for l := n - 1; l > 0; l-- {
+			w[l] -= w[l-1]
+		}
+	}
+	ns := o.ns()
+	for i := 0; i < o.SD && ns > 0; i++ {
+		for l := n - 1; l >= ns; l-- {
+			w[l] -= w[l-ns]
+		}
+	}
+	p, q := len(phi), len(theta)
+	for l := 0; l < ncond && l < n; l++ {
+		resid[l] = 0
+	}
+	ssq, nu := 0.0, 0
+	for l := ncond; l < n; l++ {
+		tmp := w[l]
+		for j := 0; j < p; j++ {
+			tmp -= phi[j] * w[l-j-1]
+		}
+		for j := 0; j < min(l-ncond, q); j++ {
+			tmp -= theta[j] * resid[l-j-1]
+		}
+		resid[l] = tmp
+		if !math.IsNaN(tmp) {
+			nu++
+			ssq += tmp * tmp
+		}
+	}
+	return ssq / float64(nu)
+}
+
+// forecastState advances a copy of the filtered state h steps with no
+// new observations and writes Z a for each step into dst (R's
+// KalmanForecast, point forecasts only).
+func forecastState(dst, state, phi, delta []float64, r int) {
+	p, d, rd := len(phi), len(delta), len(state)
+	a := append([]float64(nil), state...)
+	anew := make([]float64, rd)
+	for h := range dst {
+		for i := 0; i < r; i++ {
+			tmp := 0.0
+			if i < r-1 {
+				tmp = a[i+1]
+			}
+			if i < p {
+				tmp += phi[i] * a[0]
+			}
+			anew[i] = tmp
+		}
+		if d > 0 {
+			for i := r + 1; i < rd; i++ {
+				anew[i] = a[i-1]
+			}
+			tmp := a[0]
+			for i := 0; i < d; i++ {
+				tmp += delta[i] * a[r+i]
+			}
+			anew[r] = tmp
+		}
+		a, anew = anew, a
+		fc := a[0]
+		for i := 0; i < d; i++ {
+			fc += delta[i] * a[r+i]
+		}
+		dst[h] = fc
+	}
+}
