@@ -170,24 +170,28 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 		rep.Labels[k] = v
 	}
 
+	// The base profile is kept as bytes until the end, so it is counted
+	// in both readings; the extra GC makes the "before" reading include
+	// it. Profiles are taken right after a GC because they describe the
+	// heap as of the last completed cycle.
 	settle()
-	before := read()
-	var base *profile.Profile
+	var baseProf []byte
 	var profErr error
 	if prof {
-		base, profErr = heapProfile()
+		baseProf, profErr = heapProfile()
+		runtime.GC()
 	}
+	before := read()
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopSampler := g.startSampler(runCtx, cancel, before.heapLive)
+	call := &runCall{fn: fn}
 	rep.Started = time.Now()
-	var fnErr error
-	pprof.Do(runCtx, pprof.Labels(LabelKind, kind, LabelRun, id), func(ctx context.Context) {
-		fnErr = fn(ctx)
-	})
+	pprof.Do(runCtx, pprof.Labels(LabelKind, kind, LabelRun, id), call.call)
 	rep.Finished = time.Now()
 	stopSampler()
+	fnErr := call.err
 	budgetErr := context.Cause(runCtx)
 	if !errors.Is(budgetErr, ErrBudgetExceeded) {
 		budgetErr = nil
@@ -196,7 +200,6 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	// Wait for finishing goroutines before settling: what they hold is
 	// freed when they end.
 	groups, gerr := awaitGoroutines(id, g.opts.GoroutineGrace)
-	rep.LeakedGoroutines = describeGoroutines(groups, g.opts.MaxGoroutineStacks)
 	leaked := 0
 	for _, gr := range groups {
 		leaked += gr.count
@@ -206,16 +209,19 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	after := read()
 	var diff []byte
 	if prof && profErr == nil {
-		var cur, d *profile.Profile
+		var cur []byte
 		cur, profErr = heapProfile()
 		if profErr == nil {
-			d, profErr = diffHeap(base, cur)
-		}
-		if profErr == nil {
-			rep.TopGrowth = topGrowth(d, g.opts.TopSites)
-			diff, profErr = encodeProfile(d)
+			var d *profile.Profile
+			d, profErr = diffHeap(baseProf, cur)
+			if profErr == nil {
+				rep.TopGrowth = topGrowth(d, g.opts.TopSites)
+				diff, profErr = encodeProfile(d)
+			}
 		}
 	}
+	// Described after the reading: the descriptions are not the run's.
+	rep.LeakedGoroutines = describeGoroutines(groups, g.opts.MaxGoroutineStacks)
 
 	rep.HeapLiveBefore, rep.HeapLiveAfter = before.heapLive, after.heapLive
 	rep.RetainedBytes = after.heapLive - before.heapLive
@@ -248,6 +254,15 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	g.metrics.observe(rep)
 	return rep, err
 }
+
+// runCall calls a run's fn. It is a named method so that allocations made
+// by fn can be told from memguard's own in heap profiles (see ownAlloc).
+type runCall struct {
+	fn  func(ctx context.Context) error
+	err error
+}
+
+func (c *runCall) call(ctx context.Context) { c.err = c.fn(ctx) }
 
 // startSampler enforces Options.MaxRetainedBytes while a run executes. It
 // reads the live heap as of the last GC without forcing one, so it costs

@@ -12,31 +12,52 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// heapProfile returns the current heap profile. The caller runs GC first:
-// the profile describes the heap as of the last completed cycle.
-func heapProfile() (*profile.Profile, error) {
+// heapProfile returns the current heap profile, gzipped. The caller runs
+// GC first: the profile describes the heap as of the last completed cycle.
+// It is kept encoded because the parsed form is many times larger and
+// would be counted as retained by the run it measures.
+func heapProfile() ([]byte, error) {
 	var buf bytes.Buffer
 	if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
 		return nil, fmt.Errorf("memguard: heap profile: %w", err)
 	}
-	p, err := profile.ParseData(buf.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("memguard: parse heap profile: %w", err)
-	}
-	return p, nil
+	return buf.Bytes(), nil
 }
 
 // diffHeap returns after − before as a profile: the base is scaled by −1
 // and merged, so samples present in both cancel and what remains is what
 // the run allocated and kept (positive) or freed (negative).
-func diffHeap(before, after *profile.Profile) (*profile.Profile, error) {
-	base := before.Copy()
+func diffHeap(before, after []byte) (*profile.Profile, error) {
+	base, err := profile.ParseData(before)
+	if err != nil {
+		return nil, fmt.Errorf("memguard: parse heap profile: %w", err)
+	}
+	cur, err := profile.ParseData(after)
+	if err != nil {
+		return nil, fmt.Errorf("memguard: parse heap profile: %w", err)
+	}
 	base.Scale(-1)
-	d, err := profile.Merge([]*profile.Profile{base, after})
+	d, err := profile.Merge([]*profile.Profile{base, cur})
 	if err != nil {
 		return nil, fmt.Errorf("memguard: diff heap profiles: %w", err)
 	}
 	return d, nil
+}
+
+// callFrame is the frame through which every guarded fn is called.
+var callFrame = selfPrefix + "(*runCall).call"
+
+// ownAlloc reports whether memguard itself made an allocation (the base
+// profile, the report) rather than the guarded fn: the innermost memguard
+// frame of an allocation by fn is runCall.call, of memguard's own any
+// other. Allocations on goroutines fn started have no memguard frame.
+func ownAlloc(st []Frame) bool {
+	for _, f := range st {
+		if strings.HasPrefix(f.Function, selfPrefix) && !strings.HasSuffix(f.File, "_test.go") {
+			return !strings.HasPrefix(f.Function, callFrame)
+		}
+	}
+	return false
 }
 
 // sampleIndex returns the index of the named sample type, or -1.
@@ -64,6 +85,9 @@ func topGrowth(d *profile.Profile, n int) []Site {
 	byStack := make(map[string]*acc)
 	var key strings.Builder
 	for _, s := range d.Sample {
+		if s.Value[iSpace] == 0 {
+			continue
+		}
 		key.Reset()
 		for _, loc := range s.Location {
 			key.WriteString(strconv.FormatUint(loc.ID, 16))
@@ -81,7 +105,7 @@ func topGrowth(d *profile.Profile, n int) []Site {
 	}
 	accs := make([]*acc, 0, len(byStack))
 	for _, a := range byStack {
-		if a.bytes > 0 {
+		if a.bytes > 0 && !ownAlloc(sampleStack(a.sample)) {
 			accs = append(accs, a)
 		}
 	}
