@@ -83,7 +83,8 @@ type Model struct {
 	HasDrift bool    `json:"has_drift,omitempty"`
 	Drift    float64 `json:"drift,omitempty"`
 
-	// Sigma2 is the innovation variance; LogLik the Gaussian
+	// Sigma2 is the innovation variance (forecast::Arima's, with a
+	// degree of freedom per coefficient); LogLik the Gaussian
 	// log-likelihood (NaN for CSS fits, as in R); AIC, AICc and BIC the
 	// information criteria as forecast::Arima reports them.
 	Sigma2 float64 `json:"sigma2"`
@@ -123,7 +124,9 @@ type fitter struct {
 	w, res []float64 // CSS scratch
 	ncond  int
 	kappa  float64
-	filt   *filter
+	filt   *filter   // R's filter, with the differencing in the state
+	sfilt  *filter   // the ARMA filter of the differenced series
+	dw     []float64 // the differenced series, scratch
 }
 
 func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
@@ -140,6 +143,9 @@ func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
 		kappa: kappa,
 	}
 	ft.filt = newFilter(len(ft.phi), len(ft.theta), len(ft.delta))
+	ft.sfilt = newFilter(len(ft.phi), len(ft.theta), 0)
+	ft.sfilt.steady = true
+	ft.dw = make([]float64, len(y))
 	return ft
 }
 
@@ -164,15 +170,49 @@ func (ft *fitter) cssObjective(par []float64) float64 {
 
 // mlObjective is R's armafn: the concentrated negative log-likelihood
 // per observation.
+//
+// R filters the undifferenced series with the differencing in the state
+// and a diffuse prior, then drops the first d innovations. That equals
+// (up to O(1/kappa)) the exact likelihood of the differenced series
+// under the stationary ARMA prior, which we compute instead: the state
+// is d smaller (24 smaller for a seasonal difference of hourly data),
+// and once the filter reaches its steady state every further step costs
+// O(p+q). The final state for forecasting still comes from R's filter.
 func (ft *fitter) mlObjective(par []float64, trans bool) float64 {
 	transPars(ft.o, par, trans, ft.phi, ft.theta, ft.tmp, ft.work)
-	if !ft.filt.initState(ft.phi, ft.theta, ft.kappa) {
+	if !ft.sfilt.initState(ft.phi, ft.theta, ft.kappa) {
 		return math.MaxFloat64
 	}
 	ft.regress(par)
-	ssq, sumlog, nu := ft.filt.likelihood(ft.x, ft.phi, ft.theta, ft.delta, nil)
+	w := differenceInto(ft.dw, ft.x, ft.o)
+	ssq, sumlog, nu := ft.sfilt.likelihood(w, ft.phi, ft.theta, nil, nil)
 	s2 := ssq / float64(nu)
 	return 0.5 * (math.Log(s2) + sumlog/float64(nu))
+}
+
+// differenceInto writes y differenced by o's operators into dst and
+// returns the len(y)-d valid values, without allocating.
+func differenceInto(dst, y []float64, o Order) []float64 {
+	x := dst[:len(y)]
+	copy(x, y)
+	for i := 0; i < o.D; i++ {
+		for l := len(x) - 1; l > 0; l-- {
+			x[l] -= x[l-1]
+		}
+		x = x[1:]
+	}
+	if ns := o.ns(); ns > 0 {
+		for i := 0; i < o.SD; i++ {
+			if len(x) <= ns {
+				return x[:0]
+			}
+			for l := len(x) - 1; l >= ns; l-- {
+				x[l] -= x[l-ns]
+			}
+			x = x[ns:]
+		}
+	}
+	return x
 }
 
 // Fit estimates an ARIMA model of the given order on y as R's
@@ -338,7 +378,10 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 			return nil, fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
 		}
 		ssq, _, _ := ft.filt.likelihood(ft.x, m.Phi, m.Theta, delta, nil)
-		m.Sigma2 = ssq / float64(nused)
+		// forecast::Arima reports the residual variance with one degree
+		// of freedom per estimated coefficient (stats::arima divides by
+		// nused).
+		m.Sigma2 = ssq / float64(nused-npar)
 		m.LogLik = -0.5 * value
 		m.AIC = value + 2*k + 2
 	}
