@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // baselineSpecs lists the simple benchmarks every tournament should beat.
@@ -13,7 +14,221 @@ func baselineSpecs() []Spec {
 			New: func() Forecaster { return Naive{} }, Load: LoadJSON[naiveFit], Default: true},
 		{Name: "seasonal_naive", Family: "baseline", Doc: "value one season ago",
 			New: func() Forecaster { return SeasonalNaive{} }, Load: LoadJSON[seasonalNaiveFit], Default: true},
+		{Name: "mean", Family: "baseline", Doc: "mean of the whole history, as R's meanf",
+			New: func() Forecaster { return HistoricMean{} }, Load: LoadJSON[historicMeanFit], Default: true},
+		{Name: "window_average", Family: "baseline", Doc: "mean of the last Window points (default 28)",
+			New: func() Forecaster { return WindowAverage{} }, Load: LoadJSON[windowAverageFit], Default: true},
+		{Name: "seasonal_window_average", Family: "baseline",
+			Doc: "mean of the last Seasons seasons (default 4) at each seasonal position",
+			New: func() Forecaster { return SeasonalWindowAverage{} }, Load: LoadJSON[seasonalWindowAverageFit], Default: true},
+		{Name: "drift", Family: "baseline", Doc: "random walk with drift, as R's rwf(drift=TRUE)",
+			New: func() Forecaster { return Drift{} }, Load: LoadJSON[driftFit], Default: true},
 	}
+}
+
+// The averaging baselines re-read the history they forecast from: a
+// refresh on a longer history averages the newest points, as refitting
+// would, because these models have nothing to estimate but the averages.
+
+// baselineFinite reports an error for a history with NaN or Inf, which
+// would silently poison every average.
+func baselineFinite(name string, y []float64) error {
+	for _, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: %w: non-finite value", name, ErrUnsuitable)
+		}
+	}
+	return nil
+}
+
+// baselineFill returns h copies of v.
+func baselineFill(h int, v float64) []float64 {
+	out := make([]float64, h)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// HistoricMean forecasts the mean of the whole history (R's meanf). It has
+// no hyperparameters.
+type HistoricMean struct{}
+
+type historicMeanFit struct {
+	// Mean is the mean of the fit history, kept for inspection; forecasts
+	// use the history they are given.
+	Mean float64 `json:"mean"`
+}
+
+// Fit implements Forecaster.
+func (HistoricMean) Fit(_ context.Context, in Input) (Fitted, error) {
+	if len(in.Y) < 1 {
+		return nil, fmt.Errorf("mean: %w: need 1 point", ErrTooShort)
+	}
+	if err := baselineFinite("mean", in.Y); err != nil {
+		return nil, err
+	}
+	return &historicMeanFit{Mean: baselineMean(in.Y)}, nil
+}
+
+func (*historicMeanFit) Forecast(_ context.Context, in Input, h int) ([]float64, error) {
+	if len(in.Y) < 1 {
+		return nil, fmt.Errorf("mean: %w: need 1 point", ErrTooShort)
+	}
+	if h < 0 {
+		return nil, fmt.Errorf("mean: negative horizon %d", h)
+	}
+	return baselineFill(h, baselineMean(in.Y)), nil
+}
+
+// baselineMean is the arithmetic mean of a non-empty slice.
+func baselineMean(y []float64) float64 {
+	var s float64
+	for _, v := range y {
+		s += v
+	}
+	return s / float64(len(y))
+}
+
+// WindowAverage forecasts the mean of the most recent points.
+type WindowAverage struct {
+	// Window is the number of most recent points averaged; 0 means 28
+	// (four weeks of daily data). Shorter histories are rejected with
+	// ErrTooShort rather than averaged over fewer points, so the model
+	// means the same thing on every series.
+	Window int `json:"window"`
+}
+
+type windowAverageFit struct {
+	Window int `json:"window"`
+}
+
+// Fit implements Forecaster.
+func (w WindowAverage) Fit(_ context.Context, in Input) (Fitted, error) {
+	k := w.Window
+	if k <= 0 {
+		k = 28
+	}
+	if len(in.Y) < k {
+		return nil, fmt.Errorf("window_average: %w: need %d points, have %d", ErrTooShort, k, len(in.Y))
+	}
+	if err := baselineFinite("window_average", in.Y[len(in.Y)-k:]); err != nil {
+		return nil, err
+	}
+	return &windowAverageFit{Window: k}, nil
+}
+
+func (f *windowAverageFit) Forecast(_ context.Context, in Input, h int) ([]float64, error) {
+	k := f.Window
+	if k < 1 || len(in.Y) < k {
+		return nil, fmt.Errorf("window_average: %w: need %d points, have %d", ErrTooShort, k, len(in.Y))
+	}
+	if h < 0 {
+		return nil, fmt.Errorf("window_average: negative horizon %d", h)
+	}
+	return baselineFill(h, baselineMean(in.Y[len(in.Y)-k:])), nil
+}
+
+// SeasonalWindowAverage forecasts, for each future step, the mean of the
+// values at the same seasonal position in the last Seasons seasons: a
+// seasonal naive forecast with the noise of one season averaged out.
+type SeasonalWindowAverage struct {
+	// Seasons is the number of past seasons averaged; 0 means 4.
+	Seasons int `json:"seasons"`
+	// Season overrides the input's season length when > 0.
+	Season int `json:"season"`
+}
+
+type seasonalWindowAverageFit struct {
+	Seasons int `json:"seasons"`
+	Season  int `json:"season"`
+}
+
+// Fit implements Forecaster.
+func (s SeasonalWindowAverage) Fit(_ context.Context, in Input) (Fitted, error) {
+	k := s.Seasons
+	if k <= 0 {
+		k = 4
+	}
+	m := s.Season
+	if m <= 0 {
+		m = in.Season
+	}
+	if m < 1 {
+		m = 1
+	}
+	if len(in.Y) < k*m {
+		return nil, fmt.Errorf("seasonal_window_average: %w: need %d points, have %d", ErrTooShort, k*m, len(in.Y))
+	}
+	if err := baselineFinite("seasonal_window_average", in.Y[len(in.Y)-k*m:]); err != nil {
+		return nil, err
+	}
+	return &seasonalWindowAverageFit{Seasons: k, Season: m}, nil
+}
+
+func (f *seasonalWindowAverageFit) Forecast(_ context.Context, in Input, h int) ([]float64, error) {
+	k, m, n := f.Seasons, f.Season, len(in.Y)
+	if k < 1 || m < 1 || n < k*m {
+		return nil, fmt.Errorf("seasonal_window_average: %w: need %d points, have %d", ErrTooShort, k*m, n)
+	}
+	if h < 0 {
+		return nil, fmt.Errorf("seasonal_window_average: negative horizon %d", h)
+	}
+	// The average for seasonal position j (0..m-1 counted from the first
+	// point of the last season) repeats with period m.
+	avg := make([]float64, m)
+	for j := range avg {
+		var s float64
+		for r := 1; r <= k; r++ {
+			s += in.Y[n-r*m+j]
+		}
+		avg[j] = s / float64(k)
+	}
+	out := make([]float64, h)
+	for i := range out {
+		out[i] = avg[i%m]
+	}
+	return out, nil
+}
+
+// Drift is the random walk with drift: the last value plus the average
+// change over the history per step, as R's rwf(drift=TRUE), i.e. the line
+// through the first and last points extended. It has no hyperparameters.
+type Drift struct{}
+
+type driftFit struct {
+	// Slope is the drift estimated on the fit history, kept for
+	// inspection; forecasts use the history they are given.
+	Slope float64 `json:"slope"`
+}
+
+// Fit implements Forecaster.
+func (Drift) Fit(_ context.Context, in Input) (Fitted, error) {
+	n := len(in.Y)
+	if n < 2 {
+		return nil, fmt.Errorf("drift: %w: need 2 points, have %d", ErrTooShort, n)
+	}
+	if err := baselineFinite("drift", in.Y); err != nil {
+		return nil, err
+	}
+	return &driftFit{Slope: (in.Y[n-1] - in.Y[0]) / float64(n-1)}, nil
+}
+
+func (*driftFit) Forecast(_ context.Context, in Input, h int) ([]float64, error) {
+	n := len(in.Y)
+	if n < 2 {
+		return nil, fmt.Errorf("drift: %w: need 2 points, have %d", ErrTooShort, n)
+	}
+	if h < 0 {
+		return nil, fmt.Errorf("drift: negative horizon %d", h)
+	}
+	last := in.Y[n-1]
+	slope := (last - in.Y[0]) / float64(n-1)
+	out := make([]float64, h)
+	for i := range out {
+		out[i] = last + float64(i+1)*slope
+	}
+	return out, nil
 }
 
 // Naive forecasts the last observed value. It has no hyperparameters.

@@ -1,0 +1,453 @@
+package models
+
+import (
+	"fmt"
+	"math"
+)
+
+// This file holds the state-space exponential smoothing core shared by the
+// ETS candidates: the model form, the state recursion, the likelihood, the
+// parameter region and the forecast function. It follows R's forecast
+// package (version 8.20, files ets.R and etscalc.c) closely, so that with
+// the same parameters it produces the same numbers, and with its own
+// optimisation it lands where R does.
+
+// Component codes of an ETS form, as in R's etscalc.c.
+const (
+	etsNone = 0
+	etsAdd  = 1
+	etsMul  = 2
+)
+
+// etsMaxSeason is the longest season the ETS models accept; R's ets refuses
+// seasonal models beyond it because the state vector grows with m and the
+// likelihood surface becomes too flat to optimise.
+const etsMaxSeason = 24
+
+// Tolerances copied from R's etscalc.c so that the recursion treats
+// near-zero divisors exactly as R does.
+const (
+	etsTol  = 1e-10
+	etsHuge = 1e10
+)
+
+// etsForm is one member of the ETS family: error, trend and season types
+// and whether the trend is damped.
+type etsForm struct {
+	Error, Trend, Season int
+	Damped               bool
+}
+
+// String returns R's short name, e.g. "MAdM".
+func (f etsForm) String() string {
+	c := [3]byte{'N', 'A', 'M'}
+	s := string(c[f.Error]) + string(c[f.Trend])
+	if f.Damped {
+		s += "d"
+	}
+	return s + string(c[f.Season])
+}
+
+// etsParseForm parses a name such as "AAdA", "MNM" or "AAN".
+func etsParseForm(s string) (etsForm, error) {
+	var f etsForm
+	code := func(b byte, allowN bool) (int, bool) {
+		switch b {
+		case 'N':
+			return etsNone, allowN
+		case 'A':
+			return etsAdd, true
+		case 'M':
+			return etsMul, true
+		}
+		return 0, false
+	}
+	if len(s) == 4 && s[2] == 'd' {
+		f.Damped = true
+		s = s[:2] + s[3:]
+	}
+	if len(s) != 3 {
+		return f, fmt.Errorf("models: invalid ETS form %q", s)
+	}
+	var ok1, ok2, ok3 bool
+	f.Error, ok1 = code(s[0], false)
+	f.Trend, ok2 = code(s[1], true)
+	f.Season, ok3 = code(s[2], true)
+	if !ok1 || !ok2 || !ok3 || (f.Damped && f.Trend == etsNone) {
+		return f, fmt.Errorf("models: invalid ETS form %q", s)
+	}
+	return f, nil
+}
+
+// etsParams are the smoothing parameters. Beta is 0 without a trend, Gamma
+// 0 without a season and Phi 1 without damping, as R passes them to C.
+type etsParams struct {
+	Alpha, Beta, Gamma, Phi float64
+}
+
+// etsNStates is the length of the full state vector (l, b, s_0..s_{m-1}).
+func etsNStates(f etsForm, m int) int {
+	n := 1
+	if f.Trend != etsNone {
+		n++
+	}
+	if f.Season != etsNone {
+		n += m
+	}
+	return n
+}
+
+// etsRun summarises one pass of the recursion.
+type etsRun struct {
+	// Lik is R's likelihood criterion n log(SSE) (+ 2 sum log|f| for
+	// multiplicative errors): -2 log-likelihood up to constants.
+	Lik float64
+	// SSE is the sum of squared innovations (relative errors for
+	// multiplicative error models); MSE the mean squared raw one-step error.
+	SSE, MSE float64
+}
+
+// etsFilter runs the ETS recursion over y from the initial state x0 (laid
+// out as R's: l, b, s_0..s_{m-1}, s_0 the most recent seasonal state); ok
+// is false when a forecast becomes invalid.
+//
+// ring must have length >= m; after the call, final (if not nil, length
+// etsNStates) holds the state after the last observation in x0's layout.
+// The seasonal states live in a ring buffer indexed by time mod m instead of
+// being shifted every step as in R: this is the same arithmetic, in O(1)
+// per step instead of O(m). It allocates nothing.
+func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run etsRun, ok bool) {
+	if f.Season == etsNone {
+		m = 1
+	}
+	l := x0[0]
+	var b float64
+	k := 1
+	if f.Trend != etsNone {
+		b = x0[1]
+		k = 2
+	}
+	seasonal := f.Season != etsNone
+	if seasonal {
+		// s_{-j} = x0[k+j] lives at ring[(-j) mod m].
+		for j := 0; j < m; j++ {
+			ring[(m-j)%m] = x0[k+j]
+		}
+	}
+	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
+	// beta/alpha is R's form of the trend update; alpha > 0 in the region.
+	betaA := beta / alpha
+	var sse, mse, sumLogF float64
+	pos := 0 // t mod m for the step being processed (t = i+1)
+	for i, yi := range y {
+		pos++
+		if pos == m {
+			pos = 0
+		}
+		// One-step forecast from the old state.
+		var q, phib float64
+		switch f.Trend {
+		case etsNone:
+			q = l
+		case etsAdd:
+			phib = phi * b
+			q = l + phib
+		default: // multiplicative trend, kept for completeness
+			if b < 0 {
+				return etsRun{Lik: math.NaN()}, false
+			}
+			if math.Abs(phi-1) < etsTol {
+				phib = b
+			} else {
+				phib = math.Pow(b, phi)
+			}
+			q = l * phib
+		}
+		fc := q
+		var sOld float64
+		if seasonal {
+			sOld = ring[pos]
+			if f.Season == etsAdd {
+				fc += sOld
+			} else {
+				fc *= sOld
+			}
+		}
+		e := yi - fc
+		mse += (e*e - mse) / float64(i+1)
+		if f.Error == etsMul {
+			e /= fc
+			sumLogF += math.Log(math.Abs(fc))
+		}
+		sse += e * e
+
+		// Update the state.
+		var pv float64
+		switch f.Season {
+		case etsNone:
+			pv = yi
+		case etsAdd:
+			pv = yi - sOld
+		default:
+			if math.Abs(sOld) < etsTol {
+				pv = etsHuge
+			} else {
+				pv = yi / sOld
+			}
+		}
+		oldl := l
+		l = q + alpha*(pv-q)
+		if f.Trend != etsNone {
+			var r float64
+			if f.Trend == etsAdd {
+				r = l - oldl
+			} else if math.Abs(oldl) < etsTol {
+				r = etsHuge
+			} else {
+				r = l / oldl
+			}
+			b = phib + betaA*(r-phib)
+		}
+		if seasonal {
+			var t float64
+			if f.Season == etsAdd {
+				t = yi - q
+			} else if math.Abs(q) < etsTol {
+				t = etsHuge
+			} else {
+				t = yi / q
+			}
+			ring[pos] = sOld + gamma*(t-sOld)
+		}
+	}
+	run = etsRun{Lik: float64(len(y)) * math.Log(sse), SSE: sse, MSE: mse}
+	if f.Error == etsMul {
+		run.Lik += 2 * sumLogF
+	}
+	if final != nil {
+		final[0] = l
+		if f.Trend != etsNone {
+			final[1] = b
+		}
+		if seasonal {
+			// s_{n-j} sits at ring[(n-j) mod m] = ring[(pos-j) mod m].
+			for j := 0; j < m; j++ {
+				final[k+j] = ring[((pos-j)%m+m)%m]
+			}
+		}
+	}
+	return run, true
+}
+
+// etsForecastState writes len(dst) point forecasts from state x (R's
+// layout) into dst, as R's etsforecast does; ok is false when a
+// multiplicative trend turns negative.
+func etsForecastState(dst []float64, f etsForm, m int, phi float64, x []float64) bool {
+	if f.Season == etsNone {
+		m = 1
+	}
+	l := x[0]
+	var b float64
+	k := 1
+	if f.Trend != etsNone {
+		b = x[1]
+		k = 2
+	}
+	phistar := phi
+	for i := range dst {
+		var v float64
+		switch f.Trend {
+		case etsNone:
+			v = l
+		case etsAdd:
+			v = l + phistar*b
+		default:
+			if b < 0 {
+				return false
+			}
+			v = l * math.Pow(b, phistar)
+		}
+		j := m - 1 - i%m
+		switch f.Season {
+		case etsAdd:
+			v += x[k+j]
+		case etsMul:
+			v *= x[k+j]
+		}
+		dst[i] = v
+		if math.Abs(phi-1) < etsTol {
+			phistar++
+		} else {
+			phistar += math.Pow(phi, float64(i+2))
+		}
+	}
+	return true
+}
+
+// etsClass3Mean overwrites dst with the forecast means of a model with
+// multiplicative error and season (R's class3 in forecast.ets): beyond one
+// season the mean is not the point forecast of the recursion, because the
+// level and seasonal errors are correlated; the correction grows with the
+// innovation variance sigma2. R writes it with Kronecker products; with
+// F2 a cyclic shift and G2 a single entry the recursion on the k x m matrix
+// M = E[x_trend s'] reduces to shifting columns and updating the first.
+// x is the state in R's layout; work needs length >= 2m.
+func etsClass3Mean(dst []float64, f etsForm, m int, p etsParams, sigma2 float64, x, work []float64) {
+	k := 1
+	if f.Trend != etsNone {
+		k = 2
+	}
+	// Columns c = 0..m-1 of M stored as (a[c], b[c]): a the level row, b
+	// the trend row.
+	a, b := work[:m], work[m:2*m]
+	for c := 0; c < m; c++ {
+		a[c] = x[0] * x[k+c]
+		if k == 2 {
+			b[c] = x[1] * x[k+c]
+		} else {
+			b[c] = 0
+		}
+	}
+	phi := p.Phi
+	for i := range dst {
+		last := m - 1
+		dst[i] = a[last] + b[last]
+		la, lb := a[last], b[last]
+		copy(a[1:], a[:last])
+		copy(b[1:], b[:last])
+		if k == 1 {
+			a[0] = la + sigma2*p.Gamma*p.Alpha*la
+		} else {
+			sum := la + lb
+			a[0] = sum + sigma2*p.Gamma*p.Alpha*sum
+			b[0] = phi*lb + sigma2*p.Gamma*p.Beta*sum
+		}
+	}
+}
+
+// etsBounds is R's "usual" region: lower and upper limits for alpha, beta,
+// gamma and phi (ets() defaults lower = c(1e-4, 1e-4, 1e-4, 0.8), upper =
+// c(0.9999, 0.9999, 0.9999, 0.98)).
+type etsBounds struct {
+	Lower, Upper [4]float64
+}
+
+var etsDefaultBounds = etsBounds{
+	Lower: [4]float64{1e-4, 1e-4, 1e-4, 0.8},
+	Upper: [4]float64{0.9999, 0.9999, 0.9999, 0.98},
+}
+
+// etsCheckParams is R's check_params with bounds = "both": the usual
+// region (beta < alpha, gamma < 1 - alpha) and then admissibility (the
+// model is forecastable: its characteristic roots lie in the unit disk).
+func etsCheckParams(f etsForm, m int, p etsParams, bd *etsBounds, poly []float64) bool {
+	if p.Alpha < bd.Lower[0] || p.Alpha > bd.Upper[0] {
+		return false
+	}
+	if f.Trend != etsNone {
+		if p.Beta < bd.Lower[1] || p.Beta > p.Alpha || p.Beta > bd.Upper[1] {
+			return false
+		}
+	}
+	if f.Damped {
+		if p.Phi < bd.Lower[3] || p.Phi > bd.Upper[3] {
+			return false
+		}
+	}
+	if f.Season != etsNone {
+		if p.Gamma < bd.Lower[2] || p.Gamma > 1-p.Alpha || p.Gamma > bd.Upper[2] {
+			return false
+		}
+	}
+	return etsAdmissible(f, m, p, poly)
+}
+
+// etsAdmissible is R's admissible() (forecast's C++ EtsTargetFunction).
+// poly is scratch space of length >= 2(m+2).
+func etsAdmissible(f etsForm, m int, p etsParams, poly []float64) bool {
+	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
+	if phi < 0 || phi > 1+1e-8 {
+		return false
+	}
+	if f.Season == etsNone || m <= 1 {
+		if alpha < 1-1/phi || alpha > 1+1/phi {
+			return false
+		}
+		if f.Trend != etsNone && (beta < alpha*(phi-1) || beta > (1+phi)*(2-alpha)) {
+			return false
+		}
+		return true
+	}
+	if f.Trend == etsNone {
+		beta = 0
+	}
+	d := math.Max(1-1/phi-alpha, 0)
+	if gamma < d || gamma > 1+1/phi-alpha {
+		return false
+	}
+	mf := float64(m)
+	if alpha < 1-1/phi-gamma*(1-mf+phi+phi*mf)/(2*phi*mf) {
+		return false
+	}
+	if beta < -(1-phi)*(gamma/mf+alpha) {
+		return false
+	}
+	// Characteristic polynomial in increasing powers:
+	// phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi)(z^2..z^{m-1}) + (a+b-phi) z^m + z^{m+1}.
+	c := poly[:m+2]
+	c[0] = phi * (1 - alpha - gamma)
+	c[1] = alpha + beta - alpha*phi + gamma - 1
+	for i := 2; i < m; i++ {
+		c[i] = alpha + beta - alpha*phi
+	}
+	c[m] = alpha + beta - phi
+	c[m+1] = 1
+	// R rejects when a root exceeds 1+1e-10 in modulus; scaling z by that
+	// radius turns this into "all roots inside the unit circle".
+	r := 1 + 1e-10
+	rk := 1.0
+	for i := range c {
+		c[i] *= rk
+		rk *= r
+	}
+	return etsSchurStable(c, poly[m+2:])
+}
+
+// etsSchurStable reports whether every root of the real polynomial
+// c[0] + c[1] z + ... + c[n] z^n lies strictly inside the unit circle, by
+// the Schur–Cohn step-down recursion: O(n^2), no allocation, and no root
+// finding (R calls polyroot, far slower and in complex arithmetic). It
+// overwrites c and uses tmp (len >= len(c)) as scratch.
+func etsSchurStable(c, tmp []float64) bool {
+	for n := len(c) - 1; n >= 1; n-- {
+		a0, an := c[0], c[n]
+		if math.Abs(a0) >= math.Abs(an) {
+			return false
+		}
+		// g(z) = (an f(z) - a0 z^n f(1/z)) / z has degree n-1 and, when
+		// |a0| < |an|, the same number of roots inside the circle less one.
+		g := tmp[:n]
+		for k := range g {
+			g[k] = an*c[k+1] - a0*c[n-1-k]
+		}
+		// Rescale so coefficients neither overflow nor underflow.
+		s := math.Abs(g[n-1])
+		if s == 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+			return false
+		}
+		for k := range g {
+			c[k] = g[k] / s
+		}
+	}
+	return true
+}
+
+// etsFormName formats a form as R's method string, e.g. "ETS(M,Ad,M)".
+func etsFormName(f etsForm) string {
+	c := [3]string{"N", "A", "M"}
+	t := c[f.Trend]
+	if f.Damped {
+		t += "d"
+	}
+	return "ETS(" + c[f.Error] + "," + t + "," + c[f.Season] + ")"
+}

@@ -1,0 +1,562 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// Estimation of one ETS form: R's initparam and initstate heuristics for
+// the starting point, then Nelder–Mead over the smoothing parameters and
+// the initial states together, minimising R's criterion inside R's
+// parameter region. The optimiser is a transcription of R's nmmin (the one
+// forecast 8.20 calls through etsNelderMead) so that both walk the same
+// path from the same start.
+
+// etsCriterion selects what the optimiser minimises.
+type etsCriterion int
+
+const (
+	// etsLik is -2 log-likelihood up to constants (ets' default "lik").
+	etsLik etsCriterion = iota
+	// etsMSE is the one-step in-sample mean squared error ("mse"), which
+	// R's holt() and hw() use.
+	etsMSE
+)
+
+// etsDefaultMaxIter is R's etsmodel default maxit: the limit on function
+// evaluations of Nelder–Mead.
+const etsDefaultMaxIter = 2000
+
+// etsEstimate is one fitted form.
+type etsEstimate struct {
+	Form   etsForm
+	M      int // season length used by the form (1 if non-seasonal)
+	Params etsParams
+	// Init is the full initial state (l, b, s_0..s_{m-1}).
+	Init []float64
+	// Lik is R's lik (n log SSE [+ 2 sum log|f|]); MSE the one-step MSE.
+	Lik, MSE float64
+	// NPar counts estimated parameters plus one for the error variance,
+	// as R's AIC does.
+	NPar           int
+	AIC, AICc, BIC float64
+	// Sigma2 is R's innovation variance estimate.
+	Sigma2 float64
+	// Evals is the number of objective evaluations Nelder–Mead used.
+	Evals int
+}
+
+// etsObjective evaluates R's EtsTargetFunction for a parameter vector
+// laid out as (alpha, [beta], [gamma], [phi], l, [b], s_0..s_{m-2}).
+type etsObjective struct {
+	form   etsForm
+	m      int
+	y      []float64
+	crit   etsCriterion
+	bounds etsBounds
+	nPar   int // number of smoothing parameters at the front of the vector
+	state  []float64
+	ring   []float64
+	poly   []float64
+}
+
+func newETSObjective(f etsForm, m int, y []float64, crit etsCriterion) *etsObjective {
+	if f.Season == etsNone {
+		m = 1
+	}
+	nPar := 1
+	if f.Trend != etsNone {
+		nPar++
+	}
+	if f.Season != etsNone {
+		nPar++
+	}
+	if f.Damped {
+		nPar++
+	}
+	return &etsObjective{
+		form: f, m: m, y: y, crit: crit, bounds: etsDefaultBounds, nPar: nPar,
+		state: make([]float64, etsNStates(f, m)),
+		ring:  make([]float64, m),
+		poly:  make([]float64, 2*(m+2)),
+	}
+}
+
+// params unpacks the smoothing parameters from the front of par.
+func (o *etsObjective) params(par []float64) etsParams {
+	p := etsParams{Alpha: par[0], Phi: 1}
+	j := 1
+	if o.form.Trend != etsNone {
+		p.Beta = par[j]
+		j++
+	}
+	if o.form.Season != etsNone {
+		p.Gamma = par[j]
+		j++
+	}
+	if o.form.Damped {
+		p.Phi = par[j]
+	}
+	return p
+}
+
+// fullState expands the optimised states into o.state, adding the last
+// seasonal state so that the seasonal states sum to 0 (additive) or m
+// (multiplicative), as R does; ok is false when a multiplicative seasonal
+// state is negative.
+func (o *etsObjective) fullState(par []float64) bool {
+	st := par[o.nPar:]
+	copy(o.state, st)
+	if o.form.Season == etsNone {
+		return true
+	}
+	k := 1
+	if o.form.Trend != etsNone {
+		k = 2
+	}
+	var sum float64
+	for _, s := range st[k:] {
+		sum += s
+	}
+	last := -sum
+	if o.form.Season == etsMul {
+		last += float64(o.m)
+	}
+	o.state[len(o.state)-1] = last
+	if o.form.Season == etsMul {
+		for _, s := range o.state[k:] {
+			if s < 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// eval is the objective; +Inf marks an infeasible point.
+func (o *etsObjective) eval(par []float64) float64 {
+	p := o.params(par)
+	if !etsCheckParams(o.form, o.m, p, &o.bounds, o.poly) {
+		return math.Inf(1)
+	}
+	if !o.fullState(par) {
+		return math.Inf(1)
+	}
+	run, ok := etsFilter(o.form, o.m, p, o.state, o.y, o.ring, nil)
+	if !ok {
+		return math.Inf(1)
+	}
+	lik := run.Lik
+	if lik < -1e10 { // R: avoid perfect fits
+		lik = -1e10
+	}
+	if math.IsNaN(lik) {
+		lik = math.Inf(1)
+	}
+	if o.crit == etsMSE {
+		return run.MSE
+	}
+	return lik
+}
+
+// etsInitParams is R's initparam with bounds = "both".
+func etsInitParams(f etsForm, m int, bd etsBounds) []float64 {
+	lo, up := bd.Lower, bd.Upper
+	alpha := lo[0] + 0.2*(up[0]-lo[0])/float64(m)
+	if alpha > 1 || alpha < 0 {
+		alpha = lo[0] + 2e-3
+	}
+	par := []float64{alpha}
+	if f.Trend != etsNone {
+		u := math.Min(up[1], alpha)
+		beta := lo[1] + 0.1*(u-lo[1])
+		if beta < 0 || beta > alpha {
+			beta = alpha - 1e-3
+		}
+		par = append(par, beta)
+	}
+	if f.Season != etsNone {
+		u := math.Min(up[2], 1-alpha)
+		gamma := lo[2] + 0.05*(u-lo[2])
+		if gamma < 0 || gamma > 1-alpha {
+			gamma = 1 - alpha - 1e-3
+		}
+		par = append(par, gamma)
+	}
+	if f.Damped {
+		phi := lo[3] + 0.99*(up[3]-lo[3])
+		if phi < 0 || phi > 1 {
+			phi = up[3] - 1e-3
+		}
+		par = append(par, phi)
+	}
+	return par
+}
+
+// etsInitState is R's initstate: a classical decomposition for the
+// seasonal states and a regression on the first max(10, 2m) seasonally
+// adjusted points for level and trend. It returns (l, [b], s_0..s_{m-2}).
+// Seasonal forms need n >= 3m: R fits a Fourier regression for shorter
+// series, which forecastd does not reproduce (such series are rejected).
+func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
+	n := len(y)
+	ysa := y
+	var seas []float64
+	if f.Season != etsNone {
+		if n < 3*m {
+			return nil, fmt.Errorf("%w: seasonal ETS needs 3 seasons (%d points), have %d", ErrTooShort, 3*m, n)
+		}
+		figure := etsDecomposeFigure(y, m, f.Season == etsMul)
+		seas = make([]float64, m-1)
+		for j := range seas {
+			seas[j] = figure[m-1-j]
+		}
+		ysa = make([]float64, min(max(10, 2*m), n))
+		if f.Season == etsAdd {
+			for i := range ysa {
+				ysa[i] = y[i] - figure[i%m]
+			}
+		} else {
+			var sum float64
+			for j := range seas {
+				seas[j] = math.Max(seas[j], 1e-2)
+				sum += seas[j]
+			}
+			if sum > float64(m) {
+				d := sum + 1e-2*float64(len(seas))
+				for j := range seas {
+					seas[j] /= d
+				}
+			}
+			for i := range ysa {
+				ysa[i] = y[i] / math.Max(figure[i%m], 1e-2)
+			}
+		}
+	}
+	maxn := min(max(10, 2*m), n)
+	var out []float64
+	if f.Trend == etsNone {
+		var s float64
+		for _, v := range ysa[:maxn] {
+			s += v
+		}
+		out = append(out, s/float64(maxn))
+	} else {
+		// lsfit(1:maxn, y.sa[1:maxn]).
+		var xbar, ybar float64
+		for i, v := range ysa[:maxn] {
+			xbar += float64(i + 1)
+			ybar += v
+		}
+		xbar /= float64(maxn)
+		ybar /= float64(maxn)
+		var sxx, sxy float64
+		for i, v := range ysa[:maxn] {
+			dx := float64(i+1) - xbar
+			sxx += dx * dx
+			sxy += dx * (v - ybar)
+		}
+		b0 := sxy / sxx
+		l0 := ybar - b0*xbar
+		if f.Trend == etsAdd {
+			if math.Abs(l0+b0) < 1e-8 {
+				l0 *= 1 + 1e-3
+				b0 *= 1 - 1e-3
+			}
+			out = append(out, l0, b0)
+		} else {
+			lv := l0 + b0
+			if math.Abs(lv) < 1e-8 {
+				lv = 1e-7
+			}
+			bb := (l0 + 2*b0) / lv
+			lv /= bb
+			if math.Abs(bb) > 1e10 {
+				bb = math.Copysign(1e10, bb)
+			}
+			if lv < 1e-8 || bb < 1e-8 {
+				lv = math.Max(ysa[0], 1e-3)
+				bb = math.Max(ysa[1]/ysa[0], 1e-3)
+			}
+			out = append(out, lv, bb)
+		}
+	}
+	return append(out, seas...), nil
+}
+
+// etsDecomposeFigure is the seasonal figure of R's decompose(): a centred
+// moving average (2 x m for even m) as trend, the mean detrended value at
+// each position, centred to sum 0 (additive) or average 1 (multiplicative).
+// Position i%m of the series start; the summation order follows R's filter.
+func etsDecomposeFigure(y []float64, m int, mult bool) []float64 {
+	n := len(y)
+	nf := m
+	if m%2 == 0 {
+		nf = m + 1
+	}
+	nshift := nf / 2
+	w, wEnd := 1/float64(m), 1/float64(m)
+	if m%2 == 0 {
+		wEnd = 0.5 / float64(m)
+	}
+	sum := make([]float64, m)
+	cnt := make([]float64, m)
+	for i := nshift; i+nshift < n && i+nshift-(nf-1) >= 0; i++ {
+		var z float64
+		for j := 0; j < nf; j++ {
+			wj := w
+			if j == 0 || j == nf-1 {
+				wj = wEnd
+			}
+			z += wj * y[i+nshift-j]
+		}
+		d := y[i] - z
+		if mult {
+			d = y[i] / z
+		}
+		sum[i%m] += d
+		cnt[i%m]++
+	}
+	var tot float64
+	for i := range sum {
+		sum[i] /= cnt[i]
+		tot += sum[i]
+	}
+	tot /= float64(m)
+	for i := range sum {
+		if mult {
+			sum[i] /= tot
+		} else {
+			sum[i] -= tot
+		}
+	}
+	return sum
+}
+
+// etsFitForm estimates one form on y by R's procedure. It returns an error
+// wrapping ErrTooShort or ErrUnsuitable when R would skip the form.
+func etsFitForm(ctx context.Context, y []float64, f etsForm, m int, crit etsCriterion, maxIter int) (*etsEstimate, error) {
+	if f.Season == etsNone {
+		m = 1
+	}
+	if maxIter <= 0 {
+		maxIter = etsDefaultMaxIter
+	}
+	obj := newETSObjective(f, m, y, crit)
+	par := etsInitParams(f, m, obj.bounds)
+	if !etsCheckParams(f, m, obj.params(par), &obj.bounds, obj.poly) {
+		return nil, fmt.Errorf("%s: %w: starting parameters out of range", etsFormName(f), ErrUnsuitable)
+	}
+	st, err := etsInitState(y, f, m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", etsFormName(f), err)
+	}
+	par = append(par, st...)
+	if len(par) >= len(y)-1 {
+		return nil, fmt.Errorf("%s: %w: %d parameters for %d points", etsFormName(f), ErrTooShort, len(par), len(y))
+	}
+	best, _, evals, err := etsNelderMead(ctx, obj.eval, par, maxIter)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", etsFormName(f), err)
+	}
+	p := obj.params(best)
+	if !obj.fullState(best) {
+		return nil, fmt.Errorf("%s: %w: negative seasonal state", etsFormName(f), ErrUnsuitable)
+	}
+	run, ok := etsFilter(f, m, p, obj.state, y, obj.ring, nil)
+	lik, mse := run.Lik, run.MSE
+	if !ok || math.IsNaN(lik) || math.IsInf(lik, 0) {
+		return nil, fmt.Errorf("%s: %w: likelihood not finite", etsFormName(f), ErrUnsuitable)
+	}
+	np := len(best) + 1
+	ny := float64(len(y))
+	est := &etsEstimate{
+		Form: f, M: m, Params: p, Init: append([]float64(nil), obj.state...),
+		Lik: lik, MSE: mse, NPar: np, Evals: evals,
+		// R: sigma2 = sum(residuals^2) / (n - length(par)).
+		Sigma2: run.SSE / (ny - float64(len(best))),
+		AIC:    lik + 2*float64(np),
+		BIC:    lik + math.Log(ny)*float64(np),
+	}
+	est.AICc = est.AIC + 2*float64(np*(np+1))/(ny-float64(np)-1)
+	return est, nil
+}
+
+// etsNelderMead is R's nmmin (src/appl/optim.c) with abstol = -Inf,
+// reltol = sqrt(machine epsilon), reflection 1, contraction 0.5 and
+// expansion 2, as forecast's etsNelderMead calls it: the same simplex
+// construction, moves and stopping rule, so it follows R's path. It stops
+// early with ctx.Err() when ctx is cancelled.
+func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64, maxit int) (x []float64, fmin float64, evals int, err error) {
+	const (
+		alpha = 1.0
+		bet   = 0.5
+		gamm  = 2.0
+		big   = 1.0e35
+	)
+	reltol := math.Sqrt(0x1p-52) // sqrt(.Machine$double.eps)
+	n := len(x0)
+	bvec := append([]float64(nil), x0...)
+	f := fn(bvec)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, 0, 1, fmt.Errorf("%w: objective not finite at the starting values", ErrUnsuitable)
+	}
+	funcount := 1
+	convtol := reltol * (math.Abs(f) + reltol)
+	n1 := n + 1
+	C := n + 2
+	// P is (n+1) x (n+2), column-major like R's P[i][j] with i the
+	// coordinate (row n holds the function value) and j the vertex.
+	P := make([]float64, n1*C)
+	at := func(i, j int) *float64 { return &P[j*n1+i] }
+	*at(n1-1, 0) = f
+	for i := 0; i < n; i++ {
+		*at(i, 0) = bvec[i]
+	}
+	L := 1
+	var size float64
+	step := 0.0
+	for i := 0; i < n; i++ {
+		if 0.1*math.Abs(bvec[i]) > step {
+			step = 0.1 * math.Abs(bvec[i])
+		}
+	}
+	if step == 0 {
+		step = 0.1
+	}
+	for j := 2; j <= n1; j++ {
+		for i := 0; i < n; i++ {
+			*at(i, j-1) = bvec[i]
+		}
+		trystep := step
+		for *at(j-2, j-1) == bvec[j-2] {
+			*at(j-2, j-1) = bvec[j-2] + trystep
+			trystep *= 10
+		}
+		size += trystep
+	}
+	oldsize := size
+	calcvert := true
+	eval := func() float64 {
+		v := fn(bvec)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = big
+		}
+		funcount++
+		return v
+	}
+	for iter := 1; ; iter++ {
+		if iter%32 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, funcount, err
+			}
+		}
+		if calcvert {
+			for j := 0; j < n1; j++ {
+				if j+1 != L {
+					for i := 0; i < n; i++ {
+						bvec[i] = *at(i, j)
+					}
+					*at(n1-1, j) = eval()
+				}
+			}
+			calcvert = false
+			if err := ctx.Err(); err != nil {
+				return nil, 0, funcount, err
+			}
+		}
+		VL := *at(n1-1, L-1)
+		VH := VL
+		H := L
+		for j := 1; j <= n1; j++ {
+			if j != L {
+				fj := *at(n1-1, j-1)
+				if fj < VL {
+					L = j
+					VL = fj
+				}
+				if fj > VH {
+					H = j
+					VH = fj
+				}
+			}
+		}
+		if VH <= VL+convtol {
+			break
+		}
+		for i := 0; i < n; i++ {
+			temp := -*at(i, H-1)
+			for j := 0; j < n1; j++ {
+				temp += *at(i, j)
+			}
+			*at(i, C-1) = temp / float64(n)
+		}
+		for i := 0; i < n; i++ {
+			bvec[i] = (1+alpha)*(*at(i, C-1)) - alpha*(*at(i, H-1))
+		}
+		f = eval()
+		VR := f
+		if VR < VL {
+			*at(n1-1, C-1) = f
+			for i := 0; i < n; i++ {
+				f = gamm*bvec[i] + (1-gamm)*(*at(i, C-1))
+				*at(i, C-1) = bvec[i]
+				bvec[i] = f
+			}
+			f = eval()
+			if f < VR {
+				for i := 0; i < n; i++ {
+					*at(i, H-1) = bvec[i]
+				}
+				*at(n1-1, H-1) = f
+			} else {
+				for i := 0; i < n; i++ {
+					*at(i, H-1) = *at(i, C-1)
+				}
+				*at(n1-1, H-1) = VR
+			}
+		} else {
+			if VR < VH {
+				for i := 0; i < n; i++ {
+					*at(i, H-1) = bvec[i]
+				}
+				*at(n1-1, H-1) = VR
+			}
+			for i := 0; i < n; i++ {
+				bvec[i] = (1-bet)*(*at(i, H-1)) + bet*(*at(i, C-1))
+			}
+			f = eval()
+			if f < *at(n1-1, H-1) {
+				for i := 0; i < n; i++ {
+					*at(i, H-1) = bvec[i]
+				}
+				*at(n1-1, H-1) = f
+			} else if VR >= VH {
+				calcvert = true
+				size = 0
+				for j := 0; j < n1; j++ {
+					if j+1 != L {
+						for i := 0; i < n; i++ {
+							*at(i, j) = bet*(*at(i, j)-*at(i, L-1)) + *at(i, L-1)
+							size += math.Abs(*at(i, j) - *at(i, L-1))
+						}
+					}
+				}
+				if size < oldsize {
+					oldsize = size
+				} else {
+					break // polytope size not decreased in shrink
+				}
+			}
+		}
+		if funcount > maxit {
+			break
+		}
+	}
+	x = make([]float64, n)
+	for i := range x {
+		x[i] = *at(i, L-1)
+	}
+	return x, *at(n1-1, L-1), funcount, nil
+}
