@@ -109,20 +109,33 @@ func runGoroutines(id string) ([]goroutineGroup, error) {
 	return gs, nil
 }
 
+// runHasGoroutines is the cheap check behind awaitGoroutines: it looks for
+// the run's label in the text goroutine profile (debug=1), which needs no
+// compression or parsing, unlike the protobuf form runGoroutines reads.
+func runHasGoroutines(id string, buf *bytes.Buffer) (bool, error) {
+	buf.Reset()
+	if err := pprof.Lookup("goroutine").WriteTo(buf, 1); err != nil {
+		return false, fmt.Errorf("memguard: goroutine profile: %w", err)
+	}
+	// Labels print as {"k":"v", ...} with %q quoting.
+	return bytes.Contains(buf.Bytes(), []byte(strconv.Quote(LabelRun)+":"+strconv.Quote(id))), nil
+}
+
 // awaitGoroutines polls until run id has no goroutines left or grace has
 // passed, and returns what is left. Polling starts fast because most
 // goroutines that are merely finishing are gone within microseconds.
 func awaitGoroutines(id string, grace time.Duration) ([]goroutineGroup, error) {
 	deadline := time.Now().Add(grace)
 	wait := time.Millisecond
+	var buf bytes.Buffer
 	for {
-		gs, err := runGoroutines(id)
-		if err != nil || len(gs) == 0 {
-			return gs, err
+		found, err := runHasGoroutines(id, &buf)
+		if err != nil || !found {
+			return nil, err
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return gs, nil
+			return runGoroutines(id)
 		}
 		time.Sleep(min(wait, left))
 		wait = min(2*wait, 50*time.Millisecond)

@@ -187,9 +187,13 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	defer cancel(nil)
 	stopSampler := g.startSampler(runCtx, cancel, before.heapLive)
 	call := &runCall{fn: fn}
+	created := goroutinesCreated()
 	rep.Started = time.Now()
 	pprof.Do(runCtx, pprof.Labels(LabelKind, kind, LabelRun, id), call.call)
 	rep.Finished = time.Now()
+	// If no goroutine at all was created while fn ran, fn left none
+	// behind and the goroutine profile can be skipped.
+	spawned := created < 0 || goroutinesCreated() != created
 	stopSampler()
 	fnErr := call.err
 	budgetErr := context.Cause(runCtx)
@@ -199,7 +203,11 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 
 	// Wait for finishing goroutines before settling: what they hold is
 	// freed when they end.
-	groups, gerr := awaitGoroutines(id, g.opts.GoroutineGrace)
+	var groups []goroutineGroup
+	var gerr error
+	if spawned {
+		groups, gerr = awaitGoroutines(id, g.opts.GoroutineGrace)
+	}
 	leaked := 0
 	for _, gr := range groups {
 		leaked += gr.count

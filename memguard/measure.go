@@ -15,6 +15,7 @@ const (
 	metricHeapObjs   = "/gc/heap/objects:objects"
 	metricGoTotal    = "/memory/classes/total:bytes"
 	metricGoroutines = "/sched/goroutines:goroutines"
+	metricGoCreated  = "/sched/goroutines-created:goroutines"
 )
 
 // reading is one settled measurement of the process.
@@ -70,6 +71,17 @@ type heapSampler struct {
 
 func newHeapSampler() *heapSampler {
 	return &heapSampler{s: [1]metrics.Sample{{Name: metricHeapLive}}}
+}
+
+// goroutinesCreated returns the number of goroutines the process has
+// created so far, or -1 if this Go version does not count them.
+func goroutinesCreated() int64 {
+	s := [1]metrics.Sample{{Name: metricGoCreated}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return -1
+	}
+	return int64(s[0].Value.Uint64())
 }
 
 // live returns the live heap as of the last completed GC cycle.

@@ -1,0 +1,112 @@
+package memguard_test
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forecastd/forecastd/memguard"
+)
+
+// benchUnits is the workload size of about 100 ms of CPU time on the
+// reference machine.
+const benchUnits = 120
+
+// cpuTime returns the CPU time of the process so far (user + system, all
+// threads, GC workers included). On a shared, loaded machine it is a
+// steadier measure of overhead than wall time.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkOverhead runs a ~100 ms allocation-heavy workload bare and
+// under Run alternately in each iteration, so that load from other
+// processes hits both alike, and reports wall and CPU time of each and the
+// overhead of the guarded run in percent:
+//
+//	go test -run '^$' -bench Overhead -benchtime 20x ./memguard/
+func BenchmarkOverhead(b *testing.B) {
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		opts memguard.Options
+	}{
+		{"default", memguard.Options{}},
+		{"never", memguard.Options{Profile: memguard.ProfileNever}},
+		{"always", memguard.Options{Profile: memguard.ProfileAlways}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			g, err := memguard.New(bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := newWorkload(1)
+			fn := func(ctx context.Context) error { return w.run(ctx, benchUnits) }
+			var bareWall, bareCPU, guardWall, guardCPU time.Duration
+			profiled := 0
+			for b.Loop() {
+				t0, c0 := time.Now(), cpuTime(b)
+				if err := fn(ctx); err != nil {
+					b.Fatal(err)
+				}
+				t1, c1 := time.Now(), cpuTime(b)
+				rep, err := g.Run(ctx, "bench", fn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t2, c2 := time.Now(), cpuTime(b)
+				bareWall += t1.Sub(t0)
+				bareCPU += c1 - c0
+				guardWall += t2.Sub(t1)
+				guardCPU += c2 - c1
+				if rep.Profiled {
+					profiled++
+				}
+			}
+			n := float64(b.N)
+			ms := func(d time.Duration) float64 { return float64(d) / 1e6 / n }
+			b.ReportMetric(ms(bareWall), "bare-ms/op")
+			b.ReportMetric(ms(guardWall), "guarded-ms/op")
+			b.ReportMetric(ms(bareCPU), "bare-cpu-ms/op")
+			b.ReportMetric(ms(guardCPU), "guarded-cpu-ms/op")
+			b.ReportMetric(100*(float64(guardWall)/float64(bareWall)-1), "wall-overhead-%")
+			b.ReportMetric(100*(float64(guardCPU)/float64(bareCPU)-1), "cpu-overhead-%")
+			b.ReportMetric(float64(profiled)/n, "profiled/op")
+		})
+	}
+}
+
+// BenchmarkRunEmpty measures the fixed cost of a guarded run: settling
+// (four GC cycles), the readings and the goroutine check, around an empty
+// fn. The overhead on a workload of duration T is about this cost / T.
+func BenchmarkRunEmpty(b *testing.B) {
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		opts memguard.Options
+	}{
+		{"default", memguard.Options{}},
+		{"always", memguard.Options{Profile: memguard.ProfileAlways}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			g, err := memguard.New(bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fn := func(context.Context) error { return nil }
+			b.ReportAllocs()
+			c0 := cpuTime(b)
+			for b.Loop() {
+				if _, err := g.Run(ctx, "empty", fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime(b)-c0)/1e6/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
