@@ -4,8 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
 
 	"github.com/forecastd/forecastd/memguard"
 )
@@ -87,4 +94,165 @@ func TestOptionsValidation(t *testing.T) {
 	if _, err := memguard.New(memguard.Options{WarmUp: -1, MinPositiveFraction: 2}); err == nil {
 		t.Fatal("New accepted negative WarmUp and MinPositiveFraction 2")
 	}
+}
+
+// TestDiffProfile checks that a profiled run's diff profile is valid pprof
+// data in which the run's retained allocation is a positive in-use sample.
+func TestDiffProfile(t *testing.T) {
+	g, err := memguard.New(memguard.Options{Profile: memguard.ProfileAlways, MemProfileRate: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A first run pays for lazy initialisation in the runtime and
+	// libraries (profile tables, label maps); the second measures fn alone.
+	if _, err := g.Run(context.Background(), "diff", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var kept []byte
+	rep, err := g.Run(context.Background(), "diff", func(context.Context) error {
+		kept = make([]byte, 1<<20)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := g.DiffProfile(rep.ID)
+	if !ok {
+		t.Fatal("no diff profile for a profiled run")
+	}
+	p, err := profile.ParseData(b)
+	if err != nil {
+		t.Fatalf("diff profile does not parse: %v", err)
+	}
+	if err := p.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.TopGrowth) == 0 || rep.TopGrowth[0].Bytes != 1<<20 || !strings.Contains(rep.TopGrowth[0].Function, "TestDiffProfile.func") {
+		t.Errorf("top growth %+v, want 1 MiB in TestDiffProfile's closure", rep.TopGrowth)
+	}
+	// Besides the megabyte, only the run's context and call record (a
+	// few hundred bytes) and runtime bookkeeping move between readings.
+	if d := rep.RetainedBytes - 1<<20; d < -1<<10 || d > 1<<10 {
+		t.Errorf("retained %d B, want 1 MiB ± 1 KiB", rep.RetainedBytes)
+	}
+	runtime.KeepAlive(kept)
+	if _, ok := g.DiffProfile("nope"); ok {
+		t.Error("diff profile for an unknown report")
+	}
+}
+
+// TestGrace checks that goroutines that finish within the grace period
+// are not reported, and ones that do not are, with their labels.
+func TestGrace(t *testing.T) {
+	g, err := memguard.New(memguard.Options{GoroutineGrace: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := g.Run(context.Background(), "finishing", func(context.Context) error {
+		go time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.LeakedGoroutines) != 0 || rep.Verdict.State != memguard.StateClean {
+		t.Errorf("finishing goroutine reported: %+v %+v", rep.LeakedGoroutines, rep.Verdict)
+	}
+
+	release := make(chan struct{})
+	defer close(release)
+	ctx := memguard.WithLabels(context.Background(), "model", "croston")
+	rep, err = g.Run(ctx, "stuck", func(context.Context) error {
+		go func() { <-release }()
+		go func() { <-release }()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.State != memguard.StateSuspect || rep.Verdict.LeakedGoroutines != 2 {
+		t.Fatalf("verdict %+v, want suspect with 2 leaked goroutines", rep.Verdict)
+	}
+	lg := rep.LeakedGoroutines
+	if len(lg) != 2 || lg[0].Labels["model"] != "croston" || lg[0].Labels[memguard.LabelKind] != "stuck" || len(lg[0].IDs) != 1 || lg[0].State != "chan receive" {
+		t.Errorf("leaked goroutines %+v", lg)
+	}
+}
+
+// TestExclusive checks that exclusive runs do not overlap.
+func TestExclusive(t *testing.T) {
+	g, err := memguard.New(memguard.Options{Exclusive: true, GoroutineGrace: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFlight, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			_, err := g.Run(context.Background(), "x", func(context.Context) error {
+				n := inFlight.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(5 * time.Millisecond)
+				inFlight.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most.Load() != 1 {
+		t.Errorf("%d exclusive runs overlapped", most.Load())
+	}
+}
+
+func TestRunCancelledBeforeStart(t *testing.T) {
+	g, err := memguard.New(memguard.Options{Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.Run(context.Background(), "holder", func(context.Context) error {
+			close(started)
+			<-release
+			return nil
+		})
+	}()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := g.Run(ctx, "waiter", func(context.Context) error { return nil })
+	if rep != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("Run with a cancelled ctx behind an exclusive run = %v, %v", rep, err)
+	}
+	close(release)
+	<-done
+}
+
+func ExampleGuard_Run() {
+	g, err := memguard.New(memguard.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := memguard.WithLabels(context.Background(), "model", "theta")
+	rep, err := g.Run(ctx, "fit", func(ctx context.Context) error {
+		x := make([]float64, 1<<16)
+		for i := range x {
+			x[i] = float64(i)
+		}
+		return nil
+	})
+	fmt.Println(rep.Kind, rep.Labels["model"], rep.Verdict.State, len(rep.LeakedGoroutines), err)
+	// Output: fit theta clean 0 <nil>
 }
