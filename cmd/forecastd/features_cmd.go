@@ -1,12 +1,788 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
+	"encoding/csv"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"math"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/features"
 )
 
-// runFeatures implements `forecastd features`. (Owned by the features work.)
+// runFeatures implements `forecastd features`: it reads a sales upload,
+// assembles one regular series per store/SKU and writes the feature table
+// the models see, one row per (store, sku, date), or with -describe a
+// per-column summary computed in one streaming pass.
 func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("features: not implemented yet")
+	fs := flag.NewFlagSet("features", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := features.DefaultConfig()
+	var (
+		dataPath  = fs.String("data", "", "sales CSV: date,store,sku,quantity[,covariates...] (- for stdin)")
+		outPath   = fs.String("out", "-", "output CSV (- for stdout)")
+		describe  = fs.Bool("describe", false, "print count, mean, std, min and max of every column instead of the table")
+		freqName  = fs.String("freq", "", "hourly, daily, weekly or monthly (default: inferred from the dates)")
+		lags      = fs.String("lags", joinInts(def.Lags), "comma-separated lags, in steps (empty for none)")
+		windows   = fs.String("windows", joinInts(def.Windows), "comma-separated rolling windows, in steps")
+		stats     = fs.String("stats", joinStats(def.Stats), "rolling statistics: min,max,mean,std,var,sum,median,zeros")
+		quantiles = fs.String("quantiles", "", "rolling quantiles in [0,1], e.g. 0.1,0.9")
+		ewm       = fs.String("ewm", "", "alphas of exponentially weighted means, e.g. 0.1,0.5")
+		expanding = fs.Bool("expanding", false, "add the expanding mean")
+		yearAgo   = fs.Bool("year-ago", def.YearAgo, "add the same period last year")
+		calendar  = fs.Bool("calendar", def.Calendar, "add day of week, day of month, week of year and month")
+		covs      = fs.Bool("covariates", true, "copy the upload's extra numeric columns as features")
+		fillNaN   = fs.Bool("fill-nan", false, "write 0 for undefined features instead of an empty field")
+		quiet     = fs.Bool("quiet", false, "no progress on stderr")
+		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile to this file")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: forecastd features -data sales.csv [-out features.csv] [-describe] [flags]\n\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nThe 20 features of bench/features: -lags 1,7,14,28 -windows 7,14,28 -stats min,max,mean,std,sum -year-ago -calendar=false\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dataPath == "" {
+		fs.Usage()
+		return errors.New("-data is required")
+	}
+	cfg := features.Config{YearAgo: *yearAgo, Calendar: *calendar, Expanding: *expanding, FillNaN: *fillNaN}
+	var err error
+	if cfg.Lags, err = parseInts("lags", *lags); err != nil {
+		return err
+	}
+	if cfg.Windows, err = parseInts("windows", *windows); err != nil {
+		return err
+	}
+	if cfg.Quantiles, err = parseFloats("quantiles", *quantiles); err != nil {
+		return err
+	}
+	if cfg.EWMAlphas, err = parseFloats("ewm", *ewm); err != nil {
+		return err
+	}
+	for _, s := range splitList(*stats) {
+		cfg.Stats = append(cfg.Stats, features.Stat(s))
+	}
+	var freq data.Frequency
+	if *freqName != "" {
+		if freq, err = data.ParseFrequency(*freqName); err != nil {
+			return err
+		}
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	progress := stderr
+	if *quiet {
+		progress = io.Discard
+	}
+
+	begin := time.Now()
+	in, closeIn, err := openInput(*dataPath)
+	if err != nil {
+		return err
+	}
+	up, err := readUpload(ctx, in, *dataPath)
+	closeIn()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "features: read %d rows of %d series from %s in %v\n", up.rows, len(up.series), *dataPath, time.Since(begin).Round(time.Millisecond))
+	if *covs {
+		cfg.Covariates = up.covNames
+	}
+	b, err := features.NewBuilder(cfg)
+	if err != nil {
+		return err
+	}
+	if freq == "" {
+		if freq, err = up.inferFrequency(); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "features: inferred frequency %s (set -freq to override)\n", freq)
+	}
+
+	out, closeOut, err := openOutput(*outPath, stdout)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(out, 1<<20)
+	var sink rowSink
+	if *describe {
+		sink = newDescriber(append([]string{"quantity"}, b.Names()...))
+	} else {
+		sink = &csvWriter{w: w, layout: freq.Layout()}
+		if err := sink.(*csvWriter).header(b.Names()); err != nil {
+			closeOut()
+			return err
+		}
+	}
+	rows, err := buildAll(ctx, up, b, freq, sink, progress)
+	if err == nil && *describe {
+		err = sink.(*describer).print(w)
+	}
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write %s: %w", *outPath, ferr)
+	}
+	if cerr := closeOut(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", *outPath, cerr)
+	}
+	if err != nil {
+		return err
+	}
+	el := time.Since(begin)
+	fmt.Fprintf(progress, "features: %d rows x %d features in %v (%.0f rows/s)\n", rows, b.NumFeatures(), el.Round(time.Millisecond), float64(rows)/el.Seconds())
+	return nil
+}
+
+func openInput(path string) (io.Reader, func(), error) {
+	if path == "-" {
+		return os.Stdin, func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseInts(name, s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("-%s: %q is not an integer", name, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func parseFloats(name, s string) ([]float64, error) {
+	var out []float64
+	for _, f := range splitList(s) {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return nil, fmt.Errorf("-%s: %q is not a number", name, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func joinStats(v []features.Stat) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// rawSeries holds the rows of one store/SKU as read, before they are put
+// on the frequency's grid.
+type rawSeries struct {
+	key   data.Key
+	dates []int64 // Unix seconds, UTC
+	qty   []float64
+	cov   [][]float64 // cov[c][i]: covariate c of row i
+	lines []int32     // input line of each row, for error messages
+}
+
+type upload struct {
+	covNames []string
+	series   map[data.Key]*rawSeries
+	rows     int
+}
+
+// readUpload streams the CSV once, keeping per series only the dates,
+// quantities, covariates and line numbers.
+func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", name, err)
+	}
+	col := map[string]int{}
+	up := &upload{series: map[data.Key]*rawSeries{}}
+	var covCols []int
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		switch lh := strings.ToLower(h); lh {
+		case "date", "store", "sku", "quantity":
+			if _, dup := col[lh]; dup {
+				return nil, fmt.Errorf("%s: line 1: column %q appears twice", name, h)
+			}
+			col[lh] = i
+		default:
+			covCols = append(covCols, i)
+			up.covNames = append(up.covNames, h)
+		}
+	}
+	for _, c := range []string{"date", "store", "sku", "quantity"} {
+		if _, ok := col[c]; !ok {
+			return nil, fmt.Errorf("%s: line 1: missing column %q (want date,store,sku,quantity[,covariates...])", name, c)
+		}
+	}
+	iDate, iStore, iSKU, iQty := col["date"], col["store"], col["sku"], col["quantity"]
+	var last *rawSeries
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err) // csv.ParseError names the line
+		}
+		line, _ := cr.FieldPos(0)
+		if up.rows%(1<<16) == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		up.rows++
+		store, sku := rec[iStore], rec[iSKU]
+		if last == nil || last.key.Store != store || last.key.SKU != sku {
+			k := data.Key{Store: store, SKU: sku}
+			s, ok := up.series[k]
+			if !ok {
+				// The record's strings are reused by the reader only as
+				// a slice; the strings themselves are fresh, but cloning
+				// keeps a key from pinning its whole line.
+				k = data.Key{Store: strings.Clone(store), SKU: strings.Clone(sku)}
+				s = &rawSeries{key: k, cov: make([][]float64, len(covCols))}
+				up.series[k] = s
+			}
+			last = s
+		}
+		d, err := parseDate(rec[iDate])
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
+		}
+		q, err := parseNumber(rec[iQty])
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: quantity: %w", name, line, err)
+		}
+		last.dates = append(last.dates, d)
+		last.qty = append(last.qty, q)
+		last.lines = append(last.lines, int32(line))
+		for c, i := range covCols {
+			v, err := parseNumber(rec[i])
+			if err != nil {
+				return nil, fmt.Errorf("%s: line %d: column %s: %w", name, line, up.covNames[c], err)
+			}
+			last.cov[c] = append(last.cov[c], v)
+		}
+	}
+	if up.rows == 0 {
+		return nil, fmt.Errorf("%s: no rows after the header", name)
+	}
+	return up, nil
+}
+
+// parseNumber reads a number; an empty field is missing (NaN). Plain
+// integers, the usual sales quantity, skip strconv.
+func parseNumber(s string) (float64, error) {
+	if len(s) > 0 && len(s) < 16 {
+		v := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				goto slow
+			}
+			v = v*10 + int(c-'0')
+		}
+		return float64(v), nil
+	}
+slow:
+	if s == "" || s == "NA" || s == "NaN" || s == "nan" {
+		return math.NaN(), nil
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+// parseDate reads YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (a space for the T is
+// accepted) as Unix seconds, UTC. It is hand-written because time.Parse
+// dominated the reading of a million rows.
+func parseDate(s string) (int64, error) {
+	bad := func() (int64, error) {
+		return 0, fmt.Errorf("date %q: want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", s)
+	}
+	if len(s) != 10 && len(s) != 19 {
+		return bad()
+	}
+	num := func(i, n int) int {
+		v := 0
+		for j := i; j < i+n; j++ {
+			c := s[j]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d := num(0, 4), num(5, 2), num(8, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || s[4] != '-' || s[7] != '-' {
+		return bad()
+	}
+	if d > daysIn(y, mo) {
+		return 0, fmt.Errorf("date %q does not exist", s)
+	}
+	h, mi, sec := 0, 0, 0
+	if len(s) == 19 {
+		h, mi, sec = num(11, 2), num(14, 2), num(17, 2)
+		if (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+			return bad()
+		}
+	}
+	return daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+sec), nil
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-m-d in the
+// proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 0 here
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097 + doe - 719468)
+}
+
+// inferFrequency guesses the frequency from the longest series.
+func (up *upload) inferFrequency() (data.Frequency, error) {
+	var best *rawSeries
+	for _, s := range up.series {
+		if best == nil || len(s.dates) > len(best.dates) || (len(s.dates) == len(best.dates) && s.key.Less(best.key)) {
+			best = s
+		}
+	}
+	dates := slices.Clone(best.dates)
+	slices.Sort(dates)
+	dates = slices.Compact(dates)
+	ts := make([]time.Time, len(dates))
+	for i, d := range dates {
+		ts[i] = time.Unix(d, 0).UTC()
+	}
+	return data.InferFrequency(ts)
+}
+
+// assemble puts s on the grid of freq from its first date, as
+// data.Assemble does: missing dates are zero sales, missing covariates NaN.
+// It reuses y and cov's slices.
+func (s *rawSeries) assemble(freq data.Frequency, y []float64, cov [][]float64) (time.Time, []float64, [][]float64, error) {
+	if !slices.IsSorted(s.dates) {
+		idx := make([]int, len(s.dates))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(s.dates[a], s.dates[b]) })
+		s.permute(idx)
+	}
+	start := time.Unix(s.dates[0], 0).UTC()
+	end := time.Unix(s.dates[len(s.dates)-1], 0).UTC()
+	n, ok := freq.Steps(start, end)
+	if !ok {
+		return start, y, cov, fmt.Errorf("line %d: %s: date %s is not on the %s grid starting %s", s.lines[len(s.lines)-1], s.key, end.Format(freq.Layout()), freq, start.Format(freq.Layout()))
+	}
+	n++
+	y = growClear(y, n, 0)
+	for c := range s.cov {
+		cov[c] = growClear(cov[c], n, math.NaN())
+	}
+	prev := -1
+	for i, d := range s.dates {
+		t := time.Unix(d, 0).UTC()
+		k, ok := freq.Steps(start, t)
+		if !ok {
+			return start, y, cov, fmt.Errorf("line %d: %s: date %s is not on the %s grid starting %s", s.lines[i], s.key, t.Format(freq.Layout()), freq, start.Format(freq.Layout()))
+		}
+		if k == prev {
+			return start, y, cov, fmt.Errorf("line %d: %s: second row for %s (the first is on line %d)", s.lines[i], s.key, t.Format(freq.Layout()), s.lines[i-1])
+		}
+		prev = k
+		y[k] = s.qty[i]
+		for c := range s.cov {
+			cov[c][k] = s.cov[c][i]
+		}
+	}
+	return start, y, cov, nil
+}
+
+func (s *rawSeries) permute(idx []int) {
+	dates := make([]int64, len(idx))
+	qty := make([]float64, len(idx))
+	lines := make([]int32, len(idx))
+	for i, j := range idx {
+		dates[i], qty[i], lines[i] = s.dates[j], s.qty[j], s.lines[j]
+	}
+	s.dates, s.qty, s.lines = dates, qty, lines
+	for c, col := range s.cov {
+		nc := make([]float64, len(idx))
+		for i, j := range idx {
+			nc[i] = col[j]
+		}
+		s.cov[c] = nc
+	}
+}
+
+func growClear(x []float64, n int, v float64) []float64 {
+	x = slices.Grow(x[:0], n)[:n]
+	for i := range x {
+		x[i] = v
+	}
+	return x
+}
+
+// rowSink receives the feature rows of one series.
+type rowSink interface {
+	series(key data.Key, start time.Time, freq data.Frequency, y, m []float64, p int) error
+}
+
+// job is one series on its way through buildAll; its buffers are reused
+// by later series.
+type job struct {
+	s     *rawSeries
+	start time.Time
+	y, m  []float64
+	covs  [][]float64
+	cov   map[string][]float64
+	err   error
+	done  chan struct{}
+}
+
+// buildAll builds the features of every series on GOMAXPROCS workers (at
+// most 4), each with its own Builder made like proto, and hands them to sink in key order
+// from the calling goroutine, so the output does not depend on scheduling.
+// A fixed pool of jobs bounds the memory in flight and is reused, so the
+// buffers are allocated once per job, not per series. Every goroutine
+// started here has ended when it returns.
+func buildAll(ctx context.Context, up *upload, proto *features.Builder, freq data.Frequency, sink rowSink, progress io.Writer) (int, error) {
+	cfg, p := proto.Config(), proto.NumFeatures()
+	raws := make([]*rawSeries, 0, len(up.series))
+	for _, s := range up.series {
+		raws = append(raws, s)
+	}
+	slices.SortFunc(raws, func(a, b *rawSeries) int {
+		if a.key.Less(b.key) {
+			return -1
+		}
+		if b.key.Less(a.key) {
+			return 1
+		}
+		return 0
+	})
+	clear(up.series) // raws now owns the rows, and drops them as it goes
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	pool := make(chan *job, 2*workers)
+	for range cap(pool) {
+		pool <- &job{
+			covs: make([][]float64, len(up.covNames)),
+			cov:  make(map[string][]float64, len(up.covNames)),
+			done: make(chan struct{}, 1),
+		}
+	}
+	todo := make(chan *job)
+	// order holds every job in circulation, so sending to it never blocks.
+	order := make(chan *job, cap(pool))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(order)
+		defer close(todo)
+		for i, s := range raws {
+			var j *job
+			select {
+			case j = <-pool:
+			case <-ctx.Done():
+				return
+			}
+			j.s, raws[i] = s, nil
+			order <- j
+			select {
+			case todo <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := features.NewBuilder(cfg)
+			for j := range todo {
+				j.err = err
+				if err == nil {
+					j.build(b, freq, up.covNames)
+				}
+				j.done <- struct{}{}
+			}
+		}()
+	}
+
+	var (
+		err   error
+		rows  int
+		count int
+		next  = time.Now().Add(2 * time.Second)
+	)
+	for j := range order {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err == nil {
+			err = j.err
+		}
+		if err == nil {
+			err = sink.series(j.s.key, j.start, freq, j.y, j.m, p)
+		}
+		if err != nil {
+			break
+		}
+		rows += len(j.y)
+		count++
+		j.s = nil
+		pool <- j
+		if now := time.Now(); now.After(next) {
+			fmt.Fprintf(progress, "features: %d/%d series, %d rows\n", count, len(raws), rows)
+			next = now.Add(2 * time.Second)
+		}
+	}
+	cancel()
+	wg.Wait()
+	return rows, err
+}
+
+// build assembles the job's series and computes its feature matrix.
+func (j *job) build(b *features.Builder, freq data.Frequency, covNames []string) {
+	start, y, covs, err := j.s.assemble(freq, j.y, j.covs)
+	j.start, j.y, j.covs, j.err = start, y, covs, err
+	if err != nil {
+		return
+	}
+	for c, name := range covNames {
+		j.cov[name] = covs[c]
+	}
+	j.m = b.MatrixCov(j.m, y, j.cov, start, freq, 0, len(y))
+}
+
+// csvWriter writes store,sku,date,quantity,<features...>; an undefined
+// value (NaN) is an empty field, as pandas' to_csv writes it.
+type csvWriter struct {
+	w      *bufio.Writer
+	layout string
+	line   []byte
+}
+
+func (c *csvWriter) header(names []string) error {
+	c.line = append(c.line[:0], "store,sku,date,quantity"...)
+	for _, n := range names {
+		c.line = append(c.line, ',')
+		c.line = appendField(c.line, n)
+	}
+	c.line = append(c.line, '\n')
+	_, err := c.w.Write(c.line)
+	return err
+}
+
+func (c *csvWriter) series(key data.Key, start time.Time, freq data.Frequency, y, m []float64, p int) error {
+	prefix := appendField(append(appendField(nil, key.Store), ','), key.SKU)
+	for t := range y {
+		l := append(c.line[:0], prefix...)
+		l = append(l, ',')
+		l = freq.Add(start, t).AppendFormat(l, c.layout)
+		l = append(l, ',')
+		l = appendNum(l, y[t])
+		for _, v := range m[t*p : (t+1)*p] {
+			l = append(l, ',')
+			l = appendNum(l, v)
+		}
+		l = append(l, '\n')
+		c.line = l
+		if _, err := c.w.Write(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendNum(b []byte, v float64) []byte {
+	if v != v {
+		return b
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// appendField quotes a field only when CSV needs it.
+func appendField(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
+	return append(b, '"')
+}
+
+// describer keeps, per column, the count of defined values, their mean
+// and sum of squared deviations, min and max, so the table is summarised
+// in one pass without being kept. Each series' block is summarised by two
+// passes over it (sum, then squared deviations from the block mean) and
+// merged into the totals with Chan's update: as accurate as Welford's
+// per-value update without a division per value.
+type describer struct {
+	names           []string
+	n               []float64
+	mean, m2        []float64
+	lo, hi          []float64
+	nSeries, nTotal int
+}
+
+func newDescriber(names []string) *describer {
+	k := len(names)
+	d := &describer{names: names, n: make([]float64, k), mean: make([]float64, k), m2: make([]float64, k), lo: make([]float64, k), hi: make([]float64, k)}
+	for i := range d.lo {
+		d.lo[i], d.hi[i] = math.Inf(1), math.Inf(-1)
+	}
+	return d
+}
+
+// column folds the values x[off], x[off+stride], ... into column j.
+func (d *describer) column(j int, x []float64, off, stride int) {
+	var n, sum float64
+	lo, hi := d.lo[j], d.hi[j]
+	for i := off; i < len(x); i += stride {
+		v := x[i]
+		if v != v {
+			continue
+		}
+		n++
+		sum += v
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	d.lo[j], d.hi[j] = lo, hi
+	if n == 0 {
+		return
+	}
+	mean := sum / n
+	var m2 float64
+	for i := off; i < len(x); i += stride {
+		if v := x[i]; v == v {
+			m2 += (v - mean) * (v - mean)
+		}
+	}
+	tn := d.n[j] + n
+	delta := mean - d.mean[j]
+	d.mean[j] += delta * (n / tn)
+	d.m2[j] += m2 + delta*delta*(d.n[j]*n/tn)
+	d.n[j] = tn
+}
+
+func (d *describer) series(_ data.Key, _ time.Time, _ data.Frequency, y, m []float64, p int) error {
+	d.column(0, y, 0, 1)
+	for j := 0; j < p; j++ {
+		d.column(j+1, m, j, p)
+	}
+	d.nSeries++
+	d.nTotal += len(y)
+	return nil
+}
+
+func (d *describer) print(w io.Writer) error {
+	fmt.Fprintf(w, "# %d rows, %d series\n", d.nTotal, d.nSeries)
+	fmt.Fprintf(w, "%-18s %10s %16s %16s %16s %16s\n", "column", "count", "mean", "std", "min", "max")
+	for j, name := range d.names {
+		mean, std, lo, hi := math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		if d.n[j] > 0 {
+			mean, lo, hi = d.mean[j], d.lo[j], d.hi[j]
+		}
+		if d.n[j] > 1 {
+			std = math.Sqrt(d.m2[j] / (d.n[j] - 1))
+		}
+		if _, err := fmt.Fprintf(w, "%-18s %10.0f %16.6g %16.6g %16.6g %16.6g\n", name, d.n[j], mean, std, lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
 }
