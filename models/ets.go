@@ -137,9 +137,10 @@ func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run
 	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
 	// beta/alpha is R's form of the trend update; alpha > 0 in the region.
 	betaA := beta / alpha
-	var sse, mse, sumLogF float64
+	var sse, sumSq, sumLogF float64
+	prodF := 1.0
 	pos := 0 // t mod m for the step being processed (t = i+1)
-	for i, yi := range y {
+	for _, yi := range y {
 		pos++
 		if pos == m {
 			pos = 0
@@ -174,10 +175,19 @@ func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run
 			}
 		}
 		e := yi - fc
-		mse += (e*e - mse) / float64(i+1)
+		// R keeps a running mean here; a plain sum divided once at the
+		// end takes a division off the loop-carried dependency chain.
+		sumSq += e * e
 		if f.Error == etsMul {
 			e /= fc
-			sumLogF += math.Log(math.Abs(fc))
+			// sum log|f| as log of a product, taking the log only when
+			// the product nears the ends of the float range: one log
+			// per ~100 steps instead of one per step.
+			prodF *= math.Abs(fc)
+			if prodF > 1e100 || prodF < 1e-100 {
+				sumLogF += math.Log(prodF)
+				prodF = 1
+			}
 		}
 		sse += e * e
 
@@ -195,24 +205,33 @@ func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run
 				pv = yi / sOld
 			}
 		}
+		// R updates the trend from r = l_t - l_{t-1}, which puts the new
+		// level on the trend's dependency chain. For an additive trend
+		// r - phi b = alpha (pv - q), so b_t = phi b + beta (pv - q): the
+		// same quantity with a chain half as long (the loop is latency
+		// bound), equal to R's up to rounding. Likewise for an additive
+		// season t - s = pv - q.
+		d := pv - q
 		oldl := l
-		l = q + alpha*(pv-q)
-		if f.Trend != etsNone {
+		l = q + alpha*d
+		switch f.Trend {
+		case etsAdd:
+			b = phib + beta*d
+		case etsMul:
 			var r float64
-			if f.Trend == etsAdd {
-				r = l - oldl
-			} else if math.Abs(oldl) < etsTol {
+			if math.Abs(oldl) < etsTol {
 				r = etsHuge
 			} else {
 				r = l / oldl
 			}
 			b = phib + betaA*(r-phib)
 		}
-		if seasonal {
+		switch f.Season {
+		case etsAdd:
+			ring[pos] = sOld + gamma*d
+		case etsMul:
 			var t float64
-			if f.Season == etsAdd {
-				t = yi - q
-			} else if math.Abs(q) < etsTol {
+			if math.Abs(q) < etsTol {
 				t = etsHuge
 			} else {
 				t = yi / q
@@ -220,9 +239,9 @@ func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run
 			ring[pos] = sOld + gamma*(t-sOld)
 		}
 	}
-	run = etsRun{Lik: float64(len(y)) * math.Log(sse), SSE: sse, MSE: mse}
+	run = etsRun{Lik: float64(len(y)) * math.Log(sse), SSE: sse, MSE: sumSq / float64(len(y))}
 	if f.Error == etsMul {
-		run.Lik += 2 * sumLogF
+		run.Lik += 2 * (sumLogF + math.Log(prodF))
 	}
 	if final != nil {
 		final[0] = l
@@ -289,8 +308,9 @@ func etsForecastState(dst []float64, f etsForm, m int, phi float64, x []float64)
 // season the mean is not the point forecast of the recursion, because the
 // level and seasonal errors are correlated; the correction grows with the
 // innovation variance sigma2. R writes it with Kronecker products; with
-// F2 a cyclic shift and G2 a single entry the recursion on the k x m matrix
-// M = E[x_trend s'] reduces to shifting columns and updating the first.
+// F2 a cyclic shift and G2 a single entry, the recursion on the k x m
+// matrix M = E[(l, b)' s'] reduces to moving each column by F1, shifting
+// the columns and adding the covariance term to the first.
 // x is the state in R's layout; work needs length >= 2m.
 func etsClass3Mean(dst []float64, f etsForm, m int, p etsParams, sigma2 float64, x, work []float64) {
 	k := 1
@@ -317,11 +337,17 @@ func etsClass3Mean(dst []float64, f etsForm, m int, p etsParams, sigma2 float64,
 		copy(b[1:], b[:last])
 		if k == 1 {
 			a[0] = la + sigma2*p.Gamma*p.Alpha*la
-		} else {
-			sum := la + lb
-			a[0] = sum + sigma2*p.Gamma*p.Alpha*sum
-			b[0] = phi*lb + sigma2*p.Gamma*p.Beta*sum
+			continue
 		}
+		// F1 = [1 1; 0 phi] moves level and trend in every column; G1 =
+		// [alpha alpha; beta beta] adds the covariance term to column 0.
+		for c := 1; c < m; c++ {
+			a[c] += b[c]
+			b[c] *= phi
+		}
+		sum := la + lb
+		a[0] = sum + sigma2*p.Gamma*p.Alpha*sum
+		b[0] = phi*lb + sigma2*p.Gamma*p.Beta*sum
 	}
 }
 

@@ -1,0 +1,123 @@
+// Command models_ets times forecastd's ETS candidates on the series of
+// models/testdata/ets/bench_series.json the way bench/models_ets/peer_r.R
+// times R's: fit on all but the last 2m points, forecast them, score by
+// MAE. It prints one JSON line per (series, method) with process CPU
+// seconds and wall seconds, for run.sh to put beside R's.
+//
+//	go run ./bench/models_ets models/testdata/ets/bench_series.json
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/forecastd/forecastd/models"
+)
+
+type series struct {
+	Name string    `json:"name"`
+	M    int       `json:"m"`
+	Y    []float64 `json:"y"`
+}
+
+type record struct {
+	Impl   string  `json:"impl"`
+	Series string  `json:"series"`
+	N      int     `json:"n"`
+	Method string  `json:"method"`
+	CPU    float64 `json:"cpu"`
+	Wall   float64 `json:"wall"`
+	Model  string  `json:"model"`
+	MAE    float64 `json:"mae"`
+}
+
+// cpuSeconds is the user+system CPU time of this process: on a shared
+// machine it measures the work, where wall time measures the queue.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+func main() {
+	methods := flag.String("methods", "auto_ets,holt,damped_holt,holt_winters_add,holt_winters_mul", "comma-separated model names")
+	reps := flag.Int("reps", 3, "repetitions per fit (the time reported is the mean)")
+	flag.Parse()
+	path := "models/testdata/ets/bench_series.json"
+	if flag.NArg() > 0 {
+		path = flag.Arg(0)
+	}
+	if err := run(path, strings.Split(*methods, ","), *reps); err != nil {
+		fmt.Fprintln(os.Stderr, "models_ets:", err)
+		os.Exit(1)
+	}
+}
+
+func run(path string, methods []string, reps int) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var d struct {
+		Series []series `json:"series"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	reg := models.Standard()
+	ctx := context.Background()
+	enc := json.NewEncoder(os.Stdout)
+	for _, s := range d.Series {
+		h := 2 * s.M
+		n := len(s.Y) - h
+		in := models.Input{Y: s.Y[:n], Season: s.M}
+		for _, name := range methods {
+			spec, ok := reg.Lookup(name)
+			if !ok {
+				return fmt.Errorf("unknown model %q", name)
+			}
+			rec := record{Impl: "Go", Series: s.Name, N: n, Method: name}
+			c0, w0 := cpuSeconds(), time.Now()
+			var fc []float64
+			var fitted models.Fitted
+			for r := 0; r < reps && err == nil; r++ {
+				fitted, err = spec.New().Fit(ctx, in)
+				if err == nil {
+					fc, err = fitted.Forecast(ctx, in, h)
+				}
+			}
+			rec.CPU = (cpuSeconds() - c0) / float64(reps)
+			rec.Wall = time.Since(w0).Seconds() / float64(reps)
+			if err != nil {
+				rec.Model = "error: " + err.Error()
+				err = nil
+			} else {
+				// The fitted form is not part of the Fitted interface;
+				// read it from the serialised model.
+				var m struct {
+					Model string `json:"model"`
+				}
+				if raw, err := json.Marshal(fitted); err == nil && json.Unmarshal(raw, &m) == nil {
+					rec.Model = m.Model
+				}
+				for i, v := range s.Y[n:] {
+					rec.MAE += math.Abs(fc[i]-v) / float64(h)
+				}
+			}
+			if err := enc.Encode(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

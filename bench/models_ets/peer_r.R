@@ -1,0 +1,41 @@
+# R peer for bench/models_ets: times forecast 8.20's ets(), holt(),
+# holt(damped=TRUE), hw() and hw(seasonal="multiplicative") on the series
+# of models/testdata/ets/bench_series.json, each fitted on all but the last
+# 2m points and scored by MAE on those points. Prints one JSON line per
+# (series, method) with CPU seconds (user+system) and wall seconds.
+#   Rscript bench/models_ets/peer_r.R models/testdata/ets/bench_series.json
+suppressPackageStartupMessages({
+  library(forecast)
+  library(jsonlite)
+})
+args <- commandArgs(trailingOnly = TRUE)
+path <- if (length(args) >= 1) args[1] else "models/testdata/ets/bench_series.json"
+methods <- if (length(args) >= 2) strsplit(args[2], ",")[[1]] else c("auto_ets", "holt", "damped_holt", "holt_winters_add", "holt_winters_mul")
+d <- fromJSON(path, simplifyVector = FALSE)
+for (s in d$series) {
+  y <- unlist(s$y)
+  h <- 2 * s$m
+  n <- length(y) - h
+  train <- ts(y[1:n], frequency = s$m)
+  test <- y[(n + 1):length(y)]
+  for (meth in methods) {
+    t0 <- proc.time()
+    fc <- tryCatch(switch(meth,
+      auto_ets = forecast(ets(train), h = h),
+      holt = holt(train, h = h),
+      damped_holt = holt(train, h = h, damped = TRUE),
+      holt_winters_add = hw(train, h = h),
+      holt_winters_mul = hw(train, h = h, seasonal = "multiplicative")),
+      error = function(e) NULL)
+    dt <- proc.time() - t0
+    rec <- list(impl = "R", series = s$name, n = n, method = meth,
+                cpu = unname(dt[1] + dt[2]), wall = unname(dt[3]))
+    if (!is.null(fc)) {
+      rec$model <- fc$model$method
+      rec$mae <- mean(abs(as.numeric(fc$mean) - test))
+    } else {
+      rec$model <- "error"
+    }
+    cat(toJSON(rec, auto_unbox = TRUE, digits = NA), "\n")
+  }
+}
