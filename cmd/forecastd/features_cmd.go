@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/csv"
@@ -12,6 +13,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -103,13 +105,12 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		progress = io.Discard
 	}
 
+	// The rows read are garbage-free floats; what churns is the reader's
+	// strings. A larger heap goal halves the collections for a few more
+	// MiB of peak memory; restored on return, since run may go on.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	begin := time.Now()
-	in, closeIn, err := openInput(*dataPath)
-	if err != nil {
-		return err
-	}
-	up, err := readUpload(ctx, in, *dataPath)
-	closeIn()
+	up, err := readUploadFile(ctx, *dataPath)
 	if err != nil {
 		return err
 	}
@@ -159,17 +160,6 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	el := time.Since(begin)
 	fmt.Fprintf(progress, "features: %d rows x %d features in %v (%.0f rows/s)\n", rows, b.NumFeatures(), el.Round(time.Millisecond), float64(rows)/el.Seconds())
 	return nil
-}
-
-func openInput(path string) (io.Reader, func(), error) {
-	if path == "-" {
-		return os.Stdin, func() {}, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, func() { f.Close() }, nil
 }
 
 func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
@@ -249,18 +239,17 @@ type upload struct {
 	rows     int
 }
 
-// readUpload streams the CSV once, keeping per series only the dates,
-// quantities, covariates and line numbers.
-func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: read header: %w", name, err)
-	}
+// layout is where the upload's columns are.
+type layout struct {
+	date, store, sku, qty int
+	covCols               []int
+	covNames              []string
+	fields                int
+}
+
+func parseHeader(header []string, name string) (*layout, error) {
 	col := map[string]int{}
-	up := &upload{series: map[data.Key]*rawSeries{}}
-	var covCols []int
+	l := &layout{fields: len(header)}
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		switch lh := strings.ToLower(h); lh {
@@ -270,8 +259,8 @@ func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) 
 			}
 			col[lh] = i
 		default:
-			covCols = append(covCols, i)
-			up.covNames = append(up.covNames, h)
+			l.covCols = append(l.covCols, i)
+			l.covNames = append(l.covNames, h)
 		}
 	}
 	for _, c := range []string{"date", "store", "sku", "quantity"} {
@@ -279,7 +268,155 @@ func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) 
 			return nil, fmt.Errorf("%s: line 1: missing column %q (want date,store,sku,quantity[,covariates...])", name, c)
 		}
 	}
-	iDate, iStore, iSKU, iQty := col["date"], col["store"], col["sku"], col["quantity"]
+	l.date, l.store, l.sku, l.qty = col["date"], col["store"], col["sku"], col["quantity"]
+	return l, nil
+}
+
+// readUploadFile reads the upload at path ("-" for stdin). A large file
+// without quotes is cut at line ends into one chunk per CPU (at most 4),
+// parsed in parallel and merged in file order; a quoted field might hold a
+// line end, so a file with quotes is read in one piece.
+func readUploadFile(ctx context.Context, path string) (*upload, error) {
+	if path == "-" {
+		return readUpload(ctx, os.Stdin, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	if workers < 2 || st.Size() < 8<<20 || !st.Mode().IsRegular() {
+		return readUpload(ctx, f, path)
+	}
+	// One pass over the bytes finds the header's end, the chunk
+	// boundaries (the first line end after each cut), the number of lines
+	// before each (for error messages) and whether there are quotes.
+	size := st.Size()
+	cuts := make([]int64, workers+1) // chunk i is [cuts[i], cuts[i+1])
+	lines := make([]int, workers+1)  // lines before cuts[i]
+	cuts[workers] = size
+	buf := make([]byte, 1<<20)
+	var off int64
+	next, nl, headerEnd := 1, 0, int64(-1)
+	for off < size {
+		n, err := f.ReadAt(buf, off)
+		if n == 0 && err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		b := buf[:n]
+		if bytes.IndexByte(b, '"') >= 0 {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			return readUpload(ctx, f, path)
+		}
+		for i := 0; i < len(b); {
+			k := bytes.IndexByte(b[i:], '\n')
+			if k < 0 {
+				break
+			}
+			i += k + 1
+			nl++
+			pos := off + int64(i)
+			if headerEnd < 0 {
+				headerEnd = pos
+				cuts[0], lines[0] = pos, 1
+			}
+			for next < workers && pos >= size*int64(next)/int64(workers) {
+				cuts[next], lines[next] = pos, nl
+				next++
+			}
+		}
+		off += int64(n)
+	}
+	for ; next < workers; next++ {
+		cuts[next], lines[next] = size, nl
+	}
+	if headerEnd < 0 {
+		return readUpload(ctx, io.NewSectionReader(f, 0, size), path)
+	}
+	hr := csv.NewReader(io.NewSectionReader(f, 0, headerEnd))
+	header, err := hr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", path, err)
+	}
+	lay, err := parseHeader(header, path)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]*upload, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i])
+			parts[i], errs[i] = readRows(ctx, csv.NewReader(bufio.NewReaderSize(r, 1<<20)), lay, path, lines[i])
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	up := parts[0]
+	for _, p := range parts[1:] {
+		up.rows += p.rows
+		for k, s := range p.series {
+			t, ok := up.series[k]
+			if !ok {
+				up.series[k] = s
+				continue
+			}
+			t.dates = append(t.dates, s.dates...)
+			t.qty = append(t.qty, s.qty...)
+			t.lines = append(t.lines, s.lines...)
+			for c := range t.cov {
+				t.cov[c] = append(t.cov[c], s.cov[c]...)
+			}
+		}
+	}
+	if up.rows == 0 {
+		return nil, fmt.Errorf("%s: no rows after the header", path)
+	}
+	return up, nil
+}
+
+// readUpload streams the CSV once, keeping per series only the dates,
+// quantities, covariates and line numbers.
+func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", name, err)
+	}
+	lay, err := parseHeader(header, name)
+	if err != nil {
+		return nil, err
+	}
+	up, err := readRows(ctx, cr, lay, name, 0)
+	if err != nil {
+		return nil, err
+	}
+	if up.rows == 0 {
+		return nil, fmt.Errorf("%s: no rows after the header", name)
+	}
+	return up, nil
+}
+
+// readRows reads the records of cr; lineBase is the number of input lines
+// before cr's first, so errors name the line of the whole file.
+func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lineBase int) (*upload, error) {
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = lay.fields
+	up := &upload{series: map[data.Key]*rawSeries{}, covNames: lay.covNames}
 	var last *rawSeries
 	for {
 		rec, err := cr.Read()
@@ -287,48 +424,48 @@ func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) 
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err) // csv.ParseError names the line
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s: line %d: %w", name, lineBase+pe.Line, pe.Err)
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
+		line += lineBase
 		if up.rows%(1<<16) == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		up.rows++
-		store, sku := rec[iStore], rec[iSKU]
+		store, sku := rec[lay.store], rec[lay.sku]
 		if last == nil || last.key.Store != store || last.key.SKU != sku {
 			k := data.Key{Store: store, SKU: sku}
 			s, ok := up.series[k]
 			if !ok {
-				// The record's strings are reused by the reader only as
-				// a slice; the strings themselves are fresh, but cloning
-				// keeps a key from pinning its whole line.
+				// Cloning keeps a key from pinning its whole line.
 				k = data.Key{Store: strings.Clone(store), SKU: strings.Clone(sku)}
-				s = &rawSeries{key: k, cov: make([][]float64, len(covCols))}
+				s = &rawSeries{key: k, cov: make([][]float64, len(lay.covCols))}
 				up.series[k] = s
 			}
 			last = s
 		}
-		d, err := parseDate(rec[iDate])
+		d, err := parseDate(rec[lay.date])
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
-		q, err := parseNumber(rec[iQty])
+		q, err := parseNumber(rec[lay.qty])
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: quantity: %w", name, line, err)
 		}
 		last.dates = append(last.dates, d)
 		last.qty = append(last.qty, q)
 		last.lines = append(last.lines, int32(line))
-		for c, i := range covCols {
+		for c, i := range lay.covCols {
 			v, err := parseNumber(rec[i])
 			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: column %s: %w", name, line, up.covNames[c], err)
+				return nil, fmt.Errorf("%s: line %d: column %s: %w", name, line, lay.covNames[c], err)
 			}
 			last.cov[c] = append(last.cov[c], v)
 		}
-	}
-	if up.rows == 0 {
-		return nil, fmt.Errorf("%s: no rows after the header", name)
 	}
 	return up, nil
 }
