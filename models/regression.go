@@ -28,13 +28,33 @@ func regressionSpecs() []Spec {
 			Doc:  "ordinary least squares on lag, rolling and calendar features, recursive",
 			New:  func() Forecaster { return &OLSRegression{name: "ols"} },
 			Load: LoadJSON[regressionFit[*ml.Linear]]},
+		{Name: "lasso", Family: "regression",
+			Doc:  "lasso (alpha 0.1) on standardised features, recursive",
+			New:  func() Forecaster { return &LassoRegression{Model: ml.Lasso{Alpha: 0.1}, name: "lasso"} },
+			Load: LoadJSON[regressionFit[*ml.Linear]]},
+		{Name: "elastic_net", Family: "regression",
+			Doc:  "elastic net (alpha 0.1, l1_ratio 0.5) on standardised features, recursive",
+			New:  func() Forecaster { return &ElasticNetRegression{Model: ml.ElasticNet{Alpha: 0.1}, name: "elastic_net"} },
+			Load: LoadJSON[regressionFit[*ml.Linear]]},
+		{Name: "huber", Family: "regression",
+			Doc:  "Huber robust regression (epsilon 1.35) on standardised features, recursive",
+			New:  func() Forecaster { return &HuberRegression{name: "huber"} },
+			Load: LoadJSON[regressionFit[*ml.Linear]], Default: true},
+		{Name: "poisson_glm", Family: "regression",
+			Doc:  "Poisson GLM with log link (alpha 1e-3) on standardised features, recursive",
+			New:  func() Forecaster { return &PoissonRegression{Model: ml.Poisson{Alpha: 1e-3}, name: "poisson_glm"} },
+			Load: LoadJSON[regressionFit[*ml.Linear]]},
 	}
 }
 
 // Forecasters on the feature matrix, one per regressor of models/ml.
 type (
-	OLSRegression   = Regression[ml.OLS, *ml.Linear]
-	RidgeRegression = Regression[ml.Ridge, *ml.Linear]
+	OLSRegression        = Regression[ml.OLS, *ml.Linear]
+	RidgeRegression      = Regression[ml.Ridge, *ml.Linear]
+	LassoRegression      = Regression[ml.Lasso, *ml.Linear]
+	ElasticNetRegression = Regression[ml.ElasticNet, *ml.Linear]
+	HuberRegression      = Regression[ml.Huber, *ml.Linear]
+	PoissonRegression    = Regression[ml.Poisson, *ml.Linear]
 )
 
 // trainer is what the adapter needs of a regressor's settings.
