@@ -180,12 +180,15 @@ func (ft *fitter) cssObjective(par []float64) float64 {
 // O(p+q). The final state for forecasting still comes from R's filter.
 func (ft *fitter) mlObjective(par []float64, trans bool) float64 {
 	transPars(ft.o, par, trans, ft.phi, ft.theta, ft.tmp, ft.work)
-	if !ft.sfilt.initState(ft.phi, ft.theta, ft.kappa) {
+	if !ft.sfilt.q0col(ft.phi, ft.theta) {
 		return math.MaxFloat64
 	}
 	ft.regress(par)
 	w := differenceInto(ft.dw, ft.x, ft.o)
-	ssq, sumlog, nu := ft.sfilt.likelihood(w, ft.phi, ft.theta, nil, nil)
+	ssq, sumlog, nu, ok := ft.sfilt.chandrasekhar(w, ft.phi)
+	if !ok {
+		return math.MaxFloat64
+	}
 	s2 := ssq / float64(nu)
 	return 0.5 * (math.Log(s2) + sumlog/float64(nu))
 }

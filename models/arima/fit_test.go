@@ -137,3 +137,39 @@ func TestFitMatchesR(t *testing.T) {
 		})
 	}
 }
+
+// TestChandrasekhar checks the fast recursions against the Riccati
+// Kalman filter (R's ARIMA_Like with d = 0): same log-likelihood terms to
+// 1e-9 relative.
+func TestChandrasekhar(t *testing.T) {
+	g := loadGolden(t)
+	s := g.series(t, "m4_H1")
+	cases := []struct {
+		o   Order
+		par []float64
+	}{
+		{Order{P: 1}, []float64{0.6}},
+		{Order{Q: 2}, []float64{0.4, -0.3}},
+		{Order{P: 2, Q: 1}, []float64{0.5, -0.2, 0.6}},
+		{Order{P: 1, Q: 4, SP: 2, Period: 24}, []float64{0.86, 0.44, 0.38, 0.12, 0.06, -0.6, -0.26}},
+		{Order{P: 1, Q: 1, SQ: 1, Period: 24}, []float64{0.5, 0.3, -0.995}},
+		{Order{Q: 1, SP: 1, SQ: 1, Period: 24}, []float64{-0.4291784, -0.1995667, -0.2891394}},
+	}
+	w := differenceInto(make([]float64, len(s.y)), s.y, Order{SD: 1, Period: 24})
+	for _, c := range cases {
+		phi, theta := expand(c.o, c.par)
+		f := newFilter(len(phi), len(theta), 0)
+		if !f.initState(phi, theta, 1e6) {
+			t.Fatal("initState")
+		}
+		ssq1, sl1, nu1 := f.likelihood(w, phi, theta, nil, nil)
+		f2 := newFilter(len(phi), len(theta), 0)
+		if !f2.q0col(phi, theta) {
+			t.Fatal("q0col")
+		}
+		ssq2, sl2, nu2, ok := f2.chandrasekhar(w, phi)
+		if !ok || nu1 != nu2 || relDiff(ssq2, ssq1) > 1e-9 || math.Abs(sl2-sl1) > 1e-9*math.Max(1, math.Abs(sl1)) {
+			t.Errorf("%v: chandrasekhar (%v, %v, %d), kalman (%v, %v, %d)", c.o, ssq2, sl2, nu2, ssq1, sl1, nu1)
+		}
+	}
+}

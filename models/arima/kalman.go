@@ -74,7 +74,43 @@ func (f *filter) initState(phi, theta []float64, kappa float64) bool {
 // for (O(p^3)). The result is the same matrix; the tests check it
 // against the Lyapunov equation Q = T Q T' + R R'.
 func (f *filter) q0(phi, theta []float64) bool {
+	if !f.q0col(phi, theta) {
+		return false
+	}
 	p, q, r, rd := len(phi), len(theta), f.r, f.rd
+	th := func(j int) float64 {
+		if j == 0 {
+			return 1
+		}
+		if j <= q {
+			return theta[j-1]
+		}
+		return 0
+	}
+	ph := func(k int) float64 {
+		if k >= 1 && k <= p {
+			return phi[k-1]
+		}
+		return 0
+	}
+	g, c := f.gamma, f.c
+	for i := r - 1; i >= 0; i-- {
+		for l := r - 1; l >= i; l-- {
+			v := ph(i+1)*ph(l+1)*g[0] + ph(i+1)*c[l+1] + ph(l+1)*c[i+1] + th(i)*th(l)
+			if i+1 < r && l+1 < r {
+				v += f.pn[(i+1)+rd*(l+1)]
+			}
+			f.pn[i+rd*l] = v
+			f.pn[l+rd*i] = v
+		}
+	}
+	return true
+}
+
+// q0col computes the autocovariances g(0..r) of the ARMA process and the
+// first column c of its stationary state covariance (see q0).
+func (f *filter) q0col(phi, theta []float64) bool {
+	p, q, r := len(phi), len(theta), f.r
 	th := func(j int) float64 { // theta_j with theta_0 = 1
 		if j == 0 {
 			return 1
@@ -152,19 +188,6 @@ func (f *filter) q0(phi, theta []float64) bool {
 		c[k] = s
 	}
 	c[r] = 0
-	rr := func(i int) float64 { // R_i: 1, theta_1, ..., zero beyond q
-		return th(i)
-	}
-	for i := r - 1; i >= 0; i-- {
-		for l := r - 1; l >= i; l-- {
-			v := ph(i+1)*ph(l+1)*g[0] + ph(i+1)*c[l+1] + ph(l+1)*c[i+1] + rr(i)*rr(l)
-			if i+1 < r && l+1 < r {
-				v += f.pn[(i+1)+rd*(l+1)]
-			}
-			f.pn[i+rd*l] = v
-			f.pn[l+rd*i] = v
-		}
-	}
 	return true
 }
 
@@ -490,4 +513,97 @@ func forecastState(dst, state, phi, delta []float64, r int) {
 		}
 		dst[h] = fc
 	}
+}
+
+// chandrasekhar returns what likelihood returns for a filter without
+// differencing (d = 0), started from the stationary prior, by the
+// Chandrasekhar recursions (Morf, Sidhu and Kailath 1974; Herbst 2015)
+// instead of the Riccati equation. For a time-invariant model the
+// change of the predicted state covariance, P_{t+1} - P_t = W_t M_t W_t',
+// has rank one for a univariate series started at the stationary
+// covariance, so with K_t = T P_t Z' and F_t = Z P_t Z':
+//
+//	F_{t+1} = F_t + M_t z^2,            z = W_t[0]
+//	K_{t+1} = K_t + M_t z T W_t
+//	M_{t+1} = M_t + M_t^2 z^2 / F_t
+//	W_{t+1} = T W_t - K_{t+1} z / F_{t+1}
+//
+// from W_1 = K_1, M_1 = -1/F_1. Each step costs O(r) instead of O(r^2),
+// and only the first column of Q0 is needed. The likelihood equals the
+// Kalman filter's to rounding (tested); it is used for the
+// optimisation, where seasonal models near the invertibility boundary
+// never reach a steady state and the Riccati filter costs O(n r^2).
+// f.a receives the predicted state for the step after the last.
+func (f *filter) chandrasekhar(y, phi []float64) (ssq, sumlog float64, nu int, ok bool) {
+	p, r := len(phi), f.r
+	// Reuse the covariance scratch: K, W and T W as vectors.
+	K, W, TW := f.m, f.pm[:r], f.pnew[:r]
+	a, anew := f.a, f.anew
+	c := f.c
+	tmul := func(dst, v []float64) {
+		v0 := v[0]
+		for i := 0; i < r; i++ {
+			t := 0.0
+			if i < r-1 {
+				t = v[i+1]
+			}
+			if i < p {
+				t += phi[i] * v0
+			}
+			dst[i] = t
+		}
+	}
+	F := c[0]
+	if !(F > 0) {
+		return 0, 0, 0, false
+	}
+	tmul(K, c[:r])
+	copy(W, K[:r])
+	M := -1 / F
+	for i := 0; i < r; i++ {
+		a[i] = 0
+	}
+	moving := true
+	for _, yt := range y {
+		v := yt - a[0]
+		ssq += v * v / F
+		sumlog += math.Log(F)
+		nu++
+		// a <- T a + K v / F
+		tmul(anew, a[:r])
+		s := v / F
+		for i := 0; i < r; i++ {
+			a[i] = anew[i] + K[i]*s
+		}
+		if !moving {
+			continue
+		}
+		z := W[0]
+		mz2 := M * z * z
+		Fn := F + mz2
+		if !(Fn > 0) {
+			return 0, 0, 0, false
+		}
+		tmul(TW, W)
+		mz := M * z
+		for i := 0; i < r; i++ {
+			K[i] += mz * TW[i]
+		}
+		M += M * mz2 / F
+		zf := z / Fn
+		wmax := 0.0
+		for i := 0; i < r; i++ {
+			W[i] = TW[i] - K[i]*zf
+			wmax = math.Max(wmax, math.Abs(W[i]))
+		}
+		F = Fn
+		// Once the covariance has stopped moving (the whole of
+		// M W W', not just its first element, which seasonal models
+		// keep at zero for long stretches), K and F are the
+		// steady-state gain and the updates would add only rounding.
+		if math.Abs(M)*wmax*wmax < 1e-14*F {
+			moving = false
+		}
+	}
+	return ssq, sumlog, nu, true
 }
