@@ -117,6 +117,16 @@ type etsRun struct {
 // being shifted every step as in R: this is the same arithmetic, in O(1)
 // per step instead of O(m). It allocates nothing.
 func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run etsRun, ok bool) {
+	return etsFilterBounded(f, m, p, x0, y, ring, final, math.Inf(1), math.Inf(1))
+}
+
+// etsFilterBounded is etsFilter that gives up as soon as the running sum
+// of squared innovations exceeds stopSSE or the running sum of squared raw
+// errors exceeds stopSumSq, returning Lik = MSE = +Inf. Both sums only
+// grow, so the final value would have exceeded the bound too: Nelder–Mead
+// only needs to know that a trial point is worse than a threshold, not by
+// how much (see etsNelderMead).
+func etsFilterBounded(f etsForm, m int, p etsParams, x0, y, ring, final []float64, stopSSE, stopSumSq float64) (run etsRun, ok bool) {
 	if f.Season == etsNone {
 		m = 1
 	}
@@ -190,6 +200,9 @@ func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run
 			}
 		}
 		sse += e * e
+		if sse > stopSSE || sumSq > stopSumSq {
+			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
+		}
 
 		// Update the state.
 		var pv float64

@@ -134,8 +134,11 @@ func (o *etsObjective) fullState(par []float64) bool {
 	return true
 }
 
-// eval is the objective; +Inf marks an infeasible point.
-func (o *etsObjective) eval(par []float64) float64 {
+// eval is the objective; +Inf marks an infeasible point. When the value
+// is at least limit the result is only guaranteed to be >= limit: the
+// recursion stops early where the criterion is monotone in the running
+// sums (additive errors, or the MSE criterion).
+func (o *etsObjective) eval(par []float64, limit float64) float64 {
 	p := o.params(par)
 	if !etsCheckParams(o.form, o.m, p, &o.bounds, o.poly) {
 		return math.Inf(1)
@@ -143,7 +146,18 @@ func (o *etsObjective) eval(par []float64) float64 {
 	if !o.fullState(par) {
 		return math.Inf(1)
 	}
-	run, ok := etsFilter(o.form, o.m, p, o.state, o.y, o.ring, nil)
+	stopSSE, stopSumSq := math.Inf(1), math.Inf(1)
+	if !math.IsInf(limit, 1) && limit > -1e10 {
+		n := float64(len(o.y))
+		if o.crit == etsMSE {
+			stopSumSq = limit * n * (1 + 1e-12)
+		} else if o.form.Error == etsAdd {
+			// lik = n log(SSE) >= limit  <=>  SSE >= exp(limit/n); the
+			// margin keeps rounding from stopping a run R would keep.
+			stopSSE = math.Exp(limit/n) * (1 + 1e-12)
+		}
+	}
+	run, ok := etsFilterBounded(o.form, o.m, p, o.state, o.y, o.ring, nil, stopSSE, stopSumSq)
 	if !ok {
 		return math.Inf(1)
 	}
@@ -388,7 +402,13 @@ func etsFitForm(ctx context.Context, y []float64, f etsForm, m int, crit etsCrit
 // expansion 2, as forecast's etsNelderMead calls it: the same simplex
 // construction, moves and stopping rule, so it follows R's path. It stops
 // early with ctx.Err() when ctx is cancelled.
-func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64, maxit int) (x []float64, fmin float64, evals int, err error) {
+//
+// fn(x, limit) may return any value >= limit when f(x) >= limit: each
+// trial point is only compared with one threshold (the worst vertex for a
+// reflection, the reflection for an expansion, the replaced vertex for a
+// contraction) and stored only when below it, so the search takes exactly
+// R's path while bad trial points are abandoned part-way.
+func etsNelderMead(ctx context.Context, fn func(x []float64, limit float64) float64, x0 []float64, maxit int) (x []float64, fmin float64, evals int, err error) {
 	const (
 		alpha = 1.0
 		bet   = 0.5
@@ -398,7 +418,8 @@ func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64
 	reltol := math.Sqrt(0x1p-52) // sqrt(.Machine$double.eps)
 	n := len(x0)
 	bvec := append([]float64(nil), x0...)
-	f := fn(bvec)
+	inf := math.Inf(1)
+	f := fn(bvec, inf)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, 0, 1, fmt.Errorf("%w: objective not finite at the starting values", ErrUnsuitable)
 	}
@@ -438,8 +459,8 @@ func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64
 	}
 	oldsize := size
 	calcvert := true
-	eval := func() float64 {
-		v := fn(bvec)
+	eval := func(limit float64) float64 {
+		v := fn(bvec, limit)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			v = big
 		}
@@ -458,7 +479,7 @@ func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64
 					for i := 0; i < n; i++ {
 						bvec[i] = *at(i, j)
 					}
-					*at(n1-1, j) = eval()
+					*at(n1-1, j) = eval(inf)
 				}
 			}
 			calcvert = false
@@ -495,7 +516,7 @@ func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64
 		for i := 0; i < n; i++ {
 			bvec[i] = (1+alpha)*(*at(i, C-1)) - alpha*(*at(i, H-1))
 		}
-		f = eval()
+		f = eval(VH)
 		VR := f
 		if VR < VL {
 			*at(n1-1, C-1) = f
@@ -504,7 +525,7 @@ func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64
 				*at(i, C-1) = bvec[i]
 				bvec[i] = f
 			}
-			f = eval()
+			f = eval(VR)
 			if f < VR {
 				for i := 0; i < n; i++ {
 					*at(i, H-1) = bvec[i]
@@ -526,7 +547,7 @@ func etsNelderMead(ctx context.Context, fn func([]float64) float64, x0 []float64
 			for i := 0; i < n; i++ {
 				bvec[i] = (1-bet)*(*at(i, H-1)) + bet*(*at(i, C-1))
 			}
-			f = eval()
+			f = eval(*at(n1-1, H-1))
 			if f < *at(n1-1, H-1) {
 				for i := 0; i < n; i++ {
 					*at(i, H-1) = bvec[i]
