@@ -152,6 +152,15 @@ func (g *Guard) setProfileRate(rate int) (restore func()) {
 	}
 }
 
+// heapProfile writes the heap profile under rateMu: the profile writer
+// reads runtime.MemProfileRate to scale samples, and an overlapping run
+// may be setting it.
+func (g *Guard) heapProfile() ([]byte, error) {
+	g.rateMu.Lock()
+	defer g.rateMu.Unlock()
+	return heapProfile()
+}
+
 // run is Run after admission. extra labels are added to the report.
 func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Context) error, ks *kindState, prof bool, extra map[string]string) (*Report, error) {
 	id := g.idBase + "-" + strconv.FormatUint(g.seq.Add(1), 10)
@@ -178,7 +187,7 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	var baseProf []byte
 	var profErr error
 	if prof {
-		baseProf, profErr = heapProfile()
+		baseProf, profErr = g.heapProfile()
 		runtime.GC()
 	}
 	before := read()
@@ -218,7 +227,7 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	var diff []byte
 	if prof && profErr == nil {
 		var cur []byte
-		cur, profErr = heapProfile()
+		cur, profErr = g.heapProfile()
 		if profErr == nil {
 			var d *profile.Profile
 			d, profErr = diffHeap(baseProf, cur)
