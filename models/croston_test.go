@@ -9,7 +9,9 @@ import (
 	"testing"
 )
 
-func crostonReadJSON(t *testing.T, path string, v any) {
+func crostonReadJSON(t *testing.T, path string, v any) { crostonReadJSONB(t, path, v) }
+
+func crostonReadJSONB(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -105,6 +105,9 @@ func sesLevel(x []float64, alpha, l0 float64) float64 {
 	return l
 }
 
+// sesTiny is where the decaying weight (1-alpha)^t is flushed to zero.
+const sesTiny = 1e-150
+
 // sesProfile returns, for a given alpha, the initial level minimising the
 // sum of squared one-step errors of SES on x and the resulting mean squared
 // error. With level0 = 0 the errors are e0_t; a level0 of l shifts error t
@@ -122,6 +125,11 @@ func sesProfile(x []float64, alpha float64) (l0, mse float64) {
 		scc += c * c
 		level += alpha * e
 		c *= beta
+		if c < sesTiny {
+			// Flush before c reaches the subnormal range, where every
+			// multiply costs ~100 cycles; its terms are long negligible.
+			c = 0
+		}
 	}
 	l0 = sec / scc
 	sse := see - sec*sec/scc

@@ -305,6 +305,9 @@ func thetaOTMProfile(x []float64, a, b, alpha float64) (u, v, mse float64) {
 		s += alpha * (d - s)
 		g += alpha * (tr - g)
 		c *= beta
+		if c < sesTiny {
+			c = 0 // avoid subnormal arithmetic, as in sesProfile
+		}
 	}
 	det := scc*sgg - scg*scg
 	if det <= 1e-12*scc*sgg {
