@@ -211,6 +211,10 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 		return dst
 	}
 	nan := math.NaN()
+	// The window whose moments are in b.roll's scratch space: mean, std
+	// and var of one window share one pass.
+	var moms []moments
+	momW, momLo, momHi := -1, 0, 0
 	for _, c := range b.cols {
 		j := c.first
 		switch c.kind {
@@ -237,6 +241,20 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 			if c.kind == colStat || c.kind == colQuantile {
 				lo = min(max(from-c.k, 0)/c.k*c.k, hi)
 			}
+			if kind, ok := momentStat(c); ok {
+				if momW != c.k || momLo != lo || momHi != hi {
+					moms = b.roll.windowMoments(y[lo:hi], c.k)
+					momW, momLo, momHi = c.k, lo, hi
+				}
+				for t := from; t < to; t++ {
+					v := nan
+					if t > 0 {
+						v = finishMoments(moms[t-1-lo], 1, kind)
+					}
+					dst[(t-from)*p+j] = v
+				}
+				continue
+			}
 			out := b.kernel(c, y[lo:hi])
 			for t := from; t < to; t++ {
 				v := nan
@@ -246,9 +264,7 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 				dst[(t-from)*p+j] = v
 			}
 		case colCalendar:
-			for t := from; t < to; t++ {
-				calendar(dst[(t-from)*p+j:], freq.Add(start, t))
-			}
+			calendarRows(dst[j:], p, start, freq, from, to)
 		case colCovariate:
 			col := cov[c.name]
 			for t := from; t < to; t++ {
@@ -274,12 +290,72 @@ func fillNaN(x []float64) {
 	}
 }
 
-func calendar(dst []float64, date time.Time) {
+// calendarRows writes the calendar columns of rows [from, to), a stride
+// of p apart. Daily rows step the weekday and day of month instead of
+// converting every date, and go back to the time package only when the
+// month or the ISO week (which starts on Monday) changes: 1 row in 6.
+func calendarRows(dst []float64, p int, start time.Time, freq data.Frequency, from, to int) {
+	if freq != data.Daily {
+		for t := from; t < to; t++ {
+			calendar(dst[(t-from)*p:], freq.Add(start, t))
+		}
+		return
+	}
+	var cal [4]float64
+	var year int
+	for t := from; t < to; t++ {
+		if t == from {
+			year = calendar(cal[:], freq.Add(start, t))
+		} else {
+			dow := (int(cal[0]) + 1) % 7
+			day := int(cal[1]) + 1
+			if dow == int(time.Monday) || day > daysIn(year, time.Month(cal[3])) {
+				year = calendar(cal[:], freq.Add(start, t))
+			} else {
+				cal[0], cal[1] = float64(dow), float64(day)
+			}
+		}
+		copy(dst[(t-from)*p:], cal[:])
+	}
+}
+
+func daysIn(year int, m time.Month) int {
+	switch m {
+	case time.February:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
+
+// calendar writes the four calendar columns of date and returns its year.
+func calendar(dst []float64, date time.Time) int {
 	_, week := date.ISOWeek()
 	dst[0] = float64(date.Weekday())
 	dst[1] = float64(date.Day())
 	dst[2] = float64(week)
 	dst[3] = float64(date.Month())
+	return date.Year()
+}
+
+// momentStat reports whether c is finished from window moments, and how.
+func momentStat(c column) (momentKind, bool) {
+	if c.kind != colStat {
+		return 0, false
+	}
+	switch c.stat {
+	case Mean:
+		return kindMean, true
+	case Std:
+		return kindStd, true
+	case Var:
+		return kindVar, true
+	}
+	return 0, false
 }
 
 // kernel runs the column's rolling kernel over x into the Builder's buffer.

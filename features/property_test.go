@@ -265,3 +265,34 @@ func ExampleBuilder_Matrix() {
 	// [2 2 4]
 	// [6 2.6666666666666665 6]
 }
+
+// TestCalendarRows checks the stepped daily calendar against the time
+// package over ten years that include leap days and ISO weeks 53, from
+// several first rows and in a time zone with daylight saving time.
+func TestCalendarRows(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		ny = time.FixedZone("fixed", -5*3600)
+	}
+	for _, start := range []time.Time{
+		time.Date(2015, 12, 25, 0, 0, 0, 0, time.UTC),
+		time.Date(2019, 2, 27, 0, 0, 0, 0, ny),
+	} {
+		const n = 3700
+		const p = 5
+		dst := make([]float64, n*p)
+		for _, from := range []int{0, 1, 6, 59, 400} {
+			calendarRows(dst[1:], p, start, data.Daily, from, n)
+			var want [4]float64
+			for r := from; r < n; r++ {
+				calendar(want[:], data.Daily.Add(start, r))
+				got := dst[(r-from)*p+1 : (r-from)*p+5]
+				for k := range want {
+					if got[k] != want[k] {
+						t.Fatalf("start %v from %d: row %d (%v) calendar %v, want %v", start, from, r, data.Daily.Add(start, r), got, want)
+					}
+				}
+			}
+		}
+	}
+}
