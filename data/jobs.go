@@ -171,7 +171,7 @@ func (s *Store) JobProgress(ctx context.Context, id string, done, total int) err
 }
 
 // FinishJob records a final (or, for a retry, queued) state, the error
-// text and the memory report.
+// text and the memory report. It never changes a cancelled job's state.
 func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory json.RawMessage) error {
 	var mem any
 	if len(memory) > 0 {
@@ -181,7 +181,14 @@ func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory
 	if state != JobQueued {
 		finished = time.Now().UnixMilli()
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = $1, error = $2, memory = COALESCE($3, memory), finished_at = $4 WHERE id = $5`,
+	// A cancelled job stays cancelled: the worker that notices the
+	// cancellation only adds its memory report.
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET
+		state = CASE WHEN state = 'cancelled' THEN state ELSE $1 END,
+		error = CASE WHEN state = 'cancelled' THEN error ELSE $2 END,
+		finished_at = CASE WHEN state = 'cancelled' THEN finished_at ELSE $4 END,
+		memory = COALESCE($3, memory)
+		WHERE id = $5`,
 		state, errText, mem, finished, id)
 	if err != nil {
 		return fmt.Errorf("data: finish job: %w", err)

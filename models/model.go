@@ -167,3 +167,26 @@ func Standard() *Registry {
 	}
 	return r
 }
+
+// Info describes a registered candidate for listings.
+type Info struct {
+	Name    string          `json:"name"`
+	Family  string          `json:"family"`
+	Doc     string          `json:"doc"`
+	Default bool            `json:"default"`
+	Params  json.RawMessage `json:"params"`
+}
+
+// Describe lists every candidate with its default hyperparameters.
+func (r *Registry) Describe() []Info {
+	specs := r.All()
+	out := make([]Info, 0, len(specs))
+	for _, s := range specs {
+		p, err := json.Marshal(s.New())
+		if err != nil || string(p) == "null" {
+			p = []byte("{}")
+		}
+		out = append(out, Info{Name: s.Name, Family: s.Family, Doc: s.Doc, Default: s.Default, Params: p})
+	}
+	return out
+}

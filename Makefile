@@ -1,0 +1,31 @@
+# forecastd: the README's two commands are `make run` and `make test`.
+GO       ?= go
+BIN      := bin/forecastd
+PKGS     := ./...
+# make run honours FORECASTD_ADDR and FORECASTD_DATA_DIR (read by the binary).
+
+.PHONY: all build run test vet fmt bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/forecastd
+
+run: build
+	FORECASTD_DEMO=1 FORECASTD_LOG_FORMAT=$${FORECASTD_LOG_FORMAT:-text} ./$(BIN) serve
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+test: vet
+	$(GO) test -count=1 -timeout 9m $(PKGS)
+
+# Benchmarks and peer comparisons (need R and Debian's Python packages;
+# see bench/README.md).
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf bin

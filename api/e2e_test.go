@@ -1,0 +1,314 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+)
+
+type testServer struct {
+	*Server
+	base string
+	t    *testing.T
+}
+
+func startServer(t *testing.T, dir string, workers int) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := New(ctx, Options{Addr: "127.0.0.1:0", DataDir: dir, JobWorkers: workers,
+		Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil)), ShutdownTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: srv, base: "http://" + srv.Addr(), t: t}
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	return ts
+}
+
+func (ts *testServer) do(method, path, ctype string, body []byte) (int, http.Header, []byte) {
+	ts.t.Helper()
+	req, err := http.NewRequest(method, ts.base+path, bytes.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+func (ts *testServer) getJSON(path string, v any) int {
+	ts.t.Helper()
+	code, _, b := ts.do("GET", path, "", nil)
+	if err := json.Unmarshal(b, v); err != nil {
+		ts.t.Fatalf("GET %s: %d %s: %v", path, code, b, err)
+	}
+	return code
+}
+
+func demoCSV(t *testing.T, o data.DemoOptions) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"date", "store", "sku", "quantity", "promo"})
+	for _, ob := range data.Demo(o) {
+		w.Write([]string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
+			strconv.FormatFloat(ob.Quantity, 'f', -1, 64), strconv.FormatFloat(ob.Covariates["promo"], 'f', -1, 64)})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+type jobStatus struct {
+	ID          string          `json:"id"`
+	State       string          `json:"state"`
+	Progress    float64         `json:"progress"`
+	SeriesTotal int             `json:"series_total"`
+	SeriesDone  int             `json:"series_done"`
+	Error       string          `json:"error"`
+	Memory      json.RawMessage `json:"memory"`
+}
+
+func (ts *testServer) waitJob(id string, want string, timeout time.Duration) jobStatus {
+	ts.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var js jobStatus
+	for time.Now().Before(deadline) {
+		ts.getJSON("/v1/jobs/"+id, &js)
+		if js.State == want {
+			return js
+		}
+		if want != "running" && (js.State == "failed" || js.State == "cancelled") {
+			ts.t.Fatalf("job %s ended %s: %s", id, js.State, js.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.t.Fatalf("job %s not %s after %s: %+v", id, want, timeout, js)
+	return js
+}
+
+func TestEndToEnd(t *testing.T) {
+	ts := startServer(t, t.TempDir(), 1)
+
+	// Upload three series of a year of daily sales.
+	body := demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 3, Days: 365})
+	code, _, b := ts.do("POST", "/v1/sales", "text/csv", body)
+	if code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var up struct{ Rows, Series int }
+	json.Unmarshal(b, &up)
+	if up.Rows != 3*365 || up.Series != 3 {
+		t.Fatalf("upload stats %+v", up)
+	}
+
+	// A malformed upload is refused whole, with line numbers, and stores nothing.
+	bad := "date,store,sku,quantity\n2026-11-01,S01,SKU001,5\n2026-11-02,S01,SKU001,five\n2026-13-01,S01,SKU001,1\n"
+	code, hdr, b := ts.do("POST", "/v1/sales", "text/csv", []byte(bad))
+	if code != 400 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("bad upload: %d %s %s", code, hdr.Get("Content-Type"), b)
+	}
+	var prob Problem
+	json.Unmarshal(b, &prob)
+	if len(prob.Errors) != 2 || prob.Errors[0].Line != 3 || prob.Errors[1].Line != 4 || !strings.Contains(prob.Detail, "line 3") {
+		t.Fatalf("problem = %+v", prob)
+	}
+	if n, err := ts.Store().CountSales(context.Background()); err != nil || n != 3*365 {
+		t.Fatalf("rows after bad upload = %d, %v; want %d", n, err, 3*365)
+	}
+
+	var series struct {
+		Items []data.SeriesInfo `json:"items"`
+	}
+	ts.getJSON("/v1/series?store=S01", &series)
+	if len(series.Items) != 3 || series.Items[0].Rows != 365 {
+		t.Fatalf("series = %+v", series)
+	}
+
+	// Train with the default tournament.
+	code, hdr, b = ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 14, "top_k": 3, "backtest_windows": 2}`))
+	if code != 202 || hdr.Get("Location") == "" {
+		t.Fatalf("post job: %d %s", code, b)
+	}
+	var created struct{ ID, State string }
+	json.Unmarshal(b, &created)
+	if created.State != "queued" || hdr.Get("Location") != "/v1/jobs/"+created.ID {
+		t.Fatalf("created = %+v, Location %q", created, hdr.Get("Location"))
+	}
+	js := ts.waitJob(created.ID, "succeeded", 3*time.Minute)
+	if js.Progress != 1 || js.SeriesDone != 3 || js.SeriesTotal != 3 {
+		t.Errorf("finished job progress %+v", js)
+	}
+	var mem struct {
+		HeapLiveBefore   int64  `json:"heap_live_before"`
+		HeapLiveAfter    int64  `json:"heap_live_after"`
+		GoroutinesBefore int    `json:"goroutines_before"`
+		Verdict          string `json:"verdict"`
+	}
+	if err := json.Unmarshal(js.Memory, &mem); err != nil || mem.HeapLiveBefore <= 0 || mem.HeapLiveAfter <= 0 || mem.GoroutinesBefore <= 0 || mem.Verdict == "" {
+		t.Fatalf("job memory = %s (%v)", js.Memory, err)
+	}
+
+	var fc struct {
+		Store, SKU string
+		JobID      string `json:"job_id"`
+		Horizon    int
+		Points     []struct {
+			Date                string
+			Value, Lower, Upper float64
+		}
+		Models []struct {
+			Name     string
+			Weight   float64
+			Backtest struct{ MASE, WAPE *float64 }
+		}
+	}
+	if code := ts.getJSON("/v1/forecasts/S01/SKU002", &fc); code != 200 {
+		t.Fatalf("forecast: %d", code)
+	}
+	if fc.Horizon != 14 || len(fc.Points) != 14 || len(fc.Models) != 3 || fc.JobID != created.ID {
+		t.Fatalf("forecast = %+v", fc)
+	}
+	if fc.Points[0].Date != "2026-11-01" {
+		t.Errorf("first forecast date %s, want the day after the last sale", fc.Points[0].Date)
+	}
+	for _, m := range fc.Models {
+		if m.Backtest.MASE == nil || m.Backtest.WAPE == nil || m.Weight <= 0 {
+			t.Errorf("kept model %+v lacks backtest metrics or weight", m)
+		}
+	}
+	for _, p := range fc.Points {
+		if !(p.Lower <= p.Value && p.Value <= p.Upper) {
+			t.Errorf("point %+v outside its interval", p)
+		}
+	}
+
+	var lb struct {
+		Items []struct {
+			Name  string
+			Rank  int
+			Kept  bool
+			Error string
+		}
+	}
+	ts.getJSON("/v1/series/S01/SKU002/leaderboard", &lb)
+	kept := 0
+	for _, e := range lb.Items {
+		if e.Kept {
+			kept++
+		}
+	}
+	if len(lb.Items) < 6 || kept != 3 || lb.Items[0].Rank != 1 || !lb.Items[0].Kept {
+		t.Fatalf("leaderboard = %+v", lb)
+	}
+
+	code, hdr, b = ts.do("GET", "/v1/forecasts/S09/NOPE", "", nil)
+	if code != 404 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") || !bytes.Contains(b, []byte("S09/NOPE")) {
+		t.Fatalf("unknown series: %d %s", code, b)
+	}
+
+	code, _, b = ts.do("GET", "/metrics", "", nil)
+	for _, want := range []string{"forecastd_http_request_duration_seconds", "forecastd_memguard_retained_bytes", "go_gc_heap_live_bytes", "process_resident_memory_bytes"} {
+		if code != 200 || !bytes.Contains(b, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if code, _, b := ts.do("GET", p, "", nil); code != 200 {
+			t.Errorf("%s: %d %s", p, code, b)
+		}
+	}
+}
+
+func TestJobSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	// An API-only process queues the job; it is not worked.
+	api := startServer(t, dir, 0)
+	if code, _, b := api.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 4, Days: 200})); code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	_, _, b := api.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 7, "models": ["naive", "seasonal_naive", "ridge"], "top_k": 2}`))
+	var created struct{ ID string }
+	json.Unmarshal(b, &created)
+	time.Sleep(300 * time.Millisecond)
+	var js jobStatus
+	api.getJSON("/v1/jobs/"+created.ID, &js)
+	if js.State != "queued" {
+		t.Fatalf("job state in API-only process = %s", js.State)
+	}
+	if err := api.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A worker process started later on the same data finds and runs it.
+	w := startServer(t, dir, 1)
+	w.waitJob(created.ID, "succeeded", time.Minute)
+	var fc struct{ Points []any }
+	if code := w.getJSON("/v1/forecasts/S01/SKU004", &fc); code != 200 || len(fc.Points) != 7 {
+		t.Fatalf("forecast after restart: %d %+v", code, fc)
+	}
+}
+
+func TestShutdownRequeuesRunningJob(t *testing.T) {
+	dir := t.TempDir()
+	a := startServer(t, dir, 1)
+	if code, _, b := a.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	_, _, b := a.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ridge", "ses", "mean", "drift"]}`))
+	var created struct{ ID string }
+	json.Unmarshal(b, &created)
+	a.waitJob(created.ID, "running", 30*time.Second)
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// After a graceful stop the job is queued for retry, not lost or failed.
+	b2 := startServer(t, dir, 0)
+	var js jobStatus
+	b2.getJSON("/v1/jobs/"+created.ID, &js)
+	if js.State != "queued" || !strings.Contains(js.Error, "interrupted") {
+		t.Fatalf("after shutdown: %+v", js)
+	}
+	if _, err := b2.Store().GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU001"}); err == nil {
+		t.Fatal("an interrupted job published results")
+	}
+	b2.Stop(context.Background())
+	c := startServer(t, dir, 1)
+	done := c.waitJob(created.ID, "succeeded", 3*time.Minute)
+	if done.SeriesDone != 24 {
+		t.Fatalf("retried job: %+v", done)
+	}
+	fmt.Fprintln(io.Discard, done)
+}
+
+// testLogOutput is os.Stderr when FORECASTD_TEST_LOG is set (debugging),
+// else nothing.
+func testLogOutput() io.Writer {
+	if os.Getenv("FORECASTD_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}

@@ -1,0 +1,279 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/jobs"
+)
+
+func (s *Server) router() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// Store and SKU identifiers may contain escaped slashes; route on the
+	// raw path and unescape the values.
+	r.UseRawPath = true
+	r.UnescapePathValues = true
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover(), s.instrument())
+	r.NoRoute(func(c *gin.Context) {
+		problem(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	r.NoMethod(func(c *gin.Context) {
+		problem(c, http.StatusMethodNotAllowed, "method "+c.Request.Method+" not allowed on "+c.Request.URL.Path)
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
+
+	v1 := r.Group("/v1")
+	v1.POST("/sales", s.postSales)
+	v1.GET("/series", s.listSeries)
+	v1.GET("/series/:store/:sku/leaderboard", s.leaderboard)
+	v1.POST("/jobs", s.postJob)
+	v1.GET("/jobs", s.listJobs)
+	v1.GET("/jobs/:id", s.getJob)
+	v1.DELETE("/jobs/:id", s.cancelJob)
+	v1.GET("/forecasts/:store/:sku", s.getForecast)
+	v1.GET("/models", s.listModels)
+	v1.GET("/memguard/reports", s.memReports)
+	v1.GET("/memguard/reports/:id", s.memReport)
+	v1.GET("/memguard/reports/:id/heap.pb.gz", s.memProfile)
+	v1.GET("/memguard/quarantine", s.quarantine)
+	v1.DELETE("/memguard/quarantine/:model", s.unquarantine)
+	return r
+}
+
+func (s *Server) recover() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", fmt.Sprint(r))
+				problem(c, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		c.Next()
+	}
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	select {
+	case <-s.ready:
+	default:
+		problem(c, http.StatusServiceUnavailable, "starting")
+		return
+	}
+	if err := s.store.DB().PingContext(c.Request.Context()); err != nil {
+		problem(c, http.StatusServiceUnavailable, "database: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (s *Server) postSales(c *gin.Context) {
+	ct, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil {
+		ct = ""
+	}
+	var parse func(io.Reader, func(data.Observation) error) error
+	switch ct {
+	case "text/csv":
+		parse = data.ParseCSV
+	case "application/x-ndjson", "application/jsonl", "application/json-seq":
+		parse = data.ParseNDJSON
+	default:
+		problem(c, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: send text/csv with header date,store,sku,quantity or application/x-ndjson", c.GetHeader("Content-Type")))
+		return
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
+	st, err := s.store.Ingest(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+const defaultPage, maxPage = 100, 1000
+
+func pageSize(c *gin.Context) (int, bool) {
+	v := c.Query("limit")
+	if v == "" {
+		return defaultPage, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		problem(c, http.StatusBadRequest, fmt.Sprintf("limit %q: want an integer from 1 to %d", v, maxPage))
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *Server) listSeries(c *gin.Context) {
+	limit, ok := pageSize(c)
+	if !ok {
+		return
+	}
+	var after data.Key
+	if cur := c.Query("after"); cur != "" {
+		st, sku, found := strings.Cut(cur, "\x1f")
+		if !found {
+			problem(c, http.StatusBadRequest, "after: not a cursor returned by this endpoint")
+			return
+		}
+		after = data.Key{Store: st, SKU: sku}
+	}
+	items, err := s.store.ListSeries(c.Request.Context(), c.Query("store"), after, limit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	resp := gin.H{"items": items, "next": nil}
+	if items == nil {
+		resp["items"] = []data.SeriesInfo{}
+	}
+	if len(items) == limit {
+		last := items[len(items)-1]
+		q := c.Request.URL.Query()
+		q.Set("after", last.Store+"\x1f"+last.SKU)
+		resp["next"] = "/v1/series?" + q.Encode()
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) postJob(c *gin.Context) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	p, err := jobs.DecodeParams(body, s.opts.Registry)
+	if err != nil {
+		problem(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	j, err := s.queue.Enqueue(c.Request.Context(), p, c.GetHeader("X-Request-ID"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/jobs/"+j.ID)
+	c.JSON(http.StatusAccepted, gin.H{"id": j.ID, "state": j.State, "kind": j.Kind})
+}
+
+func (s *Server) getJob(c *gin.Context) {
+	j, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, j)
+}
+
+func (s *Server) listJobs(c *gin.Context) {
+	limit, ok := pageSize(c)
+	if !ok {
+		return
+	}
+	state := c.Query("state")
+	switch state {
+	case "", data.JobQueued, data.JobRunning, data.JobSucceeded, data.JobFailed, data.JobCancelled:
+	default:
+		problem(c, http.StatusBadRequest, fmt.Sprintf("state %q: want queued, running, succeeded, failed or cancelled", state))
+		return
+	}
+	js, err := s.store.ListJobs(c.Request.Context(), state, c.Query("before"), limit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	resp := gin.H{"items": js, "next": nil}
+	if js == nil {
+		resp["items"] = []*data.Job{}
+	}
+	if len(js) == limit {
+		q := c.Request.URL.Query()
+		q.Set("before", js[len(js)-1].ID)
+		resp["next"] = "/v1/jobs?" + q.Encode()
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) cancelJob(c *gin.Context) {
+	j, err := s.queue.Cancel(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, j)
+}
+
+func (s *Server) result(c *gin.Context) (*data.Result, *forecast.Result, bool) {
+	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
+	r, err := s.store.GetResult(c.Request.Context(), k)
+	if err != nil {
+		fail(c, err)
+		return nil, nil, false
+	}
+	var res forecast.Result
+	if err := json.Unmarshal(r.Body, &res); err != nil {
+		fail(c, fmt.Errorf("stored result of %s: %w", k, err))
+		return nil, nil, false
+	}
+	return r, &res, true
+}
+
+// forecastView is the served shape of a forecast.
+type forecastView struct {
+	Store       string               `json:"store"`
+	SKU         string               `json:"sku"`
+	JobID       string               `json:"job_id"`
+	GeneratedAt string               `json:"generated_at"`
+	Horizon     int                  `json:"horizon"`
+	Freq        string               `json:"freq"`
+	Points      []forecast.Point     `json:"points"`
+	Models      []forecast.KeptModel `json:"models"`
+	Fallback    string               `json:"fallback,omitempty"`
+}
+
+func (s *Server) getForecast(c *gin.Context) {
+	r, res, ok := s.result(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, forecastView{Store: res.Store, SKU: res.SKU, JobID: r.JobID,
+		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: string(res.Freq),
+		Points: res.Points, Models: res.Models, Fallback: res.Fallback})
+}
+
+func (s *Server) leaderboard(c *gin.Context) {
+	r, res, ok := s.result(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"store": res.Store, "sku": res.SKU, "job_id": r.JobID, "metric": res.Metric,
+		"combine": res.Combine, "combination": res.Combination, "coverage_80": nullable(res.Coverage80),
+		"coverage_95": nullable(res.Coverage95), "items": res.Leaderboard})
+}
+
+func nullable(v float64) any {
+	if v != v {
+		return nil
+	}
+	return v
+}
+
+func (s *Server) listModels(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"items": s.opts.Registry.Describe()})
+}

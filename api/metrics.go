@@ -1,0 +1,73 @@
+package api
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// httpMetrics are the edge's own metrics. Labels are route templates and
+// status codes: bounded, never a store, SKU or job ID.
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	rejected prometheus.Counter
+}
+
+func (s *Server) registerMetrics() error {
+	m := &httpMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "forecastd_http_request_duration_seconds",
+			Help:    "HTTP request latency by route template, method and status code.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+		}, []string{"route", "method", "code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "forecastd_http_requests_in_flight", Help: "HTTP requests being served.",
+		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forecastd_http_requests_rejected_total", Help: "Requests refused with 503 because MaxInFlight was reached.",
+		}),
+	}
+	s.metrics = m
+	for _, c := range []prometheus.Collector{
+		m.duration, m.inFlight, m.rejected,
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		s.guard.Collector(),
+	} {
+		if err := s.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// instrument records latency and bounds concurrency.
+func (s *Server) instrument() gin.HandlerFunc {
+	sem := make(chan struct{}, s.opts.MaxInFlight)
+	return func(c *gin.Context) {
+		select {
+		case sem <- struct{}{}:
+		default:
+			s.metrics.rejected.Inc()
+			c.Header("Retry-After", "1")
+			problem(c, 503, "server busy: too many requests in flight, retry shortly")
+			return
+		}
+		s.metrics.inFlight.Inc()
+		start := time.Now()
+		defer func() {
+			<-sem
+			s.metrics.inFlight.Dec()
+			route := c.FullPath()
+			if route == "" {
+				route = "unmatched"
+			}
+			s.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
+		}()
+		c.Next()
+	}
+}

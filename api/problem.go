@@ -1,0 +1,58 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/forecastd/forecastd/data"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type   string          `json:"type"`
+	Title  string          `json:"title"`
+	Status int             `json:"status"`
+	Detail string          `json:"detail"`
+	Errors []data.RowError `json:"errors,omitempty"`
+}
+
+func problem(c *gin.Context, status int, detail string) {
+	writeProblem(c, Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+}
+
+func writeProblem(c *gin.Context, p Problem) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		b = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"encoding the problem failed"}`)
+		p.Status = http.StatusInternalServerError
+	}
+	c.Data(p.Status, "application/problem+json", b)
+	c.Abort()
+}
+
+// fail maps an error from the layers below to a status.
+func fail(c *gin.Context, err error) {
+	var pe *data.ParseError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &pe):
+		writeProblem(c, Problem{Type: "about:blank", Title: "Invalid sales data", Status: http.StatusBadRequest,
+			Detail: pe.Error(), Errors: pe.Errors})
+	case errors.As(err, &mbe):
+		problem(c, http.StatusRequestEntityTooLarge, "request body larger than "+itoa(mbe.Limit)+" bytes")
+	case errors.Is(err, data.ErrNotFound):
+		problem(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil:
+		problem(c, http.StatusServiceUnavailable, "request cancelled: "+err.Error())
+	default:
+		problem(c, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,244 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/memguard"
+	"github.com/forecastd/forecastd/models"
+)
+
+// Options configure a Server. Zero fields take the defaults noted.
+type Options struct {
+	// Addr is the listen address; default 127.0.0.1:8080. Use
+	// 127.0.0.1:0 for an ephemeral port (tests).
+	Addr string
+	// DataDir holds the SQLite database; default ./var.
+	DataDir string
+	// Demo loads the deterministic demo data when the database has no
+	// sales, and queues one training job over it.
+	Demo bool
+	// DemoHorizon is the horizon of that job; default 28.
+	DemoHorizon int
+	// JobWorkers is how many jobs run at once; 0 means this process only
+	// serves the API and never works jobs. Default (negative) 1.
+	JobWorkers int
+	// SeriesWorkers bounds the series trained at once inside a job;
+	// default GOMAXPROCS.
+	SeriesWorkers int
+	// MaxBodyBytes bounds a request body; default 1 GiB (uploads are
+	// streamed, so this bounds time and disk, not memory).
+	MaxBodyBytes int64
+	// MaxInFlight bounds concurrent requests; beyond it the server answers
+	// 503. Default 256.
+	MaxInFlight int
+	// ShutdownTimeout bounds Stop; default 20 s.
+	ShutdownTimeout time.Duration
+	// Guard configures memguard.
+	Guard memguard.Options
+	// Registry is the candidate set; default models.Standard().
+	Registry *models.Registry
+	Logger   *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:8080"
+	}
+	if o.DataDir == "" {
+		o.DataDir = "var"
+	}
+	if o.DemoHorizon == 0 {
+		o.DemoHorizon = 28
+	}
+	if o.JobWorkers < 0 {
+		o.JobWorkers = 1
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 30
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 256
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 20 * time.Second
+	}
+	if o.Registry == nil {
+		o.Registry = models.Standard()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Server is the forecastd service.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	store   *data.Store
+	queue   *jobs.Queue
+	guard   *memguard.Guard
+	reg     *prometheus.Registry
+	metrics *httpMetrics
+	http    *http.Server
+	ln      net.Listener
+	ready   chan struct{}
+
+	stopOnce sync.Once
+	stopErr  error
+	served   chan error
+}
+
+// New opens the database (running migrations), the job queue and
+// memguard, and builds the router. Nothing listens until Start.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	opts.defaults()
+	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}), served: make(chan error, 1)}
+	dbPath := filepath.Join(opts.DataDir, "forecastd.db")
+	store, err := data.OpenSQLite(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	s.store = store
+	guard, err := memguard.New(opts.Guard)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("api: memguard: %w", err)
+	}
+	s.guard = guard
+	runner := &jobs.Runner{Store: store, Registry: opts.Registry, Guard: guard, Logger: s.log,
+		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined}
+	q, err := jobs.OpenSQLite(ctx, store, jobs.Config{DBPath: dbPath, Runner: runner,
+		Workers: max(opts.JobWorkers, 1), Work: opts.JobWorkers > 0, Logger: s.log})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.queue = q
+	if err := s.registerMetrics(); err != nil {
+		q.Stop(ctx)
+		store.Close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.router(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Minute, // large uploads stream slowly
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return s, nil
+}
+
+// Start listens, starts the job workers, loads the demo data if asked,
+// and serves in the background until Stop.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w", s.opts.Addr, err)
+	}
+	s.ln = ln
+	if err := s.queue.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	if s.opts.Demo {
+		if err := s.loadDemo(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.served <- err
+	}()
+	close(s.ready)
+	s.log.Info("forecastd listening", "addr", s.Addr())
+	return nil
+}
+
+// Addr is the address the server listens on (after Start).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.opts.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// Store exposes the store (for tests and batch tools).
+func (s *Server) Store() *data.Store { return s.store }
+
+// Stop shuts down gracefully: it stops accepting requests and lets
+// in-flight ones finish, cancels running jobs (River retries them on the
+// next start), and closes the databases; all bounded by ShutdownTimeout.
+// It is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+		defer cancel()
+		var errs []error
+		if s.ln != nil {
+			if err := s.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("api: http shutdown: %w", err))
+			}
+			if err := <-s.served; err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := s.queue.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("api: stop jobs: %w", err))
+		}
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		s.stopErr = errors.Join(errs...)
+	})
+	return s.stopErr
+}
+
+func (s *Server) loadDemo(ctx context.Context) error {
+	n, err := s.store.CountSales(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	obs := data.Demo(data.DemoOptions{})
+	st, err := s.store.Ingest(ctx, func(fn func(data.Observation) error) error {
+		for _, o := range obs {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("api: load demo data: %w", err)
+	}
+	p := jobs.Params{Horizon: s.opts.DemoHorizon}
+	if err := p.Validate(s.opts.Registry); err != nil {
+		return err
+	}
+	j, err := s.queue.Enqueue(ctx, p, "demo")
+	if err != nil {
+		return fmt.Errorf("api: queue demo job: %w", err)
+	}
+	s.log.Info("demo data loaded", "rows", st.Rows, "series", st.Series, "job_id", j.ID)
+	return nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/forecastd/forecastd/api"
+)
+
+// envOr returns the environment variable's value, or def.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("FORECASTD_ADDR", "127.0.0.1:8080"), "listen address (FORECASTD_ADDR)")
+	dataDir := fs.String("data-dir", envOr("FORECASTD_DATA_DIR", "var"), "directory of the embedded SQLite database (FORECASTD_DATA_DIR)")
+	demo := fs.Bool("demo", envBool("FORECASTD_DEMO", false), "load deterministic demo data into an empty database and queue a training job (FORECASTD_DEMO)")
+	workers := fs.Int("workers", envInt("FORECASTD_WORKERS", 1), "jobs worked at once by this process; 0 serves the API only (FORECASTD_WORKERS)")
+	seriesWorkers := fs.Int("series-workers", envInt("FORECASTD_SERIES_WORKERS", 0), "series trained at once inside a job; 0 = number of CPUs (FORECASTD_SERIES_WORKERS)")
+	logFormat := fs.String("log-format", envOr("FORECASTD_LOG_FORMAT", "json"), "log format: json or text (FORECASTD_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var h slog.Handler = slog.NewJSONHandler(stderr, nil)
+	if *logFormat == "text" {
+		h = slog.NewTextHandler(stderr, nil)
+	}
+	logger := slog.New(h)
+	srv, err := api.New(ctx, api.Options{Addr: *addr, DataDir: *dataDir, Demo: *demo, JobWorkers: *workers,
+		SeriesWorkers: *seriesWorkers, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		srv.Stop(context.Background())
+		return err
+	}
+	base := "http://" + srv.Addr()
+	fmt.Fprintf(stdout, "forecastd serving on %s (data in %s)\n", base, *dataDir)
+	fmt.Fprintf(stdout, "try:\n  curl %s/v1/series\n  curl %s/v1/jobs\n  curl %s/v1/forecasts/S01/SKU001\n  curl %s/v1/series/S01/SKU001/leaderboard\n  curl %s/metrics\n",
+		base, base, base, base, base)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return srv.Stop(context.Background())
+}

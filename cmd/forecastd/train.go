@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/models"
+)
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("data", "", "sales CSV (date,store,sku,quantity[,covariates...]); - for stdin")
+	out := fs.String("out", "-", "forecast CSV to write; - for stdout")
+	horizon := fs.Int("horizon", 28, "steps to forecast")
+	season := fs.Int("season", 0, "season length; 0 = the frequency's default (24 hourly, 7 daily, 52 weekly, 12 monthly)")
+	topK := fs.Int("top-k", 5, "candidates kept and combined")
+	windows := fs.Int("windows", 3, "backtest folds")
+	metric := fs.String("metric", "mase", "ranking metric")
+	combine := fs.String("combine", "mean", "combination: mean, median or inverse")
+	modelList := fs.String("models", "", "comma-separated candidates (default: the default tournament; see `forecastd models`)")
+	freqFlag := fs.String("freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
+	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return errors.New("-data is required")
+	}
+	reg := models.Standard()
+	var names []string
+	if *modelList != "" {
+		names = strings.Split(*modelList, ",")
+	}
+	specs, err := reg.Select(names)
+	if err != nil {
+		return err
+	}
+	o := forecast.Options{Horizon: *horizon, TopK: *topK, Windows: *windows, Season: *season, Metric: *metric,
+		Combine: *combine, Workers: *workers, Candidates: specs}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.TopK > len(specs) {
+		o.TopK = len(specs)
+	}
+
+	start := time.Now()
+	series, freq, err := readSeries(*in, *freqFlag)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "read %d series (%s) in %.1fs; training %d candidates, %d folds, horizon %d\n",
+		len(series), freq, time.Since(start).Seconds(), len(specs), o.Windows, o.Horizon)
+
+	results := make(map[data.Key]*forecast.Result, len(series))
+	failed := 0
+	trainStart := time.Now()
+	lastReport := time.Time{}
+	err = forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "series %s failed: %v\n", s.Key, err)
+			return nil
+		}
+		results[s.Key] = out.Result
+		return nil
+	}, func(done, total int) {
+		if done == total || time.Since(lastReport) > time.Second {
+			lastReport = time.Now()
+			el := time.Since(trainStart)
+			eta := time.Duration(float64(el) / float64(done) * float64(total-done))
+			fmt.Fprintf(stderr, "\r%d/%d series, %s elapsed, eta %s   ", done, total, el.Round(time.Second), eta.Round(time.Second))
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeForecasts(*out, results); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %d forecasts (%d series failed) in %.1fs\n", len(results), failed, time.Since(start).Seconds())
+	if failed > 0 && len(results) == 0 {
+		return errors.New("no series could be forecast")
+	}
+	return nil
+}
+
+// readSeries reads a sales CSV into regular series, inferring the
+// frequency from every distinct date unless one is given.
+func readSeries(path, freqName string) ([]*data.Series, data.Frequency, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		r = f
+	}
+	var obs []data.Observation
+	dates := map[int64]struct{}{}
+	if err := data.ParseCSV(r, func(o data.Observation) error {
+		obs = append(obs, o)
+		dates[o.Date.Unix()] = struct{}{}
+		return nil
+	}); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	if len(obs) == 0 {
+		return nil, "", fmt.Errorf("%s: no rows", path)
+	}
+	var freq data.Frequency
+	if freqName != "" {
+		f, err := data.ParseFrequency(freqName)
+		if err != nil {
+			return nil, "", err
+		}
+		freq = f
+	} else {
+		ds := make([]time.Time, 0, len(dates))
+		for d := range dates {
+			ds = append(ds, time.Unix(d, 0).UTC())
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
+		f, err := data.InferFrequency(ds)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w (give -freq)", path, err)
+		}
+		freq = f
+	}
+	series, err := data.Assemble(obs, freq)
+	if err != nil {
+		return nil, "", err
+	}
+	return series, freq, nil
+}
+
+func writeForecasts(path string, results map[data.Key]*forecast.Result) error {
+	var w io.Writer = os.Stdout
+	var f *os.File
+	if path != "-" {
+		// Write beside the target and rename, so a failed run never
+		// leaves a half-written forecast file.
+		var err error
+		f, err = os.CreateTemp(dirOf(path), ".forecastd-*.csv")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
+	keys := make([]data.Key, 0, len(results))
+	for k := range results {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
+	cw.Write([]string{"store", "sku", "date", "forecast", "lower", "upper"})
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	for _, k := range keys {
+		for _, p := range results[k].Points {
+			cw.Write([]string{k.Store, k.SKU, p.Date, num(p.Value), num(p.Lower), num(p.Upper)})
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(f.Name(), path)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

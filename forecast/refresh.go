@@ -1,0 +1,57 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/models"
+)
+
+// Refresh re-predicts a series from its latest history with the models a
+// tournament kept, without re-running the tournament: each kept model is
+// loaded from its state and forecasts from s (models re-run their filters
+// or features over the new history with the fitted parameters). The
+// combination weights and interval radii of prev are kept.
+func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg *models.Registry) (*Outcome, error) {
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("forecast: refresh %s: no kept models (the last result was a fallback; run a training job)", s.Key)
+	}
+	if len(prev.Points) == 0 {
+		return nil, fmt.Errorf("forecast: refresh %s: previous result has no points", s.Key)
+	}
+	in := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: prev.Season, Covariates: s.Covariates}
+	h := prev.Horizon
+	point := make([]float64, h)
+	var wsum float64
+	for _, k := range kept {
+		spec, ok := reg.Lookup(k.Name)
+		if !ok {
+			return nil, fmt.Errorf("forecast: refresh %s: model %q is no longer registered", s.Key, k.Name)
+		}
+		f, err := spec.Load(k.State)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: refresh %s: load %s: %w", s.Key, k.Name, err)
+		}
+		fc, err := f.Forecast(ctx, in, h)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: refresh %s: %s: %w", s.Key, k.Name, err)
+		}
+		for i := range point {
+			point[i] += k.Weight * fc[i]
+		}
+		wsum += k.Weight
+	}
+	for i := range point {
+		point[i] /= wsum
+	}
+	p0 := prev.Points[0]
+	nonNeg := true
+	for _, v := range s.Values {
+		nonNeg = nonNeg && v >= 0
+	}
+	res := *prev
+	res.LastDate = s.End().Format(s.Freq.Layout())
+	res.Points = makePoints(s, point, p0.Upper-p0.Value, p0.Upper95-p0.Value, nonNeg)
+	return &Outcome{Result: &res, Kept: kept}, nil
+}

@@ -1,0 +1,76 @@
+package jobs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/models"
+)
+
+// Job kinds.
+const (
+	KindTrain   = "train"
+	KindRefresh = "refresh"
+)
+
+// Params are the parameters of a job, as POST /v1/jobs takes them.
+type Params struct {
+	Kind            string   `json:"kind,omitempty"`
+	Horizon         int      `json:"horizon"`
+	Stores          []string `json:"stores,omitempty"`
+	SKUs            []string `json:"skus,omitempty"`
+	TopK            int      `json:"top_k,omitempty"`
+	BacktestWindows int      `json:"backtest_windows,omitempty"`
+	Step            int      `json:"step,omitempty"`
+	Season          int      `json:"season,omitempty"`
+	Metric          string   `json:"metric,omitempty"`
+	Combine         string   `json:"combine,omitempty"`
+	Models          []string `json:"models,omitempty"`
+}
+
+// maxFilter bounds the store and SKU lists of one request.
+const maxFilter = 10000
+
+// DecodeParams parses and validates a job request body: unknown fields,
+// wrong types, trailing data and out-of-range values are errors.
+func DecodeParams(body []byte, reg *models.Registry) (Params, error) {
+	var p Params
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, fmt.Errorf("invalid job request: %w", err)
+	}
+	if dec.More() {
+		return p, fmt.Errorf("invalid job request: trailing data after the JSON object")
+	}
+	return p, p.Validate(reg)
+}
+
+// Validate checks p and fills the defaults.
+func (p *Params) Validate(reg *models.Registry) error {
+	if p.Kind == "" {
+		p.Kind = KindTrain
+	}
+	if p.Kind != KindTrain && p.Kind != KindRefresh {
+		return fmt.Errorf("kind %q: want %q or %q", p.Kind, KindTrain, KindRefresh)
+	}
+	if len(p.Stores) > maxFilter || len(p.SKUs) > maxFilter {
+		return fmt.Errorf("at most %d stores and %d skus per job", maxFilter, maxFilter)
+	}
+	if _, err := reg.Select(p.Models); err != nil {
+		return err
+	}
+	o := p.options()
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	p.TopK, p.BacktestWindows, p.Step, p.Metric, p.Combine = o.TopK, o.Windows, o.Step, o.Metric, o.Combine
+	return nil
+}
+
+func (p Params) options() forecast.Options {
+	return forecast.Options{Horizon: p.Horizon, TopK: p.TopK, Windows: p.BacktestWindows, Step: p.Step,
+		Season: p.Season, Metric: p.Metric, Combine: p.Combine}
+}
