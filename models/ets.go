@@ -127,6 +127,9 @@ func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run
 // only needs to know that a trial point is worse than a threshold, not by
 // how much (see etsNelderMead).
 func etsFilterBounded(f etsForm, m int, p etsParams, x0, y, ring, final []float64, stopSSE, stopSumSq float64) (run etsRun, ok bool) {
+	if f.Trend != etsMul {
+		return etsFilterLinearTrend(f, m, p, x0, y, ring, final, stopSSE, stopSumSq)
+	}
 	if f.Season == etsNone {
 		m = 1
 	}
@@ -263,6 +266,128 @@ func etsFilterBounded(f etsForm, m int, p etsParams, x0, y, ring, final []float6
 		}
 		if seasonal {
 			// s_{n-j} sits at ring[(n-j) mod m] = ring[(pos-j) mod m].
+			for j := 0; j < m; j++ {
+				final[k+j] = ring[((pos-j)%m+m)%m]
+			}
+		}
+	}
+	return run, true
+}
+
+// etsFilterLinearTrend is etsFilterBounded for no trend or an additive
+// (possibly damped) trend, the forms forecastd uses. The loop is bound by
+// the latency of the chain from one step's forecast to the next, so it
+// carries q = l + phi b (the level-and-trend part of the next forecast)
+// and c = phi b instead of l and b:
+//
+//	d  = pv - q                      (pv: y with the season removed)
+//	q' = q + phi c + (alpha + phi beta) d
+//	c' = phi c + phi beta d
+//
+// which is R's l' = q + alpha d, b' = phi b + beta d rearranged so that one
+// multiply-add separates consecutive q, about half R's chain; l and b are
+// still formed each step, off the chain, for the final state. The results
+// equal R's up to rounding.
+func etsFilterLinearTrend(f etsForm, m int, p etsParams, x0, y, ring, final []float64, stopSSE, stopSumSq float64) (run etsRun, ok bool) {
+	seasonal := f.Season != etsNone
+	if !seasonal {
+		m = 1
+	}
+	k := 1
+	var b float64
+	if f.Trend != etsNone {
+		b = x0[1]
+		k = 2
+	}
+	if seasonal {
+		// s_{-j} = x0[k+j] lives at ring[(-j) mod m].
+		for j := 0; j < m; j++ {
+			ring[(m-j)%m] = x0[k+j]
+		}
+	}
+	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
+	if f.Trend == etsNone {
+		beta, phi = 0, 1
+	}
+	l := x0[0]
+	c := phi * b
+	q := l + c
+	kq, kc := alpha+phi*beta, phi*beta
+	mulErr := f.Error == etsMul
+	var sse, sumSq, sumLogF float64
+	prodF := 1.0
+	pos := 0 // t mod m for the step being processed (t = i+1)
+	for _, yi := range y {
+		pos++
+		if pos == m {
+			pos = 0
+		}
+		fc := q
+		var sOld float64
+		switch f.Season {
+		case etsAdd:
+			sOld = ring[pos]
+			fc += sOld
+		case etsMul:
+			sOld = ring[pos]
+			fc *= sOld
+		}
+		e := yi - fc
+		sumSq += e * e
+		if mulErr {
+			e /= fc
+			// sum log|f| as the log of a product, taken only when the
+			// product nears the ends of the float range.
+			prodF *= math.Abs(fc)
+			if prodF > 1e100 || prodF < 1e-100 {
+				sumLogF += math.Log(prodF)
+				prodF = 1
+			}
+		}
+		sse += e * e
+		if sse > stopSSE || sumSq > stopSumSq {
+			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
+		}
+		var pv float64
+		switch f.Season {
+		case etsNone:
+			pv = yi
+		case etsAdd:
+			pv = yi - sOld
+		default:
+			if math.Abs(sOld) < etsTol {
+				pv = etsHuge
+			} else {
+				pv = yi / sOld
+			}
+		}
+		d := pv - q
+		l = q + alpha*d
+		b = c + beta*d
+		switch f.Season {
+		case etsAdd:
+			ring[pos] = sOld + gamma*d
+		case etsMul:
+			var t float64
+			if math.Abs(q) < etsTol {
+				t = etsHuge
+			} else {
+				t = yi / q
+			}
+			ring[pos] = sOld + gamma*(t-sOld)
+		}
+		q, c = q+phi*c+kq*d, phi*c+kc*d
+	}
+	run = etsRun{Lik: float64(len(y)) * math.Log(sse), SSE: sse, MSE: sumSq / float64(len(y))}
+	if mulErr {
+		run.Lik += 2 * (sumLogF + math.Log(prodF))
+	}
+	if final != nil {
+		final[0] = l
+		if f.Trend != etsNone {
+			final[1] = b
+		}
+		if seasonal {
 			for j := 0; j < m; j++ {
 				final[k+j] = ring[((pos-j)%m+m)%m]
 			}
