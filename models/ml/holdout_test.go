@@ -33,8 +33,11 @@ func wrap[P batchPredictor](f func(ctx context.Context, x []float64, cols int, y
 // settings (testdata/make_golden.py); the implementations differ in
 // random streams and tie-breaking, so the tolerances are R² within the
 // stated absolute amount and MAE within the stated relative amount.
+// extraHoldout holds the cases of later files.
+var extraHoldout []holdoutCase
+
 func holdoutCases() []holdoutCase {
-	return []holdoutCase{
+	return append([]holdoutCase{
 		{golden: "knn_uniform_scaled", scaled: true, fit: wrap(KNN{K: 10}.Fit),
 			fresh: func() batchPredictor { return new(KNNModel) }, r2Tol: 0.01, maeTol: 0.01},
 		{golden: "cart_depth8_leaf5", fit: wrap(Tree{MaxDepth: 8, MinSamplesLeaf: 5}.Fit),
@@ -45,7 +48,7 @@ func holdoutCases() []holdoutCase {
 			fresh: func() batchPredictor { return new(Ensemble) }, r2Tol: 0.02, maeTol: 0.02},
 		{golden: "extra_trees_100", fit: wrap(ExtraTrees{Seed: 1}.Fit),
 			fresh: func() batchPredictor { return new(Ensemble) }, r2Tol: 0.02, maeTol: 0.02},
-	}
+	}, extraHoldout...)
 }
 
 func scaledCopy(d design) (xtr, xte []float64) {
@@ -117,4 +120,13 @@ func TestHoldoutGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+func init() {
+	extraHoldout = append(extraHoldout,
+		holdoutCase{golden: "hgbt_squared_error", fit: wrap(HGBT{}.Fit),
+			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
+		holdoutCase{golden: "hgbt_poisson", fit: wrap(HGBT{Loss: "poisson"}.Fit),
+			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
+	)
 }

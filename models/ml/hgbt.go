@@ -1,0 +1,383 @@
+package ml
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// HGBT is histogram-based gradient boosting of regression trees, as
+// scikit-learn's HistGradientBoostingRegressor: features are binned into
+// at most MaxBins quantile bins once, then each iteration grows one tree
+// best-first on gradient/hessian histograms of the bins.
+//
+// Unlike scikit-learn, early stopping is never used (scikit-learn turns
+// it on above 10,000 rows): the tournament's backtests already choose
+// between candidates, and a fixed number of iterations keeps fits
+// reproducible and comparable across series. Inputs must be finite (use
+// an Imputer; scikit-learn would route NaN to a learnt side).
+type HGBT struct {
+	// Loss is "squared_error" (default), "poisson" (log link; targets
+	// must be non-negative with a positive sum) or "tweedie" (log link
+	// with TweediePower).
+	Loss string `json:"loss,omitempty"`
+	// TweediePower is the Tweedie variance power p in (1, 2) for the
+	// "tweedie" loss; default 1.5.
+	TweediePower float64 `json:"tweedie_power,omitempty"`
+	// LearningRate shrinks each tree's contribution; default 0.1.
+	LearningRate float64 `json:"learning_rate,omitempty"`
+	// MaxIter is the number of boosting iterations (trees); default 100.
+	MaxIter int `json:"max_iter,omitempty"`
+	// MaxLeafNodes bounds the leaves of each tree; default 31.
+	MaxLeafNodes int `json:"max_leaf_nodes,omitempty"`
+	// MaxDepth bounds each tree's depth; default unlimited.
+	MaxDepth int `json:"max_depth,omitempty"`
+	// MinSamplesLeaf is the fewest rows per leaf; default 20.
+	MinSamplesLeaf int `json:"min_samples_leaf,omitempty"`
+	// L2 is the L2 penalty on leaf values; default 0.
+	L2 float64 `json:"l2,omitempty"`
+	// MaxBins is the number of bins per feature, at most 255; default 255.
+	MaxBins int `json:"max_bins,omitempty"`
+}
+
+// Boosted is a fitted gradient-boosted ensemble. Predict returns
+// Baseline + Σ trees, passed through exp for the log-link losses.
+type Boosted struct {
+	Baseline float64      `json:"baseline"`
+	Log      bool         `json:"log,omitempty"`
+	Trees    []*TreeModel `json:"trees"`
+	Cols     int          `json:"cols"`
+}
+
+// Predict returns the prediction for one row.
+func (m *Boosted) Predict(x []float64) float64 {
+	checkRow("Boosted", x, m.Cols)
+	s := m.Baseline
+	for _, t := range m.Trees {
+		s += t.leaf(x)
+	}
+	if m.Log {
+		return math.Exp(s)
+	}
+	return s
+}
+
+// PredictBatch writes the predictions for the rows of x into dst (grown if
+// short) and returns it.
+func (m *Boosted) PredictBatch(dst, x []float64) []float64 {
+	return predictBatch(dst, x, m.Cols, m.Predict)
+}
+
+// hbin is one histogram bin: sums of gradients and hessians, and a count.
+type hbin struct {
+	g, h float64
+	n    int32
+}
+
+// hnode is a node being grown.
+type hnode struct {
+	lo, hi   int // range of the grower's sample index array
+	depth    int
+	g, h     float64
+	hist     []hbin // cols × nbins, nil once released
+	id       int32  // index in the TreeModel
+	split    bool   // best split found
+	gain     float64
+	feature  int
+	bin      uint8
+	gl, hl   float64
+	nl       int
+	finished bool
+}
+
+// Fit boosts MaxIter trees.
+func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Boosted, error) {
+	if hb.LearningRate < 0 || hb.MaxIter < 0 || hb.MaxLeafNodes < 0 || hb.MaxLeafNodes == 1 ||
+		hb.MinSamplesLeaf < 0 || hb.L2 < 0 || hb.MaxBins < 0 || hb.MaxBins > 255 || hb.MaxDepth < 0 {
+		panic(fmt.Sprintf("ml: hgbt: invalid settings %+v", hb))
+	}
+	loss := orDefault(hb.Loss, "squared_error")
+	power := orDefault(hb.TweediePower, 1.5)
+	switch loss {
+	case "squared_error", "poisson":
+	case "tweedie":
+		if power <= 1 || power >= 2 {
+			panic("ml: hgbt: TweediePower must be in (1, 2)")
+		}
+	default:
+		panic(fmt.Sprintf("ml: hgbt: unknown loss %q", loss))
+	}
+	lr := orDefault(hb.LearningRate, 0.1)
+	iters := orDefault(hb.MaxIter, 100)
+	maxLeaves := orDefault(hb.MaxLeafNodes, 31)
+	maxDepth := hb.MaxDepth
+	if maxDepth == 0 {
+		maxDepth = math.MaxInt32
+	}
+	minLeaf := orDefault(hb.MinSamplesLeaf, 20)
+	maxBins := orDefault(hb.MaxBins, 255)
+	n, err := checkXY("hgbt", x, cols, y, 2)
+	if err != nil {
+		return nil, err
+	}
+	logLink := loss != "squared_error"
+	var ysum float64
+	for i, v := range y {
+		if logLink && v < 0 {
+			return nil, fmt.Errorf("hgbt: %w: y[%d] = %v < 0 with %s loss", ErrTarget, i, v, loss)
+		}
+		ysum += v
+	}
+	m := &Boosted{Cols: cols, Log: logLink, Baseline: ysum / float64(n)}
+	if logLink {
+		if ysum <= 0 {
+			return nil, fmt.Errorf("hgbt: %w: all targets are zero", ErrTarget)
+		}
+		m.Baseline = math.Log(m.Baseline)
+	}
+	if err := ctxErr(ctx, "hgbt"); err != nil {
+		return nil, err
+	}
+
+	thresholds, xb := binColumns(x, n, cols, maxBins)
+	const nbins = 256
+	raw := make([]float64, n)
+	for i := range raw {
+		raw[i] = m.Baseline
+	}
+	grad := make([]float64, n)
+	hess := make([]float64, n)
+	idx := make([]int32, n)
+	// Histogram pool: at most 2 per leaf are alive at once.
+	var pool [][]hbin
+	getHist := func() []hbin {
+		if k := len(pool); k > 0 {
+			h := pool[k-1]
+			pool = pool[:k-1]
+			return h
+		}
+		return make([]hbin, cols*nbins)
+	}
+	putHist := func(h []hbin) { pool = append(pool, h) }
+	nodes := make([]*hnode, 0, 2*maxLeaves)
+	nodeBuf := make([]hnode, 0, 2*maxLeaves)
+	for it := 0; it < iters; it++ {
+		if err := ctxErr(ctx, "hgbt"); err != nil {
+			return nil, err
+		}
+		// Gradients and hessians of the half losses scikit-learn uses.
+		for i, v := range y {
+			switch loss {
+			case "squared_error":
+				grad[i], hess[i] = raw[i]-v, 1
+			case "poisson":
+				mu := math.Exp(raw[i])
+				grad[i], hess[i] = mu-v, mu
+			case "tweedie":
+				a := math.Exp((1 - power) * raw[i])
+				b := math.Exp((2 - power) * raw[i])
+				grad[i] = -v*a + b
+				hess[i] = -v*(1-power)*a + (2-power)*b
+			}
+		}
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+		t := &TreeModel{Cols: cols}
+		addNode := func() int32 {
+			t.Feature = append(t.Feature, -1)
+			t.Threshold = append(t.Threshold, 0)
+			t.Left = append(t.Left, -1)
+			t.Right = append(t.Right, -1)
+			t.Value = append(t.Value, 0)
+			return int32(len(t.Feature) - 1)
+		}
+		nodes, nodeBuf = nodes[:0], nodeBuf[:0]
+		newNode := func(lo, hi, depth int) *hnode {
+			nodeBuf = append(nodeBuf, hnode{lo: lo, hi: hi, depth: depth, id: addNode()})
+			nd := &nodeBuf[len(nodeBuf)-1]
+			nodes = append(nodes, nd)
+			return nd
+		}
+		root := newNode(0, n, 0)
+		root.hist = getHist()
+		buildHist(root.hist, idx, xb, n, cols, grad, hess)
+		for _, i := range idx {
+			root.g += grad[i]
+			root.h += hess[i]
+		}
+		findSplit(root, cols, minLeaf, hb.L2, maxDepth)
+		leaves := 1
+		for leaves < maxLeaves {
+			// Best-first: split the open leaf with the largest gain.
+			var best *hnode
+			for _, nd := range nodes {
+				if !nd.finished && nd.split && (best == nil || nd.gain > best.gain) {
+					best = nd
+				}
+			}
+			if best == nil {
+				break
+			}
+			best.finished = true
+			f := best.feature
+			col := xb[f*n : (f+1)*n]
+			rows := idx[best.lo:best.hi]
+			l, r := 0, len(rows)-1
+			for l <= r {
+				if col[rows[l]] <= best.bin {
+					l++
+				} else {
+					rows[l], rows[r] = rows[r], rows[l]
+					r--
+				}
+			}
+			left := newNode(best.lo, best.lo+l, best.depth+1)
+			right := newNode(best.lo+l, best.hi, best.depth+1)
+			left.g, left.h = best.gl, best.hl
+			right.g, right.h = best.g-best.gl, best.h-best.hl
+			t.Feature[best.id] = int32(f)
+			t.Threshold[best.id] = thresholds[f][best.bin]
+			t.Left[best.id], t.Right[best.id] = left.id, right.id
+			// Histogram subtraction: build the smaller child, derive
+			// the larger from its parent.
+			small, large := left, right
+			if small.hi-small.lo > large.hi-large.lo {
+				small, large = large, small
+			}
+			small.hist = getHist()
+			buildHist(small.hist, idx[small.lo:small.hi], xb, n, cols, grad, hess)
+			large.hist = best.hist
+			best.hist = nil
+			for k := range large.hist {
+				large.hist[k].g -= small.hist[k].g
+				large.hist[k].h -= small.hist[k].h
+				large.hist[k].n -= small.hist[k].n
+			}
+			leaves++
+			findSplit(left, cols, minLeaf, hb.L2, maxDepth)
+			findSplit(right, cols, minLeaf, hb.L2, maxDepth)
+		}
+		// Leaf values, shrunk, and the raw predictions they move.
+		for _, nd := range nodes {
+			if nd.hist != nil {
+				putHist(nd.hist)
+				nd.hist = nil
+			}
+			if t.Feature[nd.id] >= 0 {
+				continue
+			}
+			v := -lr * nd.g / (nd.h + hb.L2 + 1e-15)
+			t.Value[nd.id] = v
+			for _, i := range idx[nd.lo:nd.hi] {
+				raw[i] += v
+			}
+		}
+		m.Trees = append(m.Trees, t)
+	}
+	return m, nil
+}
+
+// findSplit finds the node's best split over all features and bins: the
+// largest gain G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ) with at least
+// minLeaf rows and a hessian sum of 1e-3 on each side, as
+// scikit-learn's splitter (min_gain_to_split 0).
+func findSplit(nd *hnode, cols, minLeaf int, l2 float64, maxDepth int) {
+	const minHess = 1e-3
+	const nbins = 256
+	nd.split = false
+	count := nd.hi - nd.lo
+	if nd.depth >= maxDepth || count < 2*minLeaf || nd.h < 2*minHess {
+		return
+	}
+	parent := nd.g * nd.g / (nd.h + l2)
+	best := 0.0
+	for f := 0; f < cols; f++ {
+		hist := nd.hist[f*nbins : (f+1)*nbins]
+		var gl, hl float64
+		nl := 0
+		for b := 0; b < nbins-1; b++ {
+			gl += hist[b].g
+			hl += hist[b].h
+			nl += int(hist[b].n)
+			if nl < minLeaf || hl < minHess {
+				continue
+			}
+			nr := count - nl
+			if nr < minLeaf {
+				break
+			}
+			hr := nd.h - hl
+			if hr < minHess {
+				break
+			}
+			gr := nd.g - gl
+			gain := gl*gl/(hl+l2) + gr*gr/(hr+l2) - parent
+			if gain > best {
+				best = gain
+				nd.split, nd.gain, nd.feature, nd.bin = true, gain, f, uint8(b)
+				nd.gl, nd.hl, nd.nl = gl, hl, nl
+			}
+		}
+	}
+}
+
+// buildHist sums gradients, hessians and counts per (feature, bin) over
+// rows. Feature-major order keeps each pass over one column's bins.
+func buildHist(hist []hbin, rows []int32, xb []uint8, n, cols int, grad, hess []float64) {
+	const nbins = 256
+	clear(hist)
+	for f := 0; f < cols; f++ {
+		col := xb[f*n : (f+1)*n]
+		h := hist[f*nbins : (f+1)*nbins]
+		for _, i := range rows {
+			b := &h[col[i]]
+			b.g += grad[i]
+			b.h += hess[i]
+			b.n++
+		}
+	}
+}
+
+// binColumns finds each column's bin thresholds as scikit-learn's
+// _find_binning_thresholds (midpoints of distinct values when there are at
+// most maxBins, else midpoint percentiles) and returns them with the
+// binned data, column-major. Bin b holds thresholds[b-1] < x <=
+// thresholds[b]; the last bin has threshold +Inf.
+func binColumns(x []float64, n, cols, maxBins int) ([][]float64, []uint8) {
+	thresholds := make([][]float64, cols)
+	xb := make([]uint8, n*cols)
+	col := make([]float64, n)
+	for f := 0; f < cols; f++ {
+		for i := 0; i < n; i++ {
+			col[i] = x[i*cols+f]
+		}
+		slices.Sort(col)
+		distinct := slices.Compact(slices.Clone(col))
+		var th []float64
+		if len(distinct) <= maxBins {
+			th = make([]float64, 0, len(distinct))
+			for k := 0; k+1 < len(distinct); k++ {
+				th = append(th, distinct[k]/2+distinct[k+1]/2)
+			}
+		} else {
+			th = make([]float64, 0, maxBins)
+			for k := 1; k < maxBins; k++ {
+				// numpy's percentile with method="midpoint".
+				pos := float64(k) / float64(maxBins) * float64(n-1)
+				lo, hi := int(math.Floor(pos)), int(math.Ceil(pos))
+				th = append(th, (col[lo]+col[hi])/2)
+			}
+			th = slices.Compact(th)
+		}
+		th = append(th, math.Inf(1))
+		thresholds[f] = th
+		for i := 0; i < n; i++ {
+			v := x[i*cols+f]
+			b, _ := slices.BinarySearch(th, v) // first threshold >= v
+			xb[f*n+i] = uint8(b)
+		}
+	}
+	return thresholds, xb
+}
