@@ -130,3 +130,10 @@ func init() {
 			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
 	)
 }
+
+func init() {
+	extraHoldout = append(extraHoldout,
+		holdoutCase{golden: "mlp_100", scaled: true, fit: wrap(MLP{Seed: 1}.Fit),
+			fresh: func() batchPredictor { return new(MLPModel) }, r2Tol: 0.03, maeTol: 0.05},
+	)
+}

@@ -1,0 +1,300 @@
+package ml
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// MLP is a multi-layer perceptron regressor with ReLU hidden layers and a
+// linear output, trained by Adam on the squared error with an L2 penalty,
+// as scikit-learn's MLPRegressor (solver "adam"). Features should be
+// standardised (see Imputer).
+//
+// Training runs epochs of shuffled mini-batches and stops after MaxIter
+// epochs or, as scikit-learn, when the training loss has not improved by
+// Tol for NIterNoChange consecutive epochs. There is no validation-based
+// early stopping (scikit-learn's default is off too).
+type MLP struct {
+	// Hidden are the hidden layer sizes; default [100]. One or two layers
+	// are typical; more work.
+	Hidden []int `json:"hidden,omitempty"`
+	// Alpha is the L2 penalty on the weights; default 1e-4.
+	Alpha float64 `json:"alpha,omitempty"`
+	// LearningRate is Adam's step size; default 1e-3.
+	LearningRate float64 `json:"learning_rate,omitempty"`
+	// BatchSize is the mini-batch size; default min(200, rows).
+	BatchSize int `json:"batch_size,omitempty"`
+	// MaxIter bounds the epochs; default 200.
+	MaxIter int `json:"max_iter,omitempty"`
+	// Tol is the loss improvement that counts as progress; default 1e-4.
+	Tol float64 `json:"tol,omitempty"`
+	// NIterNoChange is the number of epochs without progress that stops
+	// training; default 10.
+	NIterNoChange int `json:"n_iter_no_change,omitempty"`
+	// Seed seeds the weight initialisation and the batch shuffling.
+	Seed uint64 `json:"seed,omitempty"`
+}
+
+// MLPModel is a fitted perceptron. Layer l maps Sizes[l] inputs to
+// Sizes[l+1] outputs with weights W[l] (row-major, Sizes[l]×Sizes[l+1])
+// and biases B[l].
+type MLPModel struct {
+	Sizes []int       `json:"sizes"`
+	W     [][]float64 `json:"w"`
+	B     [][]float64 `json:"b"`
+	// Epochs is the number of epochs trained; Loss the final training
+	// loss (half mean squared error plus penalty).
+	Epochs int     `json:"epochs"`
+	Loss   float64 `json:"loss"`
+}
+
+// mlpStack is the widest layer Predict evaluates without allocating.
+const mlpStack = 256
+
+// Predict runs the network forward on one row.
+func (m *MLPModel) Predict(x []float64) float64 {
+	checkRow("MLPModel", x, m.Sizes[0])
+	var b1, b2 [mlpStack]float64
+	in := x
+	for l := 0; l+1 < len(m.Sizes); l++ {
+		nOut := m.Sizes[l+1]
+		var out []float64
+		if nOut <= mlpStack {
+			if l%2 == 0 {
+				out = b1[:nOut]
+			} else {
+				out = b2[:nOut]
+			}
+		} else {
+			out = make([]float64, nOut)
+		}
+		copy(out, m.B[l])
+		w := m.W[l]
+		for i, v := range in {
+			if v != 0 {
+				axpy(v, w[i*nOut:(i+1)*nOut], out)
+			}
+		}
+		if l+2 < len(m.Sizes) {
+			for k, v := range out {
+				out[k] = math.Max(v, 0)
+			}
+		}
+		in = out
+	}
+	return in[0]
+}
+
+// PredictBatch writes the predictions for the rows of x into dst (grown if
+// short) and returns it.
+func (m *MLPModel) PredictBatch(dst, x []float64) []float64 {
+	return predictBatch(dst, x, m.Sizes[0], m.Predict)
+}
+
+// Fit trains the network.
+func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPModel, error) {
+	if p.Alpha < 0 || p.LearningRate < 0 || p.BatchSize < 0 || p.MaxIter < 0 || p.Tol < 0 || p.NIterNoChange < 0 {
+		panic(fmt.Sprintf("ml: mlp: invalid settings %+v", p))
+	}
+	hidden := p.Hidden
+	if len(hidden) == 0 {
+		hidden = []int{100}
+	}
+	for _, h := range hidden {
+		if h < 1 {
+			panic("ml: mlp: hidden layer sizes must be >= 1")
+		}
+	}
+	alpha := orDefault(p.Alpha, 1e-4)
+	lr := orDefault(p.LearningRate, 1e-3)
+	maxIter := orDefault(p.MaxIter, 200)
+	tol := orDefault(p.Tol, 1e-4)
+	patience := orDefault(p.NIterNoChange, 10)
+	n, err := checkXY("mlp", x, cols, y, 2)
+	if err != nil {
+		return nil, err
+	}
+	bs := min(orDefault(p.BatchSize, 200), n)
+	rng := rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))
+
+	sizes := append(append([]int{cols}, hidden...), 1)
+	L := len(sizes) - 1
+	m := &MLPModel{Sizes: sizes, W: make([][]float64, L), B: make([][]float64, L)}
+	// Glorot uniform initialisation with scikit-learn's factor 6 for ReLU.
+	gW, gB := make([][]float64, L), make([][]float64, L)
+	mW, mB := make([][]float64, L), make([][]float64, L)
+	vW, vB := make([][]float64, L), make([][]float64, L)
+	acts := make([][]float64, L+1) // activations per layer, bs rows each
+	deltas := make([][]float64, L+1)
+	for l := 0; l < L; l++ {
+		fi, fo := sizes[l], sizes[l+1]
+		bound := math.Sqrt(6 / float64(fi+fo))
+		m.W[l], m.B[l] = make([]float64, fi*fo), make([]float64, fo)
+		for k := range m.W[l] {
+			m.W[l][k] = (2*rng.Float64() - 1) * bound
+		}
+		for k := range m.B[l] {
+			m.B[l][k] = (2*rng.Float64() - 1) * bound
+		}
+		gW[l], gB[l] = make([]float64, fi*fo), make([]float64, fo)
+		mW[l], mB[l] = make([]float64, fi*fo), make([]float64, fo)
+		vW[l], vB[l] = make([]float64, fi*fo), make([]float64, fo)
+	}
+	for l := 0; l <= L; l++ {
+		acts[l] = make([]float64, bs*sizes[l])
+		deltas[l] = make([]float64, bs*sizes[l])
+	}
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	yb := make([]float64, bs)
+	const beta1, beta2, adamEps = 0.9, 0.999, 1e-8
+	step := 0
+	best := math.Inf(1)
+	noImprove := 0
+	epoch := 0
+	var loss float64
+	for epoch = 0; epoch < maxIter; epoch++ {
+		if err := ctxErr(ctx, "mlp"); err != nil {
+			return nil, err
+		}
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sse float64
+		for start := 0; start < n; start += bs {
+			b := min(bs, n-start)
+			in := acts[0][:b*cols]
+			for r := 0; r < b; r++ {
+				i := perm[start+r]
+				copy(in[r*cols:(r+1)*cols], x[i*cols:(i+1)*cols])
+				yb[r] = y[i]
+			}
+			// Forward.
+			for l := 0; l < L; l++ {
+				fi, fo := sizes[l], sizes[l+1]
+				out := acts[l+1][:b*fo]
+				for r := 0; r < b; r++ {
+					copy(out[r*fo:(r+1)*fo], m.B[l])
+				}
+				matMulAdd(out, acts[l][:b*fi], m.W[l], b, fi, fo)
+				if l+1 < L {
+					for k, v := range out {
+						out[k] = math.Max(v, 0)
+					}
+				}
+			}
+			// Output deltas: d(½·mean sq err)/d out, times b (scikit-learn
+			// divides the weight gradients by the batch size instead).
+			dOut := deltas[L][:b]
+			for r := 0; r < b; r++ {
+				d := acts[L][r] - yb[r]
+				dOut[r] = d
+				sse += d * d
+			}
+			// Backward.
+			for l := L - 1; l >= 0; l-- {
+				fi, fo := sizes[l], sizes[l+1]
+				d := deltas[l+1][:b*fo]
+				// gW = (aᵀ·d + alpha·W) / b; gB = mean d.
+				for k, w := range m.W[l] {
+					gW[l][k] = alpha * w
+				}
+				matTMulAdd(gW[l], acts[l][:b*fi], d, b, fi, fo)
+				scale(1/float64(b), gW[l])
+				clear(gB[l])
+				for r := 0; r < b; r++ {
+					axpy(1/float64(b), d[r*fo:(r+1)*fo], gB[l])
+				}
+				if l > 0 {
+					dPrev := deltas[l][:b*fi]
+					matMulT(dPrev, d, m.W[l], b, fi, fo)
+					a := acts[l][:b*fi]
+					for k := range dPrev {
+						if a[k] <= 0 {
+							dPrev[k] = 0
+						}
+					}
+				}
+			}
+			// Adam.
+			step++
+			lrT := lr * math.Sqrt(1-math.Pow(beta2, float64(step))) / (1 - math.Pow(beta1, float64(step)))
+			for l := 0; l < L; l++ {
+				adam(m.W[l], gW[l], mW[l], vW[l], lrT, beta1, beta2, adamEps)
+				adam(m.B[l], gB[l], mB[l], vB[l], lrT, beta1, beta2, adamEps)
+			}
+		}
+		// Epoch loss as scikit-learn reports it: half mean squared error
+		// plus the penalty at the final weights.
+		var wsq float64
+		for l := 0; l < L; l++ {
+			wsq += dot(m.W[l], m.W[l])
+		}
+		loss = sse/(2*float64(n)) + 0.5*alpha*wsq/float64(bs)
+		if !finite(loss) {
+			return nil, fmt.Errorf("mlp: %w: training loss diverged", ErrNoConvergence)
+		}
+		if loss > best-tol {
+			noImprove++
+		} else {
+			noImprove = 0
+		}
+		best = math.Min(best, loss)
+		if noImprove > patience {
+			epoch++
+			break
+		}
+	}
+	m.Epochs, m.Loss = epoch, loss
+	return m, nil
+}
+
+func adam(param, grad, m, v []float64, lr, b1, b2, eps float64) {
+	for k, g := range grad {
+		m[k] = b1*m[k] + (1-b1)*g
+		v[k] = b2*v[k] + (1-b2)*g*g
+		param[k] -= lr * m[k] / (math.Sqrt(v[k]) + eps)
+	}
+}
+
+// The three products of a training step, written as row-major loops
+// whose inner loop is a contiguous axpy or dot. gonum's blas64.Gemm would
+// do, but it goes parallel above a few 64×64 blocks, and a fit must stay
+// on one core: the tournament parallelises over series.
+
+// matMulAdd sets out (b×fo) += a (b×fi) · w (fi×fo).
+func matMulAdd(out, a, w []float64, b, fi, fo int) {
+	for r := 0; r < b; r++ {
+		o := out[r*fo : (r+1)*fo]
+		for i, v := range a[r*fi : (r+1)*fi] {
+			if v != 0 {
+				axpy(v, w[i*fo:(i+1)*fo], o)
+			}
+		}
+	}
+}
+
+// matTMulAdd sets g (fi×fo) += aᵀ (fi×b) · d (b×fo).
+func matTMulAdd(g, a, d []float64, b, fi, fo int) {
+	for r := 0; r < b; r++ {
+		dr := d[r*fo : (r+1)*fo]
+		for i, v := range a[r*fi : (r+1)*fi] {
+			if v != 0 {
+				axpy(v, dr, g[i*fo:(i+1)*fo])
+			}
+		}
+	}
+}
+
+// matMulT sets out (b×fi) = d (b×fo) · wᵀ (fo×fi).
+func matMulT(out, d, w []float64, b, fi, fo int) {
+	for r := 0; r < b; r++ {
+		dr := d[r*fo : (r+1)*fo]
+		o := out[r*fi : (r+1)*fi]
+		for i := range o {
+			o[i] = dot(dr, w[i*fo:(i+1)*fo])
+		}
+	}
+}
