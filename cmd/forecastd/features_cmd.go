@@ -145,6 +145,9 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	rows, err := buildAll(ctx, up, b, freq, sink, progress)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", *dataPath, err)
+	}
 	if err == nil && *describe {
 		err = sink.(*describer).print(w)
 	}
@@ -597,14 +600,33 @@ func (s *rawSeries) assemble(freq data.Frequency, y []float64, cov [][]float64) 
 	for c := range s.cov {
 		cov[c] = growClear(cov[c], n, math.NaN())
 	}
+	// Dates are UTC seconds, so fixed-length steps are integer divisions;
+	// freq.Steps, which they agree with, handles months.
+	step := int64(0)
+	switch freq {
+	case data.Hourly:
+		step = 3600
+	case data.Daily:
+		step = 86400
+	case data.Weekly:
+		step = 7 * 86400
+	}
 	prev := -1
 	for i, d := range s.dates {
-		t := time.Unix(d, 0).UTC()
-		k, ok := freq.Steps(start, t)
+		var k int
+		ok := true
+		if step > 0 {
+			diff := d - s.dates[0]
+			k, ok = int(diff/step), diff%step == 0
+		} else {
+			k, ok = freq.Steps(start, time.Unix(d, 0).UTC())
+		}
 		if !ok {
+			t := time.Unix(d, 0).UTC()
 			return start, y, cov, fmt.Errorf("line %d: %s: date %s is not on the %s grid starting %s", s.lines[i], s.key, t.Format(freq.Layout()), freq, start.Format(freq.Layout()))
 		}
 		if k == prev {
+			t := time.Unix(d, 0).UTC()
 			return start, y, cov, fmt.Errorf("line %d: %s: second row for %s (the first is on line %d)", s.lines[i], s.key, t.Format(freq.Layout()), s.lines[i-1])
 		}
 		prev = k
