@@ -249,8 +249,10 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 
 	var err error
 	switch {
+	case budgetErr != nil && fnErr != nil:
+		err = fmt.Errorf("memguard: run %s (%s): %w (fn returned: %w)", kind, id, budgetErr, fnErr)
 	case budgetErr != nil:
-		err = fmt.Errorf("memguard: run %s (%s): %w", kind, id, errors.Join(budgetErr, fnErr))
+		err = fmt.Errorf("memguard: run %s (%s): %w", kind, id, budgetErr)
 	case fnErr != nil:
 		err = fmt.Errorf("memguard: run %s (%s): %w", kind, id, fnErr)
 	}
