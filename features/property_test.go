@@ -296,3 +296,38 @@ func TestCalendarRows(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendSeriesAndDense checks that AppendSeries stacks the same rows
+// as separate MatrixCov calls and that Dense shares its storage.
+func TestAppendSeriesAndDense(t *testing.T) {
+	series := demoSeries(rand.New(rand.NewPCG(9, 9)), 3)
+	b, err := NewBuilder(leakConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.NumFeatures()
+	var all, want []float64
+	for _, s := range series {
+		all = b.AppendSeries(all, s, 10, s.Len()+1)
+		want = append(want, b.MatrixCov(nil, s.Values, s.Covariates, s.Start, s.Freq, 10, s.Len()+1)...)
+	}
+	if len(all) != len(want) {
+		t.Fatalf("AppendSeries made %d values, want %d", len(all), len(want))
+	}
+	for i := range want {
+		if !sameBits(all[i], want[i]) {
+			t.Fatalf("value %d (%s) = %v, want %v", i, b.Names()[i%p], all[i], want[i])
+		}
+	}
+	d := Dense(all, p)
+	if r, c := d.Dims(); r != len(all)/p || c != p {
+		t.Fatalf("Dense is %dx%d, want %dx%d", r, c, len(all)/p, p)
+	}
+	all[p+2] = 42
+	if d.At(1, 2) != 42 {
+		t.Error("Dense copied the matrix instead of sharing it")
+	}
+	if Dense(nil, p) != nil {
+		t.Error("Dense of an empty matrix is not nil")
+	}
+}
