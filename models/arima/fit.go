@@ -127,6 +127,10 @@ type fitter struct {
 	filt   *filter   // R's filter, with the differencing in the state
 	sfilt  *filter   // the ARMA filter of the differenced series
 	dw     []float64 // the differenced series, scratch
+	nzPhi  []int     // structurally non-zero lags of phi and theta
+	nzTh   []int
+	dy     []float64 // the differenced series and regressor, computed once
+	dxreg  []float64
 }
 
 func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
@@ -146,6 +150,12 @@ func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
 	ft.sfilt = newFilter(len(ft.phi), len(ft.theta), 0)
 	ft.sfilt.steady = true
 	ft.dw = make([]float64, len(y))
+	ft.nzPhi = nonzeroLags(o.P, o.SP, o.ns(), len(ft.phi))
+	ft.nzTh = nonzeroLags(o.Q, o.SQ, o.ns(), len(ft.theta))
+	ft.dy = difference(y, o)
+	if xreg != nil {
+		ft.dxreg = difference(xreg, o)
+	}
 	return ft
 }
 
@@ -161,11 +171,25 @@ func (ft *fitter) regress(par []float64) {
 	}
 }
 
+// diffX returns the differenced series minus the differenced regression,
+// (1-B)^d (1-B^m)^D (y - beta*xreg), without allocating.
+func (ft *fitter) diffX(par []float64) []float64 {
+	if ft.xreg == nil {
+		return ft.dy
+	}
+	beta := par[ft.o.narma()]
+	w := ft.dw[:len(ft.dy)]
+	for i, v := range ft.dy {
+		w[i] = v - beta*ft.dxreg[i]
+	}
+	return w
+}
+
 // cssObjective is R's armaCSS: half the log of the conditional mean square.
 func (ft *fitter) cssObjective(par []float64) float64 {
 	transPars(ft.o, par, false, ft.phi, ft.theta, ft.tmp, ft.work)
-	ft.regress(par)
-	return 0.5 * math.Log(css(ft.x, ft.o, ft.phi, ft.theta, ft.ncond, ft.w, ft.res))
+	nd := len(ft.y) - len(ft.dy)
+	return 0.5 * math.Log(cssDiff(ft.diffX(par), ft.phi, ft.theta, ft.nzPhi, ft.nzTh, ft.ncond-nd, ft.res))
 }
 
 // mlObjective is R's armafn: the concentrated negative log-likelihood
@@ -183,9 +207,7 @@ func (ft *fitter) mlObjective(par []float64, trans bool) float64 {
 	if !ft.sfilt.q0col(ft.phi, ft.theta) {
 		return math.MaxFloat64
 	}
-	ft.regress(par)
-	w := differenceInto(ft.dw, ft.x, ft.o)
-	ssq, sumlog, nu, ok := ft.sfilt.chandrasekhar(w, ft.phi)
+	ssq, sumlog, nu, ok := ft.sfilt.chandrasekhar(ft.diffX(par), ft.phi, ft.nzPhi)
 	if !ok {
 		return math.MaxFloat64
 	}
@@ -230,8 +252,9 @@ func Fit(ctx context.Context, y []float64, o Order, s *Settings) (*Model, error)
 	return fit(ctx, y, o, s, true)
 }
 
-// fit is Fit; withState false skips the final Kalman pass for CSS fits,
-// which the stepwise search only ranks and never forecasts from.
+// fit is Fit; withState false skips the final pass of R's filter that
+// sets the state Forecast starts from: the stepwise search ranks
+// candidates and only the chosen one needs it.
 func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool) (*Model, error) {
 	o.validate()
 	if !o.seasonal() {
@@ -368,7 +391,7 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 	k := float64(npar)
 	if method == CSS {
 		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
-		m.Sigma2 = css(ft.x, o, m.Phi, m.Theta, ft.ncond, ft.w, ft.res)
+		m.Sigma2 = css(ft.x, o, m.Phi, m.Theta, ft.nzPhi, ft.nzTh, ft.ncond, ft.w, ft.res)
 		m.LogLik, m.AIC = math.NaN(), math.NaN()
 		if withState {
 			if !ft.filt.initState(m.Phi, m.Theta, kappa) {
@@ -377,23 +400,37 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 			ft.filt.likelihood(ft.x, m.Phi, m.Theta, delta, nil)
 		}
 	} else {
-		if !ft.filt.initState(m.Phi, m.Theta, kappa) {
+		// The sum of squares of the exact (differenced) filter at the
+		// estimate; R's diffuse filter gives the same to O(1/kappa).
+		if !ft.sfilt.q0col(m.Phi, m.Theta) {
 			return nil, fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
 		}
-		ssq, _, _ := ft.filt.likelihood(ft.x, m.Phi, m.Theta, delta, nil)
+		w := differenceInto(ft.dw, ft.x, o)
+		ssq, _, _, ok := ft.sfilt.chandrasekhar(w, m.Phi, ft.nzPhi)
+		if !ok {
+			return nil, fmt.Errorf("%v: %w: likelihood failed at the estimate", o, ErrFit)
+		}
 		// forecast::Arima reports the residual variance with one degree
 		// of freedom per estimated coefficient (stats::arima divides by
 		// nused).
 		m.Sigma2 = ssq / float64(nused-npar)
 		m.LogLik = -0.5 * value
 		m.AIC = value + 2*k + 2
+		if withState {
+			if !ft.filt.initState(m.Phi, m.Theta, kappa) {
+				return nil, fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
+			}
+			ft.filt.likelihood(ft.x, m.Phi, m.Theta, delta, nil)
+		}
 	}
 	// forecast::Arima's AICc and BIC count sigma2 as a parameter.
 	kk := k + 1
 	m.AICc = m.AIC + 2*kk*(kk+1)/(float64(nused)-kk-1)
 	m.BIC = m.AIC + kk*(math.Log(float64(nused))-2)
-	m.State = append([]float64(nil), ft.filt.a...)
-	m.N = n
+	if withState {
+		m.State = append([]float64(nil), ft.filt.a...)
+		m.N = n
+	}
 	return m, nil
 }
 

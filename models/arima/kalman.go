@@ -442,7 +442,7 @@ func (f *filter) likelihood(y, phi, theta, delta []float64, resid []float64) (ss
 // by the number of terms (R's ARIMA_CSS): y is differenced, the first
 // ncond innovations are taken as zero and the rest follow from the ARMA
 // recursion. w and resid need len(y).
-func css(y []float64, o Order, phi, theta []float64, ncond int, w, resid []float64) float64 {
+func css(y []float64, o Order, phi, theta []float64, nzPhi, nzTheta []int, ncond int, w, resid []float64) float64 {
 	n := len(y)
 	copy(w, y)
 	for i := 0; i < o.D; i++ {
@@ -456,17 +456,51 @@ func css(y []float64, o Order, phi, theta []float64, ncond int, w, resid []float
 			w[l] -= w[l-ns]
 		}
 	}
-	p, q := len(phi), len(theta)
+	for l := 0; l < ncond && l < n; l++ {
+		resid[l] = 0
+	}
+	// Seasonal polynomials are mostly zeros: loop over the structural
+	// non-zeros only (nzPhi, nzTheta are ascending lags, 0-based).
+	ssq, nu := 0.0, 0
+	for l := ncond; l < n; l++ {
+		tmp := w[l]
+		for _, j := range nzPhi {
+			tmp -= phi[j] * w[l-j-1]
+		}
+		lim := l - ncond
+		for _, j := range nzTheta {
+			if j >= lim {
+				break
+			}
+			tmp -= theta[j] * resid[l-j-1]
+		}
+		resid[l] = tmp
+		if !math.IsNaN(tmp) {
+			nu++
+			ssq += tmp * tmp
+		}
+	}
+	return ssq / float64(nu)
+}
+
+// cssDiff is css on the already differenced series w, with ncond counted
+// from the start of w (R's ncond minus the number of differences).
+func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []float64) float64 {
+	n := len(w)
 	for l := 0; l < ncond && l < n; l++ {
 		resid[l] = 0
 	}
 	ssq, nu := 0.0, 0
 	for l := ncond; l < n; l++ {
 		tmp := w[l]
-		for j := 0; j < p; j++ {
+		for _, j := range nzPhi {
 			tmp -= phi[j] * w[l-j-1]
 		}
-		for j := 0; j < min(l-ncond, q); j++ {
+		lim := l - ncond
+		for _, j := range nzTheta {
+			if j >= lim {
+				break
+			}
 			tmp -= theta[j] * resid[l-j-1]
 		}
 		resid[l] = tmp
@@ -534,23 +568,18 @@ func forecastState(dst, state, phi, delta []float64, r int) {
 // optimisation, where seasonal models near the invertibility boundary
 // never reach a steady state and the Riccati filter costs O(n r^2).
 // f.a receives the predicted state for the step after the last.
-func (f *filter) chandrasekhar(y, phi []float64) (ssq, sumlog float64, nu int, ok bool) {
-	p, r := len(phi), f.r
+func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float64, nu int, ok bool) {
+	r := f.r
 	// Reuse the covariance scratch: K, W and T W as vectors.
 	K, W, TW := f.m, f.pm[:r], f.pnew[:r]
 	a, anew := f.a, f.anew
 	c := f.c
-	tmul := func(dst, v []float64) {
+	tmul := func(dst, v []float64) { // dst = T v
 		v0 := v[0]
-		for i := 0; i < r; i++ {
-			t := 0.0
-			if i < r-1 {
-				t = v[i+1]
-			}
-			if i < p {
-				t += phi[i] * v0
-			}
-			dst[i] = t
+		copy(dst[:r-1], v[1:r])
+		dst[r-1] = 0
+		for _, i := range nzPhi {
+			dst[i] += phi[i] * v0
 		}
 	}
 	F := c[0]
@@ -594,7 +623,9 @@ func (f *filter) chandrasekhar(y, phi []float64) (ssq, sumlog float64, nu int, o
 		wmax := 0.0
 		for i := 0; i < r; i++ {
 			W[i] = TW[i] - K[i]*zf
-			wmax = math.Max(wmax, math.Abs(W[i]))
+			if aw := math.Abs(W[i]); aw > wmax {
+				wmax = aw
+			}
 		}
 		F = Fn
 		// Once the covariance has stopped moving (the whole of
@@ -606,4 +637,28 @@ func (f *filter) chandrasekhar(y, phi []float64) (ssq, sumlog float64, nu int, o
 		}
 	}
 	return ssq, sumlog, nu, true
+}
+
+// nonzeroLags lists the lags (0-based indices into the expanded phi or
+// theta) that the order can make non-zero: 0..p-1, and for each seasonal
+// lag j*m the lags j*m-1 .. j*m+p-1.
+func nonzeroLags(p, sp, ns, n int) []int {
+	mark := make([]bool, n)
+	for i := 0; i < p && i < n; i++ {
+		mark[i] = true
+	}
+	for j := 1; j <= sp; j++ {
+		for i := -1; i < p; i++ {
+			if k := j*ns + i; k >= 0 && k < n {
+				mark[k] = true
+			}
+		}
+	}
+	var out []int
+	for i, v := range mark {
+		if v {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -1,0 +1,101 @@
+// Command models_arima times forecastd's AutoARIMA (models/arima.Auto)
+// on the series peer.R wrote, next to R's forecast::auto.arima timings
+// and choices, and prints one line per series and the totals.
+//
+//	go run ./bench/models_arima SERIES.json
+//
+// run.sh runs peer.R and this together.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/forecastd/forecastd/models/arima"
+)
+
+type series struct {
+	Name     string    `json:"name"`
+	M        int       `json:"m"`
+	Y        []float64 `json:"y"`
+	Test     []float64 `json:"test"`
+	ROrder   string    `json:"r_order"`
+	RSeconds float64   `json:"r_seconds"`
+	RCPU     float64   `json:"r_cpu"`
+	RMASE    float64   `json:"r_mase"`
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func mase(y, test, f []float64, m int) float64 {
+	scale := 0.0
+	for i := m; i < len(y); i++ {
+		scale += math.Abs(y[i] - y[i-m])
+	}
+	scale /= float64(len(y) - m)
+	e := 0.0
+	for i := range test {
+		e += math.Abs(test[i] - f[i])
+	}
+	return e / float64(len(test)) / scale
+}
+
+func run() error {
+	if len(os.Args) != 2 {
+		return fmt.Errorf("usage: models_arima SERIES.json")
+	}
+	b, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		return err
+	}
+	var ss []series
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	fmt.Printf("%-16s %-5s %-30s %8s %8s | %-40s %8s %8s | %7s %7s\n",
+		"series", "n", "Go order", "wall s", "cpu s", "R order", "wall s", "cpu s", "MASE go", "MASE R")
+	var gw, gc, rw, rc float64
+	for _, s := range ss {
+		c0, t0 := cpuTime(), time.Now()
+		res, err := arima.Auto(ctx, s.Y, s.M, nil)
+		wall, cpu := time.Since(t0).Seconds(), (cpuTime() - c0).Seconds()
+		if err != nil {
+			fmt.Printf("%-16s error: %v\n", s.Name, err)
+			continue
+		}
+		m := res.Model
+		name := m.Order.String()
+		switch {
+		case m.HasMean:
+			name += " mean"
+		case m.HasDrift:
+			name += " drift"
+		}
+		fc := m.Forecast(len(s.Test))
+		fmt.Printf("%-16s %-5d %-30s %8.3f %8.3f | %-40s %8.2f %8.2f | %7.3f %7.3f\n",
+			s.Name, len(s.Y), name, wall, cpu, s.ROrder, s.RSeconds, s.RCPU, mase(s.Y, s.Test, fc, s.M), s.RMASE)
+		gw, gc, rw, rc = gw+wall, gc+cpu, rw+s.RSeconds, rc+s.RCPU
+	}
+	fmt.Printf("total: Go %.2fs wall %.2fs cpu, R %.2fs wall %.2fs cpu; speed-up %.1fx wall, %.1fx cpu\n",
+		gw, gc, rw, rc, rw/gw, rc/gc)
+	return nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

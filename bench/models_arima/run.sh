@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compare forecastd's AutoARIMA with R's forecast::auto.arima per series:
+# chosen order, wall and CPU seconds, holdout MASE.
+#
+#   bench/models_arima/run.sh [DAILY] [HOURLY]    # from the repository root
+#
+# DAILY (default 10) Kaggle store/item series of 730 days (m = 7) and
+# HOURLY (default 2) M4 series of 504 hours (m = 24; R needs minutes for
+# some of these). Needs Rscript with forecast 8.20 and /work/shared/data
+# (override with DATA=...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=${DATA:-../shared/data}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+DATA=$DATA Rscript bench/models_arima/peer.R "$TMP/series.json" "${1:-10}" "${2:-2}"
+go run ./bench/models_arima "$TMP/series.json"
