@@ -42,6 +42,14 @@
 // Hunt always runs its candidates exclusively: it waits for runs in flight
 // and holds new ones back until it is done.
 //
+// # Cost
+//
+// An unprofiled run costs four forced GC cycles, a few runtime/metrics
+// reads and, if fn started goroutines, one text goroutine profile; the
+// GC cycles dominate and grow with the live heap and with GOMAXPROCS (see
+// README.md for measurements). Guard units of work that last long
+// compared with a GC cycle: whole jobs rather than single model fits.
+//
 // Metrics are exposed through Collector, which the caller registers with its
 // own prometheus.Registerer; the package registers nothing globally.
 package memguard
