@@ -37,6 +37,8 @@ func (s *Server) router() http.Handler {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 
+	s.routesUI(r)
+
 	v1 := r.Group("/v1")
 	v1.POST("/sales", s.postSales)
 	v1.GET("/series", s.listSeries)

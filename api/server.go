@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -105,26 +104,18 @@ type Server struct {
 func New(ctx context.Context, opts Options) (*Server, error) {
 	opts.defaults()
 	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}), served: make(chan error, 1)}
-	dbPath := filepath.Join(opts.DataDir, "forecastd.db")
-	store, err := data.OpenSQLite(ctx, dbPath)
+	guard, err := memguard.New(opts.Guard)
+	if err != nil {
+		return nil, fmt.Errorf("api: memguard: %w", err)
+	}
+	s.guard = guard
+	runner := &jobs.Runner{Registry: opts.Registry, Guard: guard, Logger: s.log,
+		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined}
+	store, q, err := openBackend(ctx, opts, runner)
 	if err != nil {
 		return nil, err
 	}
 	s.store = store
-	guard, err := memguard.New(opts.Guard)
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("api: memguard: %w", err)
-	}
-	s.guard = guard
-	runner := &jobs.Runner{Store: store, Registry: opts.Registry, Guard: guard, Logger: s.log,
-		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined}
-	q, err := jobs.OpenSQLite(ctx, store, jobs.Config{DBPath: dbPath, Runner: runner,
-		Workers: max(opts.JobWorkers, 1), Work: opts.JobWorkers > 0, Logger: s.log})
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
 	s.queue = q
 	if err := s.registerMetrics(); err != nil {
 		q.Stop(ctx)

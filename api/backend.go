@@ -1,0 +1,27 @@
+package api
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/jobs"
+)
+
+// openBackend opens the store and the job queue: the embedded SQLite file
+// under DataDir.
+func openBackend(ctx context.Context, opts Options, runner *jobs.Runner) (*data.Store, *jobs.Queue, error) {
+	dbPath := filepath.Join(opts.DataDir, "forecastd.db")
+	store, err := data.OpenSQLite(ctx, dbPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	runner.Store = store
+	q, err := jobs.OpenSQLite(ctx, store, jobs.Config{DBPath: dbPath, Runner: runner,
+		Workers: max(opts.JobWorkers, 1), Work: opts.JobWorkers > 0, Logger: opts.Logger})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, q, nil
+}
