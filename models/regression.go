@@ -44,6 +44,42 @@ func regressionSpecs() []Spec {
 			Doc:  "Poisson GLM with log link (alpha 1e-3) on standardised features, recursive",
 			New:  func() Forecaster { return &PoissonRegression{Model: ml.Poisson{Alpha: 1e-3}, name: "poisson_glm"} },
 			Load: LoadJSON[regressionFit[*ml.Linear]]},
+		{Name: "knn", Family: "neighbours",
+			Doc:  "10-nearest-neighbours mean on standardised features, recursive",
+			New:  func() Forecaster { return &KNNRegression{Model: ml.KNN{K: 10}, name: "knn"} },
+			Load: LoadJSON[regressionFit[*ml.KNNModel]]},
+		{Name: "cart", Family: "tree",
+			Doc: "CART regression tree (depth 8, 5 rows per leaf), recursive",
+			New: func() Forecaster {
+				return &TreeRegression{Model: ml.Tree{MaxDepth: 8, MinSamplesLeaf: 5}, name: "cart"}
+			},
+			Load: LoadJSON[regressionFit[*ml.TreeModel]]},
+		{Name: "random_forest", Family: "tree",
+			Doc: "random forest (40 trees, depth 10, half the features per split), recursive",
+			New: func() Forecaster {
+				return &ForestRegression{Model: ml.Forest{Trees: 40, MaxDepth: 10, MaxFeatures: 0.5, MinSamplesLeaf: 2},
+					name: "random_forest"}
+			},
+			Load: LoadJSON[regressionFit[*ml.Ensemble]], Default: true},
+		{Name: "extra_trees", Family: "tree",
+			Doc: "extra trees (40 trees, depth 10), recursive",
+			New: func() Forecaster {
+				return &ExtraTreesRegression{Model: ml.ExtraTrees{Trees: 40, MaxDepth: 10, MinSamplesLeaf: 2},
+					name: "extra_trees"}
+			},
+			Load: LoadJSON[regressionFit[*ml.Ensemble]]},
+		{Name: "hgbt", Family: "tree",
+			Doc:  "histogram gradient-boosted trees (100 iterations, 31 leaves), recursive",
+			New:  func() Forecaster { return &HGBTRegression{name: "hgbt"} },
+			Load: LoadJSON[regressionFit[*ml.Boosted]], Default: true},
+		{Name: "hgbt_poisson", Family: "tree",
+			Doc:  "histogram gradient-boosted trees with Poisson loss (counts), recursive",
+			New:  func() Forecaster { return &HGBTRegression{Model: ml.HGBT{Loss: "poisson"}, name: "hgbt_poisson"} },
+			Load: LoadJSON[regressionFit[*ml.Boosted]]},
+		{Name: "mlp", Family: "neural",
+			Doc:  "perceptron (one ReLU layer of 32, Adam) on standardised features, recursive",
+			New:  func() Forecaster { return &MLPRegression{Model: ml.MLP{Hidden: []int{32}}, name: "mlp"} },
+			Load: LoadJSON[regressionFit[*ml.MLPModel]]},
 	}
 }
 
@@ -55,6 +91,12 @@ type (
 	ElasticNetRegression = Regression[ml.ElasticNet, *ml.Linear]
 	HuberRegression      = Regression[ml.Huber, *ml.Linear]
 	PoissonRegression    = Regression[ml.Poisson, *ml.Linear]
+	KNNRegression        = Regression[ml.KNN, *ml.KNNModel]
+	TreeRegression       = Regression[ml.Tree, *ml.TreeModel]
+	ForestRegression     = Regression[ml.Forest, *ml.Ensemble]
+	ExtraTreesRegression = Regression[ml.ExtraTrees, *ml.Ensemble]
+	HGBTRegression       = Regression[ml.HGBT, *ml.Boosted]
+	MLPRegression        = Regression[ml.MLP, *ml.MLPModel]
 )
 
 // trainer is what the adapter needs of a regressor's settings.

@@ -179,3 +179,26 @@ func TestRegressionRegistered(t *testing.T) {
 		t.Error("ridge must be in the default tournament")
 	}
 }
+
+// BenchmarkRegressionFitForecast times one tournament step per candidate:
+// fit on 730 + 28 days of store 1 item 1 (730 training rows × 19
+// features) and forecast 28 days.
+func BenchmarkRegressionFitForecast(b *testing.B) {
+	ctx := context.Background()
+	in := loadStoreItem(b, 1, 1)
+	in.Y = in.Y[len(in.Y)-758:]
+	for _, s := range regressionSpecs() {
+		b.Run(s.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				fit, err := s.New().Fit(ctx, in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := fit.Forecast(ctx, in, 28); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

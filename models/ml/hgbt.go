@@ -141,7 +141,14 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 	}
 
 	thresholds, xb := binColumns(x, n, cols, maxBins)
-	const nbins = 256
+	// Histograms hold only the bins each feature has (calendar fields
+	// and lags of small counts have far fewer than 255), which cuts both
+	// building and scanning them.
+	offsets := make([]int, cols+1)
+	for f, th := range thresholds {
+		offsets[f+1] = offsets[f] + len(th)
+	}
+	totalBins := offsets[cols]
 	raw := make([]float64, n)
 	for i := range raw {
 		raw[i] = m.Baseline
@@ -157,7 +164,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 			pool = pool[:k-1]
 			return h
 		}
-		return make([]hbin, cols*nbins)
+		return make([]hbin, totalBins)
 	}
 	putHist := func(h []hbin) { pool = append(pool, h) }
 	nodes := make([]*hnode, 0, 2*maxLeaves)
@@ -202,12 +209,12 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		}
 		root := newNode(0, n, 0)
 		root.hist = getHist()
-		buildHist(root.hist, idx, xb, n, cols, grad, hess)
+		buildHist(root.hist, offsets, idx, xb, n, grad, hess)
 		for _, i := range idx {
 			root.g += grad[i]
 			root.h += hess[i]
 		}
-		findSplit(root, cols, minLeaf, hb.L2, maxDepth)
+		findSplit(root, offsets, minLeaf, hb.L2, maxDepth)
 		leaves := 1
 		for leaves < maxLeaves {
 			// Best-first: split the open leaf with the largest gain.
@@ -247,7 +254,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 				small, large = large, small
 			}
 			small.hist = getHist()
-			buildHist(small.hist, idx[small.lo:small.hi], xb, n, cols, grad, hess)
+			buildHist(small.hist, offsets, idx[small.lo:small.hi], xb, n, grad, hess)
 			large.hist = best.hist
 			best.hist = nil
 			for k := range large.hist {
@@ -256,8 +263,8 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 				large.hist[k].n -= small.hist[k].n
 			}
 			leaves++
-			findSplit(left, cols, minLeaf, hb.L2, maxDepth)
-			findSplit(right, cols, minLeaf, hb.L2, maxDepth)
+			findSplit(left, offsets, minLeaf, hb.L2, maxDepth)
+			findSplit(right, offsets, minLeaf, hb.L2, maxDepth)
 		}
 		// Leaf values, shrunk, and the raw predictions they move.
 		for _, nd := range nodes {
@@ -283,9 +290,9 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 // largest gain G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ) with at least
 // minLeaf rows and a hessian sum of 1e-3 on each side, as
 // scikit-learn's splitter (min_gain_to_split 0).
-func findSplit(nd *hnode, cols, minLeaf int, l2 float64, maxDepth int) {
+func findSplit(nd *hnode, offsets []int, minLeaf int, l2 float64, maxDepth int) {
 	const minHess = 1e-3
-	const nbins = 256
+	cols := len(offsets) - 1
 	nd.split = false
 	count := nd.hi - nd.lo
 	if nd.depth >= maxDepth || count < 2*minLeaf || nd.h < 2*minHess {
@@ -294,10 +301,10 @@ func findSplit(nd *hnode, cols, minLeaf int, l2 float64, maxDepth int) {
 	parent := nd.g * nd.g / (nd.h + l2)
 	best := 0.0
 	for f := 0; f < cols; f++ {
-		hist := nd.hist[f*nbins : (f+1)*nbins]
+		hist := nd.hist[offsets[f]:offsets[f+1]]
 		var gl, hl float64
 		nl := 0
-		for b := 0; b < nbins-1; b++ {
+		for b := 0; b < len(hist)-1; b++ {
 			gl += hist[b].g
 			hl += hist[b].h
 			nl += int(hist[b].n)
@@ -325,12 +332,11 @@ func findSplit(nd *hnode, cols, minLeaf int, l2 float64, maxDepth int) {
 
 // buildHist sums gradients, hessians and counts per (feature, bin) over
 // rows. Feature-major order keeps each pass over one column's bins.
-func buildHist(hist []hbin, rows []int32, xb []uint8, n, cols int, grad, hess []float64) {
-	const nbins = 256
+func buildHist(hist []hbin, offsets []int, rows []int32, xb []uint8, n int, grad, hess []float64) {
 	clear(hist)
-	for f := 0; f < cols; f++ {
+	for f := 0; f+1 < len(offsets); f++ {
 		col := xb[f*n : (f+1)*n]
-		h := hist[f*nbins : (f+1)*nbins]
+		h := hist[offsets[f]:offsets[f+1]]
 		for _, i := range rows {
 			b := &h[col[i]]
 			b.g += grad[i]

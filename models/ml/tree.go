@@ -121,6 +121,7 @@ type treeBuilder struct {
 	feats []int
 	m     *TreeModel
 	stack []treeTask
+	ps    *presorted // CART only, built on first use
 }
 
 type treeTask struct {
@@ -150,6 +151,9 @@ func (b *treeBuilder) addNode() int32 {
 // build grows a tree on the rows idx (which may repeat rows: a bootstrap
 // sample), depth first. It reorders idx.
 func (b *treeBuilder) build(ctx context.Context, name string, idx []int32) (*TreeModel, error) {
+	if !b.p.extra {
+		return b.buildSorted(ctx, name, idx)
+	}
 	b.m = &TreeModel{Cols: b.cols}
 	b.stack = append(b.stack[:0], treeTask{0, len(idx), 0, b.addNode()})
 	for steps := 0; len(b.stack) > 0; steps++ {
@@ -212,12 +216,18 @@ func (b *treeBuilder) bestSplit(rows []int32, sum float64) (feature int, thresho
 		j := k + b.rng.IntN(b.cols-k)
 		b.feats[k], b.feats[j] = b.feats[j], b.feats[k]
 		f := b.feats[k]
+		// Plain comparisons: math.Min and math.Max handle NaN and -0,
+		// which cannot occur here, at several times the cost.
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for p, i := range rows {
 			v := b.x[int(i)*b.cols+f]
 			xf[p] = v
-			lo = math.Min(lo, v)
-			hi = math.Max(hi, v)
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
 		}
 		if hi <= lo+featureThreshold {
 			continue // constant here: does not count towards maxFeat
