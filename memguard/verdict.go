@@ -20,8 +20,6 @@ type kindState struct {
 	armed bool
 	// lastLive is the settled live heap after the last run.
 	lastLive int64
-	// last is the verdict of the last run.
-	last Verdict
 }
 
 type point struct {
@@ -85,7 +83,6 @@ func (ks *kindState) judge(o *Options, retained int64, leaked int, live int64) V
 	}
 	// Profile the next run when this one gave any reason to look closer.
 	ks.armed = v.State != StateClean || retained > o.NoiseFloorBytes || leaked > 0
-	ks.last = v
 	return v
 }
 
