@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Estimation of one ETS form: R's initparam and initstate heuristics for
@@ -211,25 +213,45 @@ func etsInitParams(f etsForm, m int, bd etsBounds) []float64 {
 // etsInitState is R's initstate: a classical decomposition for the
 // seasonal states and a regression on the first max(10, 2m) seasonally
 // adjusted points for level and trend. It returns (l, [b], s_0..s_{m-2}).
-// Seasonal forms need n >= 3m: R fits a Fourier regression for shorter
-// series, which forecastd does not reproduce (such series are rejected).
+// Series shorter than three seasons are detrended by a regression on a
+// linear trend and one Fourier pair instead, as R does.
 func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 	n := len(y)
 	ysa := y
 	var seas []float64
 	if f.Season != etsNone {
+		// seasonal[i] is R's y.d$seasonal: the decomposition's seasonal
+		// figure, or for fewer than three seasons the series detrended by
+		// a regression on a trend and one Fourier pair.
+		nsa := min(max(10, 2*m), n)
+		seasonal := make([]float64, max(nsa, m))
 		if n < 3*m {
-			return nil, fmt.Errorf("%w: seasonal ETS needs 3 seasons (%d points), have %d", ErrTooShort, 3*m, n)
+			a, b, err := etsFourierTrend(y, m)
+			if err != nil {
+				return nil, err
+			}
+			for i := range seasonal {
+				tr := a + b*float64(i+1)
+				if f.Season == etsAdd {
+					seasonal[i] = y[i] - tr
+				} else {
+					seasonal[i] = y[i] / tr
+				}
+			}
+		} else {
+			figure := etsDecomposeFigure(y, m, f.Season == etsMul)
+			for i := range seasonal {
+				seasonal[i] = figure[i%m]
+			}
 		}
-		figure := etsDecomposeFigure(y, m, f.Season == etsMul)
 		seas = make([]float64, m-1)
 		for j := range seas {
-			seas[j] = figure[m-1-j]
+			seas[j] = seasonal[m-1-j]
 		}
-		ysa = make([]float64, min(max(10, 2*m), n))
+		ysa = make([]float64, nsa)
 		if f.Season == etsAdd {
 			for i := range ysa {
-				ysa[i] = y[i] - figure[i%m]
+				ysa[i] = y[i] - seasonal[i]
 			}
 		} else {
 			var sum float64
@@ -244,7 +266,7 @@ func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 				}
 			}
 			for i := range ysa {
-				ysa[i] = y[i] / math.Max(figure[i%m], 1e-2)
+				ysa[i] = y[i] / math.Max(seasonal[i], 1e-2)
 			}
 		}
 	}
@@ -297,6 +319,33 @@ func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 		}
 	}
 	return append(out, seas...), nil
+}
+
+// etsFourierTrend is the intercept and slope of R's
+// tslm(y ~ trend + fourier(y, 1)): least squares on 1, t, sin(2 pi t/m)
+// and cos(2 pi t/m), t = 1..n (the sine column is dropped for m = 2, where
+// it vanishes).
+func etsFourierTrend(y []float64, m int) (a, b float64, err error) {
+	n := len(y)
+	p := 4
+	if m == 2 {
+		p = 3
+	}
+	x := mat.NewDense(n, p, nil)
+	for i := 0; i < n; i++ {
+		t := float64(i + 1)
+		x.Set(i, 0, 1)
+		x.Set(i, 1, t)
+		x.Set(i, p-1, math.Cos(2*math.Pi*t/float64(m)))
+		if p == 4 {
+			x.Set(i, 2, math.Sin(2*math.Pi*t/float64(m)))
+		}
+	}
+	var beta mat.VecDense
+	if err := beta.SolveVec(x, mat.NewVecDense(n, append([]float64(nil), y...))); err != nil {
+		return 0, 0, fmt.Errorf("%w: seasonal starting values: %v", ErrUnsuitable, err)
+	}
+	return beta.AtVec(0), beta.AtVec(1), nil
 }
 
 // etsDecomposeFigure is the seasonal figure of R's decompose(): a centred

@@ -59,6 +59,10 @@ type ETS struct {
 	Season int `json:"season,omitempty"`
 	// MaxIter limits objective evaluations per form; 0 means R's 2000.
 	MaxIter int `json:"max_iter,omitempty"`
+	// AdditiveOnly restricts the selection to additive error, trend and
+	// season (R's additive.only): 6 forms instead of 15, about 2.5 times
+	// faster, and safe for series with zeros or negative values.
+	AdditiveOnly bool `json:"additive_only,omitempty"`
 }
 
 // etsFit is a fitted ETS model: the form, the parameters and the initial
@@ -194,6 +198,9 @@ func (e ETS) Fit(ctx context.Context, in Input) (Fitted, error) {
 		if f.Season == etsMul && !positive {
 			return nil, fmt.Errorf("ets: %w: multiplicative season needs positive data", ErrUnsuitable)
 		}
+		if e.AdditiveOnly && (f.Error == etsMul || f.Trend == etsMul || f.Season == etsMul) {
+			return nil, fmt.Errorf("ets: %w: %s is not additive", ErrUnsuitable, etsFormName(f))
+		}
 	}
 	// R: fewer than npars+5 points gets a non-optimised Holt–Winters fit;
 	// forecastd rejects such series instead.
@@ -227,6 +234,9 @@ func (e ETS) Fit(ctx context.Context, in Input) (Fitted, error) {
 						continue
 					}
 					if !positive && (et == etsMul || st == etsMul) {
+						continue
+					}
+					if e.AdditiveOnly && (et == etsMul || tt == etsMul || st == etsMul) {
 						continue
 					}
 					f := etsForm{Error: et, Trend: tt, Season: st, Damped: dd}

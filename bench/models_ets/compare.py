@@ -1,8 +1,9 @@
-"""Join the JSON lines of bench/models_ets (Go) and peer_r.R (R) into a
-table: CPU seconds per fit+forecast, the speed-up, the model each chose and
-the holdout MAE of each. Standard library only.
+"""Join the JSON lines of bench/models_ets (Go), peer_r.R (R) and,
+optionally, peer_statsmodels.py into a table: CPU seconds per
+fit+forecast, R's time over Go's, the model Go and R chose and the holdout
+MAE of each. Standard library only.
 
-    python3 bench/models_ets/compare.py go.jsonl r.jsonl
+    python3 bench/models_ets/compare.py go.jsonl r.jsonl [statsmodels.jsonl]
 """
 import json
 import sys
@@ -21,17 +22,22 @@ def load(path):
 
 def main():
     go, r = load(sys.argv[1]), load(sys.argv[2])
-    print("%-20s %-17s %9s %9s %8s  %-6s %-38s %10s %10s" % (
-        "series", "method", "Go cpu s", "R cpu s", "R/Go", "Go", "R model", "Go MAE", "R MAE"))
+    sm = load(sys.argv[3]) if len(sys.argv) > 3 else {}
+    print("%-20s %-17s %9s %9s %8s  %-6s %-30s %9s %9s %9s %9s" % (
+        "series", "method", "Go cpu s", "R cpu s", "R/Go", "Go", "R model", "Go MAE", "R MAE",
+        "sm cpu s", "sm MAE"))
     for key in go:
         g = go[key]
         p = r.get(key)
         if p is None:
             continue
         ratio = p["cpu"] / g["cpu"] if g["cpu"] > 0 else float("inf")
-        print("%-20s %-17s %9.4f %9.3f %7.1fx  %-6s %-38s %10.4g %10.4g" % (
+        q = sm.get(key, {})
+        print("%-20s %-17s %9.4f %9.3f %7.1fx  %-6s %-30s %9.4g %9.4g %9s %9s" % (
             key[0], key[1], g["cpu"], p["cpu"], ratio, g.get("model", "")[:6],
-            p.get("model", "")[:38], g.get("mae", float("nan")), p.get("mae", float("nan"))))
+            p.get("model", "")[:30], g.get("mae", float("nan")), p.get("mae", float("nan")),
+            "%.3f" % q["cpu"] if "cpu" in q else "-",
+            "%.4g" % q["mae"] if "mae" in q else "-"))
 
 
 if __name__ == "__main__":

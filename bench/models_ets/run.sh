@@ -3,7 +3,8 @@
 # 2m points of each series in models/testdata/ets/bench_series.json (three
 # 1,826-day store/item series, season 7; three 700-point M4 hourly series,
 # season 24), forecast 2m steps, report CPU seconds and holdout MAE.
-# CPU time, not wall time, because the benchmark machine is shared.
+# CPU time, not wall time, because the benchmark machine is shared. The
+# statsmodels ETSModel peer is timed too for the fixed forms.
 #   bash bench/models_ets/run.sh            # all ETS models
 #   METHODS=auto_ets bash bench/models_ets/run.sh
 set -euo pipefail
@@ -14,4 +15,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go run ./bench/models_ets -reps 3 -methods "$methods" "$series" > "$tmp/go.jsonl"
 Rscript bench/models_ets/peer_r.R "$series" "$methods" > "$tmp/r.jsonl"
-/usr/bin/python3 bench/models_ets/compare.py "$tmp/go.jsonl" "$tmp/r.jsonl"
+# statsmodels' ETSModel (maximum likelihood, no automatic selection).
+/usr/bin/python3 bench/models_ets/peer_statsmodels.py "$series" "$methods" > "$tmp/sm.jsonl"
+/usr/bin/python3 bench/models_ets/compare.py "$tmp/go.jsonl" "$tmp/r.jsonl" "$tmp/sm.jsonl"

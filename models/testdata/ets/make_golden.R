@@ -29,6 +29,8 @@ add("USAccDeaths", USAccDeaths, 12, "R datasets::USAccDeaths")
 add("UKgas", UKgas, 4, "R datasets::UKgas")
 add("WWWusage", WWWusage, 1, "R datasets::WWWusage")
 add("Nile", Nile, 1, "R datasets::Nile")
+# Fewer than three seasons: initstate detrends by a Fourier regression.
+add("USAccDeaths-30", head(USAccDeaths, 30), 12, "R datasets::USAccDeaths, first 30 months")
 
 # M4 hourly: the last 336 points (two weeks) of five series, season 24.
 h4 <- read.csv(file.path(datadir, "m4_hourly", "Hourly-train.csv"), stringsAsFactors = FALSE)
@@ -47,6 +49,9 @@ for (si in list(c(1, 1), c(2, 15), c(7, 42))) {
   add(sprintf("store%d-item%d", si[1], si[2]), tail(d$sales, 365), 7,
       sprintf("store_item_demand train.csv store %d item %d, last 365 days", si[1], si[2]))
 }
+d <- tr[tr$store == 4 & tr$item == 3, ]
+d <- d[order(d$date), ]
+add("store4-item3-20d", tail(d$sales, 20), 7, "store_item_demand train.csv store 4 item 3, last 20 days (under three seasons)")
 
 desc <- function(fc) {
   fit <- fc$model
