@@ -2,11 +2,20 @@ package api
 
 import (
 	"context"
+	"flag"
 	"path/filepath"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/jobs"
 )
+
+// BackendOptions select the storage and job backend. (Owned by the
+// scale-out work.)
+type BackendOptions struct{}
+
+// RegisterFlags adds the options' flags (with FORECASTD_* environment
+// defaults) to fs.
+func (o *BackendOptions) RegisterFlags(fs *flag.FlagSet) {}
 
 // openBackend opens the store and the job queue: the embedded SQLite file
 // under DataDir.

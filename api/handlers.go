@@ -25,7 +25,10 @@ func (s *Server) router() http.Handler {
 	r.UseRawPath = true
 	r.UnescapePathValues = true
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover(), s.instrument())
+	r.Use(s.recover())
+	r.Use(s.opsMiddleware()...)
+	r.Use(s.instrument())
+	r.Use(s.securityMiddleware()...)
 	r.NoRoute(func(c *gin.Context) {
 		problem(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)
 	})

@@ -49,6 +49,13 @@ type Options struct {
 	// Registry is the candidate set; default models.Standard().
 	Registry *models.Registry
 	Logger   *slog.Logger
+
+	// Backend selects storage and the job engine (embedded SQLite by default).
+	Backend BackendOptions
+	// Ops configures the dashboard, admin listener and logging.
+	Ops OpsOptions
+	// Security configures authentication and request limits.
+	Security SecurityOptions
 }
 
 func (o *Options) defaults() {
@@ -145,6 +152,10 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	if err := s.startOps(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	if s.opts.Demo {
 		if err := s.loadDemo(ctx); err != nil {
 			ln.Close()
@@ -190,6 +201,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			if err := <-s.served; err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if err := s.stopOps(ctx); err != nil {
+			errs = append(errs, err)
 		}
 		if err := s.queue.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("api: stop jobs: %w", err))

@@ -47,6 +47,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", envInt("FORECASTD_WORKERS", 1), "jobs worked at once by this process; 0 serves the API only (FORECASTD_WORKERS)")
 	seriesWorkers := fs.Int("series-workers", envInt("FORECASTD_SERIES_WORKERS", 0), "series trained at once inside a job; 0 = number of CPUs (FORECASTD_SERIES_WORKERS)")
 	logFormat := fs.String("log-format", envOr("FORECASTD_LOG_FORMAT", "json"), "log format: json or text (FORECASTD_LOG_FORMAT)")
+	var opts api.Options
+	opts.Backend.RegisterFlags(fs)
+	opts.Ops.RegisterFlags(fs)
+	opts.Security.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,8 +59,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		h = slog.NewTextHandler(stderr, nil)
 	}
 	logger := slog.New(h)
-	srv, err := api.New(ctx, api.Options{Addr: *addr, DataDir: *dataDir, Demo: *demo, JobWorkers: *workers,
-		SeriesWorkers: *seriesWorkers, Logger: logger})
+	opts.Addr, opts.DataDir, opts.Demo, opts.JobWorkers, opts.SeriesWorkers, opts.Logger = *addr, *dataDir, *demo, *workers, *seriesWorkers, logger
+	srv, err := api.New(ctx, opts)
 	if err != nil {
 		return err
 	}
