@@ -406,6 +406,17 @@ func (s *search) fitIC(o Order, constant bool) (*Model, float64) {
 	if minroot < 1.01 {
 		return nil, math.Inf(1)
 	}
+	// forecast's checkarima: reject fits whose coefficient variances are
+	// not all non-negative (a saddle point or a degenerate optimum).
+	k := 0
+	for k*k < len(f.VarCoef) {
+		k++
+	}
+	for i := 0; i < k; i++ {
+		if v := f.VarCoef[i*k+i]; !(v >= 0) {
+			return nil, math.Inf(1)
+		}
+	}
 	f.AICc = ic
 	return f, ic
 }

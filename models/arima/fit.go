@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Errors returned for series a model cannot be fitted to.
@@ -92,6 +94,9 @@ type Model struct {
 	AIC    float64 `json:"aic"`
 	AICc   float64 `json:"aicc"`
 	BIC    float64 `json:"bic"`
+	// VarCoef is the estimated covariance matrix of Coef followed by
+	// Mean or Drift (row-major), from the numerical Hessian as in R.
+	VarCoef []float64 `json:"var_coef,omitempty"`
 	// NObs is the number of observations after differencing.
 	NObs   int    `json:"nobs"`
 	Method string `json:"method"`
@@ -327,6 +332,7 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 
 	method := s.Method
 	var fmin float64
+	var varCoef []float64
 	if method == CSS || method == CSSML {
 		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
 		if ft.ncond >= n {
@@ -340,6 +346,13 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 		if method == CSS {
 			copy(init, par)
 			fmin = v
+			h, err := opt.hessian(ft.cssObjective, par)
+			if err != nil {
+				return nil, fitErr(o, err)
+			}
+			if varCoef, err = covariance(h, nil, nused); err != nil {
+				return nil, fmt.Errorf("%v: %w: %v", o, ErrFit, err)
+			}
 		} else {
 			if !maxed {
 				copy(init, par)
@@ -372,12 +385,19 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 				break
 			}
 		}
+		h, err := opt.hessian(obj, coef)
+		if err != nil {
+			return nil, fitErr(o, err)
+		}
+		if varCoef, err = covariance(h, gradTrans(o, coef), nused); err != nil {
+			return nil, fmt.Errorf("%v: %w: %v", o, ErrFit, err)
+		}
 		undoPars(o, coef)
 	}
 
 	m := &Model{
 		Order: o, Coef: append([]float64(nil), coef[:narma]...), NObs: nused,
-		Method: method.String(), Delta: delta, Kappa: kappa,
+		Method: method.String(), Delta: delta, Kappa: kappa, VarCoef: varCoef,
 		Phi: make([]float64, len(ft.phi)), Theta: make([]float64, len(ft.theta)),
 	}
 	if drift {
@@ -550,4 +570,67 @@ func (m *Model) Refilter(y []float64) error {
 	m.State = append(m.State[:0], f.a...)
 	m.N = len(y)
 	return nil
+}
+
+// covariance returns A' (H nused)^-1 A (or (H nused)^-1 when a is nil),
+// R's var.coef; like R's solve it fails when H is numerically singular.
+func covariance(h, a []float64, nused int) ([]float64, error) {
+	n := 0
+	for n*n < len(h) {
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	hm := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			hm.Set(i, j, h[i*n+j]*float64(nused))
+		}
+	}
+	var inv mat.Dense
+	if err := inv.Inverse(hm); err != nil {
+		return nil, fmt.Errorf("singular Hessian: %v", err)
+	}
+	if a == nil {
+		return inv.RawMatrix().Data, nil
+	}
+	am := mat.NewDense(n, n, a)
+	var t1, out mat.Dense
+	t1.Mul(&inv, am)
+	out.Mul(am.T(), &t1)
+	return out.RawMatrix().Data, nil
+}
+
+// gradTrans is R's ARIMA_Gradtrans: the Jacobian (row-major, row i =
+// d/d raw_i) of the AR reparameterisation at the raw parameters par, by
+// forward differences of 1e-3; identity outside the AR blocks.
+func gradTrans(o Order, par []float64) []float64 {
+	n := len(par)
+	a := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		a[i*n+i] = 1
+	}
+	const eps = 1e-3
+	block := func(off, k int) {
+		if k == 0 {
+			return
+		}
+		w1 := append([]float64(nil), par[off:off+k]...)
+		w2 := make([]float64, k)
+		w3 := make([]float64, k)
+		work := make([]float64, k)
+		partrans(w1, w2, work)
+		for i := 0; i < k; i++ {
+			w1[i] += eps
+			partrans(w1, w3, work)
+			for j := 0; j < k; j++ {
+				a[(off+i)*n+off+j] = (w3[j] - w2[j]) / eps
+			}
+			w1[i] -= eps
+		}
+	}
+	block(0, o.P)
+	block(o.P+o.Q, o.SP)
+	return a
 }

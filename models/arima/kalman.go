@@ -593,10 +593,19 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 		a[i] = 0
 	}
 	moving := true
+	// log F is summed as the log of running products, flushed before
+	// they can overflow (F >= 1 in units of the innovation variance, so
+	// the product only grows): one Log per 32 steps instead of per step.
+	prod, inProd := 1.0, 0
 	for _, yt := range y {
 		v := yt - a[0]
 		ssq += v * v / F
-		sumlog += math.Log(F)
+		prod *= F
+		inProd++
+		if inProd == 32 || prod > 1e200 {
+			sumlog += math.Log(prod)
+			prod, inProd = 1, 0
+		}
 		nu++
 		// a <- T a + K v / F
 		tmul(anew, a[:r])
@@ -636,6 +645,7 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 			moving = false
 		}
 	}
+	sumlog += math.Log(prod)
 	return ssq, sumlog, nu, true
 }
 

@@ -214,3 +214,40 @@ func (o *bfgs) minimize(ctx context.Context, fn func([]float64) float64, par []f
 	_ = funcount
 	return fmin, iter >= o.maxit, nil
 }
+
+// hessian returns the n x n (row-major) Hessian of fn at par by central
+// differences of the numerical gradient, as R's optimhess does (steps of
+// 1e-3 in the scaled parameters), symmetrised.
+func (o *bfgs) hessian(fn func([]float64) float64, par []float64) ([]float64, error) {
+	const ndeps = 1e-3
+	n := len(par)
+	h := make([]float64, n*n)
+	dpar := make([]float64, n)
+	for i := range par {
+		dpar[i] = par[i] / o.scale[i]
+	}
+	df1 := make([]float64, n)
+	for i := 0; i < n; i++ {
+		eps := ndeps / o.scale[i]
+		dpar[i] += eps
+		if err := o.grad(fn, dpar); err != nil {
+			return nil, err
+		}
+		copy(df1, o.g)
+		dpar[i] -= 2 * eps
+		if err := o.grad(fn, dpar); err != nil {
+			return nil, err
+		}
+		for j := 0; j < n; j++ {
+			h[i*n+j] = (df1[j] - o.g[j]) / (2 * eps * o.scale[i] * o.scale[j])
+		}
+		dpar[i] += eps
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < i; j++ {
+			v := 0.5 * (h[i*n+j] + h[j*n+i])
+			h[i*n+j], h[j*n+i] = v, v
+		}
+	}
+	return h, nil
+}
