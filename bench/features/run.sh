@@ -71,3 +71,9 @@ if diff <(tail -n +3 "$TMP/forecastd.txt") <(tail -n +3 "$TMP/pandas.txt") > "$T
 else
 	echo "describe tables differ:"; cat "$TMP/diff.txt"; exit 1
 fi
+
+# CHECK=1 also writes the full default table and compares every value.
+if [ "${CHECK:-0}" = 1 ]; then
+	bin/forecastd features -data "$TMP/sales.csv" -out "$TMP/features.csv" -quiet
+	"$PY" bench/features/check_table.py "$TMP/train.csv" "$TMP/features.csv"
+fi
