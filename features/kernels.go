@@ -149,18 +149,25 @@ func combine(a, b moments) moments {
 	}
 	n := a.n + b.n
 	d := b.mean - a.mean
+	r := b.n / n // the one division
 	return moments{
 		n:    n,
-		mean: a.mean + d*(b.n/n),
-		m2:   a.m2 + b.m2 + d*d*(a.n*b.n/n),
+		mean: a.mean + d*r,
+		m2:   a.m2 + b.m2 + d*d*a.n*r,
 	}
 }
 
-func momentOf(v float64) moments {
+// addOne adds one value to a span: combine with a single value, written
+// as Welford's update so that it costs one division, not two. A NaN is
+// skipped. On a constant span d is 0, so the mean stays exact and m2 0.
+func addOne(a moments, v float64) moments {
 	if v != v {
-		return moments{}
+		return a
 	}
-	return moments{n: 1, mean: v}
+	n := a.n + 1
+	d := v - a.mean
+	mean := a.mean + d/n
+	return moments{n: n, mean: mean, m2: a.m2 + d*(v-mean)}
 }
 
 // momentWindow is the window [l, i] of x combined exactly as the moment
@@ -169,14 +176,14 @@ func momentWindow(x []float64, l, i, w int) moments {
 	bs := i - i%w
 	var p moments
 	for j := bs; j <= i; j++ {
-		p = combine(p, momentOf(x[j]))
+		p = addOne(p, x[j])
 	}
 	if l >= bs {
 		return p
 	}
 	var s moments
 	for j := bs - 1; j >= l; j-- {
-		s = combine(momentOf(x[j]), s)
+		s = addOne(s, x[j])
 	}
 	return combine(s, p)
 }
@@ -246,7 +253,7 @@ func (r *Roller) windowMoments(x []float64, w int) []moments {
 	for bs := 0; bs < n; bs += w {
 		var a moments
 		for j := min(bs+w, n) - 1; j >= bs; j-- {
-			a = combine(momentOf(x[j]), a)
+			a = addOne(a, x[j])
 			suf[j] = a
 		}
 	}
@@ -254,7 +261,7 @@ func (r *Roller) windowMoments(x []float64, w int) []moments {
 		var p moments
 		be := min(bs+w, n)
 		for i := bs; i < be; i++ {
-			p = combine(p, momentOf(x[i]))
+			p = addOne(p, x[i])
 			a := p
 			if l := i - w + 1; l > 0 && l != bs {
 				a = combine(suf[l], p)
