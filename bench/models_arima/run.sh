@@ -7,11 +7,15 @@
 # DAILY (default 10) Kaggle store/item series of 730 days (m = 7) and
 # HOURLY (default 2) M4 series of 504 hours (m = 24; R needs minutes for
 # some of these). Needs Rscript with forecast 8.20 and /work/shared/data
-# (override with DATA=...).
+# (override with DATA=...). SERIES=file keeps peer.R's output in file and,
+# when the file exists, reuses it instead of re-running R.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-DATA=$DATA Rscript bench/models_arima/peer.R "$TMP/series.json" "${1:-10}" "${2:-2}"
-go run ./bench/models_arima "$TMP/series.json"
+SERIES=${SERIES:-$TMP/series.json}
+if [ ! -s "$SERIES" ]; then
+	DATA=$DATA Rscript bench/models_arima/peer.R "$SERIES" "${1:-10}" "${2:-2}"
+fi
+go run ./bench/models_arima "$SERIES"

@@ -185,29 +185,32 @@ func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult
 	P, Q := min(startSP, maxSP), min(startSQ, maxSQ)
 
 	best, bestIC := srch.try(p, q, P, Q, constant)
+	if !srch.ok() {
+		best, bestIC = nil, math.Inf(1)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if f, ic := srch.try(0, 0, 0, 0, constant); ic < bestIC {
+	if f, ic := srch.try(0, 0, 0, 0, constant); ic < bestIC && srch.ok() {
 		best, bestIC = f, ic
 		p, q, P, Q = 0, 0, 0, 0
 	}
 	if maxP > 0 || maxSP > 0 {
 		np, nP := b2i(maxP > 0), b2i(m > 1 && maxSP > 0)
-		if f, ic := srch.try(np, 0, nP, 0, constant); ic < bestIC {
+		if f, ic := srch.try(np, 0, nP, 0, constant); ic < bestIC && srch.ok() {
 			best, bestIC = f, ic
 			p, P, q, Q = np, nP, 0, 0
 		}
 	}
 	if maxQ > 0 || maxSQ > 0 {
 		nq, nQ := b2i(maxQ > 0), b2i(m > 1 && maxSQ > 0)
-		if f, ic := srch.try(0, nq, 0, nQ, constant); ic < bestIC {
+		if f, ic := srch.try(0, nq, 0, nQ, constant); ic < bestIC && srch.ok() {
 			best, bestIC = f, ic
 			p, P, q, Q = 0, 0, nq, nQ
 		}
 	}
 	if constant {
-		if f, ic := srch.try(0, 0, 0, 0, false); ic < bestIC {
+		if f, ic := srch.try(0, 0, 0, 0, false); ic < bestIC && srch.ok() {
 			best, bestIC = f, ic
 			p, q, P, Q = 0, 0, 0, 0
 		}
@@ -255,7 +258,7 @@ outer:
 			if k > nmodels {
 				continue outer
 			}
-			if f, ic := srch.try(p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ, constant); ic < bestIC {
+			if f, ic := srch.try(p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ, constant); ic < bestIC && srch.ok() {
 				best, bestIC = f, ic
 				p, q, P, Q = p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ
 				continue outer
@@ -267,7 +270,7 @@ outer:
 				if k > nmodels {
 					continue outer
 				}
-				if f, ic := srch.try(p, q, P, Q, !constant); ic < bestIC {
+				if f, ic := srch.try(p, q, P, Q, !constant); ic < bestIC && srch.ok() {
 					best, bestIC = f, ic
 					constant = !constant
 				}
@@ -287,17 +290,43 @@ outer:
 		}
 		sort.SliceStable(idx, func(a, b int) bool { return srch.tried[idx[a]].IC < srch.tried[idx[b]].IC })
 		best, bestIC = nil, math.Inf(1)
-		srch.approx = false
-		for _, i := range idx {
+		var failed []int
+		refit := func(i int) bool {
 			c := srch.tried[i]
+			srch.approx = false
 			f, ic := srch.fitIC(c.Order, c.Constant)
+			srch.approx = true
+			if ic < math.Inf(1) && srch.variance(f, c.Constant) {
+				best, bestIC = f, ic
+				return true
+			}
+			return false
+		}
+		done := false
+		for _, i := range idx {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if ic < math.Inf(1) {
-				best, bestIC = f, ic
+			if math.IsInf(srch.tried[i].IC, 1) || !srch.check(i) {
+				failed = append(failed, i)
+				continue
+			}
+			if refit(i) {
+				done = true
 				break
 			}
+		}
+		// R refits the rejected candidates too, last, in the order
+		// they were tried.
+		sort.Ints(failed)
+		for _, i := range failed {
+			if done {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			done = refit(i)
 		}
 	}
 	if best == nil || math.IsInf(bestIC, 1) {
@@ -328,7 +357,47 @@ type search struct {
 	approx bool
 	offset float64
 	tried  []Candidate
+	models []*Model // the fit of each tried candidate (nil if it failed)
+	vetted []bool   // whether the candidate's variance has been checked
 }
+
+// variance reports whether m's coefficient covariance can be computed
+// and has a non-negative diagonal (forecast's checkarima; R fails the fit
+// when the Hessian is singular).
+func (s *search) variance(m *Model, constant bool) bool {
+	set := &Settings{IncludeMean: constant, IncludeDrift: constant}
+	if err := setVariance(s.y, m, set); err != nil {
+		return false
+	}
+	k := 0
+	for k*k < len(m.VarCoef) {
+		k++
+	}
+	for i := 0; i < k; i++ {
+		if v := m.VarCoef[i*k+i]; !(v >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// check runs the variance check on candidate i once, marking it +Inf
+// when it fails. R checks every candidate; checking only those that
+// could be chosen saves a Hessian (4 k^2 objective evaluations) per
+// losing candidate and changes nothing: a candidate that never beat the
+// best so far is never chosen.
+func (s *search) check(i int) bool {
+	if !s.vetted[i] {
+		s.vetted[i] = true
+		if s.models[i] == nil || !s.variance(s.models[i], s.tried[i].Constant) {
+			s.tried[i].IC = math.Inf(1)
+		}
+	}
+	return !math.IsInf(s.tried[i].IC, 1)
+}
+
+// ok checks the candidate tried last.
+func (s *search) ok() bool { return s.check(len(s.tried) - 1) }
 
 func (s *search) order(p, q, P, Q int) Order {
 	o := Order{P: p, D: s.d, Q: q, SP: P, SD: s.sd, SQ: Q}
@@ -354,6 +423,8 @@ func (s *search) try(p, q, P, Q int, constant bool) (*Model, float64) {
 	o := s.order(p, q, P, Q)
 	m, ic := s.fitIC(o, constant)
 	s.tried = append(s.tried, Candidate{Order: o, Constant: constant, IC: ic})
+	s.models = append(s.models, m)
+	s.vetted = append(s.vetted, false)
 	return m, ic
 }
 
@@ -405,17 +476,6 @@ func (s *search) fitIC(o Order, constant bool) (*Model, float64) {
 	}
 	if minroot < 1.01 {
 		return nil, math.Inf(1)
-	}
-	// forecast's checkarima: reject fits whose coefficient variances are
-	// not all non-negative (a saddle point or a degenerate optimum).
-	k := 0
-	for k*k < len(f.VarCoef) {
-		k++
-	}
-	for i := 0; i < k; i++ {
-		if v := f.VarCoef[i*k+i]; !(v >= 0) {
-			return nil, math.Inf(1)
-		}
 	}
 	f.AICc = ic
 	return f, ic

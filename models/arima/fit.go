@@ -136,6 +136,9 @@ type fitter struct {
 	nzTh   []int
 	dy     []float64 // the differenced series and regressor, computed once
 	dxreg  []float64
+	nused  int // observations after differencing
+	drift  bool
+	mean   bool
 }
 
 func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
@@ -257,24 +260,19 @@ func Fit(ctx context.Context, y []float64, o Order, s *Settings) (*Model, error)
 	return fit(ctx, y, o, s, true)
 }
 
-// fit is Fit; withState false skips the final pass of R's filter that
-// sets the state Forecast starts from: the stepwise search ranks
-// candidates and only the chosen one needs it.
-func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool) (*Model, error) {
-	o.validate()
-	if !o.seasonal() {
-		o.Period = max(o.Period, 0)
-	}
+// prepare validates the series and builds the fitter, the starting
+// values and the parameter scales of a fit, as stats::arima does before
+// optimising.
+func prepare(y []float64, o Order, s *Settings) (ft *fitter, init, scale []float64, err error) {
 	n := len(y)
 	for _, v := range y {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%v: %w: series has missing or infinite values", o, ErrFit)
+			return nil, nil, nil, fmt.Errorf("%v: %w: series has missing or infinite values", o, ErrFit)
 		}
 	}
 	narma := o.narma()
 	nd := o.D + o.SD
-	delta := o.delta()
-	nused := n - len(delta)
+	nused := n - len(o.delta())
 	var xreg []float64
 	drift := s.IncludeDrift && nd == 1
 	mean := s.IncludeMean && nd == 0
@@ -294,30 +292,27 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 		npar++
 	}
 	if nused <= 0 || nused <= npar {
-		return nil, fmt.Errorf("%v: %w: %d observations, %d after differencing", o, ErrTooShort, n, nused)
+		return nil, nil, nil, fmt.Errorf("%v: %w: %d observations, %d after differencing", o, ErrTooShort, n, nused)
 	}
 	kappa := s.Kappa
 	if kappa == 0 {
 		kappa = 1e6
 	}
-	maxit := s.MaxIter
-	if maxit == 0 {
-		maxit = 100
-	}
-	ft := newFitter(y, o, xreg, kappa)
+	ft = newFitter(y, o, xreg, kappa)
+	ft.nused, ft.drift, ft.mean = nused, drift, mean
 
 	// Starting values and scales: zeros for the ARMA part; for the
 	// regression, least squares on the differenced series with scale
 	// 10 standard errors, as R does.
-	init := make([]float64, npar)
-	scale := make([]float64, npar)
+	init = make([]float64, npar)
+	scale = make([]float64, npar)
 	for i := range scale {
 		scale[i] = 1
 	}
 	if xreg != nil {
 		beta, se, ok := diffRegression(y, xreg, o)
 		if !ok {
-			return nil, fmt.Errorf("%v: %w: regression on the differenced series failed", o, ErrFit)
+			return nil, nil, nil, fmt.Errorf("%v: %w: regression on the differenced series failed", o, ErrFit)
 		}
 		init[narma] = beta
 		scale[narma] = 10 * se
@@ -327,12 +322,75 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 			scale[narma] = 1
 		}
 	}
+	return ft, init, scale, nil
+}
+
+// setVariance computes m.VarCoef, the covariance of the estimates from
+// the numerical Hessian of the objective m was fitted with, at m's
+// estimates (R's var.coef). It fails, as R's solve does, when the Hessian
+// is numerically singular.
+func setVariance(y []float64, m *Model, s *Settings) error {
+	o := m.Order
+	ft, _, scale, err := prepare(y, o, s)
+	if err != nil {
+		return err
+	}
+	opt := newBFGS(len(scale), scale)
+	par := append([]float64(nil), m.Coef...)
+	switch {
+	case m.HasMean:
+		par = append(par, m.Mean)
+	case m.HasDrift:
+		par = append(par, m.Drift)
+	}
+	if len(par) != len(scale) {
+		return fmt.Errorf("%v: %w: settings do not match the model", o, ErrFit)
+	}
+	var h, a []float64
+	if m.Method == CSS.String() {
+		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
+		h, err = opt.hessian(ft.cssObjective, par)
+	} else {
+		if !invTrans(o, par) {
+			return fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
+		}
+		h, err = opt.hessian(func(p []float64) float64 { return ft.mlObjective(p, true) }, par)
+		a = gradTrans(o, par)
+	}
+	if err != nil {
+		return fitErr(o, err)
+	}
+	v, err := covariance(h, a, ft.nused)
+	if err != nil {
+		return fmt.Errorf("%v: %w: %v", o, ErrFit, err)
+	}
+	m.VarCoef = v
+	return nil
+}
+
+// fit is Fit. full false skips what the stepwise search does not need
+// for every candidate: the final pass of R's filter that sets the state
+// Forecast starts from, and the Hessian behind VarCoef (the search
+// computes it with setVariance only for candidates that could win).
+func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Model, error) {
+	o.validate()
+	withState := full
+	ft, init, scale, err := prepare(y, o, s)
+	if err != nil {
+		return nil, err
+	}
+	n, narma, npar, nused := len(y), o.narma(), len(init), ft.nused
+	delta, kappa := ft.delta, ft.kappa
+	drift, mean := ft.drift, ft.mean
+	maxit := s.MaxIter
+	if maxit == 0 {
+		maxit = 100
+	}
 	opt := newBFGS(npar, scale)
 	opt.maxit = maxit
 
 	method := s.Method
 	var fmin float64
-	var varCoef []float64
 	if method == CSS || method == CSSML {
 		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
 		if ft.ncond >= n {
@@ -346,13 +404,6 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 		if method == CSS {
 			copy(init, par)
 			fmin = v
-			h, err := opt.hessian(ft.cssObjective, par)
-			if err != nil {
-				return nil, fitErr(o, err)
-			}
-			if varCoef, err = covariance(h, nil, nused); err != nil {
-				return nil, fmt.Errorf("%v: %w: %v", o, ErrFit, err)
-			}
 		} else {
 			if !maxed {
 				copy(init, par)
@@ -385,19 +436,12 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 				break
 			}
 		}
-		h, err := opt.hessian(obj, coef)
-		if err != nil {
-			return nil, fitErr(o, err)
-		}
-		if varCoef, err = covariance(h, gradTrans(o, coef), nused); err != nil {
-			return nil, fmt.Errorf("%v: %w: %v", o, ErrFit, err)
-		}
 		undoPars(o, coef)
 	}
 
 	m := &Model{
 		Order: o, Coef: append([]float64(nil), coef[:narma]...), NObs: nused,
-		Method: method.String(), Delta: delta, Kappa: kappa, VarCoef: varCoef,
+		Method: method.String(), Delta: delta, Kappa: kappa,
 		Phi: make([]float64, len(ft.phi)), Theta: make([]float64, len(ft.theta)),
 	}
 	if drift {
@@ -447,9 +491,12 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, withState bool)
 	kk := k + 1
 	m.AICc = m.AIC + 2*kk*(kk+1)/(float64(nused)-kk-1)
 	m.BIC = m.AIC + kk*(math.Log(float64(nused))-2)
-	if withState {
+	if full {
 		m.State = append([]float64(nil), ft.filt.a...)
 		m.N = n
+		if err := setVariance(y, m, s); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
