@@ -266,6 +266,13 @@ func adam(param, grad, m, v []float64, lr, b1, b2, eps float64) {
 
 // matMulAdd sets out (b×fo) += a (b×fi) · w (fi×fo).
 func matMulAdd(out, a, w []float64, b, fi, fo int) {
+	if fo == 1 {
+		// The output layer: one dot product per row, not fi axpys of 1.
+		for r := 0; r < b; r++ {
+			out[r] += dot(a[r*fi:(r+1)*fi], w)
+		}
+		return
+	}
 	for r := 0; r < b; r++ {
 		o := out[r*fo : (r+1)*fo]
 		for i, v := range a[r*fi : (r+1)*fi] {
@@ -278,6 +285,12 @@ func matMulAdd(out, a, w []float64, b, fi, fo int) {
 
 // matTMulAdd sets g (fi×fo) += aᵀ (fi×b) · d (b×fo).
 func matTMulAdd(g, a, d []float64, b, fi, fo int) {
+	if fo == 1 {
+		for r := 0; r < b; r++ {
+			axpy(d[r], a[r*fi:(r+1)*fi], g)
+		}
+		return
+	}
 	for r := 0; r < b; r++ {
 		dr := d[r*fo : (r+1)*fo]
 		for i, v := range a[r*fi : (r+1)*fi] {
@@ -290,6 +303,15 @@ func matTMulAdd(g, a, d []float64, b, fi, fo int) {
 
 // matMulT sets out (b×fi) = d (b×fo) · wᵀ (fo×fi).
 func matMulT(out, d, w []float64, b, fi, fo int) {
+	if fo == 1 {
+		for r := 0; r < b; r++ {
+			o := out[r*fi : (r+1)*fi]
+			for i, v := range w[:fi] {
+				o[i] = d[r] * v
+			}
+		}
+		return
+	}
 	for r := 0; r < b; r++ {
 		dr := d[r*fo : (r+1)*fo]
 		o := out[r*fi : (r+1)*fi]

@@ -1,0 +1,154 @@
+package modelsml
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forecastd/forecastd/models/ml"
+)
+
+const cols = 20
+
+// matrixDir holds the matrices make_matrix.py writes.
+func matrixDir() string {
+	if d := os.Getenv("FORECASTD_ML_BENCH"); d != "" {
+		return d
+	}
+	return "/tmp/forecastd_ml_bench"
+}
+
+func readF64(b *testing.B, name string) []float64 {
+	b.Helper()
+	raw, err := os.ReadFile(filepath.Join(matrixDir(), name))
+	if err != nil {
+		b.Fatalf("%v: run make_matrix.py (or run.sh) first", err)
+	}
+	v := make([]float64, len(raw)/8)
+	for i := range v {
+		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+	}
+	return v
+}
+
+// cpuNow is the process's CPU time (user + system). The benchmark
+// machine is shared, so run.sh compares CPU time, not wall time, with
+// the peer (which reports time.process_time).
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// sizes are the designs to run: FORECASTD_ML_BENCH_SIZES, a comma list
+// of small and large, default small (the large fits take seconds each,
+// too long for the repository-wide `go test -bench . -benchtime 20x`).
+func sizes() []string {
+	if s := os.Getenv("FORECASTD_ML_BENCH_SIZES"); s != "" {
+		return strings.Split(s, ",")
+	}
+	return []string{"small"}
+}
+
+type predictor interface {
+	PredictBatch(dst, x []float64) []float64
+}
+
+type fitFunc func(ctx context.Context, x []float64, cols int, y []float64) (predictor, error)
+
+func wrap[P predictor](f func(ctx context.Context, x []float64, cols int, y []float64) (P, error)) fitFunc {
+	return func(ctx context.Context, x []float64, cols int, y []float64) (predictor, error) {
+		return f(ctx, x, cols, y)
+	}
+}
+
+// benchModels are the settings peer_sklearn.py mirrors. scaled models
+// get standardised features, as in the forecaster (and a StandardScaler
+// in the peer, timed outside the fit in both).
+var benchModels = []struct {
+	name   string
+	scaled bool
+	fit    fitFunc
+}{
+	{"ols", false, wrap(ml.OLS{}.Fit)},
+	{"ridge", false, wrap(ml.Ridge{}.Fit)},
+	{"lasso", true, wrap(ml.Lasso{Alpha: 0.1}.Fit)},
+	{"elastic_net", true, wrap(ml.ElasticNet{Alpha: 0.1}.Fit)},
+	{"huber", true, wrap(ml.Huber{}.Fit)},
+	{"poisson_glm", true, wrap(ml.Poisson{Alpha: 1e-3}.Fit)},
+	{"knn", true, wrap(ml.KNN{K: 10}.Fit)},
+	{"cart", false, wrap(ml.Tree{MaxDepth: 8, MinSamplesLeaf: 5}.Fit)},
+	{"random_forest", false, wrap(ml.Forest{Trees: 40, MaxDepth: 10, MaxFeatures: 0.5, MinSamplesLeaf: 2}.Fit)},
+	{"extra_trees", false, wrap(ml.ExtraTrees{Trees: 40, MaxDepth: 10, MinSamplesLeaf: 2}.Fit)},
+	{"hgbt", false, wrap(ml.HGBT{}.Fit)},
+	{"hgbt_poisson", false, wrap(ml.HGBT{Loss: "poisson"}.Fit)},
+	{"mlp", true, wrap(ml.MLP{Hidden: []int{32}, MaxIter: 50, NIterNoChange: 1000}.Fit)},
+}
+
+func load(b *testing.B, size string) (x, y, xt []float64) {
+	return readF64(b, size+"_x.f64"), readF64(b, size+"_y.f64"), readF64(b, size+"_test_x.f64")
+}
+
+// BenchmarkFit times Fit per model on the small (700×20) and large
+// (150,000×20) designs.
+func BenchmarkFit(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range sizes() {
+		x, y, _ := load(b, size)
+		xs := ml.NewImputer(x, cols, true).Transform(nil, x)
+		for _, m := range benchModels {
+			b.Run(m.name+"/"+size, func(b *testing.B) {
+				in := x
+				if m.scaled {
+					in = xs
+				}
+				b.ReportAllocs()
+				start := cpuNow()
+				for b.Loop() {
+					if _, err := m.fit(ctx, in, cols, y); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+// BenchmarkPredict times PredictBatch per model on the test rows (28 for
+// small, 1000 for large), after one fit outside the timer.
+func BenchmarkPredict(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range sizes() {
+		x, y, xt := load(b, size)
+		im := ml.NewImputer(x, cols, true)
+		xs, xts := im.Transform(nil, x), im.Transform(nil, xt)
+		for _, m := range benchModels {
+			b.Run(m.name+"/"+size, func(b *testing.B) {
+				in, test := x, xt
+				if m.scaled {
+					in, test = xs, xts
+				}
+				p, err := m.fit(ctx, in, cols, y)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dst := make([]float64, len(test)/cols)
+				b.ReportAllocs()
+				start := cpuNow()
+				for b.Loop() {
+					dst = p.PredictBatch(dst, test)
+				}
+				b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
