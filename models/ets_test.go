@@ -6,7 +6,9 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 	"testing"
+	"time"
 )
 
 // etsGolden mirrors models/testdata/ets/golden.json, written by
@@ -242,6 +244,15 @@ func TestETSAutoMatchesR(t *testing.T) {
 			continue
 		}
 		hd, err := ETS{}.Fit(ctx, Input{Y: s.Y[:n], Season: s.M})
+		// R falls back to a non-optimised HoltWinters() fit on tiny series
+		// (here 6 points), recognisable by its null loglik and AICc;
+		// forecastd declines instead.
+		rFallback := s.AutoHoldout.LogLik == 0 && s.AutoHoldout.AICc == 0
+		if errors.Is(err, ErrTooShort) && rFallback {
+			t.Logf("%-14s Go %-5s AICc %10.3f | R %-12s AICc %10.3f | holdout: Go %v, R %s",
+				s.Name, ef.Model, ef.AICc, want.Method, want.AICc, err, s.AutoHoldout.Method)
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s holdout: %v", s.Name, err)
 			continue
@@ -405,6 +416,19 @@ func TestETSContextCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	// A deadline in the middle of a long fit (about 0.2 s of CPU) stops
+	// it within a few Nelder–Mead iterations.
+	s := etsBenchSeries(t)[0]
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = ETS{}.Fit(ctx, Input{Y: s.Y, Season: s.M})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cancelled fit took %v", d)
+	}
 }
 
 // TestETSAdmissibleSchur checks the Schur–Cohn stability test on
@@ -447,6 +471,9 @@ func TestETSAdditiveOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := all.(*etsFit), add.(*etsFit)
+	if got := a.String(); !strings.HasPrefix(got, "ETS(M,Ad,M) alpha=") {
+		t.Errorf("String() = %q", got)
+	}
 	if b.Model[0] != 'A' || b.Model[len(b.Model)-1] == 'M' {
 		t.Errorf("additive-only chose %s", b.Model)
 	}

@@ -88,6 +88,26 @@ type etsFit struct {
 	Sigma2 float64 `json:"sigma2"`
 }
 
+// String describes the fitted model as R prints it, e.g.
+// "ETS(M,Ad,M) alpha=0.3 beta=0.01 gamma=0.0001 phi=0.98 AICc=1400.64".
+func (f *etsFit) String() string {
+	form, err := etsParseForm(f.Model)
+	if err != nil {
+		return "ETS(" + f.Model + ")"
+	}
+	s := fmt.Sprintf("%s alpha=%.4g", etsFormName(form), f.Alpha)
+	if form.Trend != etsNone {
+		s += fmt.Sprintf(" beta=%.4g", f.Beta)
+	}
+	if form.Season != etsNone {
+		s += fmt.Sprintf(" gamma=%.4g", f.Gamma)
+	}
+	if form.Damped {
+		s += fmt.Sprintf(" phi=%.4g", f.Phi)
+	}
+	return s + fmt.Sprintf(" AICc=%.2f", f.AICc)
+}
+
 // etsCandidates expands a model string into the forms to try.
 func etsCandidates(model string) (errs, trends []int, damped []bool, seasons []int, err error) {
 	if model == "" {
