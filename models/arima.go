@@ -26,6 +26,9 @@ func arimaSpecs() []Spec {
 // retail series, and the fit's cost is linear in its length.
 const defaultARIMAHistory = 730
 
+// minAutoARIMAPoints is the shortest history AutoARIMA fits.
+const minAutoARIMAPoints = 10
+
 // AutoARIMA selects and fits a seasonal ARIMA model per series as R's
 // forecast::auto.arima does with its defaults (KPSS tests for d, the
 // seasonal-strength test for D, stepwise AICc search over p, q, P, Q).
@@ -78,8 +81,11 @@ func seasonOf(in Input, override int) int {
 // Fit implements Forecaster.
 func (a AutoARIMA) Fit(ctx context.Context, in Input) (Fitted, error) {
 	y := historyWindow(in.Y, a.MaxHistory)
-	if len(y) < 3 {
-		return nil, fmt.Errorf("auto_arima: %w: need 3 points, have %d", ErrTooShort, len(y))
+	// auto.arima answers even for 4 points, but below ten it can only
+	// pick white noise around zero or a mean: leave such series to the
+	// baselines.
+	if len(y) < minAutoARIMAPoints {
+		return nil, fmt.Errorf("auto_arima: %w: need %d points, have %d", ErrTooShort, minAutoARIMAPoints, len(y))
 	}
 	s := arima.DefaultAutoSettings()
 	s.MaxP, s.MaxQ = orDefault(a.MaxP, 5), orDefault(a.MaxQ, 5)
