@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -482,5 +483,68 @@ func TestETSAdditiveOnly(t *testing.T) {
 	}
 	if _, err := (ETS{Model: "MAM", AdditiveOnly: true}).Fit(ctx, in); !errors.Is(err, ErrUnsuitable) {
 		t.Errorf("MAM with AdditiveOnly: err = %v", err)
+	}
+}
+
+// TestETSAwkwardSeries: every ETS candidate and baseline either forecasts
+// finite numbers or returns ErrTooShort/ErrUnsuitable on awkward series
+// (no panics, no NaN): intermittent demand, a negative value, huge and
+// tiny magnitudes, a single spike, lengths at the thresholds.
+func TestETSAwkwardSeries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen := func(n int, f func(i int) float64) []float64 {
+		y := make([]float64, n)
+		for i := range y {
+			y[i] = f(i)
+		}
+		return y
+	}
+	series := map[string][]float64{
+		"intermittent": gen(200, func(int) float64 {
+			if rng.Float64() < 0.8 {
+				return 0
+			}
+			return float64(1 + rng.IntN(5))
+		}),
+		"negative":    gen(100, func(i int) float64 { return float64(i%7) - 2 + rng.NormFloat64() }),
+		"huge":        gen(100, func(i int) float64 { return 1e12 * (10 + float64(i%7) + rng.Float64()) }),
+		"tiny":        gen(100, func(i int) float64 { return 1e-12 * (10 + float64(i%7) + rng.Float64()) }),
+		"spike":       gen(100, func(i int) float64 { return map[bool]float64{true: 1000, false: 5}[i == 50] }),
+		"trend only":  gen(60, func(i int) float64 { return float64(i) }),
+		"exp growth":  gen(100, func(i int) float64 { return math.Exp(0.1 * float64(i)) }),
+		"14 points":   gen(14, func(i int) float64 { return float64(1 + i%7) }),
+		"16 points":   gen(16, func(i int) float64 { return float64(1+i%7) + rng.Float64() }),
+		"21 points":   gen(21, func(i int) float64 { return float64(1+i%7) + rng.Float64() }),
+		"two values":  gen(50, func(i int) float64 { return float64(i % 2) }),
+		"step change": gen(100, func(i int) float64 { return map[bool]float64{true: 100, false: 1}[i >= 80] }),
+	}
+	reg := Standard()
+	names := []string{"auto_ets", "holt", "damped_holt", "holt_winters_add", "holt_winters_mul",
+		"mean", "window_average", "seasonal_window_average", "drift"}
+	ctx := context.Background()
+	for sname, y := range series {
+		for _, name := range names {
+			spec, _ := reg.Lookup(name)
+			in := Input{Y: y, Season: 7}
+			fd, err := spec.New().Fit(ctx, in)
+			if err != nil {
+				if !errors.Is(err, ErrTooShort) && !errors.Is(err, ErrUnsuitable) {
+					t.Errorf("%s/%s: unexpected error %v", sname, name, err)
+				}
+				continue
+			}
+			fc, err := fd.Forecast(ctx, in, 14)
+			if err != nil {
+				if !errors.Is(err, ErrUnsuitable) {
+					t.Errorf("%s/%s forecast: %v", sname, name, err)
+				}
+				continue
+			}
+			for i, v := range fc {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Errorf("%s/%s: step %d = %v", sname, name, i+1, v)
+				}
+			}
+		}
 	}
 }

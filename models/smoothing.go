@@ -190,7 +190,7 @@ func (e ETS) Fit(ctx context.Context, in Input) (Fitted, error) {
 		}
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	if hi-lo <= 1e-10*math.Max(math.Abs(hi), 1) {
+	if etsIsConstant(y) {
 		return nil, fmt.Errorf("ets: %w: constant series", ErrUnsuitable)
 	}
 	auto := len(errs)*len(trends)*len(seasons)*len(damped) > 1
@@ -284,6 +284,23 @@ func (e ETS) Fit(ctx context.Context, in Input) (Fitted, error) {
 		return nil, fmt.Errorf("ets: no model could be fitted: %w", firstErr)
 	}
 	return best.fitted(n), nil
+}
+
+// etsIsConstant is R's is.constant, all.equal(y, rep(y[1], n)): a mean
+// absolute difference from the first value below 1.5e-8 of the mean
+// absolute value. R switches to an absolute tolerance when the mean is
+// below 1.5e-8, calling every series of tiny magnitude constant; this
+// stays relative.
+func etsIsConstant(y []float64) bool {
+	var diff, scale float64
+	for _, v := range y {
+		diff += math.Abs(v - y[0])
+		scale += math.Abs(v)
+	}
+	if scale == 0 {
+		return diff == 0
+	}
+	return diff/scale < 1.5e-8
 }
 
 // fitted converts an estimate to the serialisable Fitted.
