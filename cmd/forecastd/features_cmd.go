@@ -115,6 +115,9 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(progress, "features: read %d rows of %d series from %s in %v\n", up.rows, len(up.series), *dataPath, time.Since(begin).Round(time.Millisecond))
+	if len(up.ignored) > 0 {
+		fmt.Fprintf(progress, "features: ignoring non-numeric columns %s\n", strings.Join(up.ignored, ", "))
+	}
 	if *covs {
 		cfg.Covariates = up.covNames
 	}
@@ -238,6 +241,7 @@ type rawSeries struct {
 
 type upload struct {
 	covNames []string
+	ignored  []string
 	series   map[data.Key]*rawSeries
 	rows     int
 }
@@ -247,7 +251,25 @@ type layout struct {
 	date, store, sku, qty int
 	covCols               []int
 	covNames              []string
+	ignored               []string // extra columns that are not numeric
 	fields                int
+}
+
+// pickCovariates keeps as covariates the extra columns whose value in the
+// first record is a number or empty; a text column (a region, a product
+// name) is ignored rather than failing every line.
+func (l *layout) pickCovariates(first []string) {
+	var cols []int
+	var names []string
+	for c, i := range l.covCols {
+		if _, err := parseNumber(first[i]); err != nil {
+			l.ignored = append(l.ignored, l.covNames[c])
+			continue
+		}
+		cols = append(cols, i)
+		names = append(names, l.covNames[c])
+	}
+	l.covCols, l.covNames = cols, names
 }
 
 func parseHeader(header []string, name string) (*layout, error) {
@@ -343,7 +365,7 @@ func readUploadFile(ctx context.Context, path string) (*upload, error) {
 	if headerEnd < 0 {
 		return readUpload(ctx, io.NewSectionReader(f, 0, size), path)
 	}
-	hr := csv.NewReader(io.NewSectionReader(f, 0, headerEnd))
+	hr := csv.NewReader(io.NewSectionReader(f, 0, size))
 	header, err := hr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s: read header: %w", path, err)
@@ -352,6 +374,11 @@ func readUploadFile(ctx context.Context, path string) (*upload, error) {
 	if err != nil {
 		return nil, err
 	}
+	first, err := hr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: line 2: %w", path, err)
+	}
+	lay.pickCovariates(first)
 	parts := make([]*upload, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -360,7 +387,7 @@ func readUploadFile(ctx context.Context, path string) (*upload, error) {
 		go func() {
 			defer wg.Done()
 			r := io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i])
-			parts[i], errs[i] = readRows(ctx, csv.NewReader(bufio.NewReaderSize(r, 1<<20)), lay, path, lines[i])
+			parts[i], errs[i] = readRows(ctx, csv.NewReader(bufio.NewReaderSize(r, 1<<20)), lay, path, lines[i], nil, 0)
 		}()
 	}
 	wg.Wait()
@@ -404,41 +431,27 @@ func readUpload(ctx context.Context, r io.Reader, name string) (*upload, error) 
 	if err != nil {
 		return nil, err
 	}
-	up, err := readRows(ctx, cr, lay, name, 0)
-	if err != nil {
-		return nil, err
-	}
-	if up.rows == 0 {
+	first, err := cr.Read()
+	if err == io.EOF {
 		return nil, fmt.Errorf("%s: no rows after the header", name)
 	}
-	return up, nil
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	firstLine, _ := cr.FieldPos(0)
+	lay.pickCovariates(first)
+	return readRows(ctx, cr, lay, name, 0, first, firstLine)
 }
 
-// readRows reads the records of cr; lineBase is the number of input lines
+// readRows reads the records of cr, after first (a record already read,
+// on line firstLine, or nil); lineBase is the number of input lines
 // before cr's first, so errors name the line of the whole file.
-func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lineBase int) (*upload, error) {
+func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lineBase int, first []string, firstLine int) (*upload, error) {
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = lay.fields
-	up := &upload{series: map[data.Key]*rawSeries{}, covNames: lay.covNames}
+	up := &upload{series: map[data.Key]*rawSeries{}, covNames: lay.covNames, ignored: lay.ignored}
 	var last *rawSeries
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s: line %d: %w", name, lineBase+pe.Line, pe.Err)
-			}
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		line += lineBase
-		if up.rows%(1<<16) == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		up.rows++
+	add := func(rec []string, line int) error {
 		store, sku := rec[lay.store], rec[lay.sku]
 		if last == nil || last.key.Store != store || last.key.SKU != sku {
 			k := data.Key{Store: store, SKU: sku}
@@ -453,11 +466,11 @@ func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lin
 		}
 		d, err := parseDate(rec[lay.date])
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
+			return fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
 		q, err := parseNumber(rec[lay.qty])
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: quantity: %w", name, line, err)
+			return fmt.Errorf("%s: line %d: quantity: %w", name, line, err)
 		}
 		last.dates = append(last.dates, d)
 		last.qty = append(last.qty, q)
@@ -465,9 +478,36 @@ func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lin
 		for c, i := range lay.covCols {
 			v, err := parseNumber(rec[i])
 			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: column %s: %w", name, line, lay.covNames[c], err)
+				return fmt.Errorf("%s: line %d: column %s: %w", name, line, lay.covNames[c], err)
 			}
 			last.cov[c] = append(last.cov[c], v)
+		}
+		up.rows++
+		return nil
+	}
+	if first != nil {
+		if err := add(first, firstLine); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s: line %d: %w", name, lineBase+pe.Line, pe.Err)
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if up.rows%(1<<16) == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		line, _ := cr.FieldPos(0)
+		if err := add(rec, lineBase+line); err != nil {
+			return nil, err
 		}
 	}
 	return up, nil
