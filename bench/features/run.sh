@@ -21,7 +21,11 @@ unzip -q -o "$ZIP" train.csv -d "$TMP"
 # Kaggle names itself.
 { echo date,store,sku,quantity; tail -n +2 "$TMP/train.csv"; } > "$TMP/sales.csv"
 ROWS=$(($(wc -l < "$TMP/train.csv") - 1))
-go build -o bin/forecastd ./cmd/forecastd
+# BIN=path runs an already built binary instead of building bin/forecastd.
+if [ -z "${BIN:-}" ]; then
+	go build -o bin/forecastd ./cmd/forecastd
+	BIN=bin/forecastd
+fi
 
 FLAGS=(-lags 1,7,14,28 -windows 7,14,28 -stats min,max,mean,std,sum -year-ago -calendar=false -freq daily -quiet)
 
@@ -52,7 +56,7 @@ rss() {
 	awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$1"
 }
 
-measure forecastd bin/forecastd features -data "$TMP/sales.csv" -describe "${FLAGS[@]}"
+measure forecastd "$BIN" features -data "$TMP/sales.csv" -describe "${FLAGS[@]}"
 measure pandas "$PY" bench/features/pandas_features.py "$TMP/train.csv"
 
 gw=$(wall "$TMP/forecastd.time"); pw=$(wall "$TMP/pandas.time")
@@ -74,6 +78,6 @@ fi
 
 # CHECK=1 also writes the full default table and compares every value.
 if [ "${CHECK:-0}" = 1 ]; then
-	bin/forecastd features -data "$TMP/sales.csv" -out "$TMP/features.csv" -quiet
+	"$BIN" features -data "$TMP/sales.csv" -out "$TMP/features.csv" -quiet
 	"$PY" bench/features/check_table.py "$TMP/train.csv" "$TMP/features.csv"
 fi
