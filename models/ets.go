@@ -289,6 +289,14 @@ func etsFilterBounded(f etsForm, m int, p etsParams, x0, y, ring, final []float6
 // still formed each step, off the chain, for the final state. The results
 // equal R's up to rounding.
 func etsFilterLinearTrend(f etsForm, m int, p etsParams, x0, y, ring, final []float64, stopSSE, stopSumSq float64) (run etsRun, ok bool) {
+	if final == nil && f.Error == etsAdd && f.Season != etsMul {
+		return etsFilterAdditive(f, m, p, x0, y, ring, math.Min(stopSSE, stopSumSq))
+	}
+	if final == nil && f.Error == etsMul && f.Season == etsMul {
+		if run, handled := etsFilterMulSeason(f, m, p, x0, y, ring, stopSumSq); handled {
+			return run, true
+		}
+	}
 	seasonal := f.Season != etsNone
 	if !seasonal {
 		m = 1
@@ -393,6 +401,122 @@ func etsFilterLinearTrend(f etsForm, m int, p etsParams, x0, y, ring, final []fl
 			}
 		}
 	}
+	return run, true
+}
+
+// etsFilterAdditive is the Nelder–Mead objective's recursion for the
+// all-additive forms (ANN, AAN, AAdN, ANA, AAA, AAdA), which holt,
+// damped_holt, holt_winters_add and 6 of auto_ets' 15 forms use. With
+// additive errors the innovation e = y - q - s is both the likelihood's
+// error and the pv - q of the state update, so a step is a handful of
+// operations. It returns no final state.
+func etsFilterAdditive(f etsForm, m int, p etsParams, x0, y, ring []float64, stop float64) (run etsRun, ok bool) {
+	k := 1
+	var b float64
+	if f.Trend != etsNone {
+		b = x0[1]
+		k = 2
+	}
+	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
+	if f.Trend == etsNone {
+		beta, phi = 0, 1
+	}
+	c := phi * b
+	q := x0[0] + c
+	kq, kc := alpha+phi*beta, phi*beta
+	var sse float64
+	n := float64(len(y))
+	if f.Season == etsNone {
+		for _, yi := range y {
+			e := yi - q
+			sse += e * e
+			if sse > stop {
+				return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
+			}
+			q, c = q+phi*c+kq*e, phi*c+kc*e
+		}
+		return etsRun{Lik: n * math.Log(sse), SSE: sse, MSE: sse / n}, true
+	}
+	for j := 0; j < m; j++ {
+		ring[(m-j)%m] = x0[k+j]
+	}
+	ring = ring[:m]
+	pos := 0
+	for _, yi := range y {
+		pos++
+		if pos == m {
+			pos = 0
+		}
+		s := ring[pos]
+		e := yi - (q + s)
+		sse += e * e
+		if sse > stop {
+			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
+		}
+		ring[pos] = s + gamma*e
+		q, c = q+phi*c+kq*e, phi*c+kc*e
+	}
+	return etsRun{Lik: n * math.Log(sse), SSE: sse, MSE: sse / n}, true
+}
+
+// etsFilterMulSeason is the Nelder–Mead objective's recursion for
+// multiplicative error and season with no or an additive trend (MNM, MAM,
+// MAdM; holt_winters_mul). R divides three times a step (y/s, y/q, e/f);
+// here 1/s and y/q give all three, both off the dependency chain, which
+// matters because division throughput bounds this loop. It returns no
+// final state, and handled = false when a divisor falls below R's
+// tolerance, for the caller to rerun R's guarded arithmetic.
+func etsFilterMulSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, stopSumSq float64) (run etsRun, handled bool) {
+	k := 1
+	var b float64
+	if f.Trend != etsNone {
+		b = x0[1]
+		k = 2
+	}
+	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
+	if f.Trend == etsNone {
+		beta, phi = 0, 1
+	}
+	for j := 0; j < m; j++ {
+		ring[(m-j)%m] = x0[k+j]
+	}
+	ring = ring[:m]
+	c := phi * b
+	q := x0[0] + c
+	kq, kc := alpha+phi*beta, phi*beta
+	var sse, sumSq, sumLogF float64
+	prodF := 1.0
+	pos := 0
+	for _, yi := range y {
+		pos++
+		if pos == m {
+			pos = 0
+		}
+		s := ring[pos]
+		if math.Abs(s) < etsTol || math.Abs(q) < etsTol {
+			return etsRun{}, false
+		}
+		inv := 1 / s
+		t := yi / q // y / q, the seasonal update's target
+		fc := q * s
+		raw := yi - fc
+		sumSq += raw * raw
+		e := t*inv - 1 // (y - f) / f
+		sse += e * e
+		prodF *= math.Abs(fc)
+		if prodF > 1e100 || prodF < 1e-100 {
+			sumLogF += math.Log(prodF)
+			prodF = 1
+		}
+		if sumSq > stopSumSq {
+			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
+		}
+		d := yi*inv - q // pv - q with pv = y / s
+		ring[pos] = s + gamma*(t-s)
+		q, c = q+phi*c+kq*d, phi*c+kc*d
+	}
+	n := float64(len(y))
+	run = etsRun{Lik: n*math.Log(sse) + 2*(sumLogF+math.Log(prodF)), SSE: sse, MSE: sumSq / n}
 	return run, true
 }
 
