@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 for s in ${sizes//,/ }; do
   n=20x; [ "$s" = large ] && n=1x
   FORECASTD_ML_BENCH="$dir" FORECASTD_ML_BENCH_SIZES=$s \
-    go test -run '^$' -bench ".*/.*/$s\$" -benchtime $n -benchmem ./bench/models_ml/ >> "$tmp/go.txt"
+    go test -timeout 0 -run '^$' -bench ".*/.*/$s\$" -benchtime $n -benchmem ./bench/models_ml/ >> "$tmp/go.txt"
 done
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
   /usr/bin/python3 bench/models_ml/peer_sklearn.py "$dir" "$sizes" > "$tmp/py.txt"

@@ -69,12 +69,32 @@ func (m *KNNModel) Predict(x []float64) float64 {
 	n := len(m.Y)
 	for i := 0; i < n; i++ {
 		row := m.X[i*m.Cols : (i+1)*m.Cols]
+		// Partial distances: once K candidates are held, give up on a
+		// row as soon as its running sum passes the K-th best. Most rows
+		// are far, so this skips most of the arithmetic without changing
+		// the answer (the sums are the same, in the same order).
+		worst := math.Inf(1)
+		if len(dist) == m.K {
+			worst = dist[m.K-1]
+		}
 		var d float64
-		for j, v := range row {
-			t := v - x[j]
+		j := 0
+		for ; j+4 <= len(row); j += 4 {
+			r, q := row[j:j+4:j+4], x[j:j+4:j+4]
+			t0, t1, t2, t3 := r[0]-q[0], r[1]-q[1], r[2]-q[2], r[3]-q[3]
+			d += t0*t0 + t1*t1 + t2*t2 + t3*t3
+			if d >= worst {
+				break
+			}
+		}
+		if d >= worst {
+			continue
+		}
+		for ; j < len(row); j++ {
+			t := row[j] - x[j]
 			d += t * t
 		}
-		if len(dist) == m.K && d >= dist[m.K-1] {
+		if d >= worst {
 			continue
 		}
 		if len(dist) < m.K {
