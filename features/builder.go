@@ -103,7 +103,8 @@ type Builder struct {
 	cfg   Config
 	names []string
 	cols  []column
-	// maxWindow is the longest window, which bounds Row's work.
+	// maxWindow is the longest window: Row's sorted window holds at most
+	// that many values.
 	maxWindow int
 
 	roll Roller
@@ -113,6 +114,11 @@ type Builder struct {
 
 // NewBuilder validates cfg and returns a Builder.
 func NewBuilder(cfg Config) (*Builder, error) {
+	// The Builder keeps its own copy: a caller reusing its slices must
+	// not change the columns under it.
+	cfg.Lags, cfg.Windows, cfg.Stats = slices.Clone(cfg.Lags), slices.Clone(cfg.Windows), slices.Clone(cfg.Stats)
+	cfg.Quantiles, cfg.EWMAlphas = slices.Clone(cfg.Quantiles), slices.Clone(cfg.EWMAlphas)
+	cfg.Covariates = slices.Clone(cfg.Covariates)
 	b := &Builder{cfg: cfg}
 	add := func(c column, names ...string) {
 		c.first = len(b.names)
@@ -168,6 +174,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		}
 		add(column{kind: colCovariate, name: c}, c)
 	}
+	b.sbuf = make([]float64, 0, b.maxWindow)
 	seen := make(map[string]bool, len(b.names))
 	for _, n := range b.names {
 		if seen[n] {

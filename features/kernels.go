@@ -31,7 +31,9 @@ import (
 
 // Roller computes rolling-window statistics with reusable scratch space.
 // The zero value is ready to use. A Roller must not be used by two
-// goroutines at once.
+// goroutines at once. Its methods panic on a window below 1 or a
+// minPeriods outside [0, w], which are programming errors; data problems
+// (NaNs, infinities, empty input) are never errors.
 type Roller struct {
 	sums   []sumAgg
 	moms   []moments
@@ -289,10 +291,10 @@ func (r *Roller) Max(dst, x []float64, w, minPeriods int) []float64 {
 // O(n), but the deque's pops depend on the data and its branches are
 // mispredicted about half the time on sales series, while the block
 // passes are branch-free min/max instructions, 4-6 times faster measured
-// on w 7 and 28. A NaN becomes the identity (+Inf for min, -Inf for max)
-// and a sliding count of observations decides between a value and NaN;
-// since the identity is an infinity, a window of real infinities is still
-// reported as such.
+// on w 7 and 28. Max is the min of the negated values. A NaN becomes the
+// identity, +Inf, and a sliding count of observations decides between a
+// value and NaN; since the identity is an infinity, a window of real
+// infinities is still reported as such.
 func (r *Roller) extreme(dst, x []float64, w, minPeriods int, isMax bool) []float64 {
 	checkWindow(w, minPeriods)
 	n := len(x)
