@@ -27,6 +27,7 @@ func TestErrors(t *testing.T) {
 		{"hgbt_poisson", wrap(HGBT{MaxIter: 5, Loss: "poisson"}.Fit)},
 		{"hgbt_tweedie", wrap(HGBT{MaxIter: 5, Loss: "tweedie"}.Fit)},
 		{"mlp", wrap(MLP{MaxIter: 5}.Fit)},
+		{"mlp_two_layers", wrap(MLP{Hidden: []int{16, 8}, MaxIter: 5}.Fit)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
