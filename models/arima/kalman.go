@@ -484,14 +484,26 @@ func css(y []float64, o Order, phi, theta []float64, nzPhi, nzTheta []int, ncond
 }
 
 // cssDiff is css on the already differenced series w, with ncond counted
-// from the start of w (R's ncond minus the number of differences).
+// from the start of w (R's ncond minus the number of differences). It is
+// the inner loop of the stepwise search, so it runs over the structural
+// non-zeros only and splits off the first steps, where the MA recursion
+// is still truncated, so that the main loop needs no bounds logic. w has
+// no missing values (Fit rejects them), so every term counts.
 func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []float64) float64 {
 	n := len(w)
-	for l := 0; l < ncond && l < n; l++ {
+	if ncond >= n {
+		return math.NaN()
+	}
+	for l := 0; l < ncond; l++ {
 		resid[l] = 0
 	}
-	ssq, nu := 0.0, 0
-	for l := ncond; l < n; l++ {
+	maxq := 0
+	if len(nzTheta) > 0 {
+		maxq = nzTheta[len(nzTheta)-1] + 1
+	}
+	ssq := 0.0
+	warm := min(n, ncond+maxq)
+	for l := ncond; l < warm; l++ {
 		tmp := w[l]
 		for _, j := range nzPhi {
 			tmp -= phi[j] * w[l-j-1]
@@ -504,12 +516,32 @@ func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []f
 			tmp -= theta[j] * resid[l-j-1]
 		}
 		resid[l] = tmp
-		if !math.IsNaN(tmp) {
-			nu++
+		ssq += tmp * tmp
+	}
+	switch {
+	case len(nzPhi) == 1 && len(nzTheta) == 0:
+		// AR-only fast path is common in the search (e.g. ARIMA(1,d,0)).
+		j := nzPhi[0]
+		c := phi[j]
+		for l := warm; l < n; l++ {
+			tmp := w[l] - c*w[l-j-1]
+			resid[l] = tmp
+			ssq += tmp * tmp
+		}
+	default:
+		for l := warm; l < n; l++ {
+			tmp := w[l]
+			for _, j := range nzPhi {
+				tmp -= phi[j] * w[l-j-1]
+			}
+			for _, j := range nzTheta {
+				tmp -= theta[j] * resid[l-j-1]
+			}
+			resid[l] = tmp
 			ssq += tmp * tmp
 		}
 	}
-	return ssq / float64(nu)
+	return ssq / float64(n-ncond)
 }
 
 // forecastState advances a copy of the filtered state h steps with no
