@@ -292,6 +292,9 @@ func etsFilterLinearTrend(f etsForm, m int, p etsParams, x0, y, ring, final []fl
 	if final == nil && f.Error == etsAdd && f.Season != etsMul {
 		return etsFilterAdditive(f, m, p, x0, y, ring, math.Min(stopSSE, stopSumSq))
 	}
+	if final == nil && f.Error == etsMul && f.Season != etsMul {
+		return etsFilterMulErrorAddSeason(f, m, p, x0, y, ring, stopSumSq)
+	}
 	if final == nil && f.Error == etsMul && f.Season == etsMul {
 		if run, handled := etsFilterMulSeason(f, m, p, x0, y, ring, stopSumSq); handled {
 			return run, true
@@ -516,6 +519,78 @@ func etsFilterMulSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, st
 		q, c = q+phi*c+kq*d, phi*c+kc*d
 	}
 	n := float64(len(y))
+	run = etsRun{Lik: n*math.Log(sse) + 2*(sumLogF+math.Log(prodF)), SSE: sse, MSE: sumSq / n}
+	return run, true
+}
+
+// etsFilterMulErrorAddSeason is the Nelder–Mead objective's recursion for
+// multiplicative error with no or an additive season (MNN, MAN, MAdN, MNA,
+// MAA, MAdA): the state update is the additive one, the likelihood uses
+// the relative error. It returns no final state.
+func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, stopSumSq float64) (run etsRun, ok bool) {
+	k := 1
+	var b float64
+	if f.Trend != etsNone {
+		b = x0[1]
+		k = 2
+	}
+	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
+	if f.Trend == etsNone {
+		beta, phi = 0, 1
+	}
+	c := phi * b
+	q := x0[0] + c
+	kq, kc := alpha+phi*beta, phi*beta
+	var sse, sumSq, sumLogF float64
+	prodF := 1.0
+	n := float64(len(y))
+	abandon := etsRun{Lik: math.Inf(1), MSE: math.Inf(1)}
+	if f.Season == etsNone {
+		for _, yi := range y {
+			raw := yi - q
+			sumSq += raw * raw
+			e := raw / q
+			sse += e * e
+			prodF *= math.Abs(q)
+			if prodF > 1e100 || prodF < 1e-100 {
+				sumLogF += math.Log(prodF)
+				prodF = 1
+			}
+			if sumSq > stopSumSq {
+				return abandon, true
+			}
+			q, c = q+phi*c+kq*raw, phi*c+kc*raw
+		}
+	} else {
+		for j := 0; j < m; j++ {
+			ring[(m-j)%m] = x0[k+j]
+		}
+		ring = ring[:m]
+		pos := 0
+		for _, yi := range y {
+			pos++
+			if pos == m {
+				pos = 0
+			}
+			s := ring[pos]
+			fc := q + s
+			raw := yi - fc
+			sumSq += raw * raw
+			e := raw / fc
+			sse += e * e
+			prodF *= math.Abs(fc)
+			if prodF > 1e100 || prodF < 1e-100 {
+				sumLogF += math.Log(prodF)
+				prodF = 1
+			}
+			if sumSq > stopSumSq {
+				return abandon, true
+			}
+			// With an additive season pv - q = y - s - q is the raw error.
+			ring[pos] = s + gamma*raw
+			q, c = q+phi*c+kq*raw, phi*c+kc*raw
+		}
+	}
 	run = etsRun{Lik: n*math.Log(sse) + 2*(sumLogF+math.Log(prodF)), SSE: sse, MSE: sumSq / n}
 	return run, true
 }
