@@ -97,7 +97,7 @@ func BenchmarkETS(b *testing.B) {
 // evaluation) on the daily series: it must not allocate.
 func BenchmarkETSFilter(b *testing.B) {
 	s := etsBenchSeries(b)[0]
-	for _, model := range []string{"ANN", "AAdA", "MAdM"} {
+	for _, model := range []string{"ANN", "AAdA", "MNA", "MAdM"} {
 		f, _ := etsParseForm(model)
 		x0 := make([]float64, etsNStates(f, 7))
 		x0[0] = 20
