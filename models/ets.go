@@ -19,9 +19,9 @@ const (
 	etsMul  = 2
 )
 
-// etsMaxSeason is the longest season the ETS models accept; R's ets refuses
-// seasonal models beyond it because the state vector grows with m and the
-// likelihood surface becomes too flat to optimise.
+// etsMaxSeason is the longest season the ETS models accept, as in R, whose
+// etscalc.c keeps the seasonal states in fixed arrays of 24 (ets() ignores
+// the season of longer-period data and refuses explicit seasonal forms).
 const etsMaxSeason = 24
 
 // Tolerances copied from R's etscalc.c so that the recursion treats
@@ -49,8 +49,9 @@ func (f etsForm) String() string {
 }
 
 // etsParseForm parses a name such as "AAdA", "MNM" or "AAN".
-func etsParseForm(s string) (etsForm, error) {
+func etsParseForm(name string) (etsForm, error) {
 	var f etsForm
+	s := name
 	code := func(b byte, allowN bool) (int, bool) {
 		switch b {
 		case 'N':
@@ -67,14 +68,14 @@ func etsParseForm(s string) (etsForm, error) {
 		s = s[:2] + s[3:]
 	}
 	if len(s) != 3 {
-		return f, fmt.Errorf("models: invalid ETS form %q", s)
+		return f, fmt.Errorf("models: invalid ETS form %q", name)
 	}
 	var ok1, ok2, ok3 bool
 	f.Error, ok1 = code(s[0], false)
 	f.Trend, ok2 = code(s[1], true)
 	f.Season, ok3 = code(s[2], true)
 	if !ok1 || !ok2 || !ok3 || (f.Damped && f.Trend == etsNone) {
-		return f, fmt.Errorf("models: invalid ETS form %q", s)
+		return f, fmt.Errorf("models: invalid ETS form %q", name)
 	}
 	return f, nil
 }
@@ -114,8 +115,9 @@ type etsRun struct {
 // ring must have length >= m; after the call, final (if not nil, length
 // etsNStates) holds the state after the last observation in x0's layout.
 // The seasonal states live in a ring buffer indexed by time mod m instead of
-// being shifted every step as in R: this is the same arithmetic, in O(1)
-// per step instead of O(m). It allocates nothing.
+// being shifted every step as in R (O(1) per step instead of O(m)), and
+// the updates are R's rearranged for a shorter dependency chain; results
+// equal R's up to rounding. It allocates nothing.
 func etsFilter(f etsForm, m int, p etsParams, x0, y, ring, final []float64) (run etsRun, ok bool) {
 	return etsFilterBounded(f, m, p, x0, y, ring, final, math.Inf(1), math.Inf(1))
 }

@@ -60,8 +60,9 @@ type ETS struct {
 	// MaxIter limits objective evaluations per form; 0 means R's 2000.
 	MaxIter int `json:"max_iter,omitempty"`
 	// AdditiveOnly restricts the selection to additive error, trend and
-	// season (R's additive.only): 6 forms instead of 15, about 2.5 times
-	// faster, and safe for series with zeros or negative values.
+	// season (R's additive.only): 6 forms instead of 15, about 4 times
+	// faster (0.04 s instead of 0.16 s CPU on a 1,826-day series). Series
+	// with zeros or negative values get only these forms anyway.
 	AdditiveOnly bool `json:"additive_only,omitempty"`
 }
 
