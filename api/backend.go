@@ -2,35 +2,21 @@ package api
 
 import (
 	"context"
-	"flag"
-	"path/filepath"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/jobs"
 )
 
-// BackendOptions select the storage and job backend. (Owned by the
-// scale-out work.)
-type BackendOptions struct{}
+// BackendOptions select the storage and job backend: the embedded SQLite
+// file under DataDir by default, PostgreSQL with DatabaseURL (then jobs fan
+// out to every worker process), plus the cron schedules. The same options
+// configure `forecastd worker` (see jobs.Backend), so all replicas agree.
+type BackendOptions struct {
+	jobs.Backend
+}
 
-// RegisterFlags adds the options' flags (with FORECASTD_* environment
-// defaults) to fs.
-func (o *BackendOptions) RegisterFlags(fs *flag.FlagSet) {}
-
-// openBackend opens the store and the job queue: the embedded SQLite file
-// under DataDir.
+// openBackend opens the store and the job queue.
 func openBackend(ctx context.Context, opts Options, runner *jobs.Runner) (*data.Store, *jobs.Queue, error) {
-	dbPath := filepath.Join(opts.DataDir, "forecastd.db")
-	store, err := data.OpenSQLite(ctx, dbPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	runner.Store = store
-	q, err := jobs.OpenSQLite(ctx, store, jobs.Config{DBPath: dbPath, Runner: runner,
+	return jobs.Open(ctx, opts.Backend.Backend, opts.DataDir, jobs.Config{Runner: runner,
 		Workers: max(opts.JobWorkers, 1), Work: opts.JobWorkers > 0, Logger: opts.Logger})
-	if err != nil {
-		store.Close()
-		return nil, nil, err
-	}
-	return store, q, nil
 }

@@ -28,6 +28,12 @@ type Params struct {
 	Metric          string   `json:"metric,omitempty"`
 	Combine         string   `json:"combine,omitempty"`
 	Models          []string `json:"models,omitempty"`
+	// PartitionBy splits the job across workers (PostgreSQL backend):
+	// "series" (default: chunks of PartitionSize series) or "store".
+	PartitionBy string `json:"partition_by,omitempty"`
+	// PartitionSize is the number of series per partition; default the
+	// worker's (FORECASTD_PARTITION_SIZE, 50).
+	PartitionSize int `json:"partition_size,omitempty"`
 }
 
 // maxFilter bounds the store and SKU lists of one request.
@@ -58,6 +64,12 @@ func (p *Params) Validate(reg *models.Registry) error {
 	}
 	if len(p.Stores) > maxFilter || len(p.SKUs) > maxFilter {
 		return fmt.Errorf("at most %d stores and %d skus per job", maxFilter, maxFilter)
+	}
+	if p.PartitionBy != "" && p.PartitionBy != PartitionBySeries && p.PartitionBy != PartitionByStore {
+		return fmt.Errorf("partition_by %q: want %q or %q", p.PartitionBy, PartitionBySeries, PartitionByStore)
+	}
+	if p.PartitionSize < 0 || p.PartitionSize > 100000 {
+		return fmt.Errorf("partition_size %d: want 1..100000 (or 0 for the default)", p.PartitionSize)
 	}
 	if _, err := reg.Select(p.Models); err != nil {
 		return err

@@ -45,6 +45,9 @@ type MemorySummary struct {
 	Verdict          string  `json:"verdict"`
 	Reason           string  `json:"reason"`
 	SlopeBytesPerRun float64 `json:"slope_bytes_per_run"`
+	// Worker names the process whose guard made the report (with
+	// fan-out, the partition with the worst verdict).
+	Worker string `json:"worker,omitempty"`
 }
 
 func summarise(r *memguard.Report) json.RawMessage {
@@ -100,9 +103,9 @@ func (r *Runner) Execute(ctx context.Context, id string) error {
 	var firstFailure atomic.Value
 	report, runErr := r.Guard.Run(ctx, p.Kind, func(ctx context.Context) error {
 		if p.Kind == KindRefresh {
-			return r.refresh(ctx, id, series, &failed, &firstFailure)
+			return r.refresh(ctx, id, series, &failed, &firstFailure, r.progress(ctx, id))
 		}
-		return r.train(ctx, id, p, series, &failed, &firstFailure)
+		return r.train(ctx, id, p, series, &failed, &firstFailure, r.progress(ctx, id))
 	})
 	mem := summarise(report)
 	if runErr != nil {
@@ -196,7 +199,7 @@ func (r *Runner) progress(ctx context.Context, id string) forecast.Progress {
 	}
 }
 
-func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.Series, failed *atomic.Int64, first *atomic.Value) error {
+func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.Series, failed *atomic.Int64, first *atomic.Value, prog forecast.Progress) error {
 	specs, err := r.candidates(p)
 	if err != nil {
 		return err
@@ -211,7 +214,7 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 			return nil
 		}
 		return r.stage(ctx, id, s.Key, out)
-	}, r.progress(ctx, id))
+	}, prog)
 }
 
 func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome) error {
@@ -226,13 +229,12 @@ func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast
 	return r.Store.StageResult(ctx, id, k, body, kept)
 }
 
-func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, failed *atomic.Int64, first *atomic.Value) error {
+func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, failed *atomic.Int64, first *atomic.Value, prog forecast.Progress) error {
 	byKey := make(map[data.Key]*data.Series, len(series))
 	for _, s := range series {
 		byKey[s.Key] = s
 	}
 	done := 0
-	prog := r.progress(ctx, id)
 	err := r.Store.ListResults(ctx, func(res *data.Result) error {
 		s, ok := byKey[res.Key]
 		if !ok {

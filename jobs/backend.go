@@ -1,0 +1,161 @@
+package jobs
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+)
+
+// Backend selects where forecastd keeps its data and queue, and how jobs
+// are split and scheduled. The same options configure `forecastd serve`
+// and `forecastd worker`, so that all replicas agree.
+type Backend struct {
+	// DatabaseURL, when set (postgres://...), selects PostgreSQL for the
+	// store and River; empty means the embedded SQLite file in the data
+	// directory.
+	DatabaseURL string
+	// FanOut splits training jobs into partitions that all workers share;
+	// default on with PostgreSQL, off (the single-process path) with SQLite.
+	FanOut *bool
+	// PartitionSize is the default number of series per partition.
+	PartitionSize int
+	// RescueAfter is how long a running partition may go before it is
+	// taken for dead and retried on another worker.
+	RescueAfter time.Duration
+	// WorkerName names this process in reports; default hostname-pid.
+	WorkerName string
+	// RetrainCron and RefreshCron schedule the full tournament and the
+	// refresh (5-field cron, UTC); empty means not scheduled.
+	RetrainCron string
+	RefreshCron string
+	// ScheduleHorizon is the horizon of scheduled jobs; default 28.
+	ScheduleHorizon int
+	// ScheduleModels restricts the candidates of scheduled training jobs;
+	// empty means the registry's default set.
+	ScheduleModels []string
+}
+
+// RegisterFlags adds the options' flags, with FORECASTD_* environment
+// defaults, to fs.
+func (b *Backend) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&b.DatabaseURL, "database-url", os.Getenv("FORECASTD_DATABASE_URL"),
+		"PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite file (FORECASTD_DATABASE_URL)")
+	fs.Func("fan-out", "split training jobs into partitions run by any worker: true or false; default true on PostgreSQL (FORECASTD_FAN_OUT)",
+		func(v string) error { return b.setFanOut(v) })
+	if v := os.Getenv("FORECASTD_FAN_OUT"); v != "" {
+		_ = b.setFanOut(v)
+	}
+	fs.IntVar(&b.PartitionSize, "partition-size", envInt("FORECASTD_PARTITION_SIZE", 50),
+		"series per partition of a training job (FORECASTD_PARTITION_SIZE)")
+	fs.DurationVar(&b.RescueAfter, "rescue-after", envDuration("FORECASTD_RESCUE_AFTER", 30*time.Minute),
+		"a partition running longer is taken for dead and retried by another worker (FORECASTD_RESCUE_AFTER)")
+	fs.StringVar(&b.WorkerName, "worker-name", os.Getenv("FORECASTD_WORKER_NAME"),
+		"name of this process in logs and memguard reports; default hostname-pid (FORECASTD_WORKER_NAME)")
+	fs.StringVar(&b.RetrainCron, "retrain-cron", os.Getenv("FORECASTD_RETRAIN_CRON"),
+		"cron (5 fields, UTC) of the scheduled full retraining, e.g. '0 2 * * 0'; empty: none (FORECASTD_RETRAIN_CRON)")
+	fs.StringVar(&b.RefreshCron, "refresh-cron", os.Getenv("FORECASTD_REFRESH_CRON"),
+		"cron (5 fields, UTC) of the scheduled refresh, e.g. '30 1 * * *'; empty: none (FORECASTD_REFRESH_CRON)")
+	fs.IntVar(&b.ScheduleHorizon, "schedule-horizon", envInt("FORECASTD_SCHEDULE_HORIZON", 28),
+		"horizon of scheduled jobs (FORECASTD_SCHEDULE_HORIZON)")
+	fs.Func("schedule-models", "comma-separated candidate models of scheduled training; default all (FORECASTD_SCHEDULE_MODELS)",
+		func(v string) error { b.ScheduleModels = splitList(v); return nil })
+	b.ScheduleModels = splitList(os.Getenv("FORECASTD_SCHEDULE_MODELS"))
+}
+
+func (b *Backend) setFanOut(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("fan-out %q: want true or false", v)
+	}
+	b.FanOut = &on
+	return nil
+}
+
+// Schedules builds the configured schedules.
+func (b Backend) Schedules() []Schedule {
+	h := b.ScheduleHorizon
+	if h <= 0 {
+		h = 28
+	}
+	var out []Schedule
+	if b.RetrainCron != "" {
+		out = append(out, Schedule{Name: "retrain", Cron: b.RetrainCron, Params: Params{Kind: KindTrain, Horizon: h, Models: b.ScheduleModels}})
+	}
+	if b.RefreshCron != "" {
+		out = append(out, Schedule{Name: "refresh", Cron: b.RefreshCron, Params: Params{Kind: KindRefresh, Horizon: h}})
+	}
+	return out
+}
+
+// Open opens the store and the job queue the options select: PostgreSQL
+// at DatabaseURL, or the SQLite file forecastd.db in dataDir. cfg's
+// backend-dependent fields (FanOut, PartitionSize, RescueAfter, Name,
+// Schedules) are filled from b; cfg.Runner gets the store.
+func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*data.Store, *Queue, error) {
+	cfg.PartitionSize, cfg.RescueAfter, cfg.Name = b.PartitionSize, b.RescueAfter, b.WorkerName
+	if cfg.Schedules == nil {
+		cfg.Schedules = b.Schedules()
+	}
+	if b.DatabaseURL == "" {
+		cfg.FanOut = b.FanOut != nil && *b.FanOut
+		dbPath := filepath.Join(dataDir, "forecastd.db")
+		store, err := data.OpenSQLite(ctx, dbPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Runner.Store = store
+		q, err := OpenSQLite(ctx, store, dbPath, cfg)
+		if err != nil {
+			store.Close()
+			return nil, nil, err
+		}
+		return store, q, nil
+	}
+	cfg.FanOut = b.FanOut == nil || *b.FanOut
+	store, err := data.OpenPostgres(ctx, b.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Runner.Store = store
+	q, err := OpenPostgres(ctx, store, b.DatabaseURL, cfg)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, q, nil
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

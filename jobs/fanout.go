@@ -1,0 +1,481 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/memguard"
+)
+
+// Fan-out: the parent River job (WorkArgs) of a job lists the job's series,
+// splits them into partitions and inserts one PartArgs River job per
+// partition, in one transaction with the plan it records on itself. Any
+// worker process runs partitions; each stages its series' results
+// (StageResult upserts, so a partition run twice leaves each series once).
+// The parent does not wait in a worker slot: it snoozes, and on each wake
+// sums its partitions' progress, and when all have completed publishes
+// every staged result at once (PublishResults), as the embedded mode does.
+//
+// A worker killed mid-partition leaves the partition "running"; River's
+// leader rescues it after Config.RescueAfter and another worker runs it.
+// Parents are rescued the same way, and as a parent attempt lasts
+// milliseconds, a short RescueAfter never takes a live parent for dead.
+
+// Partitioning of a job's series (Params.PartitionBy).
+const (
+	PartitionBySeries = "series" // chunks of PartitionSize series (default)
+	PartitionByStore  = "store"  // one partition per store
+)
+
+// PartArgs is the River job that trains one partition of a job.
+type PartArgs struct {
+	JobID string `json:"job_id" river:"unique"`
+	Part  int    `json:"part" river:"unique"`
+	Parts int    `json:"parts"`
+	// All selects every series of the job (a refresh); Stores, when set,
+	// selects whole stores (with the job's SKU filter); otherwise Keys
+	// lists the partition's series.
+	All    bool       `json:"all,omitempty"`
+	Stores []string   `json:"stores,omitempty"`
+	Keys   []data.Key `json:"keys,omitempty"`
+	Series int        `json:"series"`
+}
+
+// Kind names the River job kind.
+func (PartArgs) Kind() string { return "forecastd.partition" }
+
+// jobTag tags a job's partitions so the parent can list them.
+func jobTag(id string) string { return "job_" + id }
+
+// PartOutput is what a partition records on its River job (eagerly while
+// it runs, for progress, and when it ends).
+type PartOutput struct {
+	Worker       string         `json:"worker"`
+	Series       int            `json:"series"`
+	Done         int            `json:"done"`
+	Failed       int64          `json:"failed"`
+	FirstFailure string         `json:"first_failure,omitempty"`
+	Memory       *MemorySummary `json:"memory,omitempty"`
+}
+
+// plan is what the parent records on itself once its partitions exist.
+type plan struct {
+	Parts  int `json:"parts"`
+	Series int `json:"series"`
+}
+
+type partWorker struct {
+	river.WorkerDefaults[PartArgs]
+	q *Queue
+}
+
+// Timeout: bounded by RescueAfter and the memory budget instead.
+func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return -1 }
+
+func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
+	q := w.q
+	id := j.Args.JobID
+	job, err := q.store.GetJob(ctx, id)
+	if err != nil {
+		if errors.Is(err, data.ErrNotFound) {
+			return river.JobCancel(err)
+		}
+		return err
+	}
+	switch job.State {
+	case data.JobCancelled:
+		return river.JobCancel(ErrCancelled)
+	case data.JobSucceeded, data.JobFailed:
+		// A rescued duplicate of a partition whose job already ended.
+		return nil
+	}
+	var p Params
+	if err := json.Unmarshal(job.Params, &p); err != nil {
+		return river.JobCancel(fmt.Errorf("job %s: stored params: %w", id, err))
+	}
+	if err := p.Validate(q.cfg.Runner.Registry); err != nil {
+		return river.JobCancel(fmt.Errorf("job %s: %w", id, err))
+	}
+	out, err := q.cfg.Runner.runPartition(ctx, q, j, p)
+	if rerr := river.RecordOutput(ctx, out); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil && ctx.Err() == nil && !IsPermanent(err) {
+		return fmt.Errorf("job %s partition %d/%d: %w", id, j.Args.Part+1, j.Args.Parts, err)
+	}
+	if IsPermanent(err) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// runPartition loads the partition's series and trains (or refreshes)
+// them under the guard, recording progress on the partition's River job.
+func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartArgs], p Params) (PartOutput, error) {
+	out := PartOutput{Worker: q.cfg.Name, Series: j.Args.Series}
+	series, err := r.loadPartition(ctx, j.Args, p)
+	if err != nil {
+		return out, err
+	}
+	out.Series = len(series)
+	var failed atomic.Int64
+	var first atomic.Value
+	var done atomic.Int64
+	var last time.Time
+	prog := func(d, total int) {
+		done.Store(int64(d))
+		if d < total && time.Since(last) < q.cfg.PollInterval {
+			return
+		}
+		last = time.Now()
+		o := out
+		o.Done, o.Failed = d, failed.Load()
+		if _, err := q.client.JobUpdate(ctx, j.ID, &river.JobUpdateParams{Output: o}); err != nil && ctx.Err() == nil {
+			r.logger().Warn("partition progress not recorded", "job_id", j.Args.JobID, "part", j.Args.Part, "err", err)
+		}
+	}
+	gctx := memguard.WithLabels(ctx, "worker", q.cfg.Name)
+	report, runErr := r.Guard.Run(gctx, p.Kind, func(ctx context.Context) error {
+		if p.Kind == KindRefresh {
+			return r.refresh(ctx, j.Args.JobID, series, &failed, &first, prog)
+		}
+		return r.train(ctx, j.Args.JobID, p, series, &failed, &first, prog)
+	})
+	out.Done, out.Failed = int(done.Load()), failed.Load()
+	if f, ok := first.Load().(string); ok {
+		out.FirstFailure = f
+	}
+	if report != nil {
+		var m MemorySummary
+		if err := json.Unmarshal(summarise(report), &m); err == nil {
+			m.Worker = q.cfg.Name
+			out.Memory = &m
+		}
+	}
+	if runErr != nil {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		if errors.Is(runErr, memguard.ErrBudgetExceeded) {
+			return out, permanent{runErr}
+		}
+		return out, runErr
+	}
+	return out, nil
+}
+
+func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*data.Series, error) {
+	switch {
+	case a.All:
+		return r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
+	case len(a.Stores) > 0:
+		return r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs})
+	}
+	want := make(map[data.Key]bool, len(a.Keys))
+	var stores, skus []string
+	seenStore, seenSKU := map[string]bool{}, map[string]bool{}
+	for _, k := range a.Keys {
+		want[k] = true
+		if !seenStore[k.Store] {
+			seenStore[k.Store] = true
+			stores = append(stores, k.Store)
+		}
+		if !seenSKU[k.SKU] {
+			seenSKU[k.SKU] = true
+			skus = append(skus, k.SKU)
+		}
+	}
+	all, err := r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: stores, SKUs: skus})
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, s := range all {
+		if want[s.Key] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// workParent runs one wake of a parent: plan and insert the partitions on
+// the first, then sum their progress, and publish when all are done.
+func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
+	id := j.Args.JobID
+	job, err := q.store.GetJob(ctx, id)
+	if err != nil {
+		if errors.Is(err, data.ErrNotFound) {
+			return river.JobCancel(err)
+		}
+		return err
+	}
+	switch job.State {
+	case data.JobCancelled:
+		return errors.Join(q.cancelPartitions(ctx, id), river.JobCancel(ErrCancelled))
+	case data.JobSucceeded, data.JobFailed:
+		return nil
+	}
+	var pl plan
+	if out := j.JobRow.Output(); len(out) > 0 {
+		if err := json.Unmarshal(out, &pl); err != nil {
+			return fmt.Errorf("job %s: parent plan: %w", id, err)
+		}
+	}
+	if pl.Parts == 0 {
+		if pl, err = q.fanOut(ctx, j, job); err != nil {
+			return q.riverResult(ctx, id, j.Attempt, j.MaxAttempts, err)
+		}
+	}
+	return q.collect(ctx, id, pl)
+}
+
+// fanOut lists the job's series, marks the job running and inserts the
+// partitions together with the plan: if the process dies before the
+// commit, the next wake starts over with nothing staged; after it, the
+// plan is there and the partitions run.
+func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *data.Job) (plan, error) {
+	r := q.cfg.Runner
+	id := job.ID
+	var p Params
+	if err := json.Unmarshal(job.Params, &p); err != nil {
+		return plan{}, r.fail(ctx, id, fmt.Errorf("job %s: stored params: %w", id, err), nil)
+	}
+	if err := p.Validate(r.Registry); err != nil {
+		return plan{}, r.fail(ctx, id, fmt.Errorf("job %s: %w", id, err), nil)
+	}
+	keys, err := r.selectKeys(ctx, p)
+	if err != nil {
+		return plan{}, err
+	}
+	if len(keys) == 0 {
+		return plan{}, r.fail(ctx, id, fmt.Errorf("no sales match the job's stores and skus: upload sales first"), nil)
+	}
+	parts := partition(keys, p, q.cfg.PartitionSize)
+	if err := r.Store.StartJob(ctx, id, len(keys)); err != nil {
+		return plan{}, err
+	}
+	pl := plan{Parts: len(parts), Series: len(keys)}
+	tx, err := q.store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	params := make([]river.InsertManyParams, len(parts))
+	for i, a := range parts {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: &river.InsertOpts{
+			Queue: partitionQueue, Tags: []string{jobTag(id)}, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
+	}
+	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
+		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
+	}
+	if _, err := q.client.JobUpdateTx(ctx, tx, j.ID, &river.JobUpdateParams{Output: pl}); err != nil {
+		return plan{}, fmt.Errorf("jobs: fan out %s: record plan: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
+	}
+	r.logger().Info("job fanned out", "job_id", id, "kind", p.Kind, "series", len(keys), "partitions", len(parts), "worker", q.cfg.Name)
+	return pl, nil
+}
+
+// collect sums the partitions' progress and publishes the job when all
+// have completed; otherwise it snoozes the parent.
+func (q *Queue) collect(ctx context.Context, id string, pl plan) error {
+	rows, err := q.partitions(ctx, id)
+	if err != nil {
+		return err
+	}
+	var done, completed int
+	var failed int64
+	var firstFailure string
+	var worst *MemorySummary
+	var dead []string
+	for _, row := range rows {
+		var o PartOutput
+		if b := row.Output(); len(b) > 0 {
+			_ = json.Unmarshal(b, &o)
+		}
+		switch row.State {
+		case rivertype.JobStateCompleted:
+			completed++
+			done += o.Series
+			failed += o.Failed
+			if firstFailure == "" {
+				firstFailure = o.FirstFailure
+			}
+			if o.Memory != nil && (worst == nil || worse(o.Memory, worst)) {
+				worst = o.Memory
+			}
+		case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			msg := string(row.State)
+			if n := len(row.Errors); n > 0 {
+				msg = row.Errors[n-1].Error
+			}
+			dead = append(dead, msg)
+		default:
+			done += o.Done
+		}
+	}
+	var mem json.RawMessage
+	if worst != nil {
+		mem, _ = json.Marshal(worst)
+	}
+	if len(dead) > 0 {
+		_ = q.cancelPartitions(ctx, id)
+		err := fmt.Errorf("%d of %d partitions failed; first: %s", len(dead), pl.Parts, dead[0])
+		return river.JobCancel(q.cfg.Runner.fail(ctx, id, err, mem))
+	}
+	if err := q.store.JobProgress(ctx, id, done, pl.Series); err != nil {
+		return err
+	}
+	if completed < pl.Parts {
+		return river.JobSnooze(q.cfg.PollInterval)
+	}
+	n, err := q.store.PublishResults(ctx, id, time.Now())
+	if err != nil {
+		return err
+	}
+	msg := ""
+	if failed > 0 {
+		msg = fmt.Sprintf("%d of %d series failed; first: %s", failed, pl.Series, firstFailure)
+	}
+	if n == 0 {
+		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem))
+	}
+	if err := q.store.FinishJob(ctx, id, data.JobSucceeded, msg, mem); err != nil {
+		return err
+	}
+	q.cfg.Runner.logger().Info("job succeeded", "job_id", id, "series", pl.Series, "published", n, "partitions", pl.Parts, "worker", q.cfg.Name)
+	return nil
+}
+
+// worse orders memory summaries for the job status: a leak verdict over a
+// suspect over clean, then more retained bytes.
+func worse(a, b *MemorySummary) bool {
+	rank := func(v string) int {
+		switch v {
+		case memguard.StateClean:
+			return 0
+		case "":
+			return -1
+		}
+		return 1
+	}
+	if ra, rb := rank(a.Verdict), rank(b.Verdict); ra != rb {
+		return ra > rb
+	}
+	return a.RetainedBytes > b.RetainedBytes
+}
+
+// partitions lists the partition jobs of job id.
+func (q *Queue) partitions(ctx context.Context, id string) ([]*rivertype.JobRow, error) {
+	var out []*rivertype.JobRow
+	params := river.NewJobListParams().Kinds(PartArgs{}.Kind()).TagsAll(jobTag(id)).First(1000)
+	for {
+		res, err := q.client.JobList(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: list partitions of %s: %w", id, err)
+		}
+		out = append(out, res.Jobs...)
+		if len(res.Jobs) < 1000 {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
+// cancelPartitions cancels the partitions of job id that have not ended.
+func (q *Queue) cancelPartitions(ctx context.Context, id string) error {
+	rows, err := q.partitions(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if row.FinalizedAt != nil {
+			continue
+		}
+		if _, err := q.client.JobCancel(ctx, row.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("jobs: cancel partition %d of %s: %w", row.ID, id, err)
+		}
+	}
+	return nil
+}
+
+// selectKeys lists the series a job covers, in store and SKU order.
+func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
+	f := data.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}
+	store := ""
+	if len(p.Stores) == 1 {
+		store = p.Stores[0]
+	}
+	var keys []data.Key
+	var after data.Key
+	const page = 5000
+	for {
+		infos, err := r.Store.ListSeries(ctx, store, after, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, si := range infos {
+			k := data.Key{Store: si.Store, SKU: si.SKU}
+			if (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU)) {
+				keys = append(keys, k)
+			}
+		}
+		if len(infos) < page {
+			return keys, nil
+		}
+		last := infos[len(infos)-1]
+		after = data.Key{Store: last.Store, SKU: last.SKU}
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// partition splits keys (sorted by store) as p asks. A refresh is one
+// partition: it refits kept models, which is cheap, and reads every
+// published result once.
+func partition(keys []data.Key, p Params, defaultSize int) []PartArgs {
+	var parts []PartArgs
+	switch {
+	case p.Kind == KindRefresh:
+		parts = append(parts, PartArgs{All: true, Series: len(keys)})
+	case p.PartitionBy == PartitionByStore:
+		for i := 0; i < len(keys); {
+			j := i
+			for j < len(keys) && keys[j].Store == keys[i].Store {
+				j++
+			}
+			parts = append(parts, PartArgs{Stores: []string{keys[i].Store}, Series: j - i})
+			i = j
+		}
+	default:
+		size := p.PartitionSize
+		if size <= 0 {
+			size = defaultSize
+		}
+		for i := 0; i < len(keys); i += size {
+			chunk := keys[i:min(i+size, len(keys))]
+			parts = append(parts, PartArgs{Keys: chunk, Series: len(chunk)})
+		}
+	}
+	for i := range parts {
+		parts[i].Part, parts[i].Parts = i, len(parts)
+	}
+	return parts
+}
