@@ -1,0 +1,254 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"image/color"
+	"math"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/memguard"
+)
+
+// The dashboard's palette: distinguishable for the common colour-vision
+// deficiencies (Okabe–Ito).
+var (
+	colBlue    = color.RGBA{0, 114, 178, 255}
+	colOrange  = color.RGBA{230, 159, 0, 255}
+	colGreen   = color.RGBA{0, 158, 115, 255}
+	colVermil  = color.RGBA{213, 94, 0, 255}
+	colGrey    = color.RGBA{110, 110, 110, 255}
+	colBand80  = color.RGBA{0, 114, 178, 90}
+	colBand95  = color.RGBA{0, 114, 178, 40}
+	colPurple  = color.RGBA{204, 121, 167, 255}
+	colBarPos  = color.RGBA{213, 94, 0, 200}
+	dashMarker = []vg.Length{vg.Points(4), vg.Points(3)}
+)
+
+// svgHTML renders p as an SVG element to inline in a page. The XML
+// prologue is dropped (it is not allowed inside HTML); text inside the SVG
+// is escaped by vgsvg, so the result is safe to mark as template.HTML.
+func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
+	c := vgsvg.New(w, h)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("api: render chart: %w", err)
+	}
+	b := buf.Bytes()
+	if i := bytes.Index(b, []byte("<svg")); i >= 0 {
+		b = b[i:]
+	}
+	return template.HTML(b), nil
+}
+
+func newPlot(title, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color, width vg.Length) error {
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return fmt.Errorf("api: chart %q: %w", name, err)
+	}
+	l.LineStyle.Color = c
+	l.LineStyle.Width = width
+	p.Add(l)
+	if name != "" {
+		p.Legend.Add(name, l)
+	}
+	return nil
+}
+
+// addVLine marks x across the y range the plot has so far.
+func addVLine(p *plot.Plot, x float64, c color.Color) {
+	l, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: p.Y.Max}})
+	if err != nil {
+		return // only fails on NaN or Inf, which a marker can do without
+	}
+	l.LineStyle.Color = c
+	l.LineStyle.Width = vg.Points(1)
+	l.LineStyle.Dashes = dashMarker
+	p.Add(l)
+}
+
+// jobSpan is a job's run time, for marking charts.
+type jobSpan struct {
+	Start, End time.Time // End is zero while the job runs
+	Failed     bool
+}
+
+const mib = 1 << 20
+
+// memoryChart plots live heap, Go memory and RSS in MiB, with job starts
+// (green) and ends (grey, or vermilion when the job failed) as dashed
+// lines, and a second, short chart of goroutines.
+func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, err error) {
+	n := len(samples)
+	heap, total, rss, g := make(plotter.XYs, n), make(plotter.XYs, n), make(plotter.XYs, n), make(plotter.XYs, n)
+	haveRSS := false
+	for i, s := range samples {
+		x := float64(s.At.UnixMilli()) / 1000
+		heap[i] = plotter.XY{X: x, Y: float64(s.HeapLive) / mib}
+		total[i] = plotter.XY{X: x, Y: float64(s.GoTotal) / mib}
+		rss[i] = plotter.XY{X: x, Y: float64(s.RSS) / mib}
+		g[i] = plotter.XY{X: x, Y: float64(s.Goroutines)}
+		haveRSS = haveRSS || s.RSS > 0
+	}
+	ticks := plot.TimeTicks{Format: "15:04:05"}
+	p := newPlot("", "MiB")
+	p.X.Tick.Marker = ticks
+	p.X.Label.Text = "time (UTC)"
+	p.Y.Min = 0
+	if err := addLine(p, "live heap", heap, colBlue, vg.Points(1.5)); err != nil {
+		return "", "", err
+	}
+	if err := addLine(p, "Go memory", total, colOrange, vg.Points(1.2)); err != nil {
+		return "", "", err
+	}
+	if haveRSS {
+		if err := addLine(p, "RSS", rss, colPurple, vg.Points(1.2)); err != nil {
+			return "", "", err
+		}
+	}
+	lo, hi := samples[0].At, samples[n-1].At
+	in := func(t time.Time) bool { return !t.Before(lo) && !t.After(hi) }
+	for _, j := range jobs {
+		if in(j.Start) {
+			addVLine(p, float64(j.Start.UnixMilli())/1000, colGreen)
+		}
+		if !j.End.IsZero() && in(j.End) {
+			c := color.Color(colGrey)
+			if j.Failed {
+				c = colVermil
+			}
+			addVLine(p, float64(j.End.UnixMilli())/1000, c)
+		}
+	}
+	if mem, err = svgHTML(p, 9*vg.Inch, 3.6*vg.Inch); err != nil {
+		return "", "", err
+	}
+
+	pg := newPlot("", "goroutines")
+	pg.X.Tick.Marker = ticks
+	pg.Y.Min = 0
+	if err := addLine(pg, "", g, colGrey, vg.Points(1.2)); err != nil {
+		return "", "", err
+	}
+	gor, err = svgHTML(pg, 9*vg.Inch, 1.8*vg.Inch)
+	return mem, gor, err
+}
+
+// retainedChart is a bar per guarded run (oldest left): the bytes the run
+// retained, in KiB. labels name the bars (job IDs where known).
+func retainedChart(reps []*memguard.Report, labels []string) (template.HTML, error) {
+	vals := make(plotter.Values, len(reps))
+	for i, r := range reps {
+		vals[i] = float64(r.RetainedBytes) / 1024
+	}
+	p := newPlot("", "retained KiB")
+	w := vg.Points(max(6, min(28, 480/float64(max(len(reps), 1)))))
+	bars, err := plotter.NewBarChart(vals, w)
+	if err != nil {
+		return "", fmt.Errorf("api: retained chart: %w", err)
+	}
+	bars.Color = colBarPos
+	bars.LineStyle.Width = 0
+	p.Add(bars)
+	p.NominalX(labels...)
+	p.X.Tick.Label.Rotation = math.Pi / 5
+	p.X.Tick.Label.XAlign = draw.XRight
+	return svgHTML(p, 9*vg.Inch, 3.2*vg.Inch)
+}
+
+// forecastChart plots the recent history of s and the combined forecast
+// with its 80% and 95% bands.
+func forecastChart(s *data.Series, res *forecast.Result, historyPoints int) (template.HTML, error) {
+	p := newPlot("", "quantity")
+	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02"}
+	var last plotter.XY
+	if s != nil && s.Len() > 0 {
+		from := max(s.Len()-historyPoints, 0)
+		hist := make(plotter.XYs, 0, s.Len()-from)
+		for i := from; i < s.Len(); i++ {
+			hist = append(hist, plotter.XY{X: float64(s.Date(i).Unix()), Y: s.Values[i]})
+		}
+		if err := addLine(p, "history", hist, colGrey, vg.Points(1.2)); err != nil {
+			return "", err
+		}
+		last = hist[len(hist)-1]
+	}
+	if res != nil && len(res.Points) > 0 {
+		layout := res.Freq.Layout()
+		n := len(res.Points)
+		mean := make(plotter.XYs, 0, n+1)
+		lo80, hi80 := make(plotter.XYs, 0, n), make(plotter.XYs, 0, n)
+		lo95, hi95 := make(plotter.XYs, 0, n), make(plotter.XYs, 0, n)
+		if last.X != 0 {
+			mean = append(mean, last) // join the forecast to the history
+		}
+		for _, pt := range res.Points {
+			t, err := time.Parse(layout, pt.Date)
+			if err != nil {
+				return "", fmt.Errorf("api: forecast date %q: %w", pt.Date, err)
+			}
+			x := float64(t.Unix())
+			mean = append(mean, plotter.XY{X: x, Y: pt.Value})
+			lo80, hi80 = append(lo80, plotter.XY{X: x, Y: pt.Lower}), append(hi80, plotter.XY{X: x, Y: pt.Upper})
+			lo95, hi95 = append(lo95, plotter.XY{X: x, Y: pt.Lower95}), append(hi95, plotter.XY{X: x, Y: pt.Upper95})
+		}
+		for _, b := range []struct {
+			name   string
+			lo, hi plotter.XYs
+			c      color.Color
+		}{{"95% interval", lo95, hi95, colBand95}, {"80% interval", lo80, hi80, colBand80}} {
+			if !finite(b.lo) || !finite(b.hi) {
+				continue // a fallback forecast may carry no intervals
+			}
+			ring := make(plotter.XYs, 0, 2*n)
+			ring = append(ring, b.lo...)
+			for i := n - 1; i >= 0; i-- {
+				ring = append(ring, b.hi[i])
+			}
+			poly, err := plotter.NewPolygon(ring)
+			if err != nil {
+				return "", fmt.Errorf("api: forecast band: %w", err)
+			}
+			poly.Color = b.c
+			poly.LineStyle.Width = 0
+			p.Add(poly)
+			p.Legend.Add(b.name, poly)
+		}
+		if err := addLine(p, "forecast", mean, colBlue, vg.Points(1.8)); err != nil {
+			return "", err
+		}
+		if last.X != 0 {
+			addVLine(p, last.X, colGrey)
+		}
+	}
+	return svgHTML(p, 9*vg.Inch, 3.8*vg.Inch)
+}
+
+func finite(xys plotter.XYs) bool {
+	for _, xy := range xys {
+		if math.IsNaN(xy.Y) || math.IsInf(xy.Y, 0) {
+			return false
+		}
+	}
+	return true
+}
