@@ -32,6 +32,8 @@ const minAutoARIMAPoints = 10
 // AutoARIMA selects and fits a seasonal ARIMA model per series as R's
 // forecast::auto.arima does with its defaults (KPSS tests for d, the
 // seasonal-strength test for D, stepwise AICc search over p, q, P, Q).
+// It ignores covariates. A fit costs about 0.05-0.7 s of CPU on a
+// 730-day series (bench/models_arima), against 0.4-18 s for R.
 type AutoARIMA struct {
 	// MaxP and MaxQ bound the non-seasonal orders; 0 means 5, negative
 	// means 0.
