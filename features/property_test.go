@@ -331,3 +331,25 @@ func TestAppendSeriesAndDense(t *testing.T) {
 		t.Error("Dense of an empty matrix is not nil")
 	}
 }
+
+// The outputs are pandas' (x.rolling(3, min_periods=...).min() etc.).
+func ExampleRoller() {
+	x := []float64{3, 1, math.NaN(), 4, 1, 5}
+	var r Roller
+	fmt.Println(r.Min(nil, x, 3, 1))
+	fmt.Println(r.Mean(nil, x, 3, 2))
+	fmt.Println(r.Median(nil, x, 3, 1))
+	// Output:
+	// [3 1 1 1 1 1]
+	// [NaN 2 2 2.5 2.5 3.3333333333333335]
+	// [3 2 2 2.5 2.5 4]
+}
+
+// pandas: pd.Series([1, 2, np.nan, 4]).ewm(alpha=0.5).mean(); the NaN
+// ages the older values, so 4 weighs 1, 2 a quarter and 1 an eighth.
+func ExampleEWM_Mean() {
+	e := EWM{Alpha: 0.5, Adjust: true}
+	fmt.Println(e.Mean(nil, []float64{1, 2, math.NaN(), 4}))
+	// Output:
+	// [1 1.6666666666666667 1.6666666666666667 3.3636363636363638]
+}
