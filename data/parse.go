@@ -151,6 +151,10 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want a header date,store,sku,quantity"}}}
 	}
 	if err != nil {
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			return err
+		}
 		return &ParseError{Errors: []RowError{{Line: 1, Reason: csvReason(err)}}}
 	}
 	cols := map[string]int{}
@@ -184,12 +188,12 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
+			if !errors.As(err, &pe) {
+				return err // the body failed (too large, cut off), not the data
 			}
+			line := pe.StartLine
 			if !c.add(line, "", errors.New(csvReason(err))) {
 				break
 			}
@@ -200,6 +204,8 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 			// mid-record; later lines cannot be trusted.
 			break
 		}
+		// FieldPos is only defined for a record that was read.
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			if !c.add(line, "", fmt.Errorf("has %d fields, header has %d", len(rec), len(header))) {
 				break
@@ -252,6 +258,7 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 		if !ok || len(c.pe.Errors) > 0 {
 			continue
 		}
+		o.Line = line
 		if err := fn(o); err != nil {
 			return err
 		}
@@ -374,16 +381,16 @@ func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
 		if !ok || len(c.pe.Errors) > 0 {
 			continue
 		}
+		o.Line = line
 		if err := fn(o); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		reason := err.Error()
-		if errors.Is(err, bufio.ErrTooLong) {
-			reason = fmt.Sprintf("line longer than %d bytes", MaxLineBytes)
+		if !errors.Is(err, bufio.ErrTooLong) {
+			return err // the body failed (too large, cut off), not the data
 		}
-		c.add(line+1, "", errors.New(reason))
+		c.add(line+1, "", fmt.Errorf("line longer than %d bytes", MaxLineBytes))
 	}
 	if rows == 0 && len(c.pe.Errors) == 0 {
 		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}}

@@ -138,31 +138,56 @@ type IngestStats struct {
 }
 
 // Ingest writes the observations that parse produces, all or nothing: the
-// rows go into one transaction that commits only if parse returns nil.
-// Rows with the same (store, sku, date) as a stored row replace it.
+// rows are staged in a temporary table inside one transaction, checked for
+// keys that appear twice in the same upload (an error naming both lines:
+// which of the two is right cannot be guessed), and merged into sales only
+// if parse returned nil. Rows with the same (store, sku, date) as a stored
+// row replace it. Memory stays bounded whatever the upload's size: the
+// database does the bookkeeping.
 func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) error) error) (IngestStats, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
 	}
 	defer tx.Rollback()
-	const batch = 200 // 5 parameters a row, well under SQLite's limit
-	buf := make([]any, 0, batch*5)
-	keys := map[Key]struct{}{}
+	// A temporary table lives as long as its connection, so an earlier
+	// upload on a pooled connection may have left one: empty it.
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS upload_rows (
+		line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
+		quantity DOUBLE PRECISION NOT NULL, covariates TEXT)`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_rows`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	}
+	const cols = 6
+	const batch = 150 // parameters per statement stay well under SQLite's limit
+	buf := make([]any, 0, batch*cols)
 	rows := 0
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
 		var q strings.Builder
-		q.WriteString(`INSERT INTO sales (store, sku, ts, quantity, covariates) VALUES `)
-		for i := 0; i < len(buf)/5; i++ {
+		q.WriteString(`INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `)
+		for i := 0; i < len(buf)/cols; i++ {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d)", i*5+1, i*5+2, i*5+3, i*5+4, i*5+5)
+			q.WriteByte('(')
+			for c := 0; c < cols; c++ {
+				if c > 0 {
+					q.WriteByte(',')
+				}
+				fmt.Fprintf(&q, "$%d", i*cols+c+1)
+			}
+			q.WriteByte(')')
 		}
-		q.WriteString(` ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`)
 		if _, err := tx.ExecContext(ctx, q.String(), buf...); err != nil {
 			return fmt.Errorf("data: ingest: %w", err)
 		}
@@ -178,11 +203,12 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 			}
 			cov = string(b)
 		}
-		buf = append(buf, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
-		keys[o.Key] = struct{}{}
+		buf = append(buf, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
 		rows++
 		if len(buf) == cap(buf) {
-			return flush()
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 		return ctx.Err()
 	})
@@ -192,10 +218,57 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 	if err := flush(); err != nil {
 		return IngestStats{}, err
 	}
+	if err := duplicateRows(ctx, tx); err != nil {
+		return IngestStats{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sales (store, sku, ts, quantity, covariates)
+		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
+		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	}
+	var series int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM upload_rows) k`).Scan(&series); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_rows`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return IngestStats{}, fmt.Errorf("data: ingest commit: %w", err)
 	}
-	return IngestStats{Rows: rows, Series: len(keys)}, nil
+	return IngestStats{Rows: rows, Series: series}, nil
+}
+
+// duplicateRows reports keys that occur twice in the staged upload.
+func duplicateRows(ctx context.Context, tx *sql.Tx) error {
+	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
+		GROUP BY store, sku, ts HAVING COUNT(*) > 1 ORDER BY MAX(line) LIMIT $1`, MaxRowErrors+1)
+	if err != nil {
+		return fmt.Errorf("data: ingest: %w", err)
+	}
+	defer rs.Close()
+	var pe ParseError
+	for rs.Next() {
+		var st, sku string
+		var ts, first, second int64
+		if err := rs.Scan(&st, &sku, &ts, &first, &second); err != nil {
+			return fmt.Errorf("data: ingest: %w", err)
+		}
+		if len(pe.Errors) == MaxRowErrors {
+			pe.More = true
+			break
+		}
+		pe.Errors = append(pe.Errors, RowError{Line: int(second), Reason: fmt.Sprintf(
+			"duplicate of line %d: store %q, sku %q, date %s appear twice in one upload",
+			first, st, sku, time.Unix(ts, 0).UTC().Format(DateTimeLayout))})
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("data: ingest: %w", err)
+	}
+	if len(pe.Errors) > 0 {
+		return &pe
+	}
+	return nil
 }
 
 // CountSales returns the number of stored sales rows.

@@ -163,3 +163,25 @@ func TestInferFrequency(t *testing.T) {
 		}
 	}
 }
+
+func TestIngestRejectsDuplicateKeys(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	dup := "date,store,sku,quantity\n2024-01-01,S1,A,3\n2024-01-02,S1,A,4\n2024-01-01,S1,A,5\n"
+	_, err := s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(dup), fn) })
+	var pe *ParseError
+	if !errors.As(err, &pe) || len(pe.Errors) != 1 || pe.Errors[0].Line != 4 || !strings.Contains(pe.Errors[0].Reason, "line 2") {
+		t.Fatalf("err = %v", err)
+	}
+	if n, _ := s.CountSales(ctx); n != 0 {
+		t.Fatalf("%d rows stored from a rejected upload", n)
+	}
+	// The same connection is reused: a later good upload is not confused
+	// by the earlier staged rows.
+	st, err := s.Ingest(ctx, func(fn func(Observation) error) error {
+		return ParseCSV(strings.NewReader("date,store,sku,quantity\n2024-01-01,S1,A,3\n"), fn)
+	})
+	if err != nil || st.Rows != 1 || st.Series != 1 {
+		t.Fatalf("after rejection: %+v, %v", st, err)
+	}
+}

@@ -164,6 +164,9 @@ type Observation struct {
 	// Covariates holds the extra numeric columns of the upload, by name.
 	// Nil when there are none.
 	Covariates map[string]float64
+	// Line is the line of the upload the row came from (0 when it did
+	// not come from an upload); it is not stored.
+	Line int
 }
 
 // Series is a regular series of one store/SKU: Values[i] is the quantity
