@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/forecastd/forecastd/jobs"
+)
+
+func TestListSchedules(t *testing.T) {
+	ctx := context.Background()
+	srv, err := New(ctx, Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JobWorkers: 0,
+		Logger:  slog.New(slog.NewTextHandler(testLogOutput(), nil)),
+		Backend: BackendOptions{jobs.Backend{RetrainCron: "0 2 * * 0", RefreshCron: "30 1 * * *", ScheduleHorizon: 14}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(ctx) })
+	// Registered here until the router calls routesSchedules.
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	srv.routesSchedules(r.Group("/v1"))
+	rec := httptest.NewRecorder()
+	before := time.Now()
+	r.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/schedules", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /v1/schedules: %d %s", rec.Code, rec.Body)
+	}
+	var got struct{ Items []jobs.ScheduleInfo }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Items) != 2 {
+		t.Fatalf("items = %+v", got.Items)
+	}
+	// Next runs by the cron rules, computed independently of robfig/cron:
+	// Sunday 02:00 UTC and the next 01:30 UTC after now.
+	now := before.UTC()
+	for _, tc := range []struct {
+		name, kind string
+		ok         func(time.Time) bool
+	}{
+		{"retrain", "train", func(n time.Time) bool {
+			return n.Weekday() == time.Sunday && n.Hour() == 2 && n.Minute() == 0 && n.Sub(now) <= 7*24*time.Hour
+		}},
+		{"refresh", "refresh", func(n time.Time) bool {
+			return n.Hour() == 1 && n.Minute() == 30 && n.Sub(now) <= 24*time.Hour
+		}},
+	} {
+		var it *jobs.ScheduleInfo
+		for i := range got.Items {
+			if got.Items[i].Name == tc.name {
+				it = &got.Items[i]
+			}
+		}
+		if it == nil || it.Kind != tc.kind || it.Horizon != 14 || !it.NextRun.After(now) || !tc.ok(it.NextRun.UTC()) {
+			t.Errorf("schedule %s = %+v", tc.name, it)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/memguard"
+	"github.com/forecastd/forecastd/models"
+)
+
+// WorkerOptions configure a Worker. Zero fields take the defaults noted.
+type WorkerOptions struct {
+	Backend Backend
+	// DataDir holds the SQLite database when Backend has no DatabaseURL.
+	DataDir string
+	// Addr, if set, is where /healthz and /metrics are served (no API).
+	Addr string
+	// Jobs is how many partitions (or whole jobs) run at once; default 1.
+	Jobs int
+	// SeriesWorkers bounds the series trained at once; default GOMAXPROCS.
+	SeriesWorkers int
+	// Guard configures this worker's memguard.
+	Guard    memguard.Options
+	Registry *models.Registry
+	Logger   *slog.Logger
+	// ShutdownTimeout bounds Stop; default 20 s.
+	ShutdownTimeout time.Duration
+}
+
+// Worker is a process that only works jobs: `forecastd worker`. It has
+// its own memguard, whose reports carry the worker's name.
+type Worker struct {
+	opts  WorkerOptions
+	store *data.Store
+	queue *Queue
+	guard *memguard.Guard
+	reg   *prometheus.Registry
+	http  *http.Server
+	ln    net.Listener
+
+	served   chan error
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// NewWorker opens the backend and memguard; nothing runs until Start.
+func NewWorker(ctx context.Context, opts WorkerOptions) (*Worker, error) {
+	if opts.Registry == nil {
+		opts.Registry = models.Standard()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 20 * time.Second
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = "var"
+	}
+	guard, err := memguard.New(opts.Guard)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: memguard: %w", err)
+	}
+	runner := &Runner{Registry: opts.Registry, Guard: guard, Logger: opts.Logger,
+		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined}
+	store, q, err := Open(ctx, opts.Backend, opts.DataDir, Config{Runner: runner, Workers: max(opts.Jobs, 1), Work: true, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{opts: opts, store: store, queue: q, guard: guard, reg: prometheus.NewRegistry(), served: make(chan error, 1)}
+	if err := w.reg.Register(guard.Collector()); err != nil {
+		w.close(ctx)
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	if err := memguard.RegisterRuntime(w.reg); err != nil {
+		w.close(ctx)
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+		if err := store.DB().PingContext(r.Context()); err != nil {
+			http.Error(rw, "database: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(rw, "{\"status\":\"ok\",\"worker\":%q}\n", q.Name())
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{Registry: w.reg}))
+	w.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	return w, nil
+}
+
+// Name is the worker's name.
+func (w *Worker) Name() string { return w.queue.Name() }
+
+// Addr is the metrics listener's address (after Start), or "".
+func (w *Worker) Addr() string {
+	if w.ln == nil {
+		return ""
+	}
+	return w.ln.Addr().String()
+}
+
+// Start starts working jobs and the metrics listener.
+func (w *Worker) Start(ctx context.Context) error {
+	if w.opts.Addr != "" {
+		ln, err := net.Listen("tcp", w.opts.Addr)
+		if err != nil {
+			return fmt.Errorf("jobs: listen on %s: %w", w.opts.Addr, err)
+		}
+		w.ln = ln
+		go func() {
+			err := w.http.Serve(ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			w.served <- err
+		}()
+	}
+	if err := w.queue.Start(ctx); err != nil {
+		return err
+	}
+	w.opts.Logger.Info("forecastd worker started", "worker", w.Name(), "metrics", w.Addr())
+	return nil
+}
+
+// Stop cancels running partitions (River retries them, on another worker
+// if one runs), stops the listener and closes the databases; bounded by
+// ShutdownTimeout and idempotent.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.ShutdownTimeout)
+		defer cancel()
+		w.stopErr = w.close(ctx)
+	})
+	return w.stopErr
+}
+
+func (w *Worker) close(ctx context.Context) error {
+	var errs []error
+	if w.ln != nil {
+		if err := w.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("jobs: metrics shutdown: %w", err))
+		}
+		if err := <-w.served; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := w.queue.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("jobs: stop: %w", err))
+	}
+	if err := w.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
