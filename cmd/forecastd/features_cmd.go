@@ -886,6 +886,11 @@ func appendNum(b []byte, v float64) []byte {
 	if v != v {
 		return b
 	}
+	// Counts, lags, extremes and calendar fields are whole numbers; the
+	// integer path is several times faster than the shortest-float one.
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.AppendInt(b, int64(v), 10)
+	}
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
