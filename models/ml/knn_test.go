@@ -2,6 +2,8 @@ package ml
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -32,5 +34,51 @@ func TestKNNGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKNNTreeMatchesScan checks that the KD-tree used for large training
+// sets finds exactly the neighbours of a full scan, including ties:
+// features are small integers, so many distances are equal.
+func TestKNNTreeMatchesScan(t *testing.T) {
+	const n, cols = 6000, 5
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, n*cols)
+	y := make([]float64, n)
+	for i := range x {
+		x[i] = float64(rng.IntN(6))
+	}
+	for i := range y {
+		y[i] = rng.NormFloat64()
+	}
+	for _, distance := range []bool{false, true} {
+		m, err := KNN{K: 7, Distance: distance}.Fit(context.Background(), x, cols, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := make([]float64, cols)
+		for trial := 0; trial < 200; trial++ {
+			for j := range q {
+				q[j] = float64(rng.IntN(7)) - 0.5*float64(trial%2)
+			}
+			got := m.Predict(q)
+			// Reference: scan every row in order.
+			nb := neighbours{k: m.K}
+			for i := 0; i < n; i++ {
+				nb.push(sqDist(x[i*cols:(i+1)*cols], q, math.Inf(1)), int32(i))
+			}
+			var want float64
+			if !distance {
+				for _, i := range nb.idx {
+					want += y[i]
+				}
+				want /= float64(m.K)
+			} else {
+				want = m.weighted(nb)
+			}
+			if got != want {
+				t.Fatalf("distance=%v query %v: tree %v, scan %v", distance, q, got, want)
+			}
+		}
 	}
 }

@@ -14,8 +14,9 @@ import (
 // scikit-learn's former presort option); per level it costs O(rows ×
 // features) where sorting costs O(rows × log rows × features).
 type presorted struct {
-	rowOrder [][]int32 // per feature, the rows sorted by value; shared by all trees
-	ord      [][]int32 // per feature, positions (indices into idx) in order
+	rowOrder [][]int32   // per feature, the rows sorted by value; shared by all trees
+	rowVal   [][]float64 // the values in that order
+	ord      [][]int32   // per feature, positions (indices into idx) in order
 	val      [][]float64
 	yp       []float64 // target of each position
 	left     []bool    // per position: goes left at the current split
@@ -28,16 +29,16 @@ type presorted struct {
 // presort sorts the rows by each feature once; trees reuse the orders.
 func (b *treeBuilder) presort() {
 	n := len(b.y)
-	ps := &presorted{rowOrder: make([][]int32, b.cols)}
-	vals := make([]float64, n)
+	ps := &presorted{rowOrder: make([][]int32, b.cols), rowVal: make([][]float64, b.cols)}
 	for f := 0; f < b.cols; f++ {
 		order := make([]int32, n)
+		vals := make([]float64, n)
 		for i := range order {
 			order[i] = int32(i)
-			vals[i] = b.x[i*b.cols+f]
 		}
+		copy(vals, b.xt[f*n:(f+1)*n])
 		sortPairs(vals, order)
-		ps.rowOrder[f] = order
+		ps.rowOrder[f], ps.rowVal[f] = order, vals
 	}
 	ps.ord = make([][]int32, b.cols)
 	ps.val = make([][]float64, b.cols)
@@ -79,8 +80,9 @@ func (b *treeBuilder) buildSorted(ctx context.Context, name string, idx []int32)
 		ps.val[f] = grow(ps.val[f], m)
 		ord, val := ps.ord[f], ps.val[f]
 		k := 0
-		for _, r := range ps.rowOrder[f] {
-			v := b.x[int(r)*b.cols+f]
+		rv := ps.rowVal[f]
+		for q, r := range ps.rowOrder[f] {
+			v := rv[q]
 			for _, pos := range ps.byRow[ps.rstart[r]:ps.rstart[r+1]] {
 				ord[k], val[k] = pos, v
 				k++
