@@ -140,7 +140,8 @@ func sesProfile(x []float64, alpha float64) (l0, mse float64) {
 }
 
 // sesOptimize finds the alpha in [lo, hi] and initial level minimising the
-// in-sample MSE of SES on x.
+// in-sample MSE of SES on x. It overwrites x (the callers' scratch copy)
+// with a shifted series, to save a second buffer.
 func sesOptimize(ctx context.Context, x []float64, lo, hi float64) (alpha, l0 float64, err error) {
 	// Centre on the mean of the first points (R's starting value for l0)
 	// so the profile sums do not lose precision on series with a large
@@ -151,7 +152,7 @@ func sesOptimize(ctx context.Context, x []float64, lo, hi float64) (alpha, l0 fl
 		off += v
 	}
 	off /= float64(k)
-	xc := make([]float64, len(x))
+	xc := x
 	for i, v := range x {
 		xc[i] = v - off
 	}
