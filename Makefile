@@ -4,7 +4,7 @@ BIN      := bin/forecastd
 PKGS     := ./...
 # make run honours FORECASTD_ADDR and FORECASTD_DATA_DIR (read by the binary).
 
-.PHONY: all build run test vet fmt bench clean
+.PHONY: all build run test vet fmt bench accuracy fuzz clean
 
 all: build
 
@@ -26,6 +26,17 @@ test: vet
 # see bench/README.md).
 bench: build
 	bash bench/run.sh
+
+# Accuracy on held-out data beside the published M4 figures (reads ../shared/data).
+accuracy:
+	$(GO) run ./bench/accuracy -set both
+
+# Longer fuzzing than the seed corpus that make test runs.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseCSV -fuzztime $(FUZZTIME) ./data/
+	$(GO) test -run '^$$' -fuzz FuzzParseNDJSON -fuzztime $(FUZZTIME) ./data/
+	$(GO) test -run '^$$' -fuzz FuzzJobRequest -fuzztime $(FUZZTIME) ./api/
 
 clean:
 	rm -rf bin

@@ -1,0 +1,419 @@
+// Command accuracy scores forecastd's candidates and its combination on
+// held-out data and prints them beside the published figures:
+//
+//   - M4 hourly (414 series, horizon 48, season 24), scored exactly as
+//     the competition did (sMAPE, MASE, OWA against Naive2);
+//   - Kaggle store/item demand (500 daily series, the last 90 days held
+//     out), scored by WAPE and MASE.
+//
+// Run it with `make accuracy` (or `go run ./bench/accuracy -h`).
+package main
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/models"
+)
+
+func main() {
+	dataDir := flag.String("data", "../shared/data", "folder holding m4_hourly/ and store_item_demand/")
+	set := flag.String("set", "m4", "m4, store or both")
+	limit := flag.Int("limit", 0, "score only the first N series (0 = all)")
+	modelList := flag.String("models", "", "comma-separated candidates (default: the default tournament)")
+	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series scored at once")
+	combine := flag.String("combine", "mean", "combination: mean, median or inverse")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	reg := models.Standard()
+	var names []string
+	if *modelList != "" {
+		names = strings.Split(*modelList, ",")
+	}
+	specs, err := reg.Select(names)
+	if err != nil {
+		fatal(err)
+	}
+	cfg := config{specs: specs, workers: *workers, combine: *combine, limit: *limit}
+	if *set == "m4" || *set == "both" {
+		if err := m4(ctx, filepath.Join(*dataDir, "m4_hourly"), cfg); err != nil {
+			fatal(err)
+		}
+	}
+	if *set == "store" || *set == "both" {
+		if err := storeItem(ctx, filepath.Join(*dataDir, "store_item_demand", "demand-forecasting-kernels-only.zip"), cfg); err != nil {
+			fatal(err)
+		}
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "accuracy:", err)
+	os.Exit(1)
+}
+
+type config struct {
+	specs   []models.Spec
+	workers int
+	combine string
+	limit   int
+}
+
+// task is one series with its held-out future.
+type task struct {
+	s      *data.Series
+	actual []float64
+}
+
+// scores holds each method's forecast of one series.
+type scores struct {
+	fc  map[string][]float64
+	err map[string]string
+}
+
+const combo = "COMBINATION (top 5)"
+
+// score runs the tournament and every candidate alone on each task.
+func score(ctx context.Context, tasks []task, h, season int, cfg config) ([]scores, error) {
+	out := make([]scores, len(tasks))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	start := time.Now()
+	for w := 0; w < cfg.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t := tasks[i]
+				sc := scores{fc: map[string][]float64{}, err: map[string]string{}}
+				o := forecast.Options{Horizon: h, Season: season, Candidates: cfg.specs, Combine: cfg.combine}
+				res, err := forecast.Tournament(ctx, t.s, o)
+				if err != nil {
+					sc.err[combo] = err.Error()
+				} else {
+					sc.fc[combo] = values(res.Result.Points)
+				}
+				in := models.Input{Y: t.s.Values, Start: t.s.Start, Freq: t.s.Freq, Season: season}
+				for _, spec := range cfg.specs {
+					f, err := spec.New().Fit(ctx, in)
+					var fc []float64
+					if err == nil {
+						fc, err = f.Forecast(ctx, in, h)
+					}
+					if err != nil {
+						sc.err[spec.Name] = err.Error()
+						continue
+					}
+					sc.fc[spec.Name] = fc
+				}
+				out[i] = sc
+				mu.Lock()
+				done++
+				fmt.Fprintf(os.Stderr, "\r%d/%d series, %s", done, len(tasks), time.Since(start).Round(time.Second))
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range tasks {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	fmt.Fprintln(os.Stderr)
+	return out, ctx.Err()
+}
+
+func values(ps []forecast.Point) []float64 {
+	v := make([]float64, len(ps))
+	for i, p := range ps {
+		v[i] = p.Value
+	}
+	return v
+}
+
+func methodNames(cfg config) []string {
+	names := []string{combo}
+	for _, s := range cfg.specs {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// m4 scores the M4 hourly set as the competition did.
+func m4(ctx context.Context, dir string, cfg config) error {
+	ids, train, err := readWide(filepath.Join(dir, "Hourly-train.csv"))
+	if err != nil {
+		return err
+	}
+	_, test, err := readWide(filepath.Join(dir, "Hourly-test.csv"))
+	if err != nil {
+		return err
+	}
+	starts, err := m4Starts(filepath.Join(dir, "M4-info-hourly.csv"))
+	if err != nil {
+		return err
+	}
+	var tasks []task
+	for i, id := range ids {
+		if cfg.limit > 0 && i >= cfg.limit {
+			break
+		}
+		tasks = append(tasks, task{s: &data.Series{Key: data.Key{Store: "M4", SKU: id}, Freq: data.Hourly, Start: starts[id], Values: train[i]}, actual: test[i]})
+	}
+	const h, m = 48, 24
+	fmt.Printf("M4 hourly: %d series, horizon %d, season %d, %d candidates\n", len(tasks), h, m, len(cfg.specs))
+	t0 := time.Now()
+	res, err := score(ctx, tasks, h, m, cfg)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(t0)
+	// Naive2's published figures normalise OWA, as the competition did.
+	const naive2SMAPE, naive2MASE = 18.383, 2.395
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "method\tsMAPE\tMASE\tOWA\tseries\t")
+	type row struct {
+		name             string
+		smape, mase, owa float64
+		n                int
+	}
+	var rows []row
+	for _, name := range methodNames(cfg) {
+		var ss, ms float64
+		n := 0
+		for i, t := range tasks {
+			fc, ok := res[i].fc[name]
+			if !ok {
+				continue
+			}
+			mase, err := models.MASE(t.s.Values, t.actual, fc, m)
+			if err != nil {
+				continue
+			}
+			ss += models.SMAPE(t.actual, fc)
+			ms += mase
+			n++
+		}
+		if n == 0 {
+			rows = append(rows, row{name: name})
+			continue
+		}
+		sm, ma := ss/float64(n), ms/float64(n)
+		rows = append(rows, row{name, sm, ma, models.OWA(sm, ma, naive2SMAPE, naive2MASE), n})
+	}
+	sort.SliceStable(rows[1:], func(i, j int) bool { return rows[1+i].owa < rows[1+j].owa })
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", r.name, r.smape, r.mase, r.owa, r.n)
+	}
+	fmt.Fprintln(tw, "\t\t\t\t\t")
+	for _, p := range []struct {
+		name             string
+		smape, mase, owa float64
+	}{
+		{"official Naive", 43.003, 11.608, 3.593}, {"official sNaive", 13.912, 1.193, 0.627},
+		{"official Naive2", 18.383, 2.395, 1.000}, {"official SES", 18.094, 2.385, 0.990},
+		{"official Theta", 18.138, 2.455, 1.006}, {"official Damped", 19.265, 2.956, 1.141},
+		{"official winner (Smyl ES-RNN)", 9.328, 0.893, 0.440}, {"official best hourly entry", 8.913, 0.801, 0.410},
+	} {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t414\t\n", p.name, p.smape, p.mase, p.owa)
+	}
+	tw.Flush()
+	fmt.Printf("scored in %s with %d workers\n\n", elapsed.Round(time.Second), cfg.workers)
+	return nil
+}
+
+func readWide(path string) ([]string, [][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	if _, err := r.Read(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var ids []string
+	var out [][]float64
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var v []float64
+		for _, s := range rec[1:] {
+			if s == "" {
+				break
+			}
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %s: %w", path, rec[0], err)
+			}
+			v = append(v, x)
+		}
+		ids = append(ids, rec[0])
+		out = append(out, v)
+	}
+	return ids, out, nil
+}
+
+// m4Starts reads each series' first timestamp ("1/7/15 12:00", day first).
+func m4Starts(path string) (map[string]time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[string]time.Time{}
+	for _, r := range recs[1:] {
+		// The file mixes "d/m/yy h:mm" and "dd-mm-yy hh:mm".
+		var t time.Time
+		var err error
+		for _, layout := range []string{"2/1/06 15:04", "02-01-06 15:04", "2/1/06 3:04", "02-01-06 3:04"} {
+			if t, err = time.Parse(layout, r[5]); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: start %q: %w", path, r[0], r[5], err)
+		}
+		out[r[0]] = t
+	}
+	return out, nil
+}
+
+// storeItem scores the Kaggle store/item series with the last 90 days
+// held out.
+func storeItem(ctx context.Context, zipPath string, cfg config) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	var obs []data.Observation
+	for _, f := range zr.File {
+		if f.Name != "train.csv" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		r := csv.NewReader(rc)
+		r.ReuseRecord = true
+		if _, err := r.Read(); err != nil {
+			return err
+		}
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			d, err := data.ParseDate(rec[0])
+			if err != nil {
+				return err
+			}
+			q, err := strconv.ParseFloat(rec[3], 64)
+			if err != nil {
+				return err
+			}
+			obs = append(obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
+		}
+		rc.Close()
+	}
+	series, err := data.Assemble(obs, data.Daily)
+	if err != nil {
+		return err
+	}
+	const h, m = 90, 7
+	var tasks []task
+	for i, s := range series {
+		if cfg.limit > 0 && i >= cfg.limit {
+			break
+		}
+		n := len(s.Values)
+		train := *s
+		train.Values = s.Values[:n-h]
+		tasks = append(tasks, task{s: &train, actual: s.Values[n-h:]})
+	}
+	fmt.Printf("store/item: %d daily series, last %d days held out, season %d, %d candidates\n", len(tasks), h, m, len(cfg.specs))
+	t0 := time.Now()
+	res, err := score(ctx, tasks, h, m, cfg)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(t0)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "method\tWAPE\tMASE\tseries\t")
+	type row struct {
+		name       string
+		wape, mase float64
+		n          int
+	}
+	var rows []row
+	for _, name := range methodNames(cfg) {
+		var absErr, absY, ms float64
+		n := 0
+		for i, t := range tasks {
+			fc, ok := res[i].fc[name]
+			if !ok {
+				continue
+			}
+			mase, err := models.MASE(t.s.Values, t.actual, fc, m)
+			if err != nil {
+				continue
+			}
+			for j := range fc {
+				absErr += math.Abs(t.actual[j] - fc[j])
+				absY += math.Abs(t.actual[j])
+			}
+			ms += mase
+			n++
+		}
+		if n == 0 {
+			rows = append(rows, row{name: name})
+			continue
+		}
+		rows = append(rows, row{name, absErr / absY, ms / float64(n), n})
+	}
+	sort.SliceStable(rows[1:], func(i, j int) bool { return rows[1+i].mase < rows[1+j].mase })
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%d\t\n", r.name, r.wape, r.mase, r.n)
+	}
+	tw.Flush()
+	fmt.Printf("scored in %s with %d workers\n\n", elapsed.Round(time.Second), cfg.workers)
+	return nil
+}
