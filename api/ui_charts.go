@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -51,14 +52,29 @@ func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	return template.HTML(b), nil
 }
 
+// newPlot sets the sans-serif face on each plot rather than changing
+// plot.DefaultFont, a package variable shared with any other user.
 func newPlot(title, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = ylabel
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.X.Label.TextStyle.Font, &p.Y.Label.TextStyle.Font,
+		&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font, &p.Legend.TextStyle.Font} {
+		f.Variant = "Sans"
+	}
 	p.Legend.Top = true
 	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(8)
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// legendRoom raises the top of the y axis so the legend, drawn in the
+// top-left corner, does not cover the data.
+func legendRoom(p *plot.Plot, entries int) {
+	if p.Y.Max > p.Y.Min {
+		p.Y.Max += (p.Y.Max - p.Y.Min) * 0.08 * float64(entries)
+	}
 }
 
 func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color, width vg.Length) error {
@@ -95,6 +111,9 @@ type jobSpan struct {
 
 const mib = 1 << 20
 
+// chartWidth is the drawing width; pages scale the SVG to their column.
+const chartWidth = 11 * vg.Inch
+
 // memoryChart plots live heap, Go memory and RSS in MiB, with job starts
 // (green) and ends (grey, or vermilion when the job failed) as dashed
 // lines, and a second, short chart of goroutines.
@@ -126,6 +145,7 @@ func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, e
 			return "", "", err
 		}
 	}
+	legendRoom(p, 3)
 	lo, hi := samples[0].At, samples[n-1].At
 	in := func(t time.Time) bool { return !t.Before(lo) && !t.After(hi) }
 	for _, j := range jobs {
@@ -140,7 +160,7 @@ func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, e
 			addVLine(p, float64(j.End.UnixMilli())/1000, c)
 		}
 	}
-	if mem, err = svgHTML(p, 9*vg.Inch, 3.6*vg.Inch); err != nil {
+	if mem, err = svgHTML(p, chartWidth, 3.6*vg.Inch); err != nil {
 		return "", "", err
 	}
 
@@ -150,7 +170,7 @@ func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, e
 	if err := addLine(pg, "", g, colGrey, vg.Points(1.2)); err != nil {
 		return "", "", err
 	}
-	gor, err = svgHTML(pg, 9*vg.Inch, 1.8*vg.Inch)
+	gor, err = svgHTML(pg, chartWidth, 1.8*vg.Inch)
 	return mem, gor, err
 }
 
@@ -173,7 +193,7 @@ func retainedChart(reps []*memguard.Report, labels []string) (template.HTML, err
 	p.NominalX(labels...)
 	p.X.Tick.Label.Rotation = math.Pi / 5
 	p.X.Tick.Label.XAlign = draw.XRight
-	return svgHTML(p, 9*vg.Inch, 3.2*vg.Inch)
+	return svgHTML(p, chartWidth, 3.2*vg.Inch)
 }
 
 // forecastChart plots the recent history of s and the combined forecast
@@ -237,11 +257,12 @@ func forecastChart(s *data.Series, res *forecast.Result, historyPoints int) (tem
 		if err := addLine(p, "forecast", mean, colBlue, vg.Points(1.8)); err != nil {
 			return "", err
 		}
+		legendRoom(p, 3)
 		if last.X != 0 {
 			addVLine(p, last.X, colGrey)
 		}
 	}
-	return svgHTML(p, 9*vg.Inch, 3.8*vg.Inch)
+	return svgHTML(p, chartWidth, 3.8*vg.Inch)
 }
 
 func finite(xys plotter.XYs) bool {
