@@ -234,3 +234,44 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestRegressionDegenerate fits every candidate to a constant series and
+// to an all-zero one: each must either forecast finite values close to
+// the constant (within 1e-3 relative; 5% for the MLP, whose stochastic
+// training stops once the loss stalls) or refuse with ErrUnsuitable,
+// never panic.
+func TestRegressionDegenerate(t *testing.T) {
+	ctx := context.Background()
+	base := loadStoreItem(t, 1, 1)
+	for _, level := range []float64{0, 5} {
+		in := base
+		in.Y = make([]float64, 400)
+		for i := range in.Y {
+			in.Y[i] = level
+		}
+		for _, s := range regressionSpecs() {
+			fit, err := s.New().Fit(ctx, in)
+			if err != nil {
+				if !errors.Is(err, ErrUnsuitable) {
+					t.Errorf("%s on constant %g: err = %v, want nil or ErrUnsuitable", s.Name, level, err)
+				}
+				continue
+			}
+			fc, err := fit.Forecast(ctx, in, 14)
+			if err != nil {
+				t.Errorf("%s on constant %g: forecast: %v", s.Name, level, err)
+				continue
+			}
+			tol := 1e-3
+			if s.Name == "mlp" {
+				tol = 0.05
+			}
+			for i, v := range fc {
+				if math.IsNaN(v) || math.Abs(v-level) > tol*math.Max(1, level) {
+					t.Errorf("%s on constant %g: forecast[%d] = %v", s.Name, level, i, v)
+					break
+				}
+			}
+		}
+	}
+}
