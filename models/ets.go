@@ -195,14 +195,9 @@ func etsFilterBounded(f etsForm, m int, p etsParams, x0, y, ring, final []float6
 		sumSq += e * e
 		if f.Error == etsMul {
 			e /= fc
-			// sum log|f| as log of a product, taking the log only when
-			// the product nears the ends of the float range: one log
-			// per ~100 steps instead of one per step.
-			prodF *= math.Abs(fc)
-			if prodF > 1e100 || prodF < 1e-100 {
-				sumLogF += math.Log(prodF)
-				prodF = 1
-			}
+			// One log per ~150 steps of daily sales instead of one per
+			// step (see etsLogProd).
+			prodF, sumLogF = etsLogProd(prodF, sumLogF, fc)
 		}
 		sse += e * e
 		if sse > stopSSE || sumSq > stopSumSq {
@@ -349,13 +344,8 @@ func etsFilterLinearTrend(f etsForm, m int, p etsParams, x0, y, ring, final []fl
 		sumSq += e * e
 		if mulErr {
 			e /= fc
-			// sum log|f| as the log of a product, taken only when the
-			// product nears the ends of the float range.
-			prodF *= math.Abs(fc)
-			if prodF > 1e100 || prodF < 1e-100 {
-				sumLogF += math.Log(prodF)
-				prodF = 1
-			}
+			// One log per ~150 steps instead of one per step.
+			prodF, sumLogF = etsLogProd(prodF, sumLogF, fc)
 		}
 		sse += e * e
 		if sse > stopSSE || sumSq > stopSumSq {
@@ -508,11 +498,7 @@ func etsFilterMulSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, st
 		sumSq += raw * raw
 		e := t*inv - 1 // (y - f) / f
 		sse += e * e
-		prodF *= math.Abs(fc)
-		if prodF > 1e100 || prodF < 1e-100 {
-			sumLogF += math.Log(prodF)
-			prodF = 1
-		}
+		prodF, sumLogF = etsLogProd(prodF, sumLogF, fc)
 		if sumSq > stopSumSq {
 			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
 		}
@@ -553,11 +539,7 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 			sumSq += raw * raw
 			e := raw / q
 			sse += e * e
-			prodF *= math.Abs(q)
-			if prodF > 1e100 || prodF < 1e-100 {
-				sumLogF += math.Log(prodF)
-				prodF = 1
-			}
+			prodF, sumLogF = etsLogProd(prodF, sumLogF, q)
 			if sumSq > stopSumSq {
 				return abandon, true
 			}
@@ -580,11 +562,7 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 			sumSq += raw * raw
 			e := raw / fc
 			sse += e * e
-			prodF *= math.Abs(fc)
-			if prodF > 1e100 || prodF < 1e-100 {
-				sumLogF += math.Log(prodF)
-				prodF = 1
-			}
+			prodF, sumLogF = etsLogProd(prodF, sumLogF, fc)
 			if sumSq > stopSumSq {
 				return abandon, true
 			}
@@ -595,6 +573,22 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 	}
 	run = etsRun{Lik: n*math.Log(sse) + 2*(sumLogF+math.Log(prodF)), SSE: sse, MSE: sumSq / n}
 	return run, true
+}
+
+// etsLogProd adds log|f| to the running sum log(prod) + sumLog, where the
+// product absorbs ordinary values and the log is taken only when it passes
+// 1e±200; values beyond 1e±100 go straight to the log so that the product
+// can neither overflow nor underflow (log|0| = -Inf, as in R).
+func etsLogProd(prod, sumLog, f float64) (float64, float64) {
+	af := math.Abs(f)
+	if af > 1e-100 && af < 1e100 {
+		prod *= af
+		if prod > 1e200 || prod < 1e-200 {
+			return 1, sumLog + math.Log(prod)
+		}
+		return prod, sumLog
+	}
+	return prod, sumLog + math.Log(af)
 }
 
 // etsForecastState writes len(dst) point forecasts from state x (R's

@@ -597,3 +597,17 @@ func TestETSFilterLoopsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestETSLogProd: the batched sum of log|f| equals the direct sum, also
+// for magnitudes that would overflow or underflow a plain product.
+func TestETSLogProd(t *testing.T) {
+	vals := []float64{1e-250, 5, -1e250, 3e-120, 7, 1e90, 1e90, 1e90, 2e-95, 2e-95, 2e-95, 0.5}
+	prod, sum, want := 1.0, 0.0, 0.0
+	for _, v := range vals {
+		prod, sum = etsLogProd(prod, sum, v)
+		want += math.Log(math.Abs(v))
+	}
+	if got := sum + math.Log(prod); math.Abs(got-want) > 1e-12*math.Abs(want) {
+		t.Errorf("sum log = %v, want %v", got, want)
+	}
+}
