@@ -57,6 +57,9 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "\nThe 20 features of bench/features: -lags 1,7,14,28 -windows 7,14,28 -stats min,max,mean,std,sum -year-ago -calendar=false\n")
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if *dataPath == "" {
@@ -79,6 +82,11 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, s := range splitList(*stats) {
 		cfg.Stats = append(cfg.Stats, features.Stat(s))
+	}
+	// Check the feature set before reading what may be a large file; the
+	// covariates are added once the header names them.
+	if _, err := features.NewBuilder(cfg); err != nil {
+		return err
 	}
 	var freq data.Frequency
 	if *freqName != "" {
