@@ -23,8 +23,9 @@ type thetaGolden struct {
 			Level0 float64   `json:"level0"`
 			MSE    float64   `json:"mse"`
 		} `json:"ses"`
-		Thetaf []float64 `json:"thetaf"`
-		M4     struct {
+		Thetaf         []float64 `json:"thetaf"`
+		ThetafSeasonal bool      `json:"thetaf_seasonal"`
+		M4             struct {
 			Seasonal    bool      `json:"seasonal"`
 			Figure      []float64 `json:"figure"`
 			Naive2      []float64 `json:"naive2"`
@@ -118,6 +119,9 @@ func TestThetaGoldenR(t *testing.T) {
 			in := Input{Y: s.Y, Season: s.Season}
 			if got := SeasonalityTest(s.Y, s.Season); got != s.M4.Seasonal {
 				t.Fatalf("SeasonalityTest = %v, R %v", got, s.M4.Seasonal)
+			}
+			if got := decompThetafSeasonal(s.Y, s.Season); got != s.ThetafSeasonal {
+				t.Fatalf("thetaf seasonality test = %v, R %v", got, s.ThetafSeasonal)
 			}
 			if s.M4.Seasonal {
 				fig, ok := decompMultiplicative(s.Y, s.Season)
