@@ -205,6 +205,14 @@ func TestModelJSON(t *testing.T) {
 			t.Fatalf("forecast[%d] %v after refilter, %v before", i, f3[i], f1[i])
 		}
 	}
+	// A CSS fit has no likelihood; it must still marshal.
+	mc, err := Fit(context.Background(), s.y, Order{P: 1, D: 1, SQ: 1, SD: 1, Period: 12}, &Settings{Method: CSS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(mc); err != nil {
+		t.Errorf("CSS model does not marshal: %v", err)
+	}
 	// A longer history moves the forecast origin.
 	longer := append(append([]float64(nil), s.y...), s.test...)
 	if err := m2.Refilter(longer); err != nil {

@@ -87,8 +87,9 @@ type Model struct {
 
 	// Sigma2 is the innovation variance (forecast::Arima's, with a
 	// degree of freedom per coefficient); LogLik the Gaussian
-	// log-likelihood (NaN for CSS fits, as in R); AIC, AICc and BIC the
-	// information criteria as forecast::Arima reports them.
+	// log-likelihood; AIC, AICc and BIC the information criteria as
+	// forecast::Arima reports them. All four are zero for CSS fits (R
+	// reports NA), so that the model stays JSON-serialisable.
 	Sigma2 float64 `json:"sigma2"`
 	LogLik float64 `json:"loglik"`
 	AIC    float64 `json:"aic"`
@@ -456,7 +457,8 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Mo
 	if method == CSS {
 		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
 		m.Sigma2 = css(ft.x, o, m.Phi, m.Theta, ft.nzPhi, ft.nzTh, ft.ncond, ft.w, ft.res)
-		m.LogLik, m.AIC = math.NaN(), math.NaN()
+		// R reports NA; zero keeps the model JSON-serialisable.
+		m.LogLik, m.AIC = 0, 0
 		if withState {
 			if !ft.filt.initState(m.Phi, m.Theta, kappa) {
 				return nil, fmt.Errorf("%v: %w: non-stationary CSS estimate", o, ErrFit)
@@ -488,9 +490,11 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Mo
 		}
 	}
 	// forecast::Arima's AICc and BIC count sigma2 as a parameter.
-	kk := k + 1
-	m.AICc = m.AIC + 2*kk*(kk+1)/(float64(nused)-kk-1)
-	m.BIC = m.AIC + kk*(math.Log(float64(nused))-2)
+	if method != CSS {
+		kk := k + 1
+		m.AICc = m.AIC + 2*kk*(kk+1)/(float64(nused)-kk-1)
+		m.BIC = m.AIC + kk*(math.Log(float64(nused))-2)
+	}
 	if full {
 		m.State = append([]float64(nil), ft.filt.a...)
 		m.N = n
