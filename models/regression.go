@@ -86,8 +86,10 @@ func regressionSpecs() []Spec {
 			},
 			Load: LoadJSON[regressionFit[*ml.Boosted]]},
 		{Name: "mlp", Family: "neural",
-			Doc:  "perceptron (one ReLU layer of 32, Adam) on standardised features, recursive",
-			New:  func() Forecaster { return &MLPRegression{Model: ml.MLP{Hidden: []int{32}}, name: "mlp"} },
+			Doc: "perceptron (one ReLU layer of 32, Adam) on standardised features, recursive",
+			New: func() Forecaster {
+				return &MLPRegression{Model: ml.MLP{Hidden: []int{32}, StandardiseTarget: true}, name: "mlp"}
+			},
 			Load: LoadJSON[regressionFit[*ml.MLPModel]]},
 	}
 }

@@ -35,6 +35,11 @@ type MLP struct {
 	NIterNoChange int `json:"n_iter_no_change,omitempty"`
 	// Seed seeds the weight initialisation and the batch shuffling.
 	Seed uint64 `json:"seed,omitempty"`
+	// StandardiseTarget trains on (y - mean)/std and undoes it in
+	// Predict. scikit-learn does not (its default is off here too), but
+	// with targets in the tens and Adam's small steps, the output bias
+	// alone takes hundreds of steps to reach the mean level of y.
+	StandardiseTarget bool `json:"standardise_target,omitempty"`
 }
 
 // MLPModel is a fitted perceptron. Layer l maps Sizes[l] inputs to
@@ -48,6 +53,11 @@ type MLPModel struct {
 	// loss (half mean squared error plus penalty).
 	Epochs int     `json:"epochs"`
 	Loss   float64 `json:"loss"`
+	// YMean and YScale undo a standardised target: predictions are
+	// YMean + YScale·output. YScale zero means the target was not
+	// standardised.
+	YMean  float64 `json:"y_mean,omitempty"`
+	YScale float64 `json:"y_scale,omitempty"`
 }
 
 // mlpStack is the widest layer Predict evaluates without allocating.
@@ -84,6 +94,9 @@ func (m *MLPModel) Predict(x []float64) float64 {
 		}
 		in = out
 	}
+	if m.YScale != 0 {
+		return m.YMean + m.YScale*in[0]
+	}
 	return in[0]
 }
 
@@ -118,6 +131,22 @@ func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPM
 	}
 	bs := min(orDefault(p.BatchSize, 200), n)
 	rng := rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))
+	var yMean, yScale float64
+	if p.StandardiseTarget {
+		yMean = mean(y)
+		for _, v := range y {
+			yScale += (v - yMean) * (v - yMean)
+		}
+		yScale = math.Sqrt(yScale / float64(n))
+		if yScale == 0 {
+			yScale = 1
+		}
+		ys := make([]float64, n)
+		for i, v := range y {
+			ys[i] = (v - yMean) / yScale
+		}
+		y = ys
+	}
 
 	sizes := append(append([]int{cols}, hidden...), 1)
 	L := len(sizes) - 1
@@ -248,6 +277,9 @@ func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPM
 		}
 	}
 	m.Epochs, m.Loss = epoch, loss
+	if p.StandardiseTarget {
+		m.YMean, m.YScale = yMean, yScale
+	}
 	return m, nil
 }
 
