@@ -136,3 +136,23 @@ func TestLinearJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestOLSRankDeficient checks the SVD fallback: with a duplicated column
+// the minimum-norm solution splits the coefficient evenly, as
+// scikit-learn's LinearRegression (scipy lstsq) does: y = 1 + 2·x gives
+// coef [1, 1]. Tolerance 1e-9.
+func TestOLSRankDeficient(t *testing.T) {
+	var x, y []float64
+	for i := 0; i < 20; i++ {
+		v := float64(i*i%7) + 0.5*float64(i)
+		x = append(x, v, v)
+		y = append(y, 1+2*v)
+	}
+	m, err := OLS{}.Fit(context.Background(), x, 2, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(m.Coef[0]-1) > 1e-9 || math.Abs(m.Coef[1]-1) > 1e-9 || math.Abs(m.Intercept-1) > 1e-9 {
+		t.Errorf("coef %v intercept %v, want [1 1] and 1", m.Coef, m.Intercept)
+	}
+}
