@@ -2,7 +2,9 @@ package arima
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"os"
 	"testing"
 )
 
@@ -84,10 +86,24 @@ func relDiff(a, b float64) float64 {
 // testdata/make_golden.R. Tolerances: log-likelihood 1e-3 relative (the
 // optimum is flat; both optimisers stop within reltol ~1.5e-8 of it),
 // coefficients 2e-2 absolute, sigma2 1e-2 relative, forecasts 1% of the
-// series' scale.
+// series' scale, standard errors 5%.
 func TestFitMatchesR(t *testing.T) {
 	g := loadGolden(t)
-	for _, c := range g.Fixed {
+	b, err := os.ReadFile("testdata/var_golden.json")
+	if err != nil {
+		t.Fatalf("golden file missing (run testdata/make_golden_var.R): %v", err)
+	}
+	var vg []struct {
+		Series  string    `json:"series"`
+		VarCoef []float64 `json:"var_coef"`
+	}
+	if err := json.Unmarshal(b, &vg); err != nil {
+		t.Fatal(err)
+	}
+	if len(vg) != len(g.Fixed) {
+		t.Fatalf("var_golden.json has %d fits, golden.json %d", len(vg), len(g.Fixed))
+	}
+	for ci, c := range g.Fixed {
 		o := Order{P: c.Order[0], D: c.Order[1], Q: c.Order[2], SP: c.Seasonal[0], SD: c.Seasonal[1], SQ: c.Seasonal[2]}
 		s := g.series(t, c.Series)
 		if o.SP+o.SD+o.SQ > 0 {
@@ -123,6 +139,20 @@ func TestFitMatchesR(t *testing.T) {
 			}
 			if d := relDiff(m.AICc, c.AICc); d > 1e-3 {
 				t.Errorf("AICc %v, R %v", m.AICc, c.AICc)
+			}
+			// Standard errors (testdata/var_golden.json, R's var.coef
+			// from make_golden_var.R): both sides difference the
+			// objective numerically with the same steps, at slightly
+			// different optima; 5% relative.
+			rv := vg[ci].VarCoef
+			if len(rv) != len(m.VarCoef) || vg[ci].Series != c.Series {
+				t.Fatalf("var_coef has %d entries, R %d (%s)", len(m.VarCoef), len(rv), vg[ci].Series)
+			}
+			for i := range got {
+				k := i*len(got) + i
+				if se, rse := math.Sqrt(m.VarCoef[k]), math.Sqrt(rv[k]); relDiff(se, rse) > 0.05 {
+					t.Errorf("s.e.(%s) = %v, R %v", c.CoefNames[i], se, rse)
+				}
 			}
 			fc := m.Forecast(len(c.Forecast))
 			scale := 0.0
