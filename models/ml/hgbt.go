@@ -155,6 +155,11 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 	}
 	grad := make([]float64, n)
 	hess := make([]float64, n)
+	if loss == "squared_error" {
+		for i := range hess {
+			hess[i] = 1
+		}
+	}
 	idx := make([]int32, n)
 	// Histogram pool: at most 2 per leaf are alive at once.
 	var pool [][]hbin
@@ -174,14 +179,19 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 			return nil, err
 		}
 		// Gradients and hessians of the half losses scikit-learn uses.
-		for i, v := range y {
-			switch loss {
-			case "squared_error":
-				grad[i], hess[i] = raw[i]-v, 1
-			case "poisson":
+		switch loss {
+		case "squared_error":
+			// The hessians stay 1 (set before the first iteration).
+			for i, v := range y {
+				grad[i] = raw[i] - v
+			}
+		case "poisson":
+			for i, v := range y {
 				mu := math.Exp(raw[i])
 				grad[i], hess[i] = mu-v, mu
-			case "tweedie":
+			}
+		case "tweedie":
+			for i, v := range y {
 				a := math.Exp((1 - power) * raw[i])
 				b := math.Exp((2 - power) * raw[i])
 				grad[i] = -v*a + b
