@@ -225,8 +225,12 @@ func thetaLinearTrend(x []float64) (a, b float64) {
 // are linear in (u, v) for a fixed α, so this implementation solves a 2×2
 // least-squares problem (v constrained to [0, 1], v = 0 being the limit
 // θ → ∞: trend plus SES of the detrended data) inside a one-dimensional
-// search over α in [1e-4, 0.9999]: the exact optimum, not a Nelder–Mead
-// approximation. Seasonality is handled as in Theta.
+// search over α in [1e-4, 0.9999] (grid plus Brent, as SES): (u, v) are
+// exact for each α, where a Nelder–Mead search over (α, θ, ℓ_0) stops short
+// on the flat ridges this model often has. Other implementations
+// (forecTheta's otm, statsforecast's OptimizedTheta) work with the model's
+// state-space form and their own initialisation, so their forecasts can
+// differ slightly. Seasonality is handled as in Theta.
 type OptimizedTheta struct {
 	// Season overrides the input's season length when > 0.
 	Season int `json:"season,omitempty"`
