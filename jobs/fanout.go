@@ -77,8 +77,10 @@ type partWorker struct {
 	q *Queue
 }
 
-// Timeout: bounded by RescueAfter and the memory budget instead.
-func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return -1 }
+// Timeout is RescueAfter: River's rescuer never rescues a job without a
+// timeout, and a partition running longer would be rescued (and run twice)
+// anyway, so it is cancelled instead.
+func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return w.q.cfg.RescueAfter }
 
 func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 	q := w.q
@@ -270,6 +272,7 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *data.Jo
 	defer tx.Rollback()
 	params := make([]river.InsertManyParams, len(parts))
 	for i, a := range parts {
+		a.JobID = id
 		params[i] = river.InsertManyParams{Args: a, InsertOpts: &river.InsertOpts{
 			Queue: partitionQueue, Tags: []string{jobTag(id)}, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
 	}

@@ -38,9 +38,16 @@ type worker struct {
 	q *Queue
 }
 
-// Timeout: a tournament over a large grid runs for many minutes; the
-// guard's memory budget and cancellation bound it instead.
-func (w *worker) Timeout(*river.Job[WorkArgs]) time.Duration { return -1 }
+// Timeout: a whole tournament over a large grid runs for many minutes;
+// the guard's memory budget and cancellation bound it instead. A fan-out
+// parent's wake lasts milliseconds, and a timeout lets River's rescuer
+// (which ignores jobs without one) retry a parent whose worker died.
+func (w *worker) Timeout(*river.Job[WorkArgs]) time.Duration {
+	if w.q.cfg.FanOut {
+		return w.q.cfg.RescueAfter
+	}
+	return -1
+}
 
 func (w *worker) Work(ctx context.Context, j *river.Job[WorkArgs]) error {
 	if w.q.cfg.FanOut {
