@@ -423,7 +423,6 @@ func partitionWorkers(t *testing.T, db *sql.DB) map[string]int {
 	return out
 }
 
-
 func logPartitions(t *testing.T, db *sql.DB) {
 	rows, err := db.Query(`SELECT id, state, attempt, attempted_by FROM river_job WHERE kind = $1 ORDER BY id`, jobs.PartArgs{}.Kind())
 	if err != nil {
