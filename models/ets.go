@@ -419,6 +419,9 @@ func etsFilterAdditive(f etsForm, m int, p etsParams, x0, y, ring []float64, sto
 	c := phi * b
 	q := x0[0] + c
 	kq, kc := alpha+phi*beta, phi*beta
+	// q' = (1-kq) q + (phi c + kq pv): pv does not depend on q, so one
+	// multiply-add separates consecutive q (see etsFilterLinearTrend).
+	a := 1 - kq
 	var sse float64
 	n := float64(len(y))
 	if f.Season == etsNone {
@@ -428,7 +431,7 @@ func etsFilterAdditive(f etsForm, m int, p etsParams, x0, y, ring []float64, sto
 			if sse > stop {
 				return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
 			}
-			q, c = q+phi*c+kq*e, phi*c+kc*e
+			q, c = a*q+(phi*c+kq*yi), phi*c+kc*e
 		}
 		return etsRun{Lik: n * math.Log(sse), SSE: sse, MSE: sse / n}, true
 	}
@@ -449,7 +452,7 @@ func etsFilterAdditive(f etsForm, m int, p etsParams, x0, y, ring []float64, sto
 			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
 		}
 		ring[pos] = s + gamma*e
-		q, c = q+phi*c+kq*e, phi*c+kc*e
+		q, c = a*q+(phi*c+kq*(yi-s)), phi*c+kc*e
 	}
 	return etsRun{Lik: n * math.Log(sse), SSE: sse, MSE: sse / n}, true
 }
@@ -479,6 +482,9 @@ func etsFilterMulSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, st
 	c := phi * b
 	q := x0[0] + c
 	kq, kc := alpha+phi*beta, phi*beta
+	// q' = (1-kq) q + (phi c + kq pv): pv does not depend on q, so one
+	// multiply-add separates consecutive q (see etsFilterLinearTrend).
+	a := 1 - kq
 	var sse, sumSq, sumLogF float64
 	prodF := 1.0
 	pos := 0
@@ -502,9 +508,10 @@ func etsFilterMulSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, st
 		if sumSq > stopSumSq {
 			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
 		}
-		d := yi*inv - q // pv - q with pv = y / s
+		pv := yi * inv
+		d := pv - q
 		ring[pos] = s + gamma*(t-s)
-		q, c = q+phi*c+kq*d, phi*c+kc*d
+		q, c = a*q+(phi*c+kq*pv), phi*c+kc*d
 	}
 	n := float64(len(y))
 	run = etsRun{Lik: n*math.Log(sse) + 2*(sumLogF+math.Log(prodF)), SSE: sse, MSE: sumSq / n}
@@ -529,6 +536,9 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 	c := phi * b
 	q := x0[0] + c
 	kq, kc := alpha+phi*beta, phi*beta
+	// q' = (1-kq) q + (phi c + kq pv): pv does not depend on q, so one
+	// multiply-add separates consecutive q (see etsFilterLinearTrend).
+	a := 1 - kq
 	var sse, sumSq, sumLogF float64
 	prodF := 1.0
 	n := float64(len(y))
@@ -543,7 +553,7 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 			if sumSq > stopSumSq {
 				return abandon, true
 			}
-			q, c = q+phi*c+kq*raw, phi*c+kc*raw
+			q, c = a*q+(phi*c+kq*yi), phi*c+kc*raw
 		}
 	} else {
 		for j := 0; j < m; j++ {
@@ -568,7 +578,7 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 			}
 			// With an additive season pv - q = y - s - q is the raw error.
 			ring[pos] = s + gamma*raw
-			q, c = q+phi*c+kq*raw, phi*c+kc*raw
+			q, c = a*q+(phi*c+kq*(yi-s)), phi*c+kc*raw
 		}
 	}
 	run = etsRun{Lik: n*math.Log(sse) + 2*(sumLogF+math.Log(prodF)), SSE: sse, MSE: sumSq / n}
