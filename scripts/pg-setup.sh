@@ -6,8 +6,8 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-	apt-get update -qq >&2
-	apt-get install -y -qq postgresql >&2
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq postgresql >&2
 fi
 # The newest installed major version (Debian 12 ships 15).
 ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
