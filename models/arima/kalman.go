@@ -604,21 +604,18 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 	r := f.r
 	// Reuse the covariance scratch: K, W and T W as vectors.
 	K, W, TW := f.m, f.pm[:r], f.pnew[:r]
-	a, anew := f.a, f.anew
+	a := f.a
 	c := f.c
-	tmul := func(dst, v []float64) { // dst = T v
-		v0 := v[0]
-		copy(dst[:r-1], v[1:r])
-		dst[r-1] = 0
-		for _, i := range nzPhi {
-			dst[i] += phi[i] * v0
-		}
-	}
 	F := c[0]
 	if !(F > 0) {
 		return 0, 0, 0, false
 	}
-	tmul(K, c[:r])
+	// K = T c, W = K, M = -1/F.
+	copy(K[:r-1], c[1:r])
+	K[r-1] = 0
+	for _, i := range nzPhi {
+		K[i] += phi[i] * c[0]
+	}
 	copy(W, K[:r])
 	M := -1 / F
 	for i := 0; i < r; i++ {
@@ -629,6 +626,7 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 	// they can overflow (F >= 1 in units of the innovation variance, so
 	// the product only grows): one Log per 32 steps instead of per step.
 	prod, inProd := 1.0, 0
+	a, K, W, TW = a[:r], K[:r], W[:r], TW[:r]
 	for _, yt := range y {
 		v := yt - a[0]
 		ssq += v * v / F
@@ -639,11 +637,16 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 			prod, inProd = 1, 0
 		}
 		nu++
-		// a <- T a + K v / F
-		tmul(anew, a[:r])
+		// a <- T a + K v / F, in place: the shift reads a[i+1] before
+		// it is overwritten.
 		s := v / F
-		for i := 0; i < r; i++ {
-			a[i] = anew[i] + K[i]*s
+		a0 := a[0]
+		for i := 0; i < r-1; i++ {
+			a[i] = a[i+1] + K[i]*s
+		}
+		a[r-1] = K[r-1] * s
+		for _, i := range nzPhi {
+			a[i] += phi[i] * a0
 		}
 		if !moving {
 			continue
@@ -654,18 +657,26 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 		if !(Fn > 0) {
 			return 0, 0, 0, false
 		}
-		tmul(TW, W)
-		mz := M * z
-		for i := 0; i < r; i++ {
-			K[i] += mz * TW[i]
+		// TW = T W.
+		copy(TW[:r-1], W[1:r])
+		TW[r-1] = 0
+		for _, i := range nzPhi {
+			TW[i] += phi[i] * z
 		}
+		mz := M * z
 		M += M * mz2 / F
 		zf := z / Fn
 		wmax := 0.0
-		for i := 0; i < r; i++ {
-			W[i] = TW[i] - K[i]*zf
-			if aw := math.Abs(W[i]); aw > wmax {
-				wmax = aw
+		for i := range TW {
+			k := K[i] + mz*TW[i]
+			K[i] = k
+			wi := TW[i] - k*zf
+			W[i] = wi
+			if wi < 0 {
+				wi = -wi
+			}
+			if wi > wmax {
+				wmax = wi
 			}
 		}
 		F = Fn
