@@ -348,23 +348,37 @@ func readUploadFile(ctx context.Context, path string) (*upload, error) {
 			}
 			return readUpload(ctx, f, path)
 		}
-		for i := 0; i < len(b); {
-			k := bytes.IndexByte(b[i:], '\n')
+		// Whole-buffer searches and counts (vectorised) instead of a
+		// search per line.
+		i := 0
+		if headerEnd < 0 {
+			k := bytes.IndexByte(b, '\n')
+			if k < 0 {
+				off += int64(n)
+				continue
+			}
+			i, nl = k+1, 1
+			headerEnd = off + int64(i)
+			cuts[0], lines[0] = headerEnd, 1
+		}
+		for next < workers {
+			// The chunk starts after the first line end at or past the
+			// cut, and after the previous chunk's start.
+			from := max(i, int(size*int64(next)/int64(workers)-off-1))
+			if from >= n {
+				break
+			}
+			k := bytes.IndexByte(b[from:], '\n')
 			if k < 0 {
 				break
 			}
-			i += k + 1
-			nl++
-			pos := off + int64(i)
-			if headerEnd < 0 {
-				headerEnd = pos
-				cuts[0], lines[0] = pos, 1
-			}
-			for next < workers && pos >= size*int64(next)/int64(workers) {
-				cuts[next], lines[next] = pos, nl
-				next++
-			}
+			j := from + k + 1
+			nl += bytes.Count(b[i:j], []byte{'\n'})
+			i = j
+			cuts[next], lines[next] = off+int64(i), nl
+			next++
 		}
+		nl += bytes.Count(b[i:], []byte{'\n'})
 		off += int64(n)
 	}
 	for ; next < workers; next++ {
