@@ -701,9 +701,13 @@ type etsBounds struct {
 	Lower, Upper [4]float64
 }
 
-var etsDefaultBounds = etsBounds{
-	Lower: [4]float64{1e-4, 1e-4, 1e-4, 0.8},
-	Upper: [4]float64{0.9999, 0.9999, 0.9999, 0.98},
+// etsDefaultBounds returns ets()'s default region (a function rather than
+// a package variable, so no caller can change another's bounds).
+func etsDefaultBounds() etsBounds {
+	return etsBounds{
+		Lower: [4]float64{1e-4, 1e-4, 1e-4, 0.8},
+		Upper: [4]float64{0.9999, 0.9999, 0.9999, 0.98},
+	}
 }
 
 // etsCheckParams is R's check_params with bounds = "both": the usual

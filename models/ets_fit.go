@@ -78,7 +78,7 @@ func newETSObjective(f etsForm, m int, y []float64, crit etsCriterion) *etsObjec
 		nPar++
 	}
 	return &etsObjective{
-		form: f, m: m, y: y, crit: crit, bounds: etsDefaultBounds, nPar: nPar,
+		form: f, m: m, y: y, crit: crit, bounds: etsDefaultBounds(), nPar: nPar,
 		state: make([]float64, etsNStates(f, m)),
 		ring:  make([]float64, m),
 		poly:  make([]float64, 2*(m+2)),
