@@ -13,14 +13,19 @@ dir=${FORECASTD_ML_BENCH:-/tmp/forecastd_ml_bench}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -f "$dir/large_x.f64" ] || /usr/bin/python3 bench/models_ml/make_matrix.py "$dir" >/dev/null
-# Small fits: 20 iterations; large fits take seconds: one each.
+# Small: 20 iterations; large fits take seconds: one each, and five
+# predictions (getrusage is too coarse for one).
 for s in ${sizes//,/ }; do
-  n=20x; [ "$s" = large ] && n=1x
+  fn=20x; pn=20x; [ "$s" = large ] && { fn=1x; pn=5x; }
   FORECASTD_ML_BENCH="$dir" FORECASTD_ML_BENCH_SIZES=$s \
-    go test -timeout 0 -run '^$' -bench ".*/.*/$s\$" -benchtime $n -benchmem ./bench/models_ml/ >> "$tmp/go.txt"
+    go test -timeout 0 -run '^$' -bench "Fit/.*/$s\$" -benchtime $fn -benchmem ./bench/models_ml/ >> "$tmp/go.txt"
+  FORECASTD_ML_BENCH="$dir" FORECASTD_ML_BENCH_SIZES=$s \
+    go test -timeout 0 -run '^$' -bench "Predict/.*/$s\$" -benchtime $pn -benchmem ./bench/models_ml/ >> "$tmp/go.txt"
 done
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
   /usr/bin/python3 bench/models_ml/peer_sklearn.py "$dir" "$sizes" > "$tmp/py.txt"
+# Keep the raw outputs for the README.
+cp "$tmp/go.txt" "$tmp/py.txt" "$dir/"
 /usr/bin/python3 - "$tmp/go.txt" "$tmp/py.txt" <<'PY'
 import re, sys
 go = {}

@@ -42,7 +42,10 @@ type KNNModel struct {
 // it, building the tree costs more than the scans it saves.
 const kdMinRows = 4096
 
-// Fit stores a copy of the training data.
+// Fit keeps the training data: x and y themselves, not copies, as
+// scikit-learn keeps its arrays (copying a pooled 150,000-row design cost
+// more than the rest of the fit). The caller must not modify them while
+// the model is in use.
 func (k KNN) Fit(ctx context.Context, x []float64, cols int, y []float64) (*KNNModel, error) {
 	if k.K < 0 {
 		panic("ml: KNN.K must be >= 0")
@@ -54,8 +57,7 @@ func (k KNN) Fit(ctx context.Context, x []float64, cols int, y []float64) (*KNNM
 	if err := ctxErr(ctx, "knn"); err != nil {
 		return nil, err
 	}
-	return &KNNModel{K: kk, Distance: k.Distance, Cols: cols,
-		X: append([]float64(nil), x...), Y: append([]float64(nil), y...)}, nil
+	return &KNNModel{K: kk, Distance: k.Distance, Cols: cols, X: x, Y: y}, nil
 }
 
 // knnStack is the neighbour count up to which Predict keeps its
