@@ -201,7 +201,9 @@ func (r *Regression[T, P]) Fit(ctx context.Context, in Input) (Fitted, error) {
 	x := b.Matrix(nil, in.Y, in.Start, in.Freq, from, n)
 	im := ml.NewImputer(x, cols, true)
 	x = im.Transform(x, x)
-	y := in.Y[from:n]
+	// A copy: some regressors (kNN) keep their training arrays, and
+	// in.Y belongs to the caller.
+	y := append([]float64(nil), in.Y[from:n]...)
 	model, err := r.Model.Fit(ctx, x, cols, y)
 	if err != nil {
 		switch {
