@@ -157,7 +157,6 @@ func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
 	}
 	ft.filt = newFilter(len(ft.phi), len(ft.theta), len(ft.delta))
 	ft.sfilt = newFilter(len(ft.phi), len(ft.theta), 0)
-	ft.sfilt.steady = true
 	ft.dw = make([]float64, len(y))
 	ft.nzPhi = nonzeroLags(o.P, o.SP, o.ns(), len(ft.phi))
 	ft.nzTh = nonzeroLags(o.Q, o.SQ, o.ns(), len(ft.theta))
@@ -209,8 +208,8 @@ func (ft *fitter) cssObjective(par []float64) float64 {
 // (up to O(1/kappa)) the exact likelihood of the differenced series
 // under the stationary ARMA prior, which we compute instead: the state
 // is d smaller (24 smaller for a seasonal difference of hourly data),
-// and once the filter reaches its steady state every further step costs
-// O(p+q). The final state for forecasting still comes from R's filter.
+// and the Chandrasekhar recursions make each step O(r) instead of R's
+// O(r^2). The final state for forecasting still comes from R's filter.
 func (ft *fitter) mlObjective(par []float64, trans bool) float64 {
 	transPars(ft.o, par, trans, ft.phi, ft.theta, ft.tmp, ft.work)
 	if !ft.sfilt.q0col(ft.phi, ft.theta) {

@@ -13,13 +13,6 @@ type filter struct {
 	mm         []float64 // rd x rd product T P
 	pn         []float64 // initial covariance (Q0 and the diffuse block)
 
-	// steady lets a filter without differencing switch to the
-	// steady-state recursion once the innovation variance has
-	// converged to the innovation variance of the model (gain 1): the
-	// state is then known exactly given the past, P is zero and the
-	// filter reduces to the ARMA recursion, O(p+q) a step.
-	steady bool
-
 	// Scratch for the stationary covariance.
 	gamma, psi, c, sys, rhs []float64
 }
@@ -248,33 +241,7 @@ func (f *filter) likelihood(y, phi, theta, delta []float64, resid []float64) (ss
 	p, q, r, d, rd := len(phi), len(theta), f.r, f.d, f.rd
 	a, anew, M, P, Pnew, mm := f.a, f.anew, f.m, f.pm, f.pnew, f.mm
 	copy(Pnew, f.pn)
-	converged := false
 	for l := range y {
-		if converged {
-			// a = T a + R (y - (T a)[0]), gain 1.
-			a0 := a[0]
-			for i := 0; i < r; i++ {
-				tmp := 0.0
-				if i < r-1 {
-					tmp = a[i+1]
-				}
-				if i < p {
-					tmp += phi[i] * a0
-				}
-				a[i] = tmp
-			}
-			resid0 := y[l] - a[0]
-			a[0] = y[l]
-			for i := 1; i <= q && i < r; i++ {
-				a[i] += theta[i-1] * resid0
-			}
-			nu++
-			ssq += resid0 * resid0
-			if resid != nil {
-				resid[l] = resid0
-			}
-			continue
-		}
 		for i := 0; i < r; i++ {
 			tmp := 0.0
 			if i < r-1 {
@@ -415,9 +382,6 @@ func (f *filter) likelihood(y, phi, theta, delta []float64, resid []float64) (ss
 			}
 			if resid != nil {
 				resid[l] = resid0 / math.Sqrt(gain)
-			}
-			if f.steady && d == 0 && gain-1 < 1e-9 && l > 0 {
-				converged = true
 			}
 			for i := 0; i < rd; i++ {
 				a[i] = anew[i] + M[i]*resid0/gain
