@@ -2,14 +2,17 @@
 // on the series peer.R wrote, next to R's forecast::auto.arima timings
 // and choices, and prints one line per series and the totals.
 //
-//	go run ./bench/models_arima SERIES.json
+//	go run ./bench/models_arima [-history N] SERIES.json
 //
-// run.sh runs peer.R and this together.
+// -history N fits on the last N points of each series only (the holdout
+// and the MASE scale stay those of the series), to weigh AutoARIMA's
+// MaxHistory. run.sh runs peer.R and this together.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -52,10 +55,12 @@ func mase(y, test, f []float64, m int) float64 {
 }
 
 func run() error {
-	if len(os.Args) != 2 {
-		return fmt.Errorf("usage: models_arima SERIES.json")
+	history := flag.Int("history", 0, "fit on the last `N` points only (0: all)")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		return fmt.Errorf("usage: models_arima [-history N] SERIES.json")
 	}
-	b, err := os.ReadFile(os.Args[1])
+	b, err := os.ReadFile(flag.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -68,8 +73,12 @@ func run() error {
 		"series", "n", "Go order", "wall s", "cpu s", "R order", "wall s", "cpu s", "MASE go", "MASE R")
 	var gw, gc, rw, rc float64
 	for _, s := range ss {
+		y := s.Y
+		if *history > 0 && *history < len(y) {
+			y = y[len(y)-*history:]
+		}
 		c0, t0 := cpuTime(), time.Now()
-		res, err := arima.Auto(ctx, s.Y, s.M, nil)
+		res, err := arima.Auto(ctx, y, s.M, nil)
 		wall, cpu := time.Since(t0).Seconds(), (cpuTime() - c0).Seconds()
 		if err != nil {
 			fmt.Printf("%-16s error: %v\n", s.Name, err)
@@ -85,7 +94,7 @@ func run() error {
 		}
 		fc := m.Forecast(len(s.Test))
 		fmt.Printf("%-16s %-5d %-30s %8.3f %8.3f | %-40s %8.2f %8.2f | %7.3f %7.3f\n",
-			s.Name, len(s.Y), name, wall, cpu, s.ROrder, s.RSeconds, s.RCPU, mase(s.Y, s.Test, fc, s.M), s.RMASE)
+			s.Name, len(y), name, wall, cpu, s.ROrder, s.RSeconds, s.RCPU, mase(s.Y, s.Test, fc, s.M), s.RMASE)
 		gw, gc, rw, rc = gw+wall, gc+cpu, rw+s.RSeconds, rc+s.RCPU
 	}
 	fmt.Printf("total: Go %.2fs wall %.2fs cpu, R %.2fs wall %.2fs cpu; speed-up %.1fx wall, %.1fx cpu\n",

@@ -2,8 +2,10 @@
 # the Go side times, and writes the series, R's choices, timings and
 # holdout MASE to a JSON file for main.go to compare against.
 #
-#   Rscript peer.R OUT.json [DAILY] [HOURLY]
+#   Rscript peer.R OUT.json [DAILY] [HOURLY] [nofit]
 #
+# With "nofit" it only writes the series (R's columns stay zero), for
+# Go-only comparisons such as main.go -history.
 # DAILY store/item series from the Kaggle demand data (last 730 days
 # before a 28-day holdout, m = 7: forecastd's default AutoARIMA history)
 # and HOURLY M4 series (last 504 hours, the official 48-hour test as
@@ -14,6 +16,7 @@ args <- commandArgs(trailingOnly = TRUE)
 out <- args[1]
 ndaily <- if (length(args) >= 2) as.integer(args[2]) else 10
 nhourly <- if (length(args) >= 3) as.integer(args[3]) else 2
+nofit <- length(args) >= 4 && args[4] == "nofit"
 data <- Sys.getenv("DATA", "../shared/data")
 
 mase <- function(y, test, f, m) mean(abs(test - f)) / mean(abs(diff(y, lag = m)))
@@ -40,6 +43,10 @@ if (nhourly > 0) {
 }
 for (i in seq_along(series)) {
   s <- series[[i]]
+  if (nofit) {
+    series[[i]]$r_order <- ""; series[[i]]$r_seconds <- 0; series[[i]]$r_cpu <- 0; series[[i]]$r_mase <- 0
+    next
+  }
   y <- ts(s$y, frequency = s$m)
   t0 <- proc.time()
   fit <- auto.arima(y)
