@@ -110,6 +110,9 @@ type Server struct {
 // memguard, and builds the router. Nothing listens until Start.
 func New(ctx context.Context, opts Options) (*Server, error) {
 	opts.defaults()
+	if err := opts.Security.check(opts.Addr); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}), served: make(chan error, 1)}
 	guard, err := memguard.New(opts.Guard)
 	if err != nil {
