@@ -174,7 +174,9 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		}
 		add(column{kind: colCovariate, name: c}, c)
 	}
-	b.sbuf = make([]float64, 0, b.maxWindow)
+	// Sized for the common windows up front; a window of years grows it
+	// on first use instead of reserving it for nothing.
+	b.sbuf = make([]float64, 0, min(b.maxWindow, 1024))
 	seen := make(map[string]bool, len(b.names))
 	for _, n := range b.names {
 		if seen[n] {

@@ -404,8 +404,9 @@ func (r *Roller) Quantile(dst, x []float64, w, minPeriods int, q float64) []floa
 func (r *Roller) sortedWindow(dst, x []float64, w, minPeriods int, q float64) []float64 {
 	checkWindow(w, minPeriods)
 	dst = resize(dst, len(x))
-	if cap(r.window) < w {
-		r.window = make([]float64, w)
+	// The window never holds more than w values, nor more than x has.
+	if m := min(w, len(x)); cap(r.window) < m {
+		r.window = make([]float64, m)
 	}
 	s := r.window[:0]
 	for i, v := range x {
