@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
@@ -220,5 +221,53 @@ func TestModelJSON(t *testing.T) {
 	}
 	if m2.N != len(longer) {
 		t.Errorf("N = %d after refilter, want %d", m2.N, len(longer))
+	}
+}
+
+// TestAutoRobust runs Auto on awkward series (short, intermittent,
+// trending, nearly constant, huge level) with several season lengths: it
+// must not panic, must fail only with the package's sentinel errors and
+// otherwise forecast finite values. The series come from a seeded source.
+func TestAutoRobust(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	// A slice, not a map: the draws must come in the same order each run.
+	gens := []struct {
+		name string
+		gen  func(i int) float64
+	}{
+		{"intermittent", func(int) float64 {
+			if rng.Float64() < 0.85 {
+				return 0
+			}
+			return float64(1 + rng.IntN(4))
+		}},
+		{"trend", func(i int) float64 { return 3*float64(i) + rng.NormFloat64() }},
+		{"binary", func(int) float64 { return float64(rng.IntN(2)) }},
+		{"level1e6", func(int) float64 { return 1e6 + rng.NormFloat64() }},
+		{"seasonal", func(i int) float64 { return float64(i%7) + 0.01*rng.NormFloat64() }},
+	}
+	for _, g := range gens {
+		name, gen := g.name, g.gen
+		for _, n := range []int{5, 12, 25, 60, 140} {
+			for _, m := range []int{1, 7, 12} {
+				y := make([]float64, n)
+				for i := range y {
+					y[i] = gen(i)
+				}
+				res, err := Auto(context.Background(), y, m, nil)
+				if err != nil {
+					if !errors.Is(err, ErrConstant) && !errors.Is(err, ErrTooShort) && !errors.Is(err, ErrNoModel) && !errors.Is(err, ErrFit) {
+						t.Errorf("%s n=%d m=%d: unexpected error %v", name, n, m, err)
+					}
+					continue
+				}
+				for _, v := range res.Model.Forecast(2 * m) {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						t.Errorf("%s n=%d m=%d: %v forecasts %v", name, n, m, res.Model.Order, v)
+						break
+					}
+				}
+			}
+		}
 	}
 }
