@@ -439,3 +439,51 @@ func logPartitions(t *testing.T, db *sql.DB) {
 		t.Logf("partition job %d: %s attempt %d by %s", id, state, attempt, by.String)
 	}
 }
+
+// TestCancelFanOut cancels a partitioned job while it runs: the job ends
+// cancelled, its unfinished partitions are cancelled, nothing is published.
+// The whole-job path (no fan-out) must cancel as before.
+func TestCancelFanOut(t *testing.T) {
+	on, off := true, false
+	for _, tc := range []struct {
+		name   string
+		fanOut *bool
+	}{{"fan-out", &on}, {"whole job", &off}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, jobs.Backend{FanOut: tc.fanOut, PartitionSize: 1}, 1)
+			s.ingest(data.DemoOptions{Stores: 1, SKUs: 24, Days: 730})
+			id := s.postJob(`{"horizon": 14, "models": ["naive", "seasonal_naive", "ridge", "ses", "holt", "theta"]}`)
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				j, err := s.Store().GetJob(context.Background(), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if j.State == data.JobRunning {
+					break
+				}
+				if j.State != data.JobQueued && j.State != data.JobRunning || time.Now().After(deadline) {
+					t.Fatalf("job before cancel: %+v", j)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			req, _ := http.NewRequest("DELETE", s.base+"/v1/jobs/"+id, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("cancel: %d", resp.StatusCode)
+			}
+			time.Sleep(time.Second)
+			j, err := s.Store().GetJob(context.Background(), id)
+			if err != nil || j.State != data.JobCancelled {
+				t.Fatalf("job after cancel = %+v, %v", j, err)
+			}
+			if r, err := s.Store().GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU001"}); err == nil {
+				t.Fatalf("a cancelled job published %+v", r)
+			}
+		})
+	}
+}
