@@ -203,3 +203,58 @@ func TestChandrasekhar(t *testing.T) {
 		}
 	}
 }
+
+// TestRefilterMatchesR: after a refresh with a few more observations and
+// the same coefficients, forecasts match R's
+// forecast(Arima(c(y, new), model = fit), h = 6)
+// (testdata/refresh_golden.json from make_golden_refresh.R) within 0.1%
+// of the series' maximum (the coefficients themselves differ from R's
+// by optimiser precision).
+func TestRefilterMatchesR(t *testing.T) {
+	g := loadGolden(t)
+	b, err := os.ReadFile("testdata/refresh_golden.json")
+	if err != nil {
+		t.Fatalf("golden file missing (run testdata/make_golden_refresh.R): %v", err)
+	}
+	var cases []struct {
+		Series       string    `json:"series"`
+		Order        []int     `json:"order"`
+		Seasonal     []int     `json:"seasonal"`
+		IncludeMean  bool      `json:"include_mean"`
+		IncludeDrift bool      `json:"include_drift"`
+		Added        int       `json:"added"`
+		Forecast     []float64 `json:"forecast"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("no refresh cases")
+	}
+	for _, c := range cases {
+		s := g.series(t, c.Series)
+		o := Order{P: c.Order[0], D: c.Order[1], Q: c.Order[2], SP: c.Seasonal[0], SD: c.Seasonal[1], SQ: c.Seasonal[2]}
+		if o.SP+o.SD+o.SQ > 0 {
+			o.Period = s.m
+		}
+		t.Run(c.Series+"/"+o.String(), func(t *testing.T) {
+			m, err := Fit(context.Background(), s.y, o, &Settings{IncludeMean: c.IncludeMean, IncludeDrift: c.IncludeDrift})
+			if err != nil {
+				t.Fatal(err)
+			}
+			longer := append(append([]float64(nil), s.y...), s.test[:c.Added]...)
+			if err := m.Refilter(longer); err != nil {
+				t.Fatal(err)
+			}
+			scale := 0.0
+			for _, v := range s.y {
+				scale = math.Max(scale, math.Abs(v))
+			}
+			for i, f := range m.Forecast(len(c.Forecast)) {
+				if math.Abs(f-c.Forecast[i]) > 1e-3*scale {
+					t.Errorf("forecast[%d] = %v, R %v", i, f, c.Forecast[i])
+				}
+			}
+		})
+	}
+}
