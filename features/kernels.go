@@ -33,7 +33,10 @@ import (
 // The zero value is ready to use. A Roller must not be used by two
 // goroutines at once. Its methods panic on a window below 1 or a
 // minPeriods outside [0, w], which are programming errors; data problems
-// (NaNs, infinities, empty input) are never errors.
+// (NaNs, empty input) are never errors. Infinite values are not sales:
+// min, max and the order statistics handle them, but the sums and moments
+// of windows that hold one are ±Inf or NaN (as in pandas, whose running
+// totals stay NaN even after the infinity has left the window).
 type Roller struct {
 	sums   []sumAgg
 	moms   []moments
