@@ -312,3 +312,41 @@ func testLogOutput() io.Writer {
 	}
 	return io.Discard
 }
+
+func TestCancelRunningJob(t *testing.T) {
+	ts := startServer(t, t.TempDir(), 1)
+	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28}`))
+	var created struct{ ID string }
+	json.Unmarshal(b, &created)
+	ts.waitJob(created.ID, "running", 30*time.Second)
+	start := time.Now()
+	code, _, b := ts.do("DELETE", "/v1/jobs/"+created.ID, "", nil)
+	if code != 200 {
+		t.Fatalf("cancel: %d %s", code, b)
+	}
+	var js jobStatus
+	ts.getJSON("/v1/jobs/"+created.ID, &js)
+	if js.State != "cancelled" {
+		t.Fatalf("after DELETE: %+v", js)
+	}
+	// The worker stops within seconds: its memory report lands, and no
+	// result of the cancelled job is ever published.
+	deadline := time.Now().Add(20 * time.Second)
+	for len(js.Memory) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		ts.getJSON("/v1/jobs/"+created.ID, &js)
+	}
+	if len(js.Memory) == 0 {
+		t.Fatalf("cancelled job still running after %s", time.Since(start))
+	}
+	t.Logf("job stopped %s after DELETE", time.Since(start).Round(time.Millisecond))
+	if js.State != "cancelled" {
+		t.Fatalf("state after the worker stopped: %+v", js)
+	}
+	if _, err := ts.Store().GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU001"}); err == nil {
+		t.Fatal("a cancelled job published results")
+	}
+}

@@ -31,9 +31,12 @@ type Job struct {
 	StartedAt   *time.Time      `json:"started_at,omitempty"`
 	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
 	Error       string          `json:"error,omitempty"`
-	Memory      json.RawMessage `json:"memory,omitempty"`
-	RequestID   string          `json:"request_id,omitempty"`
-	RiverID     int64           `json:"-"`
+	// ETASeconds estimates the time left of a running job from its
+	// progress so far.
+	ETASeconds *float64        `json:"eta_seconds,omitempty"`
+	Memory     json.RawMessage `json:"memory,omitempty"`
+	RequestID  string          `json:"request_id,omitempty"`
+	RiverID    int64           `json:"-"`
 }
 
 // CreateJob inserts j (state queued) and calls enqueue inside the same
@@ -93,6 +96,11 @@ func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	}
 	if memory.Valid && memory.String != "" {
 		j.Memory = json.RawMessage(memory.String)
+	}
+	if j.State == JobRunning && j.StartedAt != nil && j.Progress > 0 && j.Progress < 1 {
+		el := time.Since(*j.StartedAt).Seconds()
+		eta := el * (1 - j.Progress) / j.Progress
+		j.ETASeconds = &eta
 	}
 	return &j, nil
 }
