@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/features"
@@ -270,7 +271,7 @@ func (l *layout) pickCovariates(first []string) {
 	var cols []int
 	var names []string
 	for c, i := range l.covCols {
-		if _, err := parseNumber(first[i]); err != nil {
+		if _, err := parseNumber(strings.TrimSpace(first[i])); err != nil {
 			l.ignored = append(l.ignored, l.covNames[c])
 			continue
 		}
@@ -293,7 +294,8 @@ func parseHeader(header []string, name string) (*layout, error) {
 			col[lh] = i
 		default:
 			l.covCols = append(l.covCols, i)
-			l.covNames = append(l.covNames, h)
+			// Lower case, as the service names covariates.
+			l.covNames = append(l.covNames, strings.ToLower(h))
 		}
 	}
 	for _, c := range []string{"date", "store", "sku", "quantity"} {
@@ -474,7 +476,7 @@ func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lin
 	up := &upload{series: map[data.Key]*rawSeries{}, covNames: lay.covNames, ignored: lay.ignored}
 	var last *rawSeries
 	add := func(rec []string, line int) error {
-		store, sku := rec[lay.store], rec[lay.sku]
+		store, sku := strings.TrimSpace(rec[lay.store]), strings.TrimSpace(rec[lay.sku])
 		if last == nil || last.key.Store != store || last.key.SKU != sku {
 			k := data.Key{Store: store, SKU: sku}
 			s, ok := up.series[k]
@@ -486,11 +488,17 @@ func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lin
 			}
 			last = s
 		}
-		d, err := parseDate(rec[lay.date])
+		if err := checkID(store); err != nil {
+			return fmt.Errorf("%s: line %d: store: %w", name, line, err)
+		}
+		if err := checkID(sku); err != nil {
+			return fmt.Errorf("%s: line %d: sku: %w", name, line, err)
+		}
+		d, err := parseDate(strings.TrimSpace(rec[lay.date]))
 		if err != nil {
 			return fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
-		q, err := parseNumber(rec[lay.qty])
+		q, err := parseQuantity(rec[lay.qty])
 		if err != nil {
 			return fmt.Errorf("%s: line %d: quantity: %w", name, line, err)
 		}
@@ -498,9 +506,9 @@ func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lin
 		last.qty = append(last.qty, q)
 		last.lines = append(last.lines, int32(line))
 		for c, i := range lay.covCols {
-			v, err := parseNumber(rec[i])
-			if err != nil {
-				return fmt.Errorf("%s: line %d: column %s: %w", name, line, lay.covNames[c], err)
+			v, err := parseNumber(strings.TrimSpace(rec[i]))
+			if err != nil || math.IsInf(v, 0) {
+				return fmt.Errorf("%s: line %d: column %s: %q is not a finite number", name, line, lay.covNames[c], rec[i])
 			}
 			last.cov[c] = append(last.cov[c], v)
 		}
@@ -535,7 +543,40 @@ func readRows(ctx context.Context, cr *csv.Reader, lay *layout, name string, lin
 	return up, nil
 }
 
-// parseNumber reads a number; an empty field is missing (NaN). Plain
+// checkID applies the service's rules for store and SKU identifiers
+// (package data's upload parser): not empty, at most 128 bytes, valid
+// UTF-8 without control characters.
+func checkID(v string) error {
+	switch {
+	case v == "":
+		return errors.New("is empty")
+	case len(v) > 128:
+		return errors.New("is longer than 128 bytes")
+	case !utf8.ValidString(v):
+		return errors.New("is not valid UTF-8")
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			return errors.New("contains a control character")
+		}
+	}
+	return nil
+}
+
+// parseQuantity applies the service's rules: a finite number, not
+// negative (returns are netted into sales before upload), not missing.
+func parseQuantity(s string) (float64, error) {
+	q, err := parseNumber(strings.TrimSpace(s))
+	switch {
+	case err != nil || math.IsNaN(q) || math.IsInf(q, 0):
+		return 0, fmt.Errorf("%q is not a finite number", s)
+	case q < 0:
+		return 0, fmt.Errorf("%v is negative (net returns into sales before uploading)", q)
+	}
+	return q, nil
+}
+
+// parseNumber reads a number; an empty field (or NA, NaN) is missing. Plain
 // integers, the usual sales quantity, skip strconv.
 func parseNumber(s string) (float64, error) {
 	if len(s) > 0 && len(s) < 16 {
