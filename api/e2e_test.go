@@ -350,3 +350,61 @@ func TestCancelRunningJob(t *testing.T) {
 		t.Fatal("a cancelled job published results")
 	}
 }
+
+func TestRefreshJob(t *testing.T) {
+	ts := startServer(t, t.TempDir(), 1)
+	all := data.Demo(data.DemoOptions{Stores: 1, SKUs: 2, Days: 300})
+	upload := func(obs []data.Observation) {
+		var buf bytes.Buffer
+		buf.WriteString("date,store,sku,quantity\n")
+		for _, o := range obs {
+			fmt.Fprintf(&buf, "%s,%s,%s,%g\n", o.Date.Format("2006-01-02"), o.Key.Store, o.Key.SKU, o.Quantity)
+		}
+		if code, _, b := ts.do("POST", "/v1/sales", "text/csv", buf.Bytes()); code != 200 {
+			t.Fatalf("upload: %d %s", code, b)
+		}
+	}
+	// Train on all but the last week, then upload the week and refresh.
+	var early, late []data.Observation
+	for _, o := range all {
+		if o.Date.After(all[len(all)-1].Date.AddDate(0, 0, -7)) {
+			late = append(late, o)
+		} else {
+			early = append(early, o)
+		}
+	}
+	upload(early)
+	run := func(body string) string {
+		_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(body))
+		var created struct{ ID string }
+		json.Unmarshal(b, &created)
+		ts.waitJob(created.ID, "succeeded", time.Minute)
+		return created.ID
+	}
+	type view struct {
+		JobID  string `json:"job_id"`
+		Points []struct{ Date string }
+		Models []struct{ Name string }
+	}
+	trainID := run(`{"horizon": 14, "top_k": 3, "models": ["naive", "seasonal_naive", "ses", "ridge", "holt_winters_add"]}`)
+	var before view
+	ts.getJSON("/v1/forecasts/S01/SKU001", &before)
+	upload(late)
+	refreshID := run(`{"horizon": 14, "kind": "refresh"}`)
+	var after view
+	ts.getJSON("/v1/forecasts/S01/SKU001", &after)
+	if before.JobID != trainID || after.JobID != refreshID {
+		t.Fatalf("job ids: before %s (train %s), after %s (refresh %s)", before.JobID, trainID, after.JobID, refreshID)
+	}
+	if len(after.Points) != 14 || after.Points[0].Date != "2026-11-01" || before.Points[0].Date != "2026-10-25" {
+		t.Fatalf("refresh did not move the forecast on: before starts %s, after starts %s", before.Points[0].Date, after.Points[0].Date)
+	}
+	if len(after.Models) != len(before.Models) {
+		t.Fatalf("refresh changed the kept models: %v -> %v", before.Models, after.Models)
+	}
+	for i := range after.Models {
+		if after.Models[i].Name != before.Models[i].Name {
+			t.Fatalf("refresh changed the kept models: %v -> %v", before.Models, after.Models)
+		}
+	}
+}
