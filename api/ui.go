@@ -35,6 +35,7 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 	},
 	"bytes":     fmtBytes,
 	"num":       fmtNum,
+	"seconds":   fmtSeconds,
 	"seriesURL": seriesURL,
 }).ParseFS(uiFS, "templates/*.html"))
 
@@ -351,6 +352,15 @@ func fmtNum(v float64) string {
 		return "—"
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// fmtSeconds prints a duration in seconds; the fastest candidates take
+// microseconds, which are noise at this scale.
+func fmtSeconds(v float64) string {
+	if v < 0.001 {
+		return "<0.001"
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
 }
 
 func fmtBytes(n int64) string {

@@ -28,10 +28,10 @@ var (
 	colGreen   = color.RGBA{0, 158, 115, 255}
 	colVermil  = color.RGBA{213, 94, 0, 255}
 	colGrey    = color.RGBA{110, 110, 110, 255}
-	colBand80  = color.RGBA{0, 114, 178, 90}
-	colBand95  = color.RGBA{0, 114, 178, 40}
+	colBand80  = color.NRGBA{0, 114, 178, 90} // NRGBA: RGBA is alpha-premultiplied
+	colBand95  = color.NRGBA{0, 114, 178, 40}
 	colPurple  = color.RGBA{204, 121, 167, 255}
-	colBarPos  = color.RGBA{213, 94, 0, 200}
+	colBar     = color.NRGBA{213, 94, 0, 200}
 	dashMarker = []vg.Length{vg.Points(4), vg.Points(3)}
 )
 
@@ -187,7 +187,7 @@ func retainedChart(reps []*memguard.Report, labels []string) (template.HTML, err
 	if err != nil {
 		return "", fmt.Errorf("api: retained chart: %w", err)
 	}
-	bars.Color = colBarPos
+	bars.Color = colBar
 	bars.LineStyle.Width = 0
 	p.Add(bars)
 	p.NominalX(labels...)
