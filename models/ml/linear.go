@@ -49,10 +49,10 @@ type OLS struct{}
 // Fit solves min ||y - Xw - b||² on the centred design. It first solves
 // the normal equations by Cholesky, which costs one pass over the data to
 // form XᵀX; when that matrix is too ill-conditioned for the squared
-// condition number to leave 1e-8 relative accuracy, it refactorises the
-// design itself by QR, and a rank-deficient design falls back to the
-// minimum-norm solution by SVD, which is what scikit-learn's lstsq
-// returns.
+// condition number to leave 1e-8 relative accuracy, it returns the
+// minimum-norm solution, which is what scikit-learn's lstsq returns: from
+// the eigenvectors of XᵀX when columns are exactly collinear (gramPinv),
+// else by QR and SVD of the centred design.
 func (OLS) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Linear, error) {
 	n, err := checkXY("ols", x, cols, y, 2)
 	if err != nil {
@@ -72,43 +72,84 @@ func (OLS) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Linear
 			return newLinear(w.RawVector().Data, xm, ym), nil
 		}
 	}
+	if w, ok := gramPinv(gram, xty, cols); ok {
+		return newLinear(w, xm, ym), nil
+	}
 	if err := ctxErr(ctx, "ols"); err != nil {
 		return nil, err
 	}
-	xc := mat.NewDense(n, cols, nil)
-	raw := xc.RawMatrix().Data
+	// QR of the augmented design [Xc | yc]: its R is [[R, c], [0, ρ]]
+	// with c = Qᵀyc, so the least-squares problem reduces to R w = c
+	// without ever forming Q. The minimum-norm solution of that small
+	// system comes from the SVD of R, with scikit-learn's lstsq cut-off
+	// (singular values below eps·max(n, cols)·σ_max count as zero).
+	xa := mat.NewDense(n, cols+1, nil)
+	raw := xa.RawMatrix().Data
 	for i := 0; i < n; i++ {
 		for j := 0; j < cols; j++ {
-			raw[i*cols+j] = x[i*cols+j] - xm[j]
+			raw[i*(cols+1)+j] = x[i*cols+j] - xm[j]
 		}
+		raw[i*(cols+1)+cols] = y[i] - ym
 	}
-	yc := mat.NewVecDense(n, nil)
-	for i, v := range y {
-		yc.SetVec(i, v-ym)
+	var qr mat.QR
+	qr.Factorize(xa)
+	var ra mat.Dense
+	qr.RTo(&ra)
+	r := ra.Slice(0, cols, 0, cols)
+	c := ra.Slice(0, cols, cols, cols+1)
+	var svd mat.SVD
+	if !svd.Factorize(r, mat.SVDFull) {
+		return nil, fmt.Errorf("ols: %w: SVD did not converge", ErrNoConvergence)
 	}
+	var wm mat.Dense
+	rank := svd.Rank(float64(max(n, cols)) * 2.220446049250313e-16)
+	svd.SolveTo(&wm, c, rank)
 	w := mat.NewVecDense(cols, nil)
-	ok := false
-	if n >= cols {
-		var qr mat.QR
-		qr.Factorize(xc)
-		// Solve reports a singular R through its condition number.
-		if err := qr.SolveVecTo(w, false, yc); err == nil {
-			ok = true
-		}
-	}
-	if !ok {
-		var svd mat.SVD
-		if !svd.Factorize(xc, mat.SVDThin) {
-			return nil, fmt.Errorf("ols: %w: SVD did not converge", ErrNoConvergence)
-		}
-		var wm mat.Dense
-		rank := svd.Rank(float64(max(n, cols)) * 2.220446049250313e-16)
-		svd.SolveTo(&wm, yc, rank)
-		for j := 0; j < cols; j++ {
-			w.SetVec(j, wm.At(j, 0))
-		}
+	for j := 0; j < cols; j++ {
+		w.SetVec(j, wm.At(j, 0))
 	}
 	return newLinear(w.RawVector().Data, xm, ym), nil
+}
+
+// gramPinv handles the common rank-deficient design cheaply: columns that
+// are exact linear combinations of others (a 7-day mean beside lags 1-7)
+// leave eigenvalues of XᵀX at rounding level while the rest are well
+// conditioned. When the spectrum splits that cleanly (every eigenvalue
+// below 1e-13 or above 1e-8 of the largest), the minimum-norm solution
+// is Σ v·(vᵀXᵀy)/λ over the large eigenvalues, accurate to ~1e-8; any
+// murkier spectrum returns ok = false for the QR/SVD path.
+func gramPinv(gram, xty []float64, cols int) (w []float64, ok bool) {
+	var eig mat.EigenSym
+	if !eig.Factorize(mat.NewSymDense(cols, append([]float64(nil), gram...)), true) {
+		return nil, false
+	}
+	vals := eig.Values(nil)
+	top := vals[len(vals)-1]
+	if top <= 0 {
+		return nil, false
+	}
+	for _, l := range vals {
+		if r := l / top; r > 1e-13 && r < 1e-8 {
+			return nil, false
+		}
+	}
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	w = make([]float64, cols)
+	for k, l := range vals {
+		if l/top <= 1e-13 {
+			continue
+		}
+		var proj float64
+		for j := 0; j < cols; j++ {
+			proj += vecs.At(j, k) * xty[j]
+		}
+		proj /= l
+		for j := 0; j < cols; j++ {
+			w[j] += proj * vecs.At(j, k)
+		}
+	}
+	return w, true
 }
 
 // Ridge is least squares with an L2 penalty on the coefficients, as

@@ -2,10 +2,13 @@ package ml
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"testing"
 )
 
@@ -154,5 +157,42 @@ func TestOLSRankDeficient(t *testing.T) {
 	}
 	if math.Abs(m.Coef[0]-1) > 1e-9 || math.Abs(m.Coef[1]-1) > 1e-9 || math.Abs(m.Intercept-1) > 1e-9 {
 		t.Errorf("coef %v intercept %v, want [1 1] and 1", m.Coef, m.Intercept)
+	}
+}
+
+// TestOLSDegenerateGolden checks both fallbacks of OLS against
+// scikit-learn 1.2.1's LinearRegression (scipy lstsq) on the synthetic
+// training rows plus one column (testdata/make_golden.py):
+// collinear_x.csv adds x0 + x1 (rank deficient: the minimum-norm
+// solution, reached through gramPinv), illcond_x.csv adds
+// x0 + 1e-6·noise (full rank, condition ~1e6 of X, ~1e12 of XᵀX: the
+// QR/SVD path). Tolerance 1e-6, absolute below 1 and relative above.
+func TestOLSDegenerateGolden(t *testing.T) {
+	g := loadGolden(t)
+	d := loadDesign(t, g, "synth")
+	for _, name := range []string{"collinear", "illcond"} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open("testdata/" + name + "_x.csv")
+			if err != nil {
+				t.Fatalf("missing test data: %v", err)
+			}
+			defer f.Close()
+			recs, err := csv.NewReader(f).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var x []float64
+			for _, r := range recs {
+				for _, s := range r {
+					v, err := strconv.ParseFloat(s, 64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					x = append(x, v)
+				}
+			}
+			dd := design{cols: d.cols + 1, xTrain: x, yTrain: d.yTrain}
+			checkLinear(t, g, "ols_"+name, OLS{}, dd, 1e-6)
+		})
 	}
 }

@@ -7,6 +7,7 @@ It writes:
   store_item_excerpt.csv  three Kaggle store/item daily series (read by models' tests)
   real.csv                a design matrix of lag/rolling/calendar features of store 1 item 1
   synth.csv               sklearn make_regression data with injected outliers
+  collinear_x.csv, illcond_x.csv  synth training rows plus a collinear / nearly collinear column
   golden.json             coefficients of the linear models, kNN predictions, and holdout
                           R²/MAE of the trees, forests, HGBT and MLP on fixed splits.
 Each CSV has the target in column "y" then the features; golden.json gives the split.
@@ -101,6 +102,16 @@ for name, d in (("real", real), ("synth", synth)):
     linear[f"huber_{name}"] = {"coef": res.x[:-2].tolist(), "intercept": float(res.x[-2]),
                                "scale": float(res.x[-1]),
                                "max_abs_grad": float(np.abs(res.jac).max())}
+# OLS on degenerate designs (the synthetic training rows plus one column):
+# "collinear" adds x0 + x1 exactly (rank deficient: lstsq's minimum-norm
+# solution); "illcond" adds x0 + 1e-6·noise (full rank, condition ~1e6).
+Xtr, ytr, _, _ = split(synth, gold["splits"]["synth"])
+extra = {"collinear": Xtr[:, 0] + Xtr[:, 1],
+         "illcond": Xtr[:, 0] + 1e-6 * np.random.RandomState(2).normal(size=len(Xtr))}
+for name, col in extra.items():
+    Xe = np.column_stack([Xtr, col])
+    np.savetxt(f"{name}_x.csv", Xe, delimiter=",", fmt="%.17g")
+    linear[f"ols_{name}"] = lin(LinearRegression().fit(Xe, ytr))
 Xtr, ytr, _, _ = split(real, gold["splits"]["real"])
 for a in (1.0, 0.01):
     p = PoissonRegressor(alpha=a, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(Xtr, ytr)
