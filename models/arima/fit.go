@@ -137,9 +137,11 @@ type fitter struct {
 	nzTh   []int
 	dy     []float64 // the differenced series and regressor, computed once
 	dxreg  []float64
-	nused  int // observations after differencing
-	drift  bool
-	mean   bool
+	// dxConst: dxreg is constant (always, for a mean or a drift).
+	dxConst bool
+	nused   int // observations after differencing
+	drift   bool
+	mean    bool
 }
 
 func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
@@ -163,6 +165,7 @@ func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
 	ft.dy = difference(y, o)
 	if xreg != nil {
 		ft.dxreg = difference(xreg, o)
+		ft.dxConst = len(ft.dxreg) > 0 && isConstant(ft.dxreg)
 	}
 	return ft
 }
@@ -180,24 +183,37 @@ func (ft *fitter) regress(par []float64) {
 }
 
 // diffX returns the differenced series minus the differenced regression,
-// (1-B)^d (1-B^m)^D (y - beta*xreg), without allocating.
-func (ft *fitter) diffX(par []float64) []float64 {
+// (1-B)^d (1-B^m)^D (y - beta*xreg), as the differenced series w and a
+// constant shift s with the result w - s. The regressor (a mean when
+// d+D = 0, a drift when d+D = 1) always differences to a constant, so
+// the shift is beta times that constant and no pass over the series is
+// needed; a general regressor is subtracted into scratch.
+func (ft *fitter) diffX(par []float64) (w []float64, shift float64) {
 	if ft.xreg == nil {
-		return ft.dy
+		return ft.dy, 0
 	}
 	beta := par[ft.o.narma()]
-	w := ft.dw[:len(ft.dy)]
+	if ft.dxConst {
+		return ft.dy, beta * ft.dxreg[0]
+	}
+	w = ft.dw[:len(ft.dy)]
 	for i, v := range ft.dy {
 		w[i] = v - beta*ft.dxreg[i]
 	}
-	return w
+	return w, 0
 }
 
 // cssObjective is R's armaCSS: half the log of the conditional mean square.
 func (ft *fitter) cssObjective(par []float64) float64 {
 	transPars(ft.o, par, false, ft.phi, ft.theta, ft.tmp, ft.work)
 	nd := len(ft.y) - len(ft.dy)
-	return 0.5 * math.Log(cssDiff(ft.diffX(par), ft.phi, ft.theta, ft.nzPhi, ft.nzTh, ft.ncond-nd, ft.res))
+	w, shift := ft.diffX(par)
+	// The AR filter maps the constant shift to shift*(1 - sum phi).
+	off := shift
+	for _, j := range ft.nzPhi {
+		off -= shift * ft.phi[j]
+	}
+	return 0.5 * math.Log(cssDiff(w, off, ft.phi, ft.theta, ft.nzPhi, ft.nzTh, ft.ncond-nd, ft.res))
 }
 
 // mlObjective is R's armafn: the concentrated negative log-likelihood
@@ -215,7 +231,8 @@ func (ft *fitter) mlObjective(par []float64, trans bool) float64 {
 	if !ft.sfilt.q0col(ft.phi, ft.theta) {
 		return math.MaxFloat64
 	}
-	ssq, sumlog, nu, ok := ft.sfilt.chandrasekhar(ft.diffX(par), ft.phi, ft.nzPhi)
+	w, shift := ft.diffX(par)
+	ssq, sumlog, nu, ok := ft.sfilt.chandrasekhar(w, shift, ft.phi, ft.nzPhi)
 	if !ok {
 		return math.MaxFloat64
 	}
@@ -471,7 +488,7 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Mo
 			return nil, fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
 		}
 		w := differenceInto(ft.dw, ft.x, o)
-		ssq, _, _, ok := ft.sfilt.chandrasekhar(w, m.Phi, ft.nzPhi)
+		ssq, _, _, ok := ft.sfilt.chandrasekhar(w, 0, m.Phi, ft.nzPhi)
 		if !ok {
 			return nil, fmt.Errorf("%v: %w: likelihood failed at the estimate", o, ErrFit)
 		}

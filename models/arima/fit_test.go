@@ -197,7 +197,7 @@ func TestChandrasekhar(t *testing.T) {
 		if !f2.q0col(phi, theta) {
 			t.Fatal("q0col")
 		}
-		ssq2, sl2, nu2, ok := f2.chandrasekhar(w, phi, nonzeroLags(c.o.P, c.o.SP, c.o.ns(), len(phi)))
+		ssq2, sl2, nu2, ok := f2.chandrasekhar(w, 0, phi, nonzeroLags(c.o.P, c.o.SP, c.o.ns(), len(phi)))
 		if !ok || nu1 != nu2 || relDiff(ssq2, ssq1) > 1e-9 || math.Abs(sl2-sl1) > 1e-9*math.Max(1, math.Abs(sl1)) {
 			t.Errorf("%v: chandrasekhar (%v, %v, %d), kalman (%v, %v, %d)", c.o, ssq2, sl2, nu2, ssq1, sl1, nu1)
 		}

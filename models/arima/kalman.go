@@ -448,12 +448,13 @@ func css(y []float64, o Order, phi, theta []float64, nzPhi, nzTheta []int, ncond
 }
 
 // cssDiff is css on the already differenced series w, with ncond counted
-// from the start of w (R's ncond minus the number of differences). It is
+// from the start of w (R's ncond minus the number of differences); off
+// is subtracted from every AR-filtered term (see fitter.diffX). It is
 // the inner loop of the stepwise search, so it runs over the structural
 // non-zeros only and splits off the first steps, where the MA recursion
 // is still truncated, so that the main loop needs no bounds logic. w has
 // no missing values (Fit rejects them), so every term counts.
-func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []float64) float64 {
+func cssDiff(w []float64, off float64, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []float64) float64 {
 	n := len(w)
 	if ncond >= n {
 		return math.NaN()
@@ -468,7 +469,7 @@ func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []f
 	ssq := 0.0
 	warm := min(n, ncond+maxq)
 	for l := ncond; l < warm; l++ {
-		tmp := w[l]
+		tmp := w[l] - off
 		for _, j := range nzPhi {
 			tmp -= phi[j] * w[l-j-1]
 		}
@@ -488,7 +489,7 @@ func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []f
 		j := nzPhi[0]
 		c := phi[j]
 		for l := warm; l < n; l++ {
-			tmp := w[l] - c*w[l-j-1]
+			tmp := w[l] - off - c*w[l-j-1]
 			resid[l] = tmp
 			ssq += tmp * tmp
 		}
@@ -506,7 +507,7 @@ func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []f
 			tc[k], tl[k] = theta[j], j+1
 		}
 		for l := warm; l < n; l++ {
-			tmp := w[l]
+			tmp := w[l] - off
 			for k := 0; k < np; k++ {
 				tmp -= pc[k] * w[l-pl[k]]
 			}
@@ -518,7 +519,7 @@ func cssDiff(w, phi, theta []float64, nzPhi, nzTheta []int, ncond int, resid []f
 		}
 	default:
 		for l := warm; l < n; l++ {
-			tmp := w[l]
+			tmp := w[l] - off
 			for _, j := range nzPhi {
 				tmp -= phi[j] * w[l-j-1]
 			}
@@ -587,8 +588,9 @@ func forecastState(dst, state, phi, delta []float64, r int) {
 // Kalman filter's to rounding (tested); it is used for the
 // optimisation, where seasonal models near the invertibility boundary
 // never reach a steady state and the Riccati filter costs O(n r^2).
-// f.a receives the predicted state for the step after the last.
-func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float64, nu int, ok bool) {
+// The series is y - shift. f.a receives the predicted state for the step
+// after the last.
+func (f *filter) chandrasekhar(y []float64, shift float64, phi []float64, nzPhi []int) (ssq, sumlog float64, nu int, ok bool) {
 	r := f.r
 	// Reuse the covariance scratch: K, W and T W as vectors.
 	K, W, TW := f.m, f.pm[:r], f.pnew[:r]
@@ -616,7 +618,7 @@ func (f *filter) chandrasekhar(y, phi []float64, nzPhi []int) (ssq, sumlog float
 	prod, inProd := 1.0, 0
 	a, K, W, TW = a[:r], K[:r], W[:r], TW[:r]
 	for _, yt := range y {
-		v := yt - a[0]
+		v := yt - shift - a[0]
 		ssq += v * v / F
 		prod *= F
 		inProd++
