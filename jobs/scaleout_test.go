@@ -254,7 +254,17 @@ func TestFanOutSQLite(t *testing.T) {
 	}
 	var mem jobs.MemorySummary
 	if err := json.Unmarshal(j.Memory, &mem); err != nil || mem.Worker == "" || mem.Verdict == "" {
-		t.Errorf("memory = %s (%v)", j.Memory, err)
+		t.Fatalf("memory = %s (%v)", j.Memory, err)
+	}
+	// The partition's memguard report carries the worker's name.
+	resp, err := http.Get(s.base + "/v1/memguard/reports/" + mem.ReportID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep struct{ Labels map[string]string }
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Labels["worker"] != mem.Worker {
+		t.Errorf("report %s labels = %v (%v), want worker=%s", mem.ReportID, rep.Labels, err, mem.Worker)
 	}
 	sameForecasts(t, s.forecasts(keys, id), want)
 }
