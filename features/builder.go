@@ -95,6 +95,14 @@ type column struct {
 	ewm   EWM
 	name  string // covariate name
 	first int    // index of the column in a row
+	group int    // for medians and quantiles, the index of the window's orderGroup
+}
+
+// orderGroup is the median and quantile columns of one window, which
+// share one sorted window.
+type orderGroup struct {
+	cols []int     // indices into Builder.cols, in order
+	qs   []float64 // the quantile of each, -1 for the median
 }
 
 // Builder computes feature rows. It keeps scratch buffers, so one Builder
@@ -107,9 +115,12 @@ type Builder struct {
 	// that many values.
 	maxWindow int
 
-	roll Roller
-	buf  []float64 // kernel output
-	sbuf []float64 // Row's sorted window
+	groups []orderGroup
+
+	roll  Roller
+	buf   []float64   // kernel output
+	obufs [][]float64 // an order group's outputs
+	sbuf  []float64   // Row's sorted window
 }
 
 // NewBuilder validates cfg and returns a Builder.
@@ -174,6 +185,26 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		}
 		add(column{kind: colCovariate, name: c}, c)
 	}
+	for _, w := range cfg.Windows {
+		var g orderGroup
+		for ci, c := range b.cols {
+			if c.k != w {
+				continue
+			}
+			switch {
+			case c.kind == colStat && c.stat == Median:
+				g.cols, g.qs = append(g.cols, ci), append(g.qs, -1)
+			case c.kind == colQuantile:
+				g.cols, g.qs = append(g.cols, ci), append(g.qs, c.q)
+			}
+		}
+		for _, ci := range g.cols {
+			b.cols[ci].group = len(b.groups)
+		}
+		if len(g.cols) > 0 {
+			b.groups = append(b.groups, g)
+		}
+	}
 	// Sized for the common windows up front; a window of years grows it
 	// on first use instead of reserving it for nothing.
 	b.sbuf = make([]float64, 0, min(b.maxWindow, 1024))
@@ -224,7 +255,7 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 	// and var of one window share one pass.
 	var moms []moments
 	momW, momLo, momHi := -1, 0, 0
-	for _, c := range b.cols {
+	for ci, c := range b.cols {
 		j := c.first
 		switch c.kind {
 		case colLag, colYearAgo:
@@ -264,14 +295,20 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 				}
 				continue
 			}
-			out := b.kernel(c, y[lo:hi])
-			for t := from; t < to; t++ {
-				v := nan
-				if t > 0 {
-					v = out[t-1-lo]
+			if c.kind == colQuantile || c.stat == Median {
+				// The window's medians and quantiles are all written
+				// when its first one comes up.
+				g := b.groups[c.group]
+				if ci == g.cols[0] {
+					outs := b.orderBufs(len(g.cols), hi-lo)
+					b.roll.orderStats(outs, y[lo:hi], c.k, 1, g.qs)
+					for k, gc := range g.cols {
+						scatter(dst, outs[k], p, b.cols[gc].first, from, to, lo)
+					}
 				}
-				dst[(t-from)*p+j] = v
+				continue
 			}
+			scatter(dst, b.kernel(c, y[lo:hi]), p, j, from, to, lo)
 		case colCalendar:
 			calendarRows(dst[j:], p, start, freq, from, to)
 		case colCovariate:
@@ -289,6 +326,29 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 		fillNaN(dst)
 	}
 	return dst
+}
+
+// scatter writes out[t-1-lo], the statistic of the window ending at t-1,
+// into column j of the rows t in [from, to); row 0 has no window: NaN.
+func scatter(dst, out []float64, p, j, from, to, lo int) {
+	for t := from; t < to; t++ {
+		v := math.NaN()
+		if t > 0 {
+			v = out[t-1-lo]
+		}
+		dst[(t-from)*p+j] = v
+	}
+}
+
+// orderBufs returns k buffers of length n, reused across calls.
+func (b *Builder) orderBufs(k, n int) [][]float64 {
+	for len(b.obufs) < k {
+		b.obufs = append(b.obufs, nil)
+	}
+	for i := range k {
+		b.obufs[i] = resize(b.obufs[i], n)
+	}
+	return b.obufs[:k]
 }
 
 func fillNaN(x []float64) {
@@ -367,13 +427,12 @@ func momentStat(c column) (momentKind, bool) {
 	return 0, false
 }
 
-// kernel runs the column's rolling kernel over x into the Builder's buffer.
+// kernel runs the column's rolling kernel over x into the Builder's buffer
+// (moments and order statistics go through their shared passes instead).
 func (b *Builder) kernel(c column, x []float64) []float64 {
 	w, r := c.k, &b.roll
 	var out []float64
 	switch c.kind {
-	case colQuantile:
-		out = r.Quantile(b.buf, x, w, 1, c.q)
 	case colEWM:
 		out = c.ewm.Mean(b.buf, x)
 	case colExpanding:
@@ -392,8 +451,6 @@ func (b *Builder) kernel(c column, x []float64) []float64 {
 			out = r.Var(b.buf, x, w, 1)
 		case Sum:
 			out = r.Sum(b.buf, x, w, 1)
-		case Median:
-			out = r.Median(b.buf, x, w, 1)
 		case Zeros:
 			out = r.Zeros(b.buf, x, w, 1)
 		}

@@ -387,7 +387,9 @@ func (r *Roller) Zeros(dst, x []float64, w, minPeriods int) []float64 {
 // Median writes the rolling median of x over windows of w into dst. An even
 // number of observations gives the mean of the middle two, as pandas does.
 func (r *Roller) Median(dst, x []float64, w, minPeriods int) []float64 {
-	return r.sortedWindow(dst, x, w, minPeriods, -1)
+	dst = resize(dst, len(x))
+	r.orderStats([][]float64{dst}, x, w, minPeriods, []float64{-1})
+	return dst
 }
 
 // Quantile writes the rolling q-quantile (0 <= q <= 1) of x over windows of
@@ -397,16 +399,22 @@ func (r *Roller) Quantile(dst, x []float64, w, minPeriods int, q float64) []floa
 	if !(q >= 0 && q <= 1) {
 		panic(fmt.Sprintf("features: quantile %v not in [0, 1]", q))
 	}
-	return r.sortedWindow(dst, x, w, minPeriods, q)
+	dst = resize(dst, len(x))
+	r.orderStats([][]float64{dst}, x, w, minPeriods, []float64{q})
+	return dst
 }
 
-// sortedWindow keeps the window's non-NaN values sorted. A step that both
-// drops and admits a value moves only the values between their two
-// positions, so a slowly changing series costs far less than the O(w)
-// worst case per step; binary search finds positions in O(log w).
-func (r *Roller) sortedWindow(dst, x []float64, w, minPeriods int, q float64) []float64 {
+// orderStats writes into outs[k] (each at least len(x) long) the rolling
+// qs[k]-quantile of x, the median where qs[k] is negative, keeping one
+// sorted window for all of them: the Builder asks for a window's median
+// and quantiles in one pass.
+//
+// The window's non-NaN values are kept sorted. A step that both drops and
+// admits a value moves only the values between their two positions, so a
+// slowly changing series costs far less than the O(w) worst case per
+// step; binary search finds positions in O(log w).
+func (r *Roller) orderStats(outs [][]float64, x []float64, w, minPeriods int, qs []float64) {
 	checkWindow(w, minPeriods)
-	dst = resize(dst, len(x))
 	// The window never holds more than w values, nor more than x has.
 	if m := min(w, len(x)); cap(r.window) < m {
 		r.window = make([]float64, m)
@@ -426,16 +434,19 @@ func (r *Roller) sortedWindow(dst, x []float64, w, minPeriods int, q float64) []
 		case outOK:
 			s = removeSorted(s, out)
 		}
-		if len(s) == 0 || len(s) < minPeriods {
-			dst[i] = math.NaN()
-		} else if q < 0 {
-			dst[i] = medianSorted(s)
-		} else {
-			dst[i] = quantileSorted(s, q)
+		empty := len(s) == 0 || len(s) < minPeriods
+		for k, q := range qs {
+			switch {
+			case empty:
+				outs[k][i] = math.NaN()
+			case q < 0:
+				outs[k][i] = medianSorted(s)
+			default:
+				outs[k][i] = quantileSorted(s, q)
+			}
 		}
 	}
 	r.window = s[:0]
-	return dst
 }
 
 // searchFloat is the first index of s whose value is >= v; sort.Search
