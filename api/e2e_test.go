@@ -408,3 +408,51 @@ func TestRefreshJob(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownLetsInFlightRequestsFinish starts an upload, stops the
+// server while the body is still arriving, and checks that the upload
+// completes and is stored.
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, 1)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", ts.base+"/v1/sales", pr)
+	req.Header.Set("Content-Type", "text/csv")
+	type result struct {
+		code int
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		got <- result{code: resp.StatusCode}
+	}()
+	io.WriteString(pw, "date,store,sku,quantity\n2026-01-01,S1,A,1\n")
+	time.Sleep(100 * time.Millisecond) // the request is in flight
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.Stop(context.Background()) }()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) before the in-flight upload finished", err)
+	default:
+	}
+	io.WriteString(pw, "2026-01-02,S1,A,2\n")
+	pw.Close()
+	r := <-got
+	if r.err != nil || r.code != 200 {
+		t.Fatalf("in-flight upload: %d %v", r.code, r.err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	again := startServer(t, dir, 0)
+	if n, err := again.Store().CountSales(context.Background()); err != nil || n != 2 {
+		t.Fatalf("rows after restart = %d, %v; want 2", n, err)
+	}
+}
