@@ -333,10 +333,40 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
+// maxInList bounds the identifiers put in an SQL IN list; longer filters
+// are applied while reading.
+const maxInList = 500
+
+// filterQuery selects sales rows, pushing short store and SKU filters
+// into SQL so a job over a few series does not read the whole table.
+func filterQuery(f SeriesFilter) (string, []any) {
+	var where []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 || len(vals) > maxInList {
+			return
+		}
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			args = append(args, v)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
+	}
+	in("store", f.Stores)
+	in("sku", f.SKUs)
+	q := `SELECT store, sku, ts, quantity, covariates FROM sales`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + ` ORDER BY store, sku, ts`, args
+}
+
 // LoadObservations streams the stored rows of the series that f selects,
 // ordered by store, SKU and date, to fn.
 func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(Observation) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, ts, quantity, covariates FROM sales ORDER BY store, sku, ts`)
+	q, args := filterQuery(f)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("data: load sales: %w", err)
 	}
