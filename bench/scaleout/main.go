@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "grid: %d stores x %d skus x %d days = %d series; models %s; partition %d series; %d series worker(s) per process; GOMAXPROCS %s, CPUs on host %d\n",
 		*stores, *skus, *days, *stores**skus, *modelList, *partSize, *seriesWorkers, os.Getenv("GOMAXPROCS"), numCPU())
-	fmt.Fprintf(stdout, "%-8s %-4s %10s %10s %8s %12s\n", "workers", "rep", "seconds", "series/s", "speedup", "pg xacts")
+	fmt.Fprintf(stdout, "%-8s %-4s %10s %10s %8s %10s %8s %10s\n", "workers", "rep", "seconds", "series/s", "speedup", "worker cpu", "cores", "pg xacts")
 	var base float64
 	for _, f := range strings.Split(*counts, ",") {
 		k, err := strconv.Atoi(strings.TrimSpace(f))
@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("-workers %q", *counts)
 		}
 		for r := 1; r <= *reps; r++ {
-			secs, xacts, err := measure(ctx, *adminURL, k, *stores, *skus, *days, *partSize, *seriesWorkers, strings.Split(*modelList, ","))
+			secs, cpu, xacts, err := measure(ctx, *adminURL, k, *stores, *skus, *days, *partSize, *seriesWorkers, strings.Split(*modelList, ","))
 			if err != nil {
 				return err
 			}
@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				base = secs
 			}
 			n := float64(*stores * *skus)
-			fmt.Fprintf(stdout, "%-8d %-4d %10.2f %10.2f %8.2f %12d\n", k, r, secs, n/secs, base/secs, xacts)
+			fmt.Fprintf(stdout, "%-8d %-4d %10.2f %10.2f %8.2f %10.2f %8.2f %10d\n", k, r, secs, n/secs, base/secs, cpu, cpu/secs, xacts)
 		}
 	}
 	return nil
@@ -91,22 +91,25 @@ func numCPU() int {
 	return strings.Count(string(b), "processor\t:")
 }
 
-func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSize, seriesWorkers int, modelNames []string) (float64, int64, error) {
+// measure returns the job's wall seconds, the CPU seconds the worker
+// processes used meanwhile (how many cores the machine actually gave them)
+// and the database's committed transactions.
+func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSize, seriesWorkers int, modelNames []string) (secs, cpu float64, xactN int64, err error) {
 	url, drop, err := data.CreatePostgresDatabase(ctx, adminURL, "forecastd_bench")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer drop(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	guard, err := memguard.New(memguard.Options{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	runner := &jobs.Runner{Registry: models.Standard(), Guard: guard, Logger: log}
 	b := jobs.Backend{DatabaseURL: url, PartitionSize: partSize, RescueAfter: 10 * time.Minute}
 	store, q, err := jobs.Open(ctx, b, "", jobs.Config{Runner: runner, Work: false, Logger: log})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer store.Close()
 	defer q.Stop(context.Background())
@@ -119,7 +122,7 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 		}
 		return nil
 	}); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var procs []*exec.Cmd
 	defer func() {
@@ -134,47 +137,69 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 			"FORECASTD_PARTITION_SIZE="+strconv.Itoa(partSize), "FORECASTD_RESCUE_AFTER=10m")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		procs = append(procs, cmd)
 	}
 	time.Sleep(2 * time.Second) // let the workers connect and migrate
 	p := jobs.Params{Horizon: 28, Models: modelNames}
 	if err := p.Validate(runner.Registry); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	xact0, err := xacts(ctx, store.DB())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
+	cpu0 := procCPU(procs)
 	start := time.Now()
 	j, err := q.Enqueue(ctx, p, "bench")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for {
 		got, err := store.GetJob(ctx, j.ID)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if got.State == data.JobSucceeded {
 			break
 		}
 		if got.State == data.JobFailed || got.State == data.JobCancelled {
-			return 0, 0, fmt.Errorf("job %s %s: %s", j.ID, got.State, got.Error)
+			return 0, 0, 0, fmt.Errorf("job %s %s: %s", j.ID, got.State, got.Error)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, 0, ctx.Err()
+			return 0, 0, 0, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	secs := time.Since(start).Seconds()
+	secs = time.Since(start).Seconds()
+	cpu = procCPU(procs) - cpu0
 	xact1, err := xacts(ctx, store.DB())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return secs, xact1 - xact0, nil
+	return secs, cpu, xact1 - xact0, nil
+}
+
+// procCPU sums the user and system CPU seconds of the processes so far
+// (/proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s).
+func procCPU(procs []*exec.Cmd) float64 {
+	var ticks float64
+	for _, p := range procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Process.Pid))
+		if err != nil {
+			continue
+		}
+		// The command name (field 2) may hold spaces; fields follow its ")".
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseFloat(f[11], 64)
+			s, _ := strconv.ParseFloat(f[12], 64)
+			ticks += u + s
+		}
+	}
+	return ticks / 100
 }
 
 // xacts is PostgreSQL's count of committed transactions in the current
