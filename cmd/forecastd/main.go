@@ -35,6 +35,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runModels(ctx, args[1:], stdout, stderr)
 	case "features":
 		err = runFeatures(ctx, args[1:], stdout, stderr)
+	case "worker":
+		err = runWorker(ctx, args[1:], stdout, stderr)
+	case "version":
+		err = runVersion(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
@@ -61,5 +65,7 @@ commands:
   train      run the forecasting pipeline on a CSV without a server
   features   export the feature table the models see
   models     list the registered candidate models
+  worker     work training jobs only (scale-out over PostgreSQL)
+  version    print the version
 `)
 }
