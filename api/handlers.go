@@ -52,6 +52,7 @@ func (s *Server) router() http.Handler {
 	v1.DELETE("/jobs/:id", s.cancelJob)
 	v1.GET("/forecasts/:store/:sku", s.getForecast)
 	v1.GET("/models", s.listModels)
+	s.routesSchedules(v1)
 	v1.GET("/memguard/reports", s.memReports)
 	v1.GET("/memguard/reports/:id", s.memReport)
 	v1.GET("/memguard/reports/:id/heap.pb.gz", s.memProfile)
