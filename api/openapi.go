@@ -71,10 +71,9 @@ func (o oaObj) respond(code string, r oaObj) oaObj {
 	return o
 }
 
-var limitParam = queryParam("limit", "page size", oaObj{"type": "integer", "minimum": 1, "maximum": maxPage, "default": defaultPage})
-var storeParam, skuParam = pathParam("store", "store identifier (URL-escaped)"), pathParam("sku", "SKU identifier (URL-escaped)")
-
 func openAPIDocument() oaObj {
+	limitParam := queryParam("limit", "page size", oaObj{"type": "integer", "minimum": 1, "maximum": maxPage, "default": defaultPage})
+	storeParam, skuParam := pathParam("store", "store identifier (URL-escaped)"), pathParam("sku", "SKU identifier (URL-escaped)")
 	bad, notFound, internal := problemResp("invalid request"), problemResp("not found"), problemResp("internal error")
 	busy := problemResp("too many requests in flight, or starting; retry")
 	html := oaObj{"description": "HTML page", "content": oaObj{"text/html": oaObj{"schema": oaObj{"type": "string"}}}}
@@ -143,7 +142,7 @@ func openAPIDocument() oaObj {
 			respond("200", resp("models", items(ref("ModelInfo"))))},
 		"/v1/schedules": oaObj{"get": op("Scheduled jobs and their next run", "jobs").
 			respond("200", resp("schedules", items(object(oaObj{"name": str(""), "cron": str("cron expression"), "kind": str("train or refresh"),
-				"next_run": oaObj{"type": "string", "format": "date-time"}}, "name", "cron", "kind", "next_run"))))},
+				"horizon": integer(), "next_run": oaObj{"type": "string", "format": "date-time"}}, "name", "cron", "kind", "next_run"))))},
 		"/v1/memguard/reports": oaObj{"get": op("Memory reports of guarded runs, latest first", "memguard").
 			respond("200", resp("reports", items(ref("MemReportSummary"))))},
 		"/v1/memguard/reports/{id}": oaObj{"get": op("One memory report with allocation sites and leaked goroutines", "memguard").
