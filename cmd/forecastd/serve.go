@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/forecastd/forecastd/api"
+	"github.com/forecastd/forecastd/memguard"
 )
 
 // envOr returns the environment variable's value, or def.
@@ -47,6 +48,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", envInt("FORECASTD_WORKERS", 1), "jobs worked at once by this process; 0 serves the API only (FORECASTD_WORKERS)")
 	seriesWorkers := fs.Int("series-workers", envInt("FORECASTD_SERIES_WORKERS", 0), "series trained at once inside a job; 0 = number of CPUs (FORECASTD_SERIES_WORKERS)")
 	logFormat := fs.String("log-format", envOr("FORECASTD_LOG_FORMAT", "json"), "log format: json or text (FORECASTD_LOG_FORMAT)")
+	budget := fs.Int64("memory-budget", int64(envInt("FORECASTD_MEMORY_BUDGET_MB", 0)), "per-job limit on live heap growth in MiB; a job over it is cancelled with a clear error; 0 = none (FORECASTD_MEMORY_BUDGET_MB)")
+	memLimit := fs.Int64("memory-limit", int64(envInt("FORECASTD_MEMORY_LIMIT_MB", 0)), "Go soft memory limit (GOMEMLIMIT) in MiB; 0 = leave it (FORECASTD_MEMORY_LIMIT_MB)")
+	profileRate := fs.Int("mem-profile-rate", envInt("FORECASTD_MEM_PROFILE_RATE", 0), "runtime.MemProfileRate during profiled guarded runs; 0 = the runtime's (FORECASTD_MEM_PROFILE_RATE)")
 	var opts api.Options
 	opts.Backend.RegisterFlags(fs)
 	opts.Ops.RegisterFlags(fs)
@@ -60,6 +64,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(h)
 	opts.Addr, opts.DataDir, opts.Demo, opts.JobWorkers, opts.SeriesWorkers, opts.Logger = *addr, *dataDir, *demo, *workers, *seriesWorkers, logger
+	opts.Guard.MaxRetainedBytes = *budget << 20
+	opts.Guard.MemProfileRate = *profileRate
+	if *memLimit > 0 {
+		memguard.SetMemoryLimit(*memLimit << 20)
+	}
 	srv, err := api.New(ctx, opts)
 	if err != nil {
 		return err
