@@ -161,6 +161,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		}
 	}
 	idx := make([]int32, n)
+	og, oh := make([]float64, n), make([]float64, n) // ordered gradients, hessians
 	// Histogram pool: at most 2 per leaf are alive at once.
 	var pool [][]hbin
 	getHist := func() []hbin {
@@ -223,7 +224,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		if loss == "squared_error" {
 			hs = nil
 		}
-		buildHist(root.hist, offsets, idx, xb, n, grad, hs)
+		buildHist(root.hist, offsets, idx, xb, n, grad, hs, og, oh)
 		for _, i := range idx {
 			root.g += grad[i]
 			root.h += hess[i]
@@ -268,7 +269,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 				small, large = large, small
 			}
 			small.hist = getHist()
-			buildHist(small.hist, offsets, idx[small.lo:small.hi], xb, n, grad, hs)
+			buildHist(small.hist, offsets, idx[small.lo:small.hi], xb, n, grad, hs, og, oh)
 			large.hist = best.hist
 			best.hist = nil
 			for k := range large.hist {
@@ -350,23 +351,36 @@ func findSplit(nd *hnode, offsets []int, minLeaf int, l2 float64, maxDepth int) 
 // With hess nil (the squared error, whose hessians are all 1) the hessian
 // sums are the counts, filled in after the loop: the hot loop then reads
 // one array fewer, as scikit-learn's hessians_are_constant path.
-func buildHist(hist []hbin, offsets []int, rows []int32, xb []uint8, n int, grad, hess []float64) {
+func buildHist(hist []hbin, offsets []int, rows []int32, xb []uint8, n int, grad, hess, og, oh []float64) {
 	clear(hist)
+	// Gather the node's gradients (and hessians) in node order once, as
+	// scikit-learn's ordered_gradients: the per-feature passes then read
+	// them sequentially, leaving one random read (the bin) per value.
+	og = og[:len(rows)]
+	for k, i := range rows {
+		og[k] = grad[i]
+	}
+	if hess != nil {
+		oh = oh[:len(rows)]
+		for k, i := range rows {
+			oh[k] = hess[i]
+		}
+	}
 	for f := 0; f+1 < len(offsets); f++ {
 		col := xb[f*n : (f+1)*n]
 		h := hist[offsets[f]:offsets[f+1]]
 		if hess == nil {
-			for _, i := range rows {
+			for k, i := range rows {
 				b := &h[col[i]]
-				b.g += grad[i]
+				b.g += og[k]
 				b.n++
 			}
 			continue
 		}
-		for _, i := range rows {
+		for k, i := range rows {
 			b := &h[col[i]]
-			b.g += grad[i]
-			b.h += hess[i]
+			b.g += og[k]
+			b.h += oh[k]
 			b.n++
 		}
 	}

@@ -84,6 +84,13 @@ func TestHoldoutGolden(t *testing.T) {
 				t.Errorf("MAE = %.4f, sklearn %.4f ± %g%%", gotMAE, want.MAE, 100*c.maeTol)
 			}
 
+			// Predict agrees with PredictBatch.
+			for i := range pred {
+				if p := m.Predict(xte[i*d.cols : (i+1)*d.cols]); p != pred[i] {
+					t.Fatalf("Predict(row %d) = %v, PredictBatch %v", i, p, pred[i])
+				}
+			}
+
 			// JSON round trip predicts identically.
 			b, err := json.Marshal(m)
 			if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 )
 
 // Errors caused by the data. Mismatched lengths are programmer errors and
@@ -39,17 +38,40 @@ func checkXY(name string, x []float64, cols int, y []float64, minRows int) (int,
 	if n < minRows {
 		return 0, fmt.Errorf("%s: %w: have %d, need %d", name, ErrTooFewRows, n, minRows)
 	}
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%s: %w: x[%d, %d] = %v", name, ErrNonFinite, i/cols, i%cols, v)
+	// v·0 is 0 for a finite v and NaN for NaN or ±Inf, so one sum
+	// checks a whole slice without a branch per value; the offending
+	// index is looked for only when there is one.
+	if !allFinite(x) {
+		for i, v := range x {
+			if !finite(v) {
+				return 0, fmt.Errorf("%s: %w: x[%d, %d] = %v", name, ErrNonFinite, i/cols, i%cols, v)
+			}
 		}
 	}
-	for i, v := range y {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%s: %w: y[%d] = %v", name, ErrNonFinite, i, v)
+	if !allFinite(y) {
+		for i, v := range y {
+			if !finite(v) {
+				return 0, fmt.Errorf("%s: %w: y[%d] = %v", name, ErrNonFinite, i, v)
+			}
 		}
 	}
 	return n, nil
+}
+
+func allFinite(v []float64) bool {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		q := v[i : i+4 : i+4]
+		s0 += q[0] * 0
+		s1 += q[1] * 0
+		s2 += q[2] * 0
+		s3 += q[3] * 0
+	}
+	for ; i < len(v); i++ {
+		s0 += v[i] * 0
+	}
+	return s0+s1+s2+s3 == 0
 }
 
 // ctxErr returns ctx.Err() wrapped with the model name, or nil.

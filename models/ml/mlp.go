@@ -61,35 +61,75 @@ type MLPModel struct {
 }
 
 // mlpStack is the widest layer Predict evaluates without allocating.
-const mlpStack = 256
+const mlpStack = 128
 
 // Predict runs the network forward on one row.
 func (m *MLPModel) Predict(x []float64) float64 {
 	checkRow("MLPModel", x, m.Sizes[0])
 	var b1, b2 [mlpStack]float64
+	w := m.width()
+	if w <= mlpStack {
+		return m.forward(x, b1[:w], b2[:w])
+	}
+	return m.forward(x, make([]float64, w), make([]float64, w))
+}
+
+// PredictBatch writes the predictions for the rows of x into dst (grown if
+// short) and returns it. It allocates its two activation buffers once per
+// call, not per row.
+func (m *MLPModel) PredictBatch(dst, x []float64) []float64 {
+	cols := m.Sizes[0]
+	if len(x)%cols != 0 {
+		panic(fmt.Sprintf("ml: PredictBatch: len(x) = %d is not a multiple of %d columns", len(x), cols))
+	}
+	n := len(x) / cols
+	if cap(dst) < n {
+		dst = make([]float64, n)
+	}
+	dst = dst[:n]
+	w := m.width()
+	b1, b2 := make([]float64, w), make([]float64, w)
+	for i := range dst {
+		dst[i] = m.forward(x[i*cols:(i+1)*cols], b1, b2)
+	}
+	return dst
+}
+
+// width is the widest layer after the input.
+func (m *MLPModel) width() int {
+	w := 1
+	for _, s := range m.Sizes[1:] {
+		w = max(w, s)
+	}
+	return w
+}
+
+// forward evaluates the network on x, alternating between the scratch
+// buffers b1 and b2 (each at least width() long).
+func (m *MLPModel) forward(x, b1, b2 []float64) float64 {
 	in := x
 	for l := 0; l+1 < len(m.Sizes); l++ {
 		nOut := m.Sizes[l+1]
-		var out []float64
-		if nOut <= mlpStack {
-			if l%2 == 0 {
-				out = b1[:nOut]
-			} else {
-				out = b2[:nOut]
-			}
-		} else {
-			out = make([]float64, nOut)
+		out := b1[:nOut]
+		if l%2 == 1 {
+			out = b2[:nOut]
 		}
-		copy(out, m.B[l])
 		w := m.W[l]
-		for i, v := range in {
-			if v != 0 {
-				axpy(v, w[i*nOut:(i+1)*nOut], out)
+		if nOut == 1 {
+			out[0] = m.B[l][0] + dot(in, w)
+		} else {
+			copy(out, m.B[l])
+			for i, v := range in {
+				if v != 0 {
+					axpy(v, w[i*nOut:(i+1)*nOut], out)
+				}
 			}
 		}
 		if l+2 < len(m.Sizes) {
 			for k, v := range out {
-				out[k] = math.Max(v, 0)
+				if v < 0 {
+					out[k] = 0
+				}
 			}
 		}
 		in = out
@@ -98,12 +138,6 @@ func (m *MLPModel) Predict(x []float64) float64 {
 		return m.YMean + m.YScale*in[0]
 	}
 	return in[0]
-}
-
-// PredictBatch writes the predictions for the rows of x into dst (grown if
-// short) and returns it.
-func (m *MLPModel) PredictBatch(dst, x []float64) []float64 {
-	return predictBatch(dst, x, m.Sizes[0], m.Predict)
 }
 
 // Fit trains the network.

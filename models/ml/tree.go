@@ -118,6 +118,7 @@ type treeBuilder struct {
 	y     []float64
 	rng   *rand.Rand
 	xf    []float64 // feature values of the node's rows
+	yr    []float64 // targets of the node's rows (extra trees)
 	feats []int
 	m     *TreeModel
 	stack []treeTask
@@ -137,7 +138,7 @@ type treeTask struct {
 func newTreeBuilder(p treeParams, x []float64, cols int, y []float64, rng *rand.Rand) *treeBuilder {
 	n := len(y)
 	b := &treeBuilder{p: p, x: x, cols: cols, y: y, rng: rng,
-		xf: make([]float64, n), feats: make([]int, cols), xt: make([]float64, n*cols)}
+		xf: make([]float64, n), yr: make([]float64, n), feats: make([]int, cols), xt: make([]float64, n*cols)}
 	for i := 0; i < n; i++ {
 		for j, v := range x[i*cols : (i+1)*cols] {
 			b.xt[j*n+i] = v
@@ -222,6 +223,15 @@ func (b *treeBuilder) bestSplit(rows []int32, sum float64) (feature int, thresho
 	minLeaf := b.p.minLeaf
 	best := sum*sum/float64(n) + 1e-12*math.Abs(sum*sum/float64(n))
 	xf := b.xf[:n]
+	// Extra trees scan the node's targets once per candidate feature:
+	// gather them in node order once, so those scans are sequential.
+	var yr []float64
+	if b.p.extra {
+		yr = b.yr[:n]
+		for p, i := range rows {
+			yr[p] = b.y[i]
+		}
+	}
 	visited := 0
 	for k := 0; k < b.cols && visited < b.p.maxFeat; k++ {
 		// Partial Fisher-Yates: draw the next feature without replacement.
@@ -256,7 +266,7 @@ func (b *treeBuilder) bestSplit(rows []int32, sum float64) (feature int, thresho
 			nl := 0
 			for p, v := range xf {
 				if v <= thr {
-					sl += b.y[rows[p]]
+					sl += yr[p]
 					nl++
 				}
 			}
