@@ -45,8 +45,11 @@ type Backend struct {
 // RegisterFlags adds the options' flags, with FORECASTD_* environment
 // defaults, to fs.
 func (b *Backend) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&b.DatabaseURL, "database-url", os.Getenv("FORECASTD_DATABASE_URL"),
-		"PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite file (FORECASTD_DATABASE_URL)")
+	// A Func flag, so that -h never prints the URL (and its password) as
+	// the default taken from the environment.
+	b.DatabaseURL = os.Getenv("FORECASTD_DATABASE_URL")
+	fs.Func("database-url", "PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite file (FORECASTD_DATABASE_URL)",
+		func(v string) error { b.DatabaseURL = v; return nil })
 	fs.Func("fan-out", "split training jobs into partitions run by any worker: true or false; default true on PostgreSQL (FORECASTD_FAN_OUT)",
 		func(v string) error { return b.setFanOut(v) })
 	if v := os.Getenv("FORECASTD_FAN_OUT"); v != "" {
