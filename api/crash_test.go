@@ -380,7 +380,9 @@ func startForecastd(t *testing.T, bin, dir string) *forecastdProc {
 		t.Fatal(err)
 	}
 	defer stderr.Close()
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data-dir", dir, "-workers", "1", "-log-format", "text")
+	// No admin listener: its default port (6060) would collide with any
+	// other forecastd on the machine.
+	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-admin-addr", "", "-data-dir", dir, "-workers", "1", "-log-format", "text")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "FORECASTD_") {
 			cmd.Env = append(cmd.Env, kv)
