@@ -253,6 +253,10 @@ func OpenPostgres(ctx context.Context, store *data.Store, url string, cfg Config
 	return q, nil
 }
 
+// completedRetention is how long River keeps completed jobs, and so the
+// longest a partitioned job may run.
+const completedRetention = 7 * 24 * time.Hour
+
 // partitionQueue is the River queue of partition jobs. Parents stay in
 // River's default queue (where jobs queued by earlier versions are) and
 // are cheap: they only look at their partitions and snooze.
@@ -262,7 +266,10 @@ func (q *Queue) newClient(driver riverdriver.Driver[*sql.Tx], poll time.Duration
 	cfg := q.cfg
 	rc := &river.Config{Logger: quiet(cfg.Logger), MaxAttempts: cfg.MaxAttempts, JobTimeout: -1,
 		RescueStuckJobsAfter: cfg.RescueAfter, ID: clientID(cfg.Name),
-		FetchPollInterval: poll, FetchCooldown: 50 * time.Millisecond}
+		// The parent counts its completed partitions; River's cleaner must
+		// not delete them (default: after a day) while a job still runs.
+		CompletedJobRetentionPeriod: completedRetention,
+		FetchPollInterval:           poll, FetchCooldown: 50 * time.Millisecond}
 	if cfg.Work {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &worker{q: q})
