@@ -149,6 +149,12 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		offsets[f+1] = offsets[f] + len(th)
 	}
 	totalBins := offsets[cols]
+	xbr := make([]uint8, n*cols) // the bins row-major, for the histograms
+	for f := 0; f < cols; f++ {
+		for i, b := range xb[f*n : (f+1)*n] {
+			xbr[i*cols+f] = b
+		}
+	}
 	raw := make([]float64, n)
 	for i := range raw {
 		raw[i] = m.Baseline
@@ -161,7 +167,6 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		}
 	}
 	idx := make([]int32, n)
-	og, oh := make([]float64, n), make([]float64, n) // ordered gradients, hessians
 	// Histogram pool: at most 2 per leaf are alive at once.
 	var pool [][]hbin
 	getHist := func() []hbin {
@@ -224,7 +229,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		if loss == "squared_error" {
 			hs = nil
 		}
-		buildHist(root.hist, offsets, idx, xb, n, grad, hs, og, oh)
+		buildHist(root.hist, offsets, idx, xbr, cols, grad, hs)
 		for _, i := range idx {
 			root.g += grad[i]
 			root.h += hess[i]
@@ -269,7 +274,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 				small, large = large, small
 			}
 			small.hist = getHist()
-			buildHist(small.hist, offsets, idx[small.lo:small.hi], xb, n, grad, hs, og, oh)
+			buildHist(small.hist, offsets, idx[small.lo:small.hi], xbr, cols, grad, hs)
 			large.hist = best.hist
 			best.hist = nil
 			for k := range large.hist {
@@ -346,47 +351,41 @@ func findSplit(nd *hnode, offsets []int, minLeaf int, l2 float64, maxDepth int) 
 }
 
 // buildHist sums gradients, hessians and counts per (feature, bin) over
-// rows. Feature-major order keeps each pass over one column's bins.
+// rows.
 //
 // With hess nil (the squared error, whose hessians are all 1) the hessian
 // sums are the counts, filled in after the loop: the hot loop then reads
 // one array fewer, as scikit-learn's hessians_are_constant path.
-func buildHist(hist []hbin, offsets []int, rows []int32, xb []uint8, n int, grad, hess, og, oh []float64) {
+func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, grad, hess []float64) {
 	clear(hist)
-	// Gather the node's gradients (and hessians) in node order once, as
-	// scikit-learn's ordered_gradients: the per-feature passes then read
-	// them sequentially, leaving one random read (the bin) per value.
-	og = og[:len(rows)]
-	for k, i := range rows {
-		og[k] = grad[i]
-	}
-	if hess != nil {
-		oh = oh[:len(rows)]
-		for k, i := range rows {
-			oh[k] = hess[i]
-		}
-	}
-	for f := 0; f+1 < len(offsets); f++ {
-		col := xb[f*n : (f+1)*n]
-		h := hist[offsets[f]:offsets[f+1]]
-		if hess == nil {
-			for k, i := range rows {
-				b := &h[col[i]]
-				b.g += og[k]
+	// Row-major bins: one row's bins for every feature sit in one cache
+	// line, so a node whose rows are scattered costs one miss per row
+	// rather than one per row and feature; and consecutive updates go to
+	// different features' bins, so they do not wait on each other.
+	offsets = offsets[:cols+1]
+	if hess == nil {
+		for _, i := range rows {
+			g := grad[i]
+			r := xbr[int(i)*cols : (int(i)+1)*cols]
+			for f, bin := range r {
+				b := &hist[offsets[f]+int(bin)]
+				b.g += g
 				b.n++
 			}
-			continue
 		}
-		for k, i := range rows {
-			b := &h[col[i]]
-			b.g += og[k]
-			b.h += oh[k]
-			b.n++
-		}
-	}
-	if hess == nil {
 		for k := range hist {
 			hist[k].h = float64(hist[k].n)
+		}
+		return
+	}
+	for _, i := range rows {
+		g, h := grad[i], hess[i]
+		r := xbr[int(i)*cols : (int(i)+1)*cols]
+		for f, bin := range r {
+			b := &hist[offsets[f]+int(bin)]
+			b.g += g
+			b.h += h
+			b.n++
 		}
 	}
 }
