@@ -311,6 +311,11 @@ func TestAdminServesPprofOnlyThere(t *testing.T) {
 	if _, err := http.Get("http://" + admin + "/debug/pprof/"); err == nil {
 		t.Error("admin listener still answers after Stop")
 	}
+	select {
+	case <-ts.ops().monitor.done:
+	default:
+		t.Error("memory monitor still sampling after Stop")
+	}
 }
 
 func TestAdminRefusesPublicAddr(t *testing.T) {
