@@ -240,33 +240,42 @@ func reference(t *testing.T, o data.DemoOptions, job string) map[data.Key]points
 }
 
 // TestFanOutSQLite runs the partitioned path in one embedded process: the
-// same results as the whole-job path, progress summed over partitions.
+// same results as the whole-job path, progress summed over partitions, for
+// chunks of series and for one partition per store.
 func TestFanOutSQLite(t *testing.T) {
 	o := data.DemoOptions{Stores: 2, SKUs: 3, Days: 200}
 	want := reference(t, o, fastJob)
 	on := true
 	s := startServer(t, jobs.Backend{FanOut: &on, PartitionSize: 2}, 1)
 	keys := s.ingest(o)
-	id := s.postJob(fastJob)
-	j := s.waitJob(id, time.Minute, nil)
-	if j.SeriesDone != 6 || j.SeriesTotal != 6 || j.Progress != 1 {
-		t.Errorf("job = %+v", j)
+	for _, tc := range []struct{ name, job string }{
+		{"chunks of 2 series", fastJob},
+		{"by store", strings.Replace(fastJob, "{", `{"partition_by": "store", `, 1)},
+		{"one chunk", strings.Replace(fastJob, "{", `{"partition_size": 100, `, 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := s.postJob(tc.job)
+			j := s.waitJob(id, time.Minute, nil)
+			if j.SeriesDone != 6 || j.SeriesTotal != 6 || j.Progress != 1 {
+				t.Errorf("job = %+v", j)
+			}
+			var mem jobs.MemorySummary
+			if err := json.Unmarshal(j.Memory, &mem); err != nil || mem.Worker == "" || mem.Verdict == "" {
+				t.Fatalf("memory = %s (%v)", j.Memory, err)
+			}
+			// The partition's memguard report carries the worker's name.
+			resp, err := http.Get(s.base + "/v1/memguard/reports/" + mem.ReportID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var rep struct{ Labels map[string]string }
+			if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Labels["worker"] != mem.Worker {
+				t.Errorf("report %s labels = %v (%v), want worker=%s", mem.ReportID, rep.Labels, err, mem.Worker)
+			}
+			sameForecasts(t, s.forecasts(keys, id), want)
+		})
 	}
-	var mem jobs.MemorySummary
-	if err := json.Unmarshal(j.Memory, &mem); err != nil || mem.Worker == "" || mem.Verdict == "" {
-		t.Fatalf("memory = %s (%v)", j.Memory, err)
-	}
-	// The partition's memguard report carries the worker's name.
-	resp, err := http.Get(s.base + "/v1/memguard/reports/" + mem.ReportID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var rep struct{ Labels map[string]string }
-	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Labels["worker"] != mem.Worker {
-		t.Errorf("report %s labels = %v (%v), want worker=%s", mem.ReportID, rep.Labels, err, mem.Worker)
-	}
-	sameForecasts(t, s.forecasts(keys, id), want)
 }
 
 type worker struct {
