@@ -88,6 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	res.Print(stdout, cfg)
 	if *job != "" {
 		st, err := jobState(ctx, client, cfg.Base, cfg.Token, *job)
 		if err != nil {
@@ -95,7 +96,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "job       %s %s after the run\n", *job, st)
 	}
-	res.Print(stdout, cfg)
 	if res.Errors > 0 {
 		return fmt.Errorf("%d of %d requests failed (first: %s)", res.Errors, res.Requests, res.FirstError)
 	}
