@@ -20,7 +20,7 @@ import (
 // in about 20 ms or less on ~730 rows × 19 features
 // (BenchmarkRegressionFitForecast). The defaults are ridge, huber and
 // poisson_glm (1-3 ms: a penalised, a robust and a count model), and the
-// random forest and gradient boosting, trimmed for that budget (25 trees
+// random forest and gradient boosting, trimmed for that budget (20 trees
 // of depth 8; 100 boosting iterations of 15 leaves). The rest are
 // available by name: lasso and elastic net add little over ridge on
 // standardised features, kNN and a single tree forecast worse, extra
@@ -62,9 +62,9 @@ func regressionSpecs() []Spec {
 			},
 			Load: LoadJSON[regressionFit[*ml.TreeModel]]},
 		{Name: "random_forest", Family: "tree",
-			Doc: "random forest (25 trees, depth 8, half the features per split), recursive",
+			Doc: "random forest (20 trees, depth 8, half the features per split), recursive",
 			New: func() Forecaster {
-				return &ForestRegression{Model: ml.Forest{Trees: 25, MaxDepth: 8, MaxFeatures: 0.5, MinSamplesLeaf: 2},
+				return &ForestRegression{Model: ml.Forest{Trees: 20, MaxDepth: 8, MaxFeatures: 0.5, MinSamplesLeaf: 2},
 					name: "random_forest"}
 			},
 			Load: LoadJSON[regressionFit[*ml.Ensemble]], Default: true},
