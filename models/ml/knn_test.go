@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -79,6 +80,44 @@ func TestKNNTreeMatchesScan(t *testing.T) {
 			if got != want {
 				t.Fatalf("distance=%v query %v: tree %v, scan %v", distance, q, got, want)
 			}
+		}
+	}
+}
+
+// TestKNNConcurrentPredict predicts from several goroutines at once on a
+// model large enough to build its KD-tree lazily: the tree is built once
+// (run with -race to check).
+func TestKNNConcurrentPredict(t *testing.T) {
+	const n, cols = kdMinRows + 100, 3
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float64, n*cols)
+	y := make([]float64, n)
+	for i := range x {
+		x[i] = rng.Float64()
+	}
+	for i := range y {
+		y[i] = rng.Float64()
+	}
+	m, err := KNN{}.Fit(context.Background(), x, cols, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := []float64{0.5, 0.5, 0.5}
+	want := make(chan float64, 8)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want <- m.Predict(q)
+		}()
+	}
+	wg.Wait()
+	close(want)
+	first := <-want
+	for p := range want {
+		if p != first {
+			t.Fatalf("concurrent predictions differ: %v vs %v", p, first)
 		}
 	}
 }
