@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestLoadDuringTraining(t *testing.T) {
 	client := newClient(8)
 	defer client.CloseIdleConnections()
 
-	obs := data.Demo(data.DemoOptions{Stores: 2, SKUs: 12, Days: 200})
+	obs := data.Demo(data.DemoOptions{Stores: 3, SKUs: 12, Days: 200})
 	if _, err := srv.Store().Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
 			if err := fn(o); err != nil {
@@ -57,8 +58,13 @@ func TestLoadDuringTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 24 {
-		t.Fatalf("%d series listed, want 24", len(paths))
+	if len(paths) != 36 {
+		t.Fatalf("%d series listed, want 36", len(paths))
+	}
+	// The load must start while the job trains; it usually outlasts the
+	// job, and so also spans the job's publish transaction.
+	if st := jobStateOr(client, base, slow); !strings.HasPrefix(st, "running") {
+		t.Fatalf("training job %s before the load: want it running", st)
 	}
 	cases := []struct {
 		name       string
