@@ -89,7 +89,14 @@ type scores struct {
 	err map[string]string
 }
 
-const combo = "COMBINATION (top 5)"
+// The combinations scored: the tournament's own (-combine), and the three
+// rules recomputed from the kept models' forecasts, to choose the default.
+const (
+	combo       = "COMBINATION (top 5)"
+	comboMean   = "  top 5 mean"
+	comboMedian = "  top 5 median"
+	comboInv    = "  top 5 inverse-error"
+)
 
 // score runs the tournament and every candidate alone on each task.
 func score(ctx context.Context, tasks []task, h, season int, cfg config) ([]scores, error) {
@@ -108,10 +115,14 @@ func score(ctx context.Context, tasks []task, h, season int, cfg config) ([]scor
 				sc := scores{fc: map[string][]float64{}, err: map[string]string{}}
 				o := forecast.Options{Horizon: h, Season: season, Candidates: cfg.specs, Combine: cfg.combine}
 				res, err := forecast.Tournament(ctx, t.s, o)
+				var kept []forecast.KeptModel
 				if err != nil {
 					sc.err[combo] = err.Error()
 				} else {
 					sc.fc[combo] = values(res.Result.Points)
+					if res.Result.Fallback == "" {
+						kept = res.Result.Models
+					}
 				}
 				in := models.Input{Y: t.s.Values, Start: t.s.Start, Freq: t.s.Freq, Season: season}
 				for _, spec := range cfg.specs {
@@ -126,6 +137,7 @@ func score(ctx context.Context, tasks []task, h, season int, cfg config) ([]scor
 					}
 					sc.fc[spec.Name] = fc
 				}
+				combineKept(sc, kept, h)
 				out[i] = sc
 				mu.Lock()
 				done++
@@ -146,6 +158,39 @@ func score(ctx context.Context, tasks []task, h, season int, cfg config) ([]scor
 	return out, ctx.Err()
 }
 
+// combineKept recomputes the combination of the kept models with each
+// rule from their full-history forecasts (the same fits the tournament
+// refits, so the same numbers).
+func combineKept(sc scores, kept []forecast.KeptModel, h int) {
+	if len(kept) == 0 {
+		return
+	}
+	mean, med, inv := make([]float64, h), make([]float64, h), make([]float64, h)
+	var wsum float64
+	for _, k := range kept {
+		wsum += 1 / math.Max(k.Backtest.MASE, 1e-9)
+	}
+	col := make([]float64, len(kept))
+	for i := 0; i < h; i++ {
+		for j, k := range kept {
+			fc, ok := sc.fc[k.Name]
+			if !ok {
+				return
+			}
+			col[j] = fc[i]
+			mean[i] += fc[i] / float64(len(kept))
+			inv[i] += fc[i] / math.Max(k.Backtest.MASE, 1e-9) / wsum
+		}
+		sort.Float64s(col)
+		if n := len(col); n%2 == 1 {
+			med[i] = col[n/2]
+		} else {
+			med[i] = (col[n/2-1] + col[n/2]) / 2
+		}
+	}
+	sc.fc[comboMean], sc.fc[comboMedian], sc.fc[comboInv] = mean, med, inv
+}
+
 func values(ps []forecast.Point) []float64 {
 	v := make([]float64, len(ps))
 	for i, p := range ps {
@@ -155,7 +200,7 @@ func values(ps []forecast.Point) []float64 {
 }
 
 func methodNames(cfg config) []string {
-	names := []string{combo}
+	names := []string{combo, comboMean, comboMedian, comboInv}
 	for _, s := range cfg.specs {
 		names = append(names, s.Name)
 	}
@@ -224,7 +269,7 @@ func m4(ctx context.Context, dir string, cfg config) error {
 		sm, ma := ss/float64(n), ms/float64(n)
 		rows = append(rows, row{name, sm, ma, models.OWA(sm, ma, naive2SMAPE, naive2MASE), n})
 	}
-	sort.SliceStable(rows[1:], func(i, j int) bool { return rows[1+i].owa < rows[1+j].owa })
+	sort.SliceStable(rows[4:], func(i, j int) bool { return rows[4+i].owa < rows[4+j].owa })
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", r.name, r.smape, r.mase, r.owa, r.n)
 	}
@@ -409,7 +454,7 @@ func storeItem(ctx context.Context, zipPath string, cfg config) error {
 		}
 		rows = append(rows, row{name, absErr / absY, ms / float64(n), n})
 	}
-	sort.SliceStable(rows[1:], func(i, j int) bool { return rows[1+i].mase < rows[1+j].mase })
+	sort.SliceStable(rows[4:], func(i, j int) bool { return rows[4+i].mase < rows[4+j].mase })
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%d\t\n", r.name, r.wape, r.mase, r.n)
 	}
