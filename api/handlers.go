@@ -254,12 +254,29 @@ type forecastView struct {
 }
 
 func (s *Server) getForecast(c *gin.Context) {
-	r, res, ok := s.result(c)
-	if !ok {
+	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
+	r, err := s.store.GetResult(c.Request.Context(), k)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	// Decode only what is served: the leaderboard is most of a stored
+	// result, and building it was most of a forecast read's cost.
+	var res struct {
+		Store    string               `json:"store"`
+		SKU      string               `json:"sku"`
+		Horizon  int                  `json:"horizon"`
+		Freq     string               `json:"freq"`
+		Points   []forecast.Point     `json:"points"`
+		Models   []forecast.KeptModel `json:"models"`
+		Fallback string               `json:"fallback"`
+	}
+	if err := json.Unmarshal(r.Body, &res); err != nil {
+		fail(c, fmt.Errorf("stored result of %s: %w", k, err))
 		return
 	}
 	c.JSON(http.StatusOK, forecastView{Store: res.Store, SKU: res.SKU, JobID: r.JobID,
-		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: string(res.Freq),
+		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: res.Freq,
 		Points: res.Points, Models: res.Models, Fallback: res.Fallback})
 }
 
