@@ -3,13 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/forecastd/forecastd/jobs"
 )
@@ -23,18 +21,21 @@ func TestListSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Stop(ctx) })
-	// Registered here until the router calls routesSchedules.
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	srv.routesSchedules(r.Group("/v1"))
-	rec := httptest.NewRecorder()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	before := time.Now()
-	r.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/schedules", nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("GET /v1/schedules: %d %s", rec.Code, rec.Body)
+	resp, err := http.Get("http://" + srv.Addr() + "/v1/schedules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/schedules: %d %s", resp.StatusCode, body)
 	}
 	var got struct{ Items []jobs.ScheduleInfo }
-	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if len(got.Items) != 2 {
