@@ -18,6 +18,10 @@ const (
 	JobCancelled = "cancelled"
 )
 
+// ErrJobCancelled is returned by StartJob for a job cancelled before it
+// started.
+var ErrJobCancelled = errors.New("data: job cancelled")
+
 // Job is a training (or refresh) job as the API shows it.
 type Job struct {
 	ID          string          `json:"id"`
@@ -158,9 +162,15 @@ func (s *Store) StartJob(ctx context.Context, id string, total int) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, id); err != nil {
 		return fmt.Errorf("data: start job: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = $1, started_at = $2, series_total = $3, series_done = 0, progress = 0, error = '' WHERE id = $4`,
-		JobRunning, time.Now().UnixMilli(), total, id); err != nil {
+	// A job cancelled while it waited in the queue must not come back to
+	// life when a worker picks it up.
+	res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = $1, started_at = $2, series_total = $3, series_done = 0, progress = 0, error = '' WHERE id = $4 AND state <> 'cancelled'`,
+		JobRunning, time.Now().UnixMilli(), total, id)
+	if err != nil {
 		return fmt.Errorf("data: start job: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("job %s: %w", id, ErrJobCancelled)
 	}
 	return tx.Commit()
 }

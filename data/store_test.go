@@ -185,3 +185,22 @@ func TestIngestRejectsDuplicateKeys(t *testing.T) {
 		t.Fatalf("after rejection: %+v, %v", st, err)
 	}
 }
+
+func TestStartJobKeepsCancelled(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	j := &Job{ID: "j1", Kind: "train", Params: []byte(`{}`)}
+	if err := s.CreateJob(ctx, j, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishJob(ctx, "j1", JobCancelled, "cancelled by request", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartJob(ctx, "j1", 3); !errors.Is(err, ErrJobCancelled) {
+		t.Fatalf("StartJob on a cancelled job: %v", err)
+	}
+	got, _ := s.GetJob(ctx, "j1")
+	if got.State != JobCancelled {
+		t.Fatalf("state = %s", got.State)
+	}
+}

@@ -64,6 +64,8 @@ func (q *Queue) riverResult(ctx context.Context, id string, attempt, maxAttempts
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, data.ErrJobCancelled):
+		return river.JobCancel(err)
 	case IsPermanent(err):
 		// Recorded as failed in forecastd's table; retrying cannot help.
 		return river.JobCancel(err)
