@@ -151,6 +151,9 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 		}
 		return r.train(ctx, j.Args.JobID, p, series, &failed, &first, prog)
 	})
+	if runErr == nil {
+		r.huntIfLeaking(ctx, report, p, series)
+	}
 	out.Done, out.Failed = int(done.Load()), failed.Load()
 	if f, ok := first.Load().(string); ok {
 		out.FirstFailure = f

@@ -30,6 +30,8 @@ type Runner struct {
 	Excluded func(name string) bool
 	// ProgressEvery throttles progress writes; default 500 ms.
 	ProgressEvery time.Duration
+
+	hunts hunter
 }
 
 // MemorySummary is the memguard summary a job status carries.
@@ -133,6 +135,7 @@ func (r *Runner) Execute(ctx context.Context, id string) error {
 	}
 	log.Info("job succeeded", "series", len(series), "published", n, "seconds", time.Since(start).Seconds(),
 		"retained_bytes", report.RetainedBytes, "verdict", report.Verdict.State)
+	r.huntIfLeaking(ctx, report, p, series)
 	return nil
 }
 

@@ -1,0 +1,85 @@
+package jobs
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/memguard"
+)
+
+// hunter starts memguard's leak hunt when a job kind is called leaking,
+// at most once per cooldown per kind: the verdict's sliding window keeps
+// saying "leak" for a while after the culprit is quarantined.
+type hunter struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// huntRuns is how many times the hunt runs each candidate alone: the
+// guard's warm-up of 3 and then 5 measured runs.
+const huntRuns = 8
+
+// huntCooldown is the shortest time between two hunts of one kind.
+const huntCooldown = 30 * time.Minute
+
+func (h *hunter) due(kind string, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		h.last = map[string]time.Time{}
+	}
+	if t, ok := h.last[kind]; ok && now.Sub(t) < huntCooldown {
+		return false
+	}
+	h.last[kind] = now
+	return true
+}
+
+// huntIfLeaking runs the leak hunt after a guarded training run whose
+// verdict is leak: each candidate of the job alone, on the job's longest
+// series, several times under the guard. Culprits are quarantined (the
+// next tournaments run without them) and logged; the quarantine gauge is
+// memguard's metric. It runs in the worker that saw the verdict, after the
+// job's results are safe, so it delays only that worker's next job.
+func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Params, series []*data.Series) {
+	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || len(series) == 0 {
+		return
+	}
+	if !r.hunts.due(rep.Kind, time.Now()) {
+		return
+	}
+	specs, err := r.candidates(p)
+	if err != nil {
+		return
+	}
+	sample := series[0]
+	for _, s := range series {
+		if len(s.Values) > len(sample.Values) {
+			sample = s
+		}
+	}
+	log := r.logger().With("kind", rep.Kind, "report_id", rep.ID)
+	log.Warn("memguard called a leak; hunting the model that causes it",
+		"reason", rep.Verdict.Reason, "candidates", len(specs), "sample", sample.Key.String())
+	res, err := forecast.HuntLeaks(ctx, r.Guard, specs, sample, p.Horizon, huntRuns)
+	if err != nil {
+		log.Error("leak hunt failed", "err", err)
+		return
+	}
+	for _, c := range res.Candidates {
+		if !c.Culprit {
+			continue
+		}
+		site := ""
+		if len(c.TopGrowth) > 0 {
+			site = c.TopGrowth[0].Function
+		}
+		log.Warn("model quarantined by the leak hunt", "model", c.Name, "reason", c.Reason, "top_site", site)
+	}
+	if len(res.Culprits) == 0 {
+		log.Warn("leak hunt found no leaking model: the leak is outside the candidates (look at the report's top sites)")
+	}
+}

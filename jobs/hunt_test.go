@@ -1,0 +1,126 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/memguard"
+	"github.com/forecastd/forecastd/models"
+)
+
+// parked is the leaky test model's package-level cache: the original
+// pandas rolling-min failure, in Go.
+var parked [][]float64
+
+type leaky struct{}
+
+type leakyFit struct{ Last float64 }
+
+func (leaky) Fit(_ context.Context, in models.Input) (models.Fitted, error) {
+	buf := make([]float64, 32<<10) // 256 KiB a fit, never released
+	copy(buf, in.Y)
+	parked = append(parked, buf)
+	return &leakyFit{Last: in.Y[len(in.Y)-1]}, nil
+}
+
+func (f *leakyFit) Forecast(_ context.Context, _ models.Input, h int) ([]float64, error) {
+	out := make([]float64, h)
+	for i := range out {
+		out[i] = f.Last
+	}
+	return out, nil
+}
+
+// TestLeakHuntQuarantinesModel runs training jobs with a leaky candidate
+// until memguard calls a leak; the runner's hunt must name the model and
+// quarantine it, and the next job must run without it.
+func TestLeakHuntQuarantinesModel(t *testing.T) {
+	defer func() { parked = nil }()
+	ctx := context.Background()
+	store, err := data.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	obs := data.Demo(data.DemoOptions{Stores: 1, SKUs: 2, Days: 120})
+	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
+		for _, o := range obs {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	std := models.Standard()
+	var specs []models.Spec
+	for _, n := range []string{"naive", "seasonal_naive", "ses"} {
+		s, _ := std.Lookup(n)
+		specs = append(specs, s)
+	}
+	specs = append(specs, models.Spec{Name: "leaky", Family: "test", New: func() models.Forecaster { return leaky{} },
+		Load: models.LoadJSON[leakyFit]})
+	reg, err := models.NewRegistry(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard, err := memguard.New(memguard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	params := []byte(`{"kind": "train", "horizon": 7, "top_k": 2, "models": ["naive", "seasonal_naive", "ses", "leaky"]}`)
+	run := func(id string) *data.Job {
+		if err := store.CreateJob(ctx, &data.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Execute(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		j, _ := store.GetJob(ctx, id)
+		return j
+	}
+	detected := 0
+	for i := 1; i <= 15 && !guard.IsQuarantined("leaky"); i++ {
+		j := run("job" + string(rune('a'+i)))
+		var m jobs.MemorySummary
+		json.Unmarshal(j.Memory, &m)
+		t.Logf("job %d: verdict %s, retained %d B", i, m.Verdict, m.RetainedBytes)
+		detected = i
+	}
+	if !guard.IsQuarantined("leaky") {
+		t.Fatalf("leaky model not quarantined after %d jobs", detected)
+	}
+	t.Logf("leak called and hunted after %d jobs; quarantine: %v", detected, guard.Quarantined())
+	for _, n := range []string{"naive", "seasonal_naive", "ses"} {
+		if guard.IsQuarantined(n) {
+			t.Errorf("clean model %s quarantined", n)
+		}
+	}
+	// The next tournament runs without the quarantined model.
+	run("after")
+	res, err := store.GetResult(ctx, data.Key{Store: "S01", SKU: "SKU001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Leaderboard []struct{ Name string } `json:"leaderboard"`
+	}
+	json.Unmarshal(res.Body, &body)
+	if len(body.Leaderboard) != 3 {
+		t.Fatalf("leaderboard after quarantine: %+v", body.Leaderboard)
+	}
+	for _, e := range body.Leaderboard {
+		if e.Name == "leaky" {
+			t.Fatal("quarantined model ran")
+		}
+	}
+}
