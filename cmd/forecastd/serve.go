@@ -78,7 +78,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	base := "http://" + srv.Addr()
-	fmt.Fprintf(stdout, "forecastd serving on %s (data in %s)\n", base, *dataDir)
+	where := "data in " + *dataDir
+	if opts.Backend.DatabaseURL != "" {
+		where = "data in PostgreSQL"
+	}
+	fmt.Fprintf(stdout, "forecastd serving on %s (%s)\n", base, where)
 	fmt.Fprintf(stdout, "try:\n  curl %s/v1/series\n  curl %s/v1/jobs\n  curl %s/v1/forecasts/S01/SKU001\n  curl %s/v1/series/S01/SKU001/leaderboard\n  curl %s/metrics\n",
 		base, base, base, base, base)
 	<-ctx.Done()
