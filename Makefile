@@ -4,7 +4,7 @@ BIN      := bin/forecastd
 PKGS     := ./...
 # make run honours FORECASTD_ADDR and FORECASTD_DATA_DIR (read by the binary).
 
-.PHONY: all build run test vet fmt bench accuracy fuzz clean
+.PHONY: all build run test test-browser check-prometheus vet fmt bench accuracy fuzz clean
 
 all: build
 
@@ -21,6 +21,15 @@ vet:
 
 test: vet
 	$(GO) test -count=1 -timeout 9m $(PKGS)
+
+# The dashboard in headless Chromium (apt-get install chromium) over the demo.
+test-browser: build
+	bash scripts/test-browser.sh
+
+# promtool (apt-get install prometheus) on /metrics, the Prometheus config
+# and the Grafana dashboard's queries.
+check-prometheus: build
+	bash scripts/check-prometheus.sh
 
 # Benchmarks and peer comparisons (need R and Debian's Python packages;
 # see bench/README.md).
