@@ -53,6 +53,21 @@ func (o *OpsOptions) defaults() {
 	}
 }
 
+// check validates the options without side effects, so New can refuse
+// bad ones before anything is opened. startOps checks the admin address
+// again (it may be called without New's check).
+func (o *OpsOptions) check() error {
+	if o.AdminAddr != "" {
+		if err := checkAdminAddr(o.AdminAddr, o.AllowPublicAdmin); err != nil {
+			return err
+		}
+	}
+	if o.MonitorInterval < 0 || o.MonitorWindow < 0 {
+		return fmt.Errorf("api: negative monitor interval %s or window %s", o.MonitorInterval, o.MonitorWindow)
+	}
+	return nil
+}
+
 // RegisterFlags adds the options' flags (with FORECASTD_* environment
 // defaults) to fs.
 func (o *OpsOptions) RegisterFlags(fs *flag.FlagSet) {

@@ -277,6 +277,24 @@ func TestAdminAddrCheck(t *testing.T) {
 	}
 }
 
+func TestOpsOptionsCheck(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    OpsOptions
+		ok   bool
+	}{
+		{"zero", OpsOptions{}, true},
+		{"loopback admin", OpsOptions{AdminAddr: "127.0.0.1:6060"}, true},
+		{"public admin", OpsOptions{AdminAddr: "0.0.0.0:6060"}, false},
+		{"public admin allowed", OpsOptions{AdminAddr: "0.0.0.0:6060", AllowPublicAdmin: true}, true},
+		{"negative interval", OpsOptions{MonitorInterval: -time.Second}, false},
+	} {
+		if err := c.o.check(); (err == nil) != c.ok {
+			t.Errorf("%s: check() = %v, want ok=%v", c.name, err, c.ok)
+		}
+	}
+}
+
 func TestAdminServesPprofOnlyThere(t *testing.T) {
 	ts := startOpsServer(t, Options{Ops: OpsOptions{AdminAddr: "127.0.0.1:0"}}, nil)
 	admin := ts.AdminAddr()
