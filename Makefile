@@ -11,8 +11,14 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/forecastd
 
+# make run sets a local API token for writes (printed) and lets reads
+# through without one, so the printed URLs work in a browser or curl.
 run: build
-	FORECASTD_DEMO=1 FORECASTD_LOG_FORMAT=$${FORECASTD_LOG_FORMAT:-text} ./$(BIN) serve
+	@token=$${FORECASTD_API_TOKENS:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
+	echo "local API token (needed for uploads, jobs, cancels): $$token"; \
+	echo "  curl -H 'Authorization: Bearer $$token' -d '{\"horizon\": 28}' http://$${FORECASTD_ADDR:-127.0.0.1:8080}/v1/jobs"; \
+	FORECASTD_API_TOKENS=$$token FORECASTD_PUBLIC_READS=$${FORECASTD_PUBLIC_READS:-1} FORECASTD_DEMO=1 \
+	FORECASTD_LOG_FORMAT=$${FORECASTD_LOG_FORMAT:-text} exec ./$(BIN) serve
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

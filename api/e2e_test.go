@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -454,5 +455,31 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	again := startServer(t, dir, 0)
 	if n, err := again.Store().CountSales(context.Background()); err != nil || n != 2 {
 		t.Fatalf("rows after restart = %d, %v; want 2", n, err)
+	}
+}
+
+// TestStartFailureDoesNotHangStop: a Start that fails after listening
+// (here: the admin listener's port is taken) must leave a Server that
+// Stop shuts down promptly.
+func TestStartFailureDoesNotHangStop(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	srv, err := New(context.Background(), Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JobWorkers: 1,
+		Ops: OpsOptions{AdminAddr: busy.Addr().String()}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err == nil {
+		t.Fatal("Start succeeded with the admin port taken")
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Stop(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Stop hangs after a failed Start")
 	}
 }

@@ -17,7 +17,8 @@ import (
 type OpsOptions struct {
 	// AdminAddr is the listen address of the admin listener that serves
 	// /debug/pprof; empty disables it. RegisterFlags defaults it to
-	// 127.0.0.1:6060. It must be a loopback address unless
+	// 127.0.0.1:0, an ephemeral loopback port printed at start, so two
+	// instances side by side never collide on it. It must be a loopback address unless
 	// AllowPublicAdmin is set: profiles expose memory contents and
 	// cost CPU, so they are not for the network at large.
 	AdminAddr string
@@ -71,8 +72,8 @@ func (o *OpsOptions) check() error {
 // RegisterFlags adds the options' flags (with FORECASTD_* environment
 // defaults) to fs.
 func (o *OpsOptions) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.AdminAddr, "admin-addr", opsEnv("FORECASTD_ADMIN_ADDR", "127.0.0.1:6060"),
-		"listen address of the admin listener serving /debug/pprof; empty disables it (FORECASTD_ADMIN_ADDR)")
+	fs.StringVar(&o.AdminAddr, "admin-addr", opsEnv("FORECASTD_ADMIN_ADDR", "127.0.0.1:0"),
+		"listen address of the admin listener serving /debug/pprof (port 0: any free port, printed at start); empty disables it (FORECASTD_ADMIN_ADDR)")
 	fs.BoolVar(&o.AllowPublicAdmin, "admin-allow-public", opsEnvBool("FORECASTD_ADMIN_ALLOW_PUBLIC", false),
 		"allow a non-loopback -admin-addr (FORECASTD_ADMIN_ALLOW_PUBLIC)")
 	fs.DurationVar(&o.MonitorInterval, "monitor-interval", opsEnvDuration("FORECASTD_MONITOR_INTERVAL", 5*time.Second),

@@ -113,6 +113,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.Security.check(opts.Addr); err != nil {
 		return nil, err
 	}
+	if err := opts.Ops.check(); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}), served: make(chan error, 1)}
 	guard, err := memguard.New(opts.Guard)
 	if err != nil {
@@ -150,7 +153,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("api: listen on %s: %w", s.opts.Addr, err)
 	}
-	s.ln = ln
+	// s.ln is set only once Serve runs: Stop waits for Serve to return
+	// exactly when s.ln is set, so a Start that fails half-way must not
+	// leave it behind.
 	if err := s.queue.Start(ctx); err != nil {
 		ln.Close()
 		return err
@@ -165,6 +170,7 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	s.ln = ln
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {

@@ -83,8 +83,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		where = "data in PostgreSQL"
 	}
 	fmt.Fprintf(stdout, "forecastd serving on %s (%s)\n", base, where)
-	fmt.Fprintf(stdout, "try:\n  curl %s/v1/series\n  curl %s/v1/jobs\n  curl %s/v1/forecasts/S01/SKU001\n  curl %s/v1/series/S01/SKU001/leaderboard\n  curl %s/metrics\n",
-		base, base, base, base, base)
+	fmt.Fprintf(stdout, "try:\n  curl %s/v1/series\n  curl %s/v1/jobs\n  curl %s/v1/forecasts/S01/SKU001\n  curl %s/v1/series/S01/SKU001/leaderboard\n  open %s/ui (dashboard)\n  curl %s/openapi.json\n  curl %s/metrics\n",
+		base, base, base, base, base, base, base)
+	if a := srv.AdminAddr(); a != "" {
+		fmt.Fprintf(stdout, "  go tool pprof http://%s/debug/pprof/heap (admin listener, loopback only)\n", a)
+	}
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.Stop(context.Background())
