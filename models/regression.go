@@ -234,6 +234,20 @@ func (f *regressionFit[P]) Forecast(ctx context.Context, in Input, h int) ([]flo
 	hist := make([]float64, n+h)
 	copy(hist, in.Y)
 	out := make([]float64, h)
+	// A recursive forecast feeds its predictions back as lags; a fitted
+	// linear map whose lag coefficients amplify (an explosive AR) would
+	// then run away geometrically. Keep each step within the history's
+	// range widened by its span on either side: generous for trends,
+	// fatal to no sane forecast, and it stops the feedback.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range in.Y {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	span := hi - lo
+	if span == 0 {
+		span = math.Max(math.Abs(hi), 1)
+	}
+	lo, hi = lo-span, hi+span
 	var row []float64
 	for i := range out {
 		if i%ctxEveryStep == 0 && ctx.Err() != nil {
@@ -242,11 +256,12 @@ func (f *regressionFit[P]) Forecast(ctx context.Context, in Input, h int) ([]flo
 		row = b.Row(row, hist[:n+i], in.Start, in.Freq)
 		row = f.Imputer.Transform(row, row)
 		p := f.Model.Predict(row)
+		if math.IsNaN(p) {
+			return nil, fmt.Errorf("%s: %w: non-finite forecast at step %d", f.Name, ErrUnsuitable, i+1)
+		}
+		p = math.Min(math.Max(p, lo), hi)
 		if f.NonNegative && p < 0 {
 			p = 0
-		}
-		if math.IsNaN(p) || math.IsInf(p, 0) {
-			return nil, fmt.Errorf("%s: %w: non-finite forecast at step %d", f.Name, ErrUnsuitable, i+1)
 		}
 		out[i] = p
 		hist[n+i] = p

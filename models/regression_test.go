@@ -275,3 +275,38 @@ func TestRegressionDegenerate(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressionForecastStaysBounded: a regressor whose lag coefficients
+// amplify would make the recursive forecast explode; the adapter keeps
+// every step within the history's range widened by its span.
+func TestRegressionForecastStaysBounded(t *testing.T) {
+	y := make([]float64, 400)
+	for i := range y {
+		// A sharp rise at the end tempts OLS into an explosive AR.
+		y[i] = 100 + 10*math.Sin(float64(i)/3)
+		if i > 380 {
+			y[i] = y[i-1] * 1.3
+		}
+	}
+	in := Input{Y: y, Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Freq: data.Hourly, Season: 24}
+	for _, name := range []string{"ols", "ridge", "lasso", "poisson_glm", "huber"} {
+		spec, _ := Standard().Lookup(name)
+		f, err := spec.New().Fit(context.Background(), in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		fc, err := f.Forecast(context.Background(), in, 200)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range y {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		for i, v := range fc {
+			if v < lo-(hi-lo) || v > hi+(hi-lo) || math.IsNaN(v) {
+				t.Fatalf("%s: step %d forecast %v outside [%v, %v]", name, i+1, v, lo-(hi-lo), hi+(hi-lo))
+			}
+		}
+	}
+}
