@@ -73,6 +73,26 @@ func DefaultConfig() Config {
 	}
 }
 
+// SeasonalConfig adapts the default feature set to a season of m steps:
+// the lags and windows of DefaultConfig are a week's multiples, right for
+// daily data (m = 7, where it returns DefaultConfig) but meaningless for
+// hourly data, where the same hour yesterday (lag 24) carries the signal.
+// For 2 <= m <= 24 the lags are 1, 2, m, 2m and 4m and the windows m and
+// 4m; for longer seasons (52 weeks) lags 1, 2, 4 and m and windows 4 and m.
+func SeasonalConfig(m int) Config {
+	c := DefaultConfig()
+	switch {
+	case m <= 1 || m == 7:
+	case m <= 24:
+		c.Lags = []int{1, 2, m, 2 * m, 4 * m}
+		c.Windows = []int{m, 4 * m}
+	default:
+		c.Lags = []int{1, 2, 4, m}
+		c.Windows = []int{4, m}
+	}
+	return c
+}
+
 type colKind int
 
 const (

@@ -133,7 +133,8 @@ type Regression[T trainer[P], P predictor] struct {
 	// Model holds the regressor's hyperparameters; its zero value is the
 	// regressor's defaults.
 	Model T `json:"model"`
-	// Features selects the feature set; nil means features.DefaultConfig().
+	// Features selects the feature set; nil means
+	// features.SeasonalConfig(season of the input).
 	Features *features.Config `json:"features,omitempty"`
 	// MaxRows caps the training rows to the most recent MaxRows targets,
 	// which bounds the cost on long histories; default 730 (two years of
@@ -165,7 +166,7 @@ func (r *Regression[T, P]) Fit(ctx context.Context, in Input) (Fitted, error) {
 	if name == "" {
 		name = "regression"
 	}
-	cfg := features.DefaultConfig()
+	cfg := features.SeasonalConfig(in.Season)
 	if r.Features != nil {
 		cfg = *r.Features
 	}
