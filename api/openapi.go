@@ -187,7 +187,7 @@ func openAPIDocument() oaObj {
 			"step":             oaObj{"type": "integer", "minimum": 1, "maximum": 1000, "description": "steps between fold origins; default the horizon"},
 			"season":           oaObj{"type": "integer", "minimum": 0, "maximum": 1000, "description": "season length; 0 infers it from the frequency"},
 			"metric":           oaObj{"type": "string", "enum": []string{"mase", "mae", "rmse", "mape", "smape", "rmsse", "wape"}, "default": "mase"},
-			"combine":          oaObj{"type": "string", "enum": []string{"mean", "median", "inverse"}, "default": "mean"},
+			"combine":          oaObj{"type": "string", "enum": []string{"inverse", "mean", "median"}, "default": "inverse"},
 			"stores":           array(oaObj{"type": "string"}),
 			"skus":             array(oaObj{"type": "string"}),
 			"models":           oaObj{"type": "array", "items": oaObj{"type": "string"}, "description": "candidate names (GET /v1/models); default all"},

@@ -39,7 +39,7 @@ func main() {
 	limit := flag.Int("limit", 0, "score only the first N series (0 = all)")
 	modelList := flag.String("models", "", "comma-separated candidates (default: the default tournament)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series scored at once")
-	combine := flag.String("combine", "mean", "combination: mean, median or inverse")
+	combine := flag.String("combine", "inverse", "combination: inverse, mean or median")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

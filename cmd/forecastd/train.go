@@ -29,7 +29,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	topK := fs.Int("top-k", 5, "candidates kept and combined")
 	windows := fs.Int("windows", 3, "backtest folds")
 	metric := fs.String("metric", "mase", "ranking metric")
-	combine := fs.String("combine", "mean", "combination: mean, median or inverse")
+	combine := fs.String("combine", "inverse", "combination: inverse (weights 1/backtest metric), mean or median")
 	modelList := fs.String("models", "", "comma-separated candidates (default: the default tournament; see `forecastd models`)")
 	freqFlag := fs.String("freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
 	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
