@@ -92,6 +92,7 @@ type jobStatus struct {
 	SeriesDone  int             `json:"series_done"`
 	Error       string          `json:"error"`
 	Memory      json.RawMessage `json:"memory"`
+	Phases      json.RawMessage `json:"phases"`
 }
 
 func (ts *testServer) waitJob(id string, want string, timeout time.Duration) jobStatus {
@@ -164,6 +165,14 @@ func TestEndToEnd(t *testing.T) {
 	if js.Progress != 1 || js.SeriesDone != 3 || js.SeriesTotal != 3 {
 		t.Errorf("finished job progress %+v", js)
 	}
+	var phases struct {
+		Load    *float64 `json:"load_seconds"`
+		Train   *float64 `json:"train_seconds"`
+		Publish *float64 `json:"publish_seconds"`
+	}
+	if err := json.Unmarshal(js.Phases, &phases); err != nil || phases.Load == nil || phases.Train == nil || *phases.Train <= 0 || phases.Publish == nil {
+		t.Errorf("job phases = %s (%v)", js.Phases, err)
+	}
 	var mem struct {
 		HeapLiveBefore   int64  `json:"heap_live_before"`
 		HeapLiveAfter    int64  `json:"heap_live_after"`
@@ -233,7 +242,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	code, _, b = ts.do("GET", "/metrics", "", nil)
-	for _, want := range []string{"forecastd_http_request_duration_seconds", "forecastd_memguard_retained_bytes", "go_gc_heap_live_bytes", "process_resident_memory_bytes"} {
+	for _, want := range []string{"forecastd_http_request_duration_seconds", "forecastd_memguard_retained_bytes", "go_gc_heap_live_bytes", "process_resident_memory_bytes",
+		`forecastd_job_duration_seconds_count{kind="train",outcome="succeeded"} 1`} {
 		if code != 200 || !bytes.Contains(b, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -200,6 +200,7 @@ func openAPIDocument() oaObj {
 			"created_at": oaObj{"type": "string", "format": "date-time"}, "started_at": oaObj{"type": "string", "format": "date-time"},
 			"finished_at": oaObj{"type": "string", "format": "date-time"}, "error": str(""),
 			"eta_seconds": oaObj{"type": "number", "description": "estimated seconds left, while running"},
+			"phases":      object(oaObj{"load_seconds": number(), "train_seconds": number(), "publish_seconds": number()}),
 			"memory": object(oaObj{"report_id": str(""), "heap_live_before": integer(), "heap_live_after": integer(),
 				"retained_bytes": integer(), "rss_before": integer(), "rss_after": integer(),
 				"goroutines_before": integer(), "goroutines_after": integer(),

@@ -122,8 +122,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("api: memguard: %w", err)
 	}
 	s.guard = guard
+	jm, err := jobs.NewMetrics(s.reg)
+	if err != nil {
+		return nil, fmt.Errorf("api: job metrics: %w", err)
+	}
 	runner := &jobs.Runner{Registry: opts.Registry, Guard: guard, Logger: s.log,
-		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined}
+		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined, Metrics: jm}
 	store, q, err := openBackend(ctx, opts, runner)
 	if err != nil {
 		return nil, err

@@ -39,8 +39,10 @@ type Job struct {
 	// progress so far.
 	ETASeconds *float64        `json:"eta_seconds,omitempty"`
 	Memory     json.RawMessage `json:"memory,omitempty"`
-	RequestID  string          `json:"request_id,omitempty"`
-	RiverID    int64           `json:"-"`
+	// Phases holds the seconds spent loading, training and publishing.
+	Phases    json.RawMessage `json:"phases,omitempty"`
+	RequestID string          `json:"request_id,omitempty"`
+	RiverID   int64           `json:"-"`
 }
 
 // CreateJob inserts j (state queued) and calls enqueue inside the same
@@ -76,16 +78,16 @@ func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) 
 	return nil
 }
 
-const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id`
+const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id, phases`
 
 func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	var j Job
 	var params string
 	var created int64
 	var started, finished sql.NullInt64
-	var memory sql.NullString
+	var memory, phases sql.NullString
 	if err := row.Scan(&j.ID, &j.Kind, &j.State, &params, &j.Progress, &j.SeriesTotal, &j.SeriesDone,
-		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID); err != nil {
+		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID, &phases); err != nil {
 		return nil, err
 	}
 	j.Params = json.RawMessage(params)
@@ -100,6 +102,9 @@ func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	}
 	if memory.Valid && memory.String != "" {
 		j.Memory = json.RawMessage(memory.String)
+	}
+	if phases.Valid && phases.String != "" {
+		j.Phases = json.RawMessage(phases.String)
 	}
 	if j.State == JobRunning && j.StartedAt != nil && j.Progress > 0 && j.Progress < 1 {
 		el := time.Since(*j.StartedAt).Seconds()
@@ -173,6 +178,14 @@ func (s *Store) StartJob(ctx context.Context, id string, total int) error {
 		return fmt.Errorf("job %s: %w", id, ErrJobCancelled)
 	}
 	return tx.Commit()
+}
+
+// JobPhases records how long a job's phases took (a JSON object).
+func (s *Store) JobPhases(ctx context.Context, id string, phases json.RawMessage) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET phases = $1 WHERE id = $2`, string(phases), id); err != nil {
+		return fmt.Errorf("data: job phases: %w", err)
+	}
+	return nil
 }
 
 // JobProgress records how many series are done.

@@ -101,6 +101,7 @@ var migrations = []string{
 		models TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (store, sku)
 	)`,
+	`ALTER TABLE jobs ADD COLUMN phases TEXT`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -31,7 +31,17 @@ type Runner struct {
 	// ProgressEvery throttles progress writes; default 500 ms.
 	ProgressEvery time.Duration
 
+	// Metrics, if set, counts finished jobs and their durations.
+	Metrics *Metrics
+
 	hunts hunter
+}
+
+// phases are the seconds a job spent in each of its steps.
+type phases struct {
+	Load    float64 `json:"load_seconds"`
+	Train   float64 `json:"train_seconds"`
+	Publish float64 `json:"publish_seconds"`
 }
 
 // MemorySummary is the memguard summary a job status carries.
@@ -73,7 +83,7 @@ var ErrCancelled = errors.New("jobs: job cancelled")
 // Execute runs job id to completion and records its final state. It
 // returns ctx's error when the context ends first (shutdown or cancel),
 // leaving the caller to decide between retry and cancellation.
-func (r *Runner) Execute(ctx context.Context, id string) error {
+func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	job, err := r.Store.GetJob(ctx, id)
 	if err != nil {
 		return err
@@ -89,7 +99,10 @@ func (r *Runner) Execute(ctx context.Context, id string) error {
 		return r.fail(ctx, id, fmt.Errorf("job %s: %w", id, err), nil)
 	}
 	log := r.logger().With("job_id", id, "kind", p.Kind, "request_id", job.RequestID)
+	var ph phases
+	t0 := time.Now()
 	series, err := r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
+	ph.Load = time.Since(t0).Seconds()
 	if err != nil {
 		return r.fail(ctx, id, err, nil)
 	}
@@ -103,6 +116,7 @@ func (r *Runner) Execute(ctx context.Context, id string) error {
 	start := time.Now()
 	var failed atomic.Int64
 	var firstFailure atomic.Value
+	defer func() { r.Metrics.observe(p.Kind, outcome(ctx, err), start) }()
 	report, runErr := r.Guard.Run(ctx, p.Kind, func(ctx context.Context) error {
 		if p.Kind == KindRefresh {
 			return r.refresh(ctx, id, series, &failed, &firstFailure, r.progress(ctx, id))
@@ -110,6 +124,7 @@ func (r *Runner) Execute(ctx context.Context, id string) error {
 		return r.train(ctx, id, p, series, &failed, &firstFailure, r.progress(ctx, id))
 	})
 	mem := summarise(report)
+	ph.Train = time.Since(start).Seconds()
 	if runErr != nil {
 		if ctx.Err() != nil {
 			// Shutdown or cancellation: the caller decides; keep the
@@ -119,9 +134,16 @@ func (r *Runner) Execute(ctx context.Context, id string) error {
 		}
 		return r.fail(ctx, id, runErr, mem)
 	}
+	t1 := time.Now()
 	n, err := r.Store.PublishResults(ctx, id, time.Now())
 	if err != nil {
 		return r.fail(ctx, id, err, mem)
+	}
+	ph.Publish = time.Since(t1).Seconds()
+	if b, err := json.Marshal(ph); err == nil {
+		if err := r.Store.JobPhases(ctx, id, b); err != nil {
+			log.Warn("job phases not recorded", "err", err)
+		}
 	}
 	msg := ""
 	if f := failed.Load(); f > 0 {

@@ -78,6 +78,10 @@ func NewWorker(ctx context.Context, opts WorkerOptions) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{opts: opts, store: store, queue: q, guard: guard, reg: prometheus.NewRegistry(), served: make(chan error, 1)}
+	if runner.Metrics, err = NewMetrics(w.reg); err != nil {
+		w.close(ctx)
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
 	if err := w.reg.Register(guard.Collector()); err != nil {
 		w.close(ctx)
 		return nil, fmt.Errorf("jobs: metrics: %w", err)

@@ -92,12 +92,16 @@ panel("Settled live heap after the last run, by kind", [
 panel("Leak verdicts", [
     (f'sum by (kind, verdict) (increase(forecastd_memguard_verdicts_total{{{SEL}}}[$__rate_interval]))', "{{kind}} {{verdict}}"),
 ], x=0, w=8, stack=True, bars=True)
-panel("Jobs finished per hour, by kind", [
-    (f'sum by (kind) (increase(forecastd_memguard_retained_bytes_count{{{SEL}}}[1h]))', "{{kind}}"),
-], x=8, w=8, desc="Every job runs under memguard, so guarded runs count finished jobs.")
+panel("Jobs finished per hour, by kind and outcome", [
+    (f'sum by (kind, outcome) (increase(forecastd_job_duration_seconds_count{{{SEL}}}[1h]))', "{{kind}} {{outcome}}"),
+], x=8, w=8, desc="Job throughput: runs finished in this worker, succeeded, failed or interrupted (retried).")
+panel("Job duration p50 / p95, by kind", [
+    (f'histogram_quantile(0.5, sum by (le, kind) (rate(forecastd_job_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "p50 {{kind}}"),
+    (f'histogram_quantile(0.95, sum by (le, kind) (rate(forecastd_job_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "p95 {{kind}}"),
+], unit="s", x=16, w=8)
 panel("Quarantined models", [
     (f'sum(forecastd_memguard_quarantined{{{SEL}}}) or vector(0)', "quarantined"),
-], x=16, w=8, kind="stat")
+], x=0, w=8, kind="stat")
 
 row("HTTP")
 panel("Latency p95 by route", [
