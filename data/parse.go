@@ -122,6 +122,21 @@ func (c *collector) add(line int, col string, err error) bool {
 	return true
 }
 
+// emit hands a row that parsed cleanly (ok) to fn, unless the upload
+// already has an error: then nothing more is passed on, because the upload
+// will be refused whole. stop is true once MaxRowErrors are collected.
+func (c *collector) emit(o Observation, ok bool, line int, fn func(Observation) error) (stop bool, err error) {
+	if len(c.pe.Errors) >= MaxRowErrors {
+		c.pe.More = true
+		return true, nil
+	}
+	if !ok || len(c.pe.Errors) > 0 {
+		return false, nil
+	}
+	o.Line = line
+	return false, fn(o)
+}
+
 func (c *collector) err() error {
 	if len(c.pe.Errors) == 0 {
 		return nil
@@ -251,16 +266,12 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 			}
 			o.Covariates[covNames[j]] = v
 		}
-		if len(c.pe.Errors) >= MaxRowErrors {
-			c.pe.More = true
-			break
-		}
-		if !ok || len(c.pe.Errors) > 0 {
-			continue
-		}
-		o.Line = line
-		if err := fn(o); err != nil {
+		stop, err := c.emit(o, ok, line, fn)
+		if err != nil {
 			return err
+		}
+		if stop {
+			break
 		}
 	}
 	return c.err()
@@ -374,16 +385,12 @@ func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
 			}
 		}
 		o.Covariates = row.Covariates
-		if len(c.pe.Errors) >= MaxRowErrors {
-			c.pe.More = true
-			break
-		}
-		if !ok || len(c.pe.Errors) > 0 {
-			continue
-		}
-		o.Line = line
-		if err := fn(o); err != nil {
+		stop, err := c.emit(o, ok, line, fn)
+		if err != nil {
 			return err
+		}
+		if stop {
+			break
 		}
 	}
 	if err := sc.Err(); err != nil {

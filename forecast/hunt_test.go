@@ -5,37 +5,15 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/forecastd/forecastd/internal/leaktest"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
 
-// parked is where the leaky test model parks its buffers: the shape of
-// the original pandas rolling min/max leak, a package-level cache that
-// only grows.
-var parked [][]float64
-
-type leakyModel struct{}
-
-type leakyFit struct{ Last float64 }
-
-func (leakyModel) Fit(_ context.Context, in models.Input) (models.Fitted, error) {
-	buf := make([]float64, 32<<10) // 256 KiB a fit, never released
-	copy(buf, in.Y)
-	parked = append(parked, buf)
-	return &leakyFit{Last: in.Y[len(in.Y)-1]}, nil
-}
-
-func (f *leakyFit) Forecast(_ context.Context, _ models.Input, h int) ([]float64, error) {
-	out := make([]float64, h)
-	for i := range out {
-		out[i] = f.Last
-	}
-	return out, nil
-}
-
 func TestHuntQuarantinesLeakyModel(t *testing.T) {
-	leaky := models.Spec{Name: "leaky", Family: "test", New: func() models.Forecaster { return leakyModel{} },
-		Load: models.LoadJSON[leakyFit]}
+	var cache leaktest.Cache
+	defer cache.Release()
+	leaky := cache.Spec("leaky")
 	reg, err := models.NewRegistry(append(specs(t, "naive", "seasonal_naive", "ses"), leaky)...)
 	if err != nil {
 		t.Fatal(err)
@@ -59,12 +37,12 @@ func TestHuntQuarantinesLeakyModel(t *testing.T) {
 	for _, c := range res.Candidates {
 		if c.Name == "leaky" {
 			for _, site := range c.TopGrowth {
-				named = named || site.Function == "github.com/forecastd/forecastd/forecast.leakyModel.Fit"
+				named = named || site.Function == "github.com/forecastd/forecastd/internal/leaktest.model.Fit"
 			}
 		}
 	}
 	if !named {
-		t.Errorf("no growth site names leakyModel.Fit")
+		t.Errorf("no growth site names leaktest.model.Fit")
 	}
 	if !g.IsQuarantined("leaky") || g.IsQuarantined("naive") {
 		t.Fatalf("quarantine = %v", g.Quarantined())
@@ -85,5 +63,4 @@ func TestHuntQuarantinesLeakyModel(t *testing.T) {
 			t.Fatal("quarantined model ran in the next tournament")
 		}
 	}
-	parked = nil
 }

@@ -9,39 +9,18 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/internal/leaktest"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
 
-// parked is the leaky test model's package-level cache: the original
-// pandas rolling-min failure, in Go.
-var parked [][]float64
-
-type leaky struct{}
-
-type leakyFit struct{ Last float64 }
-
-func (leaky) Fit(_ context.Context, in models.Input) (models.Fitted, error) {
-	buf := make([]float64, 32<<10) // 256 KiB a fit, never released
-	copy(buf, in.Y)
-	parked = append(parked, buf)
-	return &leakyFit{Last: in.Y[len(in.Y)-1]}, nil
-}
-
-func (f *leakyFit) Forecast(_ context.Context, _ models.Input, h int) ([]float64, error) {
-	out := make([]float64, h)
-	for i := range out {
-		out[i] = f.Last
-	}
-	return out, nil
-}
-
 // TestLeakHuntQuarantinesModel runs training jobs with a leaky candidate
 // until memguard calls a leak; the runner's hunt must name the model and
 // quarantine it, and the next job must run without it.
 func TestLeakHuntQuarantinesModel(t *testing.T) {
-	defer func() { parked = nil }()
+	var cache leaktest.Cache
+	defer cache.Release()
 	ctx := context.Background()
 	store, err := data.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
 	if err != nil {
@@ -65,8 +44,7 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 		s, _ := std.Lookup(n)
 		specs = append(specs, s)
 	}
-	specs = append(specs, models.Spec{Name: "leaky", Family: "test", New: func() models.Forecaster { return leaky{} },
-		Load: models.LoadJSON[leakyFit]})
+	specs = append(specs, cache.Spec("leaky"))
 	reg, err := models.NewRegistry(specs...)
 	if err != nil {
 		t.Fatal(err)
