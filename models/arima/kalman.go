@@ -242,26 +242,7 @@ func (f *filter) likelihood(y, phi, theta, delta []float64, resid []float64) (ss
 	a, anew, M, P, Pnew, mm := f.a, f.anew, f.m, f.pm, f.pnew, f.mm
 	copy(Pnew, f.pn)
 	for l := range y {
-		for i := 0; i < r; i++ {
-			tmp := 0.0
-			if i < r-1 {
-				tmp = a[i+1]
-			}
-			if i < p {
-				tmp += phi[i] * a[0]
-			}
-			anew[i] = tmp
-		}
-		if d > 0 {
-			for i := r + 1; i < rd; i++ {
-				anew[i] = a[i-1]
-			}
-			tmp := a[0]
-			for i := 0; i < d; i++ {
-				tmp += delta[i] * a[r+i]
-			}
-			anew[r] = tmp
-		}
+		transition(anew, a, phi, delta, r)
 		if l > 0 {
 			if d == 0 {
 				for i := 0; i < r; i++ {
@@ -533,37 +514,46 @@ func cssDiff(w []float64, off float64, phi, theta []float64, nzPhi, nzTheta []in
 	return ssq / float64(n-ncond)
 }
 
+// transition writes T a into anew: the ARMA part of the state shifts and
+// takes the AR terms, the differencing part (when there is one) takes the
+// new level and shifts. It is the step both the filter and the forecast
+// take; len(anew) = len(a) = r + len(delta).
+func transition(anew, a, phi, delta []float64, r int) {
+	p, d, rd := len(phi), len(delta), len(a)
+	for i := 0; i < r; i++ {
+		tmp := 0.0
+		if i < r-1 {
+			tmp = a[i+1]
+		}
+		if i < p {
+			tmp += phi[i] * a[0]
+		}
+		anew[i] = tmp
+	}
+	if d > 0 {
+		for i := r + 1; i < rd; i++ {
+			anew[i] = a[i-1]
+		}
+		tmp := a[0]
+		for i := 0; i < d; i++ {
+			tmp += delta[i] * a[r+i]
+		}
+		anew[r] = tmp
+	}
+}
+
 // forecastState advances a copy of the filtered state h steps with no
 // new observations and writes Z a for each step into dst (R's
 // KalmanForecast, point forecasts only).
 func forecastState(dst, state, phi, delta []float64, r int) {
-	p, d, rd := len(phi), len(delta), len(state)
+	rd := len(state)
 	a := append([]float64(nil), state...)
 	anew := make([]float64, rd)
 	for h := range dst {
-		for i := 0; i < r; i++ {
-			tmp := 0.0
-			if i < r-1 {
-				tmp = a[i+1]
-			}
-			if i < p {
-				tmp += phi[i] * a[0]
-			}
-			anew[i] = tmp
-		}
-		if d > 0 {
-			for i := r + 1; i < rd; i++ {
-				anew[i] = a[i-1]
-			}
-			tmp := a[0]
-			for i := 0; i < d; i++ {
-				tmp += delta[i] * a[r+i]
-			}
-			anew[r] = tmp
-		}
+		transition(anew, a, phi, delta, r)
 		a, anew = anew, a
 		fc := a[0]
-		for i := 0; i < d; i++ {
+		for i := range delta {
 			fc += delta[i] * a[r+i]
 		}
 		dst[h] = fc
