@@ -280,27 +280,40 @@ func (b *treeBuilder) bestSplit(rows []int32, sum float64) (feature int, thresho
 			continue
 		}
 		sortPairs(xf, rows)
-		var sl float64
-		for p := 0; p < n-1; p++ {
-			sl += b.y[rows[p]]
-			nl := p + 1
-			if xf[p+1] <= xf[p]+featureThreshold || nl < minLeaf {
-				continue
-			}
-			if n-nl < minLeaf {
-				break
-			}
-			sr := sum - sl
-			if pr := sl*sl/float64(nl) + sr*sr/float64(n-nl); pr > best {
-				thr := xf[p]/2 + xf[p+1]/2
-				if thr >= xf[p+1] || math.IsInf(thr, 0) {
-					thr = xf[p]
-				}
-				best, feature, threshold, ok = pr, f, thr, true
-			}
+		if pr, thr, found := scanSorted(xf, rows, b.y, sum, minLeaf, best); found {
+			best, feature, threshold, ok = pr, f, thr, true
 		}
 	}
 	return feature, threshold, ok
+}
+
+// scanSorted finds the best squared-error split of one feature whose
+// values xf are sorted, y[idx[p]] being the target at position p: the
+// proxy sl²/nl + sr²/nr that beats best, with its threshold halfway
+// between neighbours (as sklearn), and found false when none beats it.
+// Both the per-node sort and the presorted builder scan this way.
+func scanSorted(xf []float64, idx []int32, y []float64, sum float64, minLeaf int, best float64) (proxy, threshold float64, found bool) {
+	n := len(xf)
+	var sl float64
+	for p := 0; p < n-1; p++ {
+		sl += y[idx[p]]
+		nl := p + 1
+		if xf[p+1] <= xf[p]+featureThreshold || nl < minLeaf {
+			continue
+		}
+		if n-nl < minLeaf {
+			break
+		}
+		sr := sum - sl
+		if pr := sl*sl/float64(nl) + sr*sr/float64(n-nl); pr > best {
+			thr := xf[p]/2 + xf[p+1]/2
+			if thr >= xf[p+1] || math.IsInf(thr, 0) {
+				thr = xf[p]
+			}
+			best, proxy, threshold, found = pr, pr, thr, true
+		}
+	}
+	return proxy, threshold, found
 }
 
 // sortPairs sorts v ascending, applying the same permutation to idx: a

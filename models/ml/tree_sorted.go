@@ -157,24 +157,8 @@ func (b *treeBuilder) bestSplitSorted(lo, hi int, sum float64) (feature int, thr
 			continue
 		}
 		visited++
-		var sl float64
-		for p := 0; p < n-1; p++ {
-			sl += ps.yp[ord[p]]
-			nl := p + 1
-			if xf[p+1] <= xf[p]+featureThreshold || nl < minLeaf {
-				continue
-			}
-			if n-nl < minLeaf {
-				break
-			}
-			sr := sum - sl
-			if pr := sl*sl/float64(nl) + sr*sr/float64(n-nl); pr > best {
-				thr := xf[p]/2 + xf[p+1]/2
-				if thr >= xf[p+1] || math.IsInf(thr, 0) {
-					thr = xf[p]
-				}
-				best, feature, threshold, ok = pr, f, thr, true
-			}
+		if pr, thr, found := scanSorted(xf, ord, ps.yp, sum, minLeaf, best); found {
+			best, feature, threshold, ok = pr, f, thr, true
 		}
 	}
 	return feature, threshold, ok
