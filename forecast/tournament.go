@@ -359,17 +359,12 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	return out, nil
 }
 
+// sliceInput is the history of a fold: the series up to end. Covariates
+// stay whole: they run past the history as known future values
+// (promotions are planned), and models read them by date.
 func sliceInput(full models.Input, end int) models.Input {
 	in := full
 	in.Y = full.Y[:end:end]
-	if full.Covariates != nil {
-		in.Covariates = make(map[string][]float64, len(full.Covariates))
-		for k, v := range full.Covariates {
-			// Covariates run past the history by the horizon, as known
-			// future values (promotions are planned).
-			in.Covariates[k] = v
-		}
-	}
 	return in
 }
 
