@@ -2,14 +2,18 @@
 """scikit-learn 1.2 timings for the models/ml benchmarks (same matrices, same settings).
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 peer_sklearn.py [DIR] [SIZES]
+        [--models NAME,...] [--fit-reps N] [--count C] [--no-predict]
 
 DIR is where make_matrix.py wrote the matrices (default /tmp/forecastd_ml_bench); SIZES is
 a comma list of small,large (default both). Prints one line per model and size:
     name size fit_ns predict_ns
-with the mean CPU time (time.process_time; the machine is shared) of REPS fits (20 small, 1 large) and of the predictions of the test
-rows (28 small, 1000 large). Keep the settings in step with bench_test.go's benchModels.
+with the mean CPU time (time.process_time; the machine is shared) of REPS fits (20 small, 1 large;
+--fit-reps overrides, to match `go test -benchtime Nx`) and of 20 predictions of the test
+rows (28 small, 1000 large; predict_ns is 0 with --no-predict). --models keeps only the named
+models; --count repeats each measurement (one line each, like `go test -count`).
+Keep the settings in step with bench_test.go's benchModels.
 """
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -22,8 +26,17 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
-d = sys.argv[1] if len(sys.argv) > 1 else "/tmp/forecastd_ml_bench"
-sizes = (sys.argv[2] if len(sys.argv) > 2 else "small,large").split(",")
+ap = argparse.ArgumentParser()
+ap.add_argument("dir", nargs="?", default="/tmp/forecastd_ml_bench")
+ap.add_argument("sizes", nargs="?", default="small,large")
+ap.add_argument("--models", help="comma list of model names (default all)")
+ap.add_argument("--fit-reps", type=int, help="fits per measurement (default 20 small, 1 large)")
+ap.add_argument("--count", type=int, default=1, help="measurements per model and size")
+ap.add_argument("--no-predict", action="store_true", help="time fits only")
+args = ap.parse_args()
+d = args.dir
+sizes = args.sizes.split(",")
+only = set(args.models.split(",")) if args.models else None
 COLS = 20
 
 # name, scaled, factory: as bench_test.go.
@@ -56,16 +69,21 @@ for size in sizes:
     Xt = np.fromfile(f"{d}/{size}_test_x.f64", dtype="<f8").reshape(-1, COLS)
     sc = StandardScaler().fit(X)
     Xs, Xts = sc.transform(X), sc.transform(Xt)
-    reps = 20 if size == "small" else 1
+    reps = args.fit_reps or (20 if size == "small" else 1)
     for name, scaled, make in MODELS:
+        if only is not None and name not in only:
+            continue
         a, b = (Xs, Xts) if scaled else (X, Xt)
-        t0 = time.process_time()
-        for _ in range(reps):
-            m = make().fit(a, y)
-        fit = (time.process_time() - t0) / reps
-        preps = 20
-        t0 = time.process_time()
-        for _ in range(preps):
-            m.predict(b)
-        pred = (time.process_time() - t0) / preps
-        print(f"{name} {size} {fit * 1e9:.0f} {pred * 1e9:.0f}", flush=True)
+        for _ in range(args.count):
+            t0 = time.process_time()
+            for _ in range(reps):
+                m = make().fit(a, y)
+            fit = (time.process_time() - t0) / reps
+            pred = 0.0
+            if not args.no_predict:
+                preps = 20
+                t0 = time.process_time()
+                for _ in range(preps):
+                    m.predict(b)
+                pred = (time.process_time() - t0) / preps
+            print(f"{name} {size} {fit * 1e9:.0f} {pred * 1e9:.0f}", flush=True)
