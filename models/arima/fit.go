@@ -136,6 +136,7 @@ type fitter struct {
 	nzPhi  []int     // structurally non-zero lags of phi and theta
 	nzTh   []int
 	dy     []float64 // the differenced series and regressor, computed once
+	fa, fe []float64 // cssFactored scratch; nil when the order is too large
 	dxreg  []float64
 	// dxConst: dxreg is constant (always, for a mean or a drift).
 	dxConst bool
@@ -163,6 +164,10 @@ func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
 	ft.nzPhi = nonzeroLags(o.P, o.SP, o.ns(), len(ft.phi))
 	ft.nzTh = nonzeroLags(o.Q, o.SQ, o.ns(), len(ft.theta))
 	ft.dy = difference(y, o)
+	if o.P <= factoredMaxPQ && o.Q <= factoredMaxPQ && o.SP <= factoredMaxS && o.SQ <= factoredMaxS {
+		ft.fa = make([]float64, len(y)+factoredMaxPQ)
+		ft.fe = make([]float64, len(y)+factoredMaxS*o.ns())
+	}
 	if xreg != nil {
 		ft.dxreg = difference(xreg, o)
 		ft.dxConst = len(ft.dxreg) > 0 && isConstant(ft.dxreg)
@@ -205,9 +210,12 @@ func (ft *fitter) diffX(par []float64) (w []float64, shift float64) {
 
 // cssObjective is R's armaCSS: half the log of the conditional mean square.
 func (ft *fitter) cssObjective(par []float64) float64 {
+	w, shift := ft.diffX(par)
+	if ft.fa != nil {
+		return 0.5 * math.Log(cssFactored(w, shift, ft.o, par, ft.fa, ft.fe))
+	}
 	transPars(ft.o, par, false, ft.phi, ft.theta, ft.tmp, ft.work)
 	nd := len(ft.y) - len(ft.dy)
-	w, shift := ft.diffX(par)
 	// The AR filter maps the constant shift to shift*(1 - sum phi).
 	off := shift
 	for _, j := range ft.nzPhi {

@@ -478,6 +478,17 @@ func cssDiff(w []float64, off float64, phi, theta []float64, nzPhi, nzTheta []in
 		// Gather the non-zero coefficients next to their lags so the
 		// inner loops read two small arrays instead of indexing the
 		// expanded polynomials (about 15% faster).
+		//
+		// The MA terms are subtracted in descending lag order, lag 1
+		// last. The recursion is latency-bound: resid[l] waits on
+		// resid[l-1], and in ascending order that wait spans a multiply
+		// and all nq chained subtractions (~50 cycles for an
+		// ARIMA(0,1,3)(0,0,2)[7]). Lag-first-last leaves one multiply
+		// and one subtraction on the loop-carried path, and a term of
+		// lag j sits at most j subtractions from the end, so no older
+		// residual becomes the bottleneck either. This reorders a sum,
+		// so the result moves in the last bits only; the golden tests
+		// check that the search still chooses R's models.
 		var pc, tc [16]float64
 		var pl, tl [16]int
 		np, nq := len(nzPhi), len(nzTheta)
@@ -485,7 +496,7 @@ func cssDiff(w []float64, off float64, phi, theta []float64, nzPhi, nzTheta []in
 			pc[k], pl[k] = phi[j], j+1
 		}
 		for k, j := range nzTheta {
-			tc[k], tl[k] = theta[j], j+1
+			tc[nq-1-k], tl[nq-1-k] = theta[j], j+1
 		}
 		for l := warm; l < n; l++ {
 			tmp := w[l] - off
@@ -499,12 +510,14 @@ func cssDiff(w []float64, off float64, phi, theta []float64, nzPhi, nzTheta []in
 			ssq += tmp * tmp
 		}
 	default:
+		// As above, MA terms in descending lag order.
 		for l := warm; l < n; l++ {
 			tmp := w[l] - off
 			for _, j := range nzPhi {
 				tmp -= phi[j] * w[l-j-1]
 			}
-			for _, j := range nzTheta {
+			for k := len(nzTheta) - 1; k >= 0; k-- {
+				j := nzTheta[k]
 				tmp -= theta[j] * resid[l-j-1]
 			}
 			resid[l] = tmp
@@ -694,4 +707,106 @@ func nonzeroLags(p, sp, ns, n int) []int {
 		}
 	}
 	return out
+}
+
+// Orders up to which cssFactored applies: auto.arima's defaults (max.p =
+// max.q = 5, max.P = max.Q = 2) and so every model of the search.
+const (
+	factoredMaxPQ = 5
+	factoredMaxS  = 2
+)
+
+// cssFactored is cssDiff for the search's orders (p, q <= 5, P, Q <= 2),
+// written for speed, which matters because the search spends ~80% of
+// its time here: ~30 candidates × ~200 objective evaluations each.
+//
+// It keeps the seasonal polynomials factored. The AR filter is applied
+// as Φ(B^m) then φ(B), and the MA recursion is solved as θ(B) v = u then
+// Θ(B^m) e = v, instead of multiplying them out: p+P+q+Q terms a step
+// instead of (p+P+pP)+(q+Q+qQ). The two are the same recursion: with
+// e = 0 before ncond, v = Θ(B^m) e is 0 there too, and θ(B)Θ(B^m) e = u
+// from ncond on, so e is cssDiff's residual, summed in another order
+// (the last bits differ; TestCSSFactored bounds it at 1e-12 relative).
+//
+// The non-seasonal MA recursion, the latency-bound part, keeps its last
+// five v in registers rather than reloading them from memory, and every
+// polynomial is padded with zero coefficients to the maximum order so
+// that the loop has no inner loops or branches (a zero coefficient times
+// a finite value subtracts an exact zero). That runs about 3x faster
+// than cssDiff's gathered loops on the ARIMA(0,1,3)(0,0,2)[7] of a
+// typical search.
+//
+// par holds the raw coefficients (ar, ma, sar, sma; CSS does not
+// transform them); shift is subtracted from every w, as in cssDiff, via
+// its AR-filtered constant. a needs len(w)+5 and e len(w)+2m.
+func cssFactored(w []float64, shift float64, o Order, par []float64, a, e []float64) float64 {
+	n := len(w)
+	m := o.ns()
+	p, q, sp, sq := o.P, o.Q, o.SP, o.SQ
+	ncond := p + sp*m
+	if ncond >= n {
+		return math.NaN()
+	}
+	var ph, th [factoredMaxPQ]float64
+	var sph, sth [factoredMaxS]float64
+	copy(ph[:], par[:p])
+	copy(th[:], par[p:p+q])
+	copy(sph[:], par[p+q:p+q+sp])
+	copy(sth[:], par[p+q+sp:p+q+sp+sq])
+	// φ(1)Φ(1) shift is what the two AR filters make of the constant.
+	off := shift * (1 - sph[0] - sph[1]) * (1 - ph[0] - ph[1] - ph[2] - ph[3] - ph[4])
+
+	// a = Φ(B^m) w, stored 5 places on so that the padded AR terms
+	// read zeros, not stale values (0 × NaN would be NaN).
+	const ap = factoredMaxPQ
+	a = a[:n+ap]
+	from := sp * m
+	clear(a[:ap+from])
+	switch sp {
+	case 0:
+		copy(a[ap:], w)
+	case 1:
+		for l := from; l < n; l++ {
+			a[ap+l] = w[l] - sph[0]*w[l-m]
+		}
+	default:
+		for l := from; l < n; l++ {
+			a[ap+l] = w[l] - sph[1]*w[l-2*m] - sph[0]*w[l-m]
+		}
+	}
+
+	// e is stored 2m places on, zero before ncond (the conditioning).
+	ep := factoredMaxS * m
+	e = e[:n+ep]
+	clear(e[:ep+ncond])
+	ssq := 0.0
+	// e1[l] is e[l-m] and e2[l] is e[l-2m]; slicing the AR window to a
+	// fixed length lets the compiler drop its bounds checks. Most of the
+	// search's models have p, q <= 2, which get a loop with half the
+	// terms.
+	e1, e2, e0 := e[ep-m:], e[ep-2*m:], e[ep:]
+	if p <= 2 && q <= 2 {
+		var v1, v2 float64
+		for l := ncond; l < n; l++ {
+			x := a[l+ap-2 : l+ap+1]
+			t := x[2] - off - ph[1]*x[0] - ph[0]*x[1]
+			t = t - th[1]*v2 - th[0]*v1
+			v2, v1 = v1, t
+			t = t - sth[1]*e2[l] - sth[0]*e1[l]
+			e0[l] = t
+			ssq += t * t
+		}
+		return ssq / float64(n-ncond)
+	}
+	var v1, v2, v3, v4, v5 float64
+	for l := ncond; l < n; l++ {
+		x := a[l : l+ap+1]
+		t := x[5] - off - ph[4]*x[0] - ph[3]*x[1] - ph[2]*x[2] - ph[1]*x[3] - ph[0]*x[4]
+		t = t - th[4]*v5 - th[3]*v4 - th[2]*v3 - th[1]*v2 - th[0]*v1
+		v5, v4, v3, v2, v1 = v4, v3, v2, v1, t
+		t = t - sth[1]*e2[l] - sth[0]*e1[l]
+		e0[l] = t
+		ssq += t * t
+	}
+	return ssq / float64(n-ncond)
 }
