@@ -16,6 +16,16 @@ type DemoOptions struct {
 	// End is the last date; default 2026-10-31 so the data does not
 	// depend on the day it is generated.
 	End time.Time
+	// PromoLift, when > 0, is every SKU's promotion lift (a promo day
+	// sells 1+PromoLift times as much); default a lift drawn per SKU
+	// from [0.3, 1). Tests set it to make the promotion effect strong;
+	// the sales drawn after a series' first promotion then differ from
+	// the default data set's.
+	PromoLift float64
+	// PlanDays is how many days after End DemoPlan plans promotions
+	// for; default 35: the default horizon of 28 days with a week to
+	// spare, so a refresh during the next week still has its plan.
+	PlanDays int
 }
 
 func (o DemoOptions) withDefaults() DemoOptions {
@@ -34,8 +44,15 @@ func (o DemoOptions) withDefaults() DemoOptions {
 	if o.End.IsZero() {
 		o.End = time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 	}
+	if o.PlanDays <= 0 {
+		o.PlanDays = 35
+	}
 	return o
 }
+
+// demoPromoRate is the share of days with a promotion, in the history and
+// in the plan alike.
+const demoPromoRate = 0.05
 
 // Demo generates deterministic daily sales with the shapes retail data has:
 // weekly and yearly seasonality, trend, promotions (the "promo" covariate)
@@ -62,6 +79,9 @@ func Demo(opts DemoOptions) []Observation {
 			yearAmp := 0.1 + 0.3*rng.Float64()
 			yearPhase := 2 * math.Pi * rng.Float64()
 			promoLift := 0.3 + 0.7*rng.Float64()
+			if o.PromoLift > 0 {
+				promoLift = o.PromoLift
+			}
 			for d := 0; d < o.Days; d++ {
 				date := start.AddDate(0, 0, d)
 				wd := float64(date.Weekday())
@@ -69,7 +89,7 @@ func Demo(opts DemoOptions) []Observation {
 				week := 1 + weekAmp*math.Cos(2*math.Pi*(wd-6)/7)
 				year := 1 + yearAmp*math.Sin(2*math.Pi*float64(date.YearDay())/365.25+yearPhase)
 				promo := 0.0
-				if rng.Float64() < 0.05 {
+				if rng.Float64() < demoPromoRate {
 					promo = 1
 				}
 				lambda := base * week * year * (1 + trend*float64(d)) * (1 + promoLift*promo)
@@ -82,6 +102,31 @@ func Demo(opts DemoOptions) []Observation {
 					Quantity:   float64(poisson(rng, lambda)),
 					Covariates: map[string]float64{"promo": promo},
 				})
+			}
+		}
+	}
+	return out
+}
+
+// DemoPlan is the promotion calendar of the series Demo makes with the same
+// options, for the PlanDays after End: one row per series and day with the
+// planned "promo" flag, as IngestCovariates takes them. It draws from its
+// own stream, so Demo's rows do not depend on it, and plans promotions at
+// the rate the history had them.
+func DemoPlan(opts DemoOptions) []Observation {
+	o := opts.withDefaults()
+	rng := rand.New(rand.NewPCG(o.Seed, 0x91a4))
+	out := make([]Observation, 0, o.Stores*o.SKUs*o.PlanDays)
+	for s := 1; s <= o.Stores; s++ {
+		for k := 1; k <= o.SKUs; k++ {
+			key := Key{Store: fmt.Sprintf("S%02d", s), SKU: fmt.Sprintf("SKU%03d", k)}
+			for d := 1; d <= o.PlanDays; d++ {
+				promo := 0.0
+				if rng.Float64() < demoPromoRate {
+					promo = 1
+				}
+				out = append(out, Observation{Date: o.End.AddDate(0, 0, d), Key: key,
+					Covariates: map[string]float64{"promo": promo}})
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,11 +39,22 @@ type ParseError struct {
 	Errors []RowError
 	// More is true when parsing stopped after MaxRowErrors errors.
 	More bool
+	// Subject names what was uploaded, for messages: "sales data" when
+	// empty, "covariate data" for planned covariates.
+	Subject string
+}
+
+// What is the subject of the upload, as Error writes it.
+func (e *ParseError) What() string {
+	if e.Subject == "" {
+		return "sales data"
+	}
+	return e.Subject
 }
 
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	b.WriteString("invalid sales data: ")
+	b.WriteString("invalid " + e.What() + ": ")
 	for i, r := range e.Errors {
 		if i > 0 {
 			b.WriteString("; ")
@@ -113,6 +125,44 @@ func parseQuantity(s string) (float64, error) {
 // collector gathers row errors up to MaxRowErrors.
 type collector struct{ pe ParseError }
 
+// uploadKind is what an upload carries.
+type uploadKind int
+
+const (
+	// salesUpload rows carry a quantity and optional covariates.
+	salesUpload uploadKind = iota
+	// planUpload rows carry covariate values known in advance and no
+	// quantity: a promotion calendar, a price list.
+	planUpload
+)
+
+func (k uploadKind) subject() string {
+	if k == planUpload {
+		return "covariate data"
+	}
+	return ""
+}
+
+// MaxCovariates bounds the distinct covariate names of one covariate
+// upload: each becomes a feature column of every regression candidate
+// that trains on the series, so a wide upload is almost certainly a
+// mistake (a transposed file) and would multiply the training cost.
+const MaxCovariates = 64
+
+// errNoQuantity is the reason given when a covariate upload names a
+// quantity: mixing the two would let a plan overwrite sales.
+var errNoQuantity = errors.New("a covariate upload carries no quantity (upload sales separately)")
+
+// checkCovariateName applies the identifier rules to a covariate name and
+// keeps the names that the key columns use for themselves out.
+func checkCovariateName(name string) error {
+	switch name {
+	case "date", "store", "sku", "quantity":
+		return fmt.Errorf("covariate name %q is reserved", name)
+	}
+	return checkID("covariate name", name)
+}
+
 func (c *collector) add(line int, col string, err error) bool {
 	if len(c.pe.Errors) >= MaxRowErrors {
 		c.pe.More = true
@@ -153,6 +203,28 @@ func (c *collector) err() error {
 // rolls back when ParseCSV returns a *ParseError. An error returned by fn
 // stops the parse and is returned as is.
 func ParseCSV(r io.Reader, fn func(Observation) error) error {
+	return parseCSV(r, salesUpload, fn)
+}
+
+// ParseCovariatesCSV streams a CSV of covariate values known in advance
+// (header date,store,sku and one to MaxCovariates covariate columns, no
+// quantity) with the contract of ParseCSV. Each row is passed as an
+// Observation whose Quantity is zero and unused; an empty cell is a value
+// not given, and a row may give none. Column names follow the sales
+// upload's rules (trimmed, lower-cased), so a plan's promo column matches
+// the sales upload's.
+func ParseCovariatesCSV(r io.Reader, fn func(Observation) error) error {
+	return parseCSV(r, planUpload, fn)
+}
+
+func parseCSV(r io.Reader, kind uploadKind, fn func(Observation) error) error {
+	headerErr := func(re RowError) error {
+		return &ParseError{Errors: []RowError{re}, Subject: kind.subject()}
+	}
+	want := "date,store,sku,quantity"
+	if kind == planUpload {
+		want = "date,store,sku and covariate columns"
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	// Excel writes a UTF-8 byte-order mark; it is not part of the header.
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
@@ -163,14 +235,14 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err == io.EOF {
-		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want a header date,store,sku,quantity"}}}
+		return headerErr(RowError{Line: 1, Reason: "empty body: want a header " + want})
 	}
 	if err != nil {
 		var pe *csv.ParseError
 		if !errors.As(err, &pe) {
 			return err
 		}
-		return &ParseError{Errors: []RowError{{Line: 1, Reason: csvReason(err)}}}
+		return headerErr(RowError{Line: 1, Reason: csvReason(err)})
 	}
 	cols := map[string]int{}
 	var covNames []string
@@ -178,26 +250,48 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if _, dup := cols[h]; dup {
-			return &ParseError{Errors: []RowError{{Line: 1, Column: h, Reason: "duplicate column"}}}
+			return headerErr(RowError{Line: 1, Column: h, Reason: "duplicate column"})
 		}
 		cols[h] = i
 		switch h {
-		case "date", "store", "sku", "quantity":
+		case "date", "store", "sku":
+		case "quantity":
+			if kind == planUpload {
+				return headerErr(RowError{Line: 1, Column: h, Reason: errNoQuantity.Error()})
+			}
 		default:
 			if h == "" {
-				return &ParseError{Errors: []RowError{{Line: 1, Reason: fmt.Sprintf("column %d has no name", i+1)}}}
+				return headerErr(RowError{Line: 1, Reason: fmt.Sprintf("column %d has no name", i+1)})
+			}
+			if kind == planUpload {
+				if err := checkCovariateName(h); err != nil {
+					return headerErr(RowError{Line: 1, Column: h, Reason: err.Error()})
+				}
 			}
 			covNames = append(covNames, h)
 			covIdx = append(covIdx, i)
 		}
 	}
-	for _, need := range []string{"date", "store", "sku", "quantity"} {
-		if _, ok := cols[need]; !ok {
-			return &ParseError{Errors: []RowError{{Line: 1, Column: need, Reason: fmt.Sprintf("missing column %q (header must name date,store,sku,quantity)", need)}}}
+	need := []string{"date", "store", "sku", "quantity"}
+	if kind == planUpload {
+		need = need[:3]
+	}
+	for _, n := range need {
+		if _, ok := cols[n]; !ok {
+			return headerErr(RowError{Line: 1, Column: n, Reason: fmt.Sprintf("missing column %q (header must name %s)", n, want)})
 		}
 	}
-	iDate, iStore, iSKU, iQty := cols["date"], cols["store"], cols["sku"], cols["quantity"]
-	var c collector
+	if kind == planUpload {
+		switch {
+		case len(covNames) == 0:
+			return headerErr(RowError{Line: 1, Reason: "no covariate column: want date,store,sku and at least one covariate (e.g. promo)"})
+		case len(covNames) > MaxCovariates:
+			return headerErr(RowError{Line: 1, Reason: fmt.Sprintf("%d covariate columns, at most %d", len(covNames), MaxCovariates)})
+		}
+	}
+	iDate, iStore, iSKU := cols["date"], cols["store"], cols["sku"]
+	iQty, hasQty := cols["quantity"]
+	c := collector{pe: ParseError{Subject: kind.subject()}}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -246,10 +340,12 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 		if e := checkID("sku", o.Key.SKU); e != nil {
 			bad("sku", e)
 		}
-		if q, e := parseQuantity(rec[iQty]); e != nil {
-			bad("quantity", e)
-		} else {
-			o.Quantity = q
+		if hasQty {
+			if q, e := parseQuantity(rec[iQty]); e != nil {
+				bad("quantity", e)
+			} else {
+				o.Quantity = q
+			}
 		}
 		for j, ci := range covIdx {
 			s := strings.TrimSpace(rec[ci])
@@ -322,9 +418,25 @@ const MaxLineBytes = 1 << 20
 // date, store, sku, quantity (and optional covariates), with the same
 // all-or-nothing contract as ParseCSV.
 func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
+	return parseNDJSON(r, salesUpload, fn)
+}
+
+// ParseCovariatesNDJSON streams newline-delimited JSON objects with the
+// fields date, store, sku and covariates (an object of at least one
+// name-value pair, no quantity), with the contract of
+// ParseCovariatesCSV. Names are kept as written, as in ParseNDJSON. At
+// most MaxCovariates distinct names may appear in one upload.
+func ParseCovariatesNDJSON(r io.Reader, fn func(Observation) error) error {
+	return parseNDJSON(r, planUpload, fn)
+}
+
+func parseNDJSON(r io.Reader, kind uploadKind, fn func(Observation) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
-	var c collector
+	c := collector{pe: ParseError{Subject: kind.subject()}}
+	// The distinct covariate names seen so far (plan uploads), bounded
+	// by MaxCovariates.
+	names := map[string]bool{}
 	line := 0
 	rows := 0
 	for sc.Scan() {
@@ -372,6 +484,13 @@ func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
 			o.Key.SKU = s
 		}
 		switch {
+		case kind == planUpload:
+			if row.Quantity != nil {
+				bad("quantity", errNoQuantity)
+			}
+			if len(row.Covariates) == 0 {
+				bad("covariates", errors.New("missing: a covariate row needs at least one value"))
+			}
 		case row.Quantity == nil:
 			bad("quantity", errors.New("missing"))
 		case *row.Quantity < 0:
@@ -383,6 +502,9 @@ func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				bad(k, errors.New("not a finite number"))
 			}
+		}
+		if kind == planUpload {
+			checkPlanNames(row.Covariates, names, bad)
 		}
 		o.Covariates = row.Covariates
 		stop, err := c.emit(o, ok, line, fn)
@@ -400,7 +522,36 @@ func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
 		c.add(line+1, "", fmt.Errorf("line longer than %d bytes", MaxLineBytes))
 	}
 	if rows == 0 && len(c.pe.Errors) == 0 {
-		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}}
+		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}, Subject: kind.subject()}
 	}
 	return c.err()
+}
+
+// checkPlanNames checks the covariate names of a plan row, in sorted order
+// so that the errors are listed the same way on every run, and adds new
+// ones to names, refusing any past MaxCovariates.
+func checkPlanNames(cov map[string]float64, names map[string]bool, bad func(string, error)) {
+	for _, k := range sortedKeys(cov) {
+		if err := checkCovariateName(k); err != nil {
+			bad(k, err)
+			continue
+		}
+		if !names[k] {
+			if len(names) == MaxCovariates {
+				bad(k, fmt.Errorf("more than %d distinct covariate names in one upload", MaxCovariates))
+				continue
+			}
+			names[k] = true
+		}
+	}
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,6 +104,34 @@ func TestPostgresStore(t *testing.T) {
 	}
 	if got, want := series[0].Values[5], obs[3*30+5].Quantity; got != want {
 		t.Fatalf("value = %v, want %v", got, want)
+	}
+	// Planned covariates: staged, checked for duplicates, upserted and
+	// merged into the series by the same statements as on SQLite.
+	plan := func(csv string) error {
+		_, err := s.IngestCovariates(ctx, func(fn func(Observation) error) error {
+			return ParseCovariatesCSV(strings.NewReader(csv), fn)
+		})
+		return err
+	}
+	if err := plan("date,store,sku,promo\n2026-11-01,S02,SKU001,1\n2026-11-03,S02,SKU001,0\n2026-11-01,S09,X,1\n"); err != nil {
+		t.Fatal(err)
+	}
+	var pe *ParseError
+	if err := plan("date,store,sku,promo\n2026-11-01,S02,SKU001,0\n2026-11-01,S02,SKU001,1\n"); !errors.As(err, &pe) || pe.Errors[0].Line != 3 {
+		t.Fatalf("duplicate plan: %v", err)
+	}
+	if err := plan("date,store,sku,promo\n2026-11-03,S02,SKU001,1\n"); err != nil {
+		t.Fatal(err)
+	}
+	series, err = s.LoadSeries(ctx, SeriesFilter{Stores: []string{"S02"}})
+	if err != nil || len(series) != 3 || len(series[0].Values) != 30 {
+		t.Fatalf("load series with plans = %+v, %v", series, err)
+	}
+	if promo := series[0].Covariates["promo"]; len(promo) != 33 || promo[30] != 1 || promo[31] == promo[31] || promo[32] != 1 {
+		t.Fatalf("planned promo = %v, want 30 days of history then [1 NaN 1]", promo[min(30, len(promo)):])
+	}
+	if promo := series[1].Covariates["promo"]; len(promo) != 30 {
+		t.Fatalf("unplanned series has %d promo values, want 30", len(promo))
 	}
 
 	j := &Job{ID: "j1", Kind: "train", Params: json.RawMessage(`{"horizon":7}`), RequestID: "r1"}

@@ -102,6 +102,18 @@ var migrations = []string{
 		PRIMARY KEY (store, sku)
 	)`,
 	`ALTER TABLE jobs ADD COLUMN phases TEXT`,
+	// Covariate values known in advance (IngestCovariates), one row per
+	// value rather than a JSON object per date like sales.covariates:
+	// a promotion calendar and a price list come from different teams,
+	// and uploading one must not erase the other.
+	`CREATE TABLE planned_covariates (
+		store TEXT NOT NULL,
+		sku TEXT NOT NULL,
+		ts BIGINT NOT NULL,
+		name TEXT NOT NULL,
+		value DOUBLE PRECISION NOT NULL,
+		PRIMARY KEY (store, sku, ts, name)
+	)`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -166,35 +178,8 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_rows`); err != nil {
 		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
 	}
-	const cols = 6
-	const batch = 150 // parameters per statement stay well under SQLite's limit
-	buf := make([]any, 0, batch*cols)
+	ins := newBatchInsert(tx, `INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `, 6)
 	rows := 0
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		var q strings.Builder
-		q.WriteString(`INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `)
-		for i := 0; i < len(buf)/cols; i++ {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			for c := 0; c < cols; c++ {
-				if c > 0 {
-					q.WriteByte(',')
-				}
-				fmt.Fprintf(&q, "$%d", i*cols+c+1)
-			}
-			q.WriteByte(')')
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), buf...); err != nil {
-			return fmt.Errorf("data: ingest: %w", err)
-		}
-		buf = buf[:0]
-		return nil
-	}
 	err = parse(func(o Observation) error {
 		var cov any
 		if len(o.Covariates) > 0 {
@@ -204,19 +189,16 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 			}
 			cov = string(b)
 		}
-		buf = append(buf, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
 		rows++
-		if len(buf) == cap(buf) {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov); err != nil {
+			return err
 		}
 		return ctx.Err()
 	})
 	if err != nil {
 		return IngestStats{}, err
 	}
-	if err := flush(); err != nil {
+	if err := ins.flush(ctx); err != nil {
 		return IngestStats{}, err
 	}
 	if err := duplicateRows(ctx, tx); err != nil {
@@ -238,6 +220,61 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 		return IngestStats{}, fmt.Errorf("data: ingest commit: %w", err)
 	}
 	return IngestStats{Rows: rows, Series: series}, nil
+}
+
+// batchInsert stages rows with multi-row INSERT statements: one statement
+// per row would make a large upload a round trip per row on PostgreSQL.
+type batchInsert struct {
+	tx     *sql.Tx
+	prefix string // INSERT INTO t (cols) VALUES
+	cols   int
+	buf    []any
+}
+
+// batchRows keeps a statement's parameters well under SQLite's limit.
+const batchRows = 150
+
+func newBatchInsert(tx *sql.Tx, prefix string, cols int) *batchInsert {
+	return &batchInsert{tx: tx, prefix: prefix, cols: cols, buf: make([]any, 0, batchRows*cols)}
+}
+
+// add stages one row of b.cols values, writing a full batch.
+func (b *batchInsert) add(ctx context.Context, vals ...any) error {
+	if len(vals) != b.cols {
+		panic(fmt.Sprintf("data: batchInsert: %d values for %d columns", len(vals), b.cols))
+	}
+	b.buf = append(b.buf, vals...)
+	if len(b.buf) == cap(b.buf) {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the staged rows.
+func (b *batchInsert) flush(ctx context.Context) error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(b.prefix)
+	for i := 0; i < len(b.buf)/b.cols; i++ {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for c := 0; c < b.cols; c++ {
+			if c > 0 {
+				q.WriteByte(',')
+			}
+			fmt.Fprintf(&q, "$%d", i*b.cols+c+1)
+		}
+		q.WriteByte(')')
+	}
+	if _, err := b.tx.ExecContext(ctx, q.String(), b.buf...); err != nil {
+		return fmt.Errorf("data: ingest: %w", err)
+	}
+	b.buf = b.buf[:0]
+	return nil
 }
 
 // duplicateRows reports keys that occur twice in the staged upload.
@@ -338,9 +375,10 @@ func contains(xs []string, x string) bool {
 // are applied while reading.
 const maxInList = 500
 
-// filterQuery selects sales rows, pushing short store and SKU filters
-// into SQL so a job over a few series does not read the whole table.
-func filterQuery(f SeriesFilter) (string, []any) {
+// filterWhere is the WHERE clause (with its leading space, or empty) that
+// pushes short store and SKU filters into SQL, so a job over a few series
+// does not read the whole table, and its arguments.
+func filterWhere(f SeriesFilter) (string, []any) {
 	var where []string
 	var args []any
 	in := func(col string, vals []string) {
@@ -356,11 +394,16 @@ func filterQuery(f SeriesFilter) (string, []any) {
 	}
 	in("store", f.Stores)
 	in("sku", f.SKUs)
-	q := `SELECT store, sku, ts, quantity, covariates FROM sales`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil
 	}
-	return q + ` ORDER BY store, sku, ts`, args
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// filterQuery selects the sales rows of the series f selects.
+func filterQuery(f SeriesFilter) (string, []any) {
+	w, args := filterWhere(f)
+	return `SELECT store, sku, ts, quantity, covariates FROM sales` + w + ` ORDER BY store, sku, ts`, args
 }
 
 // LoadObservations streams the stored rows of the series that f selects,
@@ -395,12 +438,37 @@ func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(Ob
 	return rows.Err()
 }
 
-// LoadSeries loads the series f selects as regular series. The frequency
-// of each is inferred from its dates (a one-point series is daily).
+// LoadSeries loads the series f selects as regular series, with their
+// planned covariates merged in (Series.AddPlanned): covariate columns may
+// run past the last sale. The frequency of each is inferred from its
+// sales dates (a one-point series is daily); plans for a series with no
+// sales are not loaded.
 func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*Series, error) {
+	// One query, so the sales (src 0) and the plans (src 1) of a series
+	// arrive together and stream. Both branches are ordered by the same
+	// key columns under the same collation, so a key's rows are adjacent
+	// whatever the collation; ordering by the primary keys' columns lets
+	// the database merge the two index scans without sorting.
+	w, args := filterWhere(f)
+	q := `SELECT store, sku, 0 AS src, ts, quantity, covariates, '' AS name FROM sales` + w +
+		` UNION ALL SELECT store, sku, 1, ts, value, NULL, name FROM planned_covariates` + w +
+		` ORDER BY store, sku, ts`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("data: load series: %w", err)
+	}
+	defer rows.Close()
+	type planned struct {
+		date  time.Time
+		name  string
+		value float64
+	}
 	var out []*Series
 	var cur []Observation
+	var plans []planned
+	var key Key
 	flush := func() error {
+		defer func() { cur, plans = cur[:0], plans[:0] }()
 		if len(cur) == 0 {
 			return nil
 		}
@@ -420,21 +488,46 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*Series, erro
 		if err != nil {
 			return err
 		}
+		for _, p := range plans {
+			ss[0].setPlanned(p.date, p.name, p.value)
+		}
 		out = append(out, ss...)
-		cur = cur[:0]
 		return nil
 	}
-	err := s.LoadObservations(ctx, f, func(o Observation) error {
-		if len(cur) > 0 && cur[0].Key != o.Key {
+	first := true
+	for rows.Next() {
+		var k Key
+		var src, ts int64
+		var v float64
+		var cov sql.NullString
+		var name string
+		if err := rows.Scan(&k.Store, &k.SKU, &src, &ts, &v, &cov, &name); err != nil {
+			return nil, fmt.Errorf("data: load series: %w", err)
+		}
+		if !f.match(k) {
+			continue
+		}
+		if first || k != key {
 			if err := flush(); err != nil {
-				return err
+				return nil, err
+			}
+			key, first = k, false
+		}
+		date := time.Unix(ts, 0).UTC()
+		if src == 1 {
+			plans = append(plans, planned{date, name, v})
+			continue
+		}
+		o := Observation{Key: k, Date: date, Quantity: v}
+		if cov.Valid && cov.String != "" {
+			if err := json.Unmarshal([]byte(cov.String), &o.Covariates); err != nil {
+				return nil, fmt.Errorf("data: load series: covariates of %s at %s: %w", k, o.Date, err)
 			}
 		}
 		cur = append(cur, o)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("data: load series: %w", err)
 	}
 	if err := flush(); err != nil {
 		return nil, err

@@ -172,7 +172,10 @@ type Observation struct {
 // Series is a regular series of one store/SKU: Values[i] is the quantity
 // at Freq.Add(Start, i). Dates with no row are zero-filled when a series
 // is assembled (no row means nothing was sold), and Covariates are aligned
-// the same way (missing covariate values are NaN).
+// the same way (missing covariate values are NaN). A covariate column may
+// be longer than Values: its entries from len(Values) on are planned
+// values for the dates after the last point (AddPlanned), NaN where
+// nothing is planned.
 type Series struct {
 	Key        Key
 	Freq       Frequency

@@ -1,0 +1,186 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Planned covariates are covariate values known before the sales they
+// explain: a promotion calendar, a price list, store opening hours. They
+// are uploaded apart from sales (IngestCovariates), usually for dates
+// after the last sale, and LoadSeries merges them into Series.Covariates:
+// a forecast may use a covariate only where its future is known, so the
+// columns run past the history with the planned values.
+//
+// They live in their own table, one row per (store, sku, date, name),
+// rather than as sales rows without a quantity: a sales row is a fact
+// about demand (no row means zero sold), a plan is not, and keeping them
+// apart leaves every count, date range and series length of the sales
+// untouched by plans.
+
+// MaxPlanSteps bounds how far past a series' last sale LoadSeries extends
+// its covariate columns with planned values: the longest horizon a job
+// may ask for (forecast.MaxHorizon). Values further ahead stay stored and
+// come into range as sales arrive; without the bound one far-future date
+// would make every column of the series that long.
+const MaxPlanSteps = 1000
+
+// IngestCovariates writes the planned covariate values that parse
+// produces (ParseCovariatesCSV or ParseCovariatesNDJSON), with the
+// contract of Ingest: all or nothing, staged in a temporary table, and a
+// value given twice for the same (store, sku, date, covariate) in one
+// upload refuses the upload with both lines named. A stored value with
+// the same key is replaced; values of other covariates are kept, so a
+// price list and a promotion calendar can be uploaded separately. Rows
+// may name series that have no sales yet: they wait for them.
+func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(Observation) error) error) (IngestStats, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	defer tx.Rollback()
+	// As in Ingest: the temporary table may survive on a pooled
+	// connection from an earlier upload.
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS upload_plan (
+		line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
+		name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL)`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_plan`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	ins := newBatchInsert(tx, `INSERT INTO upload_plan (line, store, sku, ts, name, value) VALUES `, 6)
+	rows := 0
+	err = parse(func(o Observation) error {
+		rows++
+		for _, name := range sortedKeys(o.Covariates) {
+			if err := ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), name, o.Covariates[name]); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return IngestStats{}, err
+	}
+	if err := ins.flush(ctx); err != nil {
+		return IngestStats{}, err
+	}
+	if err := duplicatePlanValues(ctx, tx); err != nil {
+		return IngestStats{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO planned_covariates (store, sku, ts, name, value)
+		SELECT store, sku, ts, name, value FROM upload_plan WHERE true
+		ON CONFLICT (store, sku, ts, name) DO UPDATE SET value = excluded.value`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	var series int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM upload_plan) k`).Scan(&series); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_plan`); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return IngestStats{}, fmt.Errorf("data: ingest covariates commit: %w", err)
+	}
+	return IngestStats{Rows: rows, Series: series}, nil
+}
+
+// duplicatePlanValues reports a covariate given twice for the same key and
+// date in the staged upload.
+func duplicatePlanValues(ctx context.Context, tx *sql.Tx) error {
+	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, name, MIN(line), MAX(line) FROM upload_plan
+		GROUP BY store, sku, ts, name HAVING COUNT(*) > 1 ORDER BY MAX(line), name LIMIT $1`, MaxRowErrors+1)
+	if err != nil {
+		return fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	defer rs.Close()
+	pe := ParseError{Subject: planUpload.subject()}
+	for rs.Next() {
+		var st, sku, name string
+		var ts, first, second int64
+		if err := rs.Scan(&st, &sku, &ts, &name, &first, &second); err != nil {
+			return fmt.Errorf("data: ingest covariates: %w", err)
+		}
+		if len(pe.Errors) == MaxRowErrors {
+			pe.More = true
+			break
+		}
+		pe.Errors = append(pe.Errors, RowError{Line: int(second), Column: name, Reason: fmt.Sprintf(
+			"duplicate of line %d: store %q, sku %q, date %s appear twice in one upload",
+			first, st, sku, time.Unix(ts, 0).UTC().Format(DateTimeLayout))})
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("data: ingest covariates: %w", err)
+	}
+	if len(pe.Errors) > 0 {
+		return &pe
+	}
+	return nil
+}
+
+// CountPlannedCovariates returns the number of stored planned values.
+func (s *Store) CountPlannedCovariates(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM planned_covariates`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("data: count planned covariates: %w", err)
+	}
+	return n, nil
+}
+
+// AddPlanned merges planned covariate values (Observations whose
+// Quantity is ignored, as the covariate parsers make them) into s's
+// covariate columns, leaving Values as they are:
+//
+//   - after the last point, a column is extended to the last planned
+//     date (at most MaxPlanSteps past it), NaN where nothing is planned;
+//   - within the history, a plan fills a value the sales rows lack (a
+//     promotion calendar uploaded once, sales exported without it), but
+//     a value recorded with the sale wins: it is what happened;
+//   - dates before the first point, or off the series' grid (13:30 on
+//     an hourly series), are ignored: they name no step.
+func (s *Series) AddPlanned(plan []Observation) {
+	for _, o := range plan {
+		for name, v := range o.Covariates {
+			s.setPlanned(o.Date, name, v)
+		}
+	}
+}
+
+func (s *Series) setPlanned(date time.Time, name string, v float64) {
+	if date.Before(s.Start) || math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	i, ok := s.Freq.Steps(s.Start, date)
+	n := len(s.Values)
+	if !ok || i < 0 || i >= n+MaxPlanSteps {
+		return
+	}
+	col, have := s.Covariates[name]
+	if !have {
+		col = make([]float64, n, max(n, i+1))
+		for j := range col {
+			col[j] = nan
+		}
+	}
+	if i < n && !math.IsNaN(col[i]) {
+		return
+	}
+	for len(col) <= i {
+		col = append(col, nan)
+	}
+	col[i] = v
+	if s.Covariates == nil {
+		s.Covariates = map[string][]float64{}
+	}
+	s.Covariates[name] = col
+}

@@ -1,0 +1,270 @@
+package data
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseCovariates(t *testing.T) {
+	wide := "date,store,sku"
+	for i := 0; i <= MaxCovariates; i++ {
+		wide += ",c" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
+	}
+	var manyNames strings.Builder
+	for i := 0; i <= MaxCovariates; i++ {
+		manyNames.WriteString(`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"c` + strings.Repeat("x", i) + `":1}}` + "\n")
+	}
+	cases := []struct {
+		name, format, body string
+		rows               int    // rows passed on when the upload is good
+		line               int    // line of the first error, 0 when good
+		reason             string // in the first error's reason
+	}{
+		{"csv plan", "csv", "date,store,sku,promo,price\n2026-11-01,S1,A,1,2.5\n2026-11-02,S1,A,,2.5\n2026-11-03,S1,A,,\n", 3, 0, ""},
+		{"csv names lower-cased", "csv", "Date,Store,SKU, Promo \n2026-11-01,S1,A,1\n", 1, 0, ""},
+		{"csv quantity refused", "csv", "date,store,sku,quantity,promo\n2026-11-01,S1,A,3,1\n", 0, 1, "no quantity"},
+		{"csv no covariate", "csv", "date,store,sku\n2026-11-01,S1,A\n", 0, 1, "no covariate column"},
+		{"csv missing sku", "csv", "date,store,promo\n2026-11-01,S1,1\n", 0, 1, `missing column "sku"`},
+		{"csv too many covariates", "csv", wide + "\n", 0, 1, "at most 64"},
+		{"csv control character in name", "csv", "date,store,sku,pro\x01mo\n2026-11-01,S1,A,1\n", 0, 1, "control character"},
+		{"csv NaN value", "csv", "date,store,sku,promo\n2026-11-01,S1,A,1\n2026-11-02,S1,A,NaN\n", 0, 3, "finite"},
+		{"csv bad date", "csv", "date,store,sku,promo\n2026-11-31,S1,A,1\n", 0, 2, "date"},
+		{"csv empty", "csv", "", 0, 1, "empty body"},
+		{"ndjson plan", "ndjson", `{"date":"2026-11-01","store":"S1","sku":7,"covariates":{"promo":1,"price":2.5}}` + "\n\n", 1, 0, ""},
+		{"ndjson quantity refused", "ndjson", `{"date":"2026-11-01","store":"S1","sku":"A","quantity":3,"covariates":{"promo":1}}`, 0, 1, "no quantity"},
+		{"ndjson no covariates", "ndjson", `{"date":"2026-11-01","store":"S1","sku":"A"}`, 0, 1, "at least one value"},
+		{"ndjson reserved name", "ndjson", `{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"store":1}}`, 0, 1, "reserved"},
+		{"ndjson string value", "ndjson", `{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"promo":"yes"}}`, 0, 1, "invalid JSON"},
+		{"ndjson too many names", "ndjson", manyNames.String(), 0, MaxCovariates + 1, "distinct covariate names"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			parse := ParseCovariatesCSV
+			if c.format == "ndjson" {
+				parse = ParseCovariatesNDJSON
+			}
+			var got []Observation
+			err := parse(strings.NewReader(c.body), func(o Observation) error { got = append(got, o); return nil })
+			if c.line == 0 {
+				if err != nil || len(got) != c.rows {
+					t.Fatalf("%d rows, err %v; want %d rows", len(got), err, c.rows)
+				}
+				for _, o := range got {
+					if o.Quantity != 0 || o.Key.Store != "S1" {
+						t.Fatalf("row %+v", o)
+					}
+				}
+				return
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want *ParseError", err)
+			}
+			if pe.Errors[0].Line != c.line || !strings.Contains(pe.Errors[0].Reason, c.reason) {
+				t.Fatalf("first error %+v, want line %d with %q", pe.Errors[0], c.line, c.reason)
+			}
+			if !strings.HasPrefix(pe.Error(), "invalid covariate data: ") {
+				t.Fatalf("message %q does not name covariate data", pe.Error())
+			}
+		})
+	}
+	// The plan's column names match the sales upload's: both lower-cased.
+	var o Observation
+	if err := ParseCovariatesCSV(strings.NewReader("Date,Store,SKU, Promo \n2026-11-01,S1,A,1\n"), func(r Observation) error { o = r; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if o.Covariates["promo"] != 1 || o.Line != 2 {
+		t.Fatalf("row = %+v", o)
+	}
+}
+
+func ingestPlan(t *testing.T, s *Store, csv string) (IngestStats, error) {
+	t.Helper()
+	return s.IngestCovariates(context.Background(), func(fn func(Observation) error) error {
+		return ParseCovariatesCSV(strings.NewReader(csv), fn)
+	})
+}
+
+func TestIngestCovariates(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	sales := "date,store,sku,quantity,promo\n2026-10-29,S1,A,3,0\n2026-10-30,S1,A,4,\n2026-10-31,S1,A,5,1\n2026-10-31,S1,B,1,0\n"
+	if _, err := s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(sales), fn) }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ingestPlan(t, s, "date,store,sku,promo,price\n"+
+		"2026-10-29,S1,A,1,\n"+ // the sale recorded promo 0: the sale wins
+		"2026-10-30,S1,A,1,\n"+ // the sale has no promo: the plan fills it
+		"2026-11-01,S1,A,1,9.5\n"+
+		"2026-11-03,S1,A,0,9.5\n"+
+		"2026-11-02,S9,Z,1,\n") // no sales yet: stored, not loaded
+	if err != nil || st.Rows != 5 || st.Series != 2 {
+		t.Fatalf("ingest = %+v, %v", st, err)
+	}
+	if n, _ := s.CountPlannedCovariates(ctx); n != 7 {
+		t.Fatalf("%d planned values stored, want 7", n)
+	}
+	// A second upload of prices alone keeps the planned promotions.
+	if _, err := ingestPlan(t, s, "date,store,sku,price\n2026-11-01,S1,A,8.5\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Refused uploads store nothing: a duplicate, and a bad row after
+	// good ones.
+	for _, bad := range []string{
+		"date,store,sku,promo\n2026-11-05,S1,A,1\n2026-11-05,S1,A,0\n",
+		"date,store,sku,promo\n2026-11-05,S1,A,1\n2026-11-06,S1,A,x\n",
+	} {
+		var pe *ParseError
+		if _, err := ingestPlan(t, s, bad); !errors.As(err, &pe) {
+			t.Fatalf("bad upload: err = %v, want *ParseError", err)
+		}
+	}
+	var pe *ParseError
+	_, err = ingestPlan(t, s, "date,store,sku,promo\n2026-11-05,S1,A,1\n2026-11-05,S1,A,0\n")
+	if !errors.As(err, &pe) || pe.Errors[0].Line != 3 || pe.Errors[0].Column != "promo" || !strings.Contains(pe.Errors[0].Reason, "line 2") {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if n, _ := s.CountPlannedCovariates(ctx); n != 7 {
+		t.Fatalf("%d planned values after refused uploads, want 7", n)
+	}
+
+	series, err := s.LoadSeries(ctx, SeriesFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 2 {
+		t.Fatalf("%d series, want 2 (plans alone make no series)", len(series))
+	}
+	a := series[0]
+	if !equalNaN(a.Values, []float64{3, 4, 5}) {
+		t.Fatalf("values = %v: plans must not change them", a.Values)
+	}
+	if got, want := a.Covariates["promo"], []float64{0, 1, 1, 1, nan, 0}; !equalNaN(got, want) {
+		t.Errorf("promo = %v, want %v", got, want)
+	}
+	if got, want := a.Covariates["price"], []float64{nan, nan, nan, 8.5, nan, 9.5}; !equalNaN(got, want) {
+		t.Errorf("price = %v, want %v", got, want)
+	}
+	if b := series[1]; len(b.Covariates["promo"]) != 1 || b.Covariates["price"] != nil {
+		t.Errorf("series B covariates = %v, want its sales' own", b.Covariates)
+	}
+	// The filter applies to plans too.
+	only, err := s.LoadSeries(ctx, SeriesFilter{SKUs: []string{"B"}})
+	if err != nil || len(only) != 1 || only[0].Key.SKU != "B" || len(only[0].Covariates["promo"]) != 1 {
+		t.Fatalf("filtered load = %+v, %v", only, err)
+	}
+}
+
+func TestAddPlanned(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := &Series{Key: Key{"S", "A"}, Freq: Hourly, Start: start, Values: []float64{1, 2}}
+	at := func(h int, m int) time.Time {
+		return start.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
+	s.AddPlanned([]Observation{
+		{Date: at(3, 0), Covariates: map[string]float64{"promo": 1}},
+		{Date: at(4, 30), Covariates: map[string]float64{"promo": 1}},             // off the grid
+		{Date: at(-1, 0), Covariates: map[string]float64{"promo": 1}},             // before the start
+		{Date: at(2+MaxPlanSteps, 0), Covariates: map[string]float64{"promo": 1}}, // too far ahead
+		{Date: at(1+MaxPlanSteps, 0), Covariates: map[string]float64{"price": 2}}, // the last step kept
+		{Date: at(0, 0), Covariates: map[string]float64{"promo": math.Inf(1)}},    // not a value
+		{Date: at(1, 0), Covariates: map[string]float64{"holiday": math.NaN()}},   // not a value
+	})
+	if got, want := s.Covariates["promo"], []float64{nan, nan, nan, 1}; !equalNaN(got, want) {
+		t.Errorf("promo = %v, want %v", got, want)
+	}
+	if got := s.Covariates["price"]; len(got) != 2+MaxPlanSteps || got[1+MaxPlanSteps] != 2 {
+		t.Errorf("price has %d values, want %d ending in 2", len(got), 2+MaxPlanSteps)
+	}
+	if _, ok := s.Covariates["holiday"]; ok || !equalNaN(s.Values, []float64{1, 2}) {
+		t.Errorf("covariates %v, values %v", s.Covariates, s.Values)
+	}
+}
+
+func TestDemoPlan(t *testing.T) {
+	o := DemoOptions{Stores: 2, SKUs: 3, Days: 60}
+	plan := DemoPlan(o)
+	if len(plan) != 2*3*35 {
+		t.Fatalf("%d plan rows, want %d", len(plan), 2*3*35)
+	}
+	end := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
+	promos := 0
+	for i, p := range plan {
+		if want := end.AddDate(0, 0, i%35+1); !p.Date.Equal(want) {
+			t.Fatalf("row %d dated %s, want %s", i, p.Date, want)
+		}
+		promos += int(p.Covariates["promo"])
+	}
+	if promos == 0 || promos > len(plan)/5 {
+		t.Errorf("%d promotions planned in %d days", promos, len(plan))
+	}
+	if again := DemoPlan(o); again[17].Covariates["promo"] != plan[17].Covariates["promo"] {
+		t.Fatal("DemoPlan is not deterministic")
+	}
+}
+
+func equalNaN(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPlanRow asserts what every accepted covariate row must meet on top
+// of checkObservation: no quantity, and names the store would accept.
+func checkPlanRow(t *testing.T, fn func(Observation) error) func(Observation) error {
+	return func(o Observation) error {
+		if o.Quantity != 0 || len(o.Covariates) > MaxCovariates {
+			t.Fatalf("accepted plan row %+v", o)
+		}
+		for k := range o.Covariates {
+			if err := checkCovariateName(k); err != nil {
+				t.Fatalf("accepted covariate name %q: %v", k, err)
+			}
+		}
+		return fn(o)
+	}
+}
+
+func FuzzParseCovariatesCSV(f *testing.F) {
+	for _, seed := range []string{
+		"date,store,sku,promo\n2026-11-01,S1,A,1\n",
+		"date,store,sku,promo,price\n2026-11-01,S1,A,,2.5\n",
+		"date,store,sku,quantity\n2026-11-01,S1,A,1\n",
+		"date,store,sku,store\n2026-11-01,S1,A,1\n",
+		"",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		fuzzParser(t, func(b []byte, fn func(Observation) error) error {
+			return ParseCovariatesCSV(bytes.NewReader(b), checkPlanRow(t, fn))
+		}, in)
+	})
+}
+
+func FuzzParseCovariatesNDJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"promo":1}}` + "\n",
+		`{"date":"2026-11-01","store":"S1","sku":"A","quantity":1,"covariates":{"promo":1}}`,
+		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{}}`,
+		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"\u0001":1}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		fuzzParser(t, func(b []byte, fn func(Observation) error) error {
+			return ParseCovariatesNDJSON(bytes.NewReader(b), checkPlanRow(t, fn))
+		}, in)
+	})
+}
