@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -129,12 +130,27 @@ type predictor interface {
 // before fitting: this leaves OLS and the trees unchanged and puts the
 // penalised, distance-based and neural models on an equal footing across
 // features whose scales differ by orders of magnitude.
+//
+// Covariates: with the default feature set, every covariate of the
+// input that varies over the training rows becomes a feature column at
+// the target date (sorted by name, so the columns and the fit are the
+// same on every run), and the fitted state records which. The forecast
+// for step i reads each at index len(Y)+i, so the caller passes only
+// covariates whose future is known: the tournament passes those known
+// over the whole horizon, in the backtest as in production. A value
+// missing at a forecast step (a plan that ends early when a refresh
+// re-forecasts with a kept model) is imputed with the covariate's
+// training mean, like any missing feature: the forecast of a day whose
+// promotion status is unknown is that of an average day, never one of a
+// promo flag read as 0 or NaN.
 type Regression[T trainer[P], P predictor] struct {
 	// Model holds the regressor's hyperparameters; its zero value is the
 	// regressor's defaults.
 	Model T `json:"model"`
 	// Features selects the feature set; nil means
-	// features.SeasonalConfig(season of the input).
+	// features.SeasonalConfig(season of the input) with the input's
+	// covariates. A set given here is used as is, its Covariates
+	// included.
 	Features *features.Config `json:"features,omitempty"`
 	// MaxRows caps the training rows to the most recent MaxRows targets,
 	// which bounds the cost on long histories; default 730 (two years of
@@ -145,7 +161,9 @@ type Regression[T trainer[P], P predictor] struct {
 }
 
 // regressionFit is the fitted state: the regressor, the feature set and
-// the imputer the training matrix was transformed with.
+// the imputer the training matrix was transformed with. Features.Covariates
+// names the covariates the model uses, in column order; states saved
+// before regressions used covariates have none and forecast as they did.
 type regressionFit[P predictor] struct {
 	Name     string          `json:"name"`
 	Features features.Config `json:"features"`
@@ -169,10 +187,6 @@ func (r *Regression[T, P]) Fit(ctx context.Context, in Input) (Fitted, error) {
 	cfg := features.SeasonalConfig(in.Season)
 	if r.Features != nil {
 		cfg = *r.Features
-	}
-	b, err := features.NewBuilder(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	n := len(in.Y)
 	for i, v := range in.Y {
@@ -198,8 +212,15 @@ func (r *Regression[T, P]) Fit(ctx context.Context, in Input) (Fitted, error) {
 		return nil, fmt.Errorf("%s: %w: %d training rows after the first %d lags, need %d",
 			name, ErrTooShort, max(n-from, 0), from, minTrainRows)
 	}
+	if r.Features == nil {
+		cfg.Covariates = learnableCovariates(in.Covariates, from, n)
+	}
+	b, err := features.NewBuilder(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	cols := b.NumFeatures()
-	x := b.Matrix(nil, in.Y, in.Start, in.Freq, from, n)
+	x := b.MatrixCov(nil, in.Y, in.Covariates, in.Start, in.Freq, from, n)
 	im := ml.NewImputer(x, cols, true)
 	x = im.Transform(x, x)
 	// A copy: some regressors (kNN) keep their training arrays, and
@@ -254,7 +275,9 @@ func (f *regressionFit[P]) Forecast(ctx context.Context, in Input, h int) ([]flo
 		if i%ctxEveryStep == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, ctx.Err())
 		}
-		row = b.Row(row, hist[:n+i], in.Start, in.Freq)
+		// Covariates are read at n+i, the target's date; one missing
+		// there is NaN and the imputer gives it its training mean.
+		row = b.RowCov(row, hist[:n+i], in.Covariates, in.Start, in.Freq)
 		row = f.Imputer.Transform(row, row)
 		p := f.Model.Predict(row)
 		if math.IsNaN(p) {
@@ -268,6 +291,34 @@ func (f *regressionFit[P]) Forecast(ctx context.Context, in Input, h int) ([]flo
 		hist[n+i] = p
 	}
 	return out, nil
+}
+
+// learnableCovariates returns, sorted, the names of the covariates that
+// take at least two distinct finite values over the training targets
+// [from, n): a covariate that is constant (or missing) there teaches the
+// regressor nothing, and its coefficient, fitted to a column with no
+// variation, would turn a different planned value into noise.
+func learnableCovariates(cov map[string][]float64, from, n int) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(cov)) {
+		col := cov[name]
+		first, varies := math.NaN(), false
+		for _, v := range col[min(from, len(col)):min(n, len(col))] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			if math.IsNaN(first) {
+				first = v
+			} else if v != first {
+				varies = true
+				break
+			}
+		}
+		if varies {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // ctxEveryStep is how many forecast steps run between checks of ctx.
