@@ -13,6 +13,13 @@ import (
 // loaded from its state and forecasts from s (models re-run their filters
 // or features over the new history with the fitted parameters). The
 // combination weights and interval radii of prev are kept.
+//
+// The models get s's covariates with their plans as loaded now: a kept
+// regression reads the covariates its state names, by date, so a plan
+// uploaded or changed since the tournament moves the forecast. A
+// covariate whose plan no longer covers the horizon is imputed by the
+// model (see models.Regression); retraining re-decides which covariates
+// are known.
 func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg *models.Registry) (*Outcome, error) {
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("forecast: refresh %s: no kept models (the last result was a fallback; run a training job)", s.Key)

@@ -148,6 +148,9 @@ type Result struct {
 	// calibrated on the other folds; NaN (null) with a single fold.
 	Coverage80 float64 `json:"coverage_80"`
 	Coverage95 float64 `json:"coverage_95"`
+	// Covariates are the covariates the candidates were given: those
+	// whose values are known over the whole horizon (planned), sorted.
+	Covariates []string `json:"covariates,omitempty"`
 	// Fallback says why the tournament was skipped, when it was.
 	Fallback string `json:"fallback,omitempty"`
 	Metric   string `json:"metric"`
@@ -222,11 +225,12 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	if minTrain == 0 {
 		minTrain = max(2*season, 14)
 	}
-	full := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: season, Covariates: s.Covariates}
+	cov, covNames := knownCovariates(s.Covariates, n, h)
+	full := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: season, Covariates: cov}
 	res := &Result{
 		Store: s.Key.Store, SKU: s.Key.SKU, Freq: s.Freq, Season: season, Horizon: h,
 		LastDate: s.End().Format(s.Freq.Layout()), Metric: o.Metric, Combine: o.Combine,
-		Coverage80: math.NaN(), Coverage95: math.NaN(),
+		Coverage80: math.NaN(), Coverage95: math.NaN(), Covariates: covNames,
 	}
 	var folds []fold
 	for j := o.Windows - 1; j >= 0; j-- {
@@ -357,6 +361,45 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 		out.Kept = append(out.Kept, Kept{Name: cr.spec.Name, Weight: cr.weight, State: state})
 	}
 	return out, nil
+}
+
+// knownCovariates returns the covariates of a series of n points whose
+// values are known (finite) at every step n..n+h-1 of the forecast, and
+// their sorted names; nil when there are none.
+//
+// A model may only be given covariates it will have in production: the
+// backtest folds read the covariates whole, so a fold's "future" values
+// are the real historical ones, and a covariate with no plan for the
+// final horizon would score a model on information its forecast will
+// lack. Every fold and the final fit get this same set, so the backtest
+// measures what production does; with no plan the set is empty and the
+// candidates see no covariates at all.
+func knownCovariates(all map[string][]float64, n, h int) (map[string][]float64, []string) {
+	var names []string
+	for name, col := range all {
+		if len(col) < n+h {
+			continue
+		}
+		known := true
+		for _, v := range col[n : n+h] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				known = false
+				break
+			}
+		}
+		if known {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	sort.Strings(names)
+	out := make(map[string][]float64, len(names))
+	for _, name := range names {
+		out[name] = all[name]
+	}
+	return out, names
 }
 
 // sliceInput is the history of a fold: the series up to end. Covariates
