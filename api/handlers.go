@@ -44,6 +44,7 @@ func (s *Server) router() http.Handler {
 
 	v1 := r.Group("/v1")
 	v1.POST("/sales", s.postSales)
+	v1.POST("/covariates", s.postCovariates)
 	v1.GET("/series", s.listSeries)
 	v1.GET("/series/:store/:sku/leaderboard", s.leaderboard)
 	v1.POST("/jobs", s.postJob)
@@ -87,23 +88,49 @@ func (s *Server) readyz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
-func (s *Server) postSales(c *gin.Context) {
+// uploadParser picks the parser of an upload by its Content-Type, or
+// answers 415 naming the accepted types.
+func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(data.Observation) error) error, csvHeader string) (func(io.Reader, func(data.Observation) error) error, bool) {
 	ct, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil {
 		ct = ""
 	}
-	var parse func(io.Reader, func(data.Observation) error) error
 	switch ct {
 	case "text/csv":
-		parse = data.ParseCSV
+		return csvParse, true
 	case "application/x-ndjson", "application/jsonl", "application/json-seq":
-		parse = data.ParseNDJSON
-	default:
-		problem(c, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: send text/csv with header date,store,sku,quantity or application/x-ndjson", c.GetHeader("Content-Type")))
+		return ndjsonParse, true
+	}
+	problem(c, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: send text/csv with header %s or application/x-ndjson", c.GetHeader("Content-Type"), csvHeader))
+	return nil, false
+}
+
+func (s *Server) postSales(c *gin.Context) {
+	parse, ok := uploadParser(c, data.ParseCSV, data.ParseNDJSON, "date,store,sku,quantity")
+	if !ok {
 		return
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
 	st, err := s.store.Ingest(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// postCovariates stores covariate values known in advance (a promotion
+// calendar, a price list), with the sales upload's guarantees: streamed,
+// bounded, all or nothing. Training jobs extend each series' covariates
+// past its last sale with them and give the candidates the covariates
+// planned over the whole horizon.
+func (s *Server) postCovariates(c *gin.Context) {
+	parse, ok := uploadParser(c, data.ParseCovariatesCSV, data.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)")
+	if !ok {
+		return
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
+	st, err := s.store.IngestCovariates(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
 	if err != nil {
 		fail(c, err)
 		return
@@ -250,6 +277,7 @@ type forecastView struct {
 	Freq        string               `json:"freq"`
 	Points      []forecast.Point     `json:"points"`
 	Models      []forecast.KeptModel `json:"models"`
+	Covariates  []string             `json:"covariates,omitempty"`
 	Fallback    string               `json:"fallback,omitempty"`
 }
 
@@ -263,13 +291,14 @@ func (s *Server) getForecast(c *gin.Context) {
 	// Decode only what is served: the leaderboard is most of a stored
 	// result, and building it was most of a forecast read's cost.
 	var res struct {
-		Store    string               `json:"store"`
-		SKU      string               `json:"sku"`
-		Horizon  int                  `json:"horizon"`
-		Freq     string               `json:"freq"`
-		Points   []forecast.Point     `json:"points"`
-		Models   []forecast.KeptModel `json:"models"`
-		Fallback string               `json:"fallback"`
+		Store      string               `json:"store"`
+		SKU        string               `json:"sku"`
+		Horizon    int                  `json:"horizon"`
+		Freq       string               `json:"freq"`
+		Points     []forecast.Point     `json:"points"`
+		Models     []forecast.KeptModel `json:"models"`
+		Covariates []string             `json:"covariates"`
+		Fallback   string               `json:"fallback"`
 	}
 	if err := json.Unmarshal(r.Body, &res); err != nil {
 		fail(c, fmt.Errorf("stored result of %s: %w", k, err))
@@ -277,7 +306,7 @@ func (s *Server) getForecast(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, forecastView{Store: res.Store, SKU: res.SKU, JobID: r.JobID,
 		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: res.Freq,
-		Points: res.Points, Models: res.Models, Fallback: res.Fallback})
+		Points: res.Points, Models: res.Models, Covariates: res.Covariates, Fallback: res.Fallback})
 }
 
 func (s *Server) leaderboard(c *gin.Context) {

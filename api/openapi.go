@@ -109,6 +109,19 @@ func openAPIDocument() oaObj {
 			}}).
 			respond("200", resp("ingested", ref("IngestStats"))).respond("400", problemResp("invalid rows (errors lists them)")).
 			respond("413", problemResp("body too large")).respond("415", problemResp("unsupported Content-Type"))},
+		"/v1/covariates": oaObj{"post": op("Upload covariate values known in advance (promotions, prices) for dates after the last sale; streamed, all or nothing", "data").
+			with("description", "Values upsert by (store, sku, date, covariate), so separate uploads of different covariates keep each other. "+
+				"Training extends each series' covariate columns past its last sale with them (up to 1000 steps ahead); "+
+				"a covariate is given to the candidates only when it is planned for every step of the job's horizon. "+
+				"Within the history, a value recorded with the sale wins over a planned one.").
+			with("requestBody", oaObj{"required": true, "content": oaObj{
+				"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku and 1 to 64 covariate columns (names lower-cased, as in sales uploads), no quantity; an empty cell is a value not given"},
+					"example": "date,store,sku,promo\n2026-11-01,S01,SKU001,1\n2026-11-02,S01,SKU001,0\n"},
+				"application/x-ndjson": oaObj{"schema": ref("CovariateRow"),
+					"example": `{"date":"2026-11-01","store":"S01","sku":"SKU001","covariates":{"promo":1}}`},
+			}}).
+			respond("200", resp("stored", ref("IngestStats"))).respond("400", problemResp("invalid rows (errors lists them)")).
+			respond("413", problemResp("body too large")).respond("415", problemResp("unsupported Content-Type"))},
 		"/v1/series": oaObj{"get": op("List stored series", "data").
 			with("parameters", []oaObj{limitParam, queryParam("store", "only this store", oaObj{"type": "string"}),
 				queryParam("after", "cursor (use next)", oaObj{"type": "string"})}).
@@ -174,8 +187,12 @@ func openAPIDocument() oaObj {
 		"Problem": object(oaObj{"type": str("URI of the problem type; about:blank"), "title": str(""), "status": integer(),
 			"detail": str("what went wrong, for a person"),
 			"errors": array(object(oaObj{"line": integer(), "field": str(""), "message": str("")}))}, "type", "title", "status"),
-		"SalesRow": object(oaObj{"date": str("YYYY-MM-DD, or RFC 3339 for hourly data"), "store": str(""), "sku": str(""),
-			"quantity": number()}, "date", "store", "sku", "quantity"),
+		"SalesRow": object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data"), "store": str(""), "sku": str(""),
+			"quantity": number(), "covariates": oaObj{"type": "object", "additionalProperties": number(),
+				"description": "optional covariate values recorded with the sale, by name"}}, "date", "store", "sku", "quantity"),
+		"CovariateRow": object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data"), "store": str(""), "sku": str(""),
+			"covariates": oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,
+				"description": "covariate name to value; names as in the sales upload"}}, "date", "store", "sku", "covariates"),
 		"IngestStats": object(oaObj{"rows": integer(), "series": integer()}),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
@@ -213,7 +230,10 @@ func openAPIDocument() oaObj {
 		"KeptModel": object(oaObj{"name": str(""), "weight": number(), "backtest": ref("Metrics")}),
 		"Forecast": object(oaObj{"store": str(""), "sku": str(""), "job_id": str(""), "generated_at": oaObj{"type": "string", "format": "date-time"},
 			"horizon": integer(), "freq": oaObj{"type": "string", "enum": []string{"hourly", "daily", "weekly", "monthly"}},
-			"points": array(ref("Point")), "models": array(ref("KeptModel")), "fallback": str("why the tournament was skipped, when it was")}),
+			"points": array(ref("Point")), "models": array(ref("KeptModel")),
+			"covariates": oaObj{"type": "array", "items": oaObj{"type": "string"},
+				"description": "covariates planned over the whole horizon, which the candidates were given (POST /v1/covariates); absent when none"},
+			"fallback": str("why the tournament was skipped, when it was")}),
 		"Leaderboard": object(oaObj{"store": str(""), "sku": str(""), "job_id": str(""), "metric": str(""), "combine": str(""),
 			"combination": ref("Metrics"), "coverage_80": nullNumber(), "coverage_95": nullNumber(),
 			"items": array(object(oaObj{"name": str(""), "family": str(""), "rank": integer(), "kept": oaObj{"type": "boolean"},

@@ -39,7 +39,7 @@ func fail(c *gin.Context, err error) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &pe):
-		writeProblem(c, Problem{Type: "about:blank", Title: "Invalid sales data", Status: http.StatusBadRequest,
+		writeProblem(c, Problem{Type: "about:blank", Title: "Invalid " + pe.What(), Status: http.StatusBadRequest,
 			Detail: pe.Error(), Errors: pe.Errors})
 	case errors.As(err, &mbe):
 		problem(c, http.StatusRequestEntityTooLarge, "request body larger than "+itoa(mbe.Limit)+" bytes")

@@ -58,6 +58,7 @@ func TestAuth(t *testing.T) {
 		t.Run(fmt.Sprintf("public_reads=%v", public), func(t *testing.T) {
 			ts := startWith(t, Options{JobWorkers: 0, Security: SecurityOptions{Tokens: []string{"s3cret", "other"}, PublicReads: public}})
 			csv := []byte("date,store,sku,quantity\n2024-01-01,S1,A,1\n")
+			plan := []byte("date,store,sku,promo\n2024-01-02,S1,A,1\n")
 			cases := []struct {
 				name, method, path, token, ctype string
 				body                             []byte
@@ -67,6 +68,9 @@ func TestAuth(t *testing.T) {
 				{"upload with wrong token", "POST", "/v1/sales", "s3cre", "text/csv", csv, 401},
 				{"upload with token", "POST", "/v1/sales", "s3cret", "text/csv", csv, 200},
 				{"upload with second token", "POST", "/v1/sales", "other", "text/csv", csv, 200},
+				{"plan without token", "POST", "/v1/covariates", "", "text/csv", plan, 401},
+				{"plan with wrong token", "POST", "/v1/covariates", "s3cre", "text/csv", plan, 401},
+				{"plan with token", "POST", "/v1/covariates", "s3cret", "text/csv", plan, 200},
 				{"job without token", "POST", "/v1/jobs", "", "application/json", []byte(`{"horizon":7}`), 401},
 				{"cancel without token", "DELETE", "/v1/jobs/x", "", "", nil, 401},
 				{"unquarantine without token", "DELETE", "/v1/memguard/quarantine/naive", "", "", nil, 401},
@@ -93,6 +97,9 @@ func TestAuth(t *testing.T) {
 			if n, _ := ts.Store().CountSales(context.Background()); n != 1 {
 				t.Errorf("rows = %d, want 1 (only authorised uploads)", n)
 			}
+			if n, _ := ts.Store().CountPlannedCovariates(context.Background()); n != 1 {
+				t.Errorf("planned values = %d, want 1 (only authorised uploads)", n)
+			}
 		})
 	}
 }
@@ -118,7 +125,15 @@ func TestHostileInput(t *testing.T) {
 	if code, b := ts.doAuth("POST", "/v1/sales", "", "text/csv", []byte(good)); code != 200 {
 		t.Fatalf("baseline upload: %d %s", code, b)
 	}
+	if code, b := ts.doAuth("POST", "/v1/covariates", "", "text/csv", []byte("date,store,sku,promo\n2024-01-02,S1,A,1\n")); code != 200 {
+		t.Fatalf("baseline plan upload: %d %s", code, b)
+	}
 	long := "date,store,sku,quantity\n2024-01-01,S1," + strings.Repeat("x", 2<<20) + ",1\n"
+	longPlan := "date,store,sku,promo\n2024-01-01,S1," + strings.Repeat("x", 2<<20) + ",1\n"
+	wide := "date,store,sku"
+	for i := 0; i <= data.MaxCovariates; i++ {
+		wide += fmt.Sprintf(",c%d", i)
+	}
 	cases := []struct {
 		name, method, path, ctype, body string
 		want                            int
@@ -143,6 +158,21 @@ func TestHostileInput(t *testing.T) {
 		{"ndjson unknown field", "POST", "/v1/sales", "application/x-ndjson", `{"date":"2024-01-02","store":"S1","sku":"A","quantity":5,"price":1}` + "\n", 400, "unknown field"},
 		{"ndjson missing quantity", "POST", "/v1/sales", "application/x-ndjson", `{"date":"2024-01-02","store":"S1","sku":"A"}` + "\n", 400, "missing"},
 		{"ndjson not json", "POST", "/v1/sales", "application/x-ndjson", "hello\n", 400, "invalid JSON"},
+		{"plan with quantity", "POST", "/v1/covariates", "text/csv", "date,store,sku,quantity,promo\n2024-01-03,S1,A,1,1\n", 400, "no quantity"},
+		{"plan without covariates", "POST", "/v1/covariates", "text/csv", "date,store,sku\n2024-01-03,S1,A\n", 400, "no covariate column"},
+		{"plan too wide", "POST", "/v1/covariates", "text/csv", wide + "\n", 400, "at most 64"},
+		{"plan key column twice", "POST", "/v1/covariates", "text/csv", "date,store,sku,Store\n2024-01-03,S1,A,1\n", 400, "duplicate column"},
+		{"plan NaN value after a good row", "POST", "/v1/covariates", "text/csv", "date,store,sku,promo\n2024-01-03,S1,A,1\n2024-01-04,S1,A,NaN\n", 400, "line 3"},
+		{"plan impossible date", "POST", "/v1/covariates", "text/csv", "date,store,sku,promo\n2024-02-30,S1,A,1\n", 400, "date"},
+		{"plan duplicate value", "POST", "/v1/covariates", "text/csv", "date,store,sku,promo\n2024-01-03,S1,A,1\n2024-01-03,S1,A,0\n", 400, "duplicate"},
+		{"plan control character in sku", "POST", "/v1/covariates", "text/csv", "date,store,sku,promo\n2024-01-03,S1,A\x01,1\n", 400, "control character"},
+		{"plan empty body", "POST", "/v1/covariates", "text/csv", "", 400, "empty"},
+		{"plan enormous line", "POST", "/v1/covariates", "text/csv", longPlan, 413, "larger than"},
+		{"plan unsupported content type", "POST", "/v1/covariates", "application/json", "{}", 415, "covariate columns"},
+		{"plan ndjson quantity", "POST", "/v1/covariates", "application/x-ndjson", `{"date":"2024-01-03","store":"S1","sku":"A","quantity":1,"covariates":{"promo":1}}` + "\n", 400, "no quantity"},
+		{"plan ndjson no covariates", "POST", "/v1/covariates", "application/x-ndjson", `{"date":"2024-01-03","store":"S1","sku":"A"}` + "\n", 400, "at least one value"},
+		{"plan ndjson string value", "POST", "/v1/covariates", "application/x-ndjson", `{"date":"2024-01-03","store":"S1","sku":"A","covariates":{"promo":"yes"}}` + "\n", 400, "invalid JSON"},
+		{"plan wrong method", "PUT", "/v1/covariates", "", "", 405, "not allowed"},
 		{"job without horizon", "POST", "/v1/jobs", "application/json", `{}`, 400, "horizon"},
 		{"job horizon too large", "POST", "/v1/jobs", "application/json", `{"horizon": 100000}`, 400, "horizon"},
 		{"job top_k too large", "POST", "/v1/jobs", "application/json", `{"horizon": 7, "top_k": 500}`, 400, "top_k"},
@@ -184,6 +214,9 @@ func TestHostileInput(t *testing.T) {
 	}
 	if n, _ := ts.Store().CountSales(context.Background()); n != 1 {
 		t.Fatalf("rows = %d after hostile uploads, want the 1 good row", n)
+	}
+	if n, _ := ts.Store().CountPlannedCovariates(context.Background()); n != 1 {
+		t.Fatalf("planned values = %d after hostile uploads, want the 1 good one", n)
 	}
 	jobs, _ := ts.Store().ListJobs(context.Background(), "", "", 10)
 	if len(jobs) != 0 {

@@ -26,7 +26,8 @@ type Options struct {
 	// DataDir holds the SQLite database; default ./var.
 	DataDir string
 	// Demo loads the deterministic demo data when the database has no
-	// sales, and queues one training job over it.
+	// sales, with a promotion plan for the weeks after it, and queues
+	// one training job over it.
 	Demo bool
 	// DemoHorizon is the horizon of that job; default 28.
 	DemoHorizon int
@@ -237,15 +238,22 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
-	obs := data.Demo(data.DemoOptions{})
-	st, err := s.store.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
+	each := func(obs []data.Observation) func(fn func(data.Observation) error) error {
+		return func(fn func(data.Observation) error) error {
+			for _, o := range obs {
+				if err := fn(o); err != nil {
+					return err
+				}
 			}
+			return nil
 		}
-		return nil
-	})
+	}
+	// The promotion calendar first: a crash between the two leaves no
+	// sales, so the next start loads the demo again.
+	if _, err := s.store.IngestCovariates(ctx, each(data.DemoPlan(data.DemoOptions{}))); err != nil {
+		return fmt.Errorf("api: load demo promotion plan: %w", err)
+	}
+	st, err := s.store.Ingest(ctx, each(data.Demo(data.DemoOptions{})))
 	if err != nil {
 		return fmt.Errorf("api: load demo data: %w", err)
 	}
