@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,6 +72,57 @@ func TestTrainCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"train", "-data", in, "-models", "oracle"}, &stdout, &stderr); code != 1 {
 		t.Fatalf("unknown model: exit %d", code)
+	}
+}
+
+// TestTrainWithPlan: a plan file gives batch training the same planned
+// covariates as the service: with a strong promotion effect, the forecast
+// of the one planned promo day is well above the same weekday around it.
+func TestTrainWithPlan(t *testing.T) {
+	in := writeDemo(t, data.DemoOptions{Stores: 1, SKUs: 1, Days: 400, PromoLift: 2})
+	var plan bytes.Buffer
+	plan.WriteString("date,store,sku,promo\n")
+	for d := 1; d <= 14; d++ {
+		promo := 0
+		if d == 8 {
+			promo = 1
+		}
+		fmt.Fprintf(&plan, "2026-11-%02d,S01,SKU001,%d\n", d, promo)
+	}
+	planPath := filepath.Join(t.TempDir(), "plan.csv")
+	if err := os.WriteFile(planPath, plan.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "fc.csv")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"train", "-data", in, "-covariates", planPath, "-horizon", "14",
+		"-top-k", "2", "-models", "seasonal_naive,ridge", "-out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(rows) != 15 {
+		t.Fatalf("forecast file: %d rows, %v", len(rows), err)
+	}
+	value := func(day int) float64 {
+		v, err := strconv.ParseFloat(rows[day][3], 64)
+		if err != nil || rows[day][2] != fmt.Sprintf("2026-11-%02d", day) {
+			t.Fatalf("row %d = %v (%v)", day, rows[day], err)
+		}
+		return v
+	}
+	if on, before := value(8), value(1); on < 1.3*before {
+		t.Errorf("forecast %.2f on the planned promo day, %.2f a week before: want 30%% more", on, before)
+	}
+
+	// A bad plan is refused with its line, like a bad sales file.
+	os.WriteFile(planPath, []byte("date,store,sku,promo\n2026-11-01,S01,SKU001,yes\n"), 0o644)
+	stderr.Reset()
+	if code := run(context.Background(), []string{"train", "-data", in, "-covariates", planPath, "-out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "line 2") {
+		t.Fatalf("bad plan: exit %d, %q", code, stderr.String())
 	}
 }
 

@@ -23,6 +23,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("data", "", "sales CSV (date,store,sku,quantity[,covariates...]); - for stdin")
+	planFile := fs.String("covariates", "", "CSV of covariate values known in advance (date,store,sku,<covariates>, no quantity), e.g. the promotion plan for the horizon; the candidates get the covariates planned over the whole horizon")
 	out := fs.String("out", "-", "forecast CSV to write; - for stdout")
 	horizon := fs.Int("horizon", 28, "steps to forecast")
 	season := fs.Int("season", 0, "season length; 0 = the frequency's default (24 hourly, 7 daily, 52 weekly, 12 monthly)")
@@ -61,6 +62,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	series, freq, err := readSeries(*in, *freqFlag)
 	if err != nil {
 		return err
+	}
+	if *planFile != "" {
+		if err := addPlan(series, *planFile); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stderr, "read %d series (%s) in %.1fs; training %d candidates, %d folds, horizon %d\n",
 		len(series), freq, time.Since(start).Seconds(), len(specs), o.Windows, o.Horizon)
@@ -149,6 +155,27 @@ func readSeries(path, freqName string) ([]*data.Series, data.Frequency, error) {
 		return nil, "", err
 	}
 	return series, freq, nil
+}
+
+// addPlan merges the covariate values of a plan file into the series
+// they name, as the service does when it loads a series.
+func addPlan(series []*data.Series, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	byKey := map[data.Key][]data.Observation{}
+	if err := data.ParseCovariatesCSV(f, func(o data.Observation) error {
+		byKey[o.Key] = append(byKey[o.Key], o)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for _, s := range series {
+		s.AddPlanned(byKey[s.Key])
+	}
+	return nil
 }
 
 func writeForecasts(path string, results map[data.Key]*forecast.Result) error {
