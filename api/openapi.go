@@ -186,7 +186,8 @@ func openAPIDocument() oaObj {
 	schemas := oaObj{
 		"Problem": object(oaObj{"type": str("URI of the problem type; about:blank"), "title": str(""), "status": integer(),
 			"detail": str("what went wrong, for a person"),
-			"errors": array(object(oaObj{"line": integer(), "field": str(""), "message": str("")}))}, "type", "title", "status"),
+			"errors": array(object(oaObj{"line": integer(), "column": str("the column or field at fault, when one is"),
+				"reason": str("")}, "line", "reason"))}, "type", "title", "status"),
 		"SalesRow": object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data"), "store": str(""), "sku": str(""),
 			"quantity": number(), "covariates": oaObj{"type": "object", "additionalProperties": number(),
 				"description": "optional covariate values recorded with the sale, by name"}}, "date", "store", "sku", "quantity"),
