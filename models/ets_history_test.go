@@ -49,6 +49,21 @@ func TestETSMaxHistory(t *testing.T) {
 			t.Fatalf("refresh step %d: %v vs %v", i, r1[i], r2[i])
 		}
 	}
+	// An input without a calendar (as a caller with bare values gives)
+	// finds its window by position: the same forecasts.
+	bare, err := ETS{Model: "AAA", MaxHistory: 300}.Fit(ctx, Input{Y: y[:900], Season: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := bare.Forecast(ctx, Input{Y: y[:900], Season: 7}, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range c {
+		if math.Abs(c[i]-b[i]) > 1e-9 {
+			t.Fatalf("no calendar, step %d: capped %v, direct %v", i, c[i], b[i])
+		}
+	}
 	// A history that starts after the fitted window cannot be used.
 	if _, err := capped.Forecast(ctx, Input{Y: y[700:], Start: start.AddDate(0, 0, 700), Freq: data.Daily, Season: 7}, 7); err == nil {
 		t.Fatal("forecast from a history missing the fitted start succeeded")

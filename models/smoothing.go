@@ -364,9 +364,11 @@ func (f *etsFit) Forecast(ctx context.Context, in Input, h int) ([]float64, erro
 		return nil, fmt.Errorf("ets: negative horizon %d", h)
 	}
 	y := in.Y
-	if !f.Start.IsZero() && in.Freq != "" && !in.Start.Equal(f.Start) {
+	if !f.Start.IsZero() && !in.Start.Equal(f.Start) {
 		// Fitted on a recent window: run from the date the initial state
 		// belongs to, so the seasonal phase stays right on a refresh.
+		// An input without a calendar (zero Start, no Freq) counts in
+		// days both here and in Fit, so its window is found too.
 		off, ok := in.Freq.Steps(in.Start, f.Start)
 		if !ok || f.Start.Before(in.Start) || off >= len(y) {
 			return nil, fmt.Errorf("ets: %w: history starting %s does not cover the fitted start %s", ErrUnsuitable, in.Start.Format(time.RFC3339), f.Start.Format(time.RFC3339))

@@ -52,18 +52,19 @@ func cpuSeconds() float64 {
 func main() {
 	methods := flag.String("methods", "auto_ets,holt,damped_holt,holt_winters_add,holt_winters_mul", "comma-separated model names")
 	reps := flag.Int("reps", 3, "repetitions per fit (the time reported is the mean)")
+	history := flag.Int("history", 0, "auto_ets fits the last `N` points (0: the whole history, as R's ets() does; the tournament's auto_ets uses 730)")
 	flag.Parse()
 	path := "models/testdata/ets/bench_series.json"
 	if flag.NArg() > 0 {
 		path = flag.Arg(0)
 	}
-	if err := run(path, strings.Split(*methods, ","), *reps); err != nil {
+	if err := run(path, strings.Split(*methods, ","), *reps, *history); err != nil {
 		fmt.Fprintln(os.Stderr, "models_ets:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string, methods []string, reps int) error {
+func run(path string, methods []string, reps, history int) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -87,11 +88,18 @@ func run(path string, methods []string, reps int) error {
 				return fmt.Errorf("unknown model %q", name)
 			}
 			rec := record{Impl: "Go", Series: s.Name, N: n, Method: name}
+			// The registry's auto_ets caps its history for the
+			// tournament's budget; R's ets() sees the whole history, so
+			// the comparison does too unless -history says otherwise.
+			newModel := spec.New
+			if name == "auto_ets" {
+				newModel = func() models.Forecaster { return models.ETS{MaxHistory: history} }
+			}
 			c0, w0 := cpuSeconds(), time.Now()
 			var fc []float64
 			var fitted models.Fitted
 			for r := 0; r < reps && err == nil; r++ {
-				fitted, err = spec.New().Fit(ctx, in)
+				fitted, err = newModel().Fit(ctx, in)
 				if err == nil {
 					fc, err = fitted.Forecast(ctx, in, h)
 				}
