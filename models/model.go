@@ -29,8 +29,11 @@ type Input struct {
 	// seasonality, 24 for hourly); 1 means no seasonality.
 	Season int
 	// Covariates are optional extra regressors aligned with Y (and, when a
-	// forecast needs their future, extending past it); models that do not
-	// use them ignore them.
+	// forecast needs their future, extending past it). The regression
+	// candidates learn from every one given that varies over their
+	// training rows; the statistical models ignore them. The tournament
+	// passes only covariates planned over the whole horizon, so that its
+	// backtests use no information the final forecast lacks.
 	Covariates map[string][]float64
 }
 
