@@ -23,6 +23,13 @@ type golden struct {
 		R2  float64 `json:"r2"`
 		MAE float64 `json:"mae"`
 	} `json:"holdout"`
+	// HGBTPredictions are HistGradientBoostingRegressor's predictions
+	// of the real design's test rows, by loss ("squared_error",
+	// "poisson", "tweedie_1.5", ...).
+	HGBTPredictions map[string][]float64 `json:"hgbt_predictions_real"`
+	// HGBTThresholds are its bin thresholds per feature of the real
+	// design's training rows, duplicates dropped.
+	HGBTThresholds [][]float64 `json:"hgbt_bin_thresholds_real"`
 }
 
 func loadGolden(t testing.TB) golden {
