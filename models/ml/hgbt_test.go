@@ -1,6 +1,10 @@
 package ml
 
-import "testing"
+import (
+	"context"
+	"math"
+	"testing"
+)
 
 // TestHGBTBinThresholdsGolden compares the bin thresholds of the real
 // design's training rows with scikit-learn 1.2.1's _BinMapper (as fitted
@@ -27,4 +31,76 @@ func TestHGBTBinThresholdsGolden(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hgbtPredTol is the relative tolerance of HGBT's test-row predictions
+// against scikit-learn's. scikit-learn keeps gradients and hessians in
+// float32 (G_H_DTYPE), which moves each leaf value by about 1e-8
+// relatively; with the same bins, splits and losses the predictions
+// agree to 4e-9 (measured). The losses' and powers' predictions differ
+// from each other by 15% or more on some row (checked below), so a fit
+// with the wrong loss or power cannot pass.
+const hgbtPredTol = 1e-6
+
+// TestHGBTPredictionsGolden compares HGBT's predictions of the real
+// design's test rows, default settings (100 iterations, 31 leaves), with
+// scikit-learn 1.2.1's HistGradientBoostingRegressor(early_stopping=False)
+// per row. scikit-learn has no "tweedie" loss string: the script trains
+// with its HalfTweedieLoss(power) through a subclass that overrides
+// _get_loss, and checks that the fitted model's loss is that one.
+func TestHGBTPredictionsGolden(t *testing.T) {
+	g := loadGolden(t)
+	d := loadDesign(t, g, "real")
+	cases := []struct {
+		golden string // key in golden.json "hgbt_predictions_real"
+		hb     HGBT
+	}{
+		{"squared_error", HGBT{}},
+		{"poisson", HGBT{Loss: "poisson"}},
+		{"tweedie_1.2", HGBT{Loss: "tweedie", TweediePower: 1.2}},
+		{"tweedie_1.5", HGBT{Loss: "tweedie"}}, // the default power
+		{"tweedie_1.8", HGBT{Loss: "tweedie", TweediePower: 1.8}},
+	}
+	// The check must be able to fail: every golden is far, beyond the
+	// tolerance, from every other, so a swapped loss or power is caught.
+	for i, a := range cases {
+		for _, b := range cases[i+1:] {
+			if dev := maxRelDev(g.HGBTPredictions[a.golden], g.HGBTPredictions[b.golden]); dev < 1000*hgbtPredTol {
+				t.Fatalf("goldens %s and %s differ by at most %.2g: the test could not tell them apart", a.golden, b.golden, dev)
+			}
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.golden, func(t *testing.T) {
+			want, ok := g.HGBTPredictions[c.golden]
+			if !ok || len(want) != len(d.yTest) {
+				t.Fatalf("golden %s has %d predictions, want %d", c.golden, len(want), len(d.yTest))
+			}
+			m, err := c.hb.Fit(context.Background(), d.xTrain, d.cols, d.yTrain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := m.PredictBatch(nil, d.xTest)
+			bad := 0
+			for i := range want {
+				if !closeTo(got[i], want[i], hgbtPredTol) {
+					if bad++; bad <= 5 {
+						t.Errorf("row %d: %.10g, sklearn %.10g", i, got[i], want[i])
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d of %d predictions off by more than %g relative (max %.3g)", bad, len(want), hgbtPredTol, maxRelDev(got, want))
+			}
+		})
+	}
+}
+
+// maxRelDev is the largest |a/b - 1| over the rows.
+func maxRelDev(a, b []float64) float64 {
+	var m float64
+	for i := range b {
+		m = math.Max(m, math.Abs(a[i]/b[i]-1))
+	}
+	return m
 }

@@ -135,6 +135,14 @@ func init() {
 			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
 		holdoutCase{golden: "hgbt_poisson", fit: wrap(HGBT{Loss: "poisson"}.Fit),
 			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
+		// scikit-learn's HalfTweedieLoss through a subclass (see
+		// TestHGBTPredictionsGolden, which tells the losses apart).
+		holdoutCase{golden: "hgbt_tweedie_1.2", fit: wrap(HGBT{Loss: "tweedie", TweediePower: 1.2}.Fit),
+			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
+		holdoutCase{golden: "hgbt_tweedie_1.5", fit: wrap(HGBT{Loss: "tweedie"}.Fit),
+			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
+		holdoutCase{golden: "hgbt_tweedie_1.8", fit: wrap(HGBT{Loss: "tweedie", TweediePower: 1.8}.Fit),
+			fresh: func() batchPredictor { return new(Boosted) }, r2Tol: 0.005, maeTol: 0.005},
 	)
 }
 
