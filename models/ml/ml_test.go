@@ -8,10 +8,39 @@ import (
 	"testing"
 )
 
-// TestCheckXYNonFinite plants a NaN or an infinity at positions that
-// exercise each part of allFinite (an accumulator of the unrolled loop,
-// the remainder loop, the very last value) and checks that checkXY
-// rejects it and names the offending element, for every caller's sake.
+// TestAllFinite plants a NaN or an infinity at every position of slices
+// of every length up to 70, starting on and off a 16-byte boundary, so
+// that it lands in each part of the SIMD sum (the alignment step, the
+// 16-wide loop, the 8-, 4-, 2- and 1-value tails), including the last
+// value.
+func TestAllFinite(t *testing.T) {
+	buf := make([]float64, 71)
+	for _, off := range []int{0, 1} {
+		for n := 0; n+off <= len(buf); n++ {
+			v := buf[off : off+n]
+			for i := range v {
+				v[i] = float64(i%7) - 3.5
+			}
+			if !allFinite(v) {
+				t.Fatalf("offset %d, length %d: finite values reported non-finite", off, n)
+			}
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				for pos := range v {
+					old := v[pos]
+					v[pos] = bad
+					if allFinite(v) {
+						t.Errorf("offset %d, length %d: %v at %d not found", off, n, bad, pos)
+					}
+					v[pos] = old
+				}
+			}
+		}
+	}
+}
+
+// TestCheckXYNonFinite checks that checkXY rejects a NaN or an infinity
+// anywhere in x or y (including the last value) and names the offending
+// element.
 func TestCheckXYNonFinite(t *testing.T) {
 	const cols = 3
 	for _, rows := range []int{2, 3, 11, 1000} {
