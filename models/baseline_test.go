@@ -164,4 +164,27 @@ func TestBaselineErrors(t *testing.T) {
 			}
 		})
 	}
+	// The check is a four-way sum: a bad value in any lane or in the
+	// tail is caught, +Inf and -Inf together (a NaN sum) too, and huge
+	// finite values whose sum overflows are not called non-finite.
+	for n := 1; n <= 11; n++ {
+		for at := 0; at < n; at++ {
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				y := make([]float64, n)
+				for i := range y {
+					y[i] = float64(i)
+				}
+				y[at] = bad
+				if err := baselineFinite("t", y); !errors.Is(err, ErrUnsuitable) {
+					t.Fatalf("n %d, %v at %d: err = %v", n, bad, at, err)
+				}
+			}
+		}
+	}
+	if err := baselineFinite("t", []float64{math.Inf(1), 0, 0, 0, math.Inf(-1)}); !errors.Is(err, ErrUnsuitable) {
+		t.Fatalf("+Inf and -Inf: err = %v", err)
+	}
+	if err := baselineFinite("t", []float64{math.MaxFloat64, math.MaxFloat64, 1}); err != nil {
+		t.Fatalf("overflowing finite sum: err = %v", err)
+	}
 }
