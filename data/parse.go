@@ -153,9 +153,10 @@ const MaxCovariates = 64
 // quantity: mixing the two would let a plan overwrite sales.
 var errNoQuantity = errors.New("a covariate upload carries no quantity (upload sales separately)")
 
-// checkCovariateName applies the identifier rules to a covariate name and
-// keeps the names that the key columns use for themselves out.
-func checkCovariateName(name string) error {
+// CheckCovariateName applies the identifier rules to a covariate name and
+// keeps the names that the key columns use for themselves out. Uploads
+// apply it to every name; the API applies it to a name in a query.
+func CheckCovariateName(name string) error {
 	switch name {
 	case "date", "store", "sku", "quantity":
 		return fmt.Errorf("covariate name %q is reserved", name)
@@ -264,7 +265,7 @@ func parseCSV(r io.Reader, kind uploadKind, fn func(Observation) error) error {
 				return headerErr(RowError{Line: 1, Reason: fmt.Sprintf("column %d has no name", i+1)})
 			}
 			if kind == planUpload {
-				if err := checkCovariateName(h); err != nil {
+				if err := CheckCovariateName(h); err != nil {
 					return headerErr(RowError{Line: 1, Column: h, Reason: err.Error()})
 				}
 			}
@@ -532,7 +533,7 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(Observation) error) error
 // ones to names, refusing any past MaxCovariates.
 func checkPlanNames(cov map[string]float64, names map[string]bool, bad func(string, error)) {
 	for _, k := range sortedKeys(cov) {
-		if err := checkCovariateName(k); err != nil {
+		if err := CheckCovariateName(k); err != nil {
 			bad(k, err)
 			continue
 		}

@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -133,6 +134,135 @@ func (s *Store) CountPlannedCovariates(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM planned_covariates`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("data: count planned covariates: %w", err)
+	}
+	return n, nil
+}
+
+// PlannedValue is one stored planned covariate value.
+type PlannedValue struct {
+	Name  string
+	Date  time.Time
+	Value float64
+}
+
+// PlanFilter selects the planned values of a series. The zero value
+// selects them all.
+type PlanFilter struct {
+	// Name selects one covariate, as stored (CSV headers are lower-cased,
+	// NDJSON names are kept as given); empty selects every covariate.
+	Name string
+	// From and Until bound the dates to [From, Until); a zero time leaves
+	// that side open.
+	From, Until time.Time
+}
+
+// where is the filter as SQL conditions on planned_covariates for the
+// series k, with the arguments $1 to $5.
+func (f PlanFilter) where(k Key) (string, []any) {
+	from, until := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		from = f.From.Unix()
+	}
+	if !f.Until.IsZero() {
+		until = f.Until.Unix()
+	}
+	return ` WHERE store = $1 AND sku = $2 AND ($3 = '' OR name = $3) AND ts >= $4 AND ts < $5`,
+		[]any{k.Store, k.SKU, f.Name, from, until}
+}
+
+// querier is what a series' existence check needs: the pool or a
+// transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// knownSeries returns ErrNotFound, wrapped, when k has neither sales nor
+// planned values: plans may wait for sales, so a series that has only a
+// plan is known and its plan can be read and deleted.
+func knownSeries(ctx context.Context, q querier, k Key) error {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM sales WHERE store = $1 AND sku = $2)
+		OR EXISTS (SELECT 1 FROM planned_covariates WHERE store = $1 AND sku = $2) THEN 1 ELSE 0 END`,
+		k.Store, k.SKU).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("series %s: no sales and no planned covariates: %w", k, ErrNotFound)
+	}
+	return nil
+}
+
+// Plan streams the planned values of series k that f selects to fn,
+// ordered by covariate name, then date. It returns ErrNotFound, without
+// calling fn, when k has neither sales nor planned values; a known series
+// with nothing planned calls fn never and returns nil. Rows stream from
+// the database, so memory does not grow with the plan.
+func (s *Store) Plan(ctx context.Context, k Key, f PlanFilter, fn func(PlannedValue) error) error {
+	w, args := f.where(k)
+	rows, err := s.db.QueryContext(ctx, `SELECT name, ts, value FROM planned_covariates`+w+` ORDER BY name, ts`, args...)
+	if err != nil {
+		return fmt.Errorf("data: read plan of %s: %w", k, err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var v PlannedValue
+		var ts int64
+		if err := rows.Scan(&v.Name, &ts, &v.Value); err != nil {
+			return fmt.Errorf("data: read plan of %s: %w", k, err)
+		}
+		v.Date = time.Unix(ts, 0).UTC()
+		found = true
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("data: read plan of %s: %w", k, err)
+	}
+	if found {
+		return nil
+	}
+	// Nothing selected: tell an unknown series from an empty selection.
+	// Outside a transaction, which on SQLite would take the write lock
+	// (_txlock=immediate) for a read.
+	if err := knownSeries(ctx, s.db, k); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("data: read plan of %s: %w", k, err)
+	}
+	return nil
+}
+
+// DeletePlan deletes the planned values of series k that f selects, in
+// one transaction, and returns how many it deleted. It returns
+// ErrNotFound when k has neither sales nor planned values. Published
+// forecasts are not changed: the next job reads the plan as it is then.
+func (s *Store) DeletePlan(ctx context.Context, k Key, f PlanFilter) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
+	}
+	defer tx.Rollback()
+	if err := knownSeries(ctx, tx, k); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
+	}
+	w, args := f.where(k)
+	res, err := tx.ExecContext(ctx, `DELETE FROM planned_covariates`+w, args...)
+	if err != nil {
+		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("data: delete plan of %s commit: %w", k, err)
 	}
 	return n, nil
 }

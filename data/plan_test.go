@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,7 +230,7 @@ func checkPlanRow(t *testing.T, fn func(Observation) error) func(Observation) er
 			t.Fatalf("accepted plan row %+v", o)
 		}
 		for k := range o.Covariates {
-			if err := checkCovariateName(k); err != nil {
+			if err := CheckCovariateName(k); err != nil {
 				t.Fatalf("accepted covariate name %q: %v", k, err)
 			}
 		}
@@ -266,5 +268,113 @@ func FuzzParseCovariatesNDJSON(f *testing.F) {
 		fuzzParser(t, func(b []byte, fn func(Observation) error) error {
 			return ParseCovariatesNDJSON(bytes.NewReader(b), checkPlanRow(t, fn))
 		}, in)
+	})
+}
+
+// eachStore runs test on an SQLite store and on a PostgreSQL one (skipped
+// outside CI when FORECASTD_TEST_DATABASE_URL is unset, see postgresURL):
+// the statements must mean the same on both.
+func eachStore(t *testing.T, test func(t *testing.T, s *Store)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, openTestStore(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		s, _ := openTestPostgres(t)
+		test(t, s)
+	})
+}
+
+// readPlan collects Plan's values as "name date value" lines.
+func readPlan(t *testing.T, s *Store, k Key, f PlanFilter) ([]string, error) {
+	t.Helper()
+	var got []string
+	err := s.Plan(context.Background(), k, f, func(v PlannedValue) error {
+		got = append(got, fmt.Sprintf("%s %s %g", v.Name, v.Date.Format(DateTimeLayout), v.Value))
+		return nil
+	})
+	return got, err
+}
+
+func TestPlanReadDelete(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, b, z := Key{"S1", "A"}, Key{"S1", "B"}, Key{"S9", "Z"}
+		sales := "date,store,sku,quantity\n2026-10-31,S1,A,3\n2026-10-31,S1,B,1\n"
+		if _, err := s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(sales), fn) }); err != nil {
+			t.Fatal(err)
+		}
+		// Uploaded out of date order, with a second covariate and a
+		// second series, so the order and the key filter are checked.
+		if _, err := ingestPlan(t, s, "date,store,sku,promo,price\n"+
+			"2026-11-03,S1,A,0,4.5\n2026-11-01,S1,A,1,\n2026-11-02,S1,A,,3.99\n2026-11-02,S1,B,1,\n2026-11-05,S9,Z,1,\n"); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name string
+			k    Key
+			f    PlanFilter
+			want []string
+		}{
+			{"all, by name then date", a, PlanFilter{}, []string{
+				"price 2026-11-02T00:00:00 3.99", "price 2026-11-03T00:00:00 4.5",
+				"promo 2026-11-01T00:00:00 1", "promo 2026-11-03T00:00:00 0"}},
+			{"one covariate", a, PlanFilter{Name: "promo"}, []string{"promo 2026-11-01T00:00:00 1", "promo 2026-11-03T00:00:00 0"}},
+			{"from inclusive, until exclusive", a, PlanFilter{From: day(2), Until: day(3)}, []string{"price 2026-11-02T00:00:00 3.99"}},
+			{"name and dates", a, PlanFilter{Name: "promo", From: day(2)}, []string{"promo 2026-11-03T00:00:00 0"}},
+			{"nothing selected", a, PlanFilter{Name: "holiday"}, nil},
+			{"known series without a plan selected", b, PlanFilter{Until: day(2)}, nil},
+			{"plan without sales", z, PlanFilter{}, []string{"promo 2026-11-05T00:00:00 1"}},
+		}
+		for _, c := range cases {
+			got, err := readPlan(t, s, c.k, c.f)
+			if err != nil || !slices.Equal(got, c.want) {
+				t.Errorf("%s: plan = %q, %v; want %q", c.name, got, err, c.want)
+			}
+		}
+		unknown := Key{"S1", "nope"}
+		if got, err := readPlan(t, s, unknown, PlanFilter{}); !errors.Is(err, ErrNotFound) || got != nil {
+			t.Errorf("unknown series: %q, %v; want ErrNotFound", got, err)
+		}
+		if n, err := s.DeletePlan(ctx, unknown, PlanFilter{}); !errors.Is(err, ErrNotFound) || n != 0 {
+			t.Errorf("delete on an unknown series: %d, %v; want ErrNotFound", n, err)
+		}
+
+		// Deletes count what they remove and leave the rest.
+		deletes := []struct {
+			name string
+			k    Key
+			f    PlanFilter
+			n    int64
+			left []string // the plan of k afterwards
+		}{
+			{"nothing matched", a, PlanFilter{From: day(20)}, 0, nil},
+			{"one date of one covariate", a, PlanFilter{Name: "price", From: day(3), Until: day(4)}, 1, []string{
+				"price 2026-11-02T00:00:00 3.99", "promo 2026-11-01T00:00:00 1", "promo 2026-11-03T00:00:00 0"}},
+			{"one covariate", a, PlanFilter{Name: "promo"}, 2, []string{"price 2026-11-02T00:00:00 3.99"}},
+			{"all of a series", a, PlanFilter{}, 1, nil},
+			{"a plan without sales", z, PlanFilter{}, 1, nil},
+		}
+		for _, d := range deletes {
+			n, err := s.DeletePlan(ctx, d.k, d.f)
+			if err != nil || n != d.n {
+				t.Fatalf("delete %s: %d, %v; want %d", d.name, n, err, d.n)
+			}
+			if d.left == nil && n == 0 {
+				continue
+			}
+			if got, err := readPlan(t, s, d.k, PlanFilter{}); !slices.Equal(got, d.left) {
+				t.Errorf("after delete %s: plan = %q, %v; want %q", d.name, got, err, d.left)
+			}
+		}
+		// Series A keeps its sales, so it is still known, with an empty
+		// plan; Z had only a plan, so it is gone. B's plan is untouched.
+		if got, err := readPlan(t, s, a, PlanFilter{}); err != nil || got != nil {
+			t.Errorf("emptied series: %q, %v", got, err)
+		}
+		if _, err := readPlan(t, s, z, PlanFilter{}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("series whose only plan was deleted: err = %v, want ErrNotFound", err)
+		}
+		if n, _ := s.CountPlannedCovariates(ctx); n != 1 {
+			t.Errorf("%d planned values left, want B's 1", n)
+		}
 	})
 }
