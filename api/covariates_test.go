@@ -2,14 +2,18 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/jobs"
 )
 
 // planNDJSON is a promotion plan for the h days after 2026-10-31 (the
@@ -103,5 +107,180 @@ func TestPlannedPromotions(t *testing.T) {
 	if refreshed.Points[10].Value >= trained.Points[10].Value {
 		t.Errorf("refresh: day 10 is no longer a promo day, but its forecast %.2f did not drop from %.2f",
 			refreshed.Points[10].Value, trained.Points[10].Value)
+	}
+}
+
+// planResponse is the body of GET /v1/series/{store}/{sku}/covariates.
+type planResponse struct {
+	Store, SKU string
+	Covariates map[string][]struct {
+		Date  string
+		Value float64
+	}
+}
+
+// flat lists a plan as "name date value" in the order served.
+func (p planResponse) flat() []string {
+	var out []string
+	names := make([]string, 0, len(p.Covariates))
+	for n := range p.Covariates {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, v := range p.Covariates[n] {
+			out = append(out, fmt.Sprintf("%s %s %g", n, v.Date, v.Value))
+		}
+	}
+	return out
+}
+
+// postgresBackend is a fresh PostgreSQL database for one test, from
+// FORECASTD_TEST_DATABASE_URL. Unset, the test fails under CI (which
+// installs PostgreSQL, so a missing URL is a broken setup) and is skipped
+// elsewhere, as in the data and jobs packages.
+func postgresBackend(t *testing.T) BackendOptions {
+	t.Helper()
+	u := os.Getenv("FORECASTD_TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("FORECASTD_TEST_DATABASE_URL is not set but CI is: PostgreSQL tests cannot run (see scripts/pg-setup.sh)")
+		}
+		t.Skip("FORECASTD_TEST_DATABASE_URL not set (run scripts/pg-setup.sh); PostgreSQL tests skipped outside CI")
+	}
+	db, drop, err := data.CreatePostgresDatabase(context.Background(), u, "forecastd_api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered before the server starts, so it runs after the server
+	// has stopped and let go of its connections.
+	t.Cleanup(func() {
+		if err := drop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return BackendOptions{jobs.Backend{DatabaseURL: db}}
+}
+
+// TestPlanEndpoints goes round trip through the API, on SQLite and on
+// PostgreSQL: upload a plan, read it back whole and filtered, delete part
+// of it and all of it, read again; bad filters are 400 and store nothing,
+// unknown series 404.
+func TestPlanEndpoints(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testPlanEndpoints(t, startWith(t, Options{JobWorkers: 0})) })
+	t.Run("postgres", func(t *testing.T) {
+		testPlanEndpoints(t, startWith(t, Options{JobWorkers: 0, Backend: postgresBackend(t)}))
+	})
+}
+
+func testPlanEndpoints(t *testing.T, ts *testServer) {
+	sales := "date,store,sku,quantity\n2026-10-31,S01,SKU001,3\n2026-10-31,S/2,a&b,1\n"
+	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", []byte(sales)); code != 200 {
+		t.Fatalf("sales upload: %d %s", code, b)
+	}
+	// Out of date order, two covariates, a price from a second upload,
+	// an awkward key and an hourly value, so order, merging, escaping and
+	// date formats are all read back.
+	plan := "date,store,sku,promo,price\n" +
+		"2026-11-03,S01,SKU001,0,4.99\n2026-11-01,S01,SKU001,1,\n2026-11-02,S01,SKU001,1,3.99\n" +
+		"2026-11-01T13:00:00,S/2,a&b,1,\n"
+	if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", []byte(plan)); code != 200 {
+		t.Fatalf("plan upload: %d %s", code, b)
+	}
+	if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", []byte("date,store,sku,price\n2026-11-01,S01,SKU001,4.49\n")); code != 200 {
+		t.Fatalf("price upload: %d %s", code, b)
+	}
+	const series = "/v1/series/S01/SKU001/covariates"
+	read := func(path string) []string {
+		t.Helper()
+		code, h, b := ts.do("GET", path, "", nil)
+		var p planResponse
+		if err := json.Unmarshal(b, &p); code != 200 || err != nil || h.Get("Content-Type") != "application/json; charset=utf-8" {
+			t.Fatalf("GET %s: %d %s %s (%v)", path, code, h.Get("Content-Type"), b, err)
+		}
+		if p.Covariates == nil {
+			t.Fatalf("GET %s: no covariates object in %s", path, b)
+		}
+		return p.flat()
+	}
+	reads := []struct {
+		name, path string
+		want       []string
+	}{
+		{"whole plan", series, []string{"price 2026-11-01 4.49", "price 2026-11-02 3.99", "price 2026-11-03 4.99",
+			"promo 2026-11-01 1", "promo 2026-11-02 1", "promo 2026-11-03 0"}},
+		{"one covariate", series + "?name=promo", []string{"promo 2026-11-01 1", "promo 2026-11-02 1", "promo 2026-11-03 0"}},
+		{"from and to inclusive", series + "?from=2026-11-02&to=2026-11-02", []string{"price 2026-11-02 3.99", "promo 2026-11-02 1"}},
+		{"to a time of day", series + "?to=2026-11-01T00:00:00&name=price", []string{"price 2026-11-01 4.49"}},
+		{"nothing selected", series + "?from=2027-01-01", nil},
+		{"escaped key, a time of day", "/v1/series/S%2F2/a&b/covariates", []string{"promo 2026-11-01T13:00:00 1"}},
+		{"to covers the whole day", "/v1/series/S%2F2/a&b/covariates?to=2026-11-01", []string{"promo 2026-11-01T13:00:00 1"}},
+	}
+	for _, r := range reads {
+		if got := read(r.path); !slices.Equal(got, r.want) {
+			t.Errorf("%s: GET %s = %q, want %q", r.name, r.path, got, r.want)
+		}
+	}
+
+	bad := []struct {
+		method, path, detail string
+	}{
+		{"GET", series + "?from=2026-11-31", "from: date"},
+		{"GET", series + "?to=yesterday", "to: date"},
+		{"GET", series + "?from=2026-11-03&to=2026-11-02", "before from"},
+		{"GET", series + "?name=", "empty"},
+		{"DELETE", series + "?names=promo", `unknown query parameter "names"`},
+		{"DELETE", series + "?name=promo&name=price", "given 2 times"},
+		{"DELETE", series + "?name=quantity", "reserved"},
+		{"DELETE", series + "?from=2026-11-01&to=11/03/2026", "to: date"},
+	}
+	for _, c := range bad {
+		code, h, b := ts.do(c.method, c.path, "", nil)
+		var p Problem
+		if json.Unmarshal(b, &p); code != 400 || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(p.Detail, c.detail) {
+			t.Errorf("%s %s: %d %s, want 400 naming %q", c.method, c.path, code, b, c.detail)
+		}
+	}
+	for _, m := range []string{"GET", "DELETE"} {
+		code, h, b := ts.do(m, "/v1/series/S01/NOPE/covariates", "", nil)
+		var p Problem
+		if json.Unmarshal(b, &p); code != 404 || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(p.Detail, "S01/NOPE") {
+			t.Errorf("%s on an unknown series: %d %s, want 404 naming it", m, code, b)
+		}
+	}
+	if n, _ := ts.Store().CountPlannedCovariates(context.Background()); n != 7 {
+		t.Fatalf("%d planned values after the refused requests, want 7", n)
+	}
+
+	del := func(path string) int {
+		t.Helper()
+		code, _, b := ts.do("DELETE", path, "", nil)
+		var d struct {
+			Store, SKU string
+			Deleted    *int
+		}
+		if err := json.Unmarshal(b, &d); code != 200 || err != nil || d.Deleted == nil || d.Store != "S01" {
+			t.Fatalf("DELETE %s: %d %s", path, code, b)
+		}
+		return *d.Deleted
+	}
+	if n := del(series + "?name=price&from=2026-11-02"); n != 2 {
+		t.Errorf("deleted %d prices from 2026-11-02, want 2", n)
+	}
+	if got, want := read(series), []string{"price 2026-11-01 4.49", "promo 2026-11-01 1", "promo 2026-11-02 1", "promo 2026-11-03 0"}; !slices.Equal(got, want) {
+		t.Errorf("after deleting prices: %q, want %q", got, want)
+	}
+	if n := del(series); n != 4 {
+		t.Errorf("deleted %d values of the whole plan, want 4", n)
+	}
+	if got := read(series); got != nil {
+		t.Errorf("after deleting the plan: %q, want nothing", got)
+	}
+	if n := del(series); n != 0 {
+		t.Errorf("deleting an empty plan deleted %d", n)
+	}
+	// The other series' plan is untouched.
+	if got := read("/v1/series/S%2F2/a&b/covariates"); len(got) != 1 {
+		t.Errorf("the other series' plan: %q", got)
 	}
 }

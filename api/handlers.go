@@ -47,6 +47,8 @@ func (s *Server) router() http.Handler {
 	v1.POST("/covariates", s.postCovariates)
 	v1.GET("/series", s.listSeries)
 	v1.GET("/series/:store/:sku/leaderboard", s.leaderboard)
+	v1.GET("/series/:store/:sku/covariates", s.getPlan)
+	v1.DELETE("/series/:store/:sku/covariates", s.deletePlan)
 	v1.POST("/jobs", s.postJob)
 	v1.GET("/jobs", s.listJobs)
 	v1.GET("/jobs/:id", s.getJob)

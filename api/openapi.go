@@ -61,6 +61,14 @@ func paged(item oaObj) oaObj {
 		"description": "URL of the next page, null on the last"}}, "items", "next")
 }
 
+// planParams are the parameters of the plan endpoints.
+func planParams(store, sku oaObj, nameDesc string) []oaObj {
+	date := oaObj{"type": "string", "example": "2026-11-01"}
+	return []oaObj{store, sku, queryParam("name", nameDesc, oaObj{"type": "string"}),
+		queryParam("from", "first date, inclusive (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)", date),
+		queryParam("to", "last date, inclusive; a date without a time of day covers the whole day", date)}
+}
+
 func op(summary string, tags ...string) oaObj {
 	return oaObj{"summary": summary, "tags": tags, "responses": oaObj{}}
 }
@@ -129,6 +137,19 @@ func openAPIDocument() oaObj {
 		"/v1/series/{store}/{sku}/leaderboard": oaObj{"get": op("Every candidate's backtest result for a series", "forecasts").
 			with("parameters", []oaObj{storeParam, skuParam}).
 			respond("200", resp("leaderboard", ref("Leaderboard"))).respond("404", notFound)},
+		"/v1/series/{store}/{sku}/covariates": oaObj{
+			"get": op("The planned covariate values of a series, by covariate name, sorted by date", "data").
+				with("description", "What POST /v1/covariates stored for the series, including dates before its last sale or beyond the 1000 steps a job reads. "+
+					"Dates are YYYY-MM-DD, with the time of day (YYYY-MM-DDTHH:MM:SS) when they have one. "+
+					"404 when the series has neither sales nor planned values; a series with sales and no plan answers an empty covariates object.").
+				with("parameters", planParams(storeParam, skuParam, "only this covariate")).
+				respond("200", resp("the plan", ref("Plan"))).respond("400", bad).respond("404", notFound),
+			"delete": op("Delete planned covariate values of a series: all, or one covariate's, or those in a date range", "data").
+				with("description", "One transaction. Unknown query parameters are refused, so a misspelt filter cannot delete the whole plan. "+
+					"Published forecasts are unchanged; the next training or refresh job reads the plan as it is then.").
+				with("parameters", planParams(storeParam, skuParam, "delete only this covariate's values")).
+				respond("200", resp("deleted", ref("PlanDeleted"))).respond("400", bad).respond("404", notFound),
+		},
 		"/v1/jobs": oaObj{
 			"post": op("Queue a training or refresh job", "jobs").
 				with("parameters", []oaObj{{"name": "X-Request-ID", "in": "header", "required": false,
@@ -195,6 +216,12 @@ func openAPIDocument() oaObj {
 			"covariates": oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,
 				"description": "covariate name to value; names as in the sales upload"}}, "date", "store", "sku", "covariates"),
 		"IngestStats": object(oaObj{"rows": integer(), "series": integer()}),
+		"Plan": object(oaObj{"store": str(""), "sku": str(""),
+			"covariates": oaObj{"type": "object", "description": "covariate name to its planned values, sorted by date",
+				"additionalProperties": array(object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for a time of day"),
+					"value": number()}, "date", "value"))}}, "store", "sku", "covariates"),
+		"PlanDeleted": object(oaObj{"store": str(""), "sku": str(""), "deleted": oaObj{"type": "integer", "description": "planned values deleted"}},
+			"store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
 		"JobRequest": object(oaObj{

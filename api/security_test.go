@@ -71,6 +71,10 @@ func TestAuth(t *testing.T) {
 				{"plan without token", "POST", "/v1/covariates", "", "text/csv", plan, 401},
 				{"plan with wrong token", "POST", "/v1/covariates", "s3cre", "text/csv", plan, 401},
 				{"plan with token", "POST", "/v1/covariates", "s3cret", "text/csv", plan, 200},
+				{"plan delete without token", "DELETE", "/v1/series/S1/A/covariates", "", "", nil, 401},
+				{"plan delete with wrong token", "DELETE", "/v1/series/S1/A/covariates", "s3cre", "", nil, 401},
+				{"plan delete with token, nothing selected", "DELETE", "/v1/series/S1/A/covariates?from=2030-01-01", "s3cret", "", nil, 200},
+				{"plan read with token", "GET", "/v1/series/S1/A/covariates", "s3cret", "", nil, 200},
 				{"job without token", "POST", "/v1/jobs", "", "application/json", []byte(`{"horizon":7}`), 401},
 				{"cancel without token", "DELETE", "/v1/jobs/x", "", "", nil, 401},
 				{"unquarantine without token", "DELETE", "/v1/memguard/quarantine/naive", "", "", nil, 401},
@@ -87,7 +91,11 @@ func TestAuth(t *testing.T) {
 				name, method, path, token, ctype string
 				body                             []byte
 				want                             int
-			}{"read without token", "GET", "/v1/series", "", "", nil, readWant})
+			}{"read without token", "GET", "/v1/series", "", "", nil, readWant}, struct {
+				name, method, path, token, ctype string
+				body                             []byte
+				want                             int
+			}{"plan read without token", "GET", "/v1/series/S1/A/covariates", "", "", nil, readWant})
 			for _, c := range cases {
 				code, b := ts.doAuth(c.method, c.path, c.token, c.ctype, c.body)
 				if code != c.want {
@@ -98,7 +106,7 @@ func TestAuth(t *testing.T) {
 				t.Errorf("rows = %d, want 1 (only authorised uploads)", n)
 			}
 			if n, _ := ts.Store().CountPlannedCovariates(context.Background()); n != 1 {
-				t.Errorf("planned values = %d, want 1 (only authorised uploads)", n)
+				t.Errorf("planned values = %d, want 1 (only authorised uploads, no unauthorised delete)", n)
 			}
 		})
 	}

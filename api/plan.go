@@ -1,0 +1,182 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/forecastd/forecastd/data"
+)
+
+// The plan endpoints read back and withdraw what POST /v1/covariates
+// stored for one series: GET /v1/series/{store}/{sku}/covariates and
+// DELETE on the same path, both narrowed by name, from and to.
+
+// planQueryParams are the query parameters of the plan endpoints. Any other is
+// refused rather than ignored: a DELETE with a misspelt filter
+// (?names=promo) would otherwise delete the whole plan.
+var planQueryParams = []string{"name", "from", "to"}
+
+// planFilter reads the plan endpoints' query, answering 400 and false for
+// a bad one. from and to are inclusive; a to without a time of day covers
+// that whole day, so to=2026-11-30 keeps the hours of an hourly plan.
+func planFilter(c *gin.Context) (data.PlanFilter, bool) {
+	q := c.Request.URL.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(planQueryParams, k) {
+			problem(c, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q: want name, from or to", k))
+			return data.PlanFilter{}, false
+		}
+		if len(q[k]) > 1 {
+			problem(c, http.StatusBadRequest, fmt.Sprintf("query parameter %q given %d times: want it once", k, len(q[k])))
+			return data.PlanFilter{}, false
+		}
+	}
+	var f data.PlanFilter
+	if v, ok := q["name"]; ok {
+		if err := data.CheckCovariateName(v[0]); err != nil {
+			problem(c, http.StatusBadRequest, "name: "+err.Error())
+			return data.PlanFilter{}, false
+		}
+		f.Name = v[0]
+	}
+	if v, ok := q["from"]; ok {
+		t, err := data.ParseDate(v[0])
+		if err != nil {
+			problem(c, http.StatusBadRequest, "from: "+err.Error())
+			return data.PlanFilter{}, false
+		}
+		f.From = t
+	}
+	if v, ok := q["to"]; ok {
+		t, err := data.ParseDate(v[0])
+		if err != nil {
+			problem(c, http.StatusBadRequest, "to: "+err.Error())
+			return data.PlanFilter{}, false
+		}
+		// Stored dates are whole seconds.
+		f.Until = t.Add(time.Second)
+		if len(v[0]) == len(data.DateLayout) {
+			f.Until = t.AddDate(0, 0, 1)
+		}
+		if !f.From.IsZero() && !f.From.Before(f.Until) {
+			problem(c, http.StatusBadRequest, fmt.Sprintf("to %s is before from %s", v[0], q.Get("from")))
+			return data.PlanFilter{}, false
+		}
+	}
+	return f, true
+}
+
+// appendPlanDate appends a planned date as uploads accept it: YYYY-MM-DD, with
+// the time of day when it has one.
+func appendPlanDate(b []byte, t time.Time) []byte {
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.AppendFormat(b, data.DateLayout)
+	}
+	return t.AppendFormat(b, data.DateTimeLayout)
+}
+
+// planFlushBytes is how much of a plan response is gathered before it is
+// written out.
+const planFlushBytes = 32 << 10
+
+// getPlan answers {"store", "sku", "covariates": {name: [{date, value}]}},
+// values by date. The body is written while the rows are read, so a large
+// plan costs no memory; should the read fail part way, the body is left
+// without its closing brackets, which no JSON decoder accepts, and the
+// error is logged.
+func (s *Server) getPlan(c *gin.Context) {
+	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
+	f, ok := planFilter(c)
+	if !ok {
+		return
+	}
+	head := func(b []byte) []byte {
+		st, _ := json.Marshal(k.Store)
+		sku, _ := json.Marshal(k.SKU)
+		b = append(b, `{"store":`...)
+		b = append(b, st...)
+		b = append(b, `,"sku":`...)
+		b = append(b, sku...)
+		return append(b, `,"covariates":{`...)
+	}
+	var b []byte
+	started, name := false, ""
+	write := func() error {
+		_, err := c.Writer.Write(b)
+		b = b[:0]
+		return err
+	}
+	err := s.store.Plan(c.Request.Context(), k, f, func(v data.PlannedValue) error {
+		if !started {
+			c.Header("Content-Type", "application/json; charset=utf-8")
+			c.Status(http.StatusOK)
+			b, started = head(b), true
+		}
+		if v.Name != name {
+			if name != "" {
+				b = append(b, "],"...)
+			}
+			n, _ := json.Marshal(v.Name)
+			b = append(append(b, n...), ":["...)
+			name = v.Name
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, `{"date":"`...)
+		b = appendPlanDate(b, v.Date)
+		b = append(b, `","value":`...)
+		b = strconv.AppendFloat(b, v.Value, 'g', -1, 64) // finite: uploads refuse NaN and Inf
+		b = append(b, '}')
+		if len(b) >= planFlushBytes {
+			return write()
+		}
+		return nil
+	})
+	switch {
+	case err != nil && !started:
+		fail(c, err)
+		return
+	case err != nil:
+		_ = write()
+		s.log.Warn("plan response cut short", "series", k.String(), "err", err, "request_id", c.GetHeader(requestIDHeader))
+		return
+	case !started:
+		c.Header("Content-Type", "application/json; charset=utf-8")
+		c.Status(http.StatusOK)
+		b = head(b)
+	case name != "":
+		b = append(b, ']')
+	}
+	b = append(b, "}}"...)
+	if err := write(); err != nil {
+		s.log.Warn("plan response cut short", "series", k.String(), "err", err, "request_id", c.GetHeader(requestIDHeader))
+	}
+}
+
+// deletePlan withdraws planned values of a series (all of them, or those
+// name, from and to select) and answers how many were deleted. The next
+// job reads the plan as it is then; published forecasts are unchanged.
+func (s *Server) deletePlan(c *gin.Context) {
+	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
+	f, ok := planFilter(c)
+	if !ok {
+		return
+	}
+	n, err := s.store.DeletePlan(c.Request.Context(), k, f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"store": k.Store, "sku": k.SKU, "deleted": n})
+}
