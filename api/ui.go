@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -252,13 +254,39 @@ type seriesPage struct {
 	Shown       int
 	Chart       template.HTML
 	APIURL      string
+	// Planned is the plan over the forecast dates as it is now, and the
+	// covariates the forecast used, by name.
+	Planned []plannedCovariate
+	PlanURL string
+}
+
+// plannedCovariate is one covariate on the series page: what is planned
+// for it over the forecast dates, and whether the forecast used it.
+type plannedCovariate struct {
+	Name     string
+	Used     bool     // in Result.Covariates: the candidates were given it
+	Planned  int      // forecast dates with a planned value
+	NonZero  []string // forecast dates with a non-zero one, as the forecast writes dates
+	Min, Max float64  // over the planned values
+	Swatch   template.CSS
+}
+
+// NonZeroDates lists the first non-zero dates, enough to find them on the
+// chart without a horizon's worth of text.
+func (p plannedCovariate) NonZeroDates() string {
+	const shown = 8
+	if len(p.NonZero) <= shown {
+		return strings.Join(p.NonZero, ", ")
+	}
+	return strings.Join(p.NonZero[:shown], ", ") + fmt.Sprintf(" and %d more", len(p.NonZero)-shown)
 }
 
 func (s *Server) uiSeries(c *gin.Context) {
 	ctx := c.Request.Context()
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	page := seriesPage{Title: k.Store + " / " + k.SKU, Store: k.Store, SKU: k.SKU,
-		APIURL: "/v1/forecasts/" + url.PathEscape(k.Store) + "/" + url.PathEscape(k.SKU)}
+		APIURL:  "/v1/forecasts/" + url.PathEscape(k.Store) + "/" + url.PathEscape(k.SKU),
+		PlanURL: "/v1/series/" + url.PathEscape(k.Store) + "/" + url.PathEscape(k.SKU) + "/covariates"}
 
 	r, err := s.store.GetResult(ctx, k)
 	switch {
@@ -311,11 +339,105 @@ func (s *Server) uiSeries(c *gin.Context) {
 	if series != nil {
 		page.Shown = min(show, series.Len())
 	}
-	if page.Chart, err = forecastChart(series, page.Result, show); err != nil {
+	var marks []dateMarks
+	if page.HasForecast {
+		if page.Planned, marks, err = s.forecastPlan(ctx, k, page.Result); err != nil {
+			s.uiFail(c, err)
+			return
+		}
+	}
+	if page.Chart, err = forecastChart(series, page.Result, show, marks); err != nil {
 		s.uiFail(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "series.html", page)
+}
+
+// forecastPlan reads the plan of k over the dates of res's points and
+// summarises it by covariate (planSummary).
+func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Result) ([]plannedCovariate, []dateMarks, error) {
+	dates := make([]time.Time, len(res.Points))
+	step := make(map[int64]int, len(res.Points))
+	var f data.PlanFilter
+	for i, pt := range res.Points {
+		t, err := time.Parse(res.Freq.Layout(), pt.Date)
+		if err != nil {
+			return nil, nil, fmt.Errorf("api: forecast date %q of %s: %w", pt.Date, k, err)
+		}
+		dates[i], step[t.Unix()] = t, i
+		if f.From.IsZero() || t.Before(f.From) {
+			f.From = t
+		}
+		if t.Add(time.Second).After(f.Until) {
+			f.Until = t.Add(time.Second)
+		}
+	}
+	var plan []data.PlannedValue
+	if len(dates) > 0 {
+		err := s.store.Plan(ctx, k, f, func(v data.PlannedValue) error {
+			// Off-grid dates name no step: training ignores them too.
+			if _, ok := step[v.Date.Unix()]; ok {
+				plan = append(plan, v)
+			}
+			return nil
+		})
+		// A forecast whose series has no sales left has no plan either.
+		if err != nil && !errors.Is(err, data.ErrNotFound) {
+			return nil, nil, err
+		}
+	}
+	covs, marks := planSummary(plan, res.Covariates, res.Freq.Layout())
+	return covs, marks, nil
+}
+
+// planSummary summarises plan (sorted by name, then date, as Store.Plan
+// reads it) by covariate, with the covariates the forecast used and no
+// longer planned, sorted by name. It shades a covariate's non-zero dates
+// when they mark events: some planned dates are zero (a promotion
+// calendar), or all are one (a promotion every day). A covariate never
+// zero (a price) would shade every date and mark nothing; it is listed
+// only. At most len(markColours) are shaded.
+func planSummary(plan []data.PlannedValue, used []string, layout string) ([]plannedCovariate, []dateMarks) {
+	var covs []plannedCovariate
+	var nonZero [][]time.Time
+	var zeros, ones []int
+	for _, v := range plan {
+		if len(covs) == 0 || covs[len(covs)-1].Name != v.Name {
+			covs = append(covs, plannedCovariate{Name: v.Name, Min: v.Value, Max: v.Value})
+			nonZero, zeros, ones = append(nonZero, nil), append(zeros, 0), append(ones, 0)
+		}
+		i := len(covs) - 1
+		c := &covs[i]
+		c.Planned++
+		c.Min, c.Max = math.Min(c.Min, v.Value), math.Max(c.Max, v.Value)
+		switch v.Value {
+		case 0:
+			zeros[i]++
+			continue
+		case 1:
+			ones[i]++
+		}
+		c.NonZero = append(c.NonZero, v.Date.Format(layout))
+		nonZero[i] = append(nonZero[i], v.Date)
+	}
+	var marks []dateMarks
+	for i := range covs {
+		c := &covs[i]
+		c.Used = slices.Contains(used, c.Name)
+		events := len(c.NonZero) > 0 && (zeros[i] > 0 || ones[i] == c.Planned)
+		if events && len(marks) < len(markColours) {
+			col := markColours[len(marks)]
+			c.Swatch = template.CSS(fmt.Sprintf("background:rgba(%d,%d,%d,%.2f)", col.R, col.G, col.B, float64(col.A)/255))
+			marks = append(marks, dateMarks{Label: c.Name + " planned", Dates: nonZero[i], Color: col})
+		}
+	}
+	for _, name := range used {
+		if !slices.ContainsFunc(covs, func(c plannedCovariate) bool { return c.Name == name }) {
+			covs = append(covs, plannedCovariate{Name: name, Used: true})
+		}
+	}
+	slices.SortFunc(covs, func(a, b plannedCovariate) int { return strings.Compare(a.Name, b.Name) })
+	return covs, marks
 }
 
 // seriesURL links to a series page; store and SKU are escaped as path

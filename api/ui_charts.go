@@ -196,11 +196,82 @@ func retainedChart(reps []*memguard.Report, labels []string) (template.HTML, err
 	return svgHTML(p, chartWidth, 3.2*vg.Inch)
 }
 
+// markColours shade the dates of planned covariates, one colour per
+// covariate: the palette's colours that the forecast (blue) and the
+// history (grey) do not use, light enough to read the forecast through.
+var markColours = []color.NRGBA{{230, 159, 0, 80}, {0, 158, 115, 70}, {204, 121, 167, 80}, {213, 94, 0, 60}}
+
+// dateMarks are the dates to shade for one covariate.
+type dateMarks struct {
+	Label string // legend entry, "promo planned"
+	Dates []time.Time
+	Color color.Color
+}
+
+// dateBands shades one step of a frequency around each date, over the
+// full height of the plot, whatever its y range turns out to be: a
+// plotter draws after the axes are settled, so it is added first (under
+// the lines) without knowing the data that comes after.
+type dateBands struct {
+	label  string
+	lo, hi []float64 // each band's x extent, Unix seconds
+	color  color.Color
+}
+
+func newDateBands(m dateMarks, freq data.Frequency) *dateBands {
+	b := &dateBands{label: m.Label, lo: make([]float64, len(m.Dates)), hi: make([]float64, len(m.Dates)), color: m.Color}
+	for i, t := range m.Dates {
+		// Half a step each side, so neighbouring dates' bands meet and a
+		// run of promotion days reads as one block.
+		b.lo[i] = float64(t.Unix()) - float64(t.Sub(freq.Add(t, -1))/time.Second)/2
+		b.hi[i] = float64(t.Unix()) + float64(freq.Add(t, 1).Sub(t)/time.Second)/2
+	}
+	return b
+}
+
+// Plot implements plot.Plotter.
+func (b *dateBands) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	for i := range b.lo {
+		x0, x1 := trX(b.lo[i]), trX(b.hi[i])
+		c.FillPolygon(b.color, c.ClipPolygonX([]vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y},
+			{X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}}))
+	}
+}
+
+// DataRange implements plot.DataRanger: the bands widen the x range to
+// show the last band whole, and leave the y range to the data.
+func (b *dateBands) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = math.Inf(1), math.Inf(-1)
+	for i := range b.lo {
+		xmin, xmax = math.Min(xmin, b.lo[i]), math.Max(xmax, b.hi[i])
+	}
+	return xmin, xmax, math.Inf(1), math.Inf(-1)
+}
+
+// Thumbnail implements plot.Thumbnailer, for the legend.
+func (b *dateBands) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(b.color, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y},
+		{X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}})
+}
+
 // forecastChart plots the recent history of s and the combined forecast
-// with its 80% and 95% bands.
-func forecastChart(s *data.Series, res *forecast.Result, historyPoints int) (template.HTML, error) {
+// with its 80% and 95% bands, and shades the forecast dates of marks
+// (planned promotions) under them.
+func forecastChart(s *data.Series, res *forecast.Result, historyPoints int, marks []dateMarks) (template.HTML, error) {
 	p := newPlot("", "quantity")
 	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02"}
+	var bands []*dateBands
+	if res != nil {
+		for _, m := range marks {
+			if len(m.Dates) == 0 {
+				continue
+			}
+			b := newDateBands(m, res.Freq)
+			p.Add(b)
+			bands = append(bands, b)
+		}
+	}
 	var last plotter.XY
 	if s != nil && s.Len() > 0 {
 		from := max(s.Len()-historyPoints, 0)
@@ -257,7 +328,10 @@ func forecastChart(s *data.Series, res *forecast.Result, historyPoints int) (tem
 		if err := addLine(p, "forecast", mean, colBlue, vg.Points(1.8)); err != nil {
 			return "", err
 		}
-		legendRoom(p, 3)
+		for _, b := range bands {
+			p.Legend.Add(b.label, b)
+		}
+		legendRoom(p, 3+len(bands))
 		if last.X != 0 {
 			addVLine(p, last.X, colGrey)
 		}

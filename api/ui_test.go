@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +45,7 @@ func seedUI(t *testing.T, ts *testServer) {
 	}
 	res := forecast.Result{Store: "S01", SKU: "SKU001", Freq: data.Daily, Season: 7, Horizon: 14, LastDate: "2026-10-31",
 		Metric: "mase", Combine: "mean", Coverage80: 0.8, Coverage95: math.NaN(),
-		Combination: forecast.Metrics{MASE: 0.7, WAPE: 0.2}}
+		Combination: forecast.Metrics{MASE: 0.7, WAPE: 0.2}, Covariates: []string{"promo"}}
 	for h := 1; h <= 14; h++ {
 		v := 10 + float64(h%7)
 		res.Points = append(res.Points, forecast.Point{Date: end.AddDate(0, 0, h).Format("2006-01-02"), Value: v,
@@ -147,6 +149,147 @@ func TestUIPages(t *testing.T) {
 	}
 }
 
+// svgRect matches a filled four-cornered path as gonum/plot's SVG canvas
+// writes it: the date bands and legend swatches.
+var svgRect = regexp.MustCompile(`<path d="M([-0-9.e]+),([-0-9.e]+)L([-0-9.e]+),([-0-9.e]+)L([-0-9.e]+),([-0-9.e]+)L([-0-9.e]+),([-0-9.e]+)Z" style="fill:#([0-9A-F]{6});fill-opacity:`)
+
+// forecastLine matches the forecast's line (the legend's sample of it is
+// a single segment).
+var forecastLine = regexp.MustCompile(`<path d="M([^"]+)" style="fill:none;stroke:#0072B2;stroke-width:1.8"`)
+
+// TestUIPlannedPromo checks that the series page shades the forecast dates
+// with a planned promotion, and only those: each band is centred on the
+// forecast's point of its date. A price, planned every day and never
+// zero, is listed but not shaded; a promotion after the horizon is not
+// shown.
+func TestUIPlannedPromo(t *testing.T) {
+	ts := startOpsServer(t, Options{}, nil)
+	seedUI(t, ts) // forecast of 2026-11-01 to 2026-11-14, which used promo
+	plan := "date,store,sku,promo,price\n"
+	promoDays := []int{3, 4, 9}
+	for d := 1; d <= 14; d++ {
+		promo := 0
+		if slices.Contains(promoDays, d) {
+			promo = 1
+		}
+		plan += fmt.Sprintf("2026-11-%02d,S01,SKU001,%d,4.99\n", d, promo)
+	}
+	plan += "2026-11-20,S01,SKU001,1,4.99\n"
+	if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", []byte(plan)); code != 200 {
+		t.Fatalf("plan upload: %d %s", code, b)
+	}
+	code, _, body := ts.get("/ui/series/S01/SKU001", nil)
+	if code != 200 {
+		t.Fatalf("series page: %d\n%s", code, body)
+	}
+	for _, w := range []string{"Covariates used by this forecast: <code>promo</code>.", "Planned covariates", ">promo planned</text>",
+		`<span class="swatch" style="background:rgba(230,159,0,0.31)"></span><code>promo</code></td><td><span class="kept">used</span></td><td class="num">14 of 14</td>`,
+		"<td>2026-11-03, 2026-11-04, 2026-11-09</td>", `<td><code>price</code></td><td>—</td>`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	for _, w := range []string{"price planned", "2026-11-20"} {
+		if strings.Contains(body, w) {
+			t.Errorf("page contains %q", w)
+		}
+	}
+
+	// The forecast line starts at the last history point: vertex h is
+	// 2026-11-h.
+	m := forecastLine.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no forecast line")
+	}
+	var xs []float64
+	for _, pt := range strings.Split(m[1], "L") {
+		var x, y float64
+		if _, err := fmt.Sscanf(pt, "%g,%g", &x, &y); err != nil {
+			t.Fatalf("forecast vertex %q: %v", pt, err)
+		}
+		xs = append(xs, x)
+	}
+	if len(xs) != 15 {
+		t.Fatalf("forecast line has %d vertices, want 15", len(xs))
+	}
+	var centres []float64
+	for _, r := range svgRect.FindAllStringSubmatch(body, -1) {
+		var v [8]float64
+		for i := range v {
+			v[i], _ = strconv.ParseFloat(r[i+1], 64)
+		}
+		c, _ := strconv.ParseUint(r[9], 16, 32)
+		orange := math.Abs(float64(c>>16)-230) < 4 && math.Abs(float64(c>>8&0xff)-159) < 4 && c&0xff == 0
+		tall := math.Abs(v[5]-v[1]) > 100 // the legend's swatch is a line high
+		if orange && tall {
+			centres = append(centres, (slices.Min([]float64{v[0], v[2], v[4], v[6]})+slices.Max([]float64{v[0], v[2], v[4], v[6]}))/2)
+		}
+	}
+	if len(centres) != len(promoDays) {
+		t.Fatalf("%d promo bands, want %d", len(centres), len(promoDays))
+	}
+	step := xs[2] - xs[1]
+	for i, d := range promoDays {
+		// SVG coordinates are written with 5 significant digits.
+		if math.Abs(centres[i]-xs[d]) > 0.02 {
+			t.Errorf("band %d centred at x=%.2f, want %.2f (2026-11-%02d; a day is %.2f wide)", i, centres[i], xs[d], d, step)
+		}
+	}
+}
+
+func TestPlanSummary(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	plan := func(name string, vals ...float64) []data.PlannedValue {
+		out := make([]data.PlannedValue, len(vals))
+		for i, v := range vals {
+			out[i] = data.PlannedValue{Name: name, Date: day(i + 1), Value: v}
+		}
+		return out
+	}
+	cases := []struct {
+		name   string
+		plan   []data.PlannedValue
+		used   []string
+		marked []string // shaded covariates, in order
+		listed []string // every covariate listed, in order
+	}{
+		{"a promotion calendar is shaded", plan("promo", 0, 1, 0), []string{"promo"}, []string{"promo"}, []string{"promo"}},
+		{"a promotion every day is shaded", plan("promo", 1, 1), nil, []string{"promo"}, []string{"promo"}},
+		{"a discount in percent is shaded", plan("discount", 0, 20), nil, []string{"discount"}, []string{"discount"}},
+		{"a price is listed, not shaded", plan("price", 4.99, 3.99), nil, nil, []string{"price"}},
+		{"all zero is listed, not shaded", plan("promo", 0, 0), nil, nil, []string{"promo"}},
+		{"used but no longer planned is listed", plan("price", 1.5), []string{"promo"}, nil, []string{"price", "promo"}},
+		{"at most four are shaded", slices.Concat(plan("a", 0, 1), plan("b", 0, 1), plan("c", 1), plan("d", 0, 2), plan("e", 0, 1)), nil,
+			[]string{"a", "b", "c", "d"}, []string{"a", "b", "c", "d", "e"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			covs, marks := planSummary(c.plan, c.used, data.Daily.Layout())
+			var listed, marked []string
+			for _, cv := range covs {
+				listed = append(listed, cv.Name)
+				if (cv.Swatch != "") != slices.ContainsFunc(marks, func(m dateMarks) bool { return m.Label == cv.Name+" planned" }) {
+					t.Errorf("%s: swatch %q disagrees with the chart's marks", cv.Name, cv.Swatch)
+				}
+				if cv.Used != slices.Contains(c.used, cv.Name) {
+					t.Errorf("%s: used = %v", cv.Name, cv.Used)
+				}
+			}
+			for _, m := range marks {
+				marked = append(marked, strings.TrimSuffix(m.Label, " planned"))
+			}
+			if !slices.Equal(listed, c.listed) || !slices.Equal(marked, c.marked) {
+				t.Errorf("listed %q, shaded %q; want %q, %q", listed, marked, c.listed, c.marked)
+			}
+		})
+	}
+	// The shaded dates are the non-zero ones.
+	covs, marks := planSummary(plan("promo", 0, 1, 0, 2), nil, data.Daily.Layout())
+	if len(marks) != 1 || !slices.Equal(marks[0].Dates, []time.Time{day(2), day(4)}) || covs[0].NonZeroDates() != "2026-11-02, 2026-11-04" {
+		t.Errorf("marks %+v, covariates %+v", marks, covs)
+	}
+}
+
 func TestUISeriesPaging(t *testing.T) {
 	ts := startOpsServer(t, Options{}, nil)
 	ctx := context.Background()
@@ -238,7 +381,7 @@ func BenchmarkCharts(b *testing.B) {
 	b.Run("forecast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := forecastChart(s, res, 84); err != nil {
+			if _, err := forecastChart(s, res, 84, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
