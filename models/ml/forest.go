@@ -65,7 +65,14 @@ func (e *Ensemble) Predict(x []float64) float64 {
 // PredictBatch writes the predictions for the rows of x into dst (grown if
 // short) and returns it.
 func (e *Ensemble) PredictBatch(dst, x []float64) []float64 {
-	return predictBatch(dst, x, e.Trees[0].Cols, e.Predict)
+	if len(e.Trees) == 0 {
+		panic("ml: Ensemble.PredictBatch: no trees")
+	}
+	dst = sumTrees(dst, x, e.Trees[0].Cols, e.Trees, 0)
+	for i := range dst {
+		dst[i] /= float64(len(e.Trees))
+	}
+	return dst
 }
 
 // Fit grows the forest.

@@ -66,7 +66,13 @@ func (m *Boosted) Predict(x []float64) float64 {
 // PredictBatch writes the predictions for the rows of x into dst (grown if
 // short) and returns it.
 func (m *Boosted) PredictBatch(dst, x []float64) []float64 {
-	return predictBatch(dst, x, m.Cols, m.Predict)
+	dst = sumTrees(dst, x, m.Cols, m.Trees, m.Baseline)
+	if m.Log {
+		for i, v := range dst {
+			dst[i] = math.Exp(v)
+		}
+	}
+	return dst
 }
 
 // hbin is one histogram bin: sums of gradients and hessians, and a count.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Tree is a CART regression tree with squared-error splits, as
@@ -35,6 +36,9 @@ type TreeModel struct {
 	Left      []int32   `json:"left"`
 	Right     []int32   `json:"right"`
 	Value     []float64 `json:"value"`
+
+	packOnce sync.Once
+	pack     *packedTree
 }
 
 // Predict walks the tree: x[Feature] <= Threshold goes left.
@@ -43,25 +47,13 @@ func (m *TreeModel) Predict(x []float64) float64 {
 	return m.leaf(x)
 }
 
-func (m *TreeModel) leaf(x []float64) float64 {
-	i := int32(0)
-	for {
-		f := m.Feature[i]
-		if f < 0 {
-			return m.Value[i]
-		}
-		if x[f] <= m.Threshold[i] {
-			i = m.Left[i]
-		} else {
-			i = m.Right[i]
-		}
-	}
-}
+// leaf walks the tree (see packedTree); NaN features go right.
+func (m *TreeModel) leaf(x []float64) float64 { return m.packed().leaf(x) }
 
 // PredictBatch writes the predictions for the rows of x into dst (grown if
 // short) and returns it.
 func (m *TreeModel) PredictBatch(dst, x []float64) []float64 {
-	return predictBatch(dst, x, m.Cols, m.Predict)
+	return sumTrees(dst, x, m.Cols, []*TreeModel{m}, 0)
 }
 
 // NumNodes is the number of nodes, leaves included.
