@@ -146,7 +146,8 @@ func openAPIDocument() oaObj {
 				respond("200", resp("the plan", ref("Plan"))).respond("400", bad).respond("404", notFound),
 			"delete": op("Delete planned covariate values of a series: all, or one covariate's, or those in a date range", "data").
 				with("description", "One transaction. Unknown query parameters are refused, so a misspelt filter cannot delete the whole plan. "+
-					"Published forecasts are unchanged; the next training or refresh job reads the plan as it is then.").
+					"Published forecasts are unchanged; the next training or refresh job reads the plan as it is then. "+
+					"To cancel one promotion, upload 0 for its date instead: a covariate missing on any step of a job's horizon is not used at all.").
 				with("parameters", planParams(storeParam, skuParam, "delete only this covariate's values")).
 				respond("200", resp("deleted", ref("PlanDeleted"))).respond("400", bad).respond("404", notFound),
 		},
