@@ -356,15 +356,14 @@ func (s *Server) uiSeries(c *gin.Context) {
 // forecastPlan reads the plan of k over the dates of res's points and
 // summarises it by covariate (planSummary).
 func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Result) ([]plannedCovariate, []dateMarks, error) {
-	dates := make([]time.Time, len(res.Points))
-	step := make(map[int64]int, len(res.Points))
+	step := make(map[int64]bool, len(res.Points))
 	var f data.PlanFilter
-	for i, pt := range res.Points {
+	for _, pt := range res.Points {
 		t, err := time.Parse(res.Freq.Layout(), pt.Date)
 		if err != nil {
 			return nil, nil, fmt.Errorf("api: forecast date %q of %s: %w", pt.Date, k, err)
 		}
-		dates[i], step[t.Unix()] = t, i
+		step[t.Unix()] = true
 		if f.From.IsZero() || t.Before(f.From) {
 			f.From = t
 		}
@@ -373,10 +372,10 @@ func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Res
 		}
 	}
 	var plan []data.PlannedValue
-	if len(dates) > 0 {
+	if len(step) > 0 {
 		err := s.store.Plan(ctx, k, f, func(v data.PlannedValue) error {
 			// Off-grid dates name no step: training ignores them too.
-			if _, ok := step[v.Date.Unix()]; ok {
+			if step[v.Date.Unix()] {
 				plan = append(plan, v)
 			}
 			return nil
