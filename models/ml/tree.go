@@ -254,13 +254,20 @@ func (b *treeBuilder) bestSplit(rows []int32, sum float64) (feature int, thresho
 			if thr >= hi {
 				thr = lo
 			}
+			// Branch-free: which side a row falls is a coin toss the
+			// predictor loses half the time. The mask keeps y or makes
+			// it +0, and adding +0 leaves the sum exactly as the
+			// branch would.
 			var sl float64
 			nl := 0
+			yr := yr[:len(xf)]
 			for p, v := range xf {
+				var mask uint64
 				if v <= thr {
-					sl += yr[p]
-					nl++
+					mask = ^uint64(0)
 				}
+				sl += math.Float64frombits(math.Float64bits(yr[p]) & mask)
+				nl += int(mask & 1)
 			}
 			if nl < minLeaf || n-nl < minLeaf {
 				continue
