@@ -90,6 +90,16 @@ func ctxErr(ctx context.Context, name string) error {
 // predictBatch applies predict to each row of x (row-major, cols wide)
 // and writes the results into dst, grown if short.
 func predictBatch(dst, x []float64, cols int, predict func([]float64) float64) []float64 {
+	dst = batchDst(dst, x, cols)
+	for i := range dst {
+		dst[i] = predict(x[i*cols : (i+1)*cols])
+	}
+	return dst
+}
+
+// batchDst checks that x holds whole rows of cols values and returns dst
+// resized (grown if short) to one slot a row.
+func batchDst(dst, x []float64, cols int) []float64 {
 	if cols < 1 || len(x)%cols != 0 {
 		panic(fmt.Sprintf("ml: PredictBatch: len(x) = %d is not a multiple of %d columns", len(x), cols))
 	}
@@ -97,11 +107,7 @@ func predictBatch(dst, x []float64, cols int, predict func([]float64) float64) [
 	if cap(dst) < n {
 		dst = make([]float64, n)
 	}
-	dst = dst[:n]
-	for i := range dst {
-		dst[i] = predict(x[i*cols : (i+1)*cols])
-	}
-	return dst
+	return dst[:n]
 }
 
 func checkRow(name string, row []float64, cols int) {

@@ -131,14 +131,8 @@ func (p *packedTree) add4(s *[4]float64, x0, x1, x2, x3 []float64) {
 // small enough to stay in cache, so that a tree's nodes stay in cache
 // across the rows instead of being evicted by the other trees.
 func sumTrees(dst, x []float64, cols int, trees []*TreeModel, init float64) []float64 {
-	if cols < 1 || len(x)%cols != 0 {
-		panic(fmt.Sprintf("ml: PredictBatch: len(x) = %d is not a multiple of %d columns", len(x), cols))
-	}
-	n := len(x) / cols
-	if cap(dst) < n {
-		dst = make([]float64, n)
-	}
-	dst = dst[:n]
+	dst = batchDst(dst, x, cols)
+	n := len(dst)
 	for i := range dst {
 		dst[i] = init
 	}
