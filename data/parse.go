@@ -499,11 +499,27 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(Observation) error) error
 		default:
 			o.Quantity = *row.Quantity
 		}
+		// Names are matched as CSV headers are: trimmed and lower-cased,
+		// so that "Promo" in NDJSON and "promo" in a CSV are one
+		// covariate.
+		var cov map[string]float64
+		if len(row.Covariates) > 0 {
+			cov = make(map[string]float64, len(row.Covariates))
+		}
 		for k, v := range row.Covariates {
+			name := strings.ToLower(strings.TrimSpace(k))
+			if name == "" {
+				bad("covariates", errors.New("a covariate has no name"))
+			}
+			if _, dup := cov[name]; dup {
+				bad(k, fmt.Errorf("covariate %q given twice (names are not case-sensitive)", name))
+			}
+			cov[name] = v
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				bad(k, errors.New("not a finite number"))
 			}
 		}
+		row.Covariates = cov
 		if kind == planUpload {
 			checkPlanNames(row.Covariates, names, bad)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -82,6 +83,31 @@ func TestParseCovariates(t *testing.T) {
 	}
 	if o.Covariates["promo"] != 1 || o.Line != 2 {
 		t.Fatalf("row = %+v", o)
+	}
+	// NDJSON names too, for plans and sales alike, so that a CSV "promo"
+	// and an NDJSON "Promo" are one covariate; a name given twice in two
+	// cases, or an empty one, is refused.
+	for _, c := range []struct {
+		parse func(io.Reader, func(Observation) error) error
+		qty   string
+	}{{ParseCovariatesNDJSON, ""}, {ParseNDJSON, `"quantity":3,`}} {
+		parse, qty := c.parse, c.qty
+		o = Observation{}
+		line := `{"date":"2026-11-01","store":"S1","sku":"A",` + qty + `"covariates":{" Promo ":1}}` + "\n"
+		if err := parse(strings.NewReader(line), func(r Observation) error { o = r; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Covariates) != 1 || o.Covariates["promo"] != 1 {
+			t.Fatalf("NDJSON row = %+v", o)
+		}
+		for _, cov := range []string{`{"Promo":1,"promo":0}`, `{"":1}`} {
+			line := `{"date":"2026-11-01","store":"S1","sku":"A",` + qty + `"covariates":` + cov + "}\n"
+			err := parse(strings.NewReader(line), func(Observation) error { return nil })
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("covariates %s: err = %v, want a ParseError", cov, err)
+			}
+		}
 	}
 }
 
