@@ -441,6 +441,8 @@ func binColumns(x []float64, n, cols, maxBins int) ([][]float64, []uint8) {
 	thresholds := make([][]float64, cols)
 	xb := make([]uint8, n*cols)
 	col := make([]float64, n)
+	keys, tk := make([]uint64, n), make([]uint64, n)
+	var padded [256]float64
 	// np.linspace(0, 100, maxBins+1)[1:-1] / 100: k·(100/maxBins), then
 	// divided by 100, rounded at each step as numpy rounds them.
 	step := 100 / float64(maxBins)
@@ -448,7 +450,7 @@ func binColumns(x []float64, n, cols, maxBins int) ([][]float64, []uint8) {
 		for i := 0; i < n; i++ {
 			col[i] = x[i*cols+f]
 		}
-		slices.Sort(col)
+		sortFloats(col, keys, tk)
 		distinct := slices.Compact(slices.Clone(col))
 		var th []float64
 		if len(distinct) <= maxBins {
@@ -484,10 +486,12 @@ func binColumns(x []float64, n, cols, maxBins int) ([][]float64, []uint8) {
 		}
 		th = append(th, math.Inf(1))
 		thresholds[f] = th
+		copy(padded[:], th)
+		for k := len(th); k < len(padded); k++ {
+			padded[k] = math.Inf(1)
+		}
 		for i := 0; i < n; i++ {
-			v := x[i*cols+f]
-			b, _ := slices.BinarySearch(th, v) // first threshold >= v
-			xb[f*n+i] = uint8(b)
+			xb[f*n+i] = binOf(&padded, x[i*cols+f]) // first threshold >= x
 		}
 	}
 	return thresholds, xb
