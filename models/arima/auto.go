@@ -97,6 +97,19 @@ type AutoResult struct {
 // series, ErrTooShort when too little is left after differencing and
 // ErrNoModel when no candidate could be fitted.
 func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult, error) {
+	return AutoXReg(ctx, y, nil, m, s)
+}
+
+// AutoXReg is Auto for a regression on the columns of xreg (each of
+// len(y)) with ARIMA errors, as forecast::auto.arima(y, xreg = X): the
+// differencing tests run on the residuals of the regression of y on the
+// non-constant columns (with an intercept), a difference is not taken
+// when it would make a regressor constant, and every candidate of the
+// search, the mean or drift handled as without regressors, includes the
+// regressors. It panics when a column's length differs from y's and
+// returns an error wrapping ErrSingular when the regressors and an
+// intercept are linearly dependent (R's "xreg is rank deficient").
+func AutoXReg(ctx context.Context, y []float64, xreg [][]float64, m int, s *AutoSettings) (*AutoResult, error) {
 	if s == nil {
 		s = DefaultAutoSettings()
 	}
@@ -111,6 +124,25 @@ func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult
 	}
 	if isConstant(y) {
 		return nil, ErrConstant
+	}
+	for j, col := range xreg {
+		if len(col) != n {
+			panic(fmt.Sprintf("arima: regressor %d has %d values for a series of %d", j, len(col), n))
+		}
+		for _, v := range col {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: regressor %d has missing or infinite values", ErrFit, j)
+			}
+		}
+	}
+	if len(xreg) == 0 {
+		xreg = nil
+	}
+	// xx is what the differencing tests see: y, or the residuals of its
+	// regression on the non-constant regressors.
+	xx, xregg, err := regressionResiduals(y, xreg)
+	if err != nil {
+		return nil, err
 	}
 	if s.NonSeasonal || m < 1 {
 		m = 1
@@ -127,15 +159,21 @@ func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult
 	case SD < 0 && n <= 2*m:
 		SD = 0
 	case SD < 0:
-		SD = nsdiffs(y, m, s.SeasonalStrength, s.MaxSD)
+		SD = nsdiffs(xx, m, s.SeasonalStrength, s.MaxSD)
+		if SD > 0 && anyConstant(xregg, Order{SD: SD, Period: m}) {
+			SD--
+		}
 	}
-	dx := y
+	dx := xx
 	if SD > 0 {
-		dx = difference(y, Order{SD: SD, Period: m})
+		dx = difference(xx, Order{SD: SD, Period: m})
 	}
 	D := s.D
 	if D < 0 {
 		D = ndiffs(dx, s.KPSSAlpha, s.MaxD)
+		if D > 0 && anyConstant(xregg, Order{D: D, SD: SD, Period: m}) {
+			D--
+		}
 	}
 	dx = difference(dx, Order{D: D})
 	if len(dx) == 0 {
@@ -146,6 +184,16 @@ func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult
 			o.Period = m
 		}
 		return o
+	}
+	if isConstant(dx) && xreg != nil {
+		// A perfect regression: R fits the regression with the
+		// differences only (forecast::Arima's defaults, so a mean when
+		// undifferenced).
+		mod, err := fit(ctx, y, xreg, seasonalOrder(Order{D: D, SD: SD}), DefaultSettings(), true)
+		if err != nil {
+			return nil, err
+		}
+		return &AutoResult{Model: mod}, nil
 	}
 	if isConstant(dx) {
 		mod, err := constantModel(y, dx, seasonalOrder(Order{D: D, SD: SD}), m)
@@ -165,7 +213,7 @@ func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult
 	approx := s.Approximation == ApproxAlways || (s.Approximation == ApproxAuto && (n > 150 || m > 12))
 	offset := 0.0
 	if approx {
-		if f, err := fit(ctx, y, seasonalOrder(Order{D: D, SD: SD}), DefaultSettings(), false); err == nil {
+		if f, err := fit(ctx, y, xreg, seasonalOrder(Order{D: D, SD: SD}), DefaultSettings(), false); err == nil {
 			offset = -2*f.LogLik - float64(n)*math.Log(f.Sigma2)
 		} else if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -175,7 +223,7 @@ func Auto(ctx context.Context, y []float64, m int, s *AutoSettings) (*AutoResult
 	allowMean := s.AllowMean && D+SD == 0
 	constant := allowDrift || allowMean
 
-	srch := &search{ctx: ctx, y: y, n: n, m: m, d: D, sd: SD, approx: approx, offset: offset}
+	srch := &search{ctx: ctx, y: y, xreg: xreg, n: n, m: m, d: D, sd: SD, approx: approx, offset: offset}
 	nmodels := s.NModels
 	startP, startQ, startSP, startSQ := s.StartP, s.StartQ, s.StartSP, s.StartSQ
 	if n < 10 {
@@ -333,7 +381,7 @@ outer:
 		return nil, ErrNoModel
 	}
 	if best.State == nil || best.Method == CSS.String() {
-		if err := best.Refilter(y); err != nil {
+		if err := best.RefilterXReg(y, xreg); err != nil {
 			return nil, err
 		}
 	}
@@ -352,6 +400,7 @@ func b2i(b bool) int {
 type search struct {
 	ctx    context.Context
 	y      []float64
+	xreg   [][]float64 // the user's regressors, in every candidate
 	n, m   int
 	d, sd  int
 	approx bool
@@ -366,7 +415,7 @@ type search struct {
 // when the Hessian is singular).
 func (s *search) variance(m *Model, constant bool) bool {
 	set := &Settings{IncludeMean: constant, IncludeDrift: constant}
-	if err := setVariance(s.y, m, set); err != nil {
+	if err := setVariance(s.y, s.xreg, m, set); err != nil {
 		return false
 	}
 	k := 0
@@ -439,12 +488,12 @@ func (s *search) fitIC(o Order, constant bool) (*Model, float64) {
 	if s.ctx.Err() != nil {
 		return nil, math.Inf(1)
 	}
-	f, err := fit(s.ctx, s.y, o, set, false)
+	f, err := fit(s.ctx, s.y, s.xreg, o, set, false)
 	if err != nil {
 		return nil, math.Inf(1)
 	}
 	nstar := float64(s.n - o.D - o.SD*o.ns())
-	npar := float64(o.narma() + 1)
+	npar := float64(o.narma() + 1 + len(s.xreg))
 	if f.HasMean || f.HasDrift {
 		npar++
 	}
@@ -510,4 +559,54 @@ func isConstant(y []float64) bool {
 		}
 	}
 	return true
+}
+
+// regressionResiduals is auto.arima's preparation of the series for the
+// differencing tests: the regressors that are not constant (xregg), and
+// the residuals of lm(y ~ xregg), intercept included (y itself when no
+// regressor varies). It fails with ErrSingular when the varying
+// regressors and an intercept are numerically dependent (R: the smallest
+// singular value below machine epsilon times their sum).
+func regressionResiduals(y []float64, xreg [][]float64) (xx []float64, xregg [][]float64, err error) {
+	for _, col := range xreg {
+		if !isConstant(col) {
+			xregg = append(xregg, col)
+		}
+	}
+	if len(xregg) == 0 {
+		return y, nil, nil
+	}
+	ones := make([]float64, len(y))
+	for i := range ones {
+		ones[i] = 1
+	}
+	cols := append([][]float64{ones}, xregg...)
+	sv, ok := singularValues(cols)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: SVD of the regressors failed", ErrSingular)
+	}
+	sum, minsv := 0.0, math.Inf(1)
+	for _, v := range sv {
+		sum += v
+		minsv = math.Min(minsv, v)
+	}
+	if minsv/sum < 0x1p-52 {
+		return nil, nil, fmt.Errorf("%w: xreg is rank deficient", ErrSingular)
+	}
+	_, _, resid, rank := leastSquares(y, cols)
+	if rank < len(cols) {
+		return nil, nil, fmt.Errorf("%w: xreg is rank deficient", ErrSingular)
+	}
+	return resid, xregg, nil
+}
+
+// anyConstant reports whether differencing by o leaves any of the
+// columns constant (auto.arima then takes one difference fewer).
+func anyConstant(cols [][]float64, o Order) bool {
+	for _, col := range cols {
+		if isConstant(difference(col, o)) {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,10 @@ var (
 	ErrNonStationary = errors.New("arima: non-stationary AR part from CSS")
 	// ErrFit means the optimiser or the likelihood broke down.
 	ErrFit = errors.New("arima: fit failed")
+	// ErrSingular means the regressors (with the mean or drift) are
+	// linearly dependent, so their coefficients are not identified (R's
+	// lm gives NA coefficients and arima fails).
+	ErrSingular = errors.New("arima: regressors are linearly dependent")
 )
 
 // Method is the estimation method.
@@ -84,6 +88,12 @@ type Model struct {
 	// absorbs the intercept of the line, so only the slope matters.
 	HasDrift bool    `json:"has_drift,omitempty"`
 	Drift    float64 `json:"drift,omitempty"`
+	// XReg holds the coefficients of the regressors given to FitXReg or
+	// AutoXReg, in their column order: the model is for
+	// y - Mean - Drift*t - sum_j XReg[j]*xreg[j] (R's regression with
+	// ARIMA errors). Forecasts then need the regressors' future values
+	// (ForecastXReg) and a refilter their history (RefilterXReg).
+	XReg []float64 `json:"xreg,omitempty"`
 
 	// Sigma2 is the innovation variance (forecast::Arima's, with a
 	// degree of freedom per coefficient); LogLik the Gaussian
@@ -96,7 +106,8 @@ type Model struct {
 	AICc   float64 `json:"aicc"`
 	BIC    float64 `json:"bic"`
 	// VarCoef is the estimated covariance matrix of Coef followed by
-	// Mean or Drift (row-major), from the numerical Hessian as in R.
+	// Mean or Drift and then XReg (row-major, R's coef order), from the
+	// numerical Hessian as in R.
 	VarCoef []float64 `json:"var_coef,omitempty"`
 	// NObs is the number of observations after differencing.
 	NObs   int    `json:"nobs"`
@@ -117,9 +128,13 @@ type Model struct {
 // fitter holds the series and scratch space of one Fit, so that the
 // optimiser's thousands of objective evaluations allocate nothing.
 type fitter struct {
-	o      Order
-	y      []float64 // the series
-	xreg   []float64 // one regressor column (intercept or drift) or nil
+	o Order
+	y []float64 // the series
+	// xreg holds the regressor columns: the mean or drift column, then
+	// the user's; rotated by rot when there are two or more (see
+	// rotateXReg).
+	xreg   [][]float64
+	rot    []float64 // k x k rotation V (row-major), nil when not rotated
 	x      []float64 // y minus the regression, scratch
 	delta  []float64
 	phi    []float64
@@ -135,22 +150,20 @@ type fitter struct {
 	dw     []float64 // the differenced series, scratch
 	nzPhi  []int     // structurally non-zero lags of phi and theta
 	nzTh   []int
-	dy     []float64 // the differenced series and regressor, computed once
+	dy     []float64 // the differenced series and regressors, computed once
 	fa, fe []float64 // cssFactored scratch; nil when the order is too large
-	dxreg  []float64
-	// dxConst: dxreg is constant (always, for a mean or a drift).
+	dxreg  [][]float64
+	// dxConst: there is one regressor and it differences to a constant
+	// (always, for a mean or a drift alone).
 	dxConst bool
 	nused   int // observations after differencing
 	drift   bool
 	mean    bool
 }
 
-func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
+func newFitter(y []float64, o Order, xreg [][]float64, kappa float64) *fitter {
 	narma := o.narma()
-	nreg := 0
-	if xreg != nil {
-		nreg = 1
-	}
+	nreg := len(xreg)
 	ft := &fitter{
 		o: o, y: y, xreg: xreg, x: make([]float64, len(y)), delta: o.delta(),
 		phi: make([]float64, o.expandedP()), theta: make([]float64, o.expandedQ()),
@@ -168,42 +181,57 @@ func newFitter(y []float64, o Order, xreg []float64, kappa float64) *fitter {
 		ft.fa = make([]float64, len(y)+factoredMaxPQ)
 		ft.fe = make([]float64, len(y)+factoredMaxS*o.ns())
 	}
-	if xreg != nil {
-		ft.dxreg = difference(xreg, o)
-		ft.dxConst = len(ft.dxreg) > 0 && isConstant(ft.dxreg)
+	if nreg > 0 {
+		ft.dxreg = make([][]float64, nreg)
+		for j, col := range xreg {
+			ft.dxreg[j] = difference(col, o)
+		}
+		ft.dxConst = nreg == 1 && len(ft.dxreg[0]) > 0 && isConstant(ft.dxreg[0])
 	}
 	return ft
 }
 
-// regress sets x = y - beta*xreg.
+// regress sets x = y - xreg beta.
 func (ft *fitter) regress(par []float64) {
-	if ft.xreg == nil {
-		copy(ft.x, ft.y)
-		return
-	}
-	beta := par[ft.o.narma()]
-	for i, v := range ft.y {
-		ft.x[i] = v - beta*ft.xreg[i]
+	copy(ft.x, ft.y)
+	beta := par[ft.o.narma():]
+	for j, col := range ft.xreg {
+		b := beta[j]
+		for i, v := range col {
+			ft.x[i] -= b * v
+		}
 	}
 }
 
 // diffX returns the differenced series minus the differenced regression,
-// (1-B)^d (1-B^m)^D (y - beta*xreg), as the differenced series w and a
-// constant shift s with the result w - s. The regressor (a mean when
-// d+D = 0, a drift when d+D = 1) always differences to a constant, so
-// the shift is beta times that constant and no pass over the series is
-// needed; a general regressor is subtracted into scratch.
+// (1-B)^d (1-B^m)^D (y - xreg beta), as the differenced series w and a
+// constant shift s with the result w - s. A lone mean (d+D = 0) or drift
+// (d+D = 1) differences to a constant, so the shift is beta times that
+// constant and no pass over the series is needed; general regressors are
+// subtracted into scratch, which the CSS kernels and the likelihood then
+// read as they read the series.
 func (ft *fitter) diffX(par []float64) (w []float64, shift float64) {
-	if ft.xreg == nil {
+	if len(ft.xreg) == 0 {
 		return ft.dy, 0
 	}
-	beta := par[ft.o.narma()]
+	beta := par[ft.o.narma():]
 	if ft.dxConst {
-		return ft.dy, beta * ft.dxreg[0]
+		return ft.dy, beta[0] * ft.dxreg[0][0]
 	}
 	w = ft.dw[:len(ft.dy)]
-	for i, v := range ft.dy {
-		w[i] = v - beta*ft.dxreg[i]
+	if len(ft.dxreg) == 1 {
+		b, dx := beta[0], ft.dxreg[0]
+		for i, v := range ft.dy {
+			w[i] = v - b*dx[i]
+		}
+		return w, 0
+	}
+	copy(w, ft.dy)
+	for j, dx := range ft.dxreg {
+		b := beta[j]
+		for i := range w {
+			w[i] -= b * dx[i]
+		}
 	}
 	return w, 0
 }
@@ -279,43 +307,71 @@ func differenceInto(dst, y []float64, o Order) []float64 {
 // wrapping ErrTooShort, ErrNonStationary or ErrFit when the data do not
 // allow a fit, or ctx.Err() when ctx ends first.
 func Fit(ctx context.Context, y []float64, o Order, s *Settings) (*Model, error) {
+	return FitXReg(ctx, y, nil, o, s)
+}
+
+// FitXReg is Fit with regressors: a regression of y on the columns of
+// xreg (each of len(y)) with ARIMA errors, as R's
+// forecast::Arima(y, order, seasonal, xreg = X) and
+// stats::arima(..., xreg = X). The mean or drift of s is estimated
+// alongside, as R does. With two or more regression columns (the mean
+// or drift counts) the columns are rotated by the right singular vectors
+// of their matrix while optimising and the estimates rotated back, as R
+// does for conditioning; the model's XReg holds the coefficients of the
+// original columns. It panics when a column's length differs from y's
+// and returns an error wrapping ErrSingular when the regressors are
+// linearly dependent (on the differenced series, or on the series itself
+// when they difference to zero).
+func FitXReg(ctx context.Context, y []float64, xreg [][]float64, o Order, s *Settings) (*Model, error) {
 	if s == nil {
 		s = DefaultSettings()
 	}
-	return fit(ctx, y, o, s, true)
+	return fit(ctx, y, xreg, o, s, true)
 }
 
 // prepare validates the series and builds the fitter, the starting
 // values and the parameter scales of a fit, as stats::arima does before
 // optimising.
-func prepare(y []float64, o Order, s *Settings) (ft *fitter, init, scale []float64, err error) {
+func prepare(y []float64, user [][]float64, o Order, s *Settings) (ft *fitter, init, scale []float64, err error) {
 	n := len(y)
 	for _, v := range y {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, nil, nil, fmt.Errorf("%v: %w: series has missing or infinite values", o, ErrFit)
 		}
 	}
+	for j, col := range user {
+		if len(col) != n {
+			panic(fmt.Sprintf("arima: regressor %d has %d values for a series of %d", j, len(col), n))
+		}
+		for _, v := range col {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, nil, fmt.Errorf("%v: %w: regressor %d has missing or infinite values", o, ErrFit, j)
+			}
+		}
+	}
 	narma := o.narma()
 	nd := o.D + o.SD
 	nused := n - len(o.delta())
-	var xreg []float64
+	// The regression columns in R's order: intercept or drift, then the
+	// user's.
+	var xreg [][]float64
 	drift := s.IncludeDrift && nd == 1
 	mean := s.IncludeMean && nd == 0
 	if drift {
-		xreg = make([]float64, n)
-		for i := range xreg {
-			xreg[i] = float64(i + 1)
+		col := make([]float64, n)
+		for i := range col {
+			col[i] = float64(i + 1)
 		}
+		xreg = append(xreg, col)
 	} else if mean {
-		xreg = make([]float64, n)
-		for i := range xreg {
-			xreg[i] = 1
+		col := make([]float64, n)
+		for i := range col {
+			col[i] = 1
 		}
+		xreg = append(xreg, col)
 	}
-	npar := narma
-	if xreg != nil {
-		npar++
-	}
+	xreg = append(xreg, user...)
+	npar := narma + len(xreg)
 	if nused <= 0 || nused <= npar {
 		return nil, nil, nil, fmt.Errorf("%v: %w: %d observations, %d after differencing", o, ErrTooShort, n, nused)
 	}
@@ -323,8 +379,15 @@ func prepare(y []float64, o Order, s *Settings) (ft *fitter, init, scale []float
 	if kappa == 0 {
 		kappa = 1e6
 	}
+	var rot []float64
+	if len(xreg) >= 2 {
+		xreg, rot, err = rotateXReg(xreg)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%v: %w", o, err)
+		}
+	}
 	ft = newFitter(y, o, xreg, kappa)
-	ft.nused, ft.drift, ft.mean = nused, drift, mean
+	ft.nused, ft.drift, ft.mean, ft.rot = nused, drift, mean, rot
 
 	// Starting values and scales: zeros for the ARMA part; for the
 	// regression, least squares on the differenced series with scale
@@ -334,8 +397,10 @@ func prepare(y []float64, o Order, s *Settings) (ft *fitter, init, scale []float
 	for i := range scale {
 		scale[i] = 1
 	}
-	if xreg != nil {
-		beta, se, ok := diffRegression(y, xreg, o)
+	switch len(xreg) {
+	case 0:
+	case 1:
+		beta, se, ok := diffRegression(y, xreg[0], o)
 		if !ok {
 			return nil, nil, nil, fmt.Errorf("%v: %w: regression on the differenced series failed", o, ErrFit)
 		}
@@ -346,6 +411,18 @@ func prepare(y []float64, o Order, s *Settings) (ft *fitter, init, scale []float
 			// zero; any positive scale gives the same optimum.
 			scale[narma] = 1
 		}
+	default:
+		beta, se, err := diffRegressionMulti(y, xreg, o)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%v: %w", o, err)
+		}
+		for j := range beta {
+			init[narma+j] = beta[j]
+			scale[narma+j] = 10 * se[j]
+			if !(scale[narma+j] > 0) {
+				scale[narma+j] = 1
+			}
+		}
 	}
 	return ft, init, scale, nil
 }
@@ -354,9 +431,9 @@ func prepare(y []float64, o Order, s *Settings) (ft *fitter, init, scale []float
 // the numerical Hessian of the objective m was fitted with, at m's
 // estimates (R's var.coef). It fails, as R's solve does, when the Hessian
 // is numerically singular.
-func setVariance(y []float64, m *Model, s *Settings) error {
+func setVariance(y []float64, xreg [][]float64, m *Model, s *Settings) error {
 	o := m.Order
-	ft, _, scale, err := prepare(y, o, s)
+	ft, _, scale, err := prepare(y, xreg, o, s)
 	if err != nil {
 		return err
 	}
@@ -368,8 +445,14 @@ func setVariance(y []float64, m *Model, s *Settings) error {
 	case m.HasDrift:
 		par = append(par, m.Drift)
 	}
+	par = append(par, m.XReg...)
 	if len(par) != len(scale) {
 		return fmt.Errorf("%v: %w: settings do not match the model", o, ErrFit)
+	}
+	// The Hessian is taken where the optimiser worked: in the rotated
+	// coordinates, beta_rot = V' beta (V is orthogonal).
+	if ft.rot != nil {
+		copy(par[o.narma():], rotateCoef(ft.rot, par[o.narma():], true))
 	}
 	var h, a []float64
 	if m.Method == CSS.String() {
@@ -389,6 +472,9 @@ func setVariance(y []float64, m *Model, s *Settings) error {
 	if err != nil {
 		return fmt.Errorf("%v: %w: %v", o, ErrFit, err)
 	}
+	if ft.rot != nil {
+		v = rotateVar(ft.rot, v, o.narma())
+	}
 	m.VarCoef = v
 	return nil
 }
@@ -397,10 +483,10 @@ func setVariance(y []float64, m *Model, s *Settings) error {
 // for every candidate: the final pass of R's filter that sets the state
 // Forecast starts from, and the Hessian behind VarCoef (the search
 // computes it with setVariance only for candidates that could win).
-func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Model, error) {
+func fit(ctx context.Context, y []float64, xreg [][]float64, o Order, s *Settings, full bool) (*Model, error) {
 	o.validate()
 	withState := full
-	ft, init, scale, err := prepare(y, o, s)
+	ft, init, scale, err := prepare(y, xreg, o, s)
 	if err != nil {
 		return nil, err
 	}
@@ -469,10 +555,21 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Mo
 		Method: method.String(), Delta: delta, Kappa: kappa,
 		Phi: make([]float64, len(ft.phi)), Theta: make([]float64, len(ft.theta)),
 	}
+	// The regression coefficients of the original columns; coef keeps
+	// the rotated ones, which go with ft.xreg.
+	beta := coef[narma:]
+	if ft.rot != nil {
+		beta = rotateCoef(ft.rot, beta, false)
+	}
 	if drift {
-		m.HasDrift, m.Drift = true, coef[narma]
+		m.HasDrift, m.Drift = true, beta[0]
+		beta = beta[1:]
 	} else if mean {
-		m.HasMean, m.Mean = true, coef[narma]
+		m.HasMean, m.Mean = true, beta[0]
+		beta = beta[1:]
+	}
+	if len(beta) > 0 {
+		m.XReg = append([]float64(nil), beta...)
 	}
 	transPars(o, coef, false, m.Phi, m.Theta, ft.tmp, ft.work)
 	ft.regress(coef)
@@ -522,7 +619,7 @@ func fit(ctx context.Context, y []float64, o Order, s *Settings, full bool) (*Mo
 	if full {
 		m.State = append([]float64(nil), ft.filt.a...)
 		m.N = n
-		if err := setVariance(y, m, s); err != nil {
+		if err := setVariance(y, xreg, m, s); err != nil {
 			return nil, err
 		}
 	}
@@ -612,30 +709,71 @@ func (m *Model) reg(t int) float64 {
 	return 0
 }
 
+// checkXReg panics unless xreg has a column of at least n values per
+// regressor of the model.
+func (m *Model) checkXReg(xreg [][]float64, n int, what string) {
+	if len(xreg) != len(m.XReg) {
+		panic(fmt.Sprintf("arima: model has %d regressors, %s has %d", len(m.XReg), what, len(xreg)))
+	}
+	for j, col := range xreg {
+		if len(col) < n {
+			panic(fmt.Sprintf("arima: %s column %d has %d values, need %d", what, j, len(col), n))
+		}
+	}
+}
+
 // Forecast returns h point forecasts after the end of the history the
-// model was last fitted or refiltered on.
+// model was last fitted or refiltered on. It panics when the model has
+// regressors: use ForecastXReg.
 func (m *Model) Forecast(h int) []float64 {
+	return m.ForecastXReg(h, nil)
+}
+
+// ForecastXReg returns h point forecasts given the future values of the
+// model's regressors: newxreg has one column per regressor, in the order
+// they were fitted, each with at least h values for the steps after the
+// history (R's forecast(fit, xreg = newX)). It panics when the columns
+// do not match the model.
+func (m *Model) ForecastXReg(h int, newxreg [][]float64) []float64 {
+	m.checkXReg(newxreg, h, "newxreg")
 	out := make([]float64, h)
 	forecastState(out, m.State, m.Phi, m.Delta, m.r())
 	for i := range out {
-		out[i] += m.reg(m.N + i + 1)
+		r := m.reg(m.N + i + 1)
+		for j, b := range m.XReg {
+			r += b * newxreg[j][i]
+		}
+		out[i] += r
 	}
 	return out
 }
 
 // Refilter runs the Kalman filter with the fitted parameters over y,
 // normally a longer history of the same series, so that Forecast then
-// continues from the end of y. The parameters are not re-estimated.
+// continues from the end of y. The parameters are not re-estimated. It
+// panics when the model has regressors: use RefilterXReg.
 func (m *Model) Refilter(y []float64) error {
+	return m.RefilterXReg(y, nil)
+}
+
+// RefilterXReg is Refilter for a model with regressors: xreg holds their
+// values over y (one column per regressor, each of at least len(y)
+// values). It panics when the columns do not match the model.
+func (m *Model) RefilterXReg(y []float64, xreg [][]float64) error {
+	m.checkXReg(xreg, len(y), "xreg")
 	if len(y) == 0 {
 		return fmt.Errorf("%v: %w: empty history", m.Order, ErrTooShort)
 	}
 	x := make([]float64, len(y))
 	for i, v := range y {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%v: %w: series has missing or infinite values", m.Order, ErrFit)
+		r := m.reg(i + 1)
+		for j, b := range m.XReg {
+			r += b * xreg[j][i]
 		}
-		x[i] = v - m.reg(i+1)
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.IsNaN(r) || math.IsInf(r, 0) {
+			return fmt.Errorf("%v: %w: series or regressors have missing or infinite values", m.Order, ErrFit)
+		}
+		x[i] = v - r
 	}
 	f := newFilter(len(m.Phi), len(m.Theta), len(m.Delta))
 	if !f.initState(m.Phi, m.Theta, m.Kappa) {
