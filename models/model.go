@@ -31,7 +31,9 @@ type Input struct {
 	// Covariates are optional extra regressors aligned with Y (and, when a
 	// forecast needs their future, extending past it). The regression
 	// candidates learn from every one given that varies over their
-	// training rows; the statistical models ignore them. The tournament
+	// training rows, and arima and auto_arima regress on them with ARIMA
+	// errors (as R's Arima and auto.arima with xreg); the other
+	// statistical models ignore them. The tournament
 	// passes only covariates planned over the whole horizon, so that its
 	// backtests use no information the final forecast lacks.
 	Covariates map[string][]float64
