@@ -14,6 +14,7 @@ unzip -p "$zip" train.csv | sed '1s/.*/date,store,sku,quantity/' > "$tmp/sales.c
 echo "rows: $(($(wc -l < "$tmp/sales.csv") - 1))"
 /usr/bin/time -v "$tmp/forecastd" train -data "$tmp/sales.csv" -horizon 28 -out "$tmp/forecasts.csv" "$@" 2> "$tmp/time.log" || { cat "$tmp/time.log"; exit 1; }
 grep -v '^\s' "$tmp/time.log" | tail -3
+grep -E "User time|System time" "$tmp/time.log"
 wall=$(grep 'Elapsed (wall clock)' "$tmp/time.log" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$tmp/time.log" | awk '{print $NF}')
 echo "forecastd train, default tournament: wall ${wall}, peak RSS $((rss / 1024)) MiB, $(($(wc -l < "$tmp/forecasts.csv") - 1)) forecast rows"
