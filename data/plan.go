@@ -38,62 +38,26 @@ const MaxPlanSteps = 1000
 // price list and a promotion calendar can be uploaded separately. Rows
 // may name series that have no sales yet: they wait for them.
 func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(Observation) error) error) (IngestStats, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	defer tx.Rollback()
-	// As in Ingest: the temporary table may survive on a pooled
-	// connection from an earlier upload.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS upload_plan (
-		line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
-		name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL)`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_plan`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	ins := newBatchInsert(tx, `INSERT INTO upload_plan (line, store, sku, ts, name, value) VALUES `, 6)
-	rows := 0
-	err = parse(func(o Observation) error {
-		rows++
-		for _, name := range sortedKeys(o.Covariates) {
-			if err := ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), name, o.Covariates[name]); err != nil {
-				return err
+	return s.ingestStaged(ctx, staging{
+		what:  "ingest covariates",
+		table: "upload_plan",
+		columns: `line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
+		name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL`,
+		insert: `INSERT INTO upload_plan (line, store, sku, ts, name, value) VALUES `,
+		cols:   6,
+		stage: func(ctx context.Context, o Observation, ins *batchInsert) error {
+			for _, name := range sortedKeys(o.Covariates) {
+				if err := ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), name, o.Covariates[name]); err != nil {
+					return err
+				}
 			}
-		}
-		return ctx.Err()
-	})
-	if err != nil {
-		return IngestStats{}, err
-	}
-	if err := ins.flush(ctx); err != nil {
-		return IngestStats{}, err
-	}
-	if err := duplicatePlanValues(ctx, tx); err != nil {
-		return IngestStats{}, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO planned_covariates (store, sku, ts, name, value)
+			return nil
+		},
+		duplicates: duplicatePlanValues,
+		merge: `INSERT INTO planned_covariates (store, sku, ts, name, value)
 		SELECT store, sku, ts, name, value FROM upload_plan WHERE true
-		ON CONFLICT (store, sku, ts, name) DO UPDATE SET value = excluded.value`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	var series int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM upload_plan) k`).Scan(&series); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_plan`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest covariates commit: %w", err)
-	}
-	return IngestStats{Rows: rows, Series: series}, nil
+		ON CONFLICT (store, sku, ts, name) DO UPDATE SET value = excluded.value`,
+	}, parse)
 }
 
 // duplicatePlanValues reports a covariate given twice for the same key and
@@ -148,8 +112,8 @@ type PlannedValue struct {
 // PlanFilter selects the planned values of a series. The zero value
 // selects them all.
 type PlanFilter struct {
-	// Name selects one covariate, as stored (CSV headers are lower-cased,
-	// NDJSON names are kept as given); empty selects every covariate.
+	// Name selects one covariate, as stored (names are trimmed and
+	// lower-cased on upload); empty selects every covariate.
 	Name string
 	// From and Until bound the dates to [From, Until); a zero time leaves
 	// that side open.

@@ -158,39 +158,77 @@ type IngestStats struct {
 // row replace it. Memory stays bounded whatever the upload's size: the
 // database does the bookkeeping.
 func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) error) error) (IngestStats, error) {
+	return s.ingestStaged(ctx, staging{
+		what:  "ingest",
+		table: "upload_rows",
+		columns: `line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
+		quantity DOUBLE PRECISION NOT NULL, covariates TEXT`,
+		insert: `INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `,
+		cols:   6,
+		stage: func(ctx context.Context, o Observation, ins *batchInsert) error {
+			var cov any
+			if len(o.Covariates) > 0 {
+				b, err := json.Marshal(o.Covariates)
+				if err != nil {
+					return err
+				}
+				cov = string(b)
+			}
+			return ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
+		},
+		duplicates: duplicateRows,
+		merge: `INSERT INTO sales (store, sku, ts, quantity, covariates)
+		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
+		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
+	}, parse)
+}
+
+// staging describes an all-or-nothing upload: rows go to a temporary
+// table, are checked for keys given twice, and are merged into the
+// stored table in the same transaction.
+type staging struct {
+	what    string // for errors: "data: <what>: ..."
+	table   string // the temporary table
+	columns string // its column definitions
+	insert  string // INSERT INTO table (cols) VALUES
+	cols    int
+	// stage adds the rows of one observation.
+	stage func(ctx context.Context, o Observation, ins *batchInsert) error
+	// duplicates reports keys the upload gives twice.
+	duplicates func(ctx context.Context, tx *sql.Tx) error
+	// merge upserts the staged rows into the stored table.
+	merge string
+}
+
+// ingestStaged runs an upload as st describes, on one connection: the
+// temporary table belongs to it.
+func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(Observation) error) error) (IngestStats, error) {
+	fail := func(err error) (IngestStats, error) {
+		return IngestStats{}, fmt.Errorf("data: %s: %w", st.what, err)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+		return fail(err)
 	}
 	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+		return fail(err)
 	}
 	defer tx.Rollback()
 	// A temporary table lives as long as its connection, so an earlier
 	// upload on a pooled connection may have left one: empty it.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS upload_rows (
-		line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
-		quantity DOUBLE PRECISION NOT NULL, covariates TEXT)`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+st.table+` (`+st.columns+`)`); err != nil {
+		return fail(err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_rows`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+		return fail(err)
 	}
-	ins := newBatchInsert(tx, `INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `, 6)
+	ins := newBatchInsert(tx, st.insert, st.cols)
 	rows := 0
 	err = parse(func(o Observation) error {
-		var cov any
-		if len(o.Covariates) > 0 {
-			b, err := json.Marshal(o.Covariates)
-			if err != nil {
-				return err
-			}
-			cov = string(b)
-		}
 		rows++
-		if err := ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov); err != nil {
+		if err := st.stage(ctx, o, ins); err != nil {
 			return err
 		}
 		return ctx.Err()
@@ -201,23 +239,21 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 	if err := ins.flush(ctx); err != nil {
 		return IngestStats{}, err
 	}
-	if err := duplicateRows(ctx, tx); err != nil {
+	if err := st.duplicates(ctx, tx); err != nil {
 		return IngestStats{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sales (store, sku, ts, quantity, covariates)
-		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
-		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	if _, err := tx.ExecContext(ctx, st.merge); err != nil {
+		return fail(err)
 	}
 	var series int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM upload_rows) k`).Scan(&series); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM `+st.table+`) k`).Scan(&series); err != nil {
+		return fail(err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_rows`); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest: %w", err)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return IngestStats{}, fmt.Errorf("data: ingest commit: %w", err)
+		return IngestStats{}, fmt.Errorf("data: %s commit: %w", st.what, err)
 	}
 	return IngestStats{Rows: rows, Series: series}, nil
 }
