@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
 )
 
@@ -141,13 +141,7 @@ func (p planResponse) flat() []string {
 // elsewhere, as in the data and jobs packages.
 func postgresBackend(t *testing.T) BackendOptions {
 	t.Helper()
-	u := os.Getenv("FORECASTD_TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("FORECASTD_TEST_DATABASE_URL is not set but CI is: PostgreSQL tests cannot run (see scripts/pg-setup.sh)")
-		}
-		t.Skip("FORECASTD_TEST_DATABASE_URL not set (run scripts/pg-setup.sh); PostgreSQL tests skipped outside CI")
-	}
+	u := pgtest.URL(t)
 	db, drop, err := data.CreatePostgresDatabase(context.Background(), u, "forecastd_api")
 	if err != nil {
 		t.Fatal(err)

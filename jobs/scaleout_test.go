@@ -21,6 +21,7 @@ import (
 
 	"github.com/forecastd/forecastd/api"
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
 )
 
@@ -64,21 +65,8 @@ func runTestWorker() int {
 	return 0
 }
 
-// postgresURL returns FORECASTD_TEST_DATABASE_URL. When it is unset the test
-// fails if CI is set (CI installs PostgreSQL, see .ci/run, so a missing URL
-// is a broken setup) and is skipped otherwise, so that `go test ./...`
-// works on a laptop without PostgreSQL.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("FORECASTD_TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("FORECASTD_TEST_DATABASE_URL is not set but CI is: PostgreSQL tests cannot run (see scripts/pg-setup.sh)")
-		}
-		t.Skip("FORECASTD_TEST_DATABASE_URL not set (run scripts/pg-setup.sh); PostgreSQL tests skipped outside CI")
-	}
-	return u
-}
+// postgresURL is pgtest.URL: the test's server, or a skip outside CI.
+func postgresURL(t *testing.T) string { return pgtest.URL(t) }
 
 func newDatabase(t *testing.T) string {
 	t.Helper()
