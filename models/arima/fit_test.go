@@ -115,32 +115,8 @@ func TestFitMatchesR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := append([]float64(nil), m.Coef...)
-			if m.HasMean {
-				got = append(got, m.Mean)
-			}
-			if m.HasDrift {
-				got = append(got, m.Drift)
-			}
-			t.Logf("loglik go %.6f R %.6f; coef go %.5f R %.5f (%v)", m.LogLik, c.LogLik, got, c.Coef, c.CoefNames)
-			if len(got) != len(c.Coef) {
-				t.Fatalf("coef count %d, R has %d", len(got), len(c.Coef))
-			}
-			if d := relDiff(m.LogLik, c.LogLik); d > 1e-3 {
-				t.Errorf("loglik %v, R %v (rel diff %.2g)", m.LogLik, c.LogLik, d)
-			}
-			for i := range got {
-				tol := 2e-2 * math.Max(1, math.Abs(c.Coef[i]))
-				if math.Abs(got[i]-c.Coef[i]) > tol {
-					t.Errorf("%s = %v, R %v", c.CoefNames[i], got[i], c.Coef[i])
-				}
-			}
-			if d := relDiff(m.Sigma2, c.Sigma2); d > 1e-2 {
-				t.Errorf("sigma2 %v, R %v", m.Sigma2, c.Sigma2)
-			}
-			if d := relDiff(m.AICc, c.AICc); d > 1e-3 {
-				t.Errorf("AICc %v, R %v", m.AICc, c.AICc)
-			}
+			got := allCoef(m)
+			checkFitR(t, m, got, c.CoefNames, c.Coef, c.LogLik, c.Sigma2, c.AICc)
 			// Standard errors (testdata/var_golden.json, R's var.coef
 			// from make_golden_var.R): both sides difference the
 			// objective numerically with the same steps, at slightly
@@ -318,5 +294,44 @@ func TestCSSFactored(t *testing.T) {
 	}
 	if checked < 300 {
 		t.Fatalf("only %d cases checked", checked)
+	}
+}
+
+// allCoef is R's coef vector of m: ARMA, then mean or drift, then the
+// regressors.
+func allCoef(m *Model) []float64 {
+	got := append([]float64(nil), m.Coef...)
+	if m.HasMean {
+		got = append(got, m.Mean)
+	}
+	if m.HasDrift {
+		got = append(got, m.Drift)
+	}
+	return append(got, m.XReg...)
+}
+
+// checkFitR compares a fit with R's at the tolerances TestFitMatchesR
+// states: loglik 1e-3 relative, coefficients 2e-2 (relative above 1),
+// sigma2 1e-2 relative, AICc 1e-3 relative.
+func checkFitR(t *testing.T, m *Model, got []float64, names []string, coef []float64, loglik, sigma2, aicc float64) {
+	t.Helper()
+	t.Logf("loglik go %.6f R %.6f; coef go %.5g R %.5g (%v)", m.LogLik, loglik, got, coef, names)
+	if len(got) != len(coef) {
+		t.Fatalf("coef count %d, R has %d", len(got), len(coef))
+	}
+	if d := relDiff(m.LogLik, loglik); d > 1e-3 {
+		t.Errorf("loglik %v, R %v (rel diff %.2g)", m.LogLik, loglik, d)
+	}
+	for i := range got {
+		tol := 2e-2 * math.Max(1, math.Abs(coef[i]))
+		if math.Abs(got[i]-coef[i]) > tol {
+			t.Errorf("%s = %v, R %v", names[i], got[i], coef[i])
+		}
+	}
+	if d := relDiff(m.Sigma2, sigma2); d > 1e-2 {
+		t.Errorf("sigma2 %v, R %v", m.Sigma2, sigma2)
+	}
+	if d := relDiff(m.AICc, aicc); d > 1e-3 {
+		t.Errorf("AICc %v, R %v", m.AICc, aicc)
 	}
 }

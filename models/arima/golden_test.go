@@ -47,14 +47,19 @@ type golden struct {
 }
 
 func loadGolden(t testing.TB) *golden {
+	return readGolden[golden](t, "testdata/golden.json", "testdata/make_golden.R")
+}
+
+// readGolden decodes a golden JSON file written by script.
+func readGolden[T any](t testing.TB, path, script string) *T {
 	t.Helper()
-	b, err := os.ReadFile("testdata/golden.json")
+	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden.R): %v", err)
+		t.Fatalf("golden file missing (run %s): %v", script, err)
 	}
-	var g golden
+	var g T
 	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return &g
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
 )
 
@@ -59,16 +58,7 @@ type xregSeries struct {
 }
 
 func loadXRegGolden(t testing.TB) *xregGolden {
-	t.Helper()
-	b, err := os.ReadFile("testdata/xreg_golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden_xreg.R): %v", err)
-	}
-	var g xregGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	return &g
+	return readGolden[xregGolden](t, "testdata/xreg_golden.json", "testdata/make_golden_xreg.R")
 }
 
 // series returns the named series with the regressor columns cols.
@@ -126,34 +116,12 @@ func TestFitXRegMatchesR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := append([]float64(nil), m.Coef...)
-			if m.HasMean {
-				got = append(got, m.Mean)
+			got := allCoef(m)
+			nconst := len(got) - len(m.XReg)
+			if len(m.XReg) != len(s.xreg) {
+				t.Fatalf("%d regression coefficients for %d regressors", len(m.XReg), len(s.xreg))
 			}
-			if m.HasDrift {
-				got = append(got, m.Drift)
-			}
-			nconst := len(got)
-			got = append(got, m.XReg...)
-			t.Logf("loglik go %.6f R %.6f; coef go %.5g R %.5g (%v)", m.LogLik, c.LogLik, got, c.Coef, c.CoefNames)
-			if len(got) != len(c.Coef) || len(m.XReg) != len(s.xreg) {
-				t.Fatalf("coef count %d, R has %d", len(got), len(c.Coef))
-			}
-			if d := relDiff(m.LogLik, c.LogLik); d > 1e-3 {
-				t.Errorf("loglik %v, R %v (rel diff %.2g)", m.LogLik, c.LogLik, d)
-			}
-			for i := range got {
-				tol := 2e-2 * math.Max(1, math.Abs(c.Coef[i]))
-				if math.Abs(got[i]-c.Coef[i]) > tol {
-					t.Errorf("%s = %v, R %v", c.CoefNames[i], got[i], c.Coef[i])
-				}
-			}
-			if d := relDiff(m.Sigma2, c.Sigma2); d > 1e-2 {
-				t.Errorf("sigma2 %v, R %v", m.Sigma2, c.Sigma2)
-			}
-			if d := relDiff(m.AICc, c.AICc); d > 1e-3 {
-				t.Errorf("AICc %v, R %v", m.AICc, c.AICc)
-			}
+			checkFitR(t, m, got, c.CoefNames, c.Coef, c.LogLik, c.Sigma2, c.AICc)
 			k := len(got)
 			if len(m.VarCoef) != k*k {
 				t.Fatalf("var_coef has %d entries, want %d", len(m.VarCoef), k*k)
