@@ -137,12 +137,7 @@ func diffRegressionMulti(y []float64, xreg [][]float64, o Order) (beta, se []flo
 // row-major).
 func rotateXReg(xreg [][]float64) ([][]float64, []float64, error) {
 	n, k := len(xreg[0]), len(xreg)
-	x := mat.NewDense(n, k, nil)
-	for j, col := range xreg {
-		for i, v := range col {
-			x.Set(i, j, v)
-		}
-	}
+	x := columnsDense(xreg)
 	var svd mat.SVD
 	if !svd.Factorize(x, mat.SVDThin) {
 		return nil, nil, fmt.Errorf("%w: SVD of the regressors failed", ErrSingular)
@@ -215,16 +210,21 @@ func rotateVar(v, cov []float64, narma int) []float64 {
 
 // singularValues returns the singular values of the columns x.
 func singularValues(x [][]float64) ([]float64, bool) {
-	n, k := len(x[0]), len(x)
+	var svd mat.SVD
+	if !svd.Factorize(columnsDense(x), mat.SVDNone) {
+		return nil, false
+	}
+	return svd.Values(nil), true
+}
+
+// columnsDense is the n x k matrix whose columns are cols.
+func columnsDense(cols [][]float64) *mat.Dense {
+	n, k := len(cols[0]), len(cols)
 	m := mat.NewDense(n, k, nil)
-	for j, col := range x {
+	for j, col := range cols {
 		for i, v := range col {
 			m.Set(i, j, v)
 		}
 	}
-	var svd mat.SVD
-	if !svd.Factorize(m, mat.SVDNone) {
-		return nil, false
-	}
-	return svd.Values(nil), true
+	return m
 }
