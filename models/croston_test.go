@@ -145,6 +145,10 @@ func TestCrostonEdgeCases(t *testing.T) {
 		{"all zero", make([]float64, 50), ErrUnsuitable},
 		{"negative", []float64{0, 3, -1, 0}, ErrUnsuitable},
 		{"NaN", []float64{0, 3, math.NaN(), 0}, ErrUnsuitable},
+		{"NaN before any demand", []float64{0, math.NaN(), 3}, ErrUnsuitable},
+		{"+Inf", []float64{0, 3, math.Inf(1)}, ErrUnsuitable},
+		{"-Inf", []float64{math.Inf(-1), 3}, ErrUnsuitable},
+		{"-0 only", []float64{0, math.Copysign(0, -1)}, ErrUnsuitable},
 	}
 	for _, m := range models {
 		for _, c := range bad {
