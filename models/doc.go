@@ -19,6 +19,12 @@
 //   - Series a model cannot handle (too short, constant, all zeros where
 //     that matters) give an error wrapping ErrTooShort or ErrUnsuitable,
 //     never a panic or a silent zero.
+//   - Covariates (Input.Covariates) run past the history with their
+//     planned values. The regression candidates use them as features and
+//     arima and auto_arima as regressors with ARIMA errors; each records
+//     the covariates it learnt from, reads their future values when it
+//     forecasts, and stands in a covariate's training mean for a step
+//     whose value is missing. The other candidates ignore covariates.
 //
 // Pure time-series methods live in this package; regressors on the feature
 // matrix live in models/ml and AutoARIMA in models/arima, each wrapped
