@@ -335,3 +335,62 @@ func checkFitR(t *testing.T, m *Model, got []float64, names []string, coef []flo
 		t.Errorf("AICc %v, R %v", m.AICc, aicc)
 	}
 }
+
+// TestCSSFactoredPair: the paired kernel returns bit for bit what two
+// calls of cssFactored return, for every order shape of the search,
+// with and without a constant; and a CSS fit that evaluates its gradient
+// in pairs ends exactly where one evaluating point by point does, so the
+// pairing cannot change a choice of the search.
+func TestCSSFactoredPair(t *testing.T) {
+	g := loadGolden(t)
+	y := g.series(t, "m4_H1").y
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := 0; trial < 300; trial++ {
+		o := Order{P: rng.IntN(6), D: rng.IntN(2), Q: rng.IntN(6), Period: 24, SP: rng.IntN(3), SD: rng.IntN(2), SQ: rng.IntN(3)}
+		k := o.narma()
+		a, b := make([]float64, k), make([]float64, k)
+		for i := range a {
+			a[i] = 0.8 * (2*rng.Float64() - 1) / float64(1+i%3)
+			b[i] = a[i]
+		}
+		if k > 0 {
+			b[rng.IntN(k)] += 1e-3
+		}
+		sa, sb := 0.0, 0.0
+		if trial%2 == 1 {
+			sa, sb = rng.NormFloat64(), rng.NormFloat64()
+		}
+		ft := newFitter(y, o, nil, 1e6)
+		wa := ft.dy
+		fa, fe := make([]float64, len(y)+5), make([]float64, len(y)+48)
+		ga, gb := cssFactoredPair(wa, sa, sb, o, a, b, ft.fa, ft.fe, ft.fa2, ft.fe2)
+		wantA := cssFactored(wa, sa, o, a, fa, fe)
+		wantB := cssFactored(wa, sb, o, b, fa, fe)
+		if math.Float64bits(ga) != math.Float64bits(wantA) || math.Float64bits(gb) != math.Float64bits(wantB) {
+			t.Fatalf("%v: pair (%v, %v), single (%v, %v)", o, ga, gb, wantA, wantB)
+		}
+	}
+	// Whole CSS fits, with a drift, paired and not.
+	s := g.series(t, "store1_item1")
+	for _, o := range []Order{{P: 1, D: 1, Q: 1, SQ: 2, Period: 7}, {P: 2, D: 1, Q: 2, SP: 1, SQ: 1, Period: 7}, {P: 3, D: 1, Q: 4, Period: 7, SQ: 1}} {
+		set := &Settings{IncludeDrift: true, Method: CSS}
+		paired, err := fit(context.Background(), s.y, nil, o, set, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unpaired := *set
+		unpaired.unpaired = true
+		single, err := fit(context.Background(), s.y, nil, o, &unpaired, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range paired.Coef {
+			if math.Float64bits(paired.Coef[i]) != math.Float64bits(single.Coef[i]) {
+				t.Fatalf("%v: coef %d paired %v, single %v", o, i, paired.Coef[i], single.Coef[i])
+			}
+		}
+		if paired.Sigma2 != single.Sigma2 || paired.Drift != single.Drift {
+			t.Fatalf("%v: paired sigma2 %v drift %v, single %v %v", o, paired.Sigma2, paired.Drift, single.Sigma2, single.Drift)
+		}
+	}
+}
