@@ -68,10 +68,6 @@ type Settings struct {
 	// Kappa is the prior variance of the differenced states; 0 means
 	// 1e6, R's default.
 	Kappa float64
-
-	// unpaired turns off paired CSS evaluations (cssFactoredPair), for
-	// the test that shows they change nothing.
-	unpaired bool
 }
 
 // DefaultSettings returns R's defaults: a mean for undifferenced models,
@@ -156,8 +152,6 @@ type fitter struct {
 	nzTh   []int
 	dy     []float64 // the differenced series and regressors, computed once
 	fa, fe []float64 // cssFactored scratch; nil when the order is too large
-	fa2    []float64 // and the second recursion's of cssFactoredPair
-	fe2    []float64
 	dxreg  [][]float64
 	// dxConst: there is one regressor and it differences to a constant
 	// (always, for a mean or a drift alone).
@@ -186,8 +180,6 @@ func newFitter(y []float64, o Order, xreg [][]float64, kappa float64) *fitter {
 	if o.P <= factoredMaxPQ && o.Q <= factoredMaxPQ && o.SP <= factoredMaxS && o.SQ <= factoredMaxS {
 		ft.fa = make([]float64, len(y)+factoredMaxPQ)
 		ft.fe = make([]float64, len(y)+factoredMaxS*o.ns())
-		ft.fa2 = make([]float64, len(y)+factoredMaxPQ)
-		ft.fe2 = make([]float64, len(y)+factoredMaxS*o.ns())
 	}
 	if nreg > 0 {
 		ft.dxreg = make([][]float64, nreg)
@@ -258,21 +250,6 @@ func (ft *fitter) cssObjective(par []float64) float64 {
 		off -= shift * ft.phi[j]
 	}
 	return 0.5 * math.Log(cssDiff(w, off, ft.phi, ft.theta, ft.nzPhi, ft.nzTh, ft.ncond-nd, ft.res))
-}
-
-// cssPair returns cssObjective's paired form (cssFactoredPair), or nil
-// when there is none: orders beyond the factored kernel's, and general
-// regressors, which diffX subtracts into one scratch series.
-func (ft *fitter) cssPair(s *Settings) pairFunc {
-	if s.unpaired || ft.fa == nil || (len(ft.xreg) > 0 && !ft.dxConst) {
-		return nil
-	}
-	return func(a, b []float64) (float64, float64) {
-		wa, sa := ft.diffX(a)
-		_, sb := ft.diffX(b)
-		va, vb := cssFactoredPair(wa, sa, sb, ft.o, a, b, ft.fa, ft.fe, ft.fa2, ft.fe2)
-		return 0.5 * math.Log(va), 0.5 * math.Log(vb)
-	}
 }
 
 // mlObjective is R's armafn: the concentrated negative log-likelihood
@@ -480,12 +457,12 @@ func setVariance(y []float64, xreg [][]float64, m *Model, s *Settings) error {
 	var h, a []float64
 	if m.Method == CSS.String() {
 		ft.ncond = o.D + o.SD*o.ns() + o.P + o.ns()*o.SP
-		h, err = opt.hessian(ft.cssObjective, ft.cssPair(s), par)
+		h, err = opt.hessian(ft.cssObjective, par)
 	} else {
 		if !invTrans(o, par) {
 			return fmt.Errorf("%v: %w: non-stationary estimate", o, ErrFit)
 		}
-		h, err = opt.hessian(func(p []float64) float64 { return ft.mlObjective(p, true) }, nil, par)
+		h, err = opt.hessian(func(p []float64) float64 { return ft.mlObjective(p, true) }, par)
 		a = gradTrans(o, par)
 	}
 	if err != nil {
@@ -531,7 +508,7 @@ func fit(ctx context.Context, y []float64, xreg [][]float64, o Order, s *Setting
 			return nil, fmt.Errorf("%v: %w: %d observations", o, ErrTooShort, n)
 		}
 		par := append([]float64(nil), init...)
-		v, maxed, err := opt.minimize(ctx, ft.cssObjective, ft.cssPair(s), par)
+		v, maxed, err := opt.minimize(ctx, ft.cssObjective, par)
 		if err != nil {
 			return nil, fitErr(o, err)
 		}
@@ -556,7 +533,7 @@ func fit(ctx context.Context, y []float64, xreg [][]float64, o Order, s *Setting
 		maInvert(init[o.P : o.P+o.Q])
 		maInvert(init[o.P+o.Q+o.SP : narma])
 		obj := func(p []float64) float64 { return ft.mlObjective(p, true) }
-		v, _, err := opt.minimize(ctx, obj, nil, coef)
+		v, _, err := opt.minimize(ctx, obj, coef)
 		if err != nil {
 			return nil, fitErr(o, err)
 		}

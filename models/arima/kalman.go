@@ -740,137 +740,23 @@ const (
 // transform them); shift is subtracted from every w, as in cssDiff, via
 // its AR-filtered constant. a needs len(w)+5 and e len(w)+2m.
 func cssFactored(w []float64, shift float64, o Order, par []float64, a, e []float64) float64 {
-	k, ok := newFactored(w, shift, o, par, a, e)
-	if !ok {
-		return math.NaN()
-	}
-	n := len(w)
-	ssq := 0.0
-	// The loops below are written out, here and in cssFactoredPair,
-	// rather than calling a step function: a call per step, or state
-	// behind a pointer, puts a memory round trip on the recursion's
-	// critical path (about 20% slower).
-	ph, th, sth, off := k.ph, k.th, k.sth, k.off
-	a, e0, e1, e2 := k.a, k.e0, k.e1, k.e2
-	if k.small {
-		var v1, v2 float64
-		for l := k.ncond; l < n; l++ {
-			x := a[l+factoredMaxPQ-2 : l+factoredMaxPQ+1]
-			t := x[2] - off - ph[1]*x[0] - ph[0]*x[1]
-			t = t - th[1]*v2 - th[0]*v1
-			v2, v1 = v1, t
-			t = t - sth[1]*e2[l] - sth[0]*e1[l]
-			e0[l] = t
-			ssq += t * t
-		}
-		return ssq / float64(n-k.ncond)
-	}
-	var v1, v2, v3, v4, v5 float64
-	for l := k.ncond; l < n; l++ {
-		x := a[l : l+factoredMaxPQ+1]
-		t := x[5] - off - ph[4]*x[0] - ph[3]*x[1] - ph[2]*x[2] - ph[1]*x[3] - ph[0]*x[4]
-		t = t - th[4]*v5 - th[3]*v4 - th[2]*v3 - th[1]*v2 - th[0]*v1
-		v5, v4, v3, v2, v1 = v4, v3, v2, v1, t
-		t = t - sth[1]*e2[l] - sth[0]*e1[l]
-		e0[l] = t
-		ssq += t * t
-	}
-	return ssq / float64(n-k.ncond)
-}
-
-// cssFactoredPair is cssFactored at two parameter vectors of the same
-// order, in one pass: each recursion is latency-bound (a step waits on
-// the last), so two independent ones interleaved take little longer
-// than one. Each runs exactly cssFactored's arithmetic, so the results
-// are bit-identical to two calls (TestCSSFactoredPair). The numerical
-// gradient of the search evaluates its points in pairs this way.
-func cssFactoredPair(w []float64, shiftA, shiftB float64, o Order, parA, parB []float64, aA, eA, aB, eB []float64) (float64, float64) {
-	ka, okA := newFactored(w, shiftA, o, parA, aA, eA)
-	kb, okB := newFactored(w, shiftB, o, parB, aB, eB)
-	if !okA || !okB {
-		return math.NaN(), math.NaN()
-	}
-	n := len(w)
-	sa, sb := 0.0, 0.0
-	pa, ta, sta, offA := ka.ph, ka.th, ka.sth, ka.off
-	pb, tb, stb, offB := kb.ph, kb.th, kb.sth, kb.off
-	xa, ea0, ea1, ea2 := ka.a, ka.e0, ka.e1, ka.e2
-	xb, eb0, eb1, eb2 := kb.a, kb.e0, kb.e1, kb.e2
-	if ka.small {
-		var va1, va2, vb1, vb2 float64
-		for l := ka.ncond; l < n; l++ {
-			x := xa[l+factoredMaxPQ-2 : l+factoredMaxPQ+1]
-			y := xb[l+factoredMaxPQ-2 : l+factoredMaxPQ+1]
-			t := x[2] - offA - pa[1]*x[0] - pa[0]*x[1]
-			u := y[2] - offB - pb[1]*y[0] - pb[0]*y[1]
-			t = t - ta[1]*va2 - ta[0]*va1
-			u = u - tb[1]*vb2 - tb[0]*vb1
-			va2, va1 = va1, t
-			vb2, vb1 = vb1, u
-			t = t - sta[1]*ea2[l] - sta[0]*ea1[l]
-			u = u - stb[1]*eb2[l] - stb[0]*eb1[l]
-			ea0[l] = t
-			eb0[l] = u
-			sa += t * t
-			sb += u * u
-		}
-	} else {
-		var va1, va2, va3, va4, va5, vb1, vb2, vb3, vb4, vb5 float64
-		for l := ka.ncond; l < n; l++ {
-			x := xa[l : l+factoredMaxPQ+1]
-			y := xb[l : l+factoredMaxPQ+1]
-			t := x[5] - offA - pa[4]*x[0] - pa[3]*x[1] - pa[2]*x[2] - pa[1]*x[3] - pa[0]*x[4]
-			u := y[5] - offB - pb[4]*y[0] - pb[3]*y[1] - pb[2]*y[2] - pb[1]*y[3] - pb[0]*y[4]
-			t = t - ta[4]*va5 - ta[3]*va4 - ta[2]*va3 - ta[1]*va2 - ta[0]*va1
-			u = u - tb[4]*vb5 - tb[3]*vb4 - tb[2]*vb3 - tb[1]*vb2 - tb[0]*vb1
-			va5, va4, va3, va2, va1 = va4, va3, va2, va1, t
-			vb5, vb4, vb3, vb2, vb1 = vb4, vb3, vb2, vb1, u
-			t = t - sta[1]*ea2[l] - sta[0]*ea1[l]
-			u = u - stb[1]*eb2[l] - stb[0]*eb1[l]
-			ea0[l] = t
-			eb0[l] = u
-			sa += t * t
-			sb += u * u
-		}
-	}
-	d := float64(n - ka.ncond)
-	return sa / d, sb / d
-}
-
-// factored is the state of one cssFactored recursion: the padded
-// coefficients, the AR-filtered constant, the seasonally AR-filtered
-// series a and the residuals e.
-type factored struct {
-	ph, th     [factoredMaxPQ]float64
-	sph, sth   [factoredMaxS]float64
-	off        float64
-	ncond      int
-	small      bool      // p, q <= 2: stepSmall applies
-	a          []float64 // Φ(B^m) w, from index ap
-	e0, e1, e2 []float64 // e0[l] = e[l], e1[l] = e[l-m], e2[l] = e[l-2m]
-}
-
-// newFactored prepares the recursion; ok is false when the series is no
-// longer than the conditioning.
-func newFactored(w []float64, shift float64, o Order, par []float64, a, e []float64) (k factored, ok bool) {
 	n := len(w)
 	m := o.ns()
 	p, q, sp, sq := o.P, o.Q, o.SP, o.SQ
-	k.ncond = p + sp*m
-	if k.ncond >= n {
-		return k, false
+	ncond := p + sp*m
+	if ncond >= n {
+		return math.NaN()
 	}
-	copy(k.ph[:], par[:p])
-	copy(k.th[:], par[p:p+q])
-	copy(k.sph[:], par[p+q:p+q+sp])
-	copy(k.sth[:], par[p+q+sp:p+q+sp+sq])
+	var ph, th [factoredMaxPQ]float64
+	var sph, sth [factoredMaxS]float64
+	copy(ph[:], par[:p])
+	copy(th[:], par[p:p+q])
+	copy(sph[:], par[p+q:p+q+sp])
+	copy(sth[:], par[p+q+sp:p+q+sp+sq])
 	// φ(1)Φ(1) shift is what the two AR filters make of the constant.
-	k.off = shift * (1 - k.sph[0] - k.sph[1]) * (1 - k.ph[0] - k.ph[1] - k.ph[2] - k.ph[3] - k.ph[4])
-	// Most of the search's models have p, q <= 2, which get a step with
-	// half the terms.
-	k.small = p <= 2 && q <= 2
+	off := shift * (1 - sph[0] - sph[1]) * (1 - ph[0] - ph[1] - ph[2] - ph[3] - ph[4])
 
-	// a = Φ(B^m) w, stored ap places on so that the padded AR terms
+	// a = Φ(B^m) w, stored 5 places on so that the padded AR terms
 	// read zeros, not stale values (0 × NaN would be NaN).
 	const ap = factoredMaxPQ
 	a = a[:n+ap]
@@ -881,19 +767,46 @@ func newFactored(w []float64, shift float64, o Order, par []float64, a, e []floa
 		copy(a[ap:], w)
 	case 1:
 		for l := from; l < n; l++ {
-			a[ap+l] = w[l] - k.sph[0]*w[l-m]
+			a[ap+l] = w[l] - sph[0]*w[l-m]
 		}
 	default:
 		for l := from; l < n; l++ {
-			a[ap+l] = w[l] - k.sph[1]*w[l-2*m] - k.sph[0]*w[l-m]
+			a[ap+l] = w[l] - sph[1]*w[l-2*m] - sph[0]*w[l-m]
 		}
 	}
-	k.a = a
 
 	// e is stored 2m places on, zero before ncond (the conditioning).
 	ep := factoredMaxS * m
 	e = e[:n+ep]
-	clear(e[:ep+k.ncond])
-	k.e0, k.e1, k.e2 = e[ep:], e[ep-m:], e[ep-2*m:]
-	return k, true
+	clear(e[:ep+ncond])
+	ssq := 0.0
+	// e1[l] is e[l-m] and e2[l] is e[l-2m]; slicing the AR window to a
+	// fixed length lets the compiler drop its bounds checks. Most of the
+	// search's models have p, q <= 2, which get a loop with half the
+	// terms.
+	e1, e2, e0 := e[ep-m:], e[ep-2*m:], e[ep:]
+	if p <= 2 && q <= 2 {
+		var v1, v2 float64
+		for l := ncond; l < n; l++ {
+			x := a[l+ap-2 : l+ap+1]
+			t := x[2] - off - ph[1]*x[0] - ph[0]*x[1]
+			t = t - th[1]*v2 - th[0]*v1
+			v2, v1 = v1, t
+			t = t - sth[1]*e2[l] - sth[0]*e1[l]
+			e0[l] = t
+			ssq += t * t
+		}
+		return ssq / float64(n-ncond)
+	}
+	var v1, v2, v3, v4, v5 float64
+	for l := ncond; l < n; l++ {
+		x := a[l : l+ap+1]
+		t := x[5] - off - ph[4]*x[0] - ph[3]*x[1] - ph[2]*x[2] - ph[1]*x[3] - ph[0]*x[4]
+		t = t - th[4]*v5 - th[3]*v4 - th[2]*v3 - th[1]*v2 - th[0]*v1
+		v5, v4, v3, v2, v1 = v4, v3, v2, v1, t
+		t = t - sth[1]*e2[l] - sth[0]*e1[l]
+		e0[l] = t
+		ssq += t * t
+	}
+	return ssq / float64(n-ncond)
 }

@@ -29,20 +29,14 @@ type bfgs struct {
 	c, xs   []float64
 	b       []float64 // lower triangle of the inverse Hessian, n x n
 	par     []float64 // scratch for fn's argument in unscaled units
-	par2    []float64 // the second argument of a paired evaluation
 }
-
-// pairFunc evaluates an objective at two points at once, returning
-// exactly what two calls would (see cssFactoredPair); nil means the
-// objective has no paired form.
-type pairFunc func(a, b []float64) (float64, float64)
 
 func newBFGS(n int, scale []float64) *bfgs {
 	return &bfgs{
 		maxit: 100, reltol: 1.490116119384765625e-8, scale: scale,
 		g: make([]float64, n), t: make([]float64, n), x: make([]float64, n),
 		c: make([]float64, n), xs: make([]float64, n), b: make([]float64, n*n),
-		par: make([]float64, n), par2: make([]float64, n),
+		par: make([]float64, n),
 	}
 }
 
@@ -53,29 +47,15 @@ func (o *bfgs) eval(fn func([]float64) float64, xs []float64) float64 {
 	return fn(o.par)
 }
 
-// grad is optim's central-difference gradient. With pair, each
-// coordinate's two points are evaluated in one paired call, with the
-// same values as two calls of fn.
-func (o *bfgs) grad(fn func([]float64) float64, pair pairFunc, xs []float64) error {
+func (o *bfgs) grad(fn func([]float64) float64, xs []float64) error {
 	const eps = 1e-3
 	for i := range xs {
 		orig := xs[i]
-		var v1, v2 float64
-		if pair != nil {
-			for j, v := range xs {
-				o.par[j] = v * o.scale[j]
-				o.par2[j] = v * o.scale[j]
-			}
-			o.par[i] = (orig + eps) * o.scale[i]
-			o.par2[i] = (orig - eps) * o.scale[i]
-			v1, v2 = pair(o.par, o.par2)
-		} else {
-			xs[i] = orig + eps
-			v1 = o.eval(fn, xs)
-			xs[i] = orig - eps
-			v2 = o.eval(fn, xs)
-			xs[i] = orig
-		}
+		xs[i] = orig + eps
+		v1 := o.eval(fn, xs)
+		xs[i] = orig - eps
+		v2 := o.eval(fn, xs)
+		xs[i] = orig
 		o.g[i] = (v1 - v2) / (2 * eps)
 		if math.IsNaN(o.g[i]) || math.IsInf(o.g[i], 0) {
 			return errGradient
@@ -86,7 +66,7 @@ func (o *bfgs) grad(fn func([]float64) float64, pair pairFunc, xs []float64) err
 
 // minimize runs vmmin on fn starting from par (unscaled), leaving the
 // result in par.
-func (o *bfgs) minimize(ctx context.Context, fn func([]float64) float64, pair pairFunc, par []float64) (fmin float64, maxedOut bool, err error) {
+func (o *bfgs) minimize(ctx context.Context, fn func([]float64) float64, par []float64) (fmin float64, maxedOut bool, err error) {
 	const (
 		stepredn = 0.2
 		acctol   = 0.0001
@@ -111,7 +91,7 @@ func (o *bfgs) minimize(ctx context.Context, fn func([]float64) float64, pair pa
 	}
 	fmin = f
 	funcount, gradcount := 1, 1
-	if err := o.grad(fn, pair, b); err != nil {
+	if err := o.grad(fn, b); err != nil {
 		return fmin, false, err
 	}
 	iter := 1
@@ -176,7 +156,7 @@ func (o *bfgs) minimize(ctx context.Context, fn func([]float64) float64, pair pa
 			}
 			if count < n {
 				fmin = f
-				if err := o.grad(fn, pair, b); err != nil {
+				if err := o.grad(fn, b); err != nil {
 					return fmin, false, err
 				}
 				gradcount++
@@ -238,7 +218,7 @@ func (o *bfgs) minimize(ctx context.Context, fn func([]float64) float64, pair pa
 // hessian returns the n x n (row-major) Hessian of fn at par by central
 // differences of the numerical gradient, as R's optimhess does (steps of
 // 1e-3 in the scaled parameters), symmetrised.
-func (o *bfgs) hessian(fn func([]float64) float64, pair pairFunc, par []float64) ([]float64, error) {
+func (o *bfgs) hessian(fn func([]float64) float64, par []float64) ([]float64, error) {
 	const ndeps = 1e-3
 	n := len(par)
 	h := make([]float64, n*n)
@@ -250,12 +230,12 @@ func (o *bfgs) hessian(fn func([]float64) float64, pair pairFunc, par []float64)
 	for i := 0; i < n; i++ {
 		eps := ndeps / o.scale[i]
 		dpar[i] += eps
-		if err := o.grad(fn, pair, dpar); err != nil {
+		if err := o.grad(fn, dpar); err != nil {
 			return nil, err
 		}
 		copy(df1, o.g)
 		dpar[i] -= 2 * eps
-		if err := o.grad(fn, pair, dpar); err != nil {
+		if err := o.grad(fn, dpar); err != nil {
 			return nil, err
 		}
 		for j := 0; j < n; j++ {
