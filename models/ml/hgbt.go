@@ -165,8 +165,11 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 	for i := range raw {
 		raw[i] = m.Baseline
 	}
-	grad := make([]float64, n)
-	hess := make([]float64, n)
+	// Gradients and hessians are stored in float32, as scikit-learn
+	// stores them (G_H_DTYPE), and summed in float64: the same rounding
+	// as there, and half the memory the histogram loops gather from.
+	grad := make([]float32, n)
+	hess := make([]float32, n)
 	if loss == "squared_error" {
 		for i := range hess {
 			hess[i] = 1
@@ -195,19 +198,19 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		case "squared_error":
 			// The hessians stay 1 (set before the first iteration).
 			for i, v := range y {
-				grad[i] = raw[i] - v
+				grad[i] = float32(raw[i] - v)
 			}
 		case "poisson":
 			for i, v := range y {
 				mu := math.Exp(raw[i])
-				grad[i], hess[i] = mu-v, mu
+				grad[i], hess[i] = float32(mu-v), float32(mu)
 			}
 		case "tweedie":
 			for i, v := range y {
 				a := math.Exp((1 - power) * raw[i])
 				b := math.Exp((2 - power) * raw[i])
-				grad[i] = -v*a + b
-				hess[i] = -v*(1-power)*a + (2-power)*b
+				grad[i] = float32(-v*a + b)
+				hess[i] = float32(-v*(1-power)*a + (2-power)*b)
 			}
 		}
 		for i := range idx {
@@ -237,8 +240,8 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		}
 		buildHist(root.hist, offsets, idx, xbr, cols, grad, hs)
 		for _, i := range idx {
-			root.g += grad[i]
-			root.h += hess[i]
+			root.g += float64(grad[i])
+			root.h += float64(hess[i])
 		}
 		findSplit(root, offsets, minLeaf, hb.L2, maxDepth)
 		leaves := 1
@@ -387,7 +390,7 @@ func findSplit(nd *hnode, offsets []int, minLeaf int, l2 float64, maxDepth int) 
 // With hess nil (the squared error, whose hessians are all 1) the hessian
 // sums are the counts, filled in after the loop: the hot loop then reads
 // one array fewer, as scikit-learn's hessians_are_constant path.
-func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, grad, hess []float64) {
+func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, grad, hess []float32) {
 	clear(hist)
 	// Row-major bins: one row's bins for every feature sit in one cache
 	// line, so a node whose rows are scattered costs one miss per row
@@ -396,7 +399,7 @@ func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, 
 	offsets = offsets[:cols+1]
 	if hess == nil {
 		for _, i := range rows {
-			g := grad[i]
+			g := float64(grad[i])
 			r := xbr[int(i)*cols : (int(i)+1)*cols]
 			for f, bin := range r {
 				b := &hist[offsets[f]+int(bin)]
@@ -410,7 +413,7 @@ func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, 
 		return
 	}
 	for _, i := range rows {
-		g, h := grad[i], hess[i]
+		g, h := float64(grad[i]), float64(hess[i])
 		r := xbr[int(i)*cols : (int(i)+1)*cols]
 		for f, bin := range r {
 			b := &hist[offsets[f]+int(bin)]
