@@ -14,10 +14,10 @@ import (
 func arimaSpecs() []Spec {
 	return []Spec{
 		{Name: "auto_arima", Family: "arima",
-			Doc: "seasonal ARIMA chosen by forecast::auto.arima's stepwise AICc search",
+			Doc: "seasonal ARIMA chosen by forecast::auto.arima's stepwise AICc search, with planned covariates as regressors",
 			New: func() Forecaster { return AutoARIMA{} }, Load: LoadJSON[arimaFit], Default: true},
 		{Name: "arima", Family: "arima",
-			Doc: "seasonal ARIMA of a fixed order, estimated by CSS-ML",
+			Doc: "seasonal ARIMA of a fixed order, estimated by CSS-ML, with planned covariates as regressors",
 			New: func() Forecaster { return ARIMA{} }, Load: LoadJSON[arimaFit], Default: false},
 	}
 }

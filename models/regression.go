@@ -29,11 +29,11 @@ import (
 func regressionSpecs() []Spec {
 	return []Spec{
 		{Name: "ridge", Family: "regression",
-			Doc:  "ridge regression (alpha 1) on standardised lag, rolling and calendar features, recursive",
+			Doc:  "ridge regression (alpha 1) on standardised lag, rolling, calendar and planned-covariate features, recursive",
 			New:  func() Forecaster { return &RidgeRegression{name: "ridge"} },
 			Load: LoadJSON[regressionFit[*ml.Linear]], Default: true},
 		{Name: "ols", Family: "regression",
-			Doc:  "ordinary least squares on lag, rolling and calendar features, recursive",
+			Doc:  "ordinary least squares on lag, rolling, calendar and planned-covariate features, recursive",
 			New:  func() Forecaster { return &OLSRegression{name: "ols"} },
 			Load: LoadJSON[regressionFit[*ml.Linear]]},
 		{Name: "lasso", Family: "regression",
