@@ -26,42 +26,9 @@ series <- list(
   list(name = "sparse1826", x = ts(scan("bench/models_baselines/testdata/intermittent1826.txt", quiet = TRUE), frequency = 7), sparse = TRUE))
 stopifnot(length(series[[1]]$x) == 1826, length(series[[2]]$x) == 700, length(series[[3]]$x) == 1826)
 
-# ---- official M4 code (Benchmarks and Evaluation.R), as copied in
-# models/testdata/theta/make_golden.R ----
-SeasonalityTest <- function(input, ppy){
-  tcrit <- 1.645
-  if (length(input)<3*ppy){
-    test_seasonal <- FALSE
-  }else{
-    xacf <- acf(input, plot = FALSE)$acf[-1, 1, 1]
-    clim <- tcrit/sqrt(length(input)) * sqrt(cumsum(c(1, 2 * xacf^2)))
-    test_seasonal <- ( abs(xacf[ppy]) > clim[ppy] )
-    if (is.na(test_seasonal)==TRUE){ test_seasonal <- FALSE }
-  }
-  return(test_seasonal)
-}
-Theta.classic <- function(input, fh){
-  wses <- wlrl<-0.5 ; theta <- 2
-  observations <- length(input)
-  xt <- c(1:observations)
-  xf <- c((observations+1):(observations+fh))
-  train <- data.frame(input=input, xt=xt)
-  test <- data.frame(xt = xf)
-  estimate <- lm(input ~ poly(xt, 1, raw=TRUE))
-  thetaline0In <- as.numeric(predict(estimate))
-  thetaline0Out <- as.numeric(predict(estimate,test))
-  thetalineT <- theta*input+(1-theta)*thetaline0In
-  sesmodel <- ses(thetalineT, h=fh)
-  thetaline2In <- sesmodel$fitted
-  thetaline2Out <- sesmodel$mean
-  forecastsIn <- (thetaline2In*wses)+(thetaline0In*wlrl)
-  forecastsOut <- (thetaline2Out*wses)+(thetaline0Out*wlrl)
-  for (i in 1:length(forecastsOut)){
-    if (forecastsOut[i]<0){ forecastsOut[i]<-0 }
-  }
-  list(fitted = forecastsIn, mean = forecastsOut)
-}
-# ---- end of official code ----
+# The official M4 code (SeasonalityTest, Theta.classic), shared with the
+# goldens of models/theta_test.go.
+source("models/testdata/theta/m4_benchmarks.R")
 
 # The seasonal adjustment of M4Benchmarks (make_golden.R): the
 # multiplicative decomposition where SeasonalityTest finds seasonality.
