@@ -155,10 +155,23 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		offsets[f+1] = offsets[f] + len(th)
 	}
 	totalBins := offsets[cols]
-	xbr := make([]uint8, n*cols) // the bins row-major, for the histograms
-	for f := 0; f < cols; f++ {
-		for i, b := range xb[f*n : (f+1)*n] {
-			xbr[i*cols+f] = b
+	// The bins row-major for the histograms, as indexes into the whole
+	// histogram: the feature's offset is added once here rather than on
+	// each of the hundreds of millions of updates (about 18% of a Poisson
+	// fit on 150,000 rows). Two bytes an index unless a very wide design
+	// has more than 65,536 bins in all.
+	var xbr16 []uint16
+	var xbr32 []uint32
+	if totalBins <= math.MaxUint16+1 {
+		xbr16 = rowBins[uint16](xb, offsets, n, cols)
+	} else {
+		xbr32 = rowBins[uint32](xb, offsets, n, cols)
+	}
+	histogram := func(hist []hbin, rows []int32, gs, hs []float32) {
+		if xbr16 != nil {
+			buildHist(hist, rows, xbr16, cols, gs, hs)
+		} else {
+			buildHist(hist, rows, xbr32, cols, gs, hs)
 		}
 	}
 	raw := make([]float64, n)
@@ -238,7 +251,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		if loss == "squared_error" {
 			hs = nil
 		}
-		buildHist(root.hist, offsets, idx, xbr, cols, grad, hs)
+		histogram(root.hist, idx, grad, hs)
 		for _, i := range idx {
 			root.g += float64(grad[i])
 			root.h += float64(hess[i])
@@ -283,7 +296,7 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 				small, large = large, small
 			}
 			small.hist = getHist()
-			buildHist(small.hist, offsets, idx[small.lo:small.hi], xbr, cols, grad, hs)
+			histogram(small.hist, idx[small.lo:small.hi], grad, hs)
 			large.hist = best.hist
 			best.hist = nil
 			for k := range large.hist {
@@ -384,25 +397,36 @@ func findSplit(nd *hnode, offsets []int, minLeaf int, l2 float64, maxDepth int) 
 	}
 }
 
+// rowBins lays the column-major bins xb out row by row as indexes into
+// the whole histogram (offsets[f] + bin).
+func rowBins[T uint16 | uint32](xb []uint8, offsets []int, n, cols int) []T {
+	xbr := make([]T, n*cols)
+	for f := 0; f < cols; f++ {
+		off := T(offsets[f])
+		for i, b := range xb[f*n : (f+1)*n] {
+			xbr[i*cols+f] = off + T(b)
+		}
+	}
+	return xbr
+}
+
 // buildHist sums gradients, hessians and counts per (feature, bin) over
 // rows.
 //
 // With hess nil (the squared error, whose hessians are all 1) the hessian
 // sums are the counts, filled in after the loop: the hot loop then reads
 // one array fewer, as scikit-learn's hessians_are_constant path.
-func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, grad, hess []float32) {
+func buildHist[T uint16 | uint32](hist []hbin, rows []int32, xbr []T, cols int, grad, hess []float32) {
 	clear(hist)
 	// Row-major bins: one row's bins for every feature sit in one cache
 	// line, so a node whose rows are scattered costs one miss per row
 	// rather than one per row and feature; and consecutive updates go to
 	// different features' bins, so they do not wait on each other.
-	offsets = offsets[:cols+1]
 	if hess == nil {
 		for _, i := range rows {
 			g := float64(grad[i])
-			r := xbr[int(i)*cols : (int(i)+1)*cols]
-			for f, bin := range r {
-				b := &hist[offsets[f]+int(bin)]
+			for _, k := range xbr[int(i)*cols : (int(i)+1)*cols] {
+				b := &hist[k]
 				b.g += g
 				b.n++
 			}
@@ -414,9 +438,8 @@ func buildHist(hist []hbin, offsets []int, rows []int32, xbr []uint8, cols int, 
 	}
 	for _, i := range rows {
 		g, h := float64(grad[i]), float64(hess[i])
-		r := xbr[int(i)*cols : (int(i)+1)*cols]
-		for f, bin := range r {
-			b := &hist[offsets[f]+int(bin)]
+		for _, k := range xbr[int(i)*cols : (int(i)+1)*cols] {
+			b := &hist[k]
 			b.g += g
 			b.h += h
 			b.n++

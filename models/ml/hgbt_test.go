@@ -3,6 +3,7 @@ package ml
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -103,4 +104,66 @@ func maxRelDev(a, b []float64) float64 {
 		m = math.Max(m, math.Abs(a[i]/b[i]-1))
 	}
 	return m
+}
+
+// TestHGBTWideDesign: a design with more than 65,536 bins in all (300
+// columns of 255 bins) takes the 4-byte histogram indexes, and fits the
+// same trees as the 2-byte path would: the two instantiations of
+// buildHist give identical histograms on the same rows.
+func TestHGBTWideDesign(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	n, cols := 400, 300
+	x := make([]float64, n*cols)
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		for f := 0; f < cols; f++ {
+			x[i*cols+f] = rng.NormFloat64()
+		}
+		y[i] = 3*x[i*cols] - 2*x[i*cols+7] + 0.1*rng.NormFloat64()
+	}
+	thresholds, xb := binColumns(x, n, cols, 255)
+	offsets := make([]int, cols+1)
+	for f, th := range thresholds {
+		offsets[f+1] = offsets[f] + len(th)
+	}
+	if offsets[cols] <= math.MaxUint16+1 {
+		t.Fatalf("only %d bins: the design does not need 4-byte indexes", offsets[cols])
+	}
+	// Both index widths on a design small enough for both: the first
+	// 200 columns.
+	sub := 200
+	rows := make([]int32, n)
+	for i := range rows {
+		rows[i] = int32(n - 1 - i) // any order
+	}
+	grad := make([]float32, n)
+	for i := range grad {
+		grad[i] = float32(rng.NormFloat64())
+	}
+	xbSub := xb[:sub*n]
+	h16 := make([]hbin, offsets[sub])
+	h32 := make([]hbin, offsets[sub])
+	buildHist(h16, rows, rowBins[uint16](xbSub, offsets[:sub+1], n, sub), sub, grad, grad)
+	buildHist(h32, rows, rowBins[uint32](xbSub, offsets[:sub+1], n, sub), sub, grad, grad)
+	for k := range h16 {
+		if h16[k] != h32[k] {
+			t.Fatalf("bin %d: %+v with 2-byte indexes, %+v with 4", k, h16[k], h32[k])
+		}
+	}
+	m, err := HGBT{MaxIter: 30}.Fit(context.Background(), x, cols, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sse, sst, mean float64
+	for _, v := range y {
+		mean += v / float64(n)
+	}
+	pred := m.PredictBatch(nil, x)
+	for i, v := range y {
+		sse += (v - pred[i]) * (v - pred[i])
+		sst += (v - mean) * (v - mean)
+	}
+	if r2 := 1 - sse/sst; !(r2 > 0.8) {
+		t.Fatalf("training R² %v on a design the first and eighth columns explain", r2)
+	}
 }
