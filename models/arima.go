@@ -37,9 +37,9 @@ const minAutoARIMAPoints = 10
 // forecast::auto.arima does with its defaults (KPSS tests for d, the
 // seasonal-strength test for D, stepwise AICc search over p, q, P, Q).
 // Covariates are used as ARIMA's are (see ARIMA): as regressors in every
-// candidate of the search, as auto.arima(y, xreg = X). A fit costs about 0.03-0.4 s of CPU on 365 days
-// of history and 0.05-2 s on 730 (bench/models_arima), against 0.4-21 s
-// for R's auto.arima on the same 730 days.
+// candidate of the search, as auto.arima(y, xreg = X). A fit of 730 days
+// costs 0.02-0.35 s of CPU (bench/models_arima), against 0.33-20 s for
+// R's auto.arima on the same days.
 type AutoARIMA struct {
 	// MaxP and MaxQ bound the non-seasonal orders; 0 means 5, negative
 	// means 0.
