@@ -84,6 +84,21 @@ func demoCSV(t *testing.T, o data.DemoOptions) []byte {
 	return buf.Bytes()
 }
 
+// demoPlanCSV is the promotion plan (data.DemoPlan) of the series
+// demoCSV makes with the same options, as a POST /v1/covariates body.
+func demoPlanCSV(t *testing.T, o data.DemoOptions) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"date", "store", "sku", "promo"})
+	for _, ob := range data.DemoPlan(o) {
+		w.Write([]string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
+			strconv.FormatFloat(ob.Covariates["promo"], 'f', -1, 64)})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
 type jobStatus struct {
 	ID          string          `json:"id"`
 	State       string          `json:"state"`

@@ -69,8 +69,15 @@ func TestSoakNoLeak(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts := startWith(t, Options{JobWorkers: 1, Registry: reg})
-			if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 4, Days: 200})); code != 200 {
+			demo := data.DemoOptions{Stores: 1, SKUs: 4, Days: 200}
+			if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo)); code != 200 {
 				t.Fatalf("upload: %d %s", code, b)
+			}
+			// A promotion plan over the horizon, so that every job also
+			// takes the covariate path: the plan merged into each series,
+			// and ridge learning from it and reading its future.
+			if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", demoPlanCSV(t, demo)); code != 200 {
+				t.Fatalf("plan upload: %d %s", code, b)
 			}
 
 			idx := make([]float64, 0, c.jobs)
@@ -87,6 +94,11 @@ func TestSoakNoLeak(t *testing.T) {
 				heap = append(heap, float64(m.HeapLiveAfter))
 			}
 			elapsed := time.Since(start)
+			var fc struct{ Covariates []string }
+			ts.getJSON("/v1/forecasts/S01/SKU001", &fc)
+			if len(fc.Covariates) != 1 || fc.Covariates[0] != "promo" {
+				t.Fatalf("forecast covariates %v: the soak did not take the covariate path", fc.Covariates)
+			}
 			_, slope := stat.LinearRegression(idx, heap, nil, false)
 			t.Logf("%d jobs in %v (%.1f ms/job); memguard verdicts %v", c.jobs, elapsed.Round(time.Millisecond),
 				float64(elapsed.Microseconds())/1000/float64(c.jobs), verdicts)
