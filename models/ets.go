@@ -504,7 +504,17 @@ func etsFilterMulSeason(f etsForm, m int, p etsParams, x0, y, ring []float64, st
 		sumSq += raw * raw
 		e := t*inv - 1 // (y - f) / f
 		sse += e * e
-		prodF, sumLogF = etsLogProd(prodF, sumLogF, fc)
+		// etsLogProd, written out: its call cost a fifth of an
+		// AutoETS fit (the compiler will not inline it).
+		if af := math.Abs(fc); af > 1e-100 && af < 1e100 {
+			prodF *= af
+			if prodF > 1e200 || prodF < 1e-200 {
+				sumLogF += math.Log(prodF)
+				prodF = 1
+			}
+		} else {
+			sumLogF += math.Log(af)
+		}
 		if sumSq > stopSumSq {
 			return etsRun{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
 		}
@@ -572,7 +582,17 @@ func etsFilterMulErrorAddSeason(f etsForm, m int, p etsParams, x0, y, ring []flo
 			sumSq += raw * raw
 			e := raw / fc
 			sse += e * e
-			prodF, sumLogF = etsLogProd(prodF, sumLogF, fc)
+			// etsLogProd, written out: its call cost a fifth of an
+			// AutoETS fit (the compiler will not inline it).
+			if af := math.Abs(fc); af > 1e-100 && af < 1e100 {
+				prodF *= af
+				if prodF > 1e200 || prodF < 1e-200 {
+					sumLogF += math.Log(prodF)
+					prodF = 1
+				}
+			} else {
+				sumLogF += math.Log(af)
+			}
 			if sumSq > stopSumSq {
 				return abandon, true
 			}
