@@ -31,6 +31,8 @@ type series struct {
 	RSeconds float64   `json:"r_seconds"`
 	RCPU     float64   `json:"r_cpu"`
 	RMASE    float64   `json:"r_mase"`
+	// RForecastCPU is the CPU seconds of R's forecast(fit, h) alone.
+	RForecastCPU float64 `json:"r_forecast_cpu"`
 }
 
 func cpuTime() time.Duration {
@@ -54,6 +56,9 @@ func mase(y, test, f []float64, m int) float64 {
 	return e / float64(len(test)) / scale
 }
 
+// forecastReps is how many forecasts are timed per fitted model.
+const forecastReps = 200
+
 func run() error {
 	history := flag.Int("history", 0, "fit on the last `N` points only (0: all)")
 	flag.Parse()
@@ -69,8 +74,9 @@ func run() error {
 		return err
 	}
 	ctx := context.Background()
-	fmt.Printf("%-16s %-5s %-30s %8s %8s | %-40s %8s %8s | %7s %7s\n",
-		"series", "n", "Go order", "wall s", "cpu s", "R order", "wall s", "cpu s", "MASE go", "MASE R")
+	fmt.Printf("%-16s %-5s %-30s %8s %8s | %-40s %8s %8s | %7s %7s | %8s %8s\n",
+		"series", "n", "Go order", "wall s", "cpu s", "R order", "wall s", "cpu s", "MASE go", "MASE R",
+		"Go fc ms", "R fc ms")
 	var gw, gc, rw, rc float64
 	for _, s := range ss {
 		y := s.Y
@@ -92,9 +98,17 @@ func run() error {
 		case m.HasDrift:
 			name += " drift"
 		}
-		fc := m.Forecast(len(s.Test))
-		fmt.Printf("%-16s %-5d %-30s %8.3f %8.3f | %-40s %8.2f %8.2f | %7.3f %7.3f\n",
-			s.Name, len(y), name, wall, cpu, s.ROrder, s.RSeconds, s.RCPU, mase(s.Y, s.Test, fc, s.M), s.RMASE)
+		// The forecast alone, from the fitted model, over forecastReps
+		// calls (one takes microseconds).
+		var fc []float64
+		c1 := cpuTime()
+		for r := 0; r < forecastReps; r++ {
+			fc = m.Forecast(len(s.Test))
+		}
+		fcCPU := (cpuTime() - c1).Seconds() / forecastReps
+		fmt.Printf("%-16s %-5d %-30s %8.3f %8.3f | %-40s %8.2f %8.2f | %7.3f %7.3f | %8.4f %8.3f\n",
+			s.Name, len(y), name, wall, cpu, s.ROrder, s.RSeconds, s.RCPU, mase(s.Y, s.Test, fc, s.M), s.RMASE,
+			fcCPU*1e3, s.RForecastCPU*1e3)
 		gw, gc, rw, rc = gw+wall, gc+cpu, rw+s.RSeconds, rc+s.RCPU
 	}
 	fmt.Printf("total: Go %.2fs wall %.2fs cpu, R %.2fs wall %.2fs cpu; speed-up %.1fx wall, %.1fx cpu\n",
