@@ -3,7 +3,7 @@ package api
 import (
 	"context"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/jobs"
 )
 
@@ -16,7 +16,7 @@ type BackendOptions struct {
 }
 
 // openBackend opens the store and the job queue.
-func openBackend(ctx context.Context, opts Options, runner *jobs.Runner) (*data.Store, *jobs.Queue, error) {
+func openBackend(ctx context.Context, opts Options, runner *jobs.Runner) (*sqlstore.Store, *jobs.Queue, error) {
 	return jobs.Open(ctx, opts.Backend.Backend, opts.DataDir, jobs.Config{Runner: runner,
 		Workers: max(opts.JobWorkers, 1), Work: opts.JobWorkers > 0, Logger: opts.Logger})
 }

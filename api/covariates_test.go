@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
 )
@@ -59,12 +60,12 @@ func (f promoForecast) peak(d int) (on, around float64) {
 func TestPlannedPromotions(t *testing.T) {
 	ts := startServer(t, t.TempDir(), 1)
 	const h = 28
-	sales := demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 2, Days: 500, PromoLift: 2})
+	sales := demoCSV(t, demo.Options{Stores: 1, SKUs: 2, Days: 500, PromoLift: 2})
 	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", sales); code != 200 {
 		t.Fatalf("sales upload: %d %s", code, b)
 	}
 	code, _, b := ts.do("POST", "/v1/covariates", "application/x-ndjson", planNDJSON(h, 10))
-	var st data.IngestStats
+	var st sqlstore.IngestStats
 	if err := json.Unmarshal(b, &st); code != 200 || err != nil || st.Rows != 2*h || st.Series != 2 {
 		t.Fatalf("plan upload: %d %s", code, b)
 	}
@@ -142,7 +143,7 @@ func (p planResponse) flat() []string {
 func postgresBackend(t *testing.T) BackendOptions {
 	t.Helper()
 	u := pgtest.URL(t)
-	db, drop, err := data.CreatePostgresDatabase(context.Background(), u, "forecastd_api")
+	db, drop, err := sqlstore.CreatePostgresDatabase(context.Background(), u, "forecastd_api")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
 // TestCrashDuringJob kills the real binary with SIGKILL while a training
@@ -44,7 +46,7 @@ func TestCrashDuringJob(t *testing.T) {
 
 	// 2 stores × 24 SKUs × a year: job 2 (with Holt-Winters and four
 	// folds) lasts a second or two, long enough to be caught running.
-	first := data.Demo(data.DemoOptions{Stores: 2, SKUs: 24, Days: 365})
+	first := demo.Sales(demo.Options{Stores: 2, SKUs: 24, Days: 365})
 	keys := seriesKeys(first)
 	// The changed sales: every quantity doubled plus one, so that every
 	// series' forecast changes, slow movers included.
@@ -92,7 +94,7 @@ func TestCrashDuringJob(t *testing.T) {
 	p.kill(t)
 
 	// The database as the crash left it.
-	store, err := data.OpenSQLite(ctx, filepath.Join(dir, "forecastd.db"))
+	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "forecastd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +107,7 @@ func TestCrashDuringJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	published := map[string]int{}
-	if err := store.ListResults(ctx, func(r *data.Result) error { published[r.JobID]++; return nil }); err != nil {
+	if err := store.ListResults(ctx, func(r *sqlstore.Result) error { published[r.JobID]++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
@@ -153,7 +155,7 @@ func TestCrashDuringJob(t *testing.T) {
 
 	// Sales through the API (row counts per series), then every row
 	// through the store once the process has stopped.
-	var series struct{ Items []data.SeriesInfo }
+	var series struct{ Items []sqlstore.SeriesInfo }
 	if code, b, err := p.call("GET", "/v1/series?limit=1000", "", nil); err != nil || code != 200 || json.Unmarshal(b, &series) != nil {
 		t.Fatalf("list series: %d %s %v", code, b, err)
 	}
@@ -165,13 +167,13 @@ func TestCrashDuringJob(t *testing.T) {
 		t.Errorf("API lists %d series, %d rows; want %d, %d", len(series.Items), rows, len(keys), len(changed))
 	}
 	p.stop(t)
-	store, err = data.OpenSQLite(ctx, filepath.Join(dir, "forecastd.db"))
+	store, err = sqlstore.OpenSQLite(ctx, filepath.Join(dir, "forecastd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
 	var got salesDigest
-	if err := store.LoadObservations(ctx, data.SeriesFilter{}, func(o data.Observation) error { got.add(o); return nil }); err != nil {
+	if err := store.LoadObservations(ctx, sqlstore.SeriesFilter{}, func(o data.Observation) error { got.add(o); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	var want salesDigest

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
 type testServer struct {
@@ -71,12 +73,12 @@ func (ts *testServer) getJSON(path string, v any) int {
 	return code
 }
 
-func demoCSV(t *testing.T, o data.DemoOptions) []byte {
+func demoCSV(t *testing.T, o demo.Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"date", "store", "sku", "quantity", "promo"})
-	for _, ob := range data.Demo(o) {
+	for _, ob := range demo.Sales(o) {
 		w.Write([]string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
 			strconv.FormatFloat(ob.Quantity, 'f', -1, 64), strconv.FormatFloat(ob.Covariates["promo"], 'f', -1, 64)})
 	}
@@ -84,14 +86,14 @@ func demoCSV(t *testing.T, o data.DemoOptions) []byte {
 	return buf.Bytes()
 }
 
-// demoPlanCSV is the promotion plan (data.DemoPlan) of the series
+// demoPlanCSV is the promotion plan (demo.Plan) of the series
 // demoCSV makes with the same options, as a POST /v1/covariates body.
-func demoPlanCSV(t *testing.T, o data.DemoOptions) []byte {
+func demoPlanCSV(t *testing.T, o demo.Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"date", "store", "sku", "promo"})
-	for _, ob := range data.DemoPlan(o) {
+	for _, ob := range demo.Plan(o) {
 		w.Write([]string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
 			strconv.FormatFloat(ob.Covariates["promo"], 'f', -1, 64)})
 	}
@@ -132,7 +134,7 @@ func TestEndToEnd(t *testing.T) {
 	ts := startServer(t, t.TempDir(), 1)
 
 	// Upload three series of a year of daily sales.
-	body := demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 3, Days: 365})
+	body := demoCSV(t, demo.Options{Stores: 1, SKUs: 3, Days: 365})
 	code, _, b := ts.do("POST", "/v1/sales", "text/csv", body)
 	if code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
@@ -159,7 +161,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	var series struct {
-		Items []data.SeriesInfo `json:"items"`
+		Items []sqlstore.SeriesInfo `json:"items"`
 	}
 	ts.getJSON("/v1/series?store=S01", &series)
 	if len(series.Items) != 3 || series.Items[0].Rows != 365 {
@@ -274,7 +276,7 @@ func TestJobSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	// An API-only process queues the job; it is not worked.
 	api := startServer(t, dir, 0)
-	if code, _, b := api.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 4, Days: 200})); code != 200 {
+	if code, _, b := api.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo.Options{Stores: 1, SKUs: 4, Days: 200})); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
 	_, _, b := api.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 7, "models": ["naive", "seasonal_naive", "ridge"], "top_k": 2}`))
@@ -301,7 +303,7 @@ func TestJobSurvivesRestart(t *testing.T) {
 func TestShutdownRequeuesRunningJob(t *testing.T) {
 	dir := t.TempDir()
 	a := startServer(t, dir, 1)
-	if code, _, b := a.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
+	if code, _, b := a.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo.Options{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
 	_, _, b := a.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ridge", "ses", "mean", "drift"]}`))
@@ -341,7 +343,7 @@ func testLogOutput() io.Writer {
 
 func TestCancelRunningJob(t *testing.T) {
 	ts := startServer(t, t.TempDir(), 1)
-	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
+	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo.Options{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
 	_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28}`))
@@ -379,7 +381,7 @@ func TestCancelRunningJob(t *testing.T) {
 
 func TestRefreshJob(t *testing.T) {
 	ts := startServer(t, t.TempDir(), 1)
-	all := data.Demo(data.DemoOptions{Stores: 1, SKUs: 2, Days: 300})
+	all := demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 300})
 	upload := func(obs []data.Observation) {
 		var buf bytes.Buffer
 		buf.WriteString("date,store,sku,quantity\n")

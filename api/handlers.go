@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs"
 )
@@ -108,7 +110,7 @@ func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(dat
 }
 
 func (s *Server) postSales(c *gin.Context) {
-	parse, ok := uploadParser(c, data.ParseCSV, data.ParseNDJSON, "date,store,sku,quantity")
+	parse, ok := uploadParser(c, ingest.ParseCSV, ingest.ParseNDJSON, "date,store,sku,quantity")
 	if !ok {
 		return
 	}
@@ -127,7 +129,7 @@ func (s *Server) postSales(c *gin.Context) {
 // past its last sale with them and give the candidates the covariates
 // planned over the whole horizon.
 func (s *Server) postCovariates(c *gin.Context) {
-	parse, ok := uploadParser(c, data.ParseCovariatesCSV, data.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)")
+	parse, ok := uploadParser(c, ingest.ParseCovariatesCSV, ingest.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)")
 	if !ok {
 		return
 	}
@@ -176,7 +178,7 @@ func (s *Server) listSeries(c *gin.Context) {
 	}
 	resp := gin.H{"items": items, "next": nil}
 	if items == nil {
-		resp["items"] = []data.SeriesInfo{}
+		resp["items"] = []sqlstore.SeriesInfo{}
 	}
 	if len(items) == limit {
 		last := items[len(items)-1]
@@ -223,7 +225,7 @@ func (s *Server) listJobs(c *gin.Context) {
 	}
 	state := c.Query("state")
 	switch state {
-	case "", data.JobQueued, data.JobRunning, data.JobSucceeded, data.JobFailed, data.JobCancelled:
+	case "", sqlstore.JobQueued, sqlstore.JobRunning, sqlstore.JobSucceeded, sqlstore.JobFailed, sqlstore.JobCancelled:
 	default:
 		problem(c, http.StatusBadRequest, fmt.Sprintf("state %q: want queued, running, succeeded, failed or cancelled", state))
 		return
@@ -235,7 +237,7 @@ func (s *Server) listJobs(c *gin.Context) {
 	}
 	resp := gin.H{"items": js, "next": nil}
 	if js == nil {
-		resp["items"] = []*data.Job{}
+		resp["items"] = []*sqlstore.Job{}
 	}
 	if len(js) == limit {
 		q := c.Request.URL.Query()
@@ -254,7 +256,7 @@ func (s *Server) cancelJob(c *gin.Context) {
 	c.JSON(http.StatusOK, j)
 }
 
-func (s *Server) result(c *gin.Context) (*data.Result, *forecast.Result, bool) {
+func (s *Server) result(c *gin.Context) (*sqlstore.Result, *forecast.Result, bool) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	r, err := s.store.GetResult(c.Request.Context(), k)
 	if err != nil {

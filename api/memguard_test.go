@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/memguard"
 )
 
@@ -17,7 +17,7 @@ import (
 // profile, and the quarantine through the API.
 func TestMemguardEndpoints(t *testing.T) {
 	ts := startWith(t, Options{JobWorkers: 1, Guard: memguard.Options{Profile: memguard.ProfileAlways}})
-	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, data.DemoOptions{Stores: 1, SKUs: 2, Days: 120})); code != 200 {
+	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo.Options{Stores: 1, SKUs: 2, Days: 120})); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
 	_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 7, "models": ["naive", "seasonal_naive", "ses"]}`))

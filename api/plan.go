@@ -11,6 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
 // The plan endpoints read back and withdraw what POST /v1/covariates
@@ -25,7 +27,7 @@ var planQueryParams = []string{"name", "from", "to"}
 // planFilter reads the plan endpoints' query, answering 400 and false for
 // a bad one. from and to are inclusive; a to without a time of day covers
 // that whole day, so to=2026-11-30 keeps the hours of an hourly plan.
-func planFilter(c *gin.Context) (data.PlanFilter, bool) {
+func planFilter(c *gin.Context) (sqlstore.PlanFilter, bool) {
 	q := c.Request.URL.Query()
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -35,43 +37,43 @@ func planFilter(c *gin.Context) (data.PlanFilter, bool) {
 	for _, k := range keys {
 		if !slices.Contains(planQueryParams, k) {
 			problem(c, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q: want name, from or to", k))
-			return data.PlanFilter{}, false
+			return sqlstore.PlanFilter{}, false
 		}
 		if len(q[k]) > 1 {
 			problem(c, http.StatusBadRequest, fmt.Sprintf("query parameter %q given %d times: want it once", k, len(q[k])))
-			return data.PlanFilter{}, false
+			return sqlstore.PlanFilter{}, false
 		}
 	}
-	var f data.PlanFilter
+	var f sqlstore.PlanFilter
 	if v, ok := q["name"]; ok {
-		if err := data.CheckCovariateName(v[0]); err != nil {
+		if err := ingest.CheckCovariateName(v[0]); err != nil {
 			problem(c, http.StatusBadRequest, "name: "+err.Error())
-			return data.PlanFilter{}, false
+			return sqlstore.PlanFilter{}, false
 		}
 		f.Name = v[0]
 	}
 	if v, ok := q["from"]; ok {
-		t, err := data.ParseDate(v[0])
+		t, err := ingest.ParseDate(v[0])
 		if err != nil {
 			problem(c, http.StatusBadRequest, "from: "+err.Error())
-			return data.PlanFilter{}, false
+			return sqlstore.PlanFilter{}, false
 		}
 		f.From = t
 	}
 	if v, ok := q["to"]; ok {
-		t, err := data.ParseDate(v[0])
+		t, err := ingest.ParseDate(v[0])
 		if err != nil {
 			problem(c, http.StatusBadRequest, "to: "+err.Error())
-			return data.PlanFilter{}, false
+			return sqlstore.PlanFilter{}, false
 		}
 		// Stored dates are whole seconds.
 		f.Until = t.Add(time.Second)
-		if len(v[0]) == len(data.DateLayout) {
+		if len(v[0]) == len(ingest.DateLayout) {
 			f.Until = t.AddDate(0, 0, 1)
 		}
 		if !f.From.IsZero() && !f.From.Before(f.Until) {
 			problem(c, http.StatusBadRequest, fmt.Sprintf("to %s is before from %s", v[0], q.Get("from")))
-			return data.PlanFilter{}, false
+			return sqlstore.PlanFilter{}, false
 		}
 	}
 	return f, true
@@ -81,9 +83,9 @@ func planFilter(c *gin.Context) (data.PlanFilter, bool) {
 // the time of day when it has one.
 func appendPlanDate(b []byte, t time.Time) []byte {
 	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.AppendFormat(b, data.DateLayout)
+		return t.AppendFormat(b, ingest.DateLayout)
 	}
-	return t.AppendFormat(b, data.DateTimeLayout)
+	return t.AppendFormat(b, ingest.DateTimeLayout)
 }
 
 // planFlushBytes is how much of a plan response is gathered before it is
@@ -117,7 +119,7 @@ func (s *Server) getPlan(c *gin.Context) {
 		b = b[:0]
 		return err
 	}
-	err := s.store.Plan(c.Request.Context(), k, f, func(v data.PlannedValue) error {
+	err := s.store.Plan(c.Request.Context(), k, f, func(v sqlstore.PlannedValue) error {
 		if !started {
 			c.Header("Content-Type", "application/json; charset=utf-8")
 			c.Status(http.StatusOK)

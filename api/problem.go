@@ -5,18 +5,18 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/gin-gonic/gin"
-
-	"github.com/forecastd/forecastd/data"
 )
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
-	Type   string          `json:"type"`
-	Title  string          `json:"title"`
-	Status int             `json:"status"`
-	Detail string          `json:"detail"`
-	Errors []data.RowError `json:"errors,omitempty"`
+	Type   string            `json:"type"`
+	Title  string            `json:"title"`
+	Status int               `json:"status"`
+	Detail string            `json:"detail"`
+	Errors []ingest.RowError `json:"errors,omitempty"`
 }
 
 func problem(c *gin.Context, status int, detail string) {
@@ -35,7 +35,7 @@ func writeProblem(c *gin.Context, p Problem) {
 
 // fail maps an error from the layers below to a status.
 func fail(c *gin.Context, err error) {
-	var pe *data.ParseError
+	var pe *ingest.ParseError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &pe):
@@ -43,7 +43,7 @@ func fail(c *gin.Context, err error) {
 			Detail: pe.Error(), Errors: pe.Errors})
 	case errors.As(err, &mbe):
 		problem(c, http.StatusRequestEntityTooLarge, "request body larger than "+itoa(mbe.Limit)+" bytes")
-	case errors.Is(err, data.ErrNotFound):
+	case errors.Is(err, sqlstore.ErrNotFound):
 		problem(c, http.StatusNotFound, err.Error())
 	case errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil:
 		problem(c, http.StatusServiceUnavailable, "request cancelled: "+err.Error())

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
 func startWith(t *testing.T, opts Options) *testServer {
@@ -139,7 +140,7 @@ func TestHostileInput(t *testing.T) {
 	long := "date,store,sku,quantity\n2024-01-01,S1," + strings.Repeat("x", 2<<20) + ",1\n"
 	longPlan := "date,store,sku,promo\n2024-01-01,S1," + strings.Repeat("x", 2<<20) + ",1\n"
 	wide := "date,store,sku"
-	for i := 0; i <= data.MaxCovariates; i++ {
+	for i := 0; i <= ingest.MaxCovariates; i++ {
 		wide += fmt.Sprintf(",c%d", i)
 	}
 	cases := []struct {
@@ -235,7 +236,7 @@ func TestHostileInput(t *testing.T) {
 	if code, b := ts.doAuth("POST", "/v1/sales", "", "text/csv", []byte(bom)); code != 200 {
 		t.Fatalf("BOM/CRLF/quoted upload: %d %s", code, b)
 	}
-	series, err := ts.Store().LoadSeries(context.Background(), data.SeriesFilter{SKUs: []string{"A, the big one"}})
+	series, err := ts.Store().LoadSeries(context.Background(), sqlstore.SeriesFilter{SKUs: []string{"A, the big one"}})
 	if err != nil || len(series) != 1 {
 		t.Fatalf("quoted SKU not stored: %v %v", series, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -93,7 +95,7 @@ func (o *Options) defaults() {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
-	store   *data.Store
+	store   *sqlstore.Store
 	queue   *jobs.Queue
 	guard   *memguard.Guard
 	reg     *prometheus.Registry
@@ -197,7 +199,7 @@ func (s *Server) Addr() string {
 }
 
 // Store exposes the store (for tests and batch tools).
-func (s *Server) Store() *data.Store { return s.store }
+func (s *Server) Store() *sqlstore.Store { return s.store }
 
 // Stop shuts down gracefully: it stops accepting requests and lets
 // in-flight ones finish, cancels running jobs (River retries them on the
@@ -250,10 +252,10 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	}
 	// The promotion calendar first: a crash between the two leaves no
 	// sales, so the next start loads the demo again.
-	if _, err := s.store.IngestCovariates(ctx, each(data.DemoPlan(data.DemoOptions{}))); err != nil {
+	if _, err := s.store.IngestCovariates(ctx, each(demo.Plan(demo.Options{}))); err != nil {
 		return fmt.Errorf("api: load demo promotion plan: %w", err)
 	}
-	st, err := s.store.Ingest(ctx, each(data.Demo(data.DemoOptions{})))
+	st, err := s.store.Ingest(ctx, each(demo.Sales(demo.Options{})))
 	if err != nil {
 		return fmt.Errorf("api: load demo data: %w", err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -69,14 +69,14 @@ func TestSoakNoLeak(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts := startWith(t, Options{JobWorkers: 1, Registry: reg})
-			demo := data.DemoOptions{Stores: 1, SKUs: 4, Days: 200}
-			if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo)); code != 200 {
+			opts := demo.Options{Stores: 1, SKUs: 4, Days: 200}
+			if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, opts)); code != 200 {
 				t.Fatalf("upload: %d %s", code, b)
 			}
 			// A promotion plan over the horizon, so that every job also
 			// takes the covariate path: the plan merged into each series,
 			// and ridge learning from it and reading its future.
-			if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", demoPlanCSV(t, demo)); code != 200 {
+			if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", demoPlanCSV(t, opts)); code != 200 {
 				t.Fatalf("plan upload: %d %s", code, b)
 			}
 

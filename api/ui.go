@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/memguard"
 )
@@ -96,7 +97,7 @@ func (s *Server) uiError(c *gin.Context, status int, msg string) {
 // uiFail maps a store error like fail does, with an HTML page.
 func (s *Server) uiFail(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, data.ErrNotFound):
+	case errors.Is(err, sqlstore.ErrNotFound):
 		s.uiError(c, http.StatusNotFound, err.Error())
 	case c.Request.Context().Err() != nil:
 		s.uiError(c, http.StatusServiceUnavailable, "The request was cancelled.")
@@ -112,7 +113,7 @@ type overviewPage struct {
 	MemChart       template.HTML
 	GoroutineChart template.HTML
 	RetainedChart  template.HTML
-	Jobs           []*data.Job
+	Jobs           []*sqlstore.Job
 	Reports        []*memguard.Report // charted, oldest first
 	LatestReports  []*memguard.Report // detailed, latest first
 	Quarantined    []memguard.QuarantineEntry
@@ -133,7 +134,7 @@ func (s *Server) uiOverview(c *gin.Context) {
 			if j.StartedAt == nil {
 				continue
 			}
-			sp := jobSpan{Start: *j.StartedAt, Failed: j.State == data.JobFailed}
+			sp := jobSpan{Start: *j.StartedAt, Failed: j.State == sqlstore.JobFailed}
 			if j.FinishedAt != nil {
 				sp.End = *j.FinishedAt
 			}
@@ -176,7 +177,7 @@ func (s *Server) uiOverview(c *gin.Context) {
 
 // reportJobs maps memguard report IDs to the jobs whose memory summary
 // names them.
-func reportJobs(jobs []*data.Job) map[string]string {
+func reportJobs(jobs []*sqlstore.Job) map[string]string {
 	out := make(map[string]string, len(jobs))
 	for _, j := range jobs {
 		if len(j.Memory) == 0 {
@@ -211,7 +212,7 @@ func sortQuarantine(es []memguard.QuarantineEntry) {
 
 type seriesListPage struct {
 	Title string
-	Items []data.SeriesInfo
+	Items []sqlstore.SeriesInfo
 	Next  string
 	First bool
 }
@@ -290,7 +291,7 @@ func (s *Server) uiSeries(c *gin.Context) {
 
 	r, err := s.store.GetResult(ctx, k)
 	switch {
-	case errors.Is(err, data.ErrNotFound):
+	case errors.Is(err, sqlstore.ErrNotFound):
 	case err != nil:
 		s.uiFail(c, err)
 		return
@@ -317,7 +318,7 @@ func (s *Server) uiSeries(c *gin.Context) {
 		page.HasForecast, page.Result, page.JobID, page.GeneratedAt = true, &res, r.JobID, r.GeneratedAt
 	}
 
-	ss, err := s.store.LoadSeries(ctx, data.SeriesFilter{Stores: []string{k.Store}, SKUs: []string{k.SKU}})
+	ss, err := s.store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: []string{k.Store}, SKUs: []string{k.SKU}})
 	if err != nil {
 		s.uiFail(c, err)
 		return
@@ -357,7 +358,7 @@ func (s *Server) uiSeries(c *gin.Context) {
 // summarises it by covariate (planSummary).
 func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Result) ([]plannedCovariate, []dateMarks, error) {
 	step := make(map[int64]bool, len(res.Points))
-	var f data.PlanFilter
+	var f sqlstore.PlanFilter
 	for _, pt := range res.Points {
 		t, err := time.Parse(res.Freq.Layout(), pt.Date)
 		if err != nil {
@@ -371,9 +372,9 @@ func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Res
 			f.Until = t.Add(time.Second)
 		}
 	}
-	var plan []data.PlannedValue
+	var plan []sqlstore.PlannedValue
 	if len(step) > 0 {
-		err := s.store.Plan(ctx, k, f, func(v data.PlannedValue) error {
+		err := s.store.Plan(ctx, k, f, func(v sqlstore.PlannedValue) error {
 			// Off-grid dates name no step: training ignores them too.
 			if step[v.Date.Unix()] {
 				plan = append(plan, v)
@@ -381,7 +382,7 @@ func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Res
 			return nil
 		})
 		// A forecast whose series has no sales left has no plan either.
-		if err != nil && !errors.Is(err, data.ErrNotFound) {
+		if err != nil && !errors.Is(err, sqlstore.ErrNotFound) {
 			return nil, nil, err
 		}
 	}
@@ -396,7 +397,7 @@ func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Res
 // calendar), or all are one (a promotion every day). A covariate never
 // zero (a price) would shade every date and mark nothing; it is listed
 // only. At most len(markColours) are shaded.
-func planSummary(plan []data.PlannedValue, used []string, layout string) ([]plannedCovariate, []dateMarks) {
+func planSummary(plan []sqlstore.PlannedValue, used []string, layout string) ([]plannedCovariate, []dateMarks) {
 	var covs []plannedCovariate
 	var nonZero [][]time.Time
 	var zeros, ones []int

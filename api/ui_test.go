@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/memguard"
 )
@@ -39,7 +40,7 @@ func seedUI(t *testing.T, ts *testServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := &data.Job{ID: "job-ui-1", Kind: "train", Params: json.RawMessage(`{"horizon":14}`)}
+	job := &sqlstore.Job{ID: "job-ui-1", Kind: "train", Params: json.RawMessage(`{"horizon":14}`)}
 	if err := ts.Store().CreateJob(ctx, job, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -239,16 +240,16 @@ func TestUIPlannedPromo(t *testing.T) {
 
 func TestPlanSummary(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
-	plan := func(name string, vals ...float64) []data.PlannedValue {
-		out := make([]data.PlannedValue, len(vals))
+	plan := func(name string, vals ...float64) []sqlstore.PlannedValue {
+		out := make([]sqlstore.PlannedValue, len(vals))
 		for i, v := range vals {
-			out[i] = data.PlannedValue{Name: name, Date: day(i + 1), Value: v}
+			out[i] = sqlstore.PlannedValue{Name: name, Date: day(i + 1), Value: v}
 		}
 		return out
 	}
 	cases := []struct {
 		name   string
-		plan   []data.PlannedValue
+		plan   []sqlstore.PlannedValue
 		used   []string
 		marked []string // shaded covariates, in order
 		listed []string // every covariate listed, in order

@@ -1,12 +1,11 @@
-// Package data holds forecastd's domain types (series keys, frequencies,
-// observations and regular series), the parsers for uploaded sales and
-// planned covariates (CSV and NDJSON), the deterministic demo data
-// generator, and the SQL store that keeps sales, planned covariates, jobs,
-// kept models and forecasts. Planned covariates (plan.go) are covariate
-// values known ahead of the sales, such as a promotion calendar; loading
-// a series extends its covariate columns past the history with them.
+// Package data holds forecastd's domain types: series keys, frequencies,
+// observations (one row of sales or of a plan) and regular series with
+// their covariate columns, including the rule that extends those columns
+// past the history with planned values (AddPlanned).
 //
-// It is the bottom of the import graph: data → features → models →
-// forecast → jobs → api → cmd. Nothing here imports another forecastd
-// package.
+// It is the leaf of the import graph and imports only the standard
+// library, so features, models and forecast, which import it, carry no
+// storage, queue or HTTP code. Its subpackages do the rest of the data
+// work: ingest parses uploads and assembles series, sqlstore keeps them
+// in SQLite or PostgreSQL, demo generates the demo data set.
 package data

@@ -2,7 +2,6 @@ package data
 
 import (
 	"fmt"
-	"sort"
 	"time"
 )
 
@@ -192,52 +191,3 @@ func (s *Series) End() time.Time { return s.Freq.Add(s.Start, len(s.Values)-1) }
 
 // Date returns the date of point i.
 func (s *Series) Date(i int) time.Time { return s.Freq.Add(s.Start, i) }
-
-// Assemble turns observations of many series into regular series, one per
-// key, sorted by key. Missing dates become zero. It returns an error when
-// a date does not lie on the frequency's grid.
-func Assemble(obs []Observation, freq Frequency) ([]*Series, error) {
-	byKey := map[Key][]Observation{}
-	for _, o := range obs {
-		byKey[o.Key] = append(byKey[o.Key], o)
-	}
-	keys := make([]Key, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	out := make([]*Series, 0, len(keys))
-	for _, k := range keys {
-		rows := byKey[k]
-		sort.Slice(rows, func(i, j int) bool { return rows[i].Date.Before(rows[j].Date) })
-		start, end := rows[0].Date, rows[len(rows)-1].Date
-		n, ok := freq.Steps(start, end)
-		if !ok {
-			return nil, fmt.Errorf("data: series %s: %s is not on the %s grid starting %s", k, end.Format(time.RFC3339), freq, start.Format(time.RFC3339))
-		}
-		s := &Series{Key: k, Freq: freq, Start: start, Values: make([]float64, n+1)}
-		for _, r := range rows {
-			i, ok := freq.Steps(start, r.Date)
-			if !ok {
-				return nil, fmt.Errorf("data: series %s: %s is not on the %s grid starting %s", k, r.Date.Format(time.RFC3339), freq, start.Format(time.RFC3339))
-			}
-			s.Values[i] = r.Quantity
-			for name, v := range r.Covariates {
-				if s.Covariates == nil {
-					s.Covariates = map[string][]float64{}
-				}
-				col, ok := s.Covariates[name]
-				if !ok {
-					col = make([]float64, n+1)
-					for j := range col {
-						col[j] = nan
-					}
-					s.Covariates[name] = col
-				}
-				col[i] = v
-			}
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -21,7 +23,7 @@ import (
 func BenchmarkDemoPromoPlan(b *testing.B) {
 	ctx := context.Background()
 	const h = 28
-	all, err := data.Assemble(data.Demo(data.DemoOptions{Stores: 1, SKUs: 24, Days: 730 + h}), data.Daily)
+	all, err := ingest.Assemble(demo.Sales(demo.Options{Stores: 1, SKUs: 24, Days: 730 + h}), data.Daily)
 	if err != nil {
 		b.Fatal(err)
 	}

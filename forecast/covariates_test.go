@@ -11,14 +11,16 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/models"
 )
 
 // planned cuts the last h days off a demo series and keeps its covariates
 // whole, so that their last h values act as a plan for the forecast.
-func planned(t *testing.T, o data.DemoOptions, h int) []*data.Series {
+func planned(t *testing.T, o demo.Options, h int) []*data.Series {
 	t.Helper()
-	ss, err := data.Assemble(data.Demo(o), data.Daily)
+	ss, err := ingest.Assemble(demo.Sales(o), data.Daily)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,7 @@ func TestTournamentPassesKnownCovariates(t *testing.T) {
 func TestPlannedPromotionMovesTheForecast(t *testing.T) {
 	ctx := context.Background()
 	const h = 28
-	s := planned(t, data.DemoOptions{Seed: 5, Stores: 1, SKUs: 1, Days: 500 + h, PromoLift: 2}, h)[0]
+	s := planned(t, demo.Options{Seed: 5, Stores: 1, SKUs: 1, Days: 500 + h, PromoLift: 2}, h)[0]
 	n := len(s.Values)
 	plan := func(day int) map[string][]float64 {
 		promo := slices.Clone(s.Covariates["promo"])

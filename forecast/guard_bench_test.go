@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -16,7 +18,7 @@ import (
 //
 //	go test -run '^$' -bench GuardOverhead -benchtime 5x ./forecast/
 func BenchmarkGuardOverhead(b *testing.B) {
-	ss, err := data.Assemble(data.Demo(data.DemoOptions{Stores: 1, SKUs: 8}), data.Daily)
+	ss, err := ingest.Assemble(demo.Sales(demo.Options{Stores: 1, SKUs: 8}), data.Daily)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/models"
 )
 
 func demoSeries(t *testing.T, skus int) []*data.Series {
 	t.Helper()
-	ss, err := data.Assemble(data.Demo(data.DemoOptions{Stores: 1, SKUs: skus, Days: 400}), data.Daily)
+	ss, err := ingest.Assemble(demo.Sales(demo.Options{Stores: 1, SKUs: skus, Days: 400}), data.Daily)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
 // Backend selects where forecastd keeps its data and queue, and how jobs
@@ -101,7 +101,7 @@ func (b Backend) Schedules() []Schedule {
 // at DatabaseURL, or the SQLite file forecastd.db in dataDir. cfg's
 // backend-dependent fields (FanOut, PartitionSize, RescueAfter, Name,
 // Schedules) are filled from b; cfg.Runner gets the store.
-func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*data.Store, *Queue, error) {
+func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore.Store, *Queue, error) {
 	cfg.PartitionSize, cfg.RescueAfter, cfg.Name = b.PartitionSize, b.RescueAfter, b.WorkerName
 	if cfg.Schedules == nil {
 		cfg.Schedules = b.Schedules()
@@ -109,7 +109,7 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*data.Sto
 	if b.DatabaseURL == "" {
 		cfg.FanOut = b.FanOut != nil && *b.FanOut
 		dbPath := filepath.Join(dataDir, "forecastd.db")
-		store, err := data.OpenSQLite(ctx, dbPath)
+		store, err := sqlstore.OpenSQLite(ctx, dbPath)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,7 +122,7 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*data.Sto
 		return store, q, nil
 	}
 	cfg.FanOut = b.FanOut == nil || *b.FanOut
-	store, err := data.OpenPostgres(ctx, b.DatabaseURL)
+	store, err := sqlstore.OpenPostgres(ctx, b.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/memguard"
 )
 
@@ -87,15 +88,15 @@ func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 	id := j.Args.JobID
 	job, err := q.store.GetJob(ctx, id)
 	if err != nil {
-		if errors.Is(err, data.ErrNotFound) {
+		if errors.Is(err, sqlstore.ErrNotFound) {
 			return river.JobCancel(err)
 		}
 		return err
 	}
 	switch job.State {
-	case data.JobCancelled:
+	case sqlstore.JobCancelled:
 		return river.JobCancel(ErrCancelled)
-	case data.JobSucceeded, data.JobFailed:
+	case sqlstore.JobSucceeded, sqlstore.JobFailed:
 		// A rescued duplicate of a partition whose job already ended.
 		return nil
 	}
@@ -180,9 +181,9 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*data.Series, error) {
 	switch {
 	case a.All:
-		return r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
+		return r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
 	case len(a.Stores) > 0:
-		return r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs})
+		return r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs})
 	}
 	want := make(map[data.Key]bool, len(a.Keys))
 	var stores, skus []string
@@ -198,7 +199,7 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*da
 			skus = append(skus, k.SKU)
 		}
 	}
-	all, err := r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: stores, SKUs: skus})
+	all, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: stores, SKUs: skus})
 	if err != nil {
 		return nil, err
 	}
@@ -217,15 +218,15 @@ func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 	id := j.Args.JobID
 	job, err := q.store.GetJob(ctx, id)
 	if err != nil {
-		if errors.Is(err, data.ErrNotFound) {
+		if errors.Is(err, sqlstore.ErrNotFound) {
 			return river.JobCancel(err)
 		}
 		return err
 	}
 	switch job.State {
-	case data.JobCancelled:
+	case sqlstore.JobCancelled:
 		return errors.Join(q.cancelPartitions(ctx, id), river.JobCancel(ErrCancelled))
-	case data.JobSucceeded, data.JobFailed:
+	case sqlstore.JobSucceeded, sqlstore.JobFailed:
 		return nil
 	}
 	var pl plan
@@ -248,7 +249,7 @@ func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 // partitions together with the plan: if the process dies before the
 // commit, the next wake starts over with nothing staged; after it, the
 // plan is there and the partitions run.
-func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *data.Job) (plan, error) {
+func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstore.Job) (plan, error) {
 	r := q.cfg.Runner
 	id := job.ID
 	var p Params
@@ -359,7 +360,7 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	if n == 0 {
 		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem))
 	}
-	if err := q.store.FinishJob(ctx, id, data.JobSucceeded, msg, mem); err != nil {
+	if err := q.store.FinishJob(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
 	q.cfg.Runner.logger().Info("job succeeded", "job_id", id, "series", pl.Series, "published", n, "partitions", pl.Parts, "worker", q.cfg.Name)
@@ -428,7 +429,7 @@ func (q *Queue) cancelPartitions(ctx context.Context, id string) error {
 
 // selectKeys lists the series a job covers, in store and SKU order.
 func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
-	f := data.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}
+	f := sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}
 	store := ""
 	if len(p.Stores) == 1 {
 		store = p.Stores[0]

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/internal/leaktest"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
@@ -22,12 +24,12 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	var cache leaktest.Cache
 	defer cache.Release()
 	ctx := context.Background()
-	store, err := data.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
+	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	obs := data.Demo(data.DemoOptions{Stores: 1, SKUs: 2, Days: 120})
+	obs := demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 120})
 	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
 			if err := fn(o); err != nil {
@@ -56,8 +58,8 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	r := &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	params := []byte(`{"kind": "train", "horizon": 7, "top_k": 2, "models": ["naive", "seasonal_naive", "ses", "leaky"]}`)
-	run := func(id string) *data.Job {
-		if err := store.CreateJob(ctx, &data.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
+	run := func(id string) *sqlstore.Job {
+		if err := store.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.Execute(ctx, id); err != nil {

@@ -19,7 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/memguard"
 )
 
@@ -64,21 +64,21 @@ func (q *Queue) riverResult(ctx context.Context, id string, attempt, maxAttempts
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, data.ErrJobCancelled):
+	case errors.Is(err, sqlstore.ErrJobCancelled):
 		return river.JobCancel(err)
 	case IsPermanent(err):
 		// Recorded as failed in forecastd's table; retrying cannot help.
 		return river.JobCancel(err)
 	case ctx.Err() != nil:
 		job, gerr := q.store.GetJob(context.WithoutCancel(ctx), id)
-		if gerr == nil && job.State == data.JobCancelled {
+		if gerr == nil && job.State == sqlstore.JobCancelled {
 			return river.JobCancel(ErrCancelled)
 		}
 		// Shutdown: River records the attempt and retries the job.
 		return err
 	default:
 		if attempt >= maxAttempts {
-			_ = q.store.FinishJob(context.WithoutCancel(ctx), id, data.JobFailed, err.Error(), nil)
+			_ = q.store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobFailed, err.Error(), nil)
 		}
 		return err
 	}
@@ -174,7 +174,7 @@ type Queue struct {
 	db *sql.DB
 	// listener is the pgx pool River LISTENs on (PostgreSQL only).
 	listener *pgxpool.Pool
-	store    *data.Store
+	store    *sqlstore.Store
 	cfg      Config
 	// completeTx completes a River job inside a store transaction; its
 	// type parameter is the driver, so each backend sets its own.
@@ -186,11 +186,11 @@ type Queue struct {
 // running: in embedded mode this process is the only worker, so a running
 // job at start was interrupted by a crash and must be retried now rather
 // than after River's stuck-job timeout.
-func OpenSQLite(ctx context.Context, store *data.Store, path string, cfg Config) (*Queue, error) {
+func OpenSQLite(ctx context.Context, store *sqlstore.Store, path string, cfg Config) (*Queue, error) {
 	if err := cfg.prepare(); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", data.SQLiteDSN(path))
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("jobs: open queue db: %w", err)
 	}
@@ -225,7 +225,7 @@ func OpenSQLite(ctx context.Context, store *data.Store, path string, cfg Config)
 // LISTENs, so that workers hear about new jobs at once instead of polling.
 // River's migrations run under an advisory lock: the API and the workers
 // may start together.
-func OpenPostgres(ctx context.Context, store *data.Store, url string, cfg Config) (*Queue, error) {
+func OpenPostgres(ctx context.Context, store *sqlstore.Store, url string, cfg Config) (*Queue, error) {
 	if err := cfg.prepare(); err != nil {
 		return nil, err
 	}
@@ -407,18 +407,18 @@ func NewID() string {
 }
 
 // Enqueue records a job and queues it in one transaction.
-func (q *Queue) Enqueue(ctx context.Context, p Params, requestID string) (*data.Job, error) {
+func (q *Queue) Enqueue(ctx context.Context, p Params, requestID string) (*sqlstore.Job, error) {
 	return q.enqueue(ctx, p, requestID, nil)
 }
 
 // enqueue is Enqueue with a hook that runs inside the transaction (a
 // scheduled fire completes its own River job there).
-func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx func(tx *sql.Tx) error) (*data.Job, error) {
+func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx func(tx *sql.Tx) error) (*sqlstore.Job, error) {
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: encode params: %w", err)
 	}
-	j := &data.Job{ID: NewID(), Kind: p.Kind, Params: raw, RequestID: requestID}
+	j := &sqlstore.Job{ID: NewID(), Kind: p.Kind, Params: raw, RequestID: requestID}
 	err = q.store.CreateJob(ctx, j, func(tx *sql.Tx) (int64, error) {
 		res, err := q.client.InsertTx(ctx, tx, WorkArgs{JobID: j.ID}, nil)
 		if err != nil {
@@ -440,15 +440,15 @@ func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx fu
 // Cancel marks a job cancelled and stops it if it is running. It returns
 // the job's state after the call; a finished job is left as it is. With
 // fan-out, the parent cancels the partitions that have not finished.
-func (q *Queue) Cancel(ctx context.Context, id string) (*data.Job, error) {
+func (q *Queue) Cancel(ctx context.Context, id string) (*sqlstore.Job, error) {
 	j, err := q.store.GetJob(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if j.State != data.JobQueued && j.State != data.JobRunning {
+	if j.State != sqlstore.JobQueued && j.State != sqlstore.JobRunning {
 		return j, nil
 	}
-	if err := q.store.FinishJob(ctx, id, data.JobCancelled, "cancelled by request", nil); err != nil {
+	if err := q.store.FinishJob(ctx, id, sqlstore.JobCancelled, "cancelled by request", nil); err != nil {
 		return nil, err
 	}
 	if _, err := q.client.JobCancel(ctx, j.RiverID); err != nil && !errors.Is(err, river.ErrNotFound) {

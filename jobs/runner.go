@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -19,7 +20,7 @@ import (
 // refresh) inside a memguard guard, stages each series' result as it
 // completes and publishes them all at once at the end.
 type Runner struct {
-	Store    *data.Store
+	Store    *sqlstore.Store
 	Registry *models.Registry
 	Guard    *memguard.Guard
 	Logger   *slog.Logger
@@ -88,7 +89,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if err != nil {
 		return err
 	}
-	if job.State == data.JobCancelled || job.State == data.JobSucceeded {
+	if job.State == sqlstore.JobCancelled || job.State == sqlstore.JobSucceeded {
 		return nil
 	}
 	var p Params
@@ -101,7 +102,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	log := r.logger().With("job_id", id, "kind", p.Kind, "request_id", job.RequestID)
 	var ph phases
 	t0 := time.Now()
-	series, err := r.Store.LoadSeries(ctx, data.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
+	series, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
 	ph.Load = time.Since(t0).Seconds()
 	if err != nil {
 		return r.fail(ctx, id, err, nil)
@@ -129,7 +130,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		if ctx.Err() != nil {
 			// Shutdown or cancellation: the caller decides; keep the
 			// memory report for the status.
-			_ = r.Store.FinishJob(context.WithoutCancel(ctx), id, data.JobQueued, "interrupted: "+ctx.Err().Error(), mem)
+			_ = r.Store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem)
 			return ctx.Err()
 		}
 		return r.fail(ctx, id, runErr, mem)
@@ -152,7 +153,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if n == 0 {
 		return r.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem)
 	}
-	if err := r.Store.FinishJob(ctx, id, data.JobSucceeded, msg, mem); err != nil {
+	if err := r.Store.FinishJob(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
 	log.Info("job succeeded", "series", len(series), "published", n, "seconds", time.Since(start).Seconds(),
@@ -163,7 +164,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 
 func (r *Runner) fail(ctx context.Context, id string, err error, mem json.RawMessage) error {
 	r.logger().Error("job failed", "job_id", id, "err", err)
-	if ferr := r.Store.FinishJob(context.WithoutCancel(ctx), id, data.JobFailed, err.Error(), mem); ferr != nil {
+	if ferr := r.Store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobFailed, err.Error(), mem); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	return permanent{err}
@@ -260,7 +261,7 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 		byKey[s.Key] = s
 	}
 	done := 0
-	err := r.Store.ListResults(ctx, func(res *data.Result) error {
+	err := r.Store.ListResults(ctx, func(res *sqlstore.Result) error {
 		s, ok := byKey[res.Key]
 		if !ok {
 			return nil

@@ -21,6 +21,8 @@ import (
 
 	"github.com/forecastd/forecastd/api"
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
 )
@@ -70,7 +72,7 @@ func postgresURL(t *testing.T) string { return pgtest.URL(t) }
 
 func newDatabase(t *testing.T) string {
 	t.Helper()
-	u, drop, err := data.CreatePostgresDatabase(context.Background(), postgresURL(t), "forecastd_jobs")
+	u, drop, err := sqlstore.CreatePostgresDatabase(context.Background(), postgresURL(t), "forecastd_jobs")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +113,9 @@ func startServer(t *testing.T, backend jobs.Backend, workers int) *server {
 	return &server{Server: srv, base: "http://" + srv.Addr(), t: t}
 }
 
-func (s *server) ingest(o data.DemoOptions) []data.Key {
+func (s *server) ingest(o demo.Options) []data.Key {
 	s.t.Helper()
-	obs := data.Demo(o)
+	obs := demo.Sales(o)
 	if _, err := s.Store().Ingest(context.Background(), func(fn func(data.Observation) error) error {
 		for _, ob := range obs {
 			if err := fn(ob); err != nil {
@@ -148,7 +150,7 @@ func (s *server) postJob(body string) string {
 	return created.ID
 }
 
-func (s *server) waitJob(id string, timeout time.Duration, each func(*data.Job)) *data.Job {
+func (s *server) waitJob(id string, timeout time.Duration, each func(*sqlstore.Job)) *sqlstore.Job {
 	s.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -157,9 +159,9 @@ func (s *server) waitJob(id string, timeout time.Duration, each func(*data.Job))
 			s.t.Fatal(err)
 		}
 		switch {
-		case j.State == data.JobSucceeded:
+		case j.State == sqlstore.JobSucceeded:
 			return j
-		case j.State == data.JobFailed || j.State == data.JobCancelled:
+		case j.State == sqlstore.JobFailed || j.State == sqlstore.JobCancelled:
 			s.t.Fatalf("job %s ended %s: %s", id, j.State, j.Error)
 		case time.Now().After(deadline):
 			s.t.Fatalf("job %s not done after %s: %+v", id, timeout, j)
@@ -218,7 +220,7 @@ func sameForecasts(t *testing.T, got, want map[data.Key]points) {
 const fastJob = `{"horizon": 14, "top_k": 2, "models": ["naive", "seasonal_naive", "ridge", "ses"]}`
 
 // reference trains o's data in the embedded single-process mode.
-func reference(t *testing.T, o data.DemoOptions, job string) map[data.Key]points {
+func reference(t *testing.T, o demo.Options, job string) map[data.Key]points {
 	t.Helper()
 	ref := startServer(t, jobs.Backend{}, 1)
 	keys := ref.ingest(o)
@@ -231,7 +233,7 @@ func reference(t *testing.T, o data.DemoOptions, job string) map[data.Key]points
 // same results as the whole-job path, progress summed over partitions, for
 // chunks of series and for one partition per store.
 func TestFanOutSQLite(t *testing.T) {
-	o := data.DemoOptions{Stores: 2, SKUs: 3, Days: 200}
+	o := demo.Options{Stores: 2, SKUs: 3, Days: 200}
 	want := reference(t, o, fastJob)
 	on := true
 	s := startServer(t, jobs.Backend{FanOut: &on, PartitionSize: 2}, 1)
@@ -307,7 +309,7 @@ func startWorker(t *testing.T, dbURL, name string, extraEnv ...string) *worker {
 // embedded single-process ones, and both workers ran partitions.
 func TestScaleOutPostgres(t *testing.T) {
 	dbURL := newDatabase(t)
-	o := data.DemoOptions{Stores: 2, SKUs: 6, Days: 400}
+	o := demo.Options{Stores: 2, SKUs: 6, Days: 400}
 	apiSrv := startServer(t, jobs.Backend{DatabaseURL: dbURL, PartitionSize: 2, RescueAfter: 3 * time.Second}, 0)
 	keys := apiSrv.ingest(o)
 	startWorker(t, dbURL, "w1")
@@ -315,7 +317,7 @@ func TestScaleOutPostgres(t *testing.T) {
 	want := reference(t, o, fastJob)
 	id := apiSrv.postJob(fastJob)
 	maxDone := 0
-	j := apiSrv.waitJob(id, 90*time.Second, func(j *data.Job) {
+	j := apiSrv.waitJob(id, 90*time.Second, func(j *sqlstore.Job) {
 		if j.SeriesDone < maxDone {
 			t.Errorf("progress went back from %d to %d", maxDone, j.SeriesDone)
 		}
@@ -344,7 +346,7 @@ func TestScaleOutWorkerKilled(t *testing.T) {
 	dbURL := newDatabase(t)
 	// Enough work that w1 is caught mid-partition: 12 partitions of 2
 	// series, each well under RescueAfter.
-	o := data.DemoOptions{Stores: 2, SKUs: 12, Days: 730}
+	o := demo.Options{Stores: 2, SKUs: 12, Days: 730}
 	const job = `{"horizon": 14, "top_k": 2, "models": ["naive", "seasonal_naive", "ridge", "ses", "holt", "theta"]}`
 	apiSrv := startServer(t, jobs.Backend{DatabaseURL: dbURL, PartitionSize: 2, RescueAfter: 3 * time.Second}, 0)
 	keys := apiSrv.ingest(o)
@@ -354,7 +356,7 @@ func TestScaleOutWorkerKilled(t *testing.T) {
 	want := reference(t, o, job)
 	id := apiSrv.postJob(job)
 	killed := false
-	apiSrv.waitJob(id, 100*time.Second, func(j *data.Job) {
+	apiSrv.waitJob(id, 100*time.Second, func(j *sqlstore.Job) {
 		if killed {
 			return
 		}
@@ -461,7 +463,7 @@ func TestCancelFanOut(t *testing.T) {
 	}{{"fan-out", &on}, {"whole job", &off}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServer(t, jobs.Backend{FanOut: tc.fanOut, PartitionSize: 1}, 1)
-			s.ingest(data.DemoOptions{Stores: 1, SKUs: 24, Days: 730})
+			s.ingest(demo.Options{Stores: 1, SKUs: 24, Days: 730})
 			id := s.postJob(`{"horizon": 14, "models": ["naive", "seasonal_naive", "ridge", "ses", "holt", "theta"]}`)
 			deadline := time.Now().Add(30 * time.Second)
 			for {
@@ -469,10 +471,10 @@ func TestCancelFanOut(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if j.State == data.JobRunning {
+				if j.State == sqlstore.JobRunning {
 					break
 				}
-				if j.State != data.JobQueued && j.State != data.JobRunning || time.Now().After(deadline) {
+				if j.State != sqlstore.JobQueued && j.State != sqlstore.JobRunning || time.Now().After(deadline) {
 					t.Fatalf("job before cancel: %+v", j)
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -488,7 +490,7 @@ func TestCancelFanOut(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 			j, err := s.Store().GetJob(context.Background(), id)
-			if err != nil || j.State != data.JobCancelled {
+			if err != nil || j.State != sqlstore.JobCancelled {
 				t.Fatalf("job after cancel = %+v, %v", j, err)
 			}
 			if r, err := s.Store().GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU001"}); err == nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -15,7 +17,7 @@ import (
 // openQueue opens a working queue (in-process replica) with one schedule
 // that fires when its process becomes River's leader (RunOnStart), so the
 // test need not wait for a cron time; the cron itself is far away.
-func openQueue(t *testing.T, b jobs.Backend, dir string) (*data.Store, *jobs.Queue) {
+func openQueue(t *testing.T, b jobs.Backend, dir string) (*sqlstore.Store, *jobs.Queue) {
 	t.Helper()
 	ctx := context.Background()
 	guard, err := memguard.New(memguard.Options{})
@@ -37,9 +39,9 @@ func openQueue(t *testing.T, b jobs.Backend, dir string) (*data.Store, *jobs.Que
 	return store, q
 }
 
-func ingest(t *testing.T, s *data.Store, o data.DemoOptions) {
+func ingest(t *testing.T, s *sqlstore.Store, o demo.Options) {
 	t.Helper()
-	obs := data.Demo(o)
+	obs := demo.Sales(o)
 	if _, err := s.Ingest(context.Background(), func(fn func(data.Observation) error) error {
 		for _, ob := range obs {
 			if err := fn(ob); err != nil {
@@ -54,11 +56,11 @@ func ingest(t *testing.T, s *data.Store, o data.DemoOptions) {
 
 // waitScheduled waits for the scheduled job to succeed, then a little
 // longer, and returns the scheduled jobs.
-func waitScheduled(t *testing.T, s *data.Store) []*data.Job {
+func waitScheduled(t *testing.T, s *sqlstore.Store) []*sqlstore.Job {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		js, err := s.ListJobs(context.Background(), data.JobSucceeded, "", 10)
+		js, err := s.ListJobs(context.Background(), sqlstore.JobSucceeded, "", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +80,7 @@ func waitScheduled(t *testing.T, s *data.Store) []*data.Job {
 
 func TestScheduleFires(t *testing.T) {
 	store, q := openQueue(t, jobs.Backend{}, t.TempDir())
-	ingest(t, store, data.DemoOptions{Stores: 1, SKUs: 2, Days: 120})
+	ingest(t, store, demo.Options{Stores: 1, SKUs: 2, Days: 120})
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestScheduleFiresOnceAcrossReplicas(t *testing.T) {
 	b := jobs.Backend{DatabaseURL: u, PartitionSize: 1, RescueAfter: time.Minute}
 	store, q1 := openQueue(t, b, t.TempDir())
 	_, q2 := openQueue(t, b, t.TempDir())
-	ingest(t, store, data.DemoOptions{Stores: 1, SKUs: 2, Days: 120})
+	ingest(t, store, demo.Options{Stores: 1, SKUs: 2, Days: 120})
 	for _, q := range []*jobs.Queue{q1, q2} {
 		if err := q.Start(context.Background()); err != nil {
 			t.Fatal(err)

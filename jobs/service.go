@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -41,7 +41,7 @@ type WorkerOptions struct {
 // its own memguard, whose reports carry the worker's name.
 type Worker struct {
 	opts  WorkerOptions
-	store *data.Store
+	store *sqlstore.Store
 	queue *Queue
 	guard *memguard.Guard
 	reg   *prometheus.Registry

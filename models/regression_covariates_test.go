@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 )
 
 // TestRegressionStateBeforeCovariates loads a ridge state saved before the
@@ -183,8 +185,8 @@ func TestRegressionCovariates(t *testing.T) {
 func TestRegressionPromoAccuracy(t *testing.T) {
 	ctx := context.Background()
 	const h = 28
-	obs := data.Demo(data.DemoOptions{Seed: 11, Stores: 1, SKUs: 24, Days: 730 + h, PromoLift: 1.5})
-	series, err := data.Assemble(obs, data.Daily)
+	obs := demo.Sales(demo.Options{Seed: 11, Stores: 1, SKUs: 24, Days: 730 + h, PromoLift: 1.5})
+	series, err := ingest.Assemble(obs, data.Daily)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
 )
@@ -387,7 +388,7 @@ func storeItem(ctx context.Context, zipPath string, cfg config) error {
 			if err != nil {
 				return err
 			}
-			d, err := data.ParseDate(rec[0])
+			d, err := ingest.ParseDate(rec[0])
 			if err != nil {
 				return err
 			}
@@ -399,7 +400,7 @@ func storeItem(ctx context.Context, zipPath string, cfg config) error {
 		}
 		rc.Close()
 	}
-	series, err := data.Assemble(obs, data.Daily)
+	series, err := ingest.Assemble(obs, data.Daily)
 	if err != nil {
 		return err
 	}

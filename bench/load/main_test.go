@@ -15,6 +15,7 @@ import (
 
 	"github.com/forecastd/forecastd/api"
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
 )
 
 // TestLoadDuringTraining runs a short bounded load against forecastd in
@@ -37,7 +38,7 @@ func TestLoadDuringTraining(t *testing.T) {
 	client := newClient(8)
 	defer client.CloseIdleConnections()
 
-	obs := data.Demo(data.DemoOptions{Stores: 3, SKUs: 12, Days: 200})
+	obs := demo.Sales(demo.Options{Stores: 3, SKUs: 12, Days: 200})
 	if _, err := srv.Store().Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
 			if err := fn(o); err != nil {

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -95,7 +97,7 @@ func numCPU() int {
 // processes used meanwhile (how many cores the machine actually gave them)
 // and the database's committed transactions.
 func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSize, seriesWorkers int, modelNames []string) (secs, cpu float64, xactN int64, err error) {
-	url, drop, err := data.CreatePostgresDatabase(ctx, adminURL, "forecastd_bench")
+	url, drop, err := sqlstore.CreatePostgresDatabase(ctx, adminURL, "forecastd_bench")
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -113,7 +115,7 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	}
 	defer store.Close()
 	defer q.Stop(context.Background())
-	obs := data.Demo(data.DemoOptions{Stores: stores, SKUs: skus, Days: days})
+	obs := demo.Sales(demo.Options{Stores: stores, SKUs: skus, Days: days})
 	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
 			if err := fn(o); err != nil {
@@ -161,10 +163,10 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		if got.State == data.JobSucceeded {
+		if got.State == sqlstore.JobSucceeded {
 			break
 		}
-		if got.State == data.JobFailed || got.State == data.JobCancelled {
+		if got.State == sqlstore.JobFailed || got.State == sqlstore.JobCancelled {
 			return 0, 0, 0, fmt.Errorf("job %s %s: %s", j.ID, got.State, got.Error)
 		}
 		select {

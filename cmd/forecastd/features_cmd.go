@@ -691,7 +691,7 @@ func (up *upload) inferFrequency() (data.Frequency, error) {
 }
 
 // assemble puts s on the grid of freq from its first date, as
-// data.Assemble does: missing dates are zero sales, missing covariates NaN.
+// ingest.Assemble does: missing dates are zero sales, missing covariates NaN.
 // It reuses y and cov's slices.
 func (s *rawSeries) assemble(freq data.Frequency, y []float64, cov [][]float64) (time.Time, []float64, [][]float64, error) {
 	if !slices.IsSorted(s.dates) {

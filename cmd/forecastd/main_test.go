@@ -12,15 +12,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
 )
 
 // writeDemo writes a small demo sales file in the upload format.
-func writeDemo(t *testing.T, o data.DemoOptions) string {
+func writeDemo(t *testing.T, o demo.Options) string {
 	t.Helper()
 	var b bytes.Buffer
 	b.WriteString("date,store,sku,quantity,promo\n")
-	for _, ob := range data.Demo(o) {
+	for _, ob := range demo.Sales(o) {
 		date := ob.Date.Format("2006-01-02")
 		fmt.Fprintf(&b, "%s,%s,%s,%g,%g\n", date, ob.Key.Store, ob.Key.SKU, ob.Quantity, ob.Covariates["promo"])
 	}
@@ -32,7 +32,7 @@ func writeDemo(t *testing.T, o data.DemoOptions) string {
 }
 
 func TestTrainCommand(t *testing.T) {
-	in := writeDemo(t, data.DemoOptions{Stores: 1, SKUs: 3, Days: 200})
+	in := writeDemo(t, demo.Options{Stores: 1, SKUs: 3, Days: 200})
 	out := filepath.Join(t.TempDir(), "fc.csv")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"train", "-data", in, "-horizon", "14", "-top-k", "2",
@@ -79,7 +79,7 @@ func TestTrainCommand(t *testing.T) {
 // covariates as the service: with a strong promotion effect, the forecast
 // of the one planned promo day is well above the same weekday around it.
 func TestTrainWithPlan(t *testing.T) {
-	in := writeDemo(t, data.DemoOptions{Stores: 1, SKUs: 1, Days: 400, PromoLift: 2})
+	in := writeDemo(t, demo.Options{Stores: 1, SKUs: 1, Days: 400, PromoLift: 2})
 	var plan bytes.Buffer
 	plan.WriteString("date,store,sku,promo\n")
 	for d := 1; d <= 14; d++ {
@@ -156,7 +156,7 @@ func TestModelsCommand(t *testing.T) {
 }
 
 func TestFeaturesCommand(t *testing.T) {
-	in := writeDemo(t, data.DemoOptions{Stores: 1, SKUs: 2, Days: 60})
+	in := writeDemo(t, demo.Options{Stores: 1, SKUs: 2, Days: 60})
 	out := filepath.Join(t.TempDir(), "features.csv")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"features", "-data", in, "-out", out}, &stdout, &stderr); code != 0 {

@@ -44,7 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("FORECASTD_ADDR", "127.0.0.1:8080"), "listen address (FORECASTD_ADDR)")
 	dataDir := fs.String("data-dir", envOr("FORECASTD_DATA_DIR", "var"), "directory of the embedded SQLite database (FORECASTD_DATA_DIR)")
-	demo := fs.Bool("demo", envBool("FORECASTD_DEMO", false), "load deterministic demo data into an empty database and queue a training job (FORECASTD_DEMO)")
+	withDemo := fs.Bool("demo", envBool("FORECASTD_DEMO", false), "load deterministic demo data into an empty database and queue a training job (FORECASTD_DEMO)")
 	workers := fs.Int("workers", envInt("FORECASTD_WORKERS", 1), "jobs worked at once by this process; 0 serves the API only (FORECASTD_WORKERS)")
 	seriesWorkers := fs.Int("series-workers", envInt("FORECASTD_SERIES_WORKERS", 0), "series trained at once inside a job; 0 = number of CPUs (FORECASTD_SERIES_WORKERS)")
 	logFormat := fs.String("log-format", envOr("FORECASTD_LOG_FORMAT", "json"), "log format: json or text (FORECASTD_LOG_FORMAT)")
@@ -63,7 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		h = slog.NewTextHandler(stderr, nil)
 	}
 	logger := slog.New(h)
-	opts.Addr, opts.DataDir, opts.Demo, opts.JobWorkers, opts.SeriesWorkers, opts.Logger = *addr, *dataDir, *demo, *workers, *seriesWorkers, logger
+	opts.Addr, opts.DataDir, opts.Demo, opts.JobWorkers, opts.SeriesWorkers, opts.Logger = *addr, *dataDir, *withDemo, *workers, *seriesWorkers, logger
 	opts.Guard.MaxRetainedBytes = *budget << 20
 	opts.Guard.MemProfileRate = *profileRate
 	if *memLimit > 0 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
 )
@@ -121,7 +122,7 @@ func readSeries(path, freqName string) ([]*data.Series, data.Frequency, error) {
 	}
 	var obs []data.Observation
 	dates := map[int64]struct{}{}
-	if err := data.ParseCSV(r, func(o data.Observation) error {
+	if err := ingest.ParseCSV(r, func(o data.Observation) error {
 		obs = append(obs, o)
 		dates[o.Date.Unix()] = struct{}{}
 		return nil
@@ -150,7 +151,7 @@ func readSeries(path, freqName string) ([]*data.Series, data.Frequency, error) {
 		}
 		freq = f
 	}
-	series, err := data.Assemble(obs, freq)
+	series, err := ingest.Assemble(obs, freq)
 	if err != nil {
 		return nil, "", err
 	}
@@ -166,7 +167,7 @@ func addPlan(series []*data.Series, path string) error {
 	}
 	defer f.Close()
 	byKey := map[data.Key][]data.Observation{}
-	if err := data.ParseCovariatesCSV(f, func(o data.Observation) error {
+	if err := ingest.ParseCovariatesCSV(f, func(o data.Observation) error {
 		byKey[o.Key] = append(byKey[o.Key], o)
 		return nil
 	}); err != nil {

@@ -1,14 +1,16 @@
-package data
+package demo
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/forecastd/forecastd/data"
 )
 
-// DemoOptions sizes the demo data set. Zero fields take the defaults.
-type DemoOptions struct {
+// Options sizes the demo data set. Zero fields take the defaults.
+type Options struct {
 	Seed   uint64 // default 42
 	Stores int    // default 3
 	SKUs   int    // per store, default 24
@@ -22,13 +24,13 @@ type DemoOptions struct {
 	// the sales drawn after a series' first promotion then differ from
 	// the default data set's.
 	PromoLift float64
-	// PlanDays is how many days after End DemoPlan plans promotions
+	// PlanDays is how many days after End Plan plans promotions
 	// for; default 35: the default horizon of 28 days with a week to
 	// spare, so a refresh during the next week still has its plan.
 	PlanDays int
 }
 
-func (o DemoOptions) withDefaults() DemoOptions {
+func (o Options) withDefaults() Options {
 	if o.Seed == 0 {
 		o.Seed = 42
 	}
@@ -58,15 +60,15 @@ const demoPromoRate = 0.05
 // weekly and yearly seasonality, trend, promotions (the "promo" covariate)
 // and slow movers with many zero days. The same options always give the
 // same rows, in (store, sku, date) order.
-func Demo(opts DemoOptions) []Observation {
+func Sales(opts Options) []data.Observation {
 	o := opts.withDefaults()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	start := o.End.AddDate(0, 0, -(o.Days - 1))
-	out := make([]Observation, 0, o.Stores*o.SKUs*o.Days)
+	out := make([]data.Observation, 0, o.Stores*o.SKUs*o.Days)
 	for s := 1; s <= o.Stores; s++ {
 		storeScale := 0.7 + 0.6*rng.Float64()
 		for k := 1; k <= o.SKUs; k++ {
-			key := Key{Store: fmt.Sprintf("S%02d", s), SKU: fmt.Sprintf("SKU%03d", k)}
+			key := data.Key{Store: fmt.Sprintf("S%02d", s), SKU: fmt.Sprintf("SKU%03d", k)}
 			// Every fourth SKU is a slow mover: a low Poisson rate gives
 			// long runs of zero days, as intermittent demand does.
 			slow := k%4 == 0
@@ -96,7 +98,7 @@ func Demo(opts DemoOptions) []Observation {
 				if lambda < 0 {
 					lambda = 0
 				}
-				out = append(out, Observation{
+				out = append(out, data.Observation{
 					Date:       date,
 					Key:        key,
 					Quantity:   float64(poisson(rng, lambda)),
@@ -108,24 +110,24 @@ func Demo(opts DemoOptions) []Observation {
 	return out
 }
 
-// DemoPlan is the promotion calendar of the series Demo makes with the same
+// Plan is the promotion calendar of the series Demo makes with the same
 // options, for the PlanDays after End: one row per series and day with the
 // planned "promo" flag, as IngestCovariates takes them. It draws from its
 // own stream, so Demo's rows do not depend on it, and plans promotions at
 // the rate the history had them.
-func DemoPlan(opts DemoOptions) []Observation {
+func Plan(opts Options) []data.Observation {
 	o := opts.withDefaults()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x91a4))
-	out := make([]Observation, 0, o.Stores*o.SKUs*o.PlanDays)
+	out := make([]data.Observation, 0, o.Stores*o.SKUs*o.PlanDays)
 	for s := 1; s <= o.Stores; s++ {
 		for k := 1; k <= o.SKUs; k++ {
-			key := Key{Store: fmt.Sprintf("S%02d", s), SKU: fmt.Sprintf("SKU%03d", k)}
+			key := data.Key{Store: fmt.Sprintf("S%02d", s), SKU: fmt.Sprintf("SKU%03d", k)}
 			for d := 1; d <= o.PlanDays; d++ {
 				promo := 0.0
 				if rng.Float64() < demoPromoRate {
 					promo = 1
 				}
-				out = append(out, Observation{Date: o.End.AddDate(0, 0, d), Key: key,
+				out = append(out, data.Observation{Date: o.End.AddDate(0, 0, d), Key: key,
 					Covariates: map[string]float64{"promo": promo}})
 			}
 		}

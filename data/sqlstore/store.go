@@ -1,4 +1,4 @@
-package data
+package sqlstore
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 	_ "modernc.org/sqlite" // the embedded default: pure Go, no cgo
 )
 
@@ -157,7 +159,7 @@ type IngestStats struct {
 // if parse returned nil. Rows with the same (store, sku, date) as a stored
 // row replace it. Memory stays bounded whatever the upload's size: the
 // database does the bookkeeping.
-func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) error) error) (IngestStats, error) {
+func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	return s.ingestStaged(ctx, staging{
 		what:  "ingest",
 		table: "upload_rows",
@@ -165,7 +167,7 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(Observation) erro
 		quantity DOUBLE PRECISION NOT NULL, covariates TEXT`,
 		insert: `INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `,
 		cols:   6,
-		stage: func(ctx context.Context, o Observation, ins *batchInsert) error {
+		stage: func(ctx context.Context, o data.Observation, ins *batchInsert) error {
 			var cov any
 			if len(o.Covariates) > 0 {
 				b, err := json.Marshal(o.Covariates)
@@ -193,7 +195,7 @@ type staging struct {
 	insert  string // INSERT INTO table (cols) VALUES
 	cols    int
 	// stage adds the rows of one observation.
-	stage func(ctx context.Context, o Observation, ins *batchInsert) error
+	stage func(ctx context.Context, o data.Observation, ins *batchInsert) error
 	// duplicates reports keys the upload gives twice.
 	duplicates func(ctx context.Context, tx *sql.Tx) error
 	// merge upserts the staged rows into the stored table.
@@ -202,7 +204,7 @@ type staging struct {
 
 // ingestStaged runs an upload as st describes, on one connection: the
 // temporary table belongs to it.
-func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(Observation) error) error) (IngestStats, error) {
+func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	fail := func(err error) (IngestStats, error) {
 		return IngestStats{}, fmt.Errorf("data: %s: %w", st.what, err)
 	}
@@ -226,7 +228,7 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 	}
 	ins := newBatchInsert(tx, st.insert, st.cols)
 	rows := 0
-	err = parse(func(o Observation) error {
+	err = parse(func(o data.Observation) error {
 		rows++
 		if err := st.stage(ctx, o, ins); err != nil {
 			return err
@@ -316,25 +318,25 @@ func (b *batchInsert) flush(ctx context.Context) error {
 // duplicateRows reports keys that occur twice in the staged upload.
 func duplicateRows(ctx context.Context, tx *sql.Tx) error {
 	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
-		GROUP BY store, sku, ts HAVING COUNT(*) > 1 ORDER BY MAX(line) LIMIT $1`, MaxRowErrors+1)
+		GROUP BY store, sku, ts HAVING COUNT(*) > 1 ORDER BY MAX(line) LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
 	}
 	defer rs.Close()
-	var pe ParseError
+	var pe ingest.ParseError
 	for rs.Next() {
 		var st, sku string
 		var ts, first, second int64
 		if err := rs.Scan(&st, &sku, &ts, &first, &second); err != nil {
 			return fmt.Errorf("data: ingest: %w", err)
 		}
-		if len(pe.Errors) == MaxRowErrors {
+		if len(pe.Errors) == ingest.MaxRowErrors {
 			pe.More = true
 			break
 		}
-		pe.Errors = append(pe.Errors, RowError{Line: int(second), Reason: fmt.Sprintf(
+		pe.Errors = append(pe.Errors, ingest.RowError{Line: int(second), Reason: fmt.Sprintf(
 			"duplicate of line %d: store %q, sku %q, date %s appear twice in one upload",
-			first, st, sku, time.Unix(ts, 0).UTC().Format(DateTimeLayout))})
+			first, st, sku, time.Unix(ts, 0).UTC().Format(ingest.DateTimeLayout))})
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
@@ -366,7 +368,7 @@ type SeriesInfo struct {
 
 // ListSeries returns up to limit series after the key after (exclusive),
 // optionally only those of one store, ordered by store and SKU.
-func (s *Store) ListSeries(ctx context.Context, store string, after Key, limit int) ([]SeriesInfo, error) {
+func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]SeriesInfo, error) {
 	q := `SELECT store, sku, COUNT(*), MIN(ts), MAX(ts) FROM sales
 		WHERE (store > $1 OR (store = $1 AND sku > $2)) AND ($3 = '' OR store = $3)
 		GROUP BY store, sku ORDER BY store, sku LIMIT $4`
@@ -394,7 +396,7 @@ type SeriesFilter struct {
 	SKUs   []string
 }
 
-func (f SeriesFilter) match(k Key) bool {
+func (f SeriesFilter) match(k data.Key) bool {
 	return (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU))
 }
 
@@ -444,7 +446,7 @@ func filterQuery(f SeriesFilter) (string, []any) {
 
 // LoadObservations streams the stored rows of the series that f selects,
 // ordered by store, SKU and date, to fn.
-func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(Observation) error) error {
+func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(data.Observation) error) error {
 	q, args := filterQuery(f)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -452,7 +454,7 @@ func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(Ob
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var o Observation
+		var o data.Observation
 		var ts int64
 		var cov sql.NullString
 		if err := rows.Scan(&o.Key.Store, &o.Key.SKU, &ts, &o.Quantity, &cov); err != nil {
@@ -479,7 +481,7 @@ func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(Ob
 // run past the last sale. The frequency of each is inferred from its
 // sales dates (a one-point series is daily); plans for a series with no
 // sales are not loaded.
-func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*Series, error) {
+func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series, error) {
 	// One query, so the sales (src 0) and the plans (src 1) of a series
 	// arrive together and stream. Both branches are ordered by the same
 	// key columns under the same collation, so a key's rows are adjacent
@@ -499,40 +501,40 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*Series, erro
 		name  string
 		value float64
 	}
-	var out []*Series
-	var cur []Observation
+	var out []*data.Series
+	var cur []data.Observation
 	var plans []planned
-	var key Key
+	var key data.Key
 	flush := func() error {
 		defer func() { cur, plans = cur[:0], plans[:0] }()
 		if len(cur) == 0 {
 			return nil
 		}
-		freq := Daily
+		freq := data.Daily
 		if len(cur) > 1 {
 			dates := make([]time.Time, len(cur))
 			for i, o := range cur {
 				dates[i] = o.Date
 			}
-			fr, err := InferFrequency(dates)
+			fr, err := data.InferFrequency(dates)
 			if err != nil {
 				return fmt.Errorf("data: series %s: %w", cur[0].Key, err)
 			}
 			freq = fr
 		}
-		ss, err := Assemble(cur, freq)
+		ss, err := ingest.Assemble(cur, freq)
 		if err != nil {
 			return err
 		}
 		for _, p := range plans {
-			ss[0].setPlanned(p.date, p.name, p.value)
+			ss[0].SetPlanned(p.date, p.name, p.value)
 		}
 		out = append(out, ss...)
 		return nil
 	}
 	first := true
 	for rows.Next() {
-		var k Key
+		var k data.Key
 		var src, ts int64
 		var v float64
 		var cov sql.NullString
@@ -554,7 +556,7 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*Series, erro
 			plans = append(plans, planned{date, name, v})
 			continue
 		}
-		o := Observation{Key: k, Date: date, Quantity: v}
+		o := data.Observation{Key: k, Date: date, Quantity: v}
 		if cov.Valid && cov.String != "" {
 			if err := json.Unmarshal([]byte(cov.String), &o.Covariates); err != nil {
 				return nil, fmt.Errorf("data: load series: covariates of %s at %s: %w", k, o.Date, err)

@@ -1,4 +1,4 @@
-package data
+package sqlstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/forecastd/forecastd/data"
 )
 
 // Job states.
@@ -231,7 +233,7 @@ func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory
 // what the API serves, models the serialised kept models (read only by a
 // refresh). It is not visible until PublishResults; staging it again
 // replaces it, so a retried partition is idempotent.
-func (s *Store) StageResult(ctx context.Context, jobID string, k Key, body, models []byte) error {
+func (s *Store) StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body, models) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body, models = excluded.models`, jobID, k.Store, k.SKU, string(body), string(models))
 	if err != nil {
@@ -269,7 +271,7 @@ func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) 
 // Result is a published forecast result of one series; Body is the JSON
 // the forecast package made.
 type Result struct {
-	Key         Key
+	Key         data.Key
 	JobID       string
 	GeneratedAt time.Time
 	Body        json.RawMessage
@@ -278,7 +280,7 @@ type Result struct {
 }
 
 // GetResult returns the published result of a series, or ErrNotFound.
-func (s *Store) GetResult(ctx context.Context, k Key) (*Result, error) {
+func (s *Store) GetResult(ctx context.Context, k data.Key) (*Result, error) {
 	r := Result{Key: k}
 	var at int64
 	var body string

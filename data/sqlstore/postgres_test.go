@@ -1,4 +1,4 @@
-package data
+package sqlstore
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/internal/pgtest"
 )
 
@@ -63,8 +66,8 @@ func TestPostgresStore(t *testing.T) {
 		}
 	}
 
-	obs := Demo(DemoOptions{Stores: 2, SKUs: 3, Days: 30})
-	st, err := s.Ingest(ctx, func(fn func(Observation) error) error {
+	obs := demo.Sales(demo.Options{Stores: 2, SKUs: 3, Days: 30})
+	st, err := s.Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
 			if err := fn(o); err != nil {
 				return err
@@ -78,11 +81,11 @@ func TestPostgresStore(t *testing.T) {
 	if n, err := s.CountSales(ctx); err != nil || n != 180 {
 		t.Fatalf("count = %d, %v", n, err)
 	}
-	page, err := s.ListSeries(ctx, "", Key{Store: "S01", SKU: "SKU002"}, 2)
+	page, err := s.ListSeries(ctx, "", data.Key{Store: "S01", SKU: "SKU002"}, 2)
 	if err != nil || len(page) != 2 || page[0].SKU != "SKU003" || page[1].Store != "S02" || page[0].Rows != 30 {
 		t.Fatalf("list series = %+v, %v", page, err)
 	}
-	one, err := s.ListSeries(ctx, "S02", Key{}, 10)
+	one, err := s.ListSeries(ctx, "S02", data.Key{}, 10)
 	if err != nil || len(one) != 3 {
 		t.Fatalf("list series of S02 = %+v, %v", one, err)
 	}
@@ -96,15 +99,15 @@ func TestPostgresStore(t *testing.T) {
 	// Planned covariates: staged, checked for duplicates, upserted and
 	// merged into the series by the same statements as on SQLite.
 	plan := func(csv string) error {
-		_, err := s.IngestCovariates(ctx, func(fn func(Observation) error) error {
-			return ParseCovariatesCSV(strings.NewReader(csv), fn)
+		_, err := s.IngestCovariates(ctx, func(fn func(data.Observation) error) error {
+			return ingest.ParseCovariatesCSV(strings.NewReader(csv), fn)
 		})
 		return err
 	}
 	if err := plan("date,store,sku,promo\n2026-11-01,S02,SKU001,1\n2026-11-03,S02,SKU001,0\n2026-11-01,S09,X,1\n"); err != nil {
 		t.Fatal(err)
 	}
-	var pe *ParseError
+	var pe *ingest.ParseError
 	if err := plan("date,store,sku,promo\n2026-11-01,S02,SKU001,0\n2026-11-01,S02,SKU001,1\n"); !errors.As(err, &pe) || pe.Errors[0].Line != 3 {
 		t.Fatalf("duplicate plan: %v", err)
 	}
@@ -133,7 +136,7 @@ func TestPostgresStore(t *testing.T) {
 	if err := s.JobProgress(ctx, "j1", 3, 6); err != nil {
 		t.Fatal(err)
 	}
-	k := Key{Store: "S01", SKU: "SKU001"}
+	k := data.Key{Store: "S01", SKU: "SKU001"}
 	for i := 0; i < 2; i++ { // staging twice replaces
 		if err := s.StageResult(ctx, "j1", k, []byte(`{"v":1}`), []byte(`[]`)); err != nil {
 			t.Fatal(err)

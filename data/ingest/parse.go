@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/forecastd/forecastd/data"
 )
 
 // MaxRowErrors is how many row errors a parse collects before it stops
@@ -136,9 +138,12 @@ const (
 	planUpload
 )
 
+// PlanSubject is ParseError.Subject for an upload of planned covariates.
+const PlanSubject = "covariate data"
+
 func (k uploadKind) subject() string {
 	if k == planUpload {
-		return "covariate data"
+		return PlanSubject
 	}
 	return ""
 }
@@ -176,7 +181,7 @@ func (c *collector) add(line int, col string, err error) bool {
 // emit hands a row that parsed cleanly (ok) to fn, unless the upload
 // already has an error: then nothing more is passed on, because the upload
 // will be refused whole. stop is true once MaxRowErrors are collected.
-func (c *collector) emit(o Observation, ok bool, line int, fn func(Observation) error) (stop bool, err error) {
+func (c *collector) emit(o data.Observation, ok bool, line int, fn func(data.Observation) error) (stop bool, err error) {
 	if len(c.pe.Errors) >= MaxRowErrors {
 		c.pe.More = true
 		return true, nil
@@ -203,7 +208,7 @@ func (c *collector) err() error {
 // after the first problem: a caller that writes rows inside a transaction
 // rolls back when ParseCSV returns a *ParseError. An error returned by fn
 // stops the parse and is returned as is.
-func ParseCSV(r io.Reader, fn func(Observation) error) error {
+func ParseCSV(r io.Reader, fn func(data.Observation) error) error {
 	return parseCSV(r, salesUpload, fn)
 }
 
@@ -214,11 +219,11 @@ func ParseCSV(r io.Reader, fn func(Observation) error) error {
 // not given, and a row may give none. Column names follow the sales
 // upload's rules (trimmed, lower-cased), so a plan's promo column matches
 // the sales upload's.
-func ParseCovariatesCSV(r io.Reader, fn func(Observation) error) error {
+func ParseCovariatesCSV(r io.Reader, fn func(data.Observation) error) error {
 	return parseCSV(r, planUpload, fn)
 }
 
-func parseCSV(r io.Reader, kind uploadKind, fn func(Observation) error) error {
+func parseCSV(r io.Reader, kind uploadKind, fn func(data.Observation) error) error {
 	headerErr := func(re RowError) error {
 		return &ParseError{Errors: []RowError{re}, Subject: kind.subject()}
 	}
@@ -322,7 +327,7 @@ func parseCSV(r io.Reader, kind uploadKind, fn func(Observation) error) error {
 			}
 			continue
 		}
-		var o Observation
+		var o data.Observation
 		ok := true
 		bad := func(col string, e error) {
 			ok = false
@@ -418,7 +423,7 @@ const MaxLineBytes = 1 << 20
 // ParseNDJSON streams newline-delimited JSON objects with the fields
 // date, store, sku, quantity (and optional covariates), with the same
 // all-or-nothing contract as ParseCSV.
-func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
+func ParseNDJSON(r io.Reader, fn func(data.Observation) error) error {
 	return parseNDJSON(r, salesUpload, fn)
 }
 
@@ -427,11 +432,11 @@ func ParseNDJSON(r io.Reader, fn func(Observation) error) error {
 // name-value pair, no quantity), with the contract of
 // ParseCovariatesCSV. Names are kept as written, as in ParseNDJSON. At
 // most MaxCovariates distinct names may appear in one upload.
-func ParseCovariatesNDJSON(r io.Reader, fn func(Observation) error) error {
+func ParseCovariatesNDJSON(r io.Reader, fn func(data.Observation) error) error {
 	return parseNDJSON(r, planUpload, fn)
 }
 
-func parseNDJSON(r io.Reader, kind uploadKind, fn func(Observation) error) error {
+func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	c := collector{pe: ParseError{Subject: kind.subject()}}
@@ -459,7 +464,7 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(Observation) error) error
 			}
 			continue
 		}
-		var o Observation
+		var o data.Observation
 		ok := true
 		bad := func(col string, e error) {
 			ok = false

@@ -1,4 +1,4 @@
-package data
+package sqlstore
 
 import (
 	"context"
@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 )
 
 func openTestStore(t *testing.T) *Store {
@@ -23,7 +27,7 @@ func TestIngestAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	good := "date,store,sku,quantity,promo\n2024-01-01,S1,A,3,1\n2024-01-02,S1,A,4,\n2024-01-01,S1,B,0,0\n"
-	st, err := s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(good), fn) })
+	st, err := s.Ingest(ctx, func(fn func(data.Observation) error) error { return ingest.ParseCSV(strings.NewReader(good), fn) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,8 +35,8 @@ func TestIngestAllOrNothing(t *testing.T) {
 		t.Fatalf("stats = %+v, want 3 rows 2 series", st)
 	}
 	bad := "date,store,sku,quantity\n2024-01-03,S1,A,5\n2024-02-30,S1,A,1\n2024-01-04,S1,A,abc\n"
-	_, err = s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(bad), fn) })
-	var pe *ParseError
+	_, err = s.Ingest(ctx, func(fn func(data.Observation) error) error { return ingest.ParseCSV(strings.NewReader(bad), fn) })
+	var pe *ingest.ParseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *ParseError", err)
 	}
@@ -51,8 +55,8 @@ func TestIngestAllOrNothing(t *testing.T) {
 		t.Fatalf("promo = %v, want [1 NaN]", c)
 	}
 	// Upsert: the same key replaces the row, covariates included.
-	if _, err := s.Ingest(ctx, func(fn func(Observation) error) error {
-		return ParseCSV(strings.NewReader("date,store,sku,quantity\n2024-01-01,S1,A,9\n"), fn)
+	if _, err := s.Ingest(ctx, func(fn func(data.Observation) error) error {
+		return ingest.ParseCSV(strings.NewReader("date,store,sku,quantity\n2024-01-01,S1,A,9\n"), fn)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +72,8 @@ func TestIngestAllOrNothing(t *testing.T) {
 func TestListSeriesPaging(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	obs := Demo(DemoOptions{Stores: 2, SKUs: 3, Days: 10})
-	if _, err := s.Ingest(ctx, func(fn func(Observation) error) error {
+	obs := demo.Sales(demo.Options{Stores: 2, SKUs: 3, Days: 10})
+	if _, err := s.Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
 			if err := fn(o); err != nil {
 				return err
@@ -80,7 +84,7 @@ func TestListSeriesPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	after := Key{}
+	after := data.Key{}
 	for {
 		page, err := s.ListSeries(ctx, "", after, 4)
 		if err != nil {
@@ -95,12 +99,12 @@ func TestListSeriesPaging(t *testing.T) {
 		if len(page) < 4 {
 			break
 		}
-		after = Key{page[len(page)-1].Store, page[len(page)-1].SKU}
+		after = data.Key{Store: page[len(page)-1].Store, SKU: page[len(page)-1].SKU}
 	}
 	if len(got) != 6 || got[0] != "S01/SKU001" || got[5] != "S02/SKU003" {
 		t.Fatalf("paged series = %v", got)
 	}
-	only, err := s.ListSeries(ctx, "S02", Key{}, 100)
+	only, err := s.ListSeries(ctx, "S02", data.Key{}, 100)
 	if err != nil || len(only) != 3 {
 		t.Fatalf("store filter: %d, %v", len(only), err)
 	}
@@ -109,7 +113,7 @@ func TestListSeriesPaging(t *testing.T) {
 func TestPublishIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	k := Key{"S1", "A"}
+	k := data.Key{Store: "S1", SKU: "A"}
 	if err := s.StageResult(ctx, "j1", k, []byte(`{"v":1}`), []byte(`[]`)); err != nil {
 		t.Fatal(err)
 	}
@@ -125,51 +129,12 @@ func TestPublishIsAtomic(t *testing.T) {
 	}
 }
 
-func TestDemoDeterministic(t *testing.T) {
-	a := Demo(DemoOptions{Stores: 1, SKUs: 4, Days: 60})
-	b := Demo(DemoOptions{Stores: 1, SKUs: 4, Days: 60})
-	if len(a) != 240 {
-		t.Fatalf("rows = %d", len(a))
-	}
-	zeros := 0
-	for i := range a {
-		if a[i].Quantity != b[i].Quantity || !a[i].Date.Equal(b[i].Date) {
-			t.Fatalf("row %d differs", i)
-		}
-		if a[i].Key.SKU == "SKU004" && a[i].Quantity == 0 {
-			zeros++
-		}
-	}
-	if zeros < 20 {
-		t.Errorf("slow mover has %d zero days of 60, want many", zeros)
-	}
-}
-
-func TestInferFrequency(t *testing.T) {
-	d := func(s string) time.Time { t, _ := ParseDate(s); return t }
-	cases := []struct {
-		dates []time.Time
-		want  Frequency
-	}{
-		{[]time.Time{d("2024-01-01T00:00:00"), d("2024-01-01T01:00:00"), d("2024-01-01T02:00:00")}, Hourly},
-		{[]time.Time{d("2024-01-01"), d("2024-01-02"), d("2024-01-04")}, Daily},
-		{[]time.Time{d("2024-01-01"), d("2024-01-08"), d("2024-01-15")}, Weekly},
-		{[]time.Time{d("2024-01-01"), d("2024-02-01"), d("2024-03-01")}, Monthly},
-	}
-	for _, c := range cases {
-		got, err := InferFrequency(c.dates)
-		if err != nil || got != c.want {
-			t.Errorf("InferFrequency = %v, %v; want %v", got, err, c.want)
-		}
-	}
-}
-
 func TestIngestRejectsDuplicateKeys(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	dup := "date,store,sku,quantity\n2024-01-01,S1,A,3\n2024-01-02,S1,A,4\n2024-01-01,S1,A,5\n"
-	_, err := s.Ingest(ctx, func(fn func(Observation) error) error { return ParseCSV(strings.NewReader(dup), fn) })
-	var pe *ParseError
+	_, err := s.Ingest(ctx, func(fn func(data.Observation) error) error { return ingest.ParseCSV(strings.NewReader(dup), fn) })
+	var pe *ingest.ParseError
 	if !errors.As(err, &pe) || len(pe.Errors) != 1 || pe.Errors[0].Line != 4 || !strings.Contains(pe.Errors[0].Reason, "line 2") {
 		t.Fatalf("err = %v", err)
 	}
@@ -178,8 +143,8 @@ func TestIngestRejectsDuplicateKeys(t *testing.T) {
 	}
 	// The same connection is reused: a later good upload is not confused
 	// by the earlier staged rows.
-	st, err := s.Ingest(ctx, func(fn func(Observation) error) error {
-		return ParseCSV(strings.NewReader("date,store,sku,quantity\n2024-01-01,S1,A,3\n"), fn)
+	st, err := s.Ingest(ctx, func(fn func(data.Observation) error) error {
+		return ingest.ParseCSV(strings.NewReader("date,store,sku,quantity\n2024-01-01,S1,A,3\n"), fn)
 	})
 	if err != nil || st.Rows != 1 || st.Series != 1 {
 		t.Fatalf("after rejection: %+v, %v", st, err)

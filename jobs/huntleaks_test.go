@@ -1,20 +1,42 @@
-package forecast
+package jobs
 
 import (
 	"context"
 	"slices"
 	"testing"
 
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/internal/leaktest"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
 
-func TestHuntQuarantinesLeakyModel(t *testing.T) {
+func testSeries(t *testing.T) *data.Series {
+	t.Helper()
+	ss, err := ingest.Assemble(demo.Sales(demo.Options{Stores: 1, SKUs: 1, Days: 400}), data.Daily)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss[0]
+}
+
+func testSpecs(t *testing.T, names ...string) []models.Spec {
+	t.Helper()
+	sp, err := models.Standard().Select(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+func TestHuntLeaksQuarantinesLeakyModel(t *testing.T) {
 	var cache leaktest.Cache
 	defer cache.Release()
 	leaky := cache.Spec("leaky")
-	reg, err := models.NewRegistry(append(specs(t, "naive", "seasonal_naive", "ses"), leaky)...)
+	reg, err := models.NewRegistry(append(testSpecs(t, "naive", "seasonal_naive", "ses"), leaky)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,8 +44,8 @@ func TestHuntQuarantinesLeakyModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := demoSeries(t, 1)[0]
-	res, err := HuntLeaks(context.Background(), g, reg.All(), s, 14, 8)
+	s := testSeries(t)
+	res, err := huntLeaks(context.Background(), g, reg.All(), s, 14, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +76,7 @@ func TestHuntQuarantinesLeakyModel(t *testing.T) {
 			cands = append(cands, sp)
 		}
 	}
-	out, err := Tournament(context.Background(), s, Options{Horizon: 14, Candidates: cands})
+	out, err := forecast.Tournament(context.Background(), s, forecast.Options{Horizon: 14, Candidates: cands})
 	if err != nil {
 		t.Fatal(err)
 	}

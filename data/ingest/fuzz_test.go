@@ -1,4 +1,4 @@
-package data
+package ingest
 
 import (
 	"bytes"
@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/forecastd/forecastd/data"
 )
 
 // checkObservation asserts the invariants every accepted row must meet,
 // whatever the input.
-func checkObservation(t *testing.T, o Observation) {
+func checkObservation(t *testing.T, o data.Observation) {
 	t.Helper()
 	if math.IsNaN(o.Quantity) || math.IsInf(o.Quantity, 0) || o.Quantity < 0 {
 		t.Fatalf("accepted quantity %v", o.Quantity)
@@ -31,9 +33,9 @@ func checkObservation(t *testing.T, o Observation) {
 	}
 }
 
-func fuzzParser(t *testing.T, parse func([]byte, func(Observation) error) error, in []byte) {
+func fuzzParser(t *testing.T, parse func([]byte, func(data.Observation) error) error, in []byte) {
 	n := 0
-	err := parse(in, func(o Observation) error {
+	err := parse(in, func(o data.Observation) error {
 		checkObservation(t, o)
 		n++
 		return nil
@@ -68,7 +70,7 @@ func FuzzParseCSV(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fuzzParser(t, func(b []byte, fn func(Observation) error) error { return ParseCSV(bytes.NewReader(b), fn) }, in)
+		fuzzParser(t, func(b []byte, fn func(data.Observation) error) error { return ParseCSV(bytes.NewReader(b), fn) }, in)
 	})
 }
 
@@ -86,6 +88,6 @@ func FuzzParseNDJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fuzzParser(t, func(b []byte, fn func(Observation) error) error { return ParseNDJSON(bytes.NewReader(b), fn) }, in)
+		fuzzParser(t, func(b []byte, fn func(data.Observation) error) error { return ParseNDJSON(bytes.NewReader(b), fn) }, in)
 	})
 }
