@@ -3,6 +3,7 @@ package memguard_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +92,7 @@ func TestBudget(t *testing.T) {
 			hold = append(hold, make([]byte, 1<<20))
 			time.Sleep(time.Millisecond)
 		}
+		runtime.KeepAlive(hold) // held to the end, as a leak would be
 		return nil
 	})
 	if !errors.Is(err, memguard.ErrBudgetExceeded) {

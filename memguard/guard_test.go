@@ -219,14 +219,14 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	}
 	started := make(chan struct{})
 	release := make(chan struct{})
-	done := make(chan struct{})
+	done := make(chan error, 1)
 	go func() {
-		defer close(done)
-		g.Run(context.Background(), "holder", func(context.Context) error {
+		_, err := g.Run(context.Background(), "holder", func(context.Context) error {
 			close(started)
 			<-release
 			return nil
 		})
+		done <- err
 	}()
 	<-started
 	ctx, cancel := context.WithCancel(context.Background())
@@ -236,7 +236,9 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 		t.Errorf("Run with a cancelled ctx behind an exclusive run = %v, %v", rep, err)
 	}
 	close(release)
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("the exclusive run: %v", err)
+	}
 }
 
 func ExampleGuard_Run() {

@@ -248,7 +248,7 @@ func readLines(path string) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }() // read-only: nothing was written to lose
 	var y []float64
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
