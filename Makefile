@@ -4,7 +4,7 @@ BIN      := bin/forecastd
 PKGS     := ./...
 # make run honours FORECASTD_ADDR and FORECASTD_DATA_DIR (read by the binary).
 
-.PHONY: all build run test test-browser check-prometheus vet fmt bench accuracy fuzz clean
+.PHONY: all build run test check test-browser check-prometheus vet fmt bench accuracy fuzz clean
 
 all: build
 
@@ -20,12 +20,23 @@ run: build
 	FORECASTD_API_TOKENS=$$token FORECASTD_PUBLIC_READS=$${FORECASTD_PUBLIC_READS:-1} FORECASTD_DEMO=1 \
 	FORECASTD_LOG_FORMAT=$${FORECASTD_LOG_FORMAT:-text} exec ./$(BIN) serve
 
+# Linters at pinned versions, fetched by go run from the module proxy (no
+# install step): staticcheck, and errcheck with the writes to a terminal
+# or report listed in .errcheck-excludes as the only errors let go.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ERRCHECK    ?= $(GO) run github.com/kisielk/errcheck@v1.30.0
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-test: vet
+# make check: gofmt, go vet, staticcheck and errcheck, all clean.
+check: vet
+	$(STATICCHECK) $(PKGS)
+	$(ERRCHECK) -exclude .errcheck-excludes $(PKGS)
+
+test: check
 	$(GO) test -count=1 -timeout 9m $(PKGS)
 
 # The dashboard in headless Chromium (apt-get install chromium) over the demo.
