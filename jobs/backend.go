@@ -2,27 +2,37 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/memguard"
+	"github.com/forecastd/forecastd/models"
 )
 
 // Backend selects where forecastd keeps its data and queue, and how jobs
 // are split and scheduled. The same options configure `forecastd serve`
-// and `forecastd worker`, so that all replicas agree.
+// and `forecastd worker`, so that all replicas agree. The values are
+// typed and already validated: internal/app fills them from flags and the
+// environment.
 type Backend struct {
 	// DatabaseURL, when set (postgres://...), selects PostgreSQL for the
 	// store and River; empty means the embedded SQLite file in the data
 	// directory.
 	DatabaseURL string
 	// FanOut splits training jobs into partitions that all workers share;
-	// default on with PostgreSQL, off (the single-process path) with SQLite.
+	// default (nil) on with PostgreSQL, off (the single-process path) with
+	// SQLite.
 	FanOut *bool
 	// PartitionSize is the default number of series per partition.
 	PartitionSize int
@@ -40,6 +50,14 @@ type Backend struct {
 	// ScheduleModels restricts the candidates of scheduled training jobs;
 	// empty means the registry's default set.
 	ScheduleModels []string
+}
+
+// ParseCron reports whether expr is a cron expression a Schedule accepts
+// (robfig/cron/v3's ParseStandard), so that configuration can refuse a
+// bad one at startup, naming where it came from.
+func ParseCron(expr string) error {
+	_, err := cron.ParseStandard(expr)
+	return err
 }
 
 // RegisterFlags adds the options' flags, with FORECASTD_* environment
@@ -133,6 +151,93 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore
 		return nil, nil, err
 	}
 	return store, q, nil
+}
+
+// EngineOptions configure OpenEngine. Zero fields take the defaults noted.
+type EngineOptions struct {
+	Backend Backend
+	// DataDir holds the SQLite database when Backend has no DatabaseURL;
+	// default var.
+	DataDir string
+	// Workers is how many jobs (or partitions) run at once; default 1.
+	Workers int
+	// Work makes this process work jobs; without it, it only queues them
+	// (an API-only replica).
+	Work bool
+	// SeriesWorkers bounds the series trained at once inside a job;
+	// default GOMAXPROCS.
+	SeriesWorkers int
+	// Guard configures memguard.
+	Guard memguard.Options
+	// Registry is the candidate set; default models.Standard().
+	Registry *models.Registry
+	Logger   *slog.Logger
+	// Metrics receives the job metrics, memguard's collector and the Go
+	// runtime and process collectors; default a fresh registry nobody
+	// scrapes.
+	Metrics prometheus.Registerer
+}
+
+// Engine is the part of every forecastd process that queues or works
+// jobs: the memguard guard, the store and the queue. `forecastd serve`
+// (api.New) and `forecastd worker` (NewWorker) both open it here, so
+// the two cannot drift apart in how they start.
+type Engine struct {
+	Store *sqlstore.Store
+	Queue *Queue
+	Guard *memguard.Guard
+}
+
+// OpenEngine creates the guard, registers the metrics and opens the
+// store and the queue (running migrations). Nothing runs until
+// Engine.Queue.Start.
+func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
+	if o.Registry == nil {
+		o.Registry = models.Standard()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DataDir == "" {
+		o.DataDir = "var"
+	}
+	if o.Metrics == nil {
+		o.Metrics = prometheus.NewRegistry()
+	}
+	guard, err := memguard.New(o.Guard)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: memguard: %w", err)
+	}
+	jm, err := NewMetrics(o.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	if err := o.Metrics.Register(guard.Collector()); err != nil {
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	if err := memguard.RegisterRuntime(o.Metrics); err != nil {
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	runner := &Runner{Registry: o.Registry, Guard: guard, Logger: o.Logger,
+		Workers: o.SeriesWorkers, Excluded: guard.IsQuarantined, Metrics: jm}
+	store, q, err := Open(ctx, o.Backend, o.DataDir, Config{Runner: runner, Workers: max(o.Workers, 1), Work: o.Work, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Store: store, Queue: q, Guard: guard}, nil
+}
+
+// Close stops the queue (cancelling running jobs, which River retries)
+// and closes the store, within ctx.
+func (e *Engine) Close(ctx context.Context) error {
+	var errs []error
+	if err := e.Queue.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("jobs: stop: %w", err))
+	}
+	if err := e.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func envInt(name string, def int) int {
