@@ -3,13 +3,9 @@ package jobs
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,45 +54,6 @@ type Backend struct {
 func ParseCron(expr string) error {
 	_, err := cron.ParseStandard(expr)
 	return err
-}
-
-// RegisterFlags adds the options' flags, with FORECASTD_* environment
-// defaults, to fs.
-func (b *Backend) RegisterFlags(fs *flag.FlagSet) {
-	// A Func flag, so that -h never prints the URL (and its password) as
-	// the default taken from the environment.
-	b.DatabaseURL = os.Getenv("FORECASTD_DATABASE_URL")
-	fs.Func("database-url", "PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite file (FORECASTD_DATABASE_URL)",
-		func(v string) error { b.DatabaseURL = v; return nil })
-	fs.Func("fan-out", "split training jobs into partitions run by any worker: true or false; default true on PostgreSQL (FORECASTD_FAN_OUT)",
-		func(v string) error { return b.setFanOut(v) })
-	if v := os.Getenv("FORECASTD_FAN_OUT"); v != "" {
-		_ = b.setFanOut(v)
-	}
-	fs.IntVar(&b.PartitionSize, "partition-size", envInt("FORECASTD_PARTITION_SIZE", 50),
-		"series per partition of a training job (FORECASTD_PARTITION_SIZE)")
-	fs.DurationVar(&b.RescueAfter, "rescue-after", envDuration("FORECASTD_RESCUE_AFTER", 30*time.Minute),
-		"a partition running longer is taken for dead and retried by another worker (FORECASTD_RESCUE_AFTER)")
-	fs.StringVar(&b.WorkerName, "worker-name", os.Getenv("FORECASTD_WORKER_NAME"),
-		"name of this process in logs and memguard reports; default hostname-pid (FORECASTD_WORKER_NAME)")
-	fs.StringVar(&b.RetrainCron, "retrain-cron", os.Getenv("FORECASTD_RETRAIN_CRON"),
-		"cron (5 fields, UTC) of the scheduled full retraining, e.g. '0 2 * * 0'; empty: none (FORECASTD_RETRAIN_CRON)")
-	fs.StringVar(&b.RefreshCron, "refresh-cron", os.Getenv("FORECASTD_REFRESH_CRON"),
-		"cron (5 fields, UTC) of the scheduled refresh, e.g. '30 1 * * *'; empty: none (FORECASTD_REFRESH_CRON)")
-	fs.IntVar(&b.ScheduleHorizon, "schedule-horizon", envInt("FORECASTD_SCHEDULE_HORIZON", 28),
-		"horizon of scheduled jobs (FORECASTD_SCHEDULE_HORIZON)")
-	fs.Func("schedule-models", "comma-separated candidate models of scheduled training; default all (FORECASTD_SCHEDULE_MODELS)",
-		func(v string) error { b.ScheduleModels = splitList(v); return nil })
-	b.ScheduleModels = splitList(os.Getenv("FORECASTD_SCHEDULE_MODELS"))
-}
-
-func (b *Backend) setFanOut(v string) error {
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("fan-out %q: want true or false", v)
-	}
-	b.FanOut = &on
-	return nil
 }
 
 // Schedules builds the configured schedules.
@@ -238,32 +195,4 @@ func (e *Engine) Close(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
