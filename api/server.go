@@ -154,19 +154,8 @@ func (s *Server) Start(ctx context.Context) error {
 	// s.ln is set only once Serve runs: Stop waits for Serve to return
 	// exactly when s.ln is set, so a Start that fails half-way must not
 	// leave it behind.
-	if err := s.queue.Start(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	if err := s.startOps(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	if s.opts.Demo {
-		if err := s.loadDemo(ctx); err != nil {
-			ln.Close()
-			return err
-		}
+	if err := s.startBackground(ctx); err != nil {
+		return errors.Join(err, ln.Close())
 	}
 	s.ln = ln
 	go func() {
@@ -178,6 +167,21 @@ func (s *Server) Start(ctx context.Context) error {
 	}()
 	close(s.ready)
 	s.log.Info("forecastd listening", "addr", s.Addr())
+	return nil
+}
+
+// startBackground starts what runs beside the listener: the job
+// workers, the operator parts, and the demo data if asked.
+func (s *Server) startBackground(ctx context.Context) error {
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.startOps(ctx); err != nil {
+		return err
+	}
+	if s.opts.Demo {
+		return s.loadDemo(ctx)
+	}
 	return nil
 }
 
