@@ -3,11 +3,9 @@ package api
 import (
 	"crypto/subtle"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -21,37 +19,13 @@ import (
 // probes and scrapers. With no tokens configured the server runs open,
 // which New allows only on a loopback address unless Insecure is set.
 type SecurityOptions struct {
-	// Tokens are the accepted bearer tokens (FORECASTD_API_TOKENS,
-	// comma-separated).
+	// Tokens are the accepted bearer tokens (`forecastd serve` takes them
+	// from FORECASTD_API_TOKENS, comma-separated).
 	Tokens []string
 	// PublicReads lets GET requests through without a token.
 	PublicReads bool
 	// Insecure allows a non-loopback listener without tokens.
 	Insecure bool
-}
-
-// RegisterFlags adds the options' flags (with FORECASTD_* environment
-// defaults) to fs.
-func (o *SecurityOptions) RegisterFlags(fs *flag.FlagSet) {
-	fs.Func("api-tokens", "comma-separated bearer tokens accepted by the API (FORECASTD_API_TOKENS)", func(v string) error {
-		o.Tokens = splitTokens(v)
-		return nil
-	})
-	o.Tokens = splitTokens(os.Getenv("FORECASTD_API_TOKENS"))
-	o.PublicReads = os.Getenv("FORECASTD_PUBLIC_READS") == "1" || os.Getenv("FORECASTD_PUBLIC_READS") == "true"
-	o.Insecure = os.Getenv("FORECASTD_INSECURE") == "1" || os.Getenv("FORECASTD_INSECURE") == "true"
-	fs.BoolVar(&o.PublicReads, "public-reads", o.PublicReads, "let GET requests through without a token (FORECASTD_PUBLIC_READS)")
-	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "allow a non-loopback address without API tokens (FORECASTD_INSECURE)")
-}
-
-func splitTokens(v string) []string {
-	var out []string
-	for _, t := range strings.Split(v, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // check refuses an open server on a non-loopback address.

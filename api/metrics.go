@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // httpMetrics are the edge's own metrics. Labels are route templates and
@@ -32,12 +31,9 @@ func (s *Server) registerMetrics() error {
 		}),
 	}
 	s.metrics = m
-	for _, c := range []prometheus.Collector{
-		m.duration, m.inFlight, m.rejected,
-		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		s.guard.Collector(),
-	} {
+	// The runtime, process, memguard and job metrics are registered by
+	// jobs.OpenEngine, as in `forecastd worker`.
+	for _, c := range []prometheus.Collector{m.duration, m.inFlight, m.rejected} {
 		if err := s.reg.Register(c); err != nil {
 			return err
 		}

@@ -3,10 +3,7 @@ package api
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,7 +13,7 @@ import (
 // listener, logging. Zero fields take the defaults noted.
 type OpsOptions struct {
 	// AdminAddr is the listen address of the admin listener that serves
-	// /debug/pprof; empty disables it. RegisterFlags defaults it to
+	// /debug/pprof; empty disables it. `forecastd serve` defaults it to
 	// 127.0.0.1:0, an ephemeral loopback port printed at start, so two
 	// instances side by side never collide on it. It must be a loopback address unless
 	// AllowPublicAdmin is set: profiles expose memory contents and
@@ -67,45 +64,6 @@ func (o *OpsOptions) check() error {
 		return fmt.Errorf("api: negative monitor interval %s or window %s", o.MonitorInterval, o.MonitorWindow)
 	}
 	return nil
-}
-
-// RegisterFlags adds the options' flags (with FORECASTD_* environment
-// defaults) to fs.
-func (o *OpsOptions) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.AdminAddr, "admin-addr", opsEnv("FORECASTD_ADMIN_ADDR", "127.0.0.1:0"),
-		"listen address of the admin listener serving /debug/pprof (port 0: any free port, printed at start); empty disables it (FORECASTD_ADMIN_ADDR)")
-	fs.BoolVar(&o.AllowPublicAdmin, "admin-allow-public", opsEnvBool("FORECASTD_ADMIN_ALLOW_PUBLIC", false),
-		"allow a non-loopback -admin-addr (FORECASTD_ADMIN_ALLOW_PUBLIC)")
-	fs.DurationVar(&o.MonitorInterval, "monitor-interval", opsEnvDuration("FORECASTD_MONITOR_INTERVAL", 5*time.Second),
-		"how often the dashboard's memory monitor samples (FORECASTD_MONITOR_INTERVAL)")
-	fs.DurationVar(&o.MonitorWindow, "monitor-window", opsEnvDuration("FORECASTD_MONITOR_WINDOW", 2*time.Hour),
-		"how much memory history the dashboard keeps (FORECASTD_MONITOR_WINDOW)")
-	on := opsEnvBool("FORECASTD_ACCESS_LOG", true)
-	o.AccessLog = &on
-	fs.BoolVar(o.AccessLog, "access-log", on, "log one line per HTTP request (FORECASTD_ACCESS_LOG)")
-}
-
-// The env helpers are local so that the api package does not depend on
-// cmd's; a malformed value falls back to the default, as in cmd.
-func opsEnv(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v // an empty FORECASTD_ADMIN_ADDR disables the listener
-	}
-	return def
-}
-
-func opsEnvBool(name string, def bool) bool {
-	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
-		return b
-	}
-	return def
-}
-
-func opsEnvDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
-		return d
-	}
-	return def
 }
 
 // ops returns the operator-facing state, creating it on first use. The

@@ -95,6 +95,7 @@ func (o *Options) defaults() {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
+	engine  *jobs.Engine
 	store   *sqlstore.Store
 	queue   *jobs.Queue
 	guard   *memguard.Guard
@@ -120,28 +121,18 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}), served: make(chan error, 1)}
-	guard, err := memguard.New(opts.Guard)
-	if err != nil {
-		return nil, fmt.Errorf("api: memguard: %w", err)
-	}
-	s.guard = guard
-	jm, err := jobs.NewMetrics(s.reg)
-	if err != nil {
-		return nil, fmt.Errorf("api: job metrics: %w", err)
-	}
-	runner := &jobs.Runner{Registry: opts.Registry, Guard: guard, Logger: s.log,
-		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined, Metrics: jm}
-	store, q, err := openBackend(ctx, opts, runner)
-	if err != nil {
-		return nil, err
-	}
-	s.store = store
-	s.queue = q
+	// The HTTP metrics first: they need nothing open, so a failure here
+	// leaves nothing to close.
 	if err := s.registerMetrics(); err != nil {
-		q.Stop(ctx)
-		store.Close()
 		return nil, err
 	}
+	e, err := jobs.OpenEngine(ctx, jobs.EngineOptions{Backend: opts.Backend.Backend, DataDir: opts.DataDir,
+		Workers: opts.JobWorkers, Work: opts.JobWorkers > 0, SeriesWorkers: opts.SeriesWorkers, Guard: opts.Guard,
+		Registry: opts.Registry, Logger: opts.Logger, Metrics: s.reg})
+	if err != nil {
+		return nil, err
+	}
+	s.engine, s.store, s.queue, s.guard = e, e.Store, e.Queue, e.Guard
 	s.http = &http.Server{
 		Handler:           s.router(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -163,19 +154,8 @@ func (s *Server) Start(ctx context.Context) error {
 	// s.ln is set only once Serve runs: Stop waits for Serve to return
 	// exactly when s.ln is set, so a Start that fails half-way must not
 	// leave it behind.
-	if err := s.queue.Start(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	if err := s.startOps(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	if s.opts.Demo {
-		if err := s.loadDemo(ctx); err != nil {
-			ln.Close()
-			return err
-		}
+	if err := s.startBackground(ctx); err != nil {
+		return errors.Join(err, ln.Close())
 	}
 	s.ln = ln
 	go func() {
@@ -187,6 +167,21 @@ func (s *Server) Start(ctx context.Context) error {
 	}()
 	close(s.ready)
 	s.log.Info("forecastd listening", "addr", s.Addr())
+	return nil
+}
+
+// startBackground starts what runs beside the listener: the job
+// workers, the operator parts, and the demo data if asked.
+func (s *Server) startBackground(ctx context.Context) error {
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.startOps(ctx); err != nil {
+		return err
+	}
+	if s.opts.Demo {
+		return s.loadDemo(ctx)
+	}
 	return nil
 }
 
@@ -221,10 +216,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		if err := s.stopOps(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		if err := s.queue.Stop(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("api: stop jobs: %w", err))
-		}
-		if err := s.store.Close(); err != nil {
+		if err := s.engine.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		s.stopErr = errors.Join(errs...)

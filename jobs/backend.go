@@ -2,27 +2,33 @@ package jobs
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/memguard"
+	"github.com/forecastd/forecastd/models"
 )
 
 // Backend selects where forecastd keeps its data and queue, and how jobs
 // are split and scheduled. The same options configure `forecastd serve`
-// and `forecastd worker`, so that all replicas agree.
+// and `forecastd worker`, so that all replicas agree. The values are
+// typed and already validated: internal/app fills them from flags and the
+// environment.
 type Backend struct {
 	// DatabaseURL, when set (postgres://...), selects PostgreSQL for the
 	// store and River; empty means the embedded SQLite file in the data
 	// directory.
 	DatabaseURL string
 	// FanOut splits training jobs into partitions that all workers share;
-	// default on with PostgreSQL, off (the single-process path) with SQLite.
+	// default (nil) on with PostgreSQL, off (the single-process path) with
+	// SQLite.
 	FanOut *bool
 	// PartitionSize is the default number of series per partition.
 	PartitionSize int
@@ -42,43 +48,12 @@ type Backend struct {
 	ScheduleModels []string
 }
 
-// RegisterFlags adds the options' flags, with FORECASTD_* environment
-// defaults, to fs.
-func (b *Backend) RegisterFlags(fs *flag.FlagSet) {
-	// A Func flag, so that -h never prints the URL (and its password) as
-	// the default taken from the environment.
-	b.DatabaseURL = os.Getenv("FORECASTD_DATABASE_URL")
-	fs.Func("database-url", "PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite file (FORECASTD_DATABASE_URL)",
-		func(v string) error { b.DatabaseURL = v; return nil })
-	fs.Func("fan-out", "split training jobs into partitions run by any worker: true or false; default true on PostgreSQL (FORECASTD_FAN_OUT)",
-		func(v string) error { return b.setFanOut(v) })
-	if v := os.Getenv("FORECASTD_FAN_OUT"); v != "" {
-		_ = b.setFanOut(v)
-	}
-	fs.IntVar(&b.PartitionSize, "partition-size", envInt("FORECASTD_PARTITION_SIZE", 50),
-		"series per partition of a training job (FORECASTD_PARTITION_SIZE)")
-	fs.DurationVar(&b.RescueAfter, "rescue-after", envDuration("FORECASTD_RESCUE_AFTER", 30*time.Minute),
-		"a partition running longer is taken for dead and retried by another worker (FORECASTD_RESCUE_AFTER)")
-	fs.StringVar(&b.WorkerName, "worker-name", os.Getenv("FORECASTD_WORKER_NAME"),
-		"name of this process in logs and memguard reports; default hostname-pid (FORECASTD_WORKER_NAME)")
-	fs.StringVar(&b.RetrainCron, "retrain-cron", os.Getenv("FORECASTD_RETRAIN_CRON"),
-		"cron (5 fields, UTC) of the scheduled full retraining, e.g. '0 2 * * 0'; empty: none (FORECASTD_RETRAIN_CRON)")
-	fs.StringVar(&b.RefreshCron, "refresh-cron", os.Getenv("FORECASTD_REFRESH_CRON"),
-		"cron (5 fields, UTC) of the scheduled refresh, e.g. '30 1 * * *'; empty: none (FORECASTD_REFRESH_CRON)")
-	fs.IntVar(&b.ScheduleHorizon, "schedule-horizon", envInt("FORECASTD_SCHEDULE_HORIZON", 28),
-		"horizon of scheduled jobs (FORECASTD_SCHEDULE_HORIZON)")
-	fs.Func("schedule-models", "comma-separated candidate models of scheduled training; default all (FORECASTD_SCHEDULE_MODELS)",
-		func(v string) error { b.ScheduleModels = splitList(v); return nil })
-	b.ScheduleModels = splitList(os.Getenv("FORECASTD_SCHEDULE_MODELS"))
-}
-
-func (b *Backend) setFanOut(v string) error {
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("fan-out %q: want true or false", v)
-	}
-	b.FanOut = &on
-	return nil
+// ParseCron reports whether expr is a cron expression a Schedule accepts
+// (robfig/cron/v3's ParseStandard), so that configuration can refuse a
+// bad one at startup, naming where it came from.
+func ParseCron(expr string) error {
+	_, err := cron.ParseStandard(expr)
+	return err
 }
 
 // Schedules builds the configured schedules.
@@ -135,30 +110,89 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore
 	return store, q, nil
 }
 
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
+// EngineOptions configure OpenEngine. Zero fields take the defaults noted.
+type EngineOptions struct {
+	Backend Backend
+	// DataDir holds the SQLite database when Backend has no DatabaseURL;
+	// default var.
+	DataDir string
+	// Workers is how many jobs (or partitions) run at once; default 1.
+	Workers int
+	// Work makes this process work jobs; without it, it only queues them
+	// (an API-only replica).
+	Work bool
+	// SeriesWorkers bounds the series trained at once inside a job;
+	// default GOMAXPROCS.
+	SeriesWorkers int
+	// Guard configures memguard.
+	Guard memguard.Options
+	// Registry is the candidate set; default models.Standard().
+	Registry *models.Registry
+	Logger   *slog.Logger
+	// Metrics receives the job metrics, memguard's collector and the Go
+	// runtime and process collectors; default a fresh registry nobody
+	// scrapes.
+	Metrics prometheus.Registerer
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
+// Engine is the part of every forecastd process that queues or works
+// jobs: the memguard guard, the store and the queue. `forecastd serve`
+// (api.New) and `forecastd worker` (NewWorker) both open it here, so
+// the two cannot drift apart in how they start.
+type Engine struct {
+	Store *sqlstore.Store
+	Queue *Queue
+	Guard *memguard.Guard
 }
 
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
+// OpenEngine creates the guard, registers the metrics and opens the
+// store and the queue (running migrations). Nothing runs until
+// Engine.Queue.Start.
+func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
+	if o.Registry == nil {
+		o.Registry = models.Standard()
 	}
-	return out
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DataDir == "" {
+		o.DataDir = "var"
+	}
+	if o.Metrics == nil {
+		o.Metrics = prometheus.NewRegistry()
+	}
+	guard, err := memguard.New(o.Guard)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: memguard: %w", err)
+	}
+	jm, err := NewMetrics(o.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	if err := o.Metrics.Register(guard.Collector()); err != nil {
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	if err := memguard.RegisterRuntime(o.Metrics); err != nil {
+		return nil, fmt.Errorf("jobs: metrics: %w", err)
+	}
+	runner := &Runner{Registry: o.Registry, Guard: guard, Logger: o.Logger,
+		Workers: o.SeriesWorkers, Excluded: guard.IsQuarantined, Metrics: jm}
+	store, q, err := Open(ctx, o.Backend, o.DataDir, Config{Runner: runner, Workers: max(o.Workers, 1), Work: o.Work, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Store: store, Queue: q, Guard: guard}, nil
+}
+
+// Close stops the queue (cancelling running jobs, which River retries)
+// and closes the store, within ctx.
+func (e *Engine) Close(ctx context.Context) error {
+	var errs []error
+	if err := e.Queue.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("jobs: stop: %w", err))
+	}
+	if err := e.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/internal/app"
 	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
 )
@@ -41,15 +41,12 @@ func TestMain(m *testing.M) {
 func runTestWorker() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	var opts jobs.WorkerOptions
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	opts.Backend.RegisterFlags(fs)
-	if err := fs.Parse(nil); err != nil {
+	cfg, err := app.Load(app.WorkerCommand, nil, app.Environ, os.Stderr)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts.SeriesWorkers = 1
-	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	opts := jobs.WorkerOptions{Backend: cfg.Backend, SeriesWorkers: 1, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	w, err := jobs.NewWorker(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

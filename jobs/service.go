@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -40,71 +39,48 @@ type WorkerOptions struct {
 // Worker is a process that only works jobs: `forecastd worker`. It has
 // its own memguard, whose reports carry the worker's name.
 type Worker struct {
-	opts  WorkerOptions
-	store *sqlstore.Store
-	queue *Queue
-	guard *memguard.Guard
-	reg   *prometheus.Registry
-	http  *http.Server
-	ln    net.Listener
+	opts   WorkerOptions
+	engine *Engine
+	reg    *prometheus.Registry
+	http   *http.Server
+	ln     net.Listener
 
 	served   chan error
 	stopOnce sync.Once
 	stopErr  error
 }
 
-// NewWorker opens the backend and memguard; nothing runs until Start.
+// NewWorker opens the backend and memguard (OpenEngine); nothing runs
+// until Start.
 func NewWorker(ctx context.Context, opts WorkerOptions) (*Worker, error) {
-	if opts.Registry == nil {
-		opts.Registry = models.Standard()
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 20 * time.Second
 	}
-	if opts.DataDir == "" {
-		opts.DataDir = "var"
-	}
-	guard, err := memguard.New(opts.Guard)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: memguard: %w", err)
-	}
-	runner := &Runner{Registry: opts.Registry, Guard: guard, Logger: opts.Logger,
-		Workers: opts.SeriesWorkers, Excluded: guard.IsQuarantined}
-	store, q, err := Open(ctx, opts.Backend, opts.DataDir, Config{Runner: runner, Workers: max(opts.Jobs, 1), Work: true, Logger: opts.Logger})
+	reg := prometheus.NewRegistry()
+	e, err := OpenEngine(ctx, EngineOptions{Backend: opts.Backend, DataDir: opts.DataDir, Workers: opts.Jobs, Work: true,
+		SeriesWorkers: opts.SeriesWorkers, Guard: opts.Guard, Registry: opts.Registry, Logger: opts.Logger, Metrics: reg})
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{opts: opts, store: store, queue: q, guard: guard, reg: prometheus.NewRegistry(), served: make(chan error, 1)}
-	if runner.Metrics, err = NewMetrics(w.reg); err != nil {
-		w.close(ctx)
-		return nil, fmt.Errorf("jobs: metrics: %w", err)
-	}
-	if err := w.reg.Register(guard.Collector()); err != nil {
-		w.close(ctx)
-		return nil, fmt.Errorf("jobs: metrics: %w", err)
-	}
-	if err := memguard.RegisterRuntime(w.reg); err != nil {
-		w.close(ctx)
-		return nil, fmt.Errorf("jobs: metrics: %w", err)
-	}
+	w := &Worker{opts: opts, engine: e, reg: reg, served: make(chan error, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
-		if err := store.DB().PingContext(r.Context()); err != nil {
+		if err := e.Store.DB().PingContext(r.Context()); err != nil {
 			http.Error(rw, "database: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintf(rw, "{\"status\":\"ok\",\"worker\":%q}\n", q.Name())
+		fmt.Fprintf(rw, "{\"status\":\"ok\",\"worker\":%q}\n", e.Queue.Name())
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{Registry: w.reg}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	w.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 	return w, nil
 }
 
 // Name is the worker's name.
-func (w *Worker) Name() string { return w.queue.Name() }
+func (w *Worker) Name() string { return w.engine.Queue.Name() }
 
 // Addr is the metrics listener's address (after Start), or "".
 func (w *Worker) Addr() string {
@@ -130,7 +106,7 @@ func (w *Worker) Start(ctx context.Context) error {
 			w.served <- err
 		}()
 	}
-	if err := w.queue.Start(ctx); err != nil {
+	if err := w.engine.Queue.Start(ctx); err != nil {
 		return err
 	}
 	w.opts.Logger.Info("forecastd worker started", "worker", w.Name(), "metrics", w.Addr())
@@ -159,10 +135,7 @@ func (w *Worker) close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := w.queue.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("jobs: stop: %w", err))
-	}
-	if err := w.store.Close(); err != nil {
+	if err := w.engine.Close(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

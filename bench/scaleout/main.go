@@ -25,6 +25,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/internal/app"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -213,14 +214,12 @@ func xacts(ctx context.Context, db *sql.DB) (int64, error) {
 }
 
 func runWorker(ctx context.Context, seriesWorkers int) error {
-	var opts jobs.WorkerOptions
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	opts.Backend.RegisterFlags(fs)
-	if err := fs.Parse(nil); err != nil {
+	cfg, err := app.Load(app.WorkerCommand, nil, app.Environ, os.Stderr)
+	if err != nil {
 		return err
 	}
-	opts.SeriesWorkers = seriesWorkers
-	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := jobs.WorkerOptions{Backend: cfg.Backend, SeriesWorkers: seriesWorkers,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	w, err := jobs.NewWorker(ctx, opts)
 	if err != nil {
 		return err

@@ -1,5 +1,8 @@
 // Command forecastd serves demand forecasts per store/SKU and runs the same
-// pipeline in batch. main only wires: each subcommand lives in its own file.
+// pipeline in batch. main only wires: the configuration is read once, by
+// internal/app, from the flags and the FORECASTD_* environment; serve and
+// worker are app.Serve and app.Worker; the batch commands live in their
+// own files.
 package main
 
 import (
@@ -11,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/forecastd/forecastd/internal/app"
 )
 
 func main() {
@@ -20,23 +25,35 @@ func main() {
 	os.Exit(code)
 }
 
+// Exit codes: a failure while running, and a refused configuration (a bad
+// flag or FORECASTD_* value), which a supervisor should not retry.
+const (
+	exitFailure = 1
+	exitConfig  = 2
+)
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, app.Environ, stdout, stderr)
+}
+
+// runEnv is run with the environment injected (tests).
+func runEnv(ctx context.Context, args []string, env app.Lookup, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
-		return 2
+		return exitConfig
 	}
 	var err error
 	switch args[0] {
 	case "serve":
-		err = runServe(ctx, args[1:], stdout, stderr)
+		err = runService(ctx, app.ServeCommand, app.Serve, args[1:], env, stdout, stderr)
+	case "worker":
+		err = runService(ctx, app.WorkerCommand, app.Worker, args[1:], env, stdout, stderr)
 	case "train":
 		err = runTrain(ctx, args[1:], stdout, stderr)
 	case "models":
 		err = runModels(ctx, args[1:], stdout, stderr)
 	case "features":
 		err = runFeatures(ctx, args[1:], stdout, stderr)
-	case "worker":
-		err = runWorker(ctx, args[1:], stdout, stderr)
 	case "version":
 		err = runVersion(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -45,16 +62,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stderr, "forecastd: unknown command %q\n", args[0])
 		usage(stderr)
-		return 2
+		return exitConfig
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	return exitCode(stderr, args[0], err)
+}
+
+// configError marks an error of the configuration, not of the run.
+type configError struct{ err error }
+
+func (e configError) Error() string { return e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
+
+// runService loads cmd's configuration and runs it with start.
+func runService(ctx context.Context, cmd app.Command, start func(context.Context, app.Config, io.Writer, io.Writer) error,
+	args []string, env app.Lookup, stdout, stderr io.Writer) error {
+	cfg, err := app.Load(cmd, args, env, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "forecastd %s: %v\n", args[0], err)
-		return 1
+		return configError{err}
 	}
-	return 0
+	return start(ctx, cfg, stdout, stderr)
+}
+
+func exitCode(stderr io.Writer, cmd string, err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(configError)):
+		fmt.Fprintf(stderr, "forecastd %s: %v\n", cmd, err)
+		return exitConfig
+	default:
+		fmt.Fprintf(stderr, "forecastd %s: %v\n", cmd, err)
+		return exitFailure
+	}
 }
 
 func usage(w io.Writer) {
@@ -67,5 +106,8 @@ commands:
   models     list the registered candidate models
   worker     work training jobs only (scale-out over PostgreSQL)
   version    print the version
+
+'forecastd <command> -h' lists a command's flags and their FORECASTD_*
+variables. Exit status: 0 done, 1 failed, 2 refused configuration.
 `)
 }
