@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forecastd/forecastd/internal/environ"
 	"github.com/gin-gonic/gin"
 )
 
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	n := fs.Int("n", 20000, "requests to send in all (0: only -d bounds the run)")
 	d := fs.Duration("d", 0, "longest run (0: only -n bounds the run)")
 	c := fs.Int("c", 8, "concurrent clients")
-	token := fs.String("token", os.Getenv("FORECASTD_TOKEN"), "bearer token, if the server requires one (FORECASTD_TOKEN)")
+	token := fs.String("token", environ.Get("FORECASTD_TOKEN"), "bearer token, if the server requires one (FORECASTD_TOKEN)")
 	job := fs.String("job", "", "a job ID whose state is reported before and after the run (to show it ran during the load)")
 	trivial := fs.Bool("trivial", false, "serve c.JSON(200, gin.H{\"ok\": true}) on a loopback port and load that instead")
 	if err := fs.Parse(args); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/internal/app"
+	"github.com/forecastd/forecastd/internal/environ"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -44,7 +45,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("scaleout", flag.ContinueOnError)
 	worker := fs.Bool("worker", false, "run as a worker process (used by the benchmark itself)")
-	adminURL := fs.String("admin-url", os.Getenv("FORECASTD_TEST_DATABASE_URL"), "PostgreSQL URL of a user that may create databases")
+	adminURL := fs.String("admin-url", environ.Get("FORECASTD_TEST_DATABASE_URL"), "PostgreSQL URL of a user that may create databases")
 	counts := fs.String("workers", "1,2", "worker process counts to measure")
 	stores := fs.Int("stores", 3, "demo stores")
 	skus := fs.Int("skus", 24, "demo SKUs per store")
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("set -admin-url or FORECASTD_TEST_DATABASE_URL (scripts/pg-setup.sh prints one)")
 	}
 	fmt.Fprintf(stdout, "grid: %d stores x %d skus x %d days = %d series; models %s; partition %d series; %d series worker(s) per process; GOMAXPROCS %s, CPUs on host %d\n",
-		*stores, *skus, *days, *stores**skus, *modelList, *partSize, *seriesWorkers, os.Getenv("GOMAXPROCS"), numCPU())
+		*stores, *skus, *days, *stores**skus, *modelList, *partSize, *seriesWorkers, environ.Get("GOMAXPROCS"), numCPU())
 	fmt.Fprintf(stdout, "%-8s %-4s %10s %10s %8s %10s %8s %10s\n", "workers", "rep", "seconds", "series/s", "speedup", "worker cpu", "cores", "pg xacts")
 	var base float64
 	for _, f := range strings.Split(*counts, ",") {
@@ -136,7 +137,7 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	}()
 	for i := 0; i < k; i++ {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-worker", "-series-workers", strconv.Itoa(seriesWorkers))
-		cmd.Env = append(os.Environ(), "FORECASTD_DATABASE_URL="+url, fmt.Sprintf("FORECASTD_WORKER_NAME=bench%d", i+1),
+		cmd.Env = append(cmd.Environ(), "FORECASTD_DATABASE_URL="+url, fmt.Sprintf("FORECASTD_WORKER_NAME=bench%d", i+1),
 			"FORECASTD_PARTITION_SIZE="+strconv.Itoa(partSize), "FORECASTD_RESCUE_AFTER=10m")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {

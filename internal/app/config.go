@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/forecastd/forecastd/api"
+	"github.com/forecastd/forecastd/internal/environ"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -22,9 +22,9 @@ import (
 // Lookup so that tests inject one.
 type Lookup func(name string) (string, bool)
 
-// Environ is the process environment: the only place in forecastd that
-// reads it.
-func Environ(name string) (string, bool) { return os.LookupEnv(name) }
+// Environ is the process environment (package environ is the only place
+// in forecastd that reads it).
+func Environ(name string) (string, bool) { return environ.Lookup(name) }
 
 // MapEnv is an environment made of m (tests, embedders).
 func MapEnv(m map[string]string) Lookup {

@@ -2,8 +2,9 @@
 package pgtest
 
 import (
-	"os"
 	"testing"
+
+	"github.com/forecastd/forecastd/internal/environ"
 )
 
 // URL returns FORECASTD_TEST_DATABASE_URL. When it is unset the test fails
@@ -12,9 +13,9 @@ import (
 // `go test ./...` works on a laptop without PostgreSQL.
 func URL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("FORECASTD_TEST_DATABASE_URL")
+	u := environ.Get("FORECASTD_TEST_DATABASE_URL")
 	if u == "" {
-		if os.Getenv("CI") != "" {
+		if environ.Get("CI") != "" {
 			t.Fatal("FORECASTD_TEST_DATABASE_URL is not set but CI is: PostgreSQL tests cannot run (see scripts/pg-setup.sh)")
 		}
 		t.Skip("FORECASTD_TEST_DATABASE_URL not set (run scripts/pg-setup.sh); PostgreSQL tests skipped outside CI")
