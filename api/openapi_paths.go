@@ -84,6 +84,9 @@ func dataPaths() oaObj {
 	}
 }
 
+// The NDJSON examples are one line of the stream, as an object: the
+// schema describes one line (OpenAPI 3.0 cannot say "a stream of these").
+
 // uploadResponses are the responses of the two uploads.
 func uploadResponses(o oaObj, desc string) oaObj {
 	return o.respond("200", resp(desc, ref("IngestStats"))).respond("400", problemResp("invalid rows (errors lists them)")).
@@ -96,7 +99,7 @@ func postSalesOp() oaObj {
 			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku,quantity; extra numeric columns are covariates"},
 				"example": "date,store,sku,quantity,promo\n2026-01-01,S01,SKU001,12,0\n"},
 			"application/x-ndjson": oaObj{"schema": ref("SalesRow"),
-				"example": `{"date":"2026-01-01","store":"S01","sku":"SKU001","quantity":12}`},
+				"example": oaObj{"date": "2026-01-01", "store": "S01", "sku": "SKU001", "quantity": 12}},
 		}}), "ingested")
 }
 
@@ -110,7 +113,7 @@ func postCovariatesOp() oaObj {
 			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku and 1 to 64 covariate columns (names lower-cased, as in sales uploads), no quantity; an empty cell is a value not given"},
 				"example": "date,store,sku,promo\n2026-11-01,S01,SKU001,1\n2026-11-02,S01,SKU001,0\n"},
 			"application/x-ndjson": oaObj{"schema": ref("CovariateRow"),
-				"example": `{"date":"2026-11-01","store":"S01","sku":"SKU001","covariates":{"promo":1}}`},
+				"example": oaObj{"date": "2026-11-01", "store": "S01", "sku": "SKU001", "covariates": oaObj{"promo": 1}}},
 		}}), "stored")
 }
 
