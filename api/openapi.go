@@ -86,8 +86,11 @@ func openAPIDocument() oaObj {
 		"openapi": "3.0.3",
 		"info": oaObj{"title": "forecastd", "version": "1",
 			"description": "Retail demand forecasting: upload sales history per store/SKU, queue training jobs that rank ~20 candidate models by rolling-origin backtests and combine the best, and read forecasts with 80% and 95% intervals. Errors are application/problem+json (RFC 9457). Every response carries X-Request-ID."},
-		"paths":      openAPIPaths(),
-		"components": oaObj{"schemas": openAPISchemas()},
+		"paths": openAPIPaths(),
+		"components": oaObj{"schemas": openAPISchemas(), "securitySchemes": oaObj{"bearer": oaObj{"type": "http", "scheme": "bearer",
+			"description": "A token of FORECASTD_API_TOKENS. With no tokens configured the server is open (loopback only, unless -insecure); " +
+				"with FORECASTD_PUBLIC_READS, GET requests need none. /healthz, /readyz and /metrics never need one."}}},
+		"security": []oaObj{{"bearer": []string{}}},
 	}
 }
 

@@ -21,6 +21,14 @@ func htmlResp(desc string) oaObj {
 	return oaObj{"description": desc, "content": oaObj{"text/html": oaObj{"schema": oaObj{"type": "string"}}}}
 }
 
+// uiErrorResp is an error of the dashboard (uiError): an HTML page, or the
+// problem document for a client whose Accept names JSON.
+func uiErrorResp(desc string) oaObj {
+	r := htmlResp(desc + " (HTML page, or a problem document when Accept names JSON)")
+	r["content"].(oaObj)["application/problem+json"] = oaObj{"schema": ref("Problem")}
+	return r
+}
+
 // openAPIPaths is the paths object of the document.
 func openAPIPaths() oaObj {
 	paths := oaObj{}
@@ -30,15 +38,31 @@ func openAPIPaths() oaObj {
 		}
 	}
 	// Every route may also answer 500 with a problem document, and 503
-	// when the in-flight limit is reached.
+	// when the in-flight limit is reached; every route but the probes and
+	// metrics (openPaths) answers 401 without a valid token when the
+	// server has tokens.
 	internal, unavailable := problemResp("internal error"), busy()
-	for _, methods := range paths {
+	unauthorized := problemResp("missing or invalid bearer token, when the server has tokens (GET may be public)")
+	for p, methods := range paths {
 		for _, o := range methods.(oaObj) {
-			o.(oaObj).respond("500", internal)
-			o.(oaObj).respond("503", unavailable)
+			o.(oaObj).respondUnlessSet("500", internal)
+			o.(oaObj).respondUnlessSet("503", unavailable)
+			if openPaths[p] {
+				o.(oaObj).with("security", []oaObj{})
+			} else {
+				o.(oaObj).respond("401", unauthorized)
+			}
 		}
 	}
 	return paths
+}
+
+// respondUnlessSet adds a response the operation does not already give.
+func (o oaObj) respondUnlessSet(code string, r oaObj) oaObj {
+	if _, ok := o["responses"].(oaObj)[code]; !ok {
+		o.respond(code, r)
+	}
+	return o
 }
 
 // operationsPaths are the probes, metrics and this document.
@@ -55,18 +79,23 @@ func operationsPaths() oaObj {
 	}
 }
 
-// dashboardPaths are the HTML pages.
+// dashboardPaths are the HTML pages. Their errors are pages too, except
+// for clients that ask for JSON and for the edge's refusals (401, and 503
+// at the in-flight limit), which are problem documents.
 func dashboardPaths() oaObj {
+	page := func(summary string) oaObj {
+		return op(summary, "dashboard").respond("200", htmlResp("HTML page")).
+			respond("500", uiErrorResp("internal error")).respond("503", uiErrorResp("too many requests in flight, or starting, or the request was cancelled; retry"))
+	}
 	return oaObj{
-		"/ui": oaObj{"get": op("Dashboard: memory over time, retained bytes per job, jobs, leak reports", "dashboard").
-			respond("200", htmlResp("HTML page"))},
-		"/ui/series": oaObj{"get": op("Dashboard: paged list of series", "dashboard").
+		"/ui": oaObj{"get": page("Dashboard: memory over time, retained bytes per job, jobs, leak reports")},
+		"/ui/series": oaObj{"get": page("Dashboard: paged list of series").
 			with("parameters", []oaObj{queryParam("store", "only this store", oaObj{"type": "string"}),
 				queryParam("after", "cursor from the next-page link", oaObj{"type": "string"})}).
-			respond("200", htmlResp("HTML page")).respond("400", oaObj{"description": "bad cursor (HTML page)"})},
-		"/ui/series/{store}/{sku}": oaObj{"get": op("Dashboard: history, forecast with 80%/95% bands, kept models and leaderboard of one series", "dashboard").
+			respond("400", uiErrorResp("bad cursor"))},
+		"/ui/series/{store}/{sku}": oaObj{"get": page("Dashboard: history, forecast with 80%/95% bands, kept models and leaderboard of one series").
 			with("parameters", []oaObj{storeParam(), skuParam()}).
-			respond("200", htmlResp("HTML page")).respond("404", htmlResp("not found (HTML page)"))},
+			respond("404", uiErrorResp("not found"))},
 	}
 }
 
