@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 
@@ -64,6 +65,36 @@ func TestOpenAPIValidates(t *testing.T) {
 			if rest != "" {
 				t.Logf("%s", rest)
 			}
+		}
+	}
+}
+
+// TestOpenAPIReads makes every documented GET without path parameters on
+// a fresh server through the validating client, so that the reads no
+// other test makes (GET /v1/models, for one) are checked against the
+// document too.
+func TestOpenAPIReads(t *testing.T) {
+	ts := startOpsServer(t, Options{}, nil)
+	b, err := openAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var reads []string
+	for p, methods := range doc.Paths {
+		if _, ok := methods["get"]; ok && !strings.Contains(p, "{") {
+			reads = append(reads, p)
+		}
+	}
+	sort.Strings(reads)
+	for _, p := range reads {
+		if code, _, body := ts.get(p, nil); code != http.StatusOK {
+			t.Errorf("GET %s: %d %s", p, code, clip([]byte(body), 256))
 		}
 	}
 }
