@@ -12,7 +12,10 @@ import (
 // kept as a hand-edited JSON file: the shared schemas (problem, job,
 // forecast) are written once, and TestOpenAPICoversRoutes checks the
 // document against the router, so a route added without documentation
-// fails the build.
+// fails the build. kin-openapi, an independent implementation, validates
+// the document (TestOpenAPIValidates) and every request and response of
+// the API tests against it (openapi_transport_test.go), so a status,
+// field or media type the handlers give and the document lacks fails too.
 
 type oaObj map[string]any
 
