@@ -394,7 +394,7 @@ func startForecastd(t *testing.T, bin, dir string) *forecastdProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &forecastdProc{t: t, cmd: cmd, logs: stderr.Name(), client: &http.Client{Timeout: 10 * time.Second}}
+	p := &forecastdProc{t: t, cmd: cmd, logs: stderr.Name(), client: &http.Client{Timeout: 10 * time.Second, Transport: apiTransport(t, checkAll)}}
 	t.Cleanup(func() {
 		if !p.exited {
 			p.kill(t)

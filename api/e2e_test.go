@@ -52,7 +52,7 @@ func (ts *testServer) do(method, path, ctype string, body []byte) (int, http.Hea
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient(ts.t).Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	}
 	got := make(chan result, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := apiClientResponsesOnly(t).Do(req) // streamed body
 		if err != nil {
 			got <- result{err: err}
 			return

@@ -37,7 +37,7 @@ func TestOverloadAnswers503(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", "text/csv")
 		go func() {
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := apiClientResponsesOnly(t).Do(req) // streamed body
 			if err != nil {
 				done <- outcome{err: err}
 				return

@@ -34,7 +34,11 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop(ctx)
+	defer func() {
+		if err := srv.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	engine, ok := srv.router().(*gin.Engine)
 	if !ok {
 		t.Fatalf("router is a %T, not a *gin.Engine", srv.router())

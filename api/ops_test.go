@@ -78,7 +78,7 @@ func (ts *testServer) get(path string, header http.Header) (int, http.Header, st
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient(ts.t).Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestOpsRequestIDAndAccessLog(t *testing.T) {
 	req, _ := http.NewRequest("POST", ts.base+"/v1/jobs", strings.NewReader(`{"horizon":7}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(requestIDHeader, "trace-job-42")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestListSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := time.Now()
-	resp, err := http.Get("http://" + srv.Addr() + "/v1/schedules")
+	resp, err := apiClient(t).Get("http://" + srv.Addr() + "/v1/schedules")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func (ts *testServer) doAuth(method, path, token, ctype string, body []byte) (in
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient(ts.t).Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestHostileInput(t *testing.T) {
 			if c.ctype != "" {
 				req.Header.Set("Content-Type", c.ctype)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := apiClientResponsesOnly(t).Do(req) // hostile input
 			if err != nil {
 				t.Fatal(err)
 			}

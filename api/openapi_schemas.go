@@ -1,0 +1,116 @@
+package api
+
+// The shared schemas of the OpenAPI document (components/schemas), one
+// function per resource group; openAPISchemas merges them.
+
+func openAPISchemas() oaObj {
+	schemas := oaObj{}
+	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas()} {
+		for name, s := range group {
+			schemas[name] = s
+		}
+	}
+	return schemas
+}
+
+// problemSchemas is the RFC 9457 error body.
+func problemSchemas() oaObj {
+	return oaObj{
+		"Problem": object(oaObj{"type": str("URI of the problem type; about:blank"), "title": str(""), "status": integer(),
+			"detail": str("what went wrong, for a person"),
+			"errors": array(object(oaObj{"line": integer(), "column": str("the column or field at fault, when one is"),
+				"reason": str("")}, "line", "reason"))}, "type", "title", "status"),
+	}
+}
+
+// dataSchemas are the upload rows and the stored series and plans.
+func dataSchemas() oaObj {
+	return oaObj{
+		"SalesRow": object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data"), "store": str(""), "sku": str(""),
+			"quantity": number(), "covariates": oaObj{"type": "object", "additionalProperties": number(),
+				"description": "optional covariate values recorded with the sale, by name"}}, "date", "store", "sku", "quantity"),
+		"CovariateRow": object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data"), "store": str(""), "sku": str(""),
+			"covariates": oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,
+				"description": "covariate name to value; names as in the sales upload"}}, "date", "store", "sku", "covariates"),
+		"IngestStats": object(oaObj{"rows": integer(), "series": integer()}),
+		"Plan": object(oaObj{"store": str(""), "sku": str(""),
+			"covariates": oaObj{"type": "object", "description": "covariate name to its planned values, sorted by date",
+				"additionalProperties": array(object(oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for a time of day"),
+					"value": number()}, "date", "value"))}}, "store", "sku", "covariates"),
+		"PlanDeleted": object(oaObj{"store": str(""), "sku": str(""), "deleted": oaObj{"type": "integer", "description": "planned values deleted"}},
+			"store", "sku", "deleted"),
+		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
+			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
+	}
+}
+
+// jobSchemas are a job's request and state.
+func jobSchemas() oaObj {
+	return oaObj{
+		"JobRequest": object(oaObj{
+			"kind":             oaObj{"type": "string", "enum": []string{"train", "refresh"}, "default": "train"},
+			"horizon":          oaObj{"type": "integer", "minimum": 1, "maximum": 1000, "description": "steps to forecast"},
+			"top_k":            oaObj{"type": "integer", "minimum": 1, "maximum": 20, "default": 5, "description": "models kept in the combination"},
+			"backtest_windows": oaObj{"type": "integer", "minimum": 1, "maximum": 20, "default": 3, "description": "rolling-origin folds"},
+			"step":             oaObj{"type": "integer", "minimum": 1, "maximum": 1000, "description": "steps between fold origins; default the horizon"},
+			"season":           oaObj{"type": "integer", "minimum": 0, "maximum": 1000, "description": "season length; 0 infers it from the frequency"},
+			"metric":           oaObj{"type": "string", "enum": []string{"mase", "mae", "rmse", "mape", "smape", "rmsse", "wape"}, "default": "mase"},
+			"combine":          oaObj{"type": "string", "enum": []string{"inverse", "mean", "median"}, "default": "inverse"},
+			"stores":           array(oaObj{"type": "string"}),
+			"skus":             array(oaObj{"type": "string"}),
+			"models":           oaObj{"type": "array", "items": oaObj{"type": "string"}, "description": "candidate names (GET /v1/models); default the default tournament"},
+			"partition_by":     oaObj{"type": "string", "enum": []string{"series", "store"}, "default": "series", "description": "how a job fans out to workers (PostgreSQL backend)"},
+			"partition_size":   oaObj{"type": "integer", "minimum": 0, "maximum": 100000, "description": "series per partition; 0 takes the worker's default"},
+		}, "horizon"),
+		"Job": object(oaObj{"id": str(""), "kind": str(""), "state": oaObj{"type": "string", "enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}},
+			"params": ref("JobRequest"), "progress": oaObj{"type": "number", "minimum": 0, "maximum": 1},
+			"series_total": integer(), "series_done": integer(),
+			"created_at": oaObj{"type": "string", "format": "date-time"}, "started_at": oaObj{"type": "string", "format": "date-time"},
+			"finished_at": oaObj{"type": "string", "format": "date-time"}, "error": str(""),
+			"eta_seconds": oaObj{"type": "number", "description": "estimated seconds left, while running"},
+			"phases":      object(oaObj{"load_seconds": number(), "train_seconds": number(), "publish_seconds": number()}),
+			"memory": object(oaObj{"report_id": str(""), "heap_live_before": integer(), "heap_live_after": integer(),
+				"retained_bytes": integer(), "rss_before": integer(), "rss_after": integer(),
+				"goroutines_before": integer(), "goroutines_after": integer(),
+				"verdict": oaObj{"type": "string", "enum": []string{"clean", "suspect", "leak"}}, "reason": str(""),
+				"slope_bytes_per_run": number(), "worker": str("the process whose memguard made the report")}),
+			"request_id": str("X-Request-ID of the request that created it")}),
+	}
+}
+
+// forecastSchemas are the published forecasts and their accuracy.
+func forecastSchemas() oaObj {
+	metrics := object(oaObj{"mae": nullNumber(), "rmse": nullNumber(), "mape": nullNumber(), "smape": nullNumber(),
+		"mase": nullNumber(), "rmsse": nullNumber(), "wape": nullNumber(), "bias": nullNumber()})
+	metrics["description"] = "backtest accuracy; null where undefined (MAPE over all-zero actuals)"
+	return oaObj{
+		"Metrics": metrics,
+		"Point": object(oaObj{"date": str(""), "value": number(), "lower": number(), "upper": number(),
+			"lower_95": number(), "upper_95": number()}),
+		"KeptModel": object(oaObj{"name": str(""), "weight": number(), "backtest": ref("Metrics")}),
+		"Forecast": object(oaObj{"store": str(""), "sku": str(""), "job_id": str(""), "generated_at": oaObj{"type": "string", "format": "date-time"},
+			"horizon": integer(), "freq": oaObj{"type": "string", "enum": []string{"hourly", "daily", "weekly", "monthly"}},
+			"points": array(ref("Point")), "models": array(ref("KeptModel")),
+			"covariates": oaObj{"type": "array", "items": oaObj{"type": "string"},
+				"description": "covariates planned over the whole horizon, which the candidates were given (POST /v1/covariates); absent when none"},
+			"fallback": str("why the tournament was skipped, when it was")}),
+		"Leaderboard": object(oaObj{"store": str(""), "sku": str(""), "job_id": str(""), "metric": str(""), "combine": str(""),
+			"combination": ref("Metrics"), "coverage_80": nullNumber(), "coverage_95": nullNumber(),
+			"items": array(object(oaObj{"name": str(""), "family": str(""), "rank": integer(), "kept": oaObj{"type": "boolean"},
+				"backtest": ref("Metrics"), "folds": integer(), "error": str(""), "seconds": number()}))}),
+		"ModelInfo": object(oaObj{"name": str(""), "family": str(""), "doc": str(""), "default": oaObj{"type": "boolean"},
+			"params": oaObj{"type": "object"}}),
+	}
+}
+
+// memguardSchemas are the leak guard's reports and quarantine.
+func memguardSchemas() oaObj {
+	return oaObj{
+		"MemReportSummary": object(oaObj{"id": str(""), "kind": str(""), "started": oaObj{"type": "string", "format": "date-time"},
+			"finished": oaObj{"type": "string", "format": "date-time"}, "retained_bytes": integer(), "heap_live_after": integer(),
+			"verdict": oaObj{"type": "string", "enum": []string{"clean", "suspect", "leak"}}, "reason": str(""),
+			"sites": integer(), "leaked_goroutines": integer()}),
+		"MemReport":       oaObj{"type": "object", "description": "memguard.Report: heap, Go memory, RSS and goroutines before and after, top_growth allocation sites, leaked goroutines and the verdict"},
+		"QuarantineEntry": object(oaObj{"name": str(""), "reason": str(""), "since": oaObj{"type": "string", "format": "date-time"}}),
+	}
+}
