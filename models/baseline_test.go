@@ -9,12 +9,11 @@ import (
 )
 
 // TestBaselineMatchesR compares mean and drift with R's meanf and
-// rwf(drift=TRUE) on the golden series (models/testdata/ets/make_golden.R,
+// rwf(drift=TRUE) on the golden series (models/ets/testdata/make_golden.R,
 // forecast 8.20). Tolerance 1e-9 relative.
 func TestBaselineMatchesR(t *testing.T) {
-	g := loadETSGolden(t)
 	ctx := context.Background()
-	for _, s := range g.Series {
+	for _, s := range loadETSGolden(t) {
 		for _, c := range []struct {
 			name  string
 			model Forecaster

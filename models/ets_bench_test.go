@@ -30,8 +30,8 @@ func etsCPUTimer(b *testing.B) func() {
 	}
 }
 
-// etsBenchSeries reads models/testdata/ets/bench_series.json (written by
-// make_bench_series.R): daily store/item series of 1,826 days and M4
+// etsBenchSeries reads models/ets/testdata/bench_series.json (written by
+// make_bench_series.R beside it): daily store/item series of 1,826 days and M4
 // hourly series of 700 points.
 func etsBenchSeries(tb testing.TB) []struct {
 	Name string    `json:"name"`
@@ -39,9 +39,9 @@ func etsBenchSeries(tb testing.TB) []struct {
 	Y    []float64 `json:"y"`
 } {
 	tb.Helper()
-	b, err := os.ReadFile("testdata/ets/bench_series.json")
+	b, err := os.ReadFile("ets/testdata/bench_series.json")
 	if err != nil {
-		tb.Fatalf("bench series missing (run models/testdata/ets/make_bench_series.R): %v", err)
+		tb.Fatalf("bench series missing (run models/ets/testdata/make_bench_series.R): %v", err)
 	}
 	var v struct {
 		Series []struct {
@@ -90,33 +90,5 @@ func BenchmarkETS(b *testing.B) {
 				}
 			})
 		}
-	}
-}
-
-// BenchmarkETSFilter times one pass of the recursion (one objective
-// evaluation) on the daily series: it must not allocate.
-func BenchmarkETSFilter(b *testing.B) {
-	s := etsBenchSeries(b)[0]
-	for _, model := range []string{"ANN", "AAdA", "MNA", "MAdM"} {
-		f, _ := etsParseForm(model)
-		x0 := make([]float64, etsNStates(f, 7))
-		x0[0] = 20
-		for j := 1; j < len(x0); j++ {
-			x0[j] = 1
-		}
-		if f.Season == etsAdd {
-			for j := 2; j < len(x0); j++ {
-				x0[j] = 0
-			}
-		}
-		ring := make([]float64, 7)
-		p := etsParams{Alpha: 0.2, Beta: 0.01, Gamma: 0.05, Phi: 0.95}
-		b.Run(model, func(b *testing.B) {
-			b.ReportAllocs()
-			defer etsCPUTimer(b)()
-			for i := 0; i < b.N; i++ {
-				etsFilter(f, 7, p, x0, s.Y, ring, nil)
-			}
-		})
 	}
 }

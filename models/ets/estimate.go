@@ -1,4 +1,4 @@
-package models
+package ets
 
 import (
 	"context"
@@ -15,85 +15,69 @@ import (
 // forecast 8.20 calls through etsNelderMead) so that both walk the same
 // path from the same start.
 
-// etsCriterion selects what the optimiser minimises.
-type etsCriterion int
-
-const (
-	// etsLik is -2 log-likelihood up to constants (ets' default "lik").
-	etsLik etsCriterion = iota
-	// etsMSE is the one-step in-sample mean squared error ("mse"), which
-	// R's holt() and hw() use.
-	etsMSE
-)
-
-// etsDefaultMaxIter is R's etsmodel default maxit: the limit on function
+// DefaultMaxIter is R's etsmodel default maxit: the limit on function
 // evaluations of Nelder–Mead.
-const etsDefaultMaxIter = 2000
+const DefaultMaxIter = 2000
 
-// etsEstimate is one fitted form.
-type etsEstimate struct {
-	Form   etsForm
-	M      int // season length used by the form (1 if non-seasonal)
-	Params etsParams
-	// Init is the full initial state (l, b, s_0..s_{m-1}).
-	Init []float64
+// Estimate is one fitted form: the Model and how well it fits the
+// estimation history.
+type Estimate struct {
+	Model
 	// Lik is R's lik (n log SSE [+ 2 sum log|f|]); MSE the one-step MSE.
 	Lik, MSE float64
 	// NPar counts estimated parameters plus one for the error variance,
 	// as R's AIC does.
 	NPar           int
 	AIC, AICc, BIC float64
-	// Sigma2 is R's innovation variance estimate.
-	Sigma2 float64
 	// Evals is the number of objective evaluations Nelder–Mead used.
 	Evals int
 }
 
-// etsObjective evaluates R's EtsTargetFunction for a parameter vector
+// objective evaluates R's EtsTargetFunction for a parameter vector
 // laid out as (alpha, [beta], [gamma], [phi], l, [b], s_0..s_{m-2}).
-type etsObjective struct {
-	form   etsForm
+type objective struct {
+	form   Form
 	m      int
 	y      []float64
-	crit   etsCriterion
-	bounds etsBounds
+	crit   Criterion
+	bounds region
 	nPar   int // number of smoothing parameters at the front of the vector
 	state  []float64
 	ring   []float64
 	poly   []float64
 }
 
-func newETSObjective(f etsForm, m int, y []float64, crit etsCriterion) *etsObjective {
-	if f.Season == etsNone {
+func newObjective(f Form, m int, y []float64, crit Criterion) *objective {
+	if f.Season == None {
 		m = 1
 	}
 	nPar := 1
-	if f.Trend != etsNone {
+	if f.Trend != None {
 		nPar++
 	}
-	if f.Season != etsNone {
+	if f.Season != None {
 		nPar++
 	}
 	if f.Damped {
 		nPar++
 	}
-	return &etsObjective{
-		form: f, m: m, y: y, crit: crit, bounds: etsDefaultBounds(), nPar: nPar,
-		state: make([]float64, etsNStates(f, m)),
+	return &objective{
+		form: f, m: m, y: y, crit: crit, bounds: defaultRegion(), nPar: nPar,
+		state: make([]float64, nStates(f, m)),
 		ring:  make([]float64, m),
 		poly:  make([]float64, 2*(m+2)),
 	}
 }
 
 // params unpacks the smoothing parameters from the front of par.
-func (o *etsObjective) params(par []float64) etsParams {
-	p := etsParams{Alpha: par[0], Phi: 1}
+func (o *objective) params(par []float64) Params {
+	p := Params{Alpha: par[0], Phi: 1}
 	j := 1
-	if o.form.Trend != etsNone {
+	if o.form.Trend != None {
 		p.Beta = par[j]
 		j++
 	}
-	if o.form.Season != etsNone {
+	if o.form.Season != None {
 		p.Gamma = par[j]
 		j++
 	}
@@ -107,14 +91,14 @@ func (o *etsObjective) params(par []float64) etsParams {
 // seasonal state so that the seasonal states sum to 0 (additive) or m
 // (multiplicative), as R does; ok is false when a multiplicative seasonal
 // state is negative.
-func (o *etsObjective) fullState(par []float64) bool {
+func (o *objective) fullState(par []float64) bool {
 	st := par[o.nPar:]
 	copy(o.state, st)
-	if o.form.Season == etsNone {
+	if o.form.Season == None {
 		return true
 	}
 	k := 1
-	if o.form.Trend != etsNone {
+	if o.form.Trend != None {
 		k = 2
 	}
 	var sum float64
@@ -122,11 +106,11 @@ func (o *etsObjective) fullState(par []float64) bool {
 		sum += s
 	}
 	last := -sum
-	if o.form.Season == etsMul {
+	if o.form.Season == Mul {
 		last += float64(o.m)
 	}
 	o.state[len(o.state)-1] = last
-	if o.form.Season == etsMul {
+	if o.form.Season == Mul {
 		for _, s := range o.state[k:] {
 			if s < 0 {
 				return false
@@ -140,9 +124,9 @@ func (o *etsObjective) fullState(par []float64) bool {
 // is at least limit the result is only guaranteed to be >= limit: the
 // recursion stops early where the criterion is monotone in the running
 // sums (additive errors, or the MSE criterion).
-func (o *etsObjective) eval(par []float64, limit float64) float64 {
+func (o *objective) eval(par []float64, limit float64) float64 {
 	p := o.params(par)
-	if !etsCheckParams(o.form, o.m, p, &o.bounds, o.poly) {
+	if !checkParams(o.form, o.m, p, &o.bounds, o.poly) {
 		return math.Inf(1)
 	}
 	if !o.fullState(par) {
@@ -151,15 +135,15 @@ func (o *etsObjective) eval(par []float64, limit float64) float64 {
 	stopSSE, stopSumSq := math.Inf(1), math.Inf(1)
 	if !math.IsInf(limit, 1) && limit > -1e10 {
 		n := float64(len(o.y))
-		if o.crit == etsMSE {
+		if o.crit == MSE {
 			stopSumSq = limit * n * (1 + 1e-12)
-		} else if o.form.Error == etsAdd {
+		} else if o.form.Error == Add {
 			// lik = n log(SSE) >= limit  <=>  SSE >= exp(limit/n); the
 			// margin keeps rounding from stopping a run R would keep.
 			stopSSE = math.Exp(limit/n) * (1 + 1e-12)
 		}
 	}
-	run, ok := etsFilterBounded(o.form, o.m, p, o.state, o.y, o.ring, nil, stopSSE, stopSumSq)
+	run, ok := filterBounded(o.form, o.m, p, o.state, o.y, o.ring, nil, stopSSE, stopSumSq)
 	if !ok {
 		return math.Inf(1)
 	}
@@ -170,21 +154,21 @@ func (o *etsObjective) eval(par []float64, limit float64) float64 {
 	if math.IsNaN(lik) {
 		lik = math.Inf(1)
 	}
-	if o.crit == etsMSE {
+	if o.crit == MSE {
 		return run.MSE
 	}
 	return lik
 }
 
-// etsInitParams is R's initparam with bounds = "both".
-func etsInitParams(f etsForm, m int, bd etsBounds) []float64 {
+// initParams is R's initparam with bounds = "both".
+func initParams(f Form, m int, bd region) []float64 {
 	lo, up := bd.Lower, bd.Upper
 	alpha := lo[0] + 0.2*(up[0]-lo[0])/float64(m)
 	if alpha > 1 || alpha < 0 {
 		alpha = lo[0] + 2e-3
 	}
 	par := []float64{alpha}
-	if f.Trend != etsNone {
+	if f.Trend != None {
 		u := math.Min(up[1], alpha)
 		beta := lo[1] + 0.1*(u-lo[1])
 		if beta < 0 || beta > alpha {
@@ -192,7 +176,7 @@ func etsInitParams(f etsForm, m int, bd etsBounds) []float64 {
 		}
 		par = append(par, beta)
 	}
-	if f.Season != etsNone {
+	if f.Season != None {
 		u := math.Min(up[2], 1-alpha)
 		gamma := lo[2] + 0.05*(u-lo[2])
 		if gamma < 0 || gamma > 1-alpha {
@@ -210,36 +194,36 @@ func etsInitParams(f etsForm, m int, bd etsBounds) []float64 {
 	return par
 }
 
-// etsInitState is R's initstate: a classical decomposition for the
+// initState is R's initstate: a classical decomposition for the
 // seasonal states and a regression on the first max(10, 2m) seasonally
 // adjusted points for level and trend. It returns (l, [b], s_0..s_{m-2}).
 // Series shorter than three seasons are detrended by a regression on a
 // linear trend and one Fourier pair instead, as R does.
-func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
+func initState(y []float64, f Form, m int) ([]float64, error) {
 	n := len(y)
 	ysa := y
 	var seas []float64
-	if f.Season != etsNone {
+	if f.Season != None {
 		// seasonal[i] is R's y.d$seasonal: the decomposition's seasonal
 		// figure, or for fewer than three seasons the series detrended by
 		// a regression on a trend and one Fourier pair.
 		nsa := min(max(10, 2*m), n)
 		seasonal := make([]float64, max(nsa, m))
 		if n < 3*m {
-			a, b, err := etsFourierTrend(y, m)
+			a, b, err := fourierTrend(y, m)
 			if err != nil {
 				return nil, err
 			}
 			for i := range seasonal {
 				tr := a + b*float64(i+1)
-				if f.Season == etsAdd {
+				if f.Season == Add {
 					seasonal[i] = y[i] - tr
 				} else {
 					seasonal[i] = y[i] / tr
 				}
 			}
 		} else {
-			figure := etsDecomposeFigure(y, m, f.Season == etsMul)
+			figure := decomposeFigure(y, m, f.Season == Mul)
 			for i := range seasonal {
 				seasonal[i] = figure[i%m]
 			}
@@ -249,7 +233,7 @@ func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 			seas[j] = seasonal[m-1-j]
 		}
 		ysa = make([]float64, nsa)
-		if f.Season == etsAdd {
+		if f.Season == Add {
 			for i := range ysa {
 				ysa[i] = y[i] - seasonal[i]
 			}
@@ -272,7 +256,7 @@ func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 	}
 	maxn := min(max(10, 2*m), n)
 	var out []float64
-	if f.Trend == etsNone {
+	if f.Trend == None {
 		var s float64
 		for _, v := range ysa[:maxn] {
 			s += v
@@ -295,7 +279,7 @@ func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 		}
 		b0 := sxy / sxx
 		l0 := ybar - b0*xbar
-		if f.Trend == etsAdd {
+		if f.Trend == Add {
 			if math.Abs(l0+b0) < 1e-8 {
 				l0 *= 1 + 1e-3
 				b0 *= 1 - 1e-3
@@ -321,11 +305,11 @@ func etsInitState(y []float64, f etsForm, m int) ([]float64, error) {
 	return append(out, seas...), nil
 }
 
-// etsFourierTrend is the intercept and slope of R's
+// fourierTrend is the intercept and slope of R's
 // tslm(y ~ trend + fourier(y, 1)): least squares on 1, t, sin(2 pi t/m)
 // and cos(2 pi t/m), t = 1..n (the sine column is dropped for m = 2, where
 // it vanishes).
-func etsFourierTrend(y []float64, m int) (a, b float64, err error) {
+func fourierTrend(y []float64, m int) (a, b float64, err error) {
 	n := len(y)
 	p := 4
 	if m == 2 {
@@ -348,11 +332,11 @@ func etsFourierTrend(y []float64, m int) (a, b float64, err error) {
 	return beta.AtVec(0), beta.AtVec(1), nil
 }
 
-// etsDecomposeFigure is the seasonal figure of R's decompose(): a centred
+// decomposeFigure is the seasonal figure of R's decompose(): a centred
 // moving average (2 x m for even m) as trend, the mean detrended value at
 // each position, centred to sum 0 (additive) or average 1 (multiplicative).
 // Position i%m of the series start; the summation order follows R's filter.
-func etsDecomposeFigure(y []float64, m int, mult bool) []float64 {
+func decomposeFigure(y []float64, m int, mult bool) []float64 {
 	n := len(y)
 	nf := m
 	if m%2 == 0 {
@@ -397,58 +381,60 @@ func etsDecomposeFigure(y []float64, m int, mult bool) []float64 {
 	return sum
 }
 
-// etsFitForm estimates one form on y by R's procedure. It returns an error
+// FitForm estimates one form on y by R's procedure. It returns an error
 // wrapping ErrTooShort or ErrUnsuitable when R would skip the form.
-func etsFitForm(ctx context.Context, y []float64, f etsForm, m int, crit etsCriterion, maxIter int) (*etsEstimate, error) {
-	if f.Season == etsNone {
+func FitForm(ctx context.Context, y []float64, f Form, m int, crit Criterion, maxIter int) (*Estimate, error) {
+	if f.Season == None {
 		m = 1
 	}
 	if maxIter <= 0 {
-		maxIter = etsDefaultMaxIter
+		maxIter = DefaultMaxIter
 	}
-	obj := newETSObjective(f, m, y, crit)
-	par := etsInitParams(f, m, obj.bounds)
-	if !etsCheckParams(f, m, obj.params(par), &obj.bounds, obj.poly) {
-		return nil, fmt.Errorf("%s: %w: starting parameters out of range", etsFormName(f), ErrUnsuitable)
+	obj := newObjective(f, m, y, crit)
+	par := initParams(f, m, obj.bounds)
+	if !checkParams(f, m, obj.params(par), &obj.bounds, obj.poly) {
+		return nil, fmt.Errorf("%s: %w: starting parameters out of range", f.Method(), ErrUnsuitable)
 	}
-	st, err := etsInitState(y, f, m)
+	st, err := initState(y, f, m)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", etsFormName(f), err)
+		return nil, fmt.Errorf("%s: %w", f.Method(), err)
 	}
 	par = append(par, st...)
 	if len(par) >= len(y)-1 {
-		return nil, fmt.Errorf("%s: %w: %d parameters for %d points", etsFormName(f), ErrTooShort, len(par), len(y))
+		return nil, fmt.Errorf("%s: %w: %d parameters for %d points", f.Method(), ErrTooShort, len(par), len(y))
 	}
-	best, _, evals, err := etsNelderMead(ctx, obj.eval, par, maxIter)
+	best, _, evals, err := nelderMead(ctx, obj.eval, par, maxIter)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", etsFormName(f), err)
+		return nil, fmt.Errorf("%s: %w", f.Method(), err)
 	}
 	p := obj.params(best)
 	if !obj.fullState(best) {
-		return nil, fmt.Errorf("%s: %w: negative seasonal state", etsFormName(f), ErrUnsuitable)
+		return nil, fmt.Errorf("%s: %w: negative seasonal state", f.Method(), ErrUnsuitable)
 	}
-	run, ok := etsFilter(f, m, p, obj.state, y, obj.ring, nil)
+	run, ok := filter(f, m, p, obj.state, y, obj.ring, nil)
 	lik, mse := run.Lik, run.MSE
 	if !ok || math.IsNaN(lik) || math.IsInf(lik, 0) {
-		return nil, fmt.Errorf("%s: %w: likelihood not finite", etsFormName(f), ErrUnsuitable)
+		return nil, fmt.Errorf("%s: %w: likelihood not finite", f.Method(), ErrUnsuitable)
 	}
 	np := len(best) + 1
 	ny := float64(len(y))
-	est := &etsEstimate{
-		Form: f, M: m, Params: p, Init: append([]float64(nil), obj.state...),
+	est := &Estimate{
+		Model: Model{
+			Form: f, M: m, Params: p, Init: append([]float64(nil), obj.state...),
+			// R: sigma2 = sum(residuals^2) / (n - length(par)).
+			Sigma2: run.SSE / (ny - float64(len(best))),
+		},
 		Lik: lik, MSE: mse, NPar: np, Evals: evals,
-		// R: sigma2 = sum(residuals^2) / (n - length(par)).
-		Sigma2: run.SSE / (ny - float64(len(best))),
-		AIC:    lik + 2*float64(np),
-		BIC:    lik + math.Log(ny)*float64(np),
+		AIC: lik + 2*float64(np),
+		BIC: lik + math.Log(ny)*float64(np),
 	}
 	est.AICc = est.AIC + 2*float64(np*(np+1))/(ny-float64(np)-1)
 	return est, nil
 }
 
-// etsNelderMead is R's nmmin (src/appl/optim.c) with abstol = -Inf,
+// nelderMead is R's nmmin (src/appl/optim.c) with abstol = -Inf,
 // reltol = sqrt(machine epsilon), reflection 1, contraction 0.5 and
-// expansion 2, as forecast's etsNelderMead calls it: the same simplex
+// expansion 2, as forecast's nelderMead calls it: the same simplex
 // construction, moves and stopping rule, so it follows R's path. It stops
 // early with ctx.Err() when ctx is cancelled.
 //
@@ -457,7 +443,7 @@ func etsFitForm(ctx context.Context, y []float64, f etsForm, m int, crit etsCrit
 // reflection, the reflection for an expansion, the replaced vertex for a
 // contraction) and stored only when below it, so the search takes exactly
 // R's path while bad trial points are abandoned part-way.
-func etsNelderMead(ctx context.Context, fn func(x []float64, limit float64) float64, x0 []float64, maxit int) (x []float64, fmin float64, evals int, err error) {
+func nelderMead(ctx context.Context, fn func(x []float64, limit float64) float64, x0 []float64, maxit int) (x []float64, fmin float64, evals int, err error) {
 	const (
 		alpha = 1.0
 		bet   = 0.5
