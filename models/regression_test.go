@@ -8,11 +8,11 @@ import (
 	"math"
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/models/internal/cputime"
 )
 
 // loadStoreItem reads one daily series of the Kaggle store/item demand
@@ -210,7 +210,7 @@ func BenchmarkRegressionFitForecast(b *testing.B) {
 	for _, s := range regressionSpecs() {
 		b.Run(s.Name, func(b *testing.B) {
 			b.ReportAllocs()
-			start := cpuTime()
+			defer cputime.PerOp(b, cputime.Process)()
 			for b.Loop() {
 				fit, err := s.New().Fit(ctx, in)
 				if err != nil {
@@ -220,19 +220,8 @@ func BenchmarkRegressionFitForecast(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime is the process's CPU time: the benchmark machine is shared, so
-// wall time overstates the cost of a fit.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestRegressionDegenerate fits every candidate to a constant series and

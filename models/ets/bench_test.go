@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/forecastd/forecastd/models/internal/cputime"
 )
 
 // benchSeries reads testdata/bench_series.json (written by
@@ -54,6 +56,7 @@ func BenchmarkFilter(b *testing.B) {
 		p := Params{Alpha: 0.2, Beta: 0.01, Gamma: 0.05, Phi: 0.95}
 		b.Run(model, func(b *testing.B) {
 			b.ReportAllocs()
+			defer cputime.PerOp(b, cputime.Thread)()
 			for i := 0; i < b.N; i++ {
 				filter(f, 7, p, x0, s.Y, ring, nil)
 			}

@@ -25,6 +25,53 @@ type runStats struct {
 	SSE, MSE float64
 }
 
+// startState unpacks the level l and trend b (0 without a trend) of an
+// initial state in R's layout; k is the index of its first seasonal
+// state.
+func startState(f Form, x0 []float64) (l, b float64, k int) {
+	k = 1
+	if f.Trend != None {
+		b = x0[1]
+		k = 2
+	}
+	return x0[0], b, k
+}
+
+// seedRing lays the m seasonal states of x0, from index k, out in ring:
+// s_{-j} = x0[k+j] lives at ring[(-j) mod m], so that step t reads and
+// updates ring[t mod m].
+func seedRing(ring, x0 []float64, k, m int) {
+	for j := 0; j < m; j++ {
+		ring[(m-j)%m] = x0[k+j]
+	}
+}
+
+// finalState writes the state after the last step into final, in R's
+// layout: s_{n-j} sits at ring[(n-j) mod m] = ring[(pos-j) mod m].
+func finalState(final []float64, f Form, l, b float64, ring []float64, k, m, pos int) {
+	final[0] = l
+	if f.Trend != None {
+		final[1] = b
+	}
+	if f.Season != None {
+		for j := 0; j < m; j++ {
+			final[k+j] = ring[((pos-j)%m+m)%m]
+		}
+	}
+}
+
+// linearCoefs returns the smoothing parameters of a form with no or an
+// additive trend (beta 0 and phi 1 without a trend) and the coefficients
+// kq = alpha + phi beta and kc = phi beta of the carried recursion (see
+// filterLinearTrend).
+func linearCoefs(f Form, p Params) (alpha, beta, gamma, phi, kq, kc float64) {
+	alpha, beta, gamma, phi = p.Alpha, p.Beta, p.Gamma, p.Phi
+	if f.Trend == None {
+		beta, phi = 0, 1
+	}
+	return alpha, beta, gamma, phi, alpha + phi*beta, phi * beta
+}
+
 // filter runs the ETS recursion over y from the initial state x0 (laid
 // out as R's: l, b, s_0..s_{m-1}, s_0 the most recent seasonal state); ok
 // is false when a forecast becomes invalid.
@@ -52,19 +99,10 @@ func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSS
 	if f.Season == None {
 		m = 1
 	}
-	l := x0[0]
-	var b float64
-	k := 1
-	if f.Trend != None {
-		b = x0[1]
-		k = 2
-	}
+	l, b, k := startState(f, x0)
 	seasonal := f.Season != None
 	if seasonal {
-		// s_{-j} = x0[k+j] lives at ring[(-j) mod m].
-		for j := 0; j < m; j++ {
-			ring[(m-j)%m] = x0[k+j]
-		}
+		seedRing(ring, x0, k, m)
 	}
 	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
 	// beta/alpha is R's form of the trend update; alpha > 0 in the region.
@@ -174,16 +212,7 @@ func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSS
 		run.Lik += 2 * (sumLogF + math.Log(prodF))
 	}
 	if final != nil {
-		final[0] = l
-		if f.Trend != None {
-			final[1] = b
-		}
-		if seasonal {
-			// s_{n-j} sits at ring[(n-j) mod m] = ring[(pos-j) mod m].
-			for j := 0; j < m; j++ {
-				final[k+j] = ring[((pos-j)%m+m)%m]
-			}
-		}
+		finalState(final, f, l, b, ring, k, m, pos)
 	}
 	return run, true
 }
@@ -218,26 +247,13 @@ func filterLinearTrend(f Form, m int, p Params, x0, y, ring, final []float64, st
 	if !seasonal {
 		m = 1
 	}
-	k := 1
-	var b float64
-	if f.Trend != None {
-		b = x0[1]
-		k = 2
-	}
+	l, b, k := startState(f, x0)
 	if seasonal {
-		// s_{-j} = x0[k+j] lives at ring[(-j) mod m].
-		for j := 0; j < m; j++ {
-			ring[(m-j)%m] = x0[k+j]
-		}
+		seedRing(ring, x0, k, m)
 	}
-	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
-	if f.Trend == None {
-		beta, phi = 0, 1
-	}
-	l := x0[0]
+	alpha, beta, gamma, phi, kq, kc := linearCoefs(f, p)
 	c := phi * b
 	q := l + c
-	kq, kc := alpha+phi*beta, phi*beta
 	mulErr := f.Error == Mul
 	var sse, sumSq, sumLogF float64
 	prodF := 1.0
@@ -303,15 +319,7 @@ func filterLinearTrend(f Form, m int, p Params, x0, y, ring, final []float64, st
 		run.Lik += 2 * (sumLogF + math.Log(prodF))
 	}
 	if final != nil {
-		final[0] = l
-		if f.Trend != None {
-			final[1] = b
-		}
-		if seasonal {
-			for j := 0; j < m; j++ {
-				final[k+j] = ring[((pos-j)%m+m)%m]
-			}
-		}
+		finalState(final, f, l, b, ring, k, m, pos)
 	}
 	return run, true
 }
@@ -323,19 +331,10 @@ func filterLinearTrend(f Form, m int, p Params, x0, y, ring, final []float64, st
 // error and the pv - q of the state update, so a step is a handful of
 // operations. It returns no final state.
 func filterAdditive(f Form, m int, p Params, x0, y, ring []float64, stop float64) (run runStats, ok bool) {
-	k := 1
-	var b float64
-	if f.Trend != None {
-		b = x0[1]
-		k = 2
-	}
-	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
-	if f.Trend == None {
-		beta, phi = 0, 1
-	}
+	l, b, k := startState(f, x0)
+	_, _, gamma, phi, kq, kc := linearCoefs(f, p)
 	c := phi * b
-	q := x0[0] + c
-	kq, kc := alpha+phi*beta, phi*beta
+	q := l + c
 	// q' = (1-kq) q + (phi c + kq pv): pv does not depend on q, so one
 	// multiply-add separates consecutive q (see filterLinearTrend).
 	a := 1 - kq
@@ -352,9 +351,7 @@ func filterAdditive(f Form, m int, p Params, x0, y, ring []float64, stop float64
 		}
 		return runStats{Lik: n * math.Log(sse), SSE: sse, MSE: sse / n}, true
 	}
-	for j := 0; j < m; j++ {
-		ring[(m-j)%m] = x0[k+j]
-	}
+	seedRing(ring, x0, k, m)
 	ring = ring[:m]
 	pos := 0
 	for _, yi := range y {
@@ -382,23 +379,12 @@ func filterAdditive(f Form, m int, p Params, x0, y, ring []float64, stop float64
 // final state, and handled = false when a divisor falls below R's
 // tolerance, for the caller to rerun R's guarded arithmetic.
 func filterMulSeason(f Form, m int, p Params, x0, y, ring []float64, stopSumSq float64) (run runStats, handled bool) {
-	k := 1
-	var b float64
-	if f.Trend != None {
-		b = x0[1]
-		k = 2
-	}
-	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
-	if f.Trend == None {
-		beta, phi = 0, 1
-	}
-	for j := 0; j < m; j++ {
-		ring[(m-j)%m] = x0[k+j]
-	}
+	l, b, k := startState(f, x0)
+	_, _, gamma, phi, kq, kc := linearCoefs(f, p)
+	seedRing(ring, x0, k, m)
 	ring = ring[:m]
 	c := phi * b
-	q := x0[0] + c
-	kq, kc := alpha+phi*beta, phi*beta
+	q := l + c
 	// q' = (1-kq) q + (phi c + kq pv): pv does not depend on q, so one
 	// multiply-add separates consecutive q (see filterLinearTrend).
 	a := 1 - kq
@@ -450,19 +436,10 @@ func filterMulSeason(f Form, m int, p Params, x0, y, ring []float64, stopSumSq f
 // MAA, MAdA): the state update is the additive one, the likelihood uses
 // the relative error. It returns no final state.
 func filterMulErrorAddSeason(f Form, m int, p Params, x0, y, ring []float64, stopSumSq float64) (run runStats, ok bool) {
-	k := 1
-	var b float64
-	if f.Trend != None {
-		b = x0[1]
-		k = 2
-	}
-	alpha, beta, gamma, phi := p.Alpha, p.Beta, p.Gamma, p.Phi
-	if f.Trend == None {
-		beta, phi = 0, 1
-	}
+	l, b, k := startState(f, x0)
+	_, _, gamma, phi, kq, kc := linearCoefs(f, p)
 	c := phi * b
-	q := x0[0] + c
-	kq, kc := alpha+phi*beta, phi*beta
+	q := l + c
 	// q' = (1-kq) q + (phi c + kq pv): pv does not depend on q, so one
 	// multiply-add separates consecutive q (see filterLinearTrend).
 	a := 1 - kq
@@ -483,9 +460,7 @@ func filterMulErrorAddSeason(f Form, m int, p Params, x0, y, ring []float64, sto
 			q, c = a*q+(phi*c+kq*yi), phi*c+kc*raw
 		}
 	} else {
-		for j := 0; j < m; j++ {
-			ring[(m-j)%m] = x0[k+j]
-		}
+		seedRing(ring, x0, k, m)
 		ring = ring[:m]
 		pos := 0
 		for _, yi := range y {
@@ -545,13 +520,7 @@ func forecastState(dst []float64, f Form, m int, phi float64, x []float64) bool 
 	if f.Season == None {
 		m = 1
 	}
-	l := x[0]
-	var b float64
-	k := 1
-	if f.Trend != None {
-		b = x[1]
-		k = 2
-	}
+	l, b, k := startState(f, x)
 	phistar := phi
 	for i := range dst {
 		var v float64
