@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -107,29 +106,11 @@ func TestBaselineRoundTripAndRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := json.Marshal(fd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := spec.Load(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			back, _ := reload(t, spec, fd)
 			var first []float64
 			for _, in := range []Input{short, long} {
-				a, err := fd.Forecast(ctx, in, 14)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, err := back.Forecast(ctx, in, 14)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range a {
-					if a[i] != c[i] {
-						t.Fatalf("step %d: %v after round trip, %v before", i, c[i], a[i])
-					}
-				}
+				a := mustForecast(t, fd, in, 14)
+				assertSameForecast(t, "after round trip", mustForecast(t, back, in, 14), a)
 				if first == nil {
 					first = a
 				} else if first[0] == a[0] {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"testing"
@@ -22,6 +23,25 @@ func readGolden(t testing.TB, path, script string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// readCSV reads every record of the CSV file at path; fields is
+// csv.Reader.FieldsPerRecord (0: as many as the first record, -1: any).
+// A missing file fails the test; what says which data it is.
+func readCSV(t testing.TB, path, what string, fields int) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%s missing: %v", what, err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = fields
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
 }
 
 // etsGoldenSeries is the part of ets/testdata/golden.json, written by

@@ -2,10 +2,8 @@ package arima
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 )
 
@@ -90,17 +88,10 @@ func relDiff(a, b float64) float64 {
 // series' scale, standard errors 5%.
 func TestFitMatchesR(t *testing.T) {
 	g := loadGolden(t)
-	b, err := os.ReadFile("testdata/var_golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden_var.R): %v", err)
-	}
-	var vg []struct {
+	vg := *readGolden[[]struct {
 		Series  string    `json:"series"`
 		VarCoef []float64 `json:"var_coef"`
-	}
-	if err := json.Unmarshal(b, &vg); err != nil {
-		t.Fatal(err)
-	}
+	}](t, "testdata/var_golden.json", "testdata/make_golden_var.R")
 	if len(vg) != len(g.Fixed) {
 		t.Fatalf("var_golden.json has %d fits, golden.json %d", len(vg), len(g.Fixed))
 	}
@@ -189,11 +180,7 @@ func TestChandrasekhar(t *testing.T) {
 // by optimiser precision).
 func TestRefilterMatchesR(t *testing.T) {
 	g := loadGolden(t)
-	b, err := os.ReadFile("testdata/refresh_golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden_refresh.R): %v", err)
-	}
-	var cases []struct {
+	cases := *readGolden[[]struct {
 		Series       string    `json:"series"`
 		Order        []int     `json:"order"`
 		Seasonal     []int     `json:"seasonal"`
@@ -201,10 +188,7 @@ func TestRefilterMatchesR(t *testing.T) {
 		IncludeDrift bool      `json:"include_drift"`
 		Added        int       `json:"added"`
 		Forecast     []float64 `json:"forecast"`
-	}
-	if err := json.Unmarshal(b, &cases); err != nil {
-		t.Fatal(err)
-	}
+	}](t, "testdata/refresh_golden.json", "testdata/make_golden_refresh.R")
 	if len(cases) == 0 {
 		t.Fatal("no refresh cases")
 	}

@@ -64,6 +64,20 @@ func readGolden[T any](t testing.TB, path, script string) *T {
 	return &g
 }
 
+// roundTrip returns m after encoding/json.
+func roundTrip(t testing.TB, m *Model) *Model {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m2 Model
+	if err := json.Unmarshal(b, &m2); err != nil {
+		t.Fatal(err)
+	}
+	return &m2
+}
+
 type goldenSeries struct {
 	y, test []float64
 	m, h    int

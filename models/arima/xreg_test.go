@@ -2,7 +2,6 @@ package arima
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -225,14 +224,7 @@ func TestXRegRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m2 Model
-	if err := json.Unmarshal(b, &m2); err != nil {
-		t.Fatal(err)
-	}
+	m2 := roundTrip(t, m)
 	f1 := m.ForecastXReg(s.h, s.future)
 	if err := m2.RefilterXReg(s.y, s.xreg); err != nil {
 		t.Fatal(err)
