@@ -72,6 +72,48 @@ func linearCoefs(f Form, p Params) (alpha, beta, gamma, phi, kq, kc float64) {
 	return alpha, beta, gamma, phi, alpha + phi*beta, phi * beta
 }
 
+// deseason is R's pv: y with the season s removed, a near-zero
+// multiplicative season giving R's huge value.
+func deseason(season Component, y, s float64) float64 {
+	switch season {
+	case None:
+		return y
+	case Add:
+		return y - s
+	}
+	if math.Abs(s) < tol {
+		return huge
+	}
+	return y / s
+}
+
+// updateSeason is the seasonal state s after observing y, where q is the
+// level-and-trend forecast and d = pv - q: for an additive season
+// t - s = pv - q; for a multiplicative one R's t = y/q, guarded.
+func updateSeason(season Component, s, y, q, d, gamma float64) float64 {
+	if season == Add {
+		return s + gamma*d
+	}
+	var t float64
+	if math.Abs(q) < tol {
+		t = huge
+	} else {
+		t = y / q
+	}
+	return s + gamma*(t-s)
+}
+
+// summarise turns a pass's sums into R's criteria: n log(SSE), plus
+// 2 sum log|f| (held as sumLog + log(prod), see logProd) for
+// multiplicative errors.
+func summarise(n int, sse, sumSq float64, mulErr bool, sumLog, prod float64) runStats {
+	run := runStats{Lik: float64(n) * math.Log(sse), SSE: sse, MSE: sumSq / float64(n)}
+	if mulErr {
+		run.Lik += 2 * (sumLog + math.Log(prod))
+	}
+	return run
+}
+
 // filter runs the ETS recursion over y from the initial state x0 (laid
 // out as R's: l, b, s_0..s_{m-1}, s_0 the most recent seasonal state); ok
 // is false when a forecast becomes invalid.
@@ -160,19 +202,7 @@ func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSS
 		}
 
 		// Update the state.
-		var pv float64
-		switch f.Season {
-		case None:
-			pv = yi
-		case Add:
-			pv = yi - sOld
-		default:
-			if math.Abs(sOld) < tol {
-				pv = huge
-			} else {
-				pv = yi / sOld
-			}
-		}
+		pv := deseason(f.Season, yi, sOld)
 		// R updates the trend from r = l_t - l_{t-1}, which puts the new
 		// level on the trend's dependency chain. For an additive trend
 		// r - phi b = alpha (pv - q), so b_t = phi b + beta (pv - q): the
@@ -194,23 +224,11 @@ func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSS
 			}
 			b = phib + betaA*(r-phib)
 		}
-		switch f.Season {
-		case Add:
-			ring[pos] = sOld + gamma*d
-		case Mul:
-			var t float64
-			if math.Abs(q) < tol {
-				t = huge
-			} else {
-				t = yi / q
-			}
-			ring[pos] = sOld + gamma*(t-sOld)
+		if f.Season != None {
+			ring[pos] = updateSeason(f.Season, sOld, yi, q, d, gamma)
 		}
 	}
-	run = runStats{Lik: float64(len(y)) * math.Log(sse), SSE: sse, MSE: sumSq / float64(len(y))}
-	if f.Error == Mul {
-		run.Lik += 2 * (sumLogF + math.Log(prodF))
-	}
+	run = summarise(len(y), sse, sumSq, f.Error == Mul, sumLogF, prodF)
 	if final != nil {
 		finalState(final, f, l, b, ring, k, m, pos)
 	}
@@ -284,40 +302,16 @@ func filterLinearTrend(f Form, m int, p Params, x0, y, ring, final []float64, st
 		if sse > stopSSE || sumSq > stopSumSq {
 			return runStats{Lik: math.Inf(1), SSE: sse, MSE: math.Inf(1)}, true
 		}
-		var pv float64
-		switch f.Season {
-		case None:
-			pv = yi
-		case Add:
-			pv = yi - sOld
-		default:
-			if math.Abs(sOld) < tol {
-				pv = huge
-			} else {
-				pv = yi / sOld
-			}
-		}
+		pv := deseason(f.Season, yi, sOld)
 		d := pv - q
 		l = q + alpha*d
 		b = c + beta*d
-		switch f.Season {
-		case Add:
-			ring[pos] = sOld + gamma*d
-		case Mul:
-			var t float64
-			if math.Abs(q) < tol {
-				t = huge
-			} else {
-				t = yi / q
-			}
-			ring[pos] = sOld + gamma*(t-sOld)
+		if f.Season != None {
+			ring[pos] = updateSeason(f.Season, sOld, yi, q, d, gamma)
 		}
 		q, c = q+phi*c+kq*d, phi*c+kc*d
 	}
-	run = runStats{Lik: float64(len(y)) * math.Log(sse), SSE: sse, MSE: sumSq / float64(len(y))}
-	if mulErr {
-		run.Lik += 2 * (sumLogF + math.Log(prodF))
-	}
+	run = summarise(len(y), sse, sumSq, mulErr, sumLogF, prodF)
 	if final != nil {
 		finalState(final, f, l, b, ring, k, m, pos)
 	}
