@@ -321,13 +321,7 @@ func (g *grower) gradients(y, raw []float64) {
 
 // newNode adds a node over idx[lo:hi] to the tree being grown.
 func (g *grower) newNode(lo, hi, depth int) *hnode {
-	t := g.t
-	t.Feature = append(t.Feature, -1)
-	t.Threshold = append(t.Threshold, 0)
-	t.Left = append(t.Left, -1)
-	t.Right = append(t.Right, -1)
-	t.Value = append(t.Value, 0)
-	g.nodeBuf = append(g.nodeBuf, hnode{lo: lo, hi: hi, depth: depth, id: int32(len(t.Feature) - 1)})
+	g.nodeBuf = append(g.nodeBuf, hnode{lo: lo, hi: hi, depth: depth, id: g.t.addLeaf()})
 	nd := &g.nodeBuf[len(g.nodeBuf)-1]
 	g.nodes = append(g.nodes, nd)
 	return nd

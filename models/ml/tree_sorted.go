@@ -90,16 +90,12 @@ func (b *treeBuilder) buildSorted(ctx context.Context, name string, idx []int32)
 		}
 	}
 
-	b.m = &TreeModel{Cols: b.cols}
-	b.stack = append(b.stack[:0], treeTask{0, m, 0, b.addNode()})
+	b.start(m)
 	for steps := 0; len(b.stack) > 0; steps++ {
-		if steps%ctxEvery == 0 {
-			if err := ctxErr(ctx, name); err != nil {
-				return nil, err
-			}
+		t, err := b.pop(ctx, name, steps)
+		if err != nil {
+			return nil, err
 		}
-		t := b.stack[len(b.stack)-1]
-		b.stack = b.stack[:len(b.stack)-1]
 		var sum, sumSq float64
 		for _, pos := range ps.ord[0][t.lo:t.hi] {
 			v := ps.yp[pos]
