@@ -194,10 +194,7 @@ func TestRefilterMatchesR(t *testing.T) {
 	}
 	for _, c := range cases {
 		s := g.series(t, c.Series)
-		o := Order{P: c.Order[0], D: c.Order[1], Q: c.Order[2], SP: c.Seasonal[0], SD: c.Seasonal[1], SQ: c.Seasonal[2]}
-		if o.SP+o.SD+o.SQ > 0 {
-			o.Period = s.m
-		}
+		o := goldenOrder(c.Order, c.Seasonal, s.m)
 		t.Run(c.Series+"/"+o.String(), func(t *testing.T) {
 			m, err := Fit(context.Background(), s.y, o, &Settings{IncludeMean: c.IncludeMean, IncludeDrift: c.IncludeDrift})
 			if err != nil {

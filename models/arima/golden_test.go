@@ -64,6 +64,16 @@ func readGolden[T any](t testing.TB, path, script string) *T {
 	return &g
 }
 
+// goldenOrder is the Order of R's arimaorder (p, d, q) and seasonal
+// (P, D, Q), with period m when there is a seasonal part.
+func goldenOrder(order, seasonal []int, m int) Order {
+	o := Order{P: order[0], D: order[1], Q: order[2], SP: seasonal[0], SD: seasonal[1], SQ: seasonal[2]}
+	if o.SP+o.SD+o.SQ > 0 {
+		o.Period = m
+	}
+	return o
+}
+
 // roundTrip returns m after encoding/json.
 func roundTrip(t testing.TB, m *Model) *Model {
 	t.Helper()

@@ -106,10 +106,7 @@ func TestFitXRegMatchesR(t *testing.T) {
 	}
 	for _, c := range g.Fixed {
 		s := g.series(t, c.Series, c.XRegCols)
-		o := Order{P: c.Order[0], D: c.Order[1], Q: c.Order[2], SP: c.Seasonal[0], SD: c.Seasonal[1], SQ: c.Seasonal[2]}
-		if o.SP+o.SD+o.SQ > 0 {
-			o.Period = s.m
-		}
+		o := goldenOrder(c.Order, c.Seasonal, s.m)
 		t.Run(c.Series+"/"+o.String()+"/"+joinNames(s.names), func(t *testing.T) {
 			m, err := FitXReg(context.Background(), s.y, s.xreg, o, &Settings{IncludeMean: c.IncludeMean, IncludeDrift: c.IncludeDrift})
 			if err != nil {

@@ -161,6 +161,18 @@ func (b *treeBuilder) start(n int) {
 	b.stack = append(b.stack[:0], treeTask{0, n, 0, b.addNode()})
 }
 
+// split makes task t's node split on feature f at thr, its first nl
+// rows going left, and pushes the two children (left on top, so that the
+// tree grows depth first, left first).
+func (b *treeBuilder) split(t treeTask, f int, thr float64, nl int) {
+	left, right := b.addNode(), b.addNode()
+	b.m.Feature[t.node], b.m.Threshold[t.node] = int32(f), thr
+	b.m.Left[t.node], b.m.Right[t.node] = left, right
+	b.stack = append(b.stack,
+		treeTask{t.lo + nl, t.hi, t.depth + 1, right},
+		treeTask{t.lo, t.lo + nl, t.depth + 1, left})
+}
+
 // pop takes the next node to grow off the stack, checking ctx every
 // ctxEvery steps.
 func (b *treeBuilder) pop(ctx context.Context, name string, steps int) (treeTask, error) {
@@ -215,12 +227,7 @@ func (b *treeBuilder) build(ctx context.Context, name string, idx []int32) (*Tre
 				r--
 			}
 		}
-		left, right := b.addNode(), b.addNode()
-		b.m.Feature[t.node], b.m.Threshold[t.node] = int32(f), thr
-		b.m.Left[t.node], b.m.Right[t.node] = left, right
-		b.stack = append(b.stack,
-			treeTask{t.lo + l, t.hi, t.depth + 1, right},
-			treeTask{t.lo, t.lo + l, t.depth + 1, left})
+		b.split(t, f, thr, l)
 	}
 	return b.m, nil
 }

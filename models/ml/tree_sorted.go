@@ -125,12 +125,7 @@ func (b *treeBuilder) buildSorted(ctx context.Context, name string, idx []int32)
 		for g := 0; g < b.cols; g++ {
 			stablePartition(ps.ord[g][t.lo:t.hi], ps.val[g][t.lo:t.hi], ps.left, ps.tmpOrd, ps.tmpVal)
 		}
-		left, right := b.addNode(), b.addNode()
-		b.m.Feature[t.node], b.m.Threshold[t.node] = int32(f), thr
-		b.m.Left[t.node], b.m.Right[t.node] = left, right
-		b.stack = append(b.stack,
-			treeTask{t.lo + nl, t.hi, t.depth + 1, right},
-			treeTask{t.lo, t.lo + nl, t.depth + 1, left})
+		b.split(t, f, thr, nl)
 	}
 	return b.m, nil
 }
