@@ -1,7 +1,3 @@
-// Package cputime reports CPU time per benchmark iteration. The machines
-// forecastd is benchmarked on are shared, so wall-clock ns/op measures
-// the run queue as much as the code; the benchmarks of models and its
-// subpackages report cpu-ns/op beside it (Linux getrusage).
 package cputime
 
 import (
