@@ -13,39 +13,19 @@ import (
 // and a price index, an event flag) whose effect was added to the series.
 type xregGolden struct {
 	Series []struct {
-		Name      string      `json:"name"`
-		Y         []float64   `json:"y"`
-		M         int         `json:"m"`
-		H         int         `json:"h"`
-		Test      []float64   `json:"test"`
+		goldenSeriesData
 		XRegNames []string    `json:"xreg_names"`
 		XReg      [][]float64 `json:"xreg"`
 		Future    [][]float64 `json:"future"`
 	} `json:"series"`
 	Fixed []struct {
-		Series       string    `json:"series"`
-		Order        []int     `json:"order"`
-		Seasonal     []int     `json:"seasonal"`
-		IncludeMean  bool      `json:"include_mean"`
-		IncludeDrift bool      `json:"include_drift"`
-		XRegCols     []int     `json:"xreg_cols"`
-		CoefNames    []string  `json:"coef_names"`
-		Coef         []float64 `json:"coef"`
-		SE           []float64 `json:"se"`
-		Sigma2       float64   `json:"sigma2"`
-		LogLik       float64   `json:"loglik"`
-		AICc         float64   `json:"aicc"`
-		Forecast     []float64 `json:"forecast"`
+		goldenFixed
+		XRegCols []int     `json:"xreg_cols"`
+		SE       []float64 `json:"se"`
 	} `json:"fixed"`
 	Auto []struct {
-		Series    string    `json:"series"`
-		XRegCols  []int     `json:"xreg_cols"`
-		Order     []int     `json:"order"` // p d q P D Q
-		Constant  bool      `json:"constant"`
-		CoefNames []string  `json:"coef_names"`
-		Coef      []float64 `json:"coef"`
-		AICc      float64   `json:"aicc"`
-		Forecast  []float64 `json:"forecast"`
+		goldenAuto
+		XRegCols []int `json:"xreg_cols"`
 	} `json:"auto"`
 }
 
