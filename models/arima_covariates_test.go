@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
@@ -98,23 +97,8 @@ func TestARIMAUsesCovariates(t *testing.T) {
 			if !(ew < 0.7*eo) {
 				t.Errorf("MAE on promo days %.2f with the covariate, %.2f without: want 30%% less", ew, eo)
 			}
-			b, err := json.Marshal(with)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loaded, err := spec.Load(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f2, err := loaded.Forecast(ctx, in, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range fw {
-				if f2[i] != fw[i] {
-					t.Fatalf("forecast[%d] = %v after JSON round trip, %v before", i, f2[i], fw[i])
-				}
-			}
+			loaded, _ := reload(t, spec, with)
+			assertSameForecast(t, "after JSON round trip", mustForecast(t, loaded, in, h), fw)
 			// A plan that ends early: the missing days are forecast as
 			// days with the mean promotion intensity, between a promo
 			// day and a normal one.
@@ -174,10 +158,6 @@ func TestARIMACovariateFallback(t *testing.T) {
 // the forecasts that code made, with and without covariates in the
 // input: a state without covariates ignores them.
 func TestARIMALoadsPreCovariateState(t *testing.T) {
-	b, err := os.ReadFile("arima/testdata/pre_xreg_models.json")
-	if err != nil {
-		t.Fatalf("saved states missing: %v", err)
-	}
 	var saved struct {
 		Series string `json:"series"`
 		Season int    `json:"season"`
@@ -188,9 +168,7 @@ func TestARIMALoadsPreCovariateState(t *testing.T) {
 			Forecast []float64       `json:"forecast"`
 		} `json:"models"`
 	}
-	if err := json.Unmarshal(b, &saved); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "arima/testdata/pre_xreg_models.json", "forecastd at commit 22c4fc5, as above", &saved)
 	if len(saved.Models) != 2 {
 		t.Fatalf("%d saved models, want 2", len(saved.Models))
 	}

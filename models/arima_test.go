@@ -2,37 +2,43 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
 )
 
+// arimaGolden is the part of models/arima's golden file (written by
+// models/arima/testdata/make_golden.R from R's datasets and the shared M4
+// / Kaggle data) that the adapter's tests read.
+type arimaGoldenFile struct {
+	Series []struct {
+		Name string    `json:"name"`
+		Y    []float64 `json:"y"`
+		Test []float64 `json:"test"`
+		M    int       `json:"m"`
+	} `json:"series"`
+	Auto []struct {
+		Series   string    `json:"series"`
+		Forecast []float64 `json:"forecast"`
+	} `json:"auto"`
+}
+
+func arimaGolden(t testing.TB) *arimaGoldenFile {
+	t.Helper()
+	var g arimaGoldenFile
+	readGolden(t, "arima/testdata/golden.json", "models/arima/testdata/make_golden.R", &g)
+	return &g
+}
+
 // arimaGoldenSeries reads one series from models/arima's golden file
 // (written by models/arima/testdata/make_golden.R from R's datasets and
 // the shared M4 / Kaggle data).
 func arimaGoldenSeries(t *testing.T, name string) (y, test []float64, m int) {
 	t.Helper()
-	b, err := os.ReadFile("arima/testdata/golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing: %v", err)
-	}
-	var g struct {
-		Series []struct {
-			Name string    `json:"name"`
-			Y    []float64 `json:"y"`
-			Test []float64 `json:"test"`
-			M    int       `json:"m"`
-		} `json:"series"`
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range g.Series {
+	for _, s := range arimaGolden(t).Series {
 		if s.Name == name {
 			return s.Y, s.Test, s.M
 		}
@@ -70,27 +76,9 @@ func TestARIMAContract(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f1, err := fit.Forecast(ctx, in, 28)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := json.Marshal(fit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loaded, err := spec.Load(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f2, err := loaded.Forecast(ctx, in, 28)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range f1 {
-				if f1[i] != f2[i] {
-					t.Fatalf("forecast[%d] = %v after JSON round trip, %v before", i, f2[i], f1[i])
-				}
-			}
+			f1 := mustForecast(t, fit, in, 28)
+			loaded, _ := reload(t, spec, fit)
+			assertSameForecast(t, "after JSON round trip", mustForecast(t, loaded, in, 28), f1)
 			longer := in
 			longer.Y = append(append([]float64(nil), y...), test[:7]...)
 			f3, err := loaded.Forecast(ctx, longer, 21)
@@ -136,18 +124,8 @@ func TestARIMAErrors(t *testing.T) {
 // 1% of the series' maximum.
 func TestAutoARIMAMatchesR(t *testing.T) {
 	y, _, m := arimaGoldenSeries(t, "store1_item1")
-	b, _ := os.ReadFile("arima/testdata/golden.json")
-	var g struct {
-		Auto []struct {
-			Series   string    `json:"series"`
-			Forecast []float64 `json:"forecast"`
-		} `json:"auto"`
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
 	var want []float64
-	for _, a := range g.Auto {
+	for _, a := range arimaGolden(t).Auto {
 		if a.Series == "store1_item1" {
 			want = a.Forecast
 		}

@@ -2,19 +2,17 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
 )
 
 // TestBaselineMatchesR compares mean and drift with R's meanf and
-// rwf(drift=TRUE) on the golden series (models/testdata/ets/make_golden.R,
+// rwf(drift=TRUE) on the golden series (models/ets/testdata/make_golden.R,
 // forecast 8.20). Tolerance 1e-9 relative.
 func TestBaselineMatchesR(t *testing.T) {
-	g := loadETSGolden(t)
 	ctx := context.Background()
-	for _, s := range g.Series {
+	for _, s := range loadETSGolden(t) {
 		for _, c := range []struct {
 			name  string
 			model Forecaster
@@ -108,29 +106,11 @@ func TestBaselineRoundTripAndRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := json.Marshal(fd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := spec.Load(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			back, _ := reload(t, spec, fd)
 			var first []float64
 			for _, in := range []Input{short, long} {
-				a, err := fd.Forecast(ctx, in, 14)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, err := back.Forecast(ctx, in, 14)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range a {
-					if a[i] != c[i] {
-						t.Fatalf("step %d: %v after round trip, %v before", i, c[i], a[i])
-					}
-				}
+				a := mustForecast(t, fd, in, 14)
+				assertSameForecast(t, "after round trip", mustForecast(t, back, in, 14), a)
 				if first == nil {
 					first = a
 				} else if first[0] == a[0] {

@@ -2,25 +2,10 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
 )
-
-func crostonReadJSON(t *testing.T, path string, v any) { crostonReadJSONB(t, path, v) }
-
-func crostonReadJSONB(t testing.TB, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file missing (regenerate with testdata/intermittent/make_golden.R and make_golden.py): %v", err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func crostonForecast(t *testing.T, m Forecaster, y []float64, h int) []float64 {
 	t.Helper()
@@ -57,7 +42,7 @@ func TestCrostonGoldenR(t *testing.T) {
 			} `json:"croston"`
 		} `json:"series"`
 	}
-	crostonReadJSON(t, "testdata/intermittent/croston_golden.json", &g)
+	readGolden(t, "testdata/intermittent/croston_golden.json", "models/testdata/intermittent/make_golden.R", &g)
 	if len(g.Series) == 0 {
 		t.Fatal("no series in golden file")
 	}
@@ -99,7 +84,7 @@ func TestCrostonTSBADIDAIMAPAGolden(t *testing.T) {
 			} `json:"imapa"`
 		} `json:"series"`
 	}
-	crostonReadJSON(t, "testdata/intermittent/tsb_adida_imapa_golden.json", &g)
+	readGolden(t, "testdata/intermittent/tsb_adida_imapa_golden.json", "models/testdata/intermittent/make_golden.py", &g)
 	if len(g.Series) == 0 {
 		t.Fatal("no series in golden file")
 	}

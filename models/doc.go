@@ -26,7 +26,13 @@
 //     forecasts, and stands in a covariate's training mean for a step
 //     whose value is missing. The other candidates ignore covariates.
 //
-// Pure time-series methods live in this package; regressors on the feature
-// matrix live in models/ml and AutoARIMA in models/arima, each wrapped
-// into a Forecaster here.
+// The registry (Spec, Registry, Standard) and the small time-series
+// methods (baselines, SES, Theta, the intermittent-demand methods) live
+// in this package. The larger algorithms have packages of their own,
+// which know nothing of the registry: models/ets (exponential smoothing
+// as R's ets), models/arima (ARIMA and auto.arima) and models/ml
+// (regressors on the feature matrix). Each is wrapped into Forecasters
+// here (ets.go, arima.go, regression.go), which parse the hyperparameters
+// at this edge, window the history and map the package's errors to
+// ErrTooShort and ErrUnsuitable.
 package models

@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/csv"
-	"os"
 	"strconv"
 	"testing"
 )
@@ -15,17 +13,7 @@ const m4HourlyDir = "../../shared/data/m4_hourly/"
 // with empty cells) into series by row order.
 func m4ReadWide(t testing.TB, path string) (ids []string, series [][]float64) {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("M4 data missing (this test needs the shared data set): %v", err)
-	}
-	defer fh.Close()
-	r := csv.NewReader(fh)
-	r.FieldsPerRecord = -1
-	rows, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, path, "M4 data (this test needs the shared data set)", -1)
 	for _, row := range rows[1:] {
 		var y []float64
 		for _, c := range row[1:] {

@@ -180,7 +180,7 @@ func DefaultTournament() []string {
 func Standard() *Registry {
 	var specs []Spec
 	specs = append(specs, baselineSpecs()...)
-	specs = append(specs, smoothingSpecs()...)
+	specs = append(specs, etsSpecs()...)
 	specs = append(specs, thetaSpecs()...)
 	specs = append(specs, intermittentSpecs()...)
 	specs = append(specs, arimaSpecs()...)

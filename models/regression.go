@@ -83,7 +83,7 @@ func regressionSpecs() []Spec {
 		{Name: "hgbt_poisson", Family: "tree",
 			Doc: "histogram gradient-boosted trees with Poisson loss (100 iterations, 15 leaves), recursive",
 			New: func() Forecaster {
-				return &HGBTRegression{Model: ml.HGBT{Loss: "poisson", MaxLeafNodes: 15}, name: "hgbt_poisson"}
+				return &HGBTRegression{Model: ml.HGBT{Loss: ml.LossPoisson, MaxLeafNodes: 15}, name: "hgbt_poisson"}
 			},
 			Load: LoadJSON[regressionFit[*ml.Boosted]]},
 		{Name: "mlp", Family: "neural",

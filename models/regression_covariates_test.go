@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
@@ -24,19 +23,13 @@ import (
 // days before its end, then a 28-day forecast), as the JSON the tournament
 // stores for a kept model.
 func TestRegressionStateBeforeCovariates(t *testing.T) {
-	b, err := os.ReadFile("testdata/regression_ridge_before_covariates.json")
-	if err != nil {
-		t.Fatalf("missing golden file: %v", err)
-	}
 	var golden struct {
 		Start    string          `json:"start"`
 		Points   int             `json:"points"`
 		State    json.RawMessage `json:"state"`
 		Forecast []float64       `json:"forecast"`
 	}
-	if err := json.Unmarshal(b, &golden); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "testdata/regression_ridge_before_covariates.json", "forecastd at commit 48a8d0e, as above", &golden)
 	full := loadStoreItem(t, 1, 1)
 	from := len(full.Y) - 428
 	in := full

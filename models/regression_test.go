@@ -2,17 +2,14 @@ package models
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/models/internal/cputime"
 )
 
 // loadStoreItem reads one daily series of the Kaggle store/item demand
@@ -20,15 +17,7 @@ import (
 // /work/shared/data/store_item_demand by ml/testdata/make_golden.py).
 func loadStoreItem(t testing.TB, store, item int) Input {
 	t.Helper()
-	f, err := os.Open("ml/testdata/store_item_excerpt.csv")
-	if err != nil {
-		t.Fatalf("missing test data: %v", err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, "ml/testdata/store_item_excerpt.csv", "test data", 0)
 	var in Input
 	for _, r := range recs[1:] {
 		s, _ := strconv.Atoi(r[1])
@@ -116,23 +105,8 @@ func TestRegressionHoldout(t *testing.T) {
 			}
 
 			// JSON round trip: the loaded model forecasts identically.
-			b, err := json.Marshal(fit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := s.Load(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fc2, err := back.Forecast(ctx, train, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range fc {
-				if fc[i] != fc2[i] {
-					t.Fatalf("after JSON round trip forecast[%d] = %v, want %v", i, fc2[i], fc[i])
-				}
-			}
+			back, _ := reload(t, s, fit)
+			assertSameForecast(t, "after JSON round trip", mustForecast(t, back, train, h), fc)
 
 			// Determinism: a second fit gives the same forecast.
 			fit3, err := s.New().Fit(ctx, train)
@@ -210,7 +184,7 @@ func BenchmarkRegressionFitForecast(b *testing.B) {
 	for _, s := range regressionSpecs() {
 		b.Run(s.Name, func(b *testing.B) {
 			b.ReportAllocs()
-			start := cpuTime()
+			defer cputime.PerOp(b, cputime.Process)()
 			for b.Loop() {
 				fit, err := s.New().Fit(ctx, in)
 				if err != nil {
@@ -220,19 +194,8 @@ func BenchmarkRegressionFitForecast(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime is the process's CPU time: the benchmark machine is shared, so
-// wall time overstates the cost of a fit.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestRegressionDegenerate fits every candidate to a constant series and

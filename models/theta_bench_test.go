@@ -31,7 +31,7 @@ func thetaBenchSeries(b *testing.B) []struct {
 		daily = append(daily, v)
 	}
 	var hourly []float64
-	for _, s := range thetaReadGoldenB(b).Series {
+	for _, s := range thetaReadGolden(b).Series {
 		if s.ID == "H1" {
 			hourly = s.Y
 		}
@@ -46,12 +46,6 @@ func thetaBenchSeries(b *testing.B) []struct {
 		{"daily1826", Input{Y: daily, Season: 7}},
 		{"hourly700", Input{Y: hourly, Season: 24}},
 	}
-}
-
-func thetaReadGoldenB(b *testing.B) thetaGolden {
-	var g thetaGolden
-	crostonReadJSONB(b, "testdata/theta/golden.json", &g)
-	return g
 }
 
 // BenchmarkThetaFitForecast times Fit plus a 28-step Forecast for every

@@ -58,23 +58,8 @@ func TestThetaContract(t *testing.T) {
 					t.Fatalf("forecast %d = %v", j, v)
 				}
 			}
-			b, err := json.Marshal(fit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loaded, err := s.Load(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := loaded.Forecast(ctx, short, 28)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for j := range want {
-				if got[j] != want[j] {
-					t.Fatalf("after JSON round trip step %d = %v, want %v (%s)", j, got[j], want[j], b)
-				}
-			}
+			loaded, b := reload(t, s, fit)
+			assertSameForecast(t, "after JSON round trip "+string(b), mustForecast(t, loaded, short, 28), want)
 			b2, _ := json.Marshal(loaded)
 			if !bytes.Equal(b, b2) {
 				t.Errorf("JSON not stable: %s then %s", b, b2)

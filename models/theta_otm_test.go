@@ -54,7 +54,7 @@ func TestOptimizedThetaGolden(t *testing.T) {
 			Forecast []float64 `json:"forecast"`
 		} `json:"series"`
 	}
-	crostonReadJSON(t, "testdata/theta/otm_golden.json", &ref)
+	readGolden(t, "testdata/theta/otm_golden.json", "models/testdata/theta/make_otm_golden.py", &ref)
 	if len(ref.Series) != len(g.Series) {
 		t.Fatalf("otm golden has %d series, golden.json %d", len(ref.Series), len(g.Series))
 	}

@@ -2,9 +2,7 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 )
 
@@ -37,16 +35,10 @@ type thetaGolden struct {
 	} `json:"series"`
 }
 
-func thetaReadGolden(t *testing.T) thetaGolden {
+func thetaReadGolden(t testing.TB) thetaGolden {
 	t.Helper()
-	b, err := os.ReadFile("testdata/theta/golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (regenerate with testdata/theta/make_golden.R): %v", err)
-	}
 	var g thetaGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "testdata/theta/golden.json", "models/testdata/theta/make_golden.R", &g)
 	if len(g.Series) == 0 {
 		t.Fatal("golden file has no series")
 	}

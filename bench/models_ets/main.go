@@ -1,10 +1,10 @@
 // Command models_ets times forecastd's ETS candidates on the series of
-// models/testdata/ets/bench_series.json the way bench/models_ets/peer_r.R
+// models/ets/testdata/bench_series.json the way bench/models_ets/peer_r.R
 // times R's: fit on all but the last 2m points, forecast them, score by
 // MAE. It prints one JSON line per (series, method) with process CPU
 // seconds and wall seconds, for run.sh to put beside R's.
 //
-//	go run ./bench/models_ets models/testdata/ets/bench_series.json
+//	go run ./bench/models_ets models/ets/testdata/bench_series.json
 package main
 
 import (
@@ -59,7 +59,7 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions per fit (the time reported is the mean)")
 	history := flag.Int("history", 0, "auto_ets fits the last `N` points (0: the whole history, as R's ets() does; the tournament's auto_ets uses 730)")
 	flag.Parse()
-	path := "models/testdata/ets/bench_series.json"
+	path := "models/ets/testdata/bench_series.json"
 	if flag.NArg() > 0 {
 		path = flag.Arg(0)
 	}

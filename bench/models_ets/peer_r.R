@@ -1,15 +1,15 @@
 # R peer for bench/models_ets: times forecast 8.20's ets(), holt(),
 # holt(damped=TRUE), hw() and hw(seasonal="multiplicative") on the series
-# of models/testdata/ets/bench_series.json, each fitted on all but the last
+# of models/ets/testdata/bench_series.json, each fitted on all but the last
 # 2m points and scored by MAE on those points. Prints one JSON line per
 # (series, method) with CPU seconds (user+system) and wall seconds.
-#   Rscript bench/models_ets/peer_r.R models/testdata/ets/bench_series.json
+#   Rscript bench/models_ets/peer_r.R models/ets/testdata/bench_series.json
 suppressPackageStartupMessages({
   library(forecast)
   library(jsonlite)
 })
 args <- commandArgs(trailingOnly = TRUE)
-path <- if (length(args) >= 1) args[1] else "models/testdata/ets/bench_series.json"
+path <- if (length(args) >= 1) args[1] else "models/ets/testdata/bench_series.json"
 methods <- if (length(args) >= 2) strsplit(args[2], ",")[[1]] else c("auto_ets", "holt", "damped_holt", "holt_winters_add", "holt_winters_mul")
 d <- fromJSON(path, simplifyVector = FALSE)
 forecast_reps <- 50

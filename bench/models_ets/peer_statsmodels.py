@@ -1,11 +1,11 @@
 """statsmodels peer for bench/models_ets: times ETSModel (maximum
 likelihood, statsmodels' own starting values) for the fixed ETS forms of
 forecastd's holt, damped_holt, holt_winters_add and holt_winters_mul on the
-series of models/testdata/ets/bench_series.json, fitted on all but the last
+series of models/ets/testdata/bench_series.json, fitted on all but the last
 2m points and scored by MAE on those. statsmodels has no automatic ETS
 selection, so auto_ets is not timed. Prints JSON lines like peer_r.R.
 
-    /usr/bin/python3 bench/models_ets/peer_statsmodels.py models/testdata/ets/bench_series.json
+    /usr/bin/python3 bench/models_ets/peer_statsmodels.py models/ets/testdata/bench_series.json
 """
 import json
 import sys
@@ -24,7 +24,7 @@ FORMS = {
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else "models/testdata/ets/bench_series.json"
+    path = sys.argv[1] if len(sys.argv) > 1 else "models/ets/testdata/bench_series.json"
     methods = sys.argv[2].split(",") if len(sys.argv) > 2 else list(FORMS)
     with open(path) as f:
         data = json.load(f)

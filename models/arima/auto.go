@@ -113,6 +113,91 @@ func AutoXReg(ctx context.Context, y []float64, xreg [][]float64, m int, s *Auto
 	if s == nil {
 		s = DefaultAutoSettings()
 	}
+	xreg, err := checkAutoInput(y, xreg)
+	if err != nil {
+		return nil, err
+	}
+	n := len(y)
+	// xx is what the differencing tests see: y, or the residuals of its
+	// regression on the non-constant regressors.
+	xx, xregg, err := regressionResiduals(y, xreg)
+	if err != nil {
+		return nil, err
+	}
+	if s.NonSeasonal || m < 1 {
+		m = 1
+	}
+	lim := searchLimits{
+		maxP: min(s.MaxP, n/3), maxQ: min(s.MaxQ, n/3),
+		maxSP: min(s.MaxSP, n/3/m), maxSQ: min(s.MaxSQ, n/3/m),
+	}
+	if m == 1 {
+		lim.maxSP, lim.maxSQ = 0, 0
+	}
+	D, SD, dx := chooseDifferences(xx, xregg, n, m, s)
+	if len(dx) == 0 {
+		return nil, fmt.Errorf("%w: nothing left after differencing", ErrTooShort)
+	}
+	diffOnly := Order{D: D, SD: SD}
+	if m > 1 {
+		diffOnly.Period = m
+	}
+	if isConstant(dx) {
+		return constantAuto(ctx, y, xreg, dx, diffOnly, m)
+	}
+	if m > 1 {
+		if lim.maxSP > 0 {
+			lim.maxP = min(lim.maxP, m-1)
+		}
+		if lim.maxSQ > 0 {
+			lim.maxQ = min(lim.maxQ, m-1)
+		}
+	}
+	approx := s.Approximation == ApproxAlways || (s.Approximation == ApproxAuto && (n > 150 || m > 12))
+	offset := 0.0
+	if approx {
+		if f, err := fit(ctx, y, xreg, diffOnly, DefaultSettings(), false); err == nil {
+			offset = -2*f.LogLik - float64(n)*math.Log(f.Sigma2)
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	srch := &search{ctx: ctx, y: y, xreg: xreg, n: n, m: m, d: D, sd: SD, approx: approx, offset: offset}
+	constant := (s.AllowDrift && D+SD == 1) || (s.AllowMean && D+SD == 0)
+	pos, err := srch.start(s, lim, constant)
+	if err != nil {
+		return nil, err
+	}
+	if err := srch.climb(pos, lim, s.NModels, constant); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &AutoResult{Tried: srch.tried, Approximated: approx}
+	best, bestIC := pos.best, pos.bestIC
+	if approx && best != nil {
+		if best, bestIC, err = srch.refitExact(); err != nil {
+			return nil, err
+		}
+	}
+	if best == nil || math.IsInf(bestIC, 1) {
+		return nil, ErrNoModel
+	}
+	if best.State == nil || best.Method == CSS.String() {
+		if err := best.RefilterXReg(y, xreg); err != nil {
+			return nil, err
+		}
+	}
+	res.Model = best
+	return res, nil
+}
+
+// checkAutoInput rejects what auto.arima cannot fit: an empty series,
+// missing or infinite values, a constant series (ErrConstant). It panics
+// when a regressor's length differs from y's, and returns xreg as nil
+// when it has no columns.
+func checkAutoInput(y []float64, xreg [][]float64) ([][]float64, error) {
 	n := len(y)
 	if n == 0 {
 		return nil, fmt.Errorf("%w: empty series", ErrTooShort)
@@ -136,26 +221,20 @@ func AutoXReg(ctx context.Context, y []float64, xreg [][]float64, m int, s *Auto
 		}
 	}
 	if len(xreg) == 0 {
-		xreg = nil
+		return nil, nil
 	}
-	// xx is what the differencing tests see: y, or the residuals of its
-	// regression on the non-constant regressors.
-	xx, xregg, err := regressionResiduals(y, xreg)
-	if err != nil {
-		return nil, err
-	}
-	if s.NonSeasonal || m < 1 {
-		m = 1
-	}
-	maxP := min(s.MaxP, n/3)
-	maxQ := min(s.MaxQ, n/3)
-	maxSP := min(s.MaxSP, n/3/m)
-	maxSQ := min(s.MaxSQ, n/3/m)
+	return xreg, nil
+}
 
-	SD := s.SD
+// chooseDifferences picks the seasonal (SD) and ordinary (D) differences
+// as auto.arima does, unless s fixes them: SD by the seasonal strength,
+// then D by repeated KPSS tests on the seasonally differenced series, each
+// one fewer when it would leave a regressor constant. dx is xx after both.
+func chooseDifferences(xx []float64, xregg [][]float64, n, m int, s *AutoSettings) (D, SD int, dx []float64) {
+	SD = s.SD
 	switch {
 	case m == 1:
-		SD, maxSP, maxSQ = 0, 0, 0
+		SD = 0
 	case SD < 0 && n <= 2*m:
 		SD = 0
 	case SD < 0:
@@ -164,229 +243,36 @@ func AutoXReg(ctx context.Context, y []float64, xreg [][]float64, m int, s *Auto
 			SD--
 		}
 	}
-	dx := xx
+	dx = xx
 	if SD > 0 {
 		dx = difference(xx, Order{SD: SD, Period: m})
 	}
-	D := s.D
+	D = s.D
 	if D < 0 {
 		D = ndiffs(dx, s.KPSSAlpha, s.MaxD)
 		if D > 0 && anyConstant(xregg, Order{D: D, SD: SD, Period: m}) {
 			D--
 		}
 	}
-	dx = difference(dx, Order{D: D})
-	if len(dx) == 0 {
-		return nil, fmt.Errorf("%w: nothing left after differencing", ErrTooShort)
-	}
-	seasonalOrder := func(o Order) Order {
-		if m > 1 {
-			o.Period = m
-		}
-		return o
-	}
-	if isConstant(dx) && xreg != nil {
-		// A perfect regression: R fits the regression with the
-		// differences only (forecast::Arima's defaults, so a mean when
-		// undifferenced).
-		mod, err := fit(ctx, y, xreg, seasonalOrder(Order{D: D, SD: SD}), DefaultSettings(), true)
-		if err != nil {
-			return nil, err
-		}
-		return &AutoResult{Model: mod}, nil
-	}
-	if isConstant(dx) {
-		mod, err := constantModel(y, dx, seasonalOrder(Order{D: D, SD: SD}), m)
-		if err != nil {
-			return nil, err
-		}
-		return &AutoResult{Model: mod}, nil
-	}
-	if m > 1 {
-		if maxSP > 0 {
-			maxP = min(maxP, m-1)
-		}
-		if maxSQ > 0 {
-			maxQ = min(maxQ, m-1)
-		}
-	}
-	approx := s.Approximation == ApproxAlways || (s.Approximation == ApproxAuto && (n > 150 || m > 12))
-	offset := 0.0
-	if approx {
-		if f, err := fit(ctx, y, xreg, seasonalOrder(Order{D: D, SD: SD}), DefaultSettings(), false); err == nil {
-			offset = -2*f.LogLik - float64(n)*math.Log(f.Sigma2)
-		} else if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-	}
-	allowDrift := s.AllowDrift && D+SD == 1
-	allowMean := s.AllowMean && D+SD == 0
-	constant := allowDrift || allowMean
+	return D, SD, difference(dx, Order{D: D})
+}
 
-	srch := &search{ctx: ctx, y: y, xreg: xreg, n: n, m: m, d: D, sd: SD, approx: approx, offset: offset}
-	nmodels := s.NModels
-	startP, startQ, startSP, startSQ := s.StartP, s.StartQ, s.StartSP, s.StartSQ
-	if n < 10 {
-		startP, startQ, startSP, startSQ = min(startP, 1), min(startQ, 1), 0, 0
+// constantAuto is auto.arima's answer when the differenced series dx is
+// constant. With regressors the regression is perfect and R fits it with
+// the differences only (forecast::Arima's defaults, so a mean when
+// undifferenced); without, a model of the constant difference.
+func constantAuto(ctx context.Context, y []float64, xreg [][]float64, dx []float64, o Order, m int) (*AutoResult, error) {
+	var mod *Model
+	var err error
+	if xreg != nil {
+		mod, err = fit(ctx, y, xreg, o, DefaultSettings(), true)
+	} else {
+		mod, err = constantModel(y, dx, o, m)
 	}
-	p, q := min(startP, maxP), min(startQ, maxQ)
-	P, Q := min(startSP, maxSP), min(startSQ, maxSQ)
-
-	best, bestIC := srch.try(p, q, P, Q, constant)
-	if !srch.ok() {
-		best, bestIC = nil, math.Inf(1)
-	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	if f, ic := srch.try(0, 0, 0, 0, constant); ic < bestIC && srch.ok() {
-		best, bestIC = f, ic
-		p, q, P, Q = 0, 0, 0, 0
-	}
-	if maxP > 0 || maxSP > 0 {
-		np, nP := b2i(maxP > 0), b2i(m > 1 && maxSP > 0)
-		if f, ic := srch.try(np, 0, nP, 0, constant); ic < bestIC && srch.ok() {
-			best, bestIC = f, ic
-			p, P, q, Q = np, nP, 0, 0
-		}
-	}
-	if maxQ > 0 || maxSQ > 0 {
-		nq, nQ := b2i(maxQ > 0), b2i(m > 1 && maxSQ > 0)
-		if f, ic := srch.try(0, nq, 0, nQ, constant); ic < bestIC && srch.ok() {
-			best, bestIC = f, ic
-			p, P, q, Q = 0, 0, nq, nQ
-		}
-	}
-	if constant {
-		if f, ic := srch.try(0, 0, 0, 0, false); ic < bestIC && srch.ok() {
-			best, bestIC = f, ic
-			p, q, P, Q = 0, 0, 0, 0
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	k := len(srch.tried)
-	startk := 0
-	// The neighbourhood of the current best model, in R's order; the
-	// first move that improves the AICc is taken and the scan restarts.
-	type move struct {
-		ok             func() bool
-		dp, dq, dP, dQ int
-	}
-	moves := []move{
-		{func() bool { return P > 0 }, 0, 0, -1, 0},
-		{func() bool { return Q > 0 }, 0, 0, 0, -1},
-		{func() bool { return P < maxSP }, 0, 0, 1, 0},
-		{func() bool { return Q < maxSQ }, 0, 0, 0, 1},
-		{func() bool { return Q > 0 && P > 0 }, 0, 0, -1, -1},
-		{func() bool { return Q < maxSQ && P > 0 }, 0, 0, -1, 1},
-		{func() bool { return Q > 0 && P < maxSP }, 0, 0, 1, -1},
-		{func() bool { return Q < maxSQ && P < maxSP }, 0, 0, 1, 1},
-		{func() bool { return p > 0 }, -1, 0, 0, 0},
-		{func() bool { return q > 0 }, 0, -1, 0, 0},
-		{func() bool { return p < maxP }, 1, 0, 0, 0},
-		{func() bool { return q < maxQ }, 0, 1, 0, 0},
-		{func() bool { return q > 0 && p > 0 }, -1, -1, 0, 0},
-		{func() bool { return q < maxQ && p > 0 }, -1, 1, 0, 0},
-		{func() bool { return q > 0 && p < maxP }, 1, -1, 0, 0},
-		{func() bool { return q < maxQ && p < maxP }, 1, 1, 0, 0},
-	}
-outer:
-	for startk < k && k < nmodels {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		startk = k
-		for _, mv := range moves {
-			if !mv.ok() || !srch.isNew(p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ, constant) {
-				continue
-			}
-			k++
-			if k > nmodels {
-				continue outer
-			}
-			if f, ic := srch.try(p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ, constant); ic < bestIC && srch.ok() {
-				best, bestIC = f, ic
-				p, q, P, Q = p+mv.dp, q+mv.dq, P+mv.dP, Q+mv.dQ
-				continue outer
-			}
-		}
-		if allowDrift || allowMean {
-			if srch.isNew(p, q, P, Q, !constant) {
-				k++
-				if k > nmodels {
-					continue outer
-				}
-				if f, ic := srch.try(p, q, P, Q, !constant); ic < bestIC && srch.ok() {
-					best, bestIC = f, ic
-					constant = !constant
-				}
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	res := &AutoResult{Tried: srch.tried, Approximated: approx}
-	if approx && best != nil {
-		// Re-fit the candidates by exact likelihood, best CSS score
-		// first, until one is acceptable (R does the same).
-		idx := make([]int, len(srch.tried))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return srch.tried[idx[a]].IC < srch.tried[idx[b]].IC })
-		best, bestIC = nil, math.Inf(1)
-		var failed []int
-		refit := func(i int) bool {
-			c := srch.tried[i]
-			srch.approx = false
-			f, ic := srch.fitIC(c.Order, c.Constant)
-			srch.approx = true
-			if ic < math.Inf(1) && srch.variance(f, c.Constant) {
-				best, bestIC = f, ic
-				return true
-			}
-			return false
-		}
-		done := false
-		for _, i := range idx {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if math.IsInf(srch.tried[i].IC, 1) || !srch.check(i) {
-				failed = append(failed, i)
-				continue
-			}
-			if refit(i) {
-				done = true
-				break
-			}
-		}
-		// R refits the rejected candidates too, last, in the order
-		// they were tried.
-		sort.Ints(failed)
-		for _, i := range failed {
-			if done {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			done = refit(i)
-		}
-	}
-	if best == nil || math.IsInf(bestIC, 1) {
-		return nil, ErrNoModel
-	}
-	if best.State == nil || best.Method == CSS.String() {
-		if err := best.RefilterXReg(y, xreg); err != nil {
-			return nil, err
-		}
-	}
-	res.Model = best
-	return res, nil
+	return &AutoResult{Model: mod}, nil
 }
 
 func b2i(b bool) int {
@@ -394,6 +280,181 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// searchLimits bounds the orders of the stepwise search.
+type searchLimits struct {
+	maxP, maxQ, maxSP, maxSQ int
+}
+
+// position is where the stepwise search stands: the orders and constant
+// of the best candidate so far, the model and its criterion.
+type position struct {
+	p, q, P, Q int
+	constant   bool
+	best       *Model
+	bestIC     float64
+}
+
+// consider fits the candidate (p, q, P, Q) with or without a constant
+// and moves pos's orders and best model there when its criterion is
+// lower and it passes the variance check. It does not change
+// pos.constant: R's search does not either when the first candidates
+// drop the constant.
+func (s *search) consider(pos *position, p, q, P, Q int, constant bool) bool {
+	if f, ic := s.try(p, q, P, Q, constant); ic < pos.bestIC && s.ok() {
+		pos.best, pos.bestIC = f, ic
+		pos.p, pos.q, pos.P, pos.Q = p, q, P, Q
+		return true
+	}
+	return false
+}
+
+// start fits auto.arima's first candidates: the starting orders, white
+// noise, a first-order AR and a first-order MA (seasonal ones too when
+// there is a season), and white noise without the constant.
+func (s *search) start(set *AutoSettings, lim searchLimits, constant bool) (*position, error) {
+	startP, startQ, startSP, startSQ := set.StartP, set.StartQ, set.StartSP, set.StartSQ
+	if s.n < 10 {
+		startP, startQ, startSP, startSQ = min(startP, 1), min(startQ, 1), 0, 0
+	}
+	pos := &position{
+		p: min(startP, lim.maxP), q: min(startQ, lim.maxQ),
+		P: min(startSP, lim.maxSP), Q: min(startSQ, lim.maxSQ),
+		constant: constant,
+	}
+	pos.best, pos.bestIC = s.try(pos.p, pos.q, pos.P, pos.Q, constant)
+	if !s.ok() {
+		pos.best, pos.bestIC = nil, math.Inf(1)
+	}
+	if err := s.ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.consider(pos, 0, 0, 0, 0, constant)
+	if lim.maxP > 0 || lim.maxSP > 0 {
+		s.consider(pos, b2i(lim.maxP > 0), 0, b2i(s.m > 1 && lim.maxSP > 0), 0, constant)
+	}
+	if lim.maxQ > 0 || lim.maxSQ > 0 {
+		s.consider(pos, 0, b2i(lim.maxQ > 0), 0, b2i(s.m > 1 && lim.maxSQ > 0), constant)
+	}
+	if constant {
+		s.consider(pos, 0, 0, 0, 0, false)
+	}
+	if err := s.ctx.Err(); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+// stepMoves is the neighbourhood of the current best model in R's order,
+// as changes to (p, q, P, Q).
+var stepMoves = [...][4]int{
+	{0, 0, -1, 0}, {0, 0, 0, -1}, {0, 0, 1, 0}, {0, 0, 0, 1},
+	{0, 0, -1, -1}, {0, 0, -1, 1}, {0, 0, 1, -1}, {0, 0, 1, 1},
+	{-1, 0, 0, 0}, {0, -1, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0},
+	{-1, -1, 0, 0}, {-1, 1, 0, 0}, {1, -1, 0, 0}, {1, 1, 0, 0},
+}
+
+// canStep reports whether an order v may change by d: down while above
+// zero, up while below its bound.
+func canStep(v, d, bound int) bool {
+	switch {
+	case d < 0:
+		return v > 0
+	case d > 0:
+		return v < bound
+	}
+	return true
+}
+
+// climb is the Hyndman-Khandakar stepwise search from pos: the first
+// move of the neighbourhood that lowers the criterion is taken and the
+// scan restarts, then toggling the constant when toggle is set, until no
+// move helps or nmodels candidates have been fitted.
+func (s *search) climb(pos *position, lim searchLimits, nmodels int, toggle bool) error {
+	k := len(s.tried)
+	startk := 0
+outer:
+	for startk < k && k < nmodels {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		startk = k
+		for _, mv := range stepMoves {
+			if !canStep(pos.p, mv[0], lim.maxP) || !canStep(pos.q, mv[1], lim.maxQ) ||
+				!canStep(pos.P, mv[2], lim.maxSP) || !canStep(pos.Q, mv[3], lim.maxSQ) {
+				continue
+			}
+			p, q, P, Q := pos.p+mv[0], pos.q+mv[1], pos.P+mv[2], pos.Q+mv[3]
+			if !s.isNew(p, q, P, Q, pos.constant) {
+				continue
+			}
+			k++
+			if k > nmodels {
+				continue outer
+			}
+			if s.consider(pos, p, q, P, Q, pos.constant) {
+				continue outer
+			}
+		}
+		if toggle && s.isNew(pos.p, pos.q, pos.P, pos.Q, !pos.constant) {
+			k++
+			if k > nmodels {
+				continue outer
+			}
+			if s.consider(pos, pos.p, pos.q, pos.P, pos.Q, !pos.constant) {
+				pos.constant = !pos.constant
+			}
+		}
+	}
+	return nil
+}
+
+// refitExact re-fits the candidates of an approximated search by exact
+// likelihood, best CSS score first, until one is acceptable; R then
+// refits the rejected candidates too, last, in the order they were
+// tried.
+func (s *search) refitExact() (best *Model, bestIC float64, err error) {
+	idx := make([]int, len(s.tried))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return s.tried[idx[a]].IC < s.tried[idx[b]].IC })
+	bestIC = math.Inf(1)
+	var failed []int
+	refit := func(i int) bool {
+		c := s.tried[i]
+		s.approx = false
+		f, ic := s.fitIC(c.Order, c.Constant)
+		s.approx = true
+		if ic < math.Inf(1) && s.variance(f, c.Constant) {
+			best, bestIC = f, ic
+			return true
+		}
+		return false
+	}
+	for _, i := range idx {
+		if err := s.ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		if math.IsInf(s.tried[i].IC, 1) || !s.check(i) {
+			failed = append(failed, i)
+			continue
+		}
+		if refit(i) {
+			return best, bestIC, nil
+		}
+	}
+	sort.Ints(failed)
+	for _, i := range failed {
+		if err := s.ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		if refit(i) {
+			break
+		}
+	}
+	return best, bestIC, nil
 }
 
 // search fits and scores the candidates of one Auto run.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 	"time"
 )
@@ -98,15 +97,8 @@ type testsGolden []struct {
 // components and the strength (same arithmetic, different order).
 func TestUnitRootTests(t *testing.T) {
 	g := loadGolden(t)
-	b, err := os.ReadFile("testdata/tests_golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden_tests.R): %v", err)
-	}
-	var tg testsGolden
-	if err := json.Unmarshal(b, &tg); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range tg {
+	tg := readGolden[testsGolden](t, "testdata/tests_golden.json", "testdata/make_golden_tests.R")
+	for _, c := range *tg {
 		s := g.series(t, c.Series)
 		t.Run(c.Series, func(t *testing.T) {
 			if got := kpss(s.y); relDiff(got, c.KPSS) > 1e-8 {
@@ -183,14 +175,7 @@ func TestModelJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m2 Model
-	if err := json.Unmarshal(b, &m2); err != nil {
-		t.Fatal(err)
-	}
+	m2 := roundTrip(t, m)
 	f1, f2 := m.Forecast(24), m2.Forecast(24)
 	for i := range f1 {
 		if f1[i] != f2[i] {

@@ -672,25 +672,12 @@ func diffRegression(y, xreg []float64, o Order) (beta, se float64, ok bool) {
 	return beta, math.Sqrt(rss / float64(n-1) / sxx), true
 }
 
-// difference applies (1-B)^D (1-B^m)^SD, dropping the lost points.
+// difference applies (1-B)^D (1-B^m)^SD, dropping the lost points, into
+// a new slice (nil when nothing is left).
 func difference(y []float64, o Order) []float64 {
-	x := append([]float64(nil), y...)
-	for i := 0; i < o.D; i++ {
-		for l := len(x) - 1; l > 0; l-- {
-			x[l] -= x[l-1]
-		}
-		x = x[1:]
-	}
-	if ns := o.ns(); ns > 0 {
-		for i := 0; i < o.SD; i++ {
-			if len(x) <= ns {
-				return nil
-			}
-			for l := len(x) - 1; l >= ns; l-- {
-				x[l] -= x[l-ns]
-			}
-			x = x[ns:]
-		}
+	x := differenceInto(make([]float64, len(y)), y, o)
+	if len(x) == 0 {
+		return nil
 	}
 	return x
 }

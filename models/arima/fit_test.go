@@ -2,10 +2,8 @@ package arima
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 )
 
@@ -90,17 +88,10 @@ func relDiff(a, b float64) float64 {
 // series' scale, standard errors 5%.
 func TestFitMatchesR(t *testing.T) {
 	g := loadGolden(t)
-	b, err := os.ReadFile("testdata/var_golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden_var.R): %v", err)
-	}
-	var vg []struct {
+	vg := *readGolden[[]struct {
 		Series  string    `json:"series"`
 		VarCoef []float64 `json:"var_coef"`
-	}
-	if err := json.Unmarshal(b, &vg); err != nil {
-		t.Fatal(err)
-	}
+	}](t, "testdata/var_golden.json", "testdata/make_golden_var.R")
 	if len(vg) != len(g.Fixed) {
 		t.Fatalf("var_golden.json has %d fits, golden.json %d", len(vg), len(g.Fixed))
 	}
@@ -189,11 +180,7 @@ func TestChandrasekhar(t *testing.T) {
 // by optimiser precision).
 func TestRefilterMatchesR(t *testing.T) {
 	g := loadGolden(t)
-	b, err := os.ReadFile("testdata/refresh_golden.json")
-	if err != nil {
-		t.Fatalf("golden file missing (run testdata/make_golden_refresh.R): %v", err)
-	}
-	var cases []struct {
+	cases := *readGolden[[]struct {
 		Series       string    `json:"series"`
 		Order        []int     `json:"order"`
 		Seasonal     []int     `json:"seasonal"`
@@ -201,19 +188,13 @@ func TestRefilterMatchesR(t *testing.T) {
 		IncludeDrift bool      `json:"include_drift"`
 		Added        int       `json:"added"`
 		Forecast     []float64 `json:"forecast"`
-	}
-	if err := json.Unmarshal(b, &cases); err != nil {
-		t.Fatal(err)
-	}
+	}](t, "testdata/refresh_golden.json", "testdata/make_golden_refresh.R")
 	if len(cases) == 0 {
 		t.Fatal("no refresh cases")
 	}
 	for _, c := range cases {
 		s := g.series(t, c.Series)
-		o := Order{P: c.Order[0], D: c.Order[1], Q: c.Order[2], SP: c.Seasonal[0], SD: c.Seasonal[1], SQ: c.Seasonal[2]}
-		if o.SP+o.SD+o.SQ > 0 {
-			o.Period = s.m
-		}
+		o := goldenOrder(c.Order, c.Seasonal, s.m)
 		t.Run(c.Series+"/"+o.String(), func(t *testing.T) {
 			m, err := Fit(context.Background(), s.y, o, &Settings{IncludeMean: c.IncludeMean, IncludeDrift: c.IncludeDrift})
 			if err != nil {

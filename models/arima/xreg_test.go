@@ -2,7 +2,6 @@ package arima
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -14,39 +13,19 @@ import (
 // and a price index, an event flag) whose effect was added to the series.
 type xregGolden struct {
 	Series []struct {
-		Name      string      `json:"name"`
-		Y         []float64   `json:"y"`
-		M         int         `json:"m"`
-		H         int         `json:"h"`
-		Test      []float64   `json:"test"`
+		goldenSeriesData
 		XRegNames []string    `json:"xreg_names"`
 		XReg      [][]float64 `json:"xreg"`
 		Future    [][]float64 `json:"future"`
 	} `json:"series"`
 	Fixed []struct {
-		Series       string    `json:"series"`
-		Order        []int     `json:"order"`
-		Seasonal     []int     `json:"seasonal"`
-		IncludeMean  bool      `json:"include_mean"`
-		IncludeDrift bool      `json:"include_drift"`
-		XRegCols     []int     `json:"xreg_cols"`
-		CoefNames    []string  `json:"coef_names"`
-		Coef         []float64 `json:"coef"`
-		SE           []float64 `json:"se"`
-		Sigma2       float64   `json:"sigma2"`
-		LogLik       float64   `json:"loglik"`
-		AICc         float64   `json:"aicc"`
-		Forecast     []float64 `json:"forecast"`
+		goldenFixed
+		XRegCols []int     `json:"xreg_cols"`
+		SE       []float64 `json:"se"`
 	} `json:"fixed"`
 	Auto []struct {
-		Series    string    `json:"series"`
-		XRegCols  []int     `json:"xreg_cols"`
-		Order     []int     `json:"order"` // p d q P D Q
-		Constant  bool      `json:"constant"`
-		CoefNames []string  `json:"coef_names"`
-		Coef      []float64 `json:"coef"`
-		AICc      float64   `json:"aicc"`
-		Forecast  []float64 `json:"forecast"`
+		goldenAuto
+		XRegCols []int `json:"xreg_cols"`
 	} `json:"auto"`
 }
 
@@ -107,10 +86,7 @@ func TestFitXRegMatchesR(t *testing.T) {
 	}
 	for _, c := range g.Fixed {
 		s := g.series(t, c.Series, c.XRegCols)
-		o := Order{P: c.Order[0], D: c.Order[1], Q: c.Order[2], SP: c.Seasonal[0], SD: c.Seasonal[1], SQ: c.Seasonal[2]}
-		if o.SP+o.SD+o.SQ > 0 {
-			o.Period = s.m
-		}
+		o := goldenOrder(c.Order, c.Seasonal, s.m)
 		t.Run(c.Series+"/"+o.String()+"/"+joinNames(s.names), func(t *testing.T) {
 			m, err := FitXReg(context.Background(), s.y, s.xreg, o, &Settings{IncludeMean: c.IncludeMean, IncludeDrift: c.IncludeDrift})
 			if err != nil {
@@ -225,14 +201,7 @@ func TestXRegRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m2 Model
-	if err := json.Unmarshal(b, &m2); err != nil {
-		t.Fatal(err)
-	}
+	m2 := roundTrip(t, m)
 	f1 := m.ForecastXReg(s.h, s.future)
 	if err := m2.RefilterXReg(s.y, s.xreg); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,11 @@
 // means), which can also standardise them for the scale-sensitive models
 // (k-nearest neighbours, the MLP, penalised linear models).
 //
+// Named choices are typed string enums (HGBT's Loss, Linear's Link), so
+// their JSON stays scikit-learn's names; ParseLoss validates a loss read
+// from outside, and Fit panics on an unknown one as on any invalid
+// setting.
+//
 // The objectives are scikit-learn 1.2's, and the tests check the fitted
 // coefficients and holdout scores against it (testdata/make_golden.py).
 package ml

@@ -62,7 +62,7 @@ func TestErrors(t *testing.T) {
 	}
 	neg := append([]float64(nil), y...)
 	neg[0] = -1
-	for _, loss := range []string{"poisson", "tweedie"} {
+	for _, loss := range []Loss{LossPoisson, LossTweedie} {
 		if _, err := (HGBT{Loss: loss}).Fit(ctx, x, d.cols, neg); !errors.Is(err, ErrTarget) {
 			t.Errorf("hgbt %s with a negative target: err = %v, want ErrTarget", loss, err)
 		}

@@ -45,6 +45,22 @@ func loadGolden(t testing.TB) golden {
 	return g
 }
 
+// readCSV reads every record of testdata/<name>.csv, written by
+// testdata/make_golden.py; a missing file fails the test.
+func readCSV(t testing.TB, name string) [][]string {
+	t.Helper()
+	f, err := os.Open("testdata/" + name + ".csv")
+	if err != nil {
+		t.Fatalf("missing test data (run testdata/make_golden.py): %v", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
 // design is a train/test split of one of the testdata design matrices.
 type design struct {
 	cols             int
@@ -58,15 +74,7 @@ type design struct {
 // features) and splits it at the row count golden.json gives.
 func loadDesign(t testing.TB, g golden, name string) design {
 	t.Helper()
-	f, err := os.Open("testdata/" + name + ".csv")
-	if err != nil {
-		t.Fatalf("missing test data: %v", err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, name)
 	d := design{cols: len(recs[0]) - 1}
 	for _, r := range recs[1:] {
 		for j, s := range r {

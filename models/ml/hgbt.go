@@ -7,6 +7,36 @@ import (
 	"slices"
 )
 
+// Loss is the loss HGBT minimises, by scikit-learn's name.
+type Loss string
+
+// The losses HGBT knows.
+const (
+	// LossSquaredError is the squared error (identity link), the default.
+	LossSquaredError Loss = "squared_error"
+	// LossPoisson is the Poisson deviance with a log link; targets must
+	// be non-negative with a positive sum.
+	LossPoisson Loss = "poisson"
+	// LossTweedie is the Tweedie deviance with a log link and variance
+	// power HGBT.TweediePower; targets as for LossPoisson.
+	LossTweedie Loss = "tweedie"
+)
+
+// ParseLoss returns the loss named s, "" meaning LossSquaredError, or
+// an error for a name HGBT does not know.
+func ParseLoss(s string) (Loss, error) {
+	switch l := Loss(s); l {
+	case "":
+		return LossSquaredError, nil
+	case LossSquaredError, LossPoisson, LossTweedie:
+		return l, nil
+	}
+	return "", fmt.Errorf("ml: hgbt: unknown loss %q", s)
+}
+
+// logLink reports whether the loss predicts through exp.
+func (l Loss) logLink() bool { return l != LossSquaredError }
+
 // HGBT is histogram-based gradient boosting of regression trees, as
 // scikit-learn's HistGradientBoostingRegressor: features are binned into
 // at most MaxBins quantile bins once, then each iteration grows one tree
@@ -18,10 +48,8 @@ import (
 // reproducible and comparable across series. Inputs must be finite (use
 // an Imputer; scikit-learn would route NaN to a learnt side).
 type HGBT struct {
-	// Loss is "squared_error" (default), "poisson" (log link; targets
-	// must be non-negative with a positive sum) or "tweedie" (log link
-	// with TweediePower).
-	Loss string `json:"loss,omitempty"`
+	// Loss is the loss minimised; "" means LossSquaredError.
+	Loss Loss `json:"loss,omitempty"`
 	// TweediePower is the Tweedie variance power p in (1, 2) for the
 	// "tweedie" loss; default 1.5.
 	TweediePower float64 `json:"tweedie_power,omitempty"`
@@ -97,37 +125,80 @@ type hnode struct {
 	finished bool
 }
 
-// Fit boosts MaxIter trees.
-func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Boosted, error) {
+// hgbtSettings are HGBT's settings with the defaults filled in and
+// checked.
+type hgbtSettings struct {
+	loss                       Loss
+	power, lr, l2              float64
+	iters, maxLeaves, maxDepth int
+	minLeaf, maxBins           int
+}
+
+// settings fills in the defaults; invalid settings are a programmer error
+// and panic, as elsewhere in this package.
+func (hb HGBT) settings() hgbtSettings {
 	if hb.LearningRate < 0 || hb.MaxIter < 0 || hb.MaxLeafNodes < 0 || hb.MaxLeafNodes == 1 ||
 		hb.MinSamplesLeaf < 0 || hb.L2 < 0 || hb.MaxBins < 0 || hb.MaxBins > 255 || hb.MaxDepth < 0 {
 		panic(fmt.Sprintf("ml: hgbt: invalid settings %+v", hb))
 	}
-	loss := orDefault(hb.Loss, "squared_error")
-	power := orDefault(hb.TweediePower, 1.5)
-	switch loss {
-	case "squared_error", "poisson":
-	case "tweedie":
-		if power <= 1 || power >= 2 {
-			panic("ml: hgbt: TweediePower must be in (1, 2)")
-		}
-	default:
-		panic(fmt.Sprintf("ml: hgbt: unknown loss %q", loss))
+	loss, err := ParseLoss(string(hb.Loss))
+	if err != nil {
+		panic(err.Error())
 	}
-	lr := orDefault(hb.LearningRate, 0.1)
-	iters := orDefault(hb.MaxIter, 100)
-	maxLeaves := orDefault(hb.MaxLeafNodes, 31)
-	maxDepth := hb.MaxDepth
-	if maxDepth == 0 {
-		maxDepth = math.MaxInt32
+	st := hgbtSettings{
+		loss:      loss,
+		power:     orDefault(hb.TweediePower, 1.5),
+		lr:        orDefault(hb.LearningRate, 0.1),
+		l2:        hb.L2,
+		iters:     orDefault(hb.MaxIter, 100),
+		maxLeaves: orDefault(hb.MaxLeafNodes, 31),
+		maxDepth:  hb.MaxDepth,
+		minLeaf:   orDefault(hb.MinSamplesLeaf, 20),
+		maxBins:   orDefault(hb.MaxBins, 255),
 	}
-	minLeaf := orDefault(hb.MinSamplesLeaf, 20)
-	maxBins := orDefault(hb.MaxBins, 255)
+	if loss == LossTweedie && (st.power <= 1 || st.power >= 2) {
+		panic("ml: hgbt: TweediePower must be in (1, 2)")
+	}
+	if st.maxDepth == 0 {
+		st.maxDepth = math.MaxInt32
+	}
+	return st
+}
+
+// Fit boosts MaxIter trees.
+func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Boosted, error) {
+	st := hb.settings()
 	n, err := checkXY("hgbt", x, cols, y, 2)
 	if err != nil {
 		return nil, err
 	}
-	logLink := loss != "squared_error"
+	m, err := newBoosted(y, n, cols, st.loss)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctxErr(ctx, "hgbt"); err != nil {
+		return nil, err
+	}
+	g := newGrower(x, n, cols, &st)
+	raw := make([]float64, n)
+	for i := range raw {
+		raw[i] = m.Baseline
+	}
+	for it := 0; it < st.iters; it++ {
+		if err := ctxErr(ctx, "hgbt"); err != nil {
+			return nil, err
+		}
+		g.gradients(y, raw)
+		m.Trees = append(m.Trees, g.grow(raw))
+	}
+	return m, nil
+}
+
+// newBoosted returns the ensemble before its first tree: the baseline is
+// the mean target, or its log for the log-link losses, which need
+// non-negative targets with a positive sum.
+func newBoosted(y []float64, n, cols int, loss Loss) (*Boosted, error) {
+	logLink := loss.logLink()
 	var ysum float64
 	for i, v := range y {
 		if logLink && v < 0 {
@@ -142,195 +213,220 @@ func (hb HGBT) Fit(ctx context.Context, x []float64, cols int, y []float64) (*Bo
 		}
 		m.Baseline = math.Log(m.Baseline)
 	}
-	if err := ctxErr(ctx, "hgbt"); err != nil {
-		return nil, err
-	}
+	return m, nil
+}
 
-	thresholds, xb := binColumns(x, n, cols, maxBins)
-	// Histograms hold only the bins each feature has (calendar fields
-	// and lags of small counts have far fewer than 255), which cuts both
-	// building and scanning them.
-	offsets := make([]int, cols+1)
-	for f, th := range thresholds {
-		offsets[f+1] = offsets[f] + len(th)
-	}
-	totalBins := offsets[cols]
+// grower holds what growing the trees of one fit shares: the binned
+// design, the gradients and hessians, the sample index and the pools of
+// histograms and nodes, reused from tree to tree.
+type grower struct {
+	st         *hgbtSettings
+	n, cols    int
+	thresholds [][]float64
+	xb         []uint8 // bins, column-major
+	offsets    []int   // each feature's first bin in a histogram
+	totalBins  int
 	// The bins row-major for the histograms, as indexes into the whole
 	// histogram: the feature's offset is added once here rather than on
 	// each of the hundreds of millions of updates (about 18% of a Poisson
 	// fit on 150,000 rows). Two bytes an index unless a very wide design
-	// has more than 65,536 bins in all.
-	var xbr16 []uint16
-	var xbr32 []uint32
-	if totalBins <= math.MaxUint16+1 {
-		xbr16 = rowBins[uint16](xb, offsets, n, cols)
-	} else {
-		xbr32 = rowBins[uint32](xb, offsets, n, cols)
-	}
-	histogram := func(hist []hbin, rows []int32, gs, hs []float32) {
-		if xbr16 != nil {
-			buildHist(hist, rows, xbr16, cols, gs, hs)
-		} else {
-			buildHist(hist, rows, xbr32, cols, gs, hs)
-		}
-	}
-	raw := make([]float64, n)
-	for i := range raw {
-		raw[i] = m.Baseline
-	}
+	// has more than 65,536 bins in all; one of the two is nil.
+	xbr16 []uint16
+	xbr32 []uint32
 	// Gradients and hessians are stored in float32, as scikit-learn
 	// stores them (G_H_DTYPE), and summed in float64: the same rounding
 	// as there, and half the memory the histogram loops gather from.
-	grad := make([]float32, n)
-	hess := make([]float32, n)
-	if loss == "squared_error" {
-		for i := range hess {
-			hess[i] = 1
-		}
-	}
-	idx := make([]int32, n)
+	grad, hess []float32
+	idx        []int32
 	// Histogram pool: at most 2 per leaf are alive at once.
-	var pool [][]hbin
-	getHist := func() []hbin {
-		if k := len(pool); k > 0 {
-			h := pool[k-1]
-			pool = pool[:k-1]
-			return h
-		}
-		return make([]hbin, totalBins)
+	pool    [][]hbin
+	nodes   []*hnode
+	nodeBuf []hnode
+	t       *TreeModel // the tree being grown
+}
+
+func newGrower(x []float64, n, cols int, st *hgbtSettings) *grower {
+	g := &grower{st: st, n: n, cols: cols}
+	g.thresholds, g.xb = binColumns(x, n, cols, st.maxBins)
+	// Histograms hold only the bins each feature has (calendar fields
+	// and lags of small counts have far fewer than 255), which cuts both
+	// building and scanning them.
+	g.offsets = make([]int, cols+1)
+	for f, th := range g.thresholds {
+		g.offsets[f+1] = g.offsets[f] + len(th)
 	}
-	putHist := func(h []hbin) { pool = append(pool, h) }
-	nodes := make([]*hnode, 0, 2*maxLeaves)
-	nodeBuf := make([]hnode, 0, 2*maxLeaves)
-	for it := 0; it < iters; it++ {
-		if err := ctxErr(ctx, "hgbt"); err != nil {
-			return nil, err
-		}
-		// Gradients and hessians of the half losses scikit-learn uses.
-		switch loss {
-		case "squared_error":
-			// The hessians stay 1 (set before the first iteration).
-			for i, v := range y {
-				grad[i] = float32(raw[i] - v)
-			}
-		case "poisson":
-			for i, v := range y {
-				mu := math.Exp(raw[i])
-				grad[i], hess[i] = float32(mu-v), float32(mu)
-			}
-		case "tweedie":
-			for i, v := range y {
-				a := math.Exp((1 - power) * raw[i])
-				b := math.Exp((2 - power) * raw[i])
-				grad[i] = float32(-v*a + b)
-				hess[i] = float32(-v*(1-power)*a + (2-power)*b)
-			}
-		}
-		for i := range idx {
-			idx[i] = int32(i)
-		}
-		t := &TreeModel{Cols: cols}
-		addNode := func() int32 {
-			t.Feature = append(t.Feature, -1)
-			t.Threshold = append(t.Threshold, 0)
-			t.Left = append(t.Left, -1)
-			t.Right = append(t.Right, -1)
-			t.Value = append(t.Value, 0)
-			return int32(len(t.Feature) - 1)
-		}
-		nodes, nodeBuf = nodes[:0], nodeBuf[:0]
-		newNode := func(lo, hi, depth int) *hnode {
-			nodeBuf = append(nodeBuf, hnode{lo: lo, hi: hi, depth: depth, id: addNode()})
-			nd := &nodeBuf[len(nodeBuf)-1]
-			nodes = append(nodes, nd)
-			return nd
-		}
-		root := newNode(0, n, 0)
-		root.hist = getHist()
-		hs := hess
-		if loss == "squared_error" {
-			hs = nil
-		}
-		histogram(root.hist, idx, grad, hs)
-		for _, i := range idx {
-			root.g += float64(grad[i])
-			root.h += float64(hess[i])
-		}
-		findSplit(root, offsets, minLeaf, hb.L2, maxDepth)
-		leaves := 1
-		for leaves < maxLeaves {
-			// Best-first: split the open leaf with the largest gain.
-			var best *hnode
-			for _, nd := range nodes {
-				if !nd.finished && nd.split && (best == nil || nd.gain > best.gain) {
-					best = nd
-				}
-			}
-			if best == nil {
-				break
-			}
-			best.finished = true
-			f := best.feature
-			col := xb[f*n : (f+1)*n]
-			rows := idx[best.lo:best.hi]
-			l, r := 0, len(rows)-1
-			for l <= r {
-				if col[rows[l]] <= best.bin {
-					l++
-				} else {
-					rows[l], rows[r] = rows[r], rows[l]
-					r--
-				}
-			}
-			left := newNode(best.lo, best.lo+l, best.depth+1)
-			right := newNode(best.lo+l, best.hi, best.depth+1)
-			left.g, left.h = best.gl, best.hl
-			right.g, right.h = best.g-best.gl, best.h-best.hl
-			t.Feature[best.id] = int32(f)
-			t.Threshold[best.id] = thresholds[f][best.bin]
-			t.Left[best.id], t.Right[best.id] = left.id, right.id
-			// Histogram subtraction: build the smaller child, derive
-			// the larger from its parent.
-			small, large := left, right
-			if small.hi-small.lo > large.hi-large.lo {
-				small, large = large, small
-			}
-			small.hist = getHist()
-			histogram(small.hist, idx[small.lo:small.hi], grad, hs)
-			large.hist = best.hist
-			best.hist = nil
-			for k := range large.hist {
-				l, sm := &large.hist[k], &small.hist[k]
-				l.n -= sm.n
-				// A bin the node has no rows in gets exactly zero sums,
-				// not the rounding residue of the subtraction: see
-				// keepIfNonEmpty.
-				keep := keepIfNonEmpty(l.n)
-				l.g = math.Float64frombits(math.Float64bits(l.g-sm.g) & keep)
-				l.h = math.Float64frombits(math.Float64bits(l.h-sm.h) & keep)
-			}
-			leaves++
-			findSplit(left, offsets, minLeaf, hb.L2, maxDepth)
-			findSplit(right, offsets, minLeaf, hb.L2, maxDepth)
-		}
-		// Leaf values, shrunk, and the raw predictions they move.
-		for _, nd := range nodes {
-			if nd.hist != nil {
-				putHist(nd.hist)
-				nd.hist = nil
-			}
-			if t.Feature[nd.id] >= 0 {
-				continue
-			}
-			v := -lr * nd.g / (nd.h + hb.L2 + 1e-15)
-			t.Value[nd.id] = v
-			for _, i := range idx[nd.lo:nd.hi] {
-				raw[i] += v
-			}
-		}
-		m.Trees = append(m.Trees, t)
+	g.totalBins = g.offsets[cols]
+	if g.totalBins <= math.MaxUint16+1 {
+		g.xbr16 = rowBins[uint16](g.xb, g.offsets, n, cols)
+	} else {
+		g.xbr32 = rowBins[uint32](g.xb, g.offsets, n, cols)
 	}
-	return m, nil
+	g.grad = make([]float32, n)
+	g.hess = make([]float32, n)
+	if st.loss == LossSquaredError {
+		for i := range g.hess {
+			g.hess[i] = 1
+		}
+	}
+	g.idx = make([]int32, n)
+	g.nodes = make([]*hnode, 0, 2*st.maxLeaves)
+	g.nodeBuf = make([]hnode, 0, 2*st.maxLeaves)
+	return g
+}
+
+// histogram fills hist from the given rows; hs nil means unit hessians.
+func (g *grower) histogram(hist []hbin, rows []int32, hs []float32) {
+	if g.xbr16 != nil {
+		buildHist(hist, rows, g.xbr16, g.cols, g.grad, hs)
+	} else {
+		buildHist(hist, rows, g.xbr32, g.cols, g.grad, hs)
+	}
+}
+
+func (g *grower) getHist() []hbin {
+	if k := len(g.pool); k > 0 {
+		h := g.pool[k-1]
+		g.pool = g.pool[:k-1]
+		return h
+	}
+	return make([]hbin, g.totalBins)
+}
+
+func (g *grower) putHist(h []hbin) { g.pool = append(g.pool, h) }
+
+// gradients computes the gradients and hessians of the half losses
+// scikit-learn uses at the raw predictions.
+func (g *grower) gradients(y, raw []float64) {
+	grad, hess, power := g.grad, g.hess, g.st.power
+	switch g.st.loss {
+	case LossSquaredError:
+		// The hessians stay 1 (set before the first iteration).
+		for i, v := range y {
+			grad[i] = float32(raw[i] - v)
+		}
+	case LossPoisson:
+		for i, v := range y {
+			mu := math.Exp(raw[i])
+			grad[i], hess[i] = float32(mu-v), float32(mu)
+		}
+	case LossTweedie:
+		for i, v := range y {
+			a := math.Exp((1 - power) * raw[i])
+			b := math.Exp((2 - power) * raw[i])
+			grad[i] = float32(-v*a + b)
+			hess[i] = float32(-v*(1-power)*a + (2-power)*b)
+		}
+	}
+}
+
+// newNode adds a node over idx[lo:hi] to the tree being grown.
+func (g *grower) newNode(lo, hi, depth int) *hnode {
+	g.nodeBuf = append(g.nodeBuf, hnode{lo: lo, hi: hi, depth: depth, id: g.t.addLeaf()})
+	nd := &g.nodeBuf[len(g.nodeBuf)-1]
+	g.nodes = append(g.nodes, nd)
+	return nd
+}
+
+// grow grows one tree best-first on the current gradients, sets its
+// leaf values and adds them to raw.
+func (g *grower) grow(raw []float64) *TreeModel {
+	st := g.st
+	for i := range g.idx {
+		g.idx[i] = int32(i)
+	}
+	g.t = &TreeModel{Cols: g.cols}
+	g.nodes, g.nodeBuf = g.nodes[:0], g.nodeBuf[:0]
+	hs := g.hess
+	if st.loss == LossSquaredError {
+		hs = nil
+	}
+	root := g.newNode(0, g.n, 0)
+	root.hist = g.getHist()
+	g.histogram(root.hist, g.idx, hs)
+	for _, i := range g.idx {
+		root.g += float64(g.grad[i])
+		root.h += float64(g.hess[i])
+	}
+	findSplit(root, g.offsets, st.minLeaf, st.l2, st.maxDepth)
+	for leaves := 1; leaves < st.maxLeaves; leaves++ {
+		// Best-first: split the open leaf with the largest gain.
+		var best *hnode
+		for _, nd := range g.nodes {
+			if !nd.finished && nd.split && (best == nil || nd.gain > best.gain) {
+				best = nd
+			}
+		}
+		if best == nil {
+			break
+		}
+		g.split(best, hs)
+	}
+	// Leaf values, shrunk, and the raw predictions they move.
+	t := g.t
+	for _, nd := range g.nodes {
+		if nd.hist != nil {
+			g.putHist(nd.hist)
+			nd.hist = nil
+		}
+		if t.Feature[nd.id] >= 0 {
+			continue
+		}
+		v := -st.lr * nd.g / (nd.h + st.l2 + 1e-15)
+		t.Value[nd.id] = v
+		for _, i := range g.idx[nd.lo:nd.hi] {
+			raw[i] += v
+		}
+	}
+	return t
+}
+
+// split splits node best at its best split: it partitions the node's
+// rows, adds the two children, builds the smaller child's histogram and
+// derives the larger's from the parent's, and finds the children's best
+// splits.
+func (g *grower) split(best *hnode, hs []float32) {
+	st, t := g.st, g.t
+	best.finished = true
+	f := best.feature
+	col := g.xb[f*g.n : (f+1)*g.n]
+	rows := g.idx[best.lo:best.hi]
+	l, r := 0, len(rows)-1
+	for l <= r {
+		if col[rows[l]] <= best.bin {
+			l++
+		} else {
+			rows[l], rows[r] = rows[r], rows[l]
+			r--
+		}
+	}
+	left := g.newNode(best.lo, best.lo+l, best.depth+1)
+	right := g.newNode(best.lo+l, best.hi, best.depth+1)
+	left.g, left.h = best.gl, best.hl
+	right.g, right.h = best.g-best.gl, best.h-best.hl
+	t.Feature[best.id] = int32(f)
+	t.Threshold[best.id] = g.thresholds[f][best.bin]
+	t.Left[best.id], t.Right[best.id] = left.id, right.id
+	// Histogram subtraction: build the smaller child, derive the larger
+	// from its parent.
+	small, large := left, right
+	if small.hi-small.lo > large.hi-large.lo {
+		small, large = large, small
+	}
+	small.hist = g.getHist()
+	g.histogram(small.hist, g.idx[small.lo:small.hi], hs)
+	large.hist = best.hist
+	best.hist = nil
+	for k := range large.hist {
+		l, sm := &large.hist[k], &small.hist[k]
+		l.n -= sm.n
+		// A bin the node has no rows in gets exactly zero sums, not the
+		// rounding residue of the subtraction: see keepIfNonEmpty.
+		keep := keepIfNonEmpty(l.n)
+		l.g = math.Float64frombits(math.Float64bits(l.g-sm.g) & keep)
+		l.h = math.Float64frombits(math.Float64bits(l.h-sm.h) & keep)
+	}
+	findSplit(left, g.offsets, st.minLeaf, st.l2, st.maxDepth)
+	findSplit(right, g.offsets, st.minLeaf, st.l2, st.maxDepth)
 }
 
 // keepIfNonEmpty is all ones for a bin with rows, zero for an empty one:

@@ -167,3 +167,31 @@ func TestHGBTWideDesign(t *testing.T) {
 		t.Fatalf("training R² %v on a design the first and eighth columns explain", r2)
 	}
 }
+
+// TestParseLoss: the empty name is the default loss, scikit-learn's names
+// parse to themselves, anything else is an error (and HGBT.Fit panics on
+// it, an invalid setting being a programmer error).
+func TestParseLoss(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Loss
+		ok   bool
+	}{
+		{"", LossSquaredError, true},
+		{"squared_error", LossSquaredError, true},
+		{"poisson", LossPoisson, true},
+		{"tweedie", LossTweedie, true},
+		{"absolute_error", "", false},
+	} {
+		got, err := ParseLoss(c.in)
+		if got != c.want || (err == nil) != c.ok {
+			t.Errorf("ParseLoss(%q) = %q, %v; want %q, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Fit with an unknown loss did not panic")
+		}
+	}()
+	_, _ = HGBT{Loss: "absolute_error"}.Fit(context.Background(), []float64{1, 2, 3}, 1, []float64{1, 2, 3})
+}

@@ -8,13 +8,23 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// Link is the link function of a Linear model, by its JSON name.
+type Link string
+
+// The links.
+const (
+	// LinkIdentity predicts Intercept + Coef·x.
+	LinkIdentity Link = ""
+	// LinkLog predicts exp(Intercept + Coef·x), the Poisson GLM's.
+	LinkLog Link = "log"
+)
+
 // Linear is a fitted linear model: Predict(x) = Intercept + Coef·x, or its
-// exponential when Link is "log" (the Poisson GLM).
+// exponential with LinkLog (the Poisson GLM).
 type Linear struct {
 	Coef      []float64 `json:"coef"`
 	Intercept float64   `json:"intercept"`
-	// Link is "" (identity) or "log".
-	Link string `json:"link,omitempty"`
+	Link      Link      `json:"link,omitempty"`
 	// Scale is the robust scale (sigma) a Huber fit estimated jointly
 	// with the coefficients; zero for the other models.
 	Scale float64 `json:"scale,omitempty"`
@@ -30,7 +40,7 @@ func (m *Linear) Predict(x []float64) float64 {
 	for j, c := range m.Coef {
 		s += c * x[j]
 	}
-	if m.Link == "log" {
+	if m.Link == LinkLog {
 		return math.Exp(s)
 	}
 	return s

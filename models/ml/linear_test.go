@@ -2,12 +2,10 @@ package ml
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"testing"
 )
@@ -172,15 +170,7 @@ func TestOLSDegenerateGolden(t *testing.T) {
 	d := loadDesign(t, g, "synth")
 	for _, name := range []string{"collinear", "illcond"} {
 		t.Run(name, func(t *testing.T) {
-			f, err := os.Open("testdata/" + name + "_x.csv")
-			if err != nil {
-				t.Fatalf("missing test data: %v", err)
-			}
-			defer f.Close()
-			recs, err := csv.NewReader(f).ReadAll()
-			if err != nil {
-				t.Fatal(err)
-			}
+			recs := readCSV(t, name+"_x")
 			var x []float64
 			for _, r := range recs {
 				for _, s := range r {

@@ -140,8 +140,17 @@ func (m *MLPModel) forward(x, b1, b2 []float64) float64 {
 	return in[0]
 }
 
-// Fit trains the network.
-func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPModel, error) {
+// mlpSettings are MLP's settings with the defaults filled in.
+type mlpSettings struct {
+	hidden                []int
+	alpha, lr, tol        float64
+	maxIter, patience, bs int
+}
+
+// settings fills in the defaults (bs before capping at the rows);
+// invalid settings are a programmer error and panic, as elsewhere in
+// this package.
+func (p MLP) settings() mlpSettings {
 	if p.Alpha < 0 || p.LearningRate < 0 || p.BatchSize < 0 || p.MaxIter < 0 || p.Tol < 0 || p.NIterNoChange < 0 {
 		panic(fmt.Sprintf("ml: mlp: invalid settings %+v", p))
 	}
@@ -154,43 +163,128 @@ func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPM
 			panic("ml: mlp: hidden layer sizes must be >= 1")
 		}
 	}
-	alpha := orDefault(p.Alpha, 1e-4)
-	lr := orDefault(p.LearningRate, 1e-3)
-	maxIter := orDefault(p.MaxIter, 200)
-	tol := orDefault(p.Tol, 1e-4)
-	patience := orDefault(p.NIterNoChange, 10)
+	return mlpSettings{
+		hidden:   hidden,
+		alpha:    orDefault(p.Alpha, 1e-4),
+		lr:       orDefault(p.LearningRate, 1e-3),
+		tol:      orDefault(p.Tol, 1e-4),
+		maxIter:  orDefault(p.MaxIter, 200),
+		patience: orDefault(p.NIterNoChange, 10),
+		bs:       orDefault(p.BatchSize, 200),
+	}
+}
+
+// Fit trains the network.
+func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPModel, error) {
+	st := p.settings()
 	n, err := checkXY("mlp", x, cols, y, 2)
 	if err != nil {
 		return nil, err
 	}
-	bs := min(orDefault(p.BatchSize, 200), n)
+	st.bs = min(st.bs, n)
 	rng := rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))
 	var yMean, yScale float64
 	if p.StandardiseTarget {
-		yMean = mean(y)
-		for _, v := range y {
-			yScale += (v - yMean) * (v - yMean)
-		}
-		yScale = math.Sqrt(yScale / float64(n))
-		if yScale == 0 {
-			yScale = 1
-		}
-		ys := make([]float64, n)
-		for i, v := range y {
-			ys[i] = (v - yMean) / yScale
-		}
-		y = ys
+		y, yMean, yScale = standardise(y)
 	}
+	tr := newMLPTrainer(append(append([]int{cols}, st.hidden...), 1), st.bs, rng)
+	m := tr.m
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	best := math.Inf(1)
+	noImprove := 0
+	epoch := 0
+	var loss float64
+	for epoch = 0; epoch < st.maxIter; epoch++ {
+		if err := ctxErr(ctx, "mlp"); err != nil {
+			return nil, err
+		}
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sse float64
+		for start := 0; start < n; start += st.bs {
+			sse = tr.batch(x, y, perm[start:start+min(st.bs, n-start)], sse, st.alpha, st.lr)
+		}
+		// Epoch loss as scikit-learn reports it: half mean squared error
+		// plus the penalty at the final weights.
+		var wsq float64
+		for l := range m.W {
+			wsq += dot(m.W[l], m.W[l])
+		}
+		loss = sse/(2*float64(n)) + 0.5*st.alpha*wsq/float64(st.bs)
+		if !finite(loss) {
+			return nil, fmt.Errorf("mlp: %w: training loss diverged", ErrNoConvergence)
+		}
+		if loss > best-st.tol {
+			noImprove++
+		} else {
+			noImprove = 0
+		}
+		best = math.Min(best, loss)
+		if noImprove > st.patience {
+			epoch++
+			break
+		}
+	}
+	m.Epochs, m.Loss = epoch, loss
+	if p.StandardiseTarget {
+		m.YMean, m.YScale = yMean, yScale
+	}
+	return m, nil
+}
 
-	sizes := append(append([]int{cols}, hidden...), 1)
+// standardise returns (y - mean)/scale with the mean and the population
+// standard deviation (1 for a constant y).
+func standardise(y []float64) (ys []float64, yMean, yScale float64) {
+	n := len(y)
+	yMean = mean(y)
+	for _, v := range y {
+		yScale += (v - yMean) * (v - yMean)
+	}
+	yScale = math.Sqrt(yScale / float64(n))
+	if yScale == 0 {
+		yScale = 1
+	}
+	ys = make([]float64, n)
+	for i, v := range y {
+		ys[i] = (v - yMean) / yScale
+	}
+	return ys, yMean, yScale
+}
+
+// Adam's moment decay rates and epsilon, scikit-learn's defaults.
+const beta1, beta2, adamEps = 0.9, 0.999, 1e-8
+
+// mlpTrainer is the network being trained and its training buffers, all
+// allocated once: gradients and Adam's moments per layer, and the
+// activations and deltas of one mini-batch.
+type mlpTrainer struct {
+	m              *MLPModel
+	sizes          []int
+	gW, gB         [][]float64
+	mW, mB, vW, vB [][]float64
+	acts, deltas   [][]float64 // per layer, bs rows each
+	yb             []float64
+	step           int // Adam steps taken
+}
+
+// newMLPTrainer initialises a network of the given layer sizes with
+// Glorot uniform weights (scikit-learn's factor 6 for ReLU), drawn from
+// rng, for mini-batches of up to bs rows.
+func newMLPTrainer(sizes []int, bs int, rng *rand.Rand) *mlpTrainer {
 	L := len(sizes) - 1
-	m := &MLPModel{Sizes: sizes, W: make([][]float64, L), B: make([][]float64, L)}
-	// Glorot uniform initialisation with scikit-learn's factor 6 for ReLU.
-	gW, gB := make([][]float64, L), make([][]float64, L)
-	mW, mB := make([][]float64, L), make([][]float64, L)
-	vW, vB := make([][]float64, L), make([][]float64, L)
-	acts := make([][]float64, L+1) // activations per layer, bs rows each
-	deltas := make([][]float64, L+1)
+	tr := &mlpTrainer{
+		m:     &MLPModel{Sizes: sizes, W: make([][]float64, L), B: make([][]float64, L)},
+		sizes: sizes,
+		gW:    make([][]float64, L), gB: make([][]float64, L),
+		mW: make([][]float64, L), mB: make([][]float64, L),
+		vW: make([][]float64, L), vB: make([][]float64, L),
+		acts:   make([][]float64, L+1),
+		deltas: make([][]float64, L+1),
+		yb:     make([]float64, bs),
+	}
+	m := tr.m
 	for l := 0; l < L; l++ {
 		fi, fo := sizes[l], sizes[l+1]
 		bound := math.Sqrt(6 / float64(fi+fo))
@@ -201,120 +295,89 @@ func (p MLP) Fit(ctx context.Context, x []float64, cols int, y []float64) (*MLPM
 		for k := range m.B[l] {
 			m.B[l][k] = (2*rng.Float64() - 1) * bound
 		}
-		gW[l], gB[l] = make([]float64, fi*fo), make([]float64, fo)
-		mW[l], mB[l] = make([]float64, fi*fo), make([]float64, fo)
-		vW[l], vB[l] = make([]float64, fi*fo), make([]float64, fo)
+		tr.gW[l], tr.gB[l] = make([]float64, fi*fo), make([]float64, fo)
+		tr.mW[l], tr.mB[l] = make([]float64, fi*fo), make([]float64, fo)
+		tr.vW[l], tr.vB[l] = make([]float64, fi*fo), make([]float64, fo)
 	}
 	for l := 0; l <= L; l++ {
-		acts[l] = make([]float64, bs*sizes[l])
-		deltas[l] = make([]float64, bs*sizes[l])
+		tr.acts[l] = make([]float64, bs*sizes[l])
+		tr.deltas[l] = make([]float64, bs*sizes[l])
 	}
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
+	return tr
+}
+
+// batch trains on the rows in batch, one Adam step, and returns sse plus
+// the batch's sum of squared errors (before the step).
+func (tr *mlpTrainer) batch(x, y []float64, batch []int, sse, alpha, lr float64) float64 {
+	sizes, m := tr.sizes, tr.m
+	L, cols, b := len(sizes)-1, sizes[0], len(batch)
+	in := tr.acts[0][:b*cols]
+	for r, i := range batch {
+		copy(in[r*cols:(r+1)*cols], x[i*cols:(i+1)*cols])
+		tr.yb[r] = y[i]
 	}
-	yb := make([]float64, bs)
-	const beta1, beta2, adamEps = 0.9, 0.999, 1e-8
-	step := 0
-	best := math.Inf(1)
-	noImprove := 0
-	epoch := 0
-	var loss float64
-	for epoch = 0; epoch < maxIter; epoch++ {
-		if err := ctxErr(ctx, "mlp"); err != nil {
-			return nil, err
+	// Forward.
+	for l := 0; l < L; l++ {
+		fi, fo := sizes[l], sizes[l+1]
+		out := tr.acts[l+1][:b*fo]
+		for r := 0; r < b; r++ {
+			copy(out[r*fo:(r+1)*fo], m.B[l])
 		}
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		var sse float64
-		for start := 0; start < n; start += bs {
-			b := min(bs, n-start)
-			in := acts[0][:b*cols]
-			for r := 0; r < b; r++ {
-				i := perm[start+r]
-				copy(in[r*cols:(r+1)*cols], x[i*cols:(i+1)*cols])
-				yb[r] = y[i]
+		matMulAdd(out, tr.acts[l][:b*fi], m.W[l], b, fi, fo)
+		if l+1 < L {
+			for k, v := range out {
+				out[k] = math.Max(v, 0)
 			}
-			// Forward.
-			for l := 0; l < L; l++ {
-				fi, fo := sizes[l], sizes[l+1]
-				out := acts[l+1][:b*fo]
-				for r := 0; r < b; r++ {
-					copy(out[r*fo:(r+1)*fo], m.B[l])
-				}
-				matMulAdd(out, acts[l][:b*fi], m.W[l], b, fi, fo)
-				if l+1 < L {
-					for k, v := range out {
-						out[k] = math.Max(v, 0)
-					}
-				}
-			}
-			// Output deltas: d(½·mean sq err)/d out, times b (scikit-learn
-			// divides the weight gradients by the batch size instead).
-			dOut := deltas[L][:b]
-			for r := 0; r < b; r++ {
-				d := acts[L][r] - yb[r]
-				dOut[r] = d
-				sse += d * d
-			}
-			// Backward.
-			for l := L - 1; l >= 0; l-- {
-				fi, fo := sizes[l], sizes[l+1]
-				d := deltas[l+1][:b*fo]
-				// gW = (aᵀ·d + alpha·W) / b; gB = mean d.
-				for k, w := range m.W[l] {
-					gW[l][k] = alpha * w
-				}
-				matTMulAdd(gW[l], acts[l][:b*fi], d, b, fi, fo)
-				scale(1/float64(b), gW[l])
-				clear(gB[l])
-				for r := 0; r < b; r++ {
-					axpy(1/float64(b), d[r*fo:(r+1)*fo], gB[l])
-				}
-				if l > 0 {
-					dPrev := deltas[l][:b*fi]
-					matMulT(dPrev, d, m.W[l], b, fi, fo)
-					a := acts[l][:b*fi]
-					for k := range dPrev {
-						if a[k] <= 0 {
-							dPrev[k] = 0
-						}
-					}
-				}
-			}
-			// Adam.
-			step++
-			lrT := lr * math.Sqrt(1-math.Pow(beta2, float64(step))) / (1 - math.Pow(beta1, float64(step)))
-			for l := 0; l < L; l++ {
-				adam(m.W[l], gW[l], mW[l], vW[l], lrT, beta1, beta2, adamEps)
-				adam(m.B[l], gB[l], mB[l], vB[l], lrT, beta1, beta2, adamEps)
-			}
-		}
-		// Epoch loss as scikit-learn reports it: half mean squared error
-		// plus the penalty at the final weights.
-		var wsq float64
-		for l := 0; l < L; l++ {
-			wsq += dot(m.W[l], m.W[l])
-		}
-		loss = sse/(2*float64(n)) + 0.5*alpha*wsq/float64(bs)
-		if !finite(loss) {
-			return nil, fmt.Errorf("mlp: %w: training loss diverged", ErrNoConvergence)
-		}
-		if loss > best-tol {
-			noImprove++
-		} else {
-			noImprove = 0
-		}
-		best = math.Min(best, loss)
-		if noImprove > patience {
-			epoch++
-			break
 		}
 	}
-	m.Epochs, m.Loss = epoch, loss
-	if p.StandardiseTarget {
-		m.YMean, m.YScale = yMean, yScale
+	// Output deltas: d(½·mean sq err)/d out, times b (scikit-learn
+	// divides the weight gradients by the batch size instead).
+	dOut := tr.deltas[L][:b]
+	for r := 0; r < b; r++ {
+		d := tr.acts[L][r] - tr.yb[r]
+		dOut[r] = d
+		sse += d * d
 	}
-	return m, nil
+	tr.backward(b, alpha)
+	// Adam.
+	tr.step++
+	lrT := lr * math.Sqrt(1-math.Pow(beta2, float64(tr.step))) / (1 - math.Pow(beta1, float64(tr.step)))
+	for l := 0; l < L; l++ {
+		adam(m.W[l], tr.gW[l], tr.mW[l], tr.vW[l], lrT, beta1, beta2, adamEps)
+		adam(m.B[l], tr.gB[l], tr.mB[l], tr.vB[l], lrT, beta1, beta2, adamEps)
+	}
+	return sse
+}
+
+// backward propagates the output deltas of a batch of b rows back
+// through the layers, filling the penalised gradients.
+func (tr *mlpTrainer) backward(b int, alpha float64) {
+	sizes, m := tr.sizes, tr.m
+	for l := len(sizes) - 2; l >= 0; l-- {
+		fi, fo := sizes[l], sizes[l+1]
+		d := tr.deltas[l+1][:b*fo]
+		gW, gB := tr.gW[l], tr.gB[l]
+		// gW = (aᵀ·d + alpha·W) / b; gB = mean d.
+		for k, w := range m.W[l] {
+			gW[k] = alpha * w
+		}
+		matTMulAdd(gW, tr.acts[l][:b*fi], d, b, fi, fo)
+		scale(1/float64(b), gW)
+		clear(gB)
+		for r := 0; r < b; r++ {
+			axpy(1/float64(b), d[r*fo:(r+1)*fo], gB)
+		}
+		if l > 0 {
+			dPrev := tr.deltas[l][:b*fi]
+			matMulT(dPrev, d, m.W[l], b, fi, fo)
+			a := tr.acts[l][:b*fi]
+			for k := range dPrev {
+				if a[k] <= 0 {
+					dPrev[k] = 0
+				}
+			}
+		}
+	}
 }
 
 func adam(param, grad, m, v []float64, lr, b1, b2, eps float64) {

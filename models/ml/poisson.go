@@ -132,5 +132,5 @@ func (ps Poisson) Fit(ctx context.Context, x []float64, cols int, y []float64) (
 			break
 		}
 	}
-	return &Linear{Coef: append([]float64(nil), beta[1:]...), Intercept: beta[0], Link: "log", Iter: iter}, nil
+	return &Linear{Coef: append([]float64(nil), beta[1:]...), Intercept: beta[0], Link: LinkLog, Iter: iter}, nil
 }

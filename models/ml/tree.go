@@ -59,6 +59,17 @@ func (m *TreeModel) PredictBatch(dst, x []float64) []float64 {
 // NumNodes is the number of nodes, leaves included.
 func (m *TreeModel) NumNodes() int { return len(m.Feature) }
 
+// addLeaf appends a leaf of value 0, for a grower to split or fill in,
+// and returns its index.
+func (m *TreeModel) addLeaf() int32 {
+	m.Feature = append(m.Feature, -1)
+	m.Threshold = append(m.Threshold, 0)
+	m.Left = append(m.Left, -1)
+	m.Right = append(m.Right, -1)
+	m.Value = append(m.Value, 0)
+	return int32(len(m.Feature) - 1)
+}
+
 // Fit grows the tree on all rows.
 func (t Tree) Fit(ctx context.Context, x []float64, cols int, y []float64) (*TreeModel, error) {
 	n, err := checkXY("cart", x, cols, y, 2)
@@ -142,14 +153,37 @@ func newTreeBuilder(p treeParams, x []float64, cols int, y []float64, rng *rand.
 	return b
 }
 
-func (b *treeBuilder) addNode() int32 {
-	m := b.m
-	m.Feature = append(m.Feature, -1)
-	m.Threshold = append(m.Threshold, 0)
-	m.Left = append(m.Left, -1)
-	m.Right = append(m.Right, -1)
-	m.Value = append(m.Value, 0)
-	return int32(len(m.Feature) - 1)
+func (b *treeBuilder) addNode() int32 { return b.m.addLeaf() }
+
+// start begins a new tree whose root covers tasks' rows [0, n).
+func (b *treeBuilder) start(n int) {
+	b.m = &TreeModel{Cols: b.cols}
+	b.stack = append(b.stack[:0], treeTask{0, n, 0, b.addNode()})
+}
+
+// split makes task t's node split on feature f at thr, its first nl
+// rows going left, and pushes the two children (left on top, so that the
+// tree grows depth first, left first).
+func (b *treeBuilder) split(t treeTask, f int, thr float64, nl int) {
+	left, right := b.addNode(), b.addNode()
+	b.m.Feature[t.node], b.m.Threshold[t.node] = int32(f), thr
+	b.m.Left[t.node], b.m.Right[t.node] = left, right
+	b.stack = append(b.stack,
+		treeTask{t.lo + nl, t.hi, t.depth + 1, right},
+		treeTask{t.lo, t.lo + nl, t.depth + 1, left})
+}
+
+// pop takes the next node to grow off the stack, checking ctx every
+// ctxEvery steps.
+func (b *treeBuilder) pop(ctx context.Context, name string, steps int) (treeTask, error) {
+	if steps%ctxEvery == 0 {
+		if err := ctxErr(ctx, name); err != nil {
+			return treeTask{}, err
+		}
+	}
+	t := b.stack[len(b.stack)-1]
+	b.stack = b.stack[:len(b.stack)-1]
+	return t, nil
 }
 
 // build grows a tree on the rows idx (which may repeat rows: a bootstrap
@@ -158,16 +192,12 @@ func (b *treeBuilder) build(ctx context.Context, name string, idx []int32) (*Tre
 	if !b.p.extra {
 		return b.buildSorted(ctx, name, idx)
 	}
-	b.m = &TreeModel{Cols: b.cols}
-	b.stack = append(b.stack[:0], treeTask{0, len(idx), 0, b.addNode()})
+	b.start(len(idx))
 	for steps := 0; len(b.stack) > 0; steps++ {
-		if steps%ctxEvery == 0 {
-			if err := ctxErr(ctx, name); err != nil {
-				return nil, err
-			}
+		t, err := b.pop(ctx, name, steps)
+		if err != nil {
+			return nil, err
 		}
-		t := b.stack[len(b.stack)-1]
-		b.stack = b.stack[:len(b.stack)-1]
 		rows := idx[t.lo:t.hi]
 		var sum, sumSq float64
 		for _, i := range rows {
@@ -197,12 +227,7 @@ func (b *treeBuilder) build(ctx context.Context, name string, idx []int32) (*Tre
 				r--
 			}
 		}
-		left, right := b.addNode(), b.addNode()
-		b.m.Feature[t.node], b.m.Threshold[t.node] = int32(f), thr
-		b.m.Left[t.node], b.m.Right[t.node] = left, right
-		b.stack = append(b.stack,
-			treeTask{t.lo + l, t.hi, t.depth + 1, right},
-			treeTask{t.lo, t.lo + l, t.depth + 1, left})
+		b.split(t, f, thr, l)
 	}
 	return b.m, nil
 }

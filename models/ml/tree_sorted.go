@@ -90,16 +90,12 @@ func (b *treeBuilder) buildSorted(ctx context.Context, name string, idx []int32)
 		}
 	}
 
-	b.m = &TreeModel{Cols: b.cols}
-	b.stack = append(b.stack[:0], treeTask{0, m, 0, b.addNode()})
+	b.start(m)
 	for steps := 0; len(b.stack) > 0; steps++ {
-		if steps%ctxEvery == 0 {
-			if err := ctxErr(ctx, name); err != nil {
-				return nil, err
-			}
+		t, err := b.pop(ctx, name, steps)
+		if err != nil {
+			return nil, err
 		}
-		t := b.stack[len(b.stack)-1]
-		b.stack = b.stack[:len(b.stack)-1]
 		var sum, sumSq float64
 		for _, pos := range ps.ord[0][t.lo:t.hi] {
 			v := ps.yp[pos]
@@ -129,12 +125,7 @@ func (b *treeBuilder) buildSorted(ctx context.Context, name string, idx []int32)
 		for g := 0; g < b.cols; g++ {
 			stablePartition(ps.ord[g][t.lo:t.hi], ps.val[g][t.lo:t.hi], ps.left, ps.tmpOrd, ps.tmpVal)
 		}
-		left, right := b.addNode(), b.addNode()
-		b.m.Feature[t.node], b.m.Threshold[t.node] = int32(f), thr
-		b.m.Left[t.node], b.m.Right[t.node] = left, right
-		b.stack = append(b.stack,
-			treeTask{t.lo + nl, t.hi, t.depth + 1, right},
-			treeTask{t.lo, t.lo + nl, t.depth + 1, left})
+		b.split(t, f, thr, nl)
 	}
 	return b.m, nil
 }

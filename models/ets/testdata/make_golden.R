@@ -2,7 +2,7 @@
 # models/baseline_test.go), from R's forecast package 8.20.
 #
 # Run once from the repository root:
-#   Rscript models/testdata/ets/make_golden.R ../shared/data models/testdata/ets/golden.json
+#   Rscript models/ets/testdata/make_golden.R ../shared/data models/ets/testdata/golden.json
 #
 # For each series it records the series itself, then for each method the
 # fitted parameters, the full initial state (l, b, s_0..s_{m-1} as in
@@ -18,7 +18,7 @@ suppressPackageStartupMessages({
 stopifnot(packageVersion("forecast") == "8.20")
 args <- commandArgs(trailingOnly = TRUE)
 datadir <- if (length(args) >= 1) args[1] else "../shared/data"
-out <- if (length(args) >= 2) args[2] else "models/testdata/ets/golden.json"
+out <- if (length(args) >= 2) args[2] else "models/ets/testdata/golden.json"
 
 series <- list()
 add <- function(name, y, m, source) {
@@ -94,5 +94,5 @@ for (s in series) {
   r$meanf <- as.numeric(meanf(y, h = h)$mean)
   res[[length(res) + 1]] <- r
 }
-writeLines(toJSON(list(generator = "models/testdata/ets/make_golden.R", forecast_version = as.character(packageVersion("forecast")), series = res),
+writeLines(toJSON(list(generator = "models/ets/testdata/make_golden.R", forecast_version = as.character(packageVersion("forecast")), series = res),
                   digits = NA, auto_unbox = TRUE, null = "null", pretty = TRUE), out)
