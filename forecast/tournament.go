@@ -212,77 +212,146 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	t, err := prepare(s, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.folds) == 0 {
+		return fallback(s, t.res, fmt.Sprintf("history of %d points is too short to backtest a horizon of %d (needs %d)",
+			len(s.Values), t.h, t.minTrain+t.h))
+	}
+	runs, err := t.backtest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := t.refitBest(ctx, rank(runs))
+	if err != nil {
+		return nil, err
+	}
+	t.res.Leaderboard = leaderboard(runs)
+	if len(kept) == 0 {
+		return fallback(s, t.res, "no candidate could be fitted to this series")
+	}
+	setWeights(kept, o.Combine)
+	q80, q95 := t.calibrate(kept)
+	point := combine(kept, o.Combine, func(cr *candidateRun) []float64 { return cr.final }, t.h)
+	t.res.Points = makePoints(s, point, q80, q95, nonNegative(s.Values))
+	return t.outcome(kept)
+}
+
+// tournament is what the phases of a tournament on one series share: the
+// validated options, the resolved season, the history with its known
+// covariates, the backtest folds, and the result as it is filled in.
+type tournament struct {
+	s        *data.Series
+	o        Options
+	h        int // o.Horizon
+	season   int
+	minTrain int
+	full     models.Input // the whole history, given the known covariates
+	folds    []fold
+	res      *Result
+}
+
+// prepare resolves the season, the shortest training history and the
+// covariates known over the horizon, lays out the backtest folds (none
+// when the history is too short for one) and starts the result.
+func prepare(s *data.Series, o Options) (*tournament, error) {
 	n := len(s.Values)
 	if n == 0 {
 		return nil, fmt.Errorf("forecast: series %s has no data", s.Key)
 	}
-	season := o.Season
-	if season <= 0 {
-		season = s.Freq.DefaultSeason()
+	t := &tournament{s: s, o: o, h: o.Horizon, season: o.Season, minTrain: o.MinTrain}
+	if t.season <= 0 {
+		t.season = s.Freq.DefaultSeason()
 	}
-	h := o.Horizon
-	minTrain := o.MinTrain
-	if minTrain == 0 {
-		minTrain = max(2*season, 14)
+	if t.minTrain == 0 {
+		t.minTrain = max(2*t.season, 14)
 	}
-	cov, covNames := knownCovariates(s.Covariates, n, h)
-	full := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: season, Covariates: cov}
-	res := &Result{
-		Store: s.Key.Store, SKU: s.Key.SKU, Freq: s.Freq, Season: season, Horizon: h,
+	cov, covNames := knownCovariates(s.Covariates, n, t.h)
+	t.full = models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: t.season, Covariates: cov}
+	t.res = &Result{
+		Store: s.Key.Store, SKU: s.Key.SKU, Freq: s.Freq, Season: t.season, Horizon: t.h,
 		LastDate: s.End().Format(s.Freq.Layout()), Metric: o.Metric, Combine: o.Combine,
 		Coverage80: math.NaN(), Coverage95: math.NaN(), Covariates: covNames,
 	}
+	t.folds = backtestFolds(n, t.h, o.Windows, o.Step, t.minTrain)
+	return t, nil
+}
+
+// backtestFolds lays out up to windows rolling-origin folds, oldest
+// first, step apart, the last one testing the final h points; a fold
+// that would train on fewer than minTrain points is dropped.
+func backtestFolds(n, h, windows, step, minTrain int) []fold {
 	var folds []fold
-	for j := o.Windows - 1; j >= 0; j-- {
-		end := n - h - j*o.Step
+	for j := windows - 1; j >= 0; j-- {
+		end := n - h - j*step
 		if end >= minTrain {
 			folds = append(folds, fold{end: end})
 		}
 	}
-	if len(folds) == 0 {
-		return fallback(s, res, fmt.Sprintf("history of %d points is too short to backtest a horizon of %d (needs %d)", n, h, minTrain+h))
-	}
-	nonNeg := true
-	for _, v := range s.Values {
-		nonNeg = nonNeg && v >= 0
-	}
+	return folds
+}
 
-	runs := make([]*candidateRun, 0, len(o.Candidates))
-	for _, spec := range o.Candidates {
+// backtest runs every candidate on every fold, in the order of
+// o.Candidates. Only a cancelled ctx is an error: a failing candidate is
+// recorded in its run.
+func (t *tournament) backtest(ctx context.Context) ([]*candidateRun, error) {
+	runs := make([]*candidateRun, 0, len(t.o.Candidates))
+	for _, spec := range t.o.Candidates {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		cr := &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family}}
+		cr, err := t.backtestCandidate(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
 		runs = append(runs, cr)
-		start := time.Now()
-		var sums metricSums
-		for _, f := range folds {
-			in := sliceInput(full, f.end)
-			fc, err := fitForecast(ctx, spec, in, h)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				cr.entry.Error = fmt.Sprintf("fold ending %s: %v", s.Date(f.end-1).Format(s.Freq.Layout()), err)
-				break
-			}
-			sums.add(s.Values[f.end:f.end+h], fc, naiveScales(in.Y, season))
-			cr.folds = append(cr.folds, fc)
-		}
-		cr.entry.Seconds = time.Since(start).Seconds()
-		if cr.entry.Error != "" {
-			cr.entry.Backtest = (&metricSums{}).metrics()
-			continue
-		}
-		cr.summary = sums.metrics()
-		cr.entry.Backtest = cr.summary
-		cr.entry.Folds = len(folds)
-		cr.metric = cr.summary.rankValue(o.Metric)
-		cr.ok = !math.IsNaN(cr.metric)
-		if !cr.ok {
-			cr.entry.Error = fmt.Sprintf("metric %s undefined on this series", o.Metric)
-		}
 	}
+	return runs, nil
+}
+
+// backtestCandidate fits and forecasts spec on each fold, pools its
+// errors over the folds and scores it with the ranking metric. The first
+// failing fold ends the candidate's run, with the failure on its entry.
+func (t *tournament) backtestCandidate(ctx context.Context, spec models.Spec) (*candidateRun, error) {
+	s := t.s
+	cr := &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family}}
+	start := time.Now()
+	var sums metricSums
+	for _, f := range t.folds {
+		in := sliceInput(t.full, f.end)
+		fc, err := fitForecast(ctx, spec, in, t.h)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			cr.entry.Error = fmt.Sprintf("fold ending %s: %v", s.Date(f.end-1).Format(s.Freq.Layout()), err)
+			break
+		}
+		sums.add(s.Values[f.end:f.end+t.h], fc, naiveScales(in.Y, t.season))
+		cr.folds = append(cr.folds, fc)
+	}
+	cr.entry.Seconds = time.Since(start).Seconds()
+	if cr.entry.Error != "" {
+		cr.entry.Backtest = (&metricSums{}).metrics()
+		return cr, nil
+	}
+	cr.summary = sums.metrics()
+	cr.entry.Backtest = cr.summary
+	cr.entry.Folds = len(t.folds)
+	cr.metric = cr.summary.rankValue(t.o.Metric)
+	cr.ok = !math.IsNaN(cr.metric)
+	if !cr.ok {
+		cr.entry.Error = fmt.Sprintf("metric %s undefined on this series", t.o.Metric)
+	}
+	return cr, nil
+}
+
+// rank orders the candidates that have a ranking metric, best first (ties
+// by name, so the order is reproducible), and writes their ranks on their
+// entries.
+func rank(runs []*candidateRun) []*candidateRun {
 	ranked := make([]*candidateRun, 0, len(runs))
 	for _, cr := range runs {
 		if cr.ok {
@@ -298,14 +367,19 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	for i, cr := range ranked {
 		cr.entry.Rank = i + 1
 	}
-	// Refit the best on the whole history; a refit that fails gives its
-	// place to the next candidate.
+	return ranked
+}
+
+// refitBest keeps the best o.TopK of the ranked candidates, refitting
+// each on the whole history for the final forecast; a refit that fails
+// gives its place to the next candidate.
+func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*candidateRun, error) {
 	var kept []*candidateRun
 	for _, cr := range ranked {
-		if len(kept) == o.TopK {
+		if len(kept) == t.o.TopK {
 			break
 		}
-		fitted, fc, err := fitForecastFull(ctx, cr.spec, full, h)
+		fitted, fc, err := fitForecastFull(ctx, cr.spec, t.full, t.h)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -317,50 +391,77 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 		cr.entry.Kept = true
 		kept = append(kept, cr)
 	}
+	return kept, nil
+}
+
+// leaderboard lists every candidate's entry, ranked ones first in rank
+// order, then the failed ones in the order they ran.
+func leaderboard(runs []*candidateRun) []Entry {
+	var board []Entry
 	for _, cr := range runs {
-		res.Leaderboard = append(res.Leaderboard, cr.entry)
+		board = append(board, cr.entry)
 	}
-	sort.SliceStable(res.Leaderboard, func(i, j int) bool {
-		ri, rj := res.Leaderboard[i].Rank, res.Leaderboard[j].Rank
+	sort.SliceStable(board, func(i, j int) bool {
+		ri, rj := board[i].Rank, board[j].Rank
 		if (ri == 0) != (rj == 0) {
 			return rj == 0
 		}
 		return ri < rj
 	})
-	if len(kept) == 0 {
-		return fallback(s, res, "no candidate could be fitted to this series")
-	}
-	setWeights(kept, o.Combine)
+	return board
+}
 
-	// The combination's backtest errors calibrate the intervals.
+// calibrate backtests the combination of the kept candidates on the
+// folds, records its accuracy and, with more than one fold, the
+// cross-validated coverage of its intervals, and returns the
+// split-conformal radii of the 80% and 95% intervals, calibrated on its
+// backtest errors.
+func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
+	s := t.s
 	var comb metricSums
-	errs := make([][]float64, len(folds))
-	for fi, f := range folds {
-		fc := combine(kept, o.Combine, func(cr *candidateRun) []float64 { return cr.folds[fi] }, h)
-		actual := s.Values[f.end : f.end+h]
-		comb.add(actual, fc, naiveScales(s.Values[:f.end], season))
-		errs[fi] = make([]float64, h)
+	errs := make([][]float64, len(t.folds))
+	for fi, f := range t.folds {
+		fc := combine(kept, t.o.Combine, func(cr *candidateRun) []float64 { return cr.folds[fi] }, t.h)
+		actual := s.Values[f.end : f.end+t.h]
+		comb.add(actual, fc, naiveScales(s.Values[:f.end], t.season))
+		errs[fi] = make([]float64, t.h)
 		for i := range fc {
 			errs[fi][i] = actual[i] - fc[i]
 		}
 	}
-	res.Combination = comb.metrics()
-	q80, q95 := conformalQuantile(flatten(errs, -1), 0.8), conformalQuantile(flatten(errs, -1), 0.95)
-	if len(folds) > 1 {
-		res.Coverage80, res.Coverage95 = crossCoverage(errs, 0.8), crossCoverage(errs, 0.95)
+	t.res.Combination = comb.metrics()
+	q80, q95 = conformalQuantile(flatten(errs, -1), 0.8), conformalQuantile(flatten(errs, -1), 0.95)
+	if len(t.folds) > 1 {
+		t.res.Coverage80, t.res.Coverage95 = crossCoverage(errs, 0.8), crossCoverage(errs, 0.95)
 	}
-	point := combine(kept, o.Combine, func(cr *candidateRun) []float64 { return cr.final }, h)
-	res.Points = makePoints(s, point, q80, q95, nonNeg)
-	out := &Outcome{Result: res}
+	return q80, q95
+}
+
+// outcome completes the result with the kept models and serialises
+// their fitted states.
+func (t *tournament) outcome(kept []*candidateRun) (*Outcome, error) {
+	out := &Outcome{Result: t.res}
 	for _, cr := range kept {
-		res.Models = append(res.Models, KeptModel{Name: cr.spec.Name, Weight: cr.weight, Backtest: cr.summary})
+		t.res.Models = append(t.res.Models, KeptModel{Name: cr.spec.Name, Weight: cr.weight, Backtest: cr.summary})
 		state, err := json.Marshal(cr.fitted)
 		if err != nil {
-			return nil, fmt.Errorf("forecast: serialise %s for %s: %w", cr.spec.Name, s.Key, err)
+			return nil, fmt.Errorf("forecast: serialise %s for %s: %w", cr.spec.Name, t.s.Key, err)
 		}
 		out.Kept = append(out.Kept, Kept{Name: cr.spec.Name, Weight: cr.weight, State: state})
 	}
 	return out, nil
+}
+
+// nonNegative reports whether every value is at least zero (a NaN is
+// not): a series that never went negative (sales) gets its forecast and
+// lower bounds clipped at zero.
+func nonNegative(values []float64) bool {
+	for _, v := range values {
+		if !(v >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // knownCovariates returns the covariates of a series of n points whose
