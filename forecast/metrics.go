@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -109,28 +110,59 @@ func (s *metricSums) metrics() Metrics {
 	return m
 }
 
-// rankValue picks the ranking metric by name.
-func (m Metrics) rankValue(name string) float64 {
-	switch name {
-	case "mae":
-		return m.MAE
-	case "rmse":
-		return m.RMSE
-	case "mape":
-		return m.MAPE
-	case "smape":
-		return m.SMAPE
-	case "rmsse":
-		return m.RMSSE
-	case "wape":
-		return m.WAPE
-	default:
-		return m.MASE
+// Metric names the accuracy measure that ranks the candidates, by its
+// name among the JSON fields of Metrics. Options.Validate (or
+// ParseMetric) checks a value once, where it enters; past that, an
+// unknown value is a programmer error.
+type Metric string
+
+// The ranking metrics.
+const (
+	MetricMASE  Metric = "mase" // the default
+	MetricMAE   Metric = "mae"
+	MetricRMSE  Metric = "rmse"
+	MetricMAPE  Metric = "mape"
+	MetricSMAPE Metric = "smape"
+	MetricRMSSE Metric = "rmsse"
+	MetricWAPE  Metric = "wape"
+)
+
+// metricNames are the metrics ParseMetric accepts, in the order its
+// error lists them.
+var metricNames = []Metric{MetricMASE, MetricMAE, MetricRMSE, MetricMAPE, MetricSMAPE, MetricRMSSE, MetricWAPE}
+
+// ParseMetric returns the ranking metric named s: mase, mae, rmse, mape,
+// smape, rmsse or wape.
+func ParseMetric(s string) (Metric, error) {
+	for _, m := range metricNames {
+		if string(m) == s {
+			return m, nil
+		}
 	}
+	return "", fmt.Errorf("forecast: unknown metric %q (want one of %v)", s, metricNames)
 }
 
-// Metric names accepted by Options.Metric.
-var metricNames = []string{"mase", "mae", "rmse", "mape", "smape", "rmsse", "wape"}
+// rankValue is the value of the ranking metric.
+func (m Metrics) rankValue(by Metric) float64 {
+	switch by {
+	case MetricMASE:
+		return m.MASE
+	case MetricMAE:
+		return m.MAE
+	case MetricRMSE:
+		return m.RMSE
+	case MetricMAPE:
+		return m.MAPE
+	case MetricSMAPE:
+		return m.SMAPE
+	case MetricRMSSE:
+		return m.RMSSE
+	case MetricWAPE:
+		return m.WAPE
+	default:
+		panic(fmt.Sprintf("forecast: unknown metric %q", by))
+	}
+}
 
 // MarshalJSON writes non-finite values (a MAPE over all-zero actuals, a
 // metric of a failed candidate) as null, which JSON can carry.

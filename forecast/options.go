@@ -21,11 +21,11 @@ type Options struct {
 	Season int `json:"season"`
 	// Metric ranks the candidates: mase (default), mae, rmse, mape,
 	// smape, rmsse or wape.
-	Metric string `json:"metric"`
+	Metric Metric `json:"metric"`
 	// Combine is how the kept forecasts are combined: inverse (default:
 	// weights proportional to 1/metric, the best of the three on both
 	// holdouts in bench/accuracy), mean, or median.
-	Combine string `json:"combine"`
+	Combine Combination `json:"combine"`
 	// MinTrain is the shortest history a fold trains on; default two
 	// seasons and at least 14 points.
 	MinTrain int `json:"min_train"`
@@ -71,21 +71,16 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("forecast: season %d out of range 0..1000", o.Season)
 	}
 	if o.Metric == "" {
-		o.Metric = "mase"
+		o.Metric = MetricMASE
 	}
-	known := false
-	for _, m := range metricNames {
-		known = known || m == o.Metric
+	if _, err := ParseMetric(string(o.Metric)); err != nil {
+		return err
 	}
-	if !known {
-		return fmt.Errorf("forecast: unknown metric %q (want one of %v)", o.Metric, metricNames)
+	if o.Combine == "" {
+		o.Combine = CombineInverse
 	}
-	switch o.Combine {
-	case "":
-		o.Combine = "inverse"
-	case "mean", "median", "inverse":
-	default:
-		return fmt.Errorf("forecast: unknown combine %q (want mean, median or inverse)", o.Combine)
+	if _, err := ParseCombination(string(o.Combine)); err != nil {
+		return err
 	}
 	if o.MinTrain < 0 {
 		return fmt.Errorf("forecast: min_train %d is negative", o.MinTrain)
