@@ -27,13 +27,24 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 	workers = min(workers, max(len(series), 1))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type done struct {
-		s   *data.Series
-		out *Outcome
-		err error
-	}
+	results := startPool(ctx, series, o, workers)
+	return deliver(ctx, cancel, results, len(series), sink, progress)
+}
+
+// trained is the outcome of one series' tournament.
+type trained struct {
+	s   *data.Series
+	out *Outcome
+	err error
+}
+
+// startPool starts workers goroutines that run the tournament on the
+// series, and returns the channel their outcomes come on; it is closed
+// when every worker has returned. The workers stop when ctx is done, so
+// the caller must read the channel until it is closed or cancel ctx.
+func startPool(ctx context.Context, series []*data.Series, o Options, workers int) <-chan trained {
 	next := make(chan *data.Series)
-	results := make(chan done)
+	results := make(chan trained)
 	finished := make(chan struct{})
 	go func() {
 		defer close(next)
@@ -51,7 +62,7 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 			for s := range next {
 				out, err := Tournament(ctx, s, o)
 				select {
-				case results <- done{s, out, err}:
+				case results <- trained{s, out, err}:
 				case <-ctx.Done():
 					return
 				}
@@ -64,6 +75,15 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 		}
 		close(results)
 	}()
+	return results
+}
+
+// deliver hands each outcome to sink and reports progress, until results
+// is closed. On the first error (ctx done, a cancelled tournament, or
+// sink's error) it cancels the pool and drains the rest so the workers
+// can exit, and returns that error.
+func deliver(ctx context.Context, cancel context.CancelFunc, results <-chan trained, total int,
+	sink func(*data.Series, *Outcome, error) error, progress Progress) error {
 	var firstErr error
 	count := 0
 	for d := range results {
@@ -87,7 +107,7 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 		}
 		count++
 		if progress != nil {
-			progress(count, len(series))
+			progress(count, total)
 		}
 	}
 	if firstErr == nil {
