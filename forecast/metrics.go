@@ -164,40 +164,48 @@ func (m Metrics) rankValue(by Metric) float64 {
 	}
 }
 
+// metricField is one of the Metrics by its JSON name.
+type metricField struct {
+	name string
+	v    *float64
+}
+
+// fields lists m's fields by their JSON names, in the order MarshalJSON
+// writes them: the one list both directions of the encoding follow.
+func (m *Metrics) fields() [8]metricField {
+	return [8]metricField{{"mae", &m.MAE}, {"rmse", &m.RMSE}, {"mape", &m.MAPE}, {"smape", &m.SMAPE},
+		{"mase", &m.MASE}, {"rmsse", &m.RMSSE}, {"wape", &m.WAPE}, {"bias", &m.Bias}}
+}
+
 // MarshalJSON writes non-finite values (a MAPE over all-zero actuals, a
 // metric of a failed candidate) as null, which JSON can carry.
 func (m Metrics) MarshalJSON() ([]byte, error) {
-	type pair struct {
-		k string
-		v float64
-	}
 	b := []byte{'{'}
-	for i, p := range []pair{{"mae", m.MAE}, {"rmse", m.RMSE}, {"mape", m.MAPE}, {"smape", m.SMAPE},
-		{"mase", m.MASE}, {"rmsse", m.RMSSE}, {"wape", m.WAPE}, {"bias", m.Bias}} {
+	for i, f := range m.fields() {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, p.k...)
+		b = append(b, f.name...)
 		b = append(b, '"', ':')
-		b = appendNum(b, p.v)
+		b = appendNum(b, *f.v)
 	}
 	return append(b, '}'), nil
 }
 
-// UnmarshalJSON reads what MarshalJSON wrote; null becomes NaN.
+// UnmarshalJSON reads what MarshalJSON wrote; null (or a missing field)
+// becomes NaN.
 func (m *Metrics) UnmarshalJSON(b []byte) error {
 	var raw map[string]*float64
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	get := func(k string) float64 {
-		if v := raw[k]; v != nil {
-			return *v
+	for _, f := range m.fields() {
+		*f.v = math.NaN()
+		if v := raw[f.name]; v != nil {
+			*f.v = *v
 		}
-		return math.NaN()
 	}
-	*m = Metrics{get("mae"), get("rmse"), get("mape"), get("smape"), get("mase"), get("rmsse"), get("wape"), get("bias")}
 	return nil
 }
 
