@@ -42,7 +42,7 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 		return nil, err
 	}
 	if len(t.folds) == 0 {
-		return fallback(s, t.res, fmt.Sprintf("history of %d points is too short to backtest a horizon of %d (needs %d)",
+		return t.fallback(fmt.Sprintf("history of %d points is too short to backtest a horizon of %d (needs %d)",
 			len(s.Values), t.h, t.minTrain+t.h))
 	}
 	runs, err := t.backtest(ctx)
@@ -55,7 +55,7 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	}
 	t.res.Leaderboard = leaderboard(runs)
 	if len(kept) == 0 {
-		return fallback(s, t.res, "no candidate could be fitted to this series")
+		return t.fallback("no candidate could be fitted to this series")
 	}
 	setWeights(kept, o.Combine)
 	q80, q95 := t.calibrate(kept)
@@ -374,7 +374,8 @@ func fitForecastFull(ctx context.Context, spec models.Spec, in models.Input, h i
 // of its last season (at least 7 points where there are), and intervals
 // from the spread of those points around it. It is what a planner would
 // do by hand for a brand-new or nearly empty series.
-func fallback(s *data.Series, res *Result, why string) (*Outcome, error) {
+func (t *tournament) fallback(why string) (*Outcome, error) {
+	s, res := t.s, t.res
 	n := len(s.Values)
 	w := min(n, max(res.Season, 7))
 	tail := s.Values[n-w:]
