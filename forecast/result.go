@@ -58,9 +58,11 @@ type Result struct {
 	// whose values are known over the whole horizon (planned), sorted.
 	Covariates []string `json:"covariates,omitempty"`
 	// Fallback says why the tournament was skipped, when it was.
-	Fallback string      `json:"fallback,omitempty"`
-	Metric   Metric      `json:"metric"`
-	Combine  Combination `json:"combine"`
+	Fallback string `json:"fallback,omitempty"`
+	// Metric and Combine are the ranking metric and the combination
+	// the tournament ran with.
+	Metric  Metric      `json:"metric"`
+	Combine Combination `json:"combine"`
 }
 
 // Kept is a fitted member of the combination, serialised by its model.
