@@ -345,6 +345,9 @@ func fitForecast(ctx context.Context, spec models.Spec, in models.Input, h int) 
 	return fc, err
 }
 
+// fitForecastFull is fitForecast that also returns the fitted model, for
+// the final refit (whose state is kept) and Exercise. A forecast of the
+// wrong length or with a non-finite value is an error too.
 func fitForecastFull(ctx context.Context, spec models.Spec, in models.Input, h int) (f models.Fitted, fc []float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
