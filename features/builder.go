@@ -26,6 +26,15 @@ const (
 	Zeros  Stat = "zeros" // count of zero values in the window
 )
 
+// known reports whether s is one of the statistics above.
+func (s Stat) known() bool {
+	switch s {
+	case Min, Max, Mean, Std, Var, Sum, Median, Zeros:
+		return true
+	}
+	return false
+}
+
 // Config selects the feature set. The zero value is not useful; start from
 // DefaultConfig. FEATURES.md gives the pandas definition of every column.
 type Config struct {
@@ -118,6 +127,14 @@ type column struct {
 	group int    // for medians and quantiles, the index of the window's orderGroup
 }
 
+// lag is how many steps back a lag or year-ago column reads.
+func (c column) lag(freq data.Frequency) int {
+	if c.kind == colYearAgo {
+		return freq.YearLag()
+	}
+	return c.k
+}
+
 // orderGroup is the median and quantile columns of one window, which
 // share one sorted window.
 type orderGroup struct {
@@ -173,9 +190,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		}
 		b.maxWindow = max(b.maxWindow, w)
 		for _, s := range cfg.Stats {
-			switch s {
-			case Min, Max, Mean, Std, Var, Sum, Median, Zeros:
-			default:
+			if !s.known() {
 				return nil, fmt.Errorf("features: unknown statistic %q", s)
 			}
 			add(column{kind: colStat, k: w, stat: s}, fmt.Sprintf("roll_%s_%d", s, w))
@@ -279,10 +294,7 @@ func (b *Builder) MatrixCov(dst, y []float64, cov map[string][]float64, start ti
 		j := c.first
 		switch c.kind {
 		case colLag, colYearAgo:
-			k := c.k
-			if c.kind == colYearAgo {
-				k = freq.YearLag()
-			}
+			k := c.lag(freq)
 			for t := from; t < to; t++ {
 				v := nan
 				if t >= k {
@@ -450,7 +462,6 @@ func momentStat(c column) (momentKind, bool) {
 // kernel runs the column's rolling kernel over x into the Builder's buffer
 // (moments and order statistics go through their shared passes instead).
 func (b *Builder) kernel(c column, x []float64) []float64 {
-	w, r := c.k, &b.roll
 	var out []float64
 	switch c.kind {
 	case colEWM:
@@ -458,22 +469,7 @@ func (b *Builder) kernel(c column, x []float64) []float64 {
 	case colExpanding:
 		out = ExpandingMean(b.buf, x, 1)
 	default:
-		switch c.stat {
-		case Min:
-			out = r.Min(b.buf, x, w, 1)
-		case Max:
-			out = r.Max(b.buf, x, w, 1)
-		case Mean:
-			out = r.Mean(b.buf, x, w, 1)
-		case Std:
-			out = r.Std(b.buf, x, w, 1)
-		case Var:
-			out = r.Var(b.buf, x, w, 1)
-		case Sum:
-			out = r.Sum(b.buf, x, w, 1)
-		case Zeros:
-			out = r.Zeros(b.buf, x, w, 1)
-		}
+		out = b.roll.rollStat(b.buf, x, c.stat, c.k, 1)
 	}
 	b.buf = out
 	return out
@@ -498,10 +494,7 @@ func (b *Builder) RowCov(dst, y []float64, cov map[string][]float64, start time.
 		j := c.first
 		switch c.kind {
 		case colLag, colYearAgo:
-			k := c.k
-			if c.kind == colYearAgo {
-				k = freq.YearLag()
-			}
+			k := c.lag(freq)
 			dst[j] = nan
 			if t >= k {
 				dst[j] = y[t-k]

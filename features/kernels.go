@@ -353,6 +353,32 @@ func (r *Roller) extreme(dst, x []float64, w, minPeriods int, isMax bool) []floa
 	return dst
 }
 
+// rollStat writes the rolling statistic s of x over windows of w into
+// dst, with the kernel of that name. An unknown s is a programming error
+// (NewBuilder rejects it): it panics.
+func (r *Roller) rollStat(dst, x []float64, s Stat, w, minPeriods int) []float64 {
+	switch s {
+	case Sum:
+		return r.Sum(dst, x, w, minPeriods)
+	case Mean:
+		return r.Mean(dst, x, w, minPeriods)
+	case Std:
+		return r.Std(dst, x, w, minPeriods)
+	case Var:
+		return r.Var(dst, x, w, minPeriods)
+	case Min:
+		return r.Min(dst, x, w, minPeriods)
+	case Max:
+		return r.Max(dst, x, w, minPeriods)
+	case Median:
+		return r.Median(dst, x, w, minPeriods)
+	case Zeros:
+		return r.Zeros(dst, x, w, minPeriods)
+	default:
+		panic(fmt.Sprintf("features: unknown statistic %q", s))
+	}
+}
+
 // Zeros writes the rolling count of values equal to zero of x over windows
 // of w into dst; in pandas terms x.eq(0).where(x.notna()).rolling(w,
 // min_periods).sum().

@@ -1,9 +1,36 @@
 // Package forecast runs the tournament that turns the candidate models of
-// package models into one forecast per store/SKU: rolling-origin
-// backtests rank the candidates, the best TopK are refitted on the whole
-// history and combined, and prediction intervals come from the backtest
-// errors of the combination (split conformal).
+// package models into one forecast per store/SKU, with prediction
+// intervals, a leaderboard and the fitted state of the models it kept.
 //
-// Run spreads the series over a bounded worker pool; Tournament does one
-// series. Neither touches storage: results go to a caller's sink.
+// Tournament does one series, in phases (tournament.go reads as their
+// list):
+//
+//  1. Options.Validate fills the defaults and checks the options once,
+//     where they enter; past that point the ranking Metric and the
+//     Combination are typed enums (ParseMetric, ParseCombination).
+//  2. The season is resolved, the covariates planned over the whole
+//     horizon are kept (a candidate may only see what production will give
+//     it) and the rolling-origin backtest folds are laid out.
+//  3. Every candidate is fitted and forecast on every fold; one that fails
+//     or panics is recorded on the leaderboard and skipped, and only a
+//     cancelled ctx fails the tournament.
+//  4. The candidates are ranked by their pooled backtest Metric
+//     (metrics.go), and the best are refitted on the whole history until
+//     TopK of them succeed.
+//  5. The kept forecasts are weighted and combined (combine.go): by
+//     inverse backtest error (the default), mean or median.
+//  6. The combination is scored on the same folds; its errors give the
+//     split-conformal radii of the 80% and 95% intervals, and their
+//     coverage on each fold calibrated on the others (intervals.go).
+//  7. The Outcome holds the Result, the JSON the API serves and the store
+//     keeps (result.go), and the Kept models' serialised states.
+//
+// A history too short for one fold, or on which no candidate could be
+// fitted, gets the fallback instead: the mean of its last season.
+//
+// Run spreads many series over a bounded worker pool and hands each
+// Outcome to a caller's sink; Refresh re-predicts a series from new
+// history with the models, weights and interval radii a tournament kept,
+// without re-running it; Exercise runs one candidate alone for memguard's
+// leak hunt. Nothing here touches storage: results go to the caller.
 package forecast

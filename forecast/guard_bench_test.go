@@ -6,7 +6,6 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
-	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -18,10 +17,7 @@ import (
 //
 //	go test -run '^$' -bench GuardOverhead -benchtime 5x ./forecast/
 func BenchmarkGuardOverhead(b *testing.B) {
-	ss, err := ingest.Assemble(demo.Sales(demo.Options{Stores: 1, SKUs: 8}), data.Daily)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ss := demoSales(b, demo.Options{Stores: 1, SKUs: 8})
 	o := Options{Horizon: 28, Candidates: models.Standard().Defaults()}
 	job := func(ctx context.Context) error {
 		return Run(ctx, ss, o, func(*data.Series, *Outcome, error) error { return nil }, nil)

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -109,63 +110,102 @@ func (s *metricSums) metrics() Metrics {
 	return m
 }
 
-// rankValue picks the ranking metric by name.
-func (m Metrics) rankValue(name string) float64 {
-	switch name {
-	case "mae":
+// Metric names the accuracy measure that ranks the candidates, by its
+// name among the JSON fields of Metrics. Options.Validate (or
+// ParseMetric) checks a value once, where it enters; past that, an
+// unknown value is a programmer error.
+type Metric string
+
+// The ranking metrics.
+const (
+	MetricMASE  Metric = "mase" // the default
+	MetricMAE   Metric = "mae"
+	MetricRMSE  Metric = "rmse"
+	MetricMAPE  Metric = "mape"
+	MetricSMAPE Metric = "smape"
+	MetricRMSSE Metric = "rmsse"
+	MetricWAPE  Metric = "wape"
+)
+
+// metricNames are the metrics ParseMetric accepts, in the order its
+// error lists them.
+var metricNames = []Metric{MetricMASE, MetricMAE, MetricRMSE, MetricMAPE, MetricSMAPE, MetricRMSSE, MetricWAPE}
+
+// ParseMetric returns the ranking metric named s: mase, mae, rmse, mape,
+// smape, rmsse or wape.
+func ParseMetric(s string) (Metric, error) {
+	for _, m := range metricNames {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("forecast: unknown metric %q (want one of %v)", s, metricNames)
+}
+
+// rankValue is the value of the ranking metric.
+func (m Metrics) rankValue(by Metric) float64 {
+	switch by {
+	case MetricMASE:
+		return m.MASE
+	case MetricMAE:
 		return m.MAE
-	case "rmse":
+	case MetricRMSE:
 		return m.RMSE
-	case "mape":
+	case MetricMAPE:
 		return m.MAPE
-	case "smape":
+	case MetricSMAPE:
 		return m.SMAPE
-	case "rmsse":
+	case MetricRMSSE:
 		return m.RMSSE
-	case "wape":
+	case MetricWAPE:
 		return m.WAPE
 	default:
-		return m.MASE
+		panic(fmt.Sprintf("forecast: unknown metric %q", by))
 	}
 }
 
-// Metric names accepted by Options.Metric.
-var metricNames = []string{"mase", "mae", "rmse", "mape", "smape", "rmsse", "wape"}
+// metricField is one of the Metrics by its JSON name.
+type metricField struct {
+	name string
+	v    *float64
+}
+
+// fields lists m's fields by their JSON names, in the order MarshalJSON
+// writes them: the one list both directions of the encoding follow.
+func (m *Metrics) fields() [8]metricField {
+	return [8]metricField{{"mae", &m.MAE}, {"rmse", &m.RMSE}, {"mape", &m.MAPE}, {"smape", &m.SMAPE},
+		{"mase", &m.MASE}, {"rmsse", &m.RMSSE}, {"wape", &m.WAPE}, {"bias", &m.Bias}}
+}
 
 // MarshalJSON writes non-finite values (a MAPE over all-zero actuals, a
 // metric of a failed candidate) as null, which JSON can carry.
 func (m Metrics) MarshalJSON() ([]byte, error) {
-	type pair struct {
-		k string
-		v float64
-	}
 	b := []byte{'{'}
-	for i, p := range []pair{{"mae", m.MAE}, {"rmse", m.RMSE}, {"mape", m.MAPE}, {"smape", m.SMAPE},
-		{"mase", m.MASE}, {"rmsse", m.RMSSE}, {"wape", m.WAPE}, {"bias", m.Bias}} {
+	for i, f := range m.fields() {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, p.k...)
+		b = append(b, f.name...)
 		b = append(b, '"', ':')
-		b = appendNum(b, p.v)
+		b = appendNum(b, *f.v)
 	}
 	return append(b, '}'), nil
 }
 
-// UnmarshalJSON reads what MarshalJSON wrote; null becomes NaN.
+// UnmarshalJSON reads what MarshalJSON wrote; null (or a missing field)
+// becomes NaN.
 func (m *Metrics) UnmarshalJSON(b []byte) error {
 	var raw map[string]*float64
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	get := func(k string) float64 {
-		if v := raw[k]; v != nil {
-			return *v
+	for _, f := range m.fields() {
+		*f.v = math.NaN()
+		if v := raw[f.name]; v != nil {
+			*f.v = *v
 		}
-		return math.NaN()
 	}
-	*m = Metrics{get("mae"), get("rmse"), get("mape"), get("smape"), get("mase"), get("rmsse"), get("wape"), get("bias")}
 	return nil
 }
 

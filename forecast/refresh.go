@@ -28,21 +28,34 @@ func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg
 		return nil, fmt.Errorf("forecast: refresh %s: previous result has no points", s.Key)
 	}
 	in := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: prev.Season, Covariates: s.Covariates}
-	h := prev.Horizon
+	point, err := combineKept(ctx, in, kept, reg, prev.Horizon)
+	if err != nil {
+		return nil, fmt.Errorf("forecast: refresh %s: %w", s.Key, err)
+	}
+	p0 := prev.Points[0]
+	res := *prev
+	res.LastDate = s.End().Format(s.Freq.Layout())
+	res.Points = makePoints(s, point, p0.Upper-p0.Value, p0.Upper95-p0.Value, nonNegative(s.Values))
+	return &Outcome{Result: &res, Kept: kept}, nil
+}
+
+// combineKept loads each kept model from its state, forecasts h steps
+// from in, and returns the weighted mean of the forecasts.
+func combineKept(ctx context.Context, in models.Input, kept []Kept, reg *models.Registry, h int) ([]float64, error) {
 	point := make([]float64, h)
 	var wsum float64
 	for _, k := range kept {
 		spec, ok := reg.Lookup(k.Name)
 		if !ok {
-			return nil, fmt.Errorf("forecast: refresh %s: model %q is no longer registered", s.Key, k.Name)
+			return nil, fmt.Errorf("model %q is no longer registered", k.Name)
 		}
 		f, err := spec.Load(k.State)
 		if err != nil {
-			return nil, fmt.Errorf("forecast: refresh %s: load %s: %w", s.Key, k.Name, err)
+			return nil, fmt.Errorf("load %s: %w", k.Name, err)
 		}
 		fc, err := f.Forecast(ctx, in, h)
 		if err != nil {
-			return nil, fmt.Errorf("forecast: refresh %s: %s: %w", s.Key, k.Name, err)
+			return nil, fmt.Errorf("%s: %w", k.Name, err)
 		}
 		for i := range point {
 			point[i] += k.Weight * fc[i]
@@ -52,13 +65,5 @@ func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg
 	for i := range point {
 		point[i] /= wsum
 	}
-	p0 := prev.Points[0]
-	nonNeg := true
-	for _, v := range s.Values {
-		nonNeg = nonNeg && v >= 0
-	}
-	res := *prev
-	res.LastDate = s.End().Format(s.Freq.Layout())
-	res.Points = makePoints(s, point, p0.Upper-p0.Value, p0.Upper95-p0.Value, nonNeg)
-	return &Outcome{Result: &res, Kept: kept}, nil
+	return point, nil
 }

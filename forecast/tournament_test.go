@@ -12,13 +12,19 @@ import (
 	"github.com/forecastd/forecastd/models"
 )
 
-func demoSeries(t *testing.T, skus int) []*data.Series {
-	t.Helper()
-	ss, err := ingest.Assemble(demo.Sales(demo.Options{Stores: 1, SKUs: skus, Days: 400}), data.Daily)
+// demoSales is the daily demo data that o describes, as series.
+func demoSales(tb testing.TB, o demo.Options) []*data.Series {
+	tb.Helper()
+	ss, err := ingest.Assemble(demo.Sales(o), data.Daily)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return ss
+}
+
+func demoSeries(t *testing.T, skus int) []*data.Series {
+	t.Helper()
+	return demoSales(t, demo.Options{Stores: 1, SKUs: skus, Days: 400})
 }
 
 func specs(t *testing.T, names ...string) []models.Spec {
@@ -135,5 +141,23 @@ func TestRunAllSeries(t *testing.T) {
 	cancel()
 	if err := Run(ctx, ss, Options{Horizon: 14, Candidates: specs(t, "naive")}, func(*data.Series, *Outcome, error) error { return nil }, nil); err == nil {
 		t.Fatal("Run on a cancelled context returned nil")
+	}
+}
+
+// BenchmarkTournament measures one default tournament (the registry's
+// default candidates, 3 folds, horizon 28) on one two-year daily demo
+// series, the unit of work a training job repeats per series. It is the
+// cost a refactoring of Tournament must not move:
+//
+//	go test -run '^$' -bench Tournament -benchtime 3x ./forecast/
+func BenchmarkTournament(b *testing.B) {
+	ss := demoSales(b, demo.Options{Stores: 1, SKUs: 1})
+	o := Options{Horizon: 28, Candidates: models.Standard().Defaults()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Tournament(ctx, ss[0], o); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

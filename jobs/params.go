@@ -78,11 +78,11 @@ func (p *Params) Validate(reg *models.Registry) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	p.TopK, p.BacktestWindows, p.Step, p.Metric, p.Combine = o.TopK, o.Windows, o.Step, o.Metric, o.Combine
+	p.TopK, p.BacktestWindows, p.Step, p.Metric, p.Combine = o.TopK, o.Windows, o.Step, string(o.Metric), string(o.Combine)
 	return nil
 }
 
 func (p Params) options() forecast.Options {
 	return forecast.Options{Horizon: p.Horizon, TopK: p.TopK, Windows: p.BacktestWindows, Step: p.Step,
-		Season: p.Season, Metric: p.Metric, Combine: p.Combine}
+		Season: p.Season, Metric: forecast.Metric(p.Metric), Combine: forecast.Combination(p.Combine)}
 }

@@ -114,7 +114,7 @@ func score(ctx context.Context, tasks []task, h, season int, cfg config) ([]scor
 			for i := range next {
 				t := tasks[i]
 				sc := scores{fc: map[string][]float64{}, err: map[string]string{}}
-				o := forecast.Options{Horizon: h, Season: season, Candidates: cfg.specs, Combine: cfg.combine}
+				o := forecast.Options{Horizon: h, Season: season, Candidates: cfg.specs, Combine: forecast.Combination(cfg.combine)}
 				res, err := forecast.Tournament(ctx, t.s, o)
 				var kept []forecast.KeptModel
 				if err != nil {

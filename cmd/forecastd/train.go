@@ -50,8 +50,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	o := forecast.Options{Horizon: *horizon, TopK: *topK, Windows: *windows, Season: *season, Metric: *metric,
-		Combine: *combine, Workers: *workers, Candidates: specs}
+	o := forecast.Options{Horizon: *horizon, TopK: *topK, Windows: *windows, Season: *season, Metric: forecast.Metric(*metric),
+		Combine: forecast.Combination(*combine), Workers: *workers, Candidates: specs}
 	if err := o.Validate(); err != nil {
 		return err
 	}
