@@ -146,7 +146,7 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 		}
 	}
 	gctx := memguard.WithLabels(ctx, "worker", q.cfg.Name)
-	report, runErr := r.Guard.Run(gctx, p.Kind, func(ctx context.Context) error {
+	report, runErr := r.Guard.Run(gctx, p.Kind.String(), func(ctx context.Context) error {
 		if p.Kind == KindRefresh {
 			return r.refresh(ctx, j.Args.JobID, series, &failed, &first, prog)
 		}
@@ -291,7 +291,7 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 	if err := tx.Commit(); err != nil {
 		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
 	}
-	r.logger().Info("job fanned out", "job_id", id, "kind", p.Kind, "series", len(keys), "partitions", len(parts), "worker", q.cfg.Name)
+	r.logger().Info("job fanned out", "job_id", id, "kind", p.Kind.String(), "series", len(keys), "partitions", len(parts), "worker", q.cfg.Name)
 	return pl, nil
 }
 

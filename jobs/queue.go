@@ -418,7 +418,7 @@ func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx fu
 	if err != nil {
 		return nil, fmt.Errorf("jobs: encode params: %w", err)
 	}
-	j := &sqlstore.Job{ID: NewID(), Kind: p.Kind, Params: raw, RequestID: requestID}
+	j := &sqlstore.Job{ID: NewID(), Kind: p.Kind.String(), Params: raw, RequestID: requestID}
 	err = q.store.CreateJob(ctx, j, func(tx *sql.Tx) (int64, error) {
 		res, err := q.client.InsertTx(ctx, tx, WorkArgs{JobID: j.ID}, nil)
 		if err != nil {

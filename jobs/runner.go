@@ -99,7 +99,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if err := p.Validate(r.Registry); err != nil {
 		return r.fail(ctx, id, fmt.Errorf("job %s: %w", id, err), nil)
 	}
-	log := r.logger().With("job_id", id, "kind", p.Kind, "request_id", job.RequestID)
+	log := r.logger().With("job_id", id, "kind", p.Kind.String(), "request_id", job.RequestID)
 	var ph phases
 	t0 := time.Now()
 	series, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
@@ -118,7 +118,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	var failed atomic.Int64
 	var firstFailure atomic.Value
 	defer func() { r.Metrics.observe(p.Kind, outcome(ctx, err), start) }()
-	report, runErr := r.Guard.Run(ctx, p.Kind, func(ctx context.Context) error {
+	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
 		if p.Kind == KindRefresh {
 			return r.refresh(ctx, id, series, &failed, &firstFailure, r.progress(ctx, id))
 		}

@@ -85,7 +85,7 @@ func TestScheduleFires(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := waitScheduled(t, store)
-	if len(all) != 1 || all[0].RequestID != "schedule:retrain" || all[0].Kind != jobs.KindTrain || all[0].SeriesDone != 2 {
+	if len(all) != 1 || all[0].RequestID != "schedule:retrain" || all[0].Kind != jobs.KindTrain.String() || all[0].SeriesDone != 2 {
 		t.Fatalf("jobs = %+v", all)
 	}
 	if _, err := store.GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU002"}); err != nil {
