@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -97,7 +98,7 @@ const planFlushBytes = 32 << 10
 // plan costs no memory; should the read fail part way, the body is left
 // without its closing brackets, which no JSON decoder accepts, and the
 // error is logged.
-func (s *Server) getPlan(c *gin.Context) {
+func (s *v1API) getPlan(c *gin.Context) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	f, ok := planFilter(c)
 	if !ok {
@@ -150,7 +151,9 @@ func (s *Server) getPlan(c *gin.Context) {
 		fail(c, err)
 		return
 	case err != nil:
-		_ = write()
+		if werr := write(); werr != nil {
+			err = errors.Join(err, werr)
+		}
 		s.log.Warn("plan response cut short", "series", k.String(), "err", err, "request_id", c.GetHeader(requestIDHeader))
 		return
 	case !started:
@@ -169,7 +172,7 @@ func (s *Server) getPlan(c *gin.Context) {
 // deletePlan withdraws planned values of a series (all of them, or those
 // name, from and to select) and answers how many were deleted. The next
 // job reads the plan as it is then; published forecasts are unchanged.
-func (s *Server) deletePlan(c *gin.Context) {
+func (s *v1API) deletePlan(c *gin.Context) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	f, ok := planFilter(c)
 	if !ok {

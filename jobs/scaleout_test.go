@@ -23,8 +23,10 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/jobs/record"
 )
 
 // TestMain doubles as `forecastd worker` for the multi-process tests: the
@@ -186,11 +188,13 @@ func (s *server) forecasts(keys []data.Key, jobID string) map[data.Key]points {
 		if r.JobID != jobID {
 			s.t.Errorf("forecast of %s from job %s, want %s", k, r.JobID, jobID)
 		}
-		var body struct{ Points points }
-		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Points) == 0 {
+		var res forecast.Result
+		if err := record.Result.Decode(r.Body, &res); err != nil || len(res.Points) == 0 {
 			s.t.Fatalf("forecast of %s: %s (%v)", k, r.Body, err)
 		}
-		out[k] = body.Points
+		for _, p := range res.Points {
+			out[k] = append(out[k], struct{ Value, Lower, Upper float64 }{p.Value, p.Lower, p.Upper})
+		}
 	}
 	return out
 }
@@ -249,9 +253,9 @@ func TestFanOutSQLite(t *testing.T) {
 			if j.SeriesDone != 6 || j.SeriesTotal != 6 || j.Progress != 1 {
 				t.Errorf("job = %+v", j)
 			}
-			var mem jobs.MemorySummary
-			if err := json.Unmarshal(j.Memory, &mem); err != nil || mem.Worker == "" || mem.Verdict == "" {
-				t.Fatalf("memory = %s (%v)", j.Memory, err)
+			mem := jobMemory(t, j)
+			if mem.Worker == "" || mem.Verdict == "" {
+				t.Fatalf("memory = %+v", mem)
 			}
 			// The partition's memguard report carries the worker's name.
 			resp, err := http.Get(s.base + "/v1/memguard/reports/" + mem.ReportID)
@@ -332,10 +336,19 @@ func TestScaleOutPostgres(t *testing.T) {
 	if len(byWorker) != 2 || byWorker["w1"] == 0 || byWorker["w2"] == 0 {
 		t.Errorf("partitions by worker = %v, want both workers", byWorker)
 	}
-	var mem jobs.MemorySummary
-	if err := json.Unmarshal(j.Memory, &mem); err != nil || (mem.Worker != "w1" && mem.Worker != "w2") {
-		t.Errorf("job memory = %s (%v)", j.Memory, err)
+	if mem := jobMemory(t, j); mem.Worker != "w1" && mem.Worker != "w2" {
+		t.Errorf("job memory = %+v", mem)
 	}
+}
+
+// jobMemory decodes the memory summary of a job row.
+func jobMemory(t *testing.T, row *sqlstore.Job) *jobs.MemorySummary {
+	t.Helper()
+	j, err := jobs.DecodeJob(row)
+	if err != nil || j.Memory == nil {
+		t.Fatalf("job %s: memory %s (%v)", row.ID, row.Memory, err)
+	}
+	return j.Memory
 }
 
 // TestScaleOutWorkerKilled: a worker killed with SIGKILL in the middle of a
