@@ -20,7 +20,7 @@ func TestListSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Stop(ctx) })
+	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(ctx) }) })
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +29,11 @@ func TestListSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	defer checkClose(t, resp.Body.Close)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/schedules: %d %s", resp.StatusCode, body)
 	}

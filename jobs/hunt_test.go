@@ -29,7 +29,7 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer check(t, store.Close)
 	obs := demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 120})
 	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {

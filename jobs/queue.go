@@ -177,7 +177,10 @@ func (c *Config) defaults() {
 		c.PollInterval = time.Second
 	}
 	if c.Name == "" {
-		h, _ := os.Hostname()
+		h, err := os.Hostname()
+		if err != nil {
+			h = "forecastd" // the pid still tells processes apart on one host
+		}
 		c.Name = fmt.Sprintf("%s-%d", h, os.Getpid())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -111,7 +112,7 @@ func startServer(t *testing.T, backend jobs.Backend, workers int) *server {
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	t.Cleanup(func() { check(t, func() error { return srv.Stop(context.Background()) }) })
 	return &server{Server: srv, base: "http://" + srv.Addr(), t: t}
 }
 
@@ -143,7 +144,7 @@ func (s *server) postJob(body string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer check(s.t, resp.Body.Close)
 	b, _ := io.ReadAll(resp.Body)
 	var created struct{ ID string }
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(b, &created) != nil {
@@ -262,7 +263,7 @@ func TestFanOutSQLite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer check(t, resp.Body.Close)
 			var rep struct{ Labels map[string]string }
 			if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Labels["worker"] != mem.Worker {
 				t.Errorf("report %s labels = %v (%v), want worker=%s", mem.ReportID, rep.Labels, err, mem.Worker)
@@ -291,14 +292,22 @@ func startWorker(t *testing.T, dbURL, name string, extraEnv ...string) *worker {
 	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				t.Errorf("worker %s: %v", name, err)
+			}
 			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
+			var exit error
+			go func() { exit = cmd.Wait(); close(done) }()
 			select {
 			case <-done:
 			case <-time.After(15 * time.Second):
-				cmd.Process.Kill()
+				if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					t.Errorf("worker %s: %v", name, err)
+				}
 				<-done
+			}
+			if exit != nil {
+				t.Logf("worker %s: %v", name, exit)
 			}
 		}
 		if t.Failed() || os.Getenv("FORECASTD_TEST_LOG") != "" {
@@ -385,7 +394,9 @@ func TestScaleOutWorkerKilled(t *testing.T) {
 			if err := w1.cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
-			w1.cmd.Wait()
+			if err := w1.cmd.Wait(); err == nil {
+				t.Fatal("w1 exited cleanly after it was killed")
+			}
 			killed = true
 			t.Logf("killed w1 with %d partitions completed, %d running on it", completed, running)
 			logPartitions(t, db)
@@ -423,7 +434,7 @@ func openDB(t *testing.T, u string) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { check(t, db.Close) })
 	return db
 }
 
@@ -435,7 +446,7 @@ func partitionWorkers(t *testing.T, db *sql.DB) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer check(t, rows.Close)
 	out := map[string]int{}
 	for rows.Next() {
 		var w sql.NullString
@@ -453,7 +464,7 @@ func logPartitions(t *testing.T, db *sql.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer check(t, rows.Close)
 	for rows.Next() {
 		var id, attempt int
 		var state string
@@ -497,7 +508,7 @@ func TestCancelFanOut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			check(t, resp.Body.Close)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("cancel: %d", resp.StatusCode)
 			}

@@ -33,8 +33,8 @@ func openQueue(t *testing.T, b jobs.Backend, dir string) (*sqlstore.Store, *jobs
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		q.Stop(context.Background())
-		store.Close()
+		check(t, func() error { return q.Stop(context.Background()) })
+		check(t, store.Close)
 	})
 	return store, q
 }

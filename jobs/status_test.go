@@ -28,6 +28,15 @@ var (
 	_ jobs.QueueStore = (*sqlstore.Store)(nil)
 )
 
+// check calls close and fails t if it fails: deferred, it checks a
+// Close that would otherwise be dropped.
+func check(t testing.TB, close func() error) {
+	t.Helper()
+	if err := close(); err != nil {
+		t.Error(err)
+	}
+}
+
 // v0Rows are job and result rows as forecastd stored them before records
 // had versions: ../record/testdata/v0_rows.json, written by the runner at
 // commit 143c951 (record/testdata/gen_v0 says how).
@@ -109,11 +118,7 @@ func TestRefreshReadsV0Results(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := store.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(func() { check(t, store.Close) })
 	// The sales gen_v0 trained on.
 	o := demo.Options{Stores: 1, SKUs: 2, Days: 150}
 	obs := demo.Sales(o)
