@@ -86,11 +86,8 @@ func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return w.q.cf
 func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 	q := w.q
 	id := j.Args.JobID
-	job, err := q.store.GetJob(ctx, id)
+	job, err := q.riverJob(ctx, id)
 	if err != nil {
-		if errors.Is(err, sqlstore.ErrNotFound) {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	switch job.State {
@@ -202,15 +199,22 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*da
 	return out, nil
 }
 
+// riverJob reads the row of job id for one of its River jobs: a job that
+// no longer exists cancels the River job.
+func (q *Queue) riverJob(ctx context.Context, id string) (*sqlstore.Job, error) {
+	job, err := q.store.GetJob(ctx, id)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, river.JobCancel(err)
+	}
+	return job, err
+}
+
 // workParent runs one wake of a parent: plan and insert the partitions on
 // the first, then sum their progress, and publish when all are done.
 func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 	id := j.Args.JobID
-	job, err := q.store.GetJob(ctx, id)
+	job, err := q.riverJob(ctx, id)
 	if err != nil {
-		if errors.Is(err, sqlstore.ErrNotFound) {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	switch job.State {

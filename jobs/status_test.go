@@ -39,7 +39,7 @@ func check(t testing.TB, close func() error) {
 
 // v0Rows are job and result rows as forecastd stored them before records
 // had versions: ../record/testdata/v0_rows.json, written by the runner at
-// commit 143c951 (record/testdata/gen_v0 says how).
+// commit 143c951 (record/testdata/gen_v0.go.txt says how).
 type v0Rows struct {
 	Jobs []struct {
 		ID, Kind, Params, Memory, Phases string
@@ -119,27 +119,30 @@ func TestRefreshReadsV0Results(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { check(t, store.Close) })
-	// The sales gen_v0 trained on.
+	// The sales and plan gen_v0 trained on, and its series too short
+	// for a tournament.
 	o := demo.Options{Stores: 1, SKUs: 2, Days: 150}
-	obs := demo.Sales(o)
-	day := time.Date(2026, 10, 27, 0, 0, 0, 0, time.UTC)
-	for i := range 5 {
-		obs = append(obs, data.Observation{Key: data.Key{Store: "S01", SKU: "TINY"}, Date: day.AddDate(0, 0, i), Quantity: float64(i)})
-	}
-	each := func(obs []data.Observation) func(fn func(data.Observation) error) error {
-		return func(fn func(data.Observation) error) error {
-			for _, o := range obs {
-				if err := fn(o); err != nil {
-					return err
-				}
+	plan := demo.Plan(o)
+	if _, err := store.IngestCovariates(ctx, func(fn func(data.Observation) error) error {
+		for _, ob := range plan {
+			if err := fn(ob); err != nil {
+				return err
 			}
-			return nil
 		}
-	}
-	if _, err := store.IngestCovariates(ctx, each(demo.Plan(o))); err != nil {
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Ingest(ctx, each(obs)); err != nil {
+	ingest(t, store, o)
+	day := time.Date(2026, 10, 27, 0, 0, 0, 0, time.UTC)
+	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
+		for i := range 5 {
+			if err := fn(data.Observation{Key: data.Key{Store: "S01", SKU: "TINY"}, Date: day.AddDate(0, 0, i), Quantity: float64(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range rows.Jobs {

@@ -15,7 +15,7 @@ import (
 )
 
 // v0Rows are rows as forecastd stored them before records had versions:
-// testdata/v0_rows.json, written by testdata/gen_v0 at commit 143c951
+// testdata/v0_rows.json, written by testdata/gen_v0.go.txt at commit 143c951
 // (its doc comment says how to regenerate it).
 type v0Rows struct {
 	Commit string `json:"commit"`
