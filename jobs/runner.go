@@ -99,8 +99,10 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		if ctx.Err() != nil {
 			// Shutdown or cancellation: the caller decides; keep the
 			// memory report for the status.
-			ferr := r.finish(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem)
-			return errors.Join(ctx.Err(), ferr)
+			if ferr := r.finish(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem); ferr != nil {
+				return errors.Join(ctx.Err(), ferr)
+			}
+			return ctx.Err()
 		}
 		return r.fail(ctx, id, runErr, mem)
 	}
