@@ -133,17 +133,7 @@ func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(dat
 }
 
 func (s *v1API) postSales(c *gin.Context) {
-	parse, ok := uploadParser(c, ingest.ParseCSV, ingest.ParseNDJSON, "date,store,sku,quantity")
-	if !ok {
-		return
-	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
-	st, err := s.store.Ingest(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	s.upload(c, ingest.ParseCSV, ingest.ParseNDJSON, "date,store,sku,quantity", s.store.Ingest)
 }
 
 // postCovariates stores covariate values known in advance (a promotion
@@ -152,12 +142,20 @@ func (s *v1API) postSales(c *gin.Context) {
 // past its last sale with them and give the candidates the covariates
 // planned over the whole horizon.
 func (s *v1API) postCovariates(c *gin.Context) {
-	parse, ok := uploadParser(c, ingest.ParseCovariatesCSV, ingest.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)")
+	s.upload(c, ingest.ParseCovariatesCSV, ingest.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)",
+		s.store.IngestCovariates)
+}
+
+// upload parses the request body as its Content-Type says (uploadParser)
+// and hands the observations to store, which keeps all or none of them.
+func (s *v1API) upload(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(data.Observation) error) error, csvHeader string,
+	store func(context.Context, func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error)) {
+	parse, ok := uploadParser(c, csvParse, ndjsonParse, csvHeader)
 	if !ok {
 		return
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
-	st, err := s.store.IngestCovariates(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
+	st, err := store(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
 	if err != nil {
 		fail(c, err)
 		return

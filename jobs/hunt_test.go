@@ -30,17 +30,7 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer check(t, store.Close)
-	obs := demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 120})
-	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ingest(t, store, demo.Options{Stores: 1, SKUs: 2, Days: 120})
 	std := models.Standard()
 	var specs []models.Spec
 	for _, n := range []string{"naive", "seasonal_naive", "ses"} {

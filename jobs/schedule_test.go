@@ -41,15 +41,7 @@ func openQueue(t *testing.T, b jobs.Backend, dir string) (*sqlstore.Store, *jobs
 
 func ingest(t *testing.T, s *sqlstore.Store, o demo.Options) {
 	t.Helper()
-	obs := demo.Sales(o)
-	if _, err := s.Ingest(context.Background(), func(fn func(data.Observation) error) error {
-		for _, ob := range obs {
-			if err := fn(ob); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if _, err := s.Ingest(context.Background(), each(demo.Sales(o))); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -37,6 +37,18 @@ func check(t testing.TB, close func() error) {
 	}
 }
 
+// each feeds obs to a store upload.
+func each(obs []data.Observation) func(fn func(data.Observation) error) error {
+	return func(fn func(data.Observation) error) error {
+		for _, o := range obs {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // v0Rows are job and result rows as forecastd stored them before records
 // had versions: ../record/testdata/v0_rows.json, written by the runner at
 // commit 143c951 (record/testdata/gen_v0.go.txt says how).
@@ -122,27 +134,15 @@ func TestRefreshReadsV0Results(t *testing.T) {
 	// The sales and plan gen_v0 trained on, and its series too short
 	// for a tournament.
 	o := demo.Options{Stores: 1, SKUs: 2, Days: 150}
-	plan := demo.Plan(o)
-	if _, err := store.IngestCovariates(ctx, func(fn func(data.Observation) error) error {
-		for _, ob := range plan {
-			if err := fn(ob); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if _, err := store.IngestCovariates(ctx, each(demo.Plan(o))); err != nil {
 		t.Fatal(err)
 	}
-	ingest(t, store, o)
+	obs := demo.Sales(o)
 	day := time.Date(2026, 10, 27, 0, 0, 0, 0, time.UTC)
-	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for i := range 5 {
-			if err := fn(data.Observation{Key: data.Key{Store: "S01", SKU: "TINY"}, Date: day.AddDate(0, 0, i), Quantity: float64(i)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	for i := range 5 {
+		obs = append(obs, data.Observation{Key: data.Key{Store: "S01", SKU: "TINY"}, Date: day.AddDate(0, 0, i), Quantity: float64(i)})
+	}
+	if _, err := store.Ingest(ctx, each(obs)); err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range rows.Jobs {
