@@ -77,7 +77,7 @@ func TestPlannedPromotions(t *testing.T) {
 			t.Fatalf("post job: %d %s", code, b)
 		}
 		var created struct{ ID string }
-		json.Unmarshal(b, &created)
+		mustDecode(t, b, &created)
 		ts.waitJob(created.ID, "succeeded", 3*time.Minute)
 		var fc promoForecast
 		if code := ts.getJSON("/v1/forecasts/S01/SKU001", &fc); code != 200 || fc.JobID != created.ID || len(fc.Points) != h {
@@ -232,14 +232,14 @@ func testPlanEndpoints(t *testing.T, ts *testServer) {
 	for _, c := range bad {
 		code, h, b := ts.do(c.method, c.path, "", nil)
 		var p Problem
-		if json.Unmarshal(b, &p); code != 400 || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(p.Detail, c.detail) {
+		if err := json.Unmarshal(b, &p); err != nil || code != 400 || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(p.Detail, c.detail) {
 			t.Errorf("%s %s: %d %s, want 400 naming %q", c.method, c.path, code, b, c.detail)
 		}
 	}
 	for _, m := range []string{"GET", "DELETE"} {
 		code, h, b := ts.do(m, "/v1/series/S01/NOPE/covariates", "", nil)
 		var p Problem
-		if json.Unmarshal(b, &p); code != 404 || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(p.Detail, "S01/NOPE") {
+		if err := json.Unmarshal(b, &p); err != nil || code != 404 || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(p.Detail, "S01/NOPE") {
 			t.Errorf("%s on an unknown series: %d %s, want 404 naming it", m, code, b)
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -110,7 +110,9 @@ func TestCrashDuringJob(t *testing.T) {
 	if err := store.ListResults(ctx, func(r *sqlstore.Result) error { published[r.JobID]++; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("after SIGKILL: job 2 %s, %d series staged, published %v", j.State, staged, published)
 	if j.State != "running" || staged == 0 || published[job1] != len(keys) || len(published) != 1 {
 		t.Fatalf("the kill did not interrupt job 2 between staging and publishing: state %s, %d staged, published %v", j.State, staged, published)
@@ -171,7 +173,7 @@ func TestCrashDuringJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer checkClose(t, store.Close)
 	var got salesDigest
 	if err := store.LoadObservations(ctx, sqlstore.SeriesFilter{}, func(o data.Observation) error { got.add(o); return nil }); err != nil {
 		t.Fatal(err)
@@ -297,8 +299,8 @@ func (d *salesDigest) add(o data.Observation) {
 	}
 	d.rows++
 	d.sum += o.Quantity
-	fmt.Fprintf(d.h, "%s\t%s\t%s\t%s\t%s\n", o.Key.Store, o.Key.SKU, o.Date.Format("2006-01-02"),
-		strconv.FormatFloat(o.Quantity, 'g', -1, 64), strconv.FormatFloat(o.Covariates["promo"], 'g', -1, 64))
+	d.h.Write(fmt.Appendf(nil, "%s\t%s\t%s\t%s\t%s\n", o.Key.Store, o.Key.SKU, o.Date.Format("2006-01-02"),
+		strconv.FormatFloat(o.Quantity, 'g', -1, 64), strconv.FormatFloat(o.Covariates["promo"], 'g', -1, 64)))
 }
 
 func (d *salesDigest) String() string {
@@ -320,18 +322,12 @@ func seriesKeys(obs []data.Observation) []data.Key {
 
 func observationsCSV(t *testing.T, obs []data.Observation) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"date", "store", "sku", "quantity", "promo"})
+	records := [][]string{{"date", "store", "sku", "quantity", "promo"}}
 	for _, o := range obs {
-		w.Write([]string{o.Date.Format("2006-01-02"), o.Key.Store, o.Key.SKU,
+		records = append(records, []string{o.Date.Format("2006-01-02"), o.Key.Store, o.Key.SKU,
 			strconv.FormatFloat(o.Quantity, 'f', -1, 64), strconv.FormatFloat(o.Covariates["promo"], 'f', -1, 64)})
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return writeCSV(t, records)
 }
 
 // buildForecastd builds the forecastd binary from the module root (the
@@ -376,12 +372,12 @@ func startForecastd(t *testing.T, bin, dir string) *forecastdProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdout.Close()
+	defer checkClose(t, stdout.Close)
 	stderr, err := os.Create(filepath.Join(logDir, "stderr"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stderr.Close()
+	defer checkClose(t, stderr.Close)
 	// No admin listener: its default port (6060) would collide with any
 	// other forecastd on the machine.
 	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-admin-addr", "", "-data-dir", dir, "-workers", "1", "-log-format", "text")
@@ -434,7 +430,9 @@ func (p *forecastdProc) kill(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Errorf("SIGKILL: %v", err)
 	}
-	p.cmd.Wait() // "signal: killed" is the expected error
+	if err := p.cmd.Wait(); err == nil { // "signal: killed" is the expected error
+		t.Error("forecastd exited cleanly after SIGKILL")
+	}
 	p.exited = true
 	p.client.CloseIdleConnections()
 }
@@ -445,7 +443,11 @@ func (p *forecastdProc) stop(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
-	timer := time.AfterFunc(30*time.Second, func() { p.cmd.Process.Kill() })
+	timer := time.AfterFunc(30*time.Second, func() {
+		if err := p.cmd.Process.Kill(); err != nil {
+			t.Logf("SIGKILL after SIGTERM timed out: %v", err)
+		}
+	})
 	err := p.cmd.Wait()
 	timer.Stop()
 	p.exited = true
@@ -457,7 +459,7 @@ func (p *forecastdProc) stop(t *testing.T) {
 
 // call makes one request; a transport error is returned, not fatal, as
 // the process may be gone.
-func (p *forecastdProc) call(method, path, ctype string, body []byte) (int, []byte, error) {
+func (p *forecastdProc) call(method, path, ctype string, body []byte) (_ int, _ []byte, err error) {
 	req, err := http.NewRequest(method, p.base+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -469,7 +471,7 @@ func (p *forecastdProc) call(method, path, ctype string, body []byte) (int, []by
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { err = errors.Join(err, resp.Body.Close()) }()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
 }

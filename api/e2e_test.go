@@ -27,6 +27,34 @@ type testServer struct {
 	t    *testing.T
 }
 
+// checkClose calls close and fails t if it fails: deferred, it checks a
+// Close that would otherwise be dropped.
+func checkClose(t testing.TB, close func() error) {
+	t.Helper()
+	if err := close(); err != nil {
+		t.Error(err)
+	}
+}
+
+// mustDecode unmarshals the JSON b into v, failing t if it cannot.
+func mustDecode(t testing.TB, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode %.300s: %v", b, err)
+	}
+}
+
+// writeCSV writes records as CSV, failing t if it cannot.
+func writeCSV(t testing.TB, records [][]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.WriteAll(records); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func startServer(t *testing.T, dir string, workers int) *testServer {
 	t.Helper()
 	ctx := context.Background()
@@ -39,7 +67,7 @@ func startServer(t *testing.T, dir string, workers int) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{Server: srv, base: "http://" + srv.Addr(), t: t}
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(context.Background()) }) })
 	return ts
 }
 
@@ -56,7 +84,7 @@ func (ts *testServer) do(method, path, ctype string, body []byte) (int, http.Hea
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer checkClose(ts.t, resp.Body.Close)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		ts.t.Fatal(err)
@@ -75,30 +103,24 @@ func (ts *testServer) getJSON(path string, v any) int {
 
 func demoCSV(t *testing.T, o demo.Options) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"date", "store", "sku", "quantity", "promo"})
+	records := [][]string{{"date", "store", "sku", "quantity", "promo"}}
 	for _, ob := range demo.Sales(o) {
-		w.Write([]string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
+		records = append(records, []string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
 			strconv.FormatFloat(ob.Quantity, 'f', -1, 64), strconv.FormatFloat(ob.Covariates["promo"], 'f', -1, 64)})
 	}
-	w.Flush()
-	return buf.Bytes()
+	return writeCSV(t, records)
 }
 
 // demoPlanCSV is the promotion plan (demo.Plan) of the series
 // demoCSV makes with the same options, as a POST /v1/covariates body.
 func demoPlanCSV(t *testing.T, o demo.Options) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"date", "store", "sku", "promo"})
+	records := [][]string{{"date", "store", "sku", "promo"}}
 	for _, ob := range demo.Plan(o) {
-		w.Write([]string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
+		records = append(records, []string{ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU,
 			strconv.FormatFloat(ob.Covariates["promo"], 'f', -1, 64)})
 	}
-	w.Flush()
-	return buf.Bytes()
+	return writeCSV(t, records)
 }
 
 type jobStatus struct {
@@ -140,7 +162,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("upload: %d %s", code, b)
 	}
 	var up struct{ Rows, Series int }
-	json.Unmarshal(b, &up)
+	mustDecode(t, b, &up)
 	if up.Rows != 3*365 || up.Series != 3 {
 		t.Fatalf("upload stats %+v", up)
 	}
@@ -152,7 +174,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("bad upload: %d %s %s", code, hdr.Get("Content-Type"), b)
 	}
 	var prob Problem
-	json.Unmarshal(b, &prob)
+	mustDecode(t, b, &prob)
 	if len(prob.Errors) != 2 || prob.Errors[0].Line != 3 || prob.Errors[1].Line != 4 || !strings.Contains(prob.Detail, "line 3") {
 		t.Fatalf("problem = %+v", prob)
 	}
@@ -174,7 +196,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("post job: %d %s", code, b)
 	}
 	var created struct{ ID, State string }
-	json.Unmarshal(b, &created)
+	mustDecode(t, b, &created)
 	if created.State != "queued" || hdr.Get("Location") != "/v1/jobs/"+created.ID {
 		t.Fatalf("created = %+v, Location %q", created, hdr.Get("Location"))
 	}
@@ -281,7 +303,7 @@ func TestJobSurvivesRestart(t *testing.T) {
 	}
 	_, _, b := api.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 7, "models": ["naive", "seasonal_naive", "ridge"], "top_k": 2}`))
 	var created struct{ ID string }
-	json.Unmarshal(b, &created)
+	mustDecode(t, b, &created)
 	time.Sleep(300 * time.Millisecond)
 	var js jobStatus
 	api.getJSON("/v1/jobs/"+created.ID, &js)
@@ -308,7 +330,7 @@ func TestShutdownRequeuesRunningJob(t *testing.T) {
 	}
 	_, _, b := a.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ridge", "ses", "mean", "drift"]}`))
 	var created struct{ ID string }
-	json.Unmarshal(b, &created)
+	mustDecode(t, b, &created)
 	a.waitJob(created.ID, "running", 30*time.Second)
 	if err := a.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -323,13 +345,14 @@ func TestShutdownRequeuesRunningJob(t *testing.T) {
 	if _, err := b2.Store().GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU001"}); err == nil {
 		t.Fatal("an interrupted job published results")
 	}
-	b2.Stop(context.Background())
+	if err := b2.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c := startServer(t, dir, 1)
 	done := c.waitJob(created.ID, "succeeded", 3*time.Minute)
 	if done.SeriesDone != 24 {
 		t.Fatalf("retried job: %+v", done)
 	}
-	fmt.Fprintln(io.Discard, done)
 }
 
 // testLogOutput is os.Stderr when FORECASTD_TEST_LOG is set (debugging),
@@ -348,7 +371,7 @@ func TestCancelRunningJob(t *testing.T) {
 	}
 	_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28}`))
 	var created struct{ ID string }
-	json.Unmarshal(b, &created)
+	mustDecode(t, b, &created)
 	ts.waitJob(created.ID, "running", 30*time.Second)
 	start := time.Now()
 	code, _, b := ts.do("DELETE", "/v1/jobs/"+created.ID, "", nil)
@@ -405,7 +428,7 @@ func TestRefreshJob(t *testing.T) {
 	run := func(body string) string {
 		_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(body))
 		var created struct{ ID string }
-		json.Unmarshal(b, &created)
+		mustDecode(t, b, &created)
 		ts.waitJob(created.ID, "succeeded", time.Minute)
 		return created.ID
 	}
@@ -457,10 +480,11 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 			got <- result{err: err}
 			return
 		}
-		resp.Body.Close()
-		got <- result{code: resp.StatusCode}
+		got <- result{code: resp.StatusCode, err: resp.Body.Close()}
 	}()
-	io.WriteString(pw, "date,store,sku,quantity\n2026-01-01,S1,A,1\n")
+	if _, err := io.WriteString(pw, "date,store,sku,quantity\n2026-01-01,S1,A,1\n"); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(100 * time.Millisecond) // the request is in flight
 	stopped := make(chan error, 1)
 	go func() { stopped <- ts.Stop(context.Background()) }()
@@ -470,8 +494,12 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 		t.Fatalf("Stop returned (%v) before the in-flight upload finished", err)
 	default:
 	}
-	io.WriteString(pw, "2026-01-02,S1,A,2\n")
-	pw.Close()
+	if _, err := io.WriteString(pw, "2026-01-02,S1,A,2\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	r := <-got
 	if r.err != nil || r.code != 200 {
 		t.Fatalf("in-flight upload: %d %v", r.code, r.err)
@@ -493,7 +521,7 @@ func TestStartFailureDoesNotHangStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	defer checkClose(t, busy.Close)
 	srv, err := New(context.Background(), Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JobWorkers: 1,
 		Ops: OpsOptions{AdminAddr: busy.Addr().String()}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -505,7 +533,10 @@ func TestStartFailureDoesNotHangStop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Stop(context.Background()) }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Logf("Stop after a failed Start: %v", err)
+		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Stop hangs after a failed Start")
 	}

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -17,7 +17,29 @@ import (
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/jobs/record"
 )
+
+// v1Store is the storage the /v1 handlers read and write.
+// *sqlstore.Store implements it, on SQLite and PostgreSQL.
+type v1Store interface {
+	Ingest(ctx context.Context, parse func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error)
+	IngestCovariates(ctx context.Context, parse func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error)
+	ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]sqlstore.SeriesInfo, error)
+	GetJob(ctx context.Context, id string) (*sqlstore.Job, error)
+	ListJobs(ctx context.Context, state, before string, limit int) ([]*sqlstore.Job, error)
+	GetResult(ctx context.Context, k data.Key) (*sqlstore.Result, error)
+	Plan(ctx context.Context, k data.Key, f sqlstore.PlanFilter, fn func(sqlstore.PlannedValue) error) error
+	DeletePlan(ctx context.Context, k data.Key, f sqlstore.PlanFilter) (int64, error)
+}
+
+// v1API serves the /v1 endpoints that use the store. Its store field
+// shadows Server.store: these handlers reach the store only through
+// v1Store.
+type v1API struct {
+	*Server
+	store v1Store
+}
 
 func (s *Server) router() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
@@ -44,18 +66,19 @@ func (s *Server) router() http.Handler {
 
 	s.routesUI(r)
 
+	h := &v1API{Server: s, store: s.store}
 	v1 := r.Group("/v1")
-	v1.POST("/sales", s.postSales)
-	v1.POST("/covariates", s.postCovariates)
-	v1.GET("/series", s.listSeries)
-	v1.GET("/series/:store/:sku/leaderboard", s.leaderboard)
-	v1.GET("/series/:store/:sku/covariates", s.getPlan)
-	v1.DELETE("/series/:store/:sku/covariates", s.deletePlan)
+	v1.POST("/sales", h.postSales)
+	v1.POST("/covariates", h.postCovariates)
+	v1.GET("/series", h.listSeries)
+	v1.GET("/series/:store/:sku/leaderboard", h.leaderboard)
+	v1.GET("/series/:store/:sku/covariates", h.getPlan)
+	v1.DELETE("/series/:store/:sku/covariates", h.deletePlan)
 	v1.POST("/jobs", s.postJob)
-	v1.GET("/jobs", s.listJobs)
-	v1.GET("/jobs/:id", s.getJob)
+	v1.GET("/jobs", h.listJobs)
+	v1.GET("/jobs/:id", h.getJob)
 	v1.DELETE("/jobs/:id", s.cancelJob)
-	v1.GET("/forecasts/:store/:sku", s.getForecast)
+	v1.GET("/forecasts/:store/:sku", h.getForecast)
 	v1.GET("/models", s.listModels)
 	s.routesSchedules(v1)
 	v1.GET("/memguard/reports", s.memReports)
@@ -109,18 +132,8 @@ func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(dat
 	return nil, false
 }
 
-func (s *Server) postSales(c *gin.Context) {
-	parse, ok := uploadParser(c, ingest.ParseCSV, ingest.ParseNDJSON, "date,store,sku,quantity")
-	if !ok {
-		return
-	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
-	st, err := s.store.Ingest(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+func (s *v1API) postSales(c *gin.Context) {
+	s.upload(c, ingest.ParseCSV, ingest.ParseNDJSON, "date,store,sku,quantity", s.store.Ingest)
 }
 
 // postCovariates stores covariate values known in advance (a promotion
@@ -128,13 +141,21 @@ func (s *Server) postSales(c *gin.Context) {
 // bounded, all or nothing. Training jobs extend each series' covariates
 // past its last sale with them and give the candidates the covariates
 // planned over the whole horizon.
-func (s *Server) postCovariates(c *gin.Context) {
-	parse, ok := uploadParser(c, ingest.ParseCovariatesCSV, ingest.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)")
+func (s *v1API) postCovariates(c *gin.Context) {
+	s.upload(c, ingest.ParseCovariatesCSV, ingest.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)",
+		s.store.IngestCovariates)
+}
+
+// upload parses the request body as its Content-Type says (uploadParser)
+// and hands the observations to store, which keeps all or none of them.
+func (s *v1API) upload(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(data.Observation) error) error, csvHeader string,
+	store func(context.Context, func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error)) {
+	parse, ok := uploadParser(c, csvParse, ndjsonParse, csvHeader)
 	if !ok {
 		return
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
-	st, err := s.store.IngestCovariates(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
+	st, err := store(c.Request.Context(), func(fn func(data.Observation) error) error { return parse(body, fn) })
 	if err != nil {
 		fail(c, err)
 		return
@@ -157,7 +178,7 @@ func pageSize(c *gin.Context) (int, bool) {
 	return n, true
 }
 
-func (s *Server) listSeries(c *gin.Context) {
+func (s *v1API) listSeries(c *gin.Context) {
 	limit, ok := pageSize(c)
 	if !ok {
 		return
@@ -209,8 +230,13 @@ func (s *Server) postJob(c *gin.Context) {
 	c.JSON(http.StatusAccepted, gin.H{"id": j.ID, "state": j.State, "kind": j.Kind})
 }
 
-func (s *Server) getJob(c *gin.Context) {
-	j, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
+func (s *v1API) getJob(c *gin.Context) {
+	row, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	j, err := jobs.DecodeJob(row)
 	if err != nil {
 		fail(c, err)
 		return
@@ -218,7 +244,7 @@ func (s *Server) getJob(c *gin.Context) {
 	c.JSON(http.StatusOK, j)
 }
 
-func (s *Server) listJobs(c *gin.Context) {
+func (s *v1API) listJobs(c *gin.Context) {
 	limit, ok := pageSize(c)
 	if !ok {
 		return
@@ -230,15 +256,17 @@ func (s *Server) listJobs(c *gin.Context) {
 		problem(c, http.StatusBadRequest, fmt.Sprintf("state %q: want queued, running, succeeded, failed or cancelled", state))
 		return
 	}
-	js, err := s.store.ListJobs(c.Request.Context(), state, c.Query("before"), limit)
+	rows, err := s.store.ListJobs(c.Request.Context(), state, c.Query("before"), limit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	js, err := jobs.DecodeJobs(rows)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	resp := gin.H{"items": js, "next": nil}
-	if js == nil {
-		resp["items"] = []*sqlstore.Job{}
-	}
 	if len(js) == limit {
 		q := c.Request.URL.Query()
 		q.Set("before", js[len(js)-1].ID)
@@ -256,7 +284,7 @@ func (s *Server) cancelJob(c *gin.Context) {
 	c.JSON(http.StatusOK, j)
 }
 
-func (s *Server) result(c *gin.Context) (*sqlstore.Result, *forecast.Result, bool) {
+func (s *v1API) result(c *gin.Context) (*sqlstore.Result, *forecast.Result, bool) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	r, err := s.store.GetResult(c.Request.Context(), k)
 	if err != nil {
@@ -264,7 +292,7 @@ func (s *Server) result(c *gin.Context) (*sqlstore.Result, *forecast.Result, boo
 		return nil, nil, false
 	}
 	var res forecast.Result
-	if err := json.Unmarshal(r.Body, &res); err != nil {
+	if err := record.Result.Decode(r.Body, &res); err != nil {
 		fail(c, fmt.Errorf("stored result of %s: %w", k, err))
 		return nil, nil, false
 	}
@@ -278,14 +306,14 @@ type forecastView struct {
 	JobID       string               `json:"job_id"`
 	GeneratedAt string               `json:"generated_at"`
 	Horizon     int                  `json:"horizon"`
-	Freq        string               `json:"freq"`
+	Freq        data.Frequency       `json:"freq"`
 	Points      []forecast.Point     `json:"points"`
 	Models      []forecast.KeptModel `json:"models"`
 	Covariates  []string             `json:"covariates,omitempty"`
 	Fallback    string               `json:"fallback,omitempty"`
 }
 
-func (s *Server) getForecast(c *gin.Context) {
+func (s *v1API) getForecast(c *gin.Context) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	r, err := s.store.GetResult(c.Request.Context(), k)
 	if err != nil {
@@ -294,17 +322,8 @@ func (s *Server) getForecast(c *gin.Context) {
 	}
 	// Decode only what is served: the leaderboard is most of a stored
 	// result, and building it was most of a forecast read's cost.
-	var res struct {
-		Store      string               `json:"store"`
-		SKU        string               `json:"sku"`
-		Horizon    int                  `json:"horizon"`
-		Freq       string               `json:"freq"`
-		Points     []forecast.Point     `json:"points"`
-		Models     []forecast.KeptModel `json:"models"`
-		Covariates []string             `json:"covariates"`
-		Fallback   string               `json:"fallback"`
-	}
-	if err := json.Unmarshal(r.Body, &res); err != nil {
+	var res forecast.Result
+	if err := record.DecodeResultServed(r.Body, &res); err != nil {
 		fail(c, fmt.Errorf("stored result of %s: %w", k, err))
 		return
 	}
@@ -313,7 +332,7 @@ func (s *Server) getForecast(c *gin.Context) {
 		Points: res.Points, Models: res.Models, Covariates: res.Covariates, Fallback: res.Fallback})
 }
 
-func (s *Server) leaderboard(c *gin.Context) {
+func (s *v1API) leaderboard(c *gin.Context) {
 	r, res, ok := s.result(c)
 	if !ok {
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -42,9 +43,8 @@ func TestOverloadAnswers503(t *testing.T) {
 				done <- outcome{err: err}
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			done <- outcome{code: resp.StatusCode}
+			_, err = io.Copy(io.Discard, resp.Body)
+			done <- outcome{code: resp.StatusCode, err: errors.Join(err, resp.Body.Close())}
 		}()
 		if _, err := pw.Write([]byte("date,store,sku,quantity\n")); err != nil {
 			t.Fatal(err)
@@ -53,8 +53,13 @@ func TestOverloadAnswers503(t *testing.T) {
 	release := func() {
 		for i, pw := range writers {
 			if pw != nil {
-				pw.Write([]byte("2024-01-01,S1,SKU" + strconv.Itoa(i) + ",1\n"))
-				pw.Close()
+				// A refused upload's body is closed: nothing to write to.
+				if _, err := pw.Write([]byte("2024-01-01,S1,SKU" + strconv.Itoa(i) + ",1\n")); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+					t.Error(err)
+				}
+				if err := pw.Close(); err != nil {
+					t.Error(err)
+				}
 				writers[i] = nil
 			}
 		}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +21,12 @@ func TestMemguardEndpoints(t *testing.T) {
 	}
 	_, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 7, "models": ["naive", "seasonal_naive", "ses"]}`))
 	var created struct{ ID string }
-	json.Unmarshal(b, &created)
+	mustDecode(t, b, &created)
 	js := ts.waitJob(created.ID, "succeeded", time.Minute)
 	var mem struct {
 		ReportID string `json:"report_id"`
 	}
-	json.Unmarshal(js.Memory, &mem)
+	mustDecode(t, js.Memory, &mem)
 
 	var list struct {
 		Items []struct {

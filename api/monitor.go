@@ -127,9 +127,11 @@ func (m *monitor) rss() int64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
 	b := m.statm[:cap(m.statm)]
-	n, _ := f.Read(b)
+	n, rerr := f.Read(b)
+	if cerr := f.Close(); rerr != nil || cerr != nil {
+		return 0 // no sample, like a system without /proc
+	}
 	fields := bytes.Fields(b[:n])
 	if len(fields) < 2 {
 		return 0

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -97,21 +98,18 @@ const planFlushBytes = 32 << 10
 // plan costs no memory; should the read fail part way, the body is left
 // without its closing brackets, which no JSON decoder accepts, and the
 // error is logged.
-func (s *Server) getPlan(c *gin.Context) {
+func (s *v1API) getPlan(c *gin.Context) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	f, ok := planFilter(c)
 	if !ok {
 		return
 	}
-	head := func(b []byte) []byte {
-		st, _ := json.Marshal(k.Store)
-		sku, _ := json.Marshal(k.SKU)
-		b = append(b, `{"store":`...)
-		b = append(b, st...)
-		b = append(b, `,"sku":`...)
-		b = append(b, sku...)
-		return append(b, `,"covariates":{`...)
+	prefix, err := planHead(k)
+	if err != nil {
+		fail(c, err)
+		return
 	}
+	head := func(b []byte) []byte { return append(b, prefix...) }
 	var b []byte
 	started, name := false, ""
 	write := func() error {
@@ -119,7 +117,7 @@ func (s *Server) getPlan(c *gin.Context) {
 		b = b[:0]
 		return err
 	}
-	err := s.store.Plan(c.Request.Context(), k, f, func(v sqlstore.PlannedValue) error {
+	err = s.store.Plan(c.Request.Context(), k, f, func(v sqlstore.PlannedValue) error {
 		if !started {
 			c.Header("Content-Type", "application/json; charset=utf-8")
 			c.Status(http.StatusOK)
@@ -129,7 +127,10 @@ func (s *Server) getPlan(c *gin.Context) {
 			if name != "" {
 				b = append(b, "],"...)
 			}
-			n, _ := json.Marshal(v.Name)
+			n, err := json.Marshal(v.Name)
+			if err != nil {
+				return fmt.Errorf("api: covariate name %q: %w", v.Name, err)
+			}
 			b = append(append(b, n...), ":["...)
 			name = v.Name
 		} else {
@@ -150,7 +151,9 @@ func (s *Server) getPlan(c *gin.Context) {
 		fail(c, err)
 		return
 	case err != nil:
-		_ = write()
+		if werr := write(); werr != nil {
+			err = errors.Join(err, werr)
+		}
 		s.log.Warn("plan response cut short", "series", k.String(), "err", err, "request_id", c.GetHeader(requestIDHeader))
 		return
 	case !started:
@@ -166,10 +169,26 @@ func (s *Server) getPlan(c *gin.Context) {
 	}
 }
 
+// planHead is the start of a plan response, up to its covariates.
+func planHead(k data.Key) ([]byte, error) {
+	st, err := json.Marshal(k.Store)
+	if err != nil {
+		return nil, fmt.Errorf("api: store %q: %w", k.Store, err)
+	}
+	sku, err := json.Marshal(k.SKU)
+	if err != nil {
+		return nil, fmt.Errorf("api: sku %q: %w", k.SKU, err)
+	}
+	b := append([]byte(`{"store":`), st...)
+	b = append(b, `,"sku":`...)
+	b = append(b, sku...)
+	return append(b, `,"covariates":{`...), nil
+}
+
 // deletePlan withdraws planned values of a series (all of them, or those
 // name, from and to select) and answers how many were deleted. The next
 // job reads the plan as it is then; published forecasts are unchanged.
-func (s *Server) deletePlan(c *gin.Context) {
+func (s *v1API) deletePlan(c *gin.Context) {
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	f, ok := planFilter(c)
 	if !ok {

@@ -20,7 +20,7 @@ func TestListSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Stop(ctx) })
+	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(ctx) }) })
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +29,11 @@ func TestListSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	defer checkClose(t, resp.Body.Close)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/schedules: %d %s", resp.StatusCode, body)
 	}
@@ -45,13 +48,14 @@ func TestListSchedules(t *testing.T) {
 	// Sunday 02:00 UTC and the next 01:30 UTC after now.
 	now := before.UTC()
 	for _, tc := range []struct {
-		name, kind string
-		ok         func(time.Time) bool
+		name string
+		kind jobs.Kind
+		ok   func(time.Time) bool
 	}{
-		{"retrain", "train", func(n time.Time) bool {
+		{"retrain", jobs.KindTrain, func(n time.Time) bool {
 			return n.Weekday() == time.Sunday && n.Hour() == 2 && n.Minute() == 0 && n.Sub(now) <= 7*24*time.Hour
 		}},
-		{"refresh", "refresh", func(n time.Time) bool {
+		{"refresh", jobs.KindRefresh, func(n time.Time) bool {
 			return n.Hour() == 1 && n.Minute() == 30 && n.Sub(now) <= 24*time.Hour
 		}},
 	} {

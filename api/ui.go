@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,6 +20,8 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 )
 
@@ -51,12 +52,30 @@ const (
 	uiHistoryTimes  = 3   // history shown, in horizons
 )
 
+// dashboardStore is the storage the dashboard reads. *sqlstore.Store
+// implements it, on SQLite and PostgreSQL.
+type dashboardStore interface {
+	ListJobs(ctx context.Context, state, before string, limit int) ([]*sqlstore.Job, error)
+	ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]sqlstore.SeriesInfo, error)
+	GetResult(ctx context.Context, k data.Key) (*sqlstore.Result, error)
+	LoadSeries(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, error)
+	Plan(ctx context.Context, k data.Key, f sqlstore.PlanFilter, fn func(sqlstore.PlannedValue) error) error
+}
+
+// dashboard serves the web pages. Its store field shadows Server.store:
+// the pages reach the store only through dashboardStore.
+type dashboard struct {
+	*Server
+	store dashboardStore
+}
+
 // routesUI adds the web dashboard and the OpenAPI document.
 func (s *Server) routesUI(r *gin.Engine) {
+	d := &dashboard{Server: s, store: s.store}
 	r.GET("/openapi.json", s.openAPI)
-	r.GET("/ui", s.uiOverview)
-	r.GET("/ui/series", s.uiSeriesList)
-	r.GET("/ui/series/:store/:sku", s.uiSeries)
+	r.GET("/ui", d.uiOverview)
+	r.GET("/ui/series", d.uiSeriesList)
+	r.GET("/ui/series/:store/:sku", d.uiSeries)
 }
 
 // render executes a page into a buffer first, so a template failure can
@@ -113,24 +132,29 @@ type overviewPage struct {
 	MemChart       template.HTML
 	GoroutineChart template.HTML
 	RetainedChart  template.HTML
-	Jobs           []*sqlstore.Job
+	Jobs           []*jobs.Job
 	Reports        []*memguard.Report // charted, oldest first
 	LatestReports  []*memguard.Report // detailed, latest first
 	Quarantined    []memguard.QuarantineEntry
 }
 
-func (s *Server) uiOverview(c *gin.Context) {
+func (s *dashboard) uiOverview(c *gin.Context) {
 	ctx := c.Request.Context()
-	jobs, err := s.store.ListJobs(ctx, "", "", uiJobs)
+	rows, err := s.store.ListJobs(ctx, "", "", uiJobs)
 	if err != nil {
 		s.uiFail(c, err)
 		return
 	}
-	page := overviewPage{Title: "Overview", Interval: s.opts.Ops.MonitorInterval, Jobs: jobs}
+	js, err := jobs.DecodeJobs(rows)
+	if err != nil {
+		s.uiFail(c, err)
+		return
+	}
+	page := overviewPage{Title: "Overview", Interval: s.opts.Ops.MonitorInterval, Jobs: js}
 
 	if samples := s.ops().monitor.Samples(); len(samples) >= 2 {
-		spans := make([]jobSpan, 0, len(jobs))
-		for _, j := range jobs {
+		spans := make([]jobSpan, 0, len(js))
+		for _, j := range js {
 			if j.StartedAt == nil {
 				continue
 			}
@@ -150,7 +174,7 @@ func (s *Server) uiOverview(c *gin.Context) {
 	page.LatestReports = reps[:min(len(reps), uiReportDetails)]
 	charted := reps[:min(len(reps), uiReportBars)]
 	if len(charted) > 0 {
-		jobOf := reportJobs(jobs)
+		jobOf := reportJobs(js)
 		page.Reports = make([]*memguard.Report, len(charted))
 		labels := make([]string, len(charted))
 		for i, r := range charted {
@@ -177,17 +201,11 @@ func (s *Server) uiOverview(c *gin.Context) {
 
 // reportJobs maps memguard report IDs to the jobs whose memory summary
 // names them.
-func reportJobs(jobs []*sqlstore.Job) map[string]string {
-	out := make(map[string]string, len(jobs))
-	for _, j := range jobs {
-		if len(j.Memory) == 0 {
-			continue
-		}
-		var m struct {
-			ReportID string `json:"report_id"`
-		}
-		if json.Unmarshal(j.Memory, &m) == nil && m.ReportID != "" {
-			out[m.ReportID] = j.ID
+func reportJobs(js []*jobs.Job) map[string]string {
+	out := make(map[string]string, len(js))
+	for _, j := range js {
+		if j.Memory != nil && j.Memory.ReportID != "" {
+			out[j.Memory.ReportID] = j.ID
 		}
 	}
 	return out
@@ -217,7 +235,7 @@ type seriesListPage struct {
 	First bool
 }
 
-func (s *Server) uiSeriesList(c *gin.Context) {
+func (s *dashboard) uiSeriesList(c *gin.Context) {
 	var after data.Key
 	if cur := c.Query("after"); cur != "" {
 		st, sku, ok := strings.Cut(cur, "\x1f")
@@ -282,7 +300,7 @@ func (p plannedCovariate) NonZeroDates() string {
 	return strings.Join(p.NonZero[:shown], ", ") + fmt.Sprintf(" and %d more", len(p.NonZero)-shown)
 }
 
-func (s *Server) uiSeries(c *gin.Context) {
+func (s *dashboard) uiSeries(c *gin.Context) {
 	ctx := c.Request.Context()
 	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
 	page := seriesPage{Title: k.Store + " / " + k.SKU, Store: k.Store, SKU: k.SKU,
@@ -296,24 +314,12 @@ func (s *Server) uiSeries(c *gin.Context) {
 		s.uiFail(c, err)
 		return
 	default:
+		// The record reads an undefined coverage as NaN: the page shows
+		// a dash, not 0%.
 		var res forecast.Result
-		if err := json.Unmarshal(r.Body, &res); err != nil {
+		if err := record.Result.Decode(r.Body, &res); err != nil {
 			s.uiFail(c, fmt.Errorf("stored result of %s: %w", k, err))
 			return
-		}
-		// Result writes an undefined coverage as null, which decodes as
-		// 0; keep it undefined so the page shows a dash, not 0%.
-		var cov struct{ C80, C95 *float64 }
-		if json.Unmarshal(r.Body, &struct {
-			C80 **float64 `json:"coverage_80"`
-			C95 **float64 `json:"coverage_95"`
-		}{&cov.C80, &cov.C95}) == nil {
-			if cov.C80 == nil {
-				res.Coverage80 = math.NaN()
-			}
-			if cov.C95 == nil {
-				res.Coverage95 = math.NaN()
-			}
 		}
 		page.HasForecast, page.Result, page.JobID, page.GeneratedAt = true, &res, r.JobID, r.GeneratedAt
 	}
@@ -356,7 +362,7 @@ func (s *Server) uiSeries(c *gin.Context) {
 
 // forecastPlan reads the plan of k over the dates of res's points and
 // summarises it by covariate (planSummary).
-func (s *Server) forecastPlan(ctx context.Context, k data.Key, res *forecast.Result) ([]plannedCovariate, []dateMarks, error) {
+func (s *dashboard) forecastPlan(ctx context.Context, k data.Key, res *forecast.Result) ([]plannedCovariate, []dateMarks, error) {
 	step := make(map[int64]bool, len(res.Points))
 	var f sqlstore.PlanFilter
 	for _, pt := range res.Points {

@@ -22,6 +22,13 @@ import (
 // seedUI stores two series of 120 days (one of them with an awkward
 // store name) and publishes a made-up forecast for the first, so the
 // pages can be checked without training anything.
+// The store implements the storage interfaces the /v1 handlers and the
+// dashboard consume.
+var (
+	_ v1Store        = (*sqlstore.Store)(nil)
+	_ dashboardStore = (*sqlstore.Store)(nil)
+)
+
 func seedUI(t *testing.T, ts *testServer) {
 	t.Helper()
 	ctx := context.Background()

@@ -86,11 +86,8 @@ func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return w.q.cf
 func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 	q := w.q
 	id := j.Args.JobID
-	job, err := q.store.GetJob(ctx, id)
+	job, err := q.riverJob(ctx, id)
 	if err != nil {
-		if errors.Is(err, sqlstore.ErrNotFound) {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	switch job.State {
@@ -100,12 +97,9 @@ func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 		// A rescued duplicate of a partition whose job already ended.
 		return nil
 	}
-	var p Params
-	if err := json.Unmarshal(job.Params, &p); err != nil {
-		return river.JobCancel(fmt.Errorf("job %s: stored params: %w", id, err))
-	}
-	if err := p.Validate(q.cfg.Runner.Registry); err != nil {
-		return river.JobCancel(fmt.Errorf("job %s: %w", id, err))
+	p, err := q.cfg.Runner.storedParams(job)
+	if err != nil {
+		return river.JobCancel(err)
 	}
 	out, err := q.cfg.Runner.runPartition(ctx, q, j, p)
 	if rerr := river.RecordOutput(ctx, out); rerr != nil && err == nil {
@@ -146,11 +140,8 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 		}
 	}
 	gctx := memguard.WithLabels(ctx, "worker", q.cfg.Name)
-	report, runErr := r.Guard.Run(gctx, p.Kind, func(ctx context.Context) error {
-		if p.Kind == KindRefresh {
-			return r.refresh(ctx, j.Args.JobID, series, &failed, &first, prog)
-		}
-		return r.train(ctx, j.Args.JobID, p, series, &failed, &first, prog)
+	report, runErr := r.Guard.Run(gctx, p.Kind.String(), func(ctx context.Context) error {
+		return r.run(ctx, j.Args.JobID, p, series, &failed, &first, prog)
 	})
 	if runErr == nil {
 		r.huntIfLeaking(ctx, report, p, series)
@@ -159,12 +150,8 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 	if f, ok := first.Load().(string); ok {
 		out.FirstFailure = f
 	}
-	if report != nil {
-		var m MemorySummary
-		if err := json.Unmarshal(summarise(report), &m); err == nil {
-			m.Worker = q.cfg.Name
-			out.Memory = &m
-		}
+	if out.Memory = summarise(report); out.Memory != nil {
+		out.Memory.Worker = q.cfg.Name
 	}
 	if runErr != nil {
 		if ctx.Err() != nil {
@@ -212,15 +199,22 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*da
 	return out, nil
 }
 
+// riverJob reads the row of job id for one of its River jobs: a job that
+// no longer exists cancels the River job.
+func (q *Queue) riverJob(ctx context.Context, id string) (*sqlstore.Job, error) {
+	job, err := q.store.GetJob(ctx, id)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, river.JobCancel(err)
+	}
+	return job, err
+}
+
 // workParent runs one wake of a parent: plan and insert the partitions on
 // the first, then sum their progress, and publish when all are done.
 func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 	id := j.Args.JobID
-	job, err := q.store.GetJob(ctx, id)
+	job, err := q.riverJob(ctx, id)
 	if err != nil {
-		if errors.Is(err, sqlstore.ErrNotFound) {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	switch job.State {
@@ -249,22 +243,19 @@ func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 // partitions together with the plan: if the process dies before the
 // commit, the next wake starts over with nothing staged; after it, the
 // plan is there and the partitions run.
-func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstore.Job) (plan, error) {
+func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstore.Job) (_ plan, err error) {
 	r := q.cfg.Runner
 	id := job.ID
-	var p Params
-	if err := json.Unmarshal(job.Params, &p); err != nil {
-		return plan{}, r.fail(ctx, id, fmt.Errorf("job %s: stored params: %w", id, err), nil)
-	}
-	if err := p.Validate(r.Registry); err != nil {
-		return plan{}, r.fail(ctx, id, fmt.Errorf("job %s: %w", id, err), nil)
+	p, err := r.storedParams(job)
+	if err != nil {
+		return plan{}, r.fail(ctx, id, err, nil)
 	}
 	keys, err := r.selectKeys(ctx, p)
 	if err != nil {
 		return plan{}, err
 	}
 	if len(keys) == 0 {
-		return plan{}, r.fail(ctx, id, fmt.Errorf("no sales match the job's stores and skus: upload sales first"), nil)
+		return plan{}, r.fail(ctx, id, errNoSales, nil)
 	}
 	parts := partition(keys, p, q.cfg.PartitionSize)
 	if err := r.Store.StartJob(ctx, id, len(keys)); err != nil {
@@ -275,7 +266,7 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 	if err != nil {
 		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx, &err)
 	params := make([]river.InsertManyParams, len(parts))
 	for i, a := range parts {
 		a.JobID = id
@@ -291,7 +282,7 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 	if err := tx.Commit(); err != nil {
 		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
 	}
-	r.logger().Info("job fanned out", "job_id", id, "kind", p.Kind, "series", len(keys), "partitions", len(parts), "worker", q.cfg.Name)
+	r.logger().Info("job fanned out", "job_id", id, "kind", p.Kind.String(), "series", len(keys), "partitions", len(parts), "worker", q.cfg.Name)
 	return pl, nil
 }
 
@@ -311,7 +302,9 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	for _, row := range rows {
 		var o PartOutput
 		if b := row.Output(); len(b) > 0 {
-			_ = json.Unmarshal(b, &o)
+			if err := json.Unmarshal(b, &o); err != nil {
+				return fmt.Errorf("jobs: job %s: output of partition %d: %w", id, row.ID, err)
+			}
 		}
 		switch row.State {
 		case rivertype.JobStateCompleted:
@@ -334,14 +327,12 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 			done += o.Done
 		}
 	}
-	var mem json.RawMessage
-	if worst != nil {
-		mem, _ = json.Marshal(worst)
-	}
 	if len(dead) > 0 {
-		_ = q.cancelPartitions(ctx, id)
 		err := fmt.Errorf("%d of %d partitions failed; first: %s", len(dead), pl.Parts, dead[0])
-		return river.JobCancel(q.cfg.Runner.fail(ctx, id, err, mem))
+		if cerr := q.cancelPartitions(ctx, id); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		return river.JobCancel(q.cfg.Runner.fail(ctx, id, err, worst))
 	}
 	if err := q.store.JobProgress(ctx, id, max(done, min(prevDone, pl.Series)), pl.Series); err != nil {
 		return err
@@ -358,9 +349,9 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 		msg = fmt.Sprintf("%d of %d series failed; first: %s", failed, pl.Series, firstFailure)
 	}
 	if n == 0 {
-		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem))
+		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), worst))
 	}
-	if err := q.store.FinishJob(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
+	if err := q.cfg.Runner.finish(ctx, id, sqlstore.JobSucceeded, msg, worst); err != nil {
 		return err
 	}
 	q.cfg.Runner.logger().Info("job succeeded", "job_id", id, "series", pl.Series, "published", n, "partitions", pl.Parts, "worker", q.cfg.Name)

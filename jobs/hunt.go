@@ -54,6 +54,7 @@ func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Para
 	}
 	specs, err := r.candidates(p)
 	if err != nil {
+		r.logger().Warn("leak hunt skipped", "report_id", rep.ID, "err", err)
 		return
 	}
 	sample := series[0]

@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -11,8 +10,10 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/internal/leaktest"
 	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -28,18 +29,8 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	obs := demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 120})
-	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	defer check(t, store.Close)
+	ingest(t, store, demo.Options{Stores: 1, SKUs: 2, Days: 120})
 	std := models.Standard()
 	var specs []models.Spec
 	for _, n := range []string{"naive", "seasonal_naive", "ses"} {
@@ -58,21 +49,26 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	r := &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	params := []byte(`{"kind": "train", "horizon": 7, "top_k": 2, "models": ["naive", "seasonal_naive", "ses", "leaky"]}`)
-	run := func(id string) *sqlstore.Job {
+	run := func(id string) *jobs.Job {
 		if err := store.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.Execute(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		j, _ := store.GetJob(ctx, id)
+		row, err := store.GetJob(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := jobs.DecodeJob(row)
+		if err != nil || j.Memory == nil {
+			t.Fatalf("job %s: memory %s (%v)", id, row.Memory, err)
+		}
 		return j
 	}
 	detected := 0
 	for i := 1; i <= 15 && !guard.IsQuarantined("leaky"); i++ {
-		j := run("job" + string(rune('a'+i)))
-		var m jobs.MemorySummary
-		json.Unmarshal(j.Memory, &m)
+		m := run("job" + string(rune('a'+i))).Memory
 		t.Logf("job %d: verdict %s, retained %d B", i, m.Verdict, m.RetainedBytes)
 		detected = i
 	}
@@ -91,10 +87,10 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var body struct {
-		Leaderboard []struct{ Name string } `json:"leaderboard"`
+	var body forecast.Result
+	if err := record.Result.Decode(res.Body, &body); err != nil {
+		t.Fatal(err)
 	}
-	json.Unmarshal(res.Body, &body)
 	if len(body.Leaderboard) != 3 {
 		t.Fatalf("leaderboard after quarantine: %+v", body.Leaderboard)
 	}

@@ -41,9 +41,9 @@ func outcome(ctx context.Context, err error) string {
 
 // observe records a run that started at start. A nil *Metrics records
 // nothing.
-func (m *Metrics) observe(kind, outcome string, start time.Time) {
+func (m *Metrics) observe(kind Kind, outcome string, start time.Time) {
 	if m == nil {
 		return
 	}
-	m.duration.WithLabelValues(kind, outcome).Observe(time.Since(start).Seconds())
+	m.duration.WithLabelValues(kind.String(), outcome).Observe(time.Since(start).Seconds())
 }

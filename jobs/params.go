@@ -9,15 +9,67 @@ import (
 	"github.com/forecastd/forecastd/models"
 )
 
+// Kind is what a job does. The zero Kind is unset: Params.Validate makes
+// it KindTrain, the default of a job request.
+type Kind uint8
+
 // Job kinds.
 const (
-	KindTrain   = "train"
-	KindRefresh = "refresh"
+	// KindTrain runs the tournament on each series.
+	KindTrain Kind = iota + 1
+	// KindRefresh re-predicts each series from its latest history with the
+	// models the last tournament kept.
+	KindRefresh
 )
+
+var kindNames = [...]string{KindTrain: "train", KindRefresh: "refresh"}
+
+// ParseKind parses a kind's name; the empty name is the default,
+// KindTrain. It is the one place a kind's name is read.
+func ParseKind(name string) (Kind, error) {
+	if name == "" {
+		return KindTrain, nil
+	}
+	for k, n := range kindNames {
+		if n != "" && n == name {
+			return Kind(k), nil
+		}
+	}
+	return 0, fmt.Errorf("kind %q: want %q or %q", name, KindTrain, KindRefresh)
+}
+
+func (k Kind) valid() bool { return k > 0 && int(k) < len(kindNames) }
+
+// String is the kind's name: a metric label, a memguard run kind and
+// what the API shows.
+func (k Kind) String() string {
+	if !k.valid() {
+		return fmt.Sprintf("Kind(%d)", uint8(k))
+	}
+	return kindNames[k]
+}
+
+// MarshalText writes the kind's name.
+func (k Kind) MarshalText() ([]byte, error) {
+	if !k.valid() {
+		return nil, fmt.Errorf("jobs: invalid kind %d", uint8(k))
+	}
+	return []byte(kindNames[k]), nil
+}
+
+// UnmarshalText reads a kind's name (ParseKind).
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
 
 // Params are the parameters of a job, as POST /v1/jobs takes them.
 type Params struct {
-	Kind            string   `json:"kind,omitempty"`
+	Kind            Kind     `json:"kind,omitempty"`
 	Horizon         int      `json:"horizon"`
 	Stores          []string `json:"stores,omitempty"`
 	SKUs            []string `json:"skus,omitempty"`
@@ -56,11 +108,11 @@ func DecodeParams(body []byte, reg *models.Registry) (Params, error) {
 
 // Validate checks p and fills the defaults.
 func (p *Params) Validate(reg *models.Registry) error {
-	if p.Kind == "" {
+	if p.Kind == 0 {
 		p.Kind = KindTrain
 	}
-	if p.Kind != KindTrain && p.Kind != KindRefresh {
-		return fmt.Errorf("kind %q: want %q or %q", p.Kind, KindTrain, KindRefresh)
+	if !p.Kind.valid() {
+		return fmt.Errorf("kind %v: want %q or %q", p.Kind, KindTrain, KindRefresh)
 	}
 	if len(p.Stores) > maxFilter || len(p.SKUs) > maxFilter {
 		return fmt.Errorf("at most %d stores and %d skus per job", maxFilter, maxFilter)

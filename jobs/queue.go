@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,9 +77,28 @@ func (q *Queue) riverResult(ctx context.Context, id string, attempt, maxAttempts
 		return err
 	default:
 		if attempt >= maxAttempts {
-			_ = q.store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobFailed, err.Error(), nil)
+			if ferr := q.store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobFailed, err.Error(), nil); ferr != nil {
+				return errors.Join(err, ferr)
+			}
 		}
 		return err
+	}
+}
+
+// QueueStore is the storage a Queue works on: the Runner's, plus job
+// creation and the pool River shares (a job row and its River job are
+// inserted in one transaction). *sqlstore.Store implements it.
+type QueueStore interface {
+	Store
+	CreateJob(ctx context.Context, j *sqlstore.Job, enqueue func(tx *sql.Tx) (int64, error)) error
+	DB() *sql.DB
+}
+
+// rollback undoes tx unless it was committed, adding a failure to *err:
+// deferred after BeginTx, it ends every path that does not commit.
+func rollback(tx *sql.Tx, err *error) {
+	if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		*err = errors.Join(*err, fmt.Errorf("jobs: rollback: %w", rerr))
 	}
 }
 
@@ -159,7 +177,10 @@ func (c *Config) defaults() {
 		c.PollInterval = time.Second
 	}
 	if c.Name == "" {
-		h, _ := os.Hostname()
+		h, err := os.Hostname()
+		if err != nil {
+			h = "forecastd" // the pid still tells processes apart on one host
+		}
 		c.Name = fmt.Sprintf("%s-%d", h, os.Getpid())
 	}
 }
@@ -174,7 +195,7 @@ type Queue struct {
 	db *sql.DB
 	// listener is the pgx pool River LISTENs on (PostgreSQL only).
 	listener *pgxpool.Pool
-	store    *sqlstore.Store
+	store    QueueStore
 	cfg      Config
 	// completeTx completes a River job inside a store transaction; its
 	// type parameter is the driver, so each backend sets its own.
@@ -186,7 +207,7 @@ type Queue struct {
 // running: in embedded mode this process is the only worker, so a running
 // job at start was interrupted by a crash and must be retried now rather
 // than after River's stuck-job timeout.
-func OpenSQLite(ctx context.Context, store *sqlstore.Store, path string, cfg Config) (*Queue, error) {
+func OpenSQLite(ctx context.Context, store QueueStore, path string, cfg Config) (*Queue, error) {
 	if err := cfg.prepare(); err != nil {
 		return nil, err
 	}
@@ -196,15 +217,19 @@ func OpenSQLite(ctx context.Context, store *sqlstore.Store, path string, cfg Con
 	}
 	// The River driver for SQLite needs a single connection.
 	db.SetMaxOpenConns(1)
+	closeDB := func(err error) error {
+		if cerr := db.Close(); cerr != nil {
+			return errors.Join(err, fmt.Errorf("jobs: close queue db: %w", cerr))
+		}
+		return err
+	}
 	driver := riversqlite.New(db)
 	if err := migrateRiver(ctx, driver, cfg.Logger); err != nil {
-		db.Close()
-		return nil, err
+		return nil, closeDB(err)
 	}
 	if cfg.Work {
 		if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = $1 WHERE state = 'running'`, time.Now().UTC()); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("jobs: requeue interrupted jobs: %w", err)
+			return nil, closeDB(fmt.Errorf("jobs: requeue interrupted jobs: %w", err))
 		}
 	}
 	q := &Queue{db: db, store: store, cfg: cfg}
@@ -213,8 +238,7 @@ func OpenSQLite(ctx context.Context, store *sqlstore.Store, path string, cfg Con
 		return err
 	}
 	if err := q.newClient(driver, 200*time.Millisecond); err != nil {
-		db.Close()
-		return nil, err
+		return nil, closeDB(err)
 	}
 	return q, nil
 }
@@ -225,7 +249,7 @@ func OpenSQLite(ctx context.Context, store *sqlstore.Store, path string, cfg Con
 // LISTENs, so that workers hear about new jobs at once instead of polling.
 // River's migrations run under an advisory lock: the API and the workers
 // may start together.
-func OpenPostgres(ctx context.Context, store *sqlstore.Store, url string, cfg Config) (*Queue, error) {
+func OpenPostgres(ctx context.Context, store QueueStore, url string, cfg Config) (*Queue, error) {
 	if err := cfg.prepare(); err != nil {
 		return nil, err
 	}
@@ -330,16 +354,24 @@ func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], 
 // migrations run on PostgreSQL (data uses its own key for the store's).
 const riverMigrationLock = 0x7269766572 // "river"
 
-func migrateRiverLocked(ctx context.Context, db *sql.DB, driver riverdriver.Driver[*sql.Tx], log *slog.Logger) error {
+func migrateRiverLocked(ctx context.Context, db *sql.DB, driver riverdriver.Driver[*sql.Tx], log *slog.Logger) (err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("jobs: river migrations: %w", err)
 	}
-	defer conn.Close()
+	defer func() {
+		if cerr := conn.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("jobs: river migrations: %w", cerr))
+		}
+	}()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(riverMigrationLock)); err != nil {
 		return fmt.Errorf("jobs: river migrations: lock: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(riverMigrationLock))
+	defer func() {
+		if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(riverMigrationLock)); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("jobs: river migrations: unlock: %w", uerr))
+		}
+	}()
 	return migrateRiver(ctx, driver, log)
 }
 
@@ -402,23 +434,26 @@ func (q *Queue) Name() string { return q.cfg.Name }
 // NewID returns a random job ID.
 func NewID() string {
 	var b [8]byte
+	// crypto/rand.Read never returns an error: it crashes the program
+	// rather than return less randomness.
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// Enqueue records a job and queues it in one transaction.
-func (q *Queue) Enqueue(ctx context.Context, p Params, requestID string) (*sqlstore.Job, error) {
+// Enqueue records a job and queues it in one transaction. p must have
+// been validated (DecodeParams or Validate).
+func (q *Queue) Enqueue(ctx context.Context, p Params, requestID string) (*Job, error) {
 	return q.enqueue(ctx, p, requestID, nil)
 }
 
 // enqueue is Enqueue with a hook that runs inside the transaction (a
 // scheduled fire completes its own River job there).
-func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx func(tx *sql.Tx) error) (*sqlstore.Job, error) {
-	raw, err := json.Marshal(p)
+func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx func(tx *sql.Tx) error) (*Job, error) {
+	rec, err := paramsRecord.Encode(&p)
 	if err != nil {
-		return nil, fmt.Errorf("jobs: encode params: %w", err)
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	j := &sqlstore.Job{ID: NewID(), Kind: p.Kind, Params: raw, RequestID: requestID}
+	j := &sqlstore.Job{ID: NewID(), Kind: p.Kind.String(), Params: rec, RequestID: requestID}
 	err = q.store.CreateJob(ctx, j, func(tx *sql.Tx) (int64, error) {
 		res, err := q.client.InsertTx(ctx, tx, WorkArgs{JobID: j.ID}, nil)
 		if err != nil {
@@ -434,19 +469,19 @@ func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx fu
 	if err != nil {
 		return nil, err
 	}
-	return j, nil
+	return &Job{ID: j.ID, Kind: p.Kind, State: j.State, Params: p, CreatedAt: j.CreatedAt, RequestID: requestID}, nil
 }
 
 // Cancel marks a job cancelled and stops it if it is running. It returns
 // the job's state after the call; a finished job is left as it is. With
 // fan-out, the parent cancels the partitions that have not finished.
-func (q *Queue) Cancel(ctx context.Context, id string) (*sqlstore.Job, error) {
+func (q *Queue) Cancel(ctx context.Context, id string) (*Job, error) {
 	j, err := q.store.GetJob(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if j.State != sqlstore.JobQueued && j.State != sqlstore.JobRunning {
-		return j, nil
+		return DecodeJob(j)
 	}
 	if err := q.store.FinishJob(ctx, id, sqlstore.JobCancelled, "cancelled by request", nil); err != nil {
 		return nil, err
@@ -457,5 +492,8 @@ func (q *Queue) Cancel(ctx context.Context, id string) (*sqlstore.Job, error) {
 	if err := q.cancelPartitions(ctx, id); err != nil {
 		return nil, err
 	}
-	return q.store.GetJob(ctx, id)
+	if j, err = q.store.GetJob(ctx, id); err != nil {
+		return nil, err
+	}
+	return DecodeJob(j)
 }

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,15 +11,31 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
+
+// Store is the storage a Runner works on: jobs, sales series and
+// results. *sqlstore.Store implements it, on SQLite and PostgreSQL.
+type Store interface {
+	GetJob(ctx context.Context, id string) (*sqlstore.Job, error)
+	StartJob(ctx context.Context, id string, total int) error
+	JobProgress(ctx context.Context, id string, done, total int) error
+	JobPhases(ctx context.Context, id string, phases []byte) error
+	FinishJob(ctx context.Context, id, state, errText string, memory []byte) error
+	LoadSeries(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, error)
+	ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]sqlstore.SeriesInfo, error)
+	StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error
+	PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error)
+	ListResults(ctx context.Context, fn func(*sqlstore.Result) error) error
+}
 
 // Runner executes jobs: it loads the series, runs the tournament (or a
 // refresh) inside a memguard guard, stages each series' result as it
 // completes and publishes them all at once at the end.
 type Runner struct {
-	Store    *sqlstore.Store
+	Store    Store
 	Registry *models.Registry
 	Guard    *memguard.Guard
 	Logger   *slog.Logger
@@ -38,46 +53,6 @@ type Runner struct {
 	hunts hunter
 }
 
-// phases are the seconds a job spent in each of its steps.
-type phases struct {
-	Load    float64 `json:"load_seconds"`
-	Train   float64 `json:"train_seconds"`
-	Publish float64 `json:"publish_seconds"`
-}
-
-// MemorySummary is the memguard summary a job status carries.
-type MemorySummary struct {
-	ReportID         string  `json:"report_id"`
-	HeapLiveBefore   int64   `json:"heap_live_before"`
-	HeapLiveAfter    int64   `json:"heap_live_after"`
-	RetainedBytes    int64   `json:"retained_bytes"`
-	RSSBefore        int64   `json:"rss_before"`
-	RSSAfter         int64   `json:"rss_after"`
-	GoroutinesBefore int     `json:"goroutines_before"`
-	GoroutinesAfter  int     `json:"goroutines_after"`
-	Verdict          string  `json:"verdict"`
-	Reason           string  `json:"reason"`
-	SlopeBytesPerRun float64 `json:"slope_bytes_per_run"`
-	// Worker names the process whose guard made the report (with
-	// fan-out, the partition with the worst verdict).
-	Worker string `json:"worker,omitempty"`
-}
-
-func summarise(r *memguard.Report) json.RawMessage {
-	if r == nil {
-		return nil
-	}
-	b, err := json.Marshal(MemorySummary{
-		ReportID: r.ID, HeapLiveBefore: r.HeapLiveBefore, HeapLiveAfter: r.HeapLiveAfter, RetainedBytes: r.RetainedBytes,
-		RSSBefore: r.RSSBefore, RSSAfter: r.RSSAfter, GoroutinesBefore: r.GoroutinesBefore, GoroutinesAfter: r.GoroutinesAfter,
-		Verdict: r.Verdict.State, Reason: r.Verdict.Reason, SlopeBytesPerRun: r.Verdict.Slope,
-	})
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
 // ErrCancelled marks a job cancelled through the API.
 var ErrCancelled = errors.New("jobs: job cancelled")
 
@@ -92,15 +67,12 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if job.State == sqlstore.JobCancelled || job.State == sqlstore.JobSucceeded {
 		return nil
 	}
-	var p Params
-	if err := json.Unmarshal(job.Params, &p); err != nil {
-		return r.fail(ctx, id, fmt.Errorf("job %s: stored params: %w", id, err), nil)
+	p, err := r.storedParams(job)
+	if err != nil {
+		return r.fail(ctx, id, err, nil)
 	}
-	if err := p.Validate(r.Registry); err != nil {
-		return r.fail(ctx, id, fmt.Errorf("job %s: %w", id, err), nil)
-	}
-	log := r.logger().With("job_id", id, "kind", p.Kind, "request_id", job.RequestID)
-	var ph phases
+	log := r.logger().With("job_id", id, "kind", p.Kind.String(), "request_id", job.RequestID)
+	var ph Phases
 	t0 := time.Now()
 	series, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
 	ph.Load = time.Since(t0).Seconds()
@@ -108,7 +80,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		return r.fail(ctx, id, err, nil)
 	}
 	if len(series) == 0 {
-		return r.fail(ctx, id, fmt.Errorf("no sales match the job's stores and skus: upload sales first"), nil)
+		return r.fail(ctx, id, errNoSales, nil)
 	}
 	if err := r.Store.StartJob(ctx, id, len(series)); err != nil {
 		return err
@@ -118,11 +90,8 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	var failed atomic.Int64
 	var firstFailure atomic.Value
 	defer func() { r.Metrics.observe(p.Kind, outcome(ctx, err), start) }()
-	report, runErr := r.Guard.Run(ctx, p.Kind, func(ctx context.Context) error {
-		if p.Kind == KindRefresh {
-			return r.refresh(ctx, id, series, &failed, &firstFailure, r.progress(ctx, id))
-		}
-		return r.train(ctx, id, p, series, &failed, &firstFailure, r.progress(ctx, id))
+	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
+		return r.run(ctx, id, p, series, &failed, &firstFailure, r.progress(ctx, id))
 	})
 	mem := summarise(report)
 	ph.Train = time.Since(start).Seconds()
@@ -130,7 +99,9 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		if ctx.Err() != nil {
 			// Shutdown or cancellation: the caller decides; keep the
 			// memory report for the status.
-			_ = r.Store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem)
+			if ferr := r.finish(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem); ferr != nil {
+				return errors.Join(ctx.Err(), ferr)
+			}
 			return ctx.Err()
 		}
 		return r.fail(ctx, id, runErr, mem)
@@ -141,10 +112,8 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		return r.fail(ctx, id, err, mem)
 	}
 	ph.Publish = time.Since(t1).Seconds()
-	if b, err := json.Marshal(ph); err == nil {
-		if err := r.Store.JobPhases(ctx, id, b); err != nil {
-			log.Warn("job phases not recorded", "err", err)
-		}
+	if err := r.recordPhases(ctx, id, &ph); err != nil {
+		log.Warn("job phases not recorded", "err", err)
 	}
 	msg := ""
 	if f := failed.Load(); f > 0 {
@@ -153,7 +122,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if n == 0 {
 		return r.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem)
 	}
-	if err := r.Store.FinishJob(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
+	if err := r.finish(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
 	log.Info("job succeeded", "series", len(series), "published", n, "seconds", time.Since(start).Seconds(),
@@ -162,9 +131,54 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	return nil
 }
 
-func (r *Runner) fail(ctx context.Context, id string, err error, mem json.RawMessage) error {
+// errNoSales fails a job whose filters select no stored series.
+var errNoSales = errors.New("no sales match the job's stores and skus: upload sales first")
+
+// storedParams decodes and checks the params job was queued with (the
+// registry may have changed since).
+func (r *Runner) storedParams(job *sqlstore.Job) (Params, error) {
+	var p Params
+	if err := paramsRecord.Decode(job.Params, &p); err != nil {
+		return p, fmt.Errorf("job %s: stored params: %w", job.ID, err)
+	}
+	if err := p.Validate(r.Registry); err != nil {
+		return p, fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	return p, nil
+}
+
+// run trains or refreshes series, as p's kind says.
+func (r *Runner) run(ctx context.Context, id string, p Params, series []*data.Series, failed *atomic.Int64, first *atomic.Value, prog forecast.Progress) error {
+	if p.Kind == KindRefresh {
+		return r.refresh(ctx, id, series, failed, first, prog)
+	}
+	return r.train(ctx, id, p, series, failed, first, prog)
+}
+
+func (r *Runner) recordPhases(ctx context.Context, id string, ph *Phases) error {
+	b, err := phasesRecord.Encode(ph)
+	if err != nil {
+		return err
+	}
+	return r.Store.JobPhases(ctx, id, b)
+}
+
+// finish records the end (or, with JobQueued, the interruption) of job id
+// with its memory summary, if any.
+func (r *Runner) finish(ctx context.Context, id, state, msg string, mem *MemorySummary) error {
+	var b []byte
+	if mem != nil {
+		var err error
+		if b, err = memoryRecord.Encode(mem); err != nil {
+			return fmt.Errorf("jobs: job %s: %w", id, err)
+		}
+	}
+	return r.Store.FinishJob(ctx, id, state, msg, b)
+}
+
+func (r *Runner) fail(ctx context.Context, id string, err error, mem *MemorySummary) error {
 	r.logger().Error("job failed", "job_id", id, "err", err)
-	if ferr := r.Store.FinishJob(context.WithoutCancel(ctx), id, sqlstore.JobFailed, err.Error(), mem); ferr != nil {
+	if ferr := r.finish(context.WithoutCancel(ctx), id, sqlstore.JobFailed, err.Error(), mem); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	return permanent{err}
@@ -244,13 +258,13 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 }
 
 func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome) error {
-	body, err := json.Marshal(out.Result)
+	body, err := record.Result.Encode(out.Result)
 	if err != nil {
-		return fmt.Errorf("jobs: encode result of %s: %w", k, err)
+		return fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	kept, err := json.Marshal(out.Kept)
+	kept, err := record.Kept.Encode(&out.Kept)
 	if err != nil {
-		return fmt.Errorf("jobs: encode kept models of %s: %w", k, err)
+		return fmt.Errorf("jobs: %s: %w", k, err)
 	}
 	return r.Store.StageResult(ctx, id, k, body, kept)
 }
@@ -271,9 +285,9 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 		}
 		var prev forecast.Result
 		var kept []forecast.Kept
-		err := json.Unmarshal(res.Body, &prev)
+		err := record.Result.Decode(res.Body, &prev)
 		if err == nil {
-			err = json.Unmarshal(res.Models, &kept)
+			err = record.Kept.Decode(res.Models, &kept)
 		}
 		var out *forecast.Outcome
 		if err == nil {

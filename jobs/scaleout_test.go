@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,9 +23,11 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/internal/app"
 	"github.com/forecastd/forecastd/internal/pgtest"
 	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/jobs/record"
 )
 
 // TestMain doubles as `forecastd worker` for the multi-process tests: the
@@ -106,7 +109,7 @@ func startServer(t *testing.T, backend jobs.Backend, workers int) *server {
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	t.Cleanup(func() { check(t, func() error { return srv.Stop(context.Background()) }) })
 	return &server{Server: srv, base: "http://" + srv.Addr(), t: t}
 }
 
@@ -138,7 +141,7 @@ func (s *server) postJob(body string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer check(s.t, resp.Body.Close)
 	b, _ := io.ReadAll(resp.Body)
 	var created struct{ ID string }
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(b, &created) != nil {
@@ -183,11 +186,13 @@ func (s *server) forecasts(keys []data.Key, jobID string) map[data.Key]points {
 		if r.JobID != jobID {
 			s.t.Errorf("forecast of %s from job %s, want %s", k, r.JobID, jobID)
 		}
-		var body struct{ Points points }
-		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Points) == 0 {
+		var res forecast.Result
+		if err := record.Result.Decode(r.Body, &res); err != nil || len(res.Points) == 0 {
 			s.t.Fatalf("forecast of %s: %s (%v)", k, r.Body, err)
 		}
-		out[k] = body.Points
+		for _, p := range res.Points {
+			out[k] = append(out[k], struct{ Value, Lower, Upper float64 }{p.Value, p.Lower, p.Upper})
+		}
 	}
 	return out
 }
@@ -246,16 +251,16 @@ func TestFanOutSQLite(t *testing.T) {
 			if j.SeriesDone != 6 || j.SeriesTotal != 6 || j.Progress != 1 {
 				t.Errorf("job = %+v", j)
 			}
-			var mem jobs.MemorySummary
-			if err := json.Unmarshal(j.Memory, &mem); err != nil || mem.Worker == "" || mem.Verdict == "" {
-				t.Fatalf("memory = %s (%v)", j.Memory, err)
+			mem := jobMemory(t, j)
+			if mem.Worker == "" || mem.Verdict == "" {
+				t.Fatalf("memory = %+v", mem)
 			}
 			// The partition's memguard report carries the worker's name.
 			resp, err := http.Get(s.base + "/v1/memguard/reports/" + mem.ReportID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer check(t, resp.Body.Close)
 			var rep struct{ Labels map[string]string }
 			if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Labels["worker"] != mem.Worker {
 				t.Errorf("report %s labels = %v (%v), want worker=%s", mem.ReportID, rep.Labels, err, mem.Worker)
@@ -284,14 +289,22 @@ func startWorker(t *testing.T, dbURL, name string, extraEnv ...string) *worker {
 	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				t.Errorf("worker %s: %v", name, err)
+			}
 			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
+			var exit error
+			go func() { exit = cmd.Wait(); close(done) }()
 			select {
 			case <-done:
 			case <-time.After(15 * time.Second):
-				cmd.Process.Kill()
+				if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					t.Errorf("worker %s: %v", name, err)
+				}
 				<-done
+			}
+			if exit != nil {
+				t.Logf("worker %s: %v", name, exit)
 			}
 		}
 		if t.Failed() || os.Getenv("FORECASTD_TEST_LOG") != "" {
@@ -329,10 +342,19 @@ func TestScaleOutPostgres(t *testing.T) {
 	if len(byWorker) != 2 || byWorker["w1"] == 0 || byWorker["w2"] == 0 {
 		t.Errorf("partitions by worker = %v, want both workers", byWorker)
 	}
-	var mem jobs.MemorySummary
-	if err := json.Unmarshal(j.Memory, &mem); err != nil || (mem.Worker != "w1" && mem.Worker != "w2") {
-		t.Errorf("job memory = %s (%v)", j.Memory, err)
+	if mem := jobMemory(t, j); mem.Worker != "w1" && mem.Worker != "w2" {
+		t.Errorf("job memory = %+v", mem)
 	}
+}
+
+// jobMemory decodes the memory summary of a job row.
+func jobMemory(t *testing.T, row *sqlstore.Job) *jobs.MemorySummary {
+	t.Helper()
+	j, err := jobs.DecodeJob(row)
+	if err != nil || j.Memory == nil {
+		t.Fatalf("job %s: memory %s (%v)", row.ID, row.Memory, err)
+	}
+	return j.Memory
 }
 
 // TestScaleOutWorkerKilled: a worker killed with SIGKILL in the middle of a
@@ -369,7 +391,9 @@ func TestScaleOutWorkerKilled(t *testing.T) {
 			if err := w1.cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
-			w1.cmd.Wait()
+			if err := w1.cmd.Wait(); err == nil {
+				t.Fatal("w1 exited cleanly after it was killed")
+			}
 			killed = true
 			t.Logf("killed w1 with %d partitions completed, %d running on it", completed, running)
 			logPartitions(t, db)
@@ -407,7 +431,7 @@ func openDB(t *testing.T, u string) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { check(t, db.Close) })
 	return db
 }
 
@@ -419,7 +443,7 @@ func partitionWorkers(t *testing.T, db *sql.DB) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer check(t, rows.Close)
 	out := map[string]int{}
 	for rows.Next() {
 		var w sql.NullString
@@ -437,7 +461,7 @@ func logPartitions(t *testing.T, db *sql.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer check(t, rows.Close)
 	for rows.Next() {
 		var id, attempt int
 		var state string
@@ -481,7 +505,7 @@ func TestCancelFanOut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			check(t, resp.Body.Close)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("cancel: %d", resp.StatusCode)
 			}

@@ -44,7 +44,7 @@ func (s *Schedule) parse() error {
 type ScheduleInfo struct {
 	Name    string    `json:"name"`
 	Cron    string    `json:"cron"`
-	Kind    string    `json:"kind"`
+	Kind    Kind      `json:"kind"`
 	Horizon int       `json:"horizon"`
 	NextRun time.Time `json:"next_run"`
 }
@@ -99,7 +99,7 @@ func (w *scheduleWorker) Work(ctx context.Context, j *river.Job[ScheduleArgs]) e
 	if err != nil {
 		return fmt.Errorf("jobs: schedule %s: %w", s.Name, err)
 	}
-	w.q.cfg.Runner.logger().Info("scheduled job queued", "schedule", s.Name, "job_id", job.ID, "kind", p.Kind, "worker", w.q.cfg.Name)
+	w.q.cfg.Runner.logger().Info("scheduled job queued", "schedule", s.Name, "job_id", job.ID, "kind", p.Kind.String(), "worker", w.q.cfg.Name)
 	return nil
 }
 

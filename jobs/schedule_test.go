@@ -33,23 +33,15 @@ func openQueue(t *testing.T, b jobs.Backend, dir string) (*sqlstore.Store, *jobs
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		q.Stop(context.Background())
-		store.Close()
+		check(t, func() error { return q.Stop(context.Background()) })
+		check(t, store.Close)
 	})
 	return store, q
 }
 
 func ingest(t *testing.T, s *sqlstore.Store, o demo.Options) {
 	t.Helper()
-	obs := demo.Sales(o)
-	if _, err := s.Ingest(context.Background(), func(fn func(data.Observation) error) error {
-		for _, ob := range obs {
-			if err := fn(ob); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if _, err := s.Ingest(context.Background(), each(demo.Sales(o))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -85,7 +77,7 @@ func TestScheduleFires(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := waitScheduled(t, store)
-	if len(all) != 1 || all[0].RequestID != "schedule:retrain" || all[0].Kind != jobs.KindTrain || all[0].SeriesDone != 2 {
+	if len(all) != 1 || all[0].RequestID != "schedule:retrain" || all[0].Kind != jobs.KindTrain.String() || all[0].SeriesDone != 2 {
 		t.Fatalf("jobs = %+v", all)
 	}
 	if _, err := store.GetResult(context.Background(), data.Key{Store: "S01", SKU: "SKU002"}); err != nil {

@@ -32,8 +32,11 @@ func TestWorkerLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		check(t, resp.Body.Close)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
 			t.Errorf("GET %s: %d, want %q in %.300s", path, resp.StatusCode, want, b)
 		}

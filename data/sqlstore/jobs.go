@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,38 +23,42 @@ const (
 // started.
 var ErrJobCancelled = errors.New("data: job cancelled")
 
-// Job is a training (or refresh) job as the API shows it.
+// Job is the stored row of a training (or refresh) job. Params, Memory
+// and Phases are records its writer encoded (package jobs/record); the
+// store keeps them as they are.
 type Job struct {
-	ID          string          `json:"id"`
-	Kind        string          `json:"kind"`
-	State       string          `json:"state"`
-	Params      json.RawMessage `json:"params"`
-	Progress    float64         `json:"progress"`
-	SeriesTotal int             `json:"series_total"`
-	SeriesDone  int             `json:"series_done"`
-	CreatedAt   time.Time       `json:"created_at"`
-	StartedAt   *time.Time      `json:"started_at,omitempty"`
-	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
-	Error       string          `json:"error,omitempty"`
+	ID          string
+	Kind        string
+	State       string
+	Params      []byte
+	Progress    float64
+	SeriesTotal int
+	SeriesDone  int
+	CreatedAt   time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	Error       string
 	// ETASeconds estimates the time left of a running job from its
 	// progress so far.
-	ETASeconds *float64        `json:"eta_seconds,omitempty"`
-	Memory     json.RawMessage `json:"memory,omitempty"`
-	// Phases holds the seconds spent loading, training and publishing.
-	Phases    json.RawMessage `json:"phases,omitempty"`
-	RequestID string          `json:"request_id,omitempty"`
-	RiverID   int64           `json:"-"`
+	ETASeconds *float64
+	// Memory is the memguard summary; nil until the job has run.
+	Memory []byte
+	// Phases holds the seconds spent loading, training and publishing;
+	// nil until the job has succeeded.
+	Phases    []byte
+	RequestID string
+	RiverID   int64
 }
 
 // CreateJob inserts j (state queued) and calls enqueue inside the same
 // transaction, so a job row exists exactly when its queue entry does.
 // enqueue returns the queue's job ID.
-func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) (int64, error)) error {
+func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) (int64, error)) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("data: create job: %w", err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx, &err)
 	j.State = JobQueued
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = time.Now().UTC()
@@ -92,7 +95,7 @@ func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID, &phases); err != nil {
 		return nil, err
 	}
-	j.Params = json.RawMessage(params)
+	j.Params = []byte(params)
 	j.CreatedAt = time.UnixMilli(created).UTC()
 	if started.Valid {
 		t := time.UnixMilli(started.Int64).UTC()
@@ -103,10 +106,10 @@ func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 		j.FinishedAt = &t
 	}
 	if memory.Valid && memory.String != "" {
-		j.Memory = json.RawMessage(memory.String)
+		j.Memory = []byte(memory.String)
 	}
 	if phases.Valid && phases.String != "" {
-		j.Phases = json.RawMessage(phases.String)
+		j.Phases = []byte(phases.String)
 	}
 	if j.State == JobRunning && j.StartedAt != nil && j.Progress > 0 && j.Progress < 1 {
 		el := time.Since(*j.StartedAt).Seconds()
@@ -130,7 +133,7 @@ func (s *Store) GetJob(ctx context.Context, id string) (*Job, error) {
 
 // ListJobs returns up to limit jobs created before the cursor (a job ID;
 // empty for the newest), newest first, optionally in one state.
-func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) ([]*Job, error) {
+func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) (_ []*Job, err error) {
 	var beforeTS int64 = 1<<62 - 1
 	beforeID := ""
 	if before != "" {
@@ -146,7 +149,7 @@ func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("data: list jobs: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	var out []*Job
 	for rows.Next() {
 		j, err := scanJob(rows)
@@ -160,12 +163,12 @@ func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) (
 
 // StartJob marks a job running with the number of series it will train,
 // and clears the staged results of an earlier attempt.
-func (s *Store) StartJob(ctx context.Context, id string, total int) error {
+func (s *Store) StartJob(ctx context.Context, id string, total int) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("data: start job: %w", err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx, &err)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, id); err != nil {
 		return fmt.Errorf("data: start job: %w", err)
 	}
@@ -179,11 +182,14 @@ func (s *Store) StartJob(ctx context.Context, id string, total int) error {
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return fmt.Errorf("job %s: %w", id, ErrJobCancelled)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("data: start job: %w", err)
+	}
+	return nil
 }
 
-// JobPhases records how long a job's phases took (a JSON object).
-func (s *Store) JobPhases(ctx context.Context, id string, phases json.RawMessage) error {
+// JobPhases records how long a job's phases took (an encoded record).
+func (s *Store) JobPhases(ctx context.Context, id string, phases []byte) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET phases = $1 WHERE id = $2`, string(phases), id); err != nil {
 		return fmt.Errorf("data: job phases: %w", err)
 	}
@@ -204,8 +210,9 @@ func (s *Store) JobProgress(ctx context.Context, id string, done, total int) err
 }
 
 // FinishJob records a final (or, for a retry, queued) state, the error
-// text and the memory report. It never changes a cancelled job's state.
-func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory json.RawMessage) error {
+// text and the memory summary (an encoded record; nil keeps the one
+// recorded). It never changes a cancelled job's state.
+func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory []byte) error {
 	var mem any
 	if len(memory) > 0 {
 		mem = string(memory)
@@ -230,8 +237,8 @@ func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory
 }
 
 // StageResult stores the result of one series of a running job: body is
-// what the API serves, models the serialised kept models (read only by a
-// refresh). It is not visible until PublishResults; staging it again
+// the encoded result the API serves, models the encoded kept models (read
+// only by a refresh). It is not visible until PublishResults; staging it again
 // replaces it, so a retried partition is idempotent.
 func (s *Store) StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body, models) VALUES ($1, $2, $3, $4, $5)
@@ -245,12 +252,12 @@ func (s *Store) StageResult(ctx context.Context, jobID string, k data.Key, body,
 // PublishResults makes every staged result of a job visible at once,
 // replacing the previous results of those series, in one transaction:
 // readers see the old complete set or the new one, never a mix.
-func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error) {
+func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) (_ int64, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("data: publish: %w", err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx, &err)
 	res, err := tx.ExecContext(ctx, `INSERT INTO results (store, sku, job_id, generated_at, body, models)
 		SELECT store, sku, job_id, $1, body, models FROM staged_results WHERE job_id = $2
 		ON CONFLICT (store, sku) DO UPDATE SET job_id = excluded.job_id, generated_at = excluded.generated_at, body = excluded.body, models = excluded.models`,
@@ -258,7 +265,10 @@ func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) 
 	if err != nil {
 		return 0, fmt.Errorf("data: publish: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("data: publish: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, jobID); err != nil {
 		return 0, fmt.Errorf("data: publish: %w", err)
 	}
@@ -268,15 +278,15 @@ func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) 
 	return n, nil
 }
 
-// Result is a published forecast result of one series; Body is the JSON
-// the forecast package made.
+// Result is a published forecast result of one series; Body and Models
+// are the records StageResult was given.
 type Result struct {
 	Key         data.Key
 	JobID       string
 	GeneratedAt time.Time
-	Body        json.RawMessage
+	Body        []byte
 	// Models is filled only by ListResults.
-	Models json.RawMessage
+	Models []byte
 }
 
 // GetResult returns the published result of a series, or ErrNotFound.
@@ -293,17 +303,17 @@ func (s *Store) GetResult(ctx context.Context, k data.Key) (*Result, error) {
 		return nil, fmt.Errorf("data: get result: %w", err)
 	}
 	r.GeneratedAt = time.UnixMilli(at).UTC()
-	r.Body = json.RawMessage(body)
+	r.Body = []byte(body)
 	return &r, nil
 }
 
 // ListResults streams every published result to fn (for refresh jobs).
-func (s *Store) ListResults(ctx context.Context, fn func(*Result) error) error {
+func (s *Store) ListResults(ctx context.Context, fn func(*Result) error) (err error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, job_id, generated_at, body, models FROM results ORDER BY store, sku`)
 	if err != nil {
 		return fmt.Errorf("data: list results: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	for rows.Next() {
 		var r Result
 		var at int64
@@ -312,11 +322,25 @@ func (s *Store) ListResults(ctx context.Context, fn func(*Result) error) error {
 			return fmt.Errorf("data: list results: %w", err)
 		}
 		r.GeneratedAt = time.UnixMilli(at).UTC()
-		r.Body = json.RawMessage(body)
-		r.Models = json.RawMessage(models)
+		r.Body, r.Models = []byte(body), []byte(models)
 		if err := fn(&r); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// rollback undoes tx unless it was committed, adding a failure to *err:
+// deferred after BeginTx, it ends every path that does not commit.
+func rollback(tx *sql.Tx, err *error) {
+	if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		*err = errors.Join(*err, fmt.Errorf("data: rollback: %w", rerr))
+	}
+}
+
+// closeRows closes rows, adding a failure to *err.
+func closeRows(rows *sql.Rows, err *error) {
+	if cerr := rows.Close(); cerr != nil {
+		*err = errors.Join(*err, fmt.Errorf("data: close rows: %w", cerr))
+	}
 }
