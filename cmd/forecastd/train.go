@@ -60,7 +60,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	start := time.Now()
-	series, freq, err := readSeries(*in, *freqFlag)
+	series, freq, err := readSeries(ctx, *in, *freqFlag)
 	if err != nil {
 		return err
 	}
@@ -108,52 +108,28 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// readSeries reads a sales CSV into regular series, inferring the
-// frequency from every distinct date unless one is given.
-func readSeries(path, freqName string) ([]*data.Series, data.Frequency, error) {
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, "", err
-		}
-		defer f.Close()
-		r = f
-	}
-	var obs []data.Observation
-	dates := map[int64]struct{}{}
-	if err := ingest.ParseCSV(r, func(o data.Observation) error {
-		obs = append(obs, o)
-		dates[o.Date.Unix()] = struct{}{}
-		return nil
-	}); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
-	}
-	if len(obs) == 0 {
-		return nil, "", fmt.Errorf("%s: no rows", path)
+// readSeries reads a sales CSV into regular series, through the same
+// reader and rules as the service and `forecastd features`, inferring the
+// frequency unless one is given.
+func readSeries(ctx context.Context, path, freqName string) ([]*data.Series, data.Frequency, error) {
+	up, err := readUploadFile(ctx, path)
+	if err != nil {
+		return nil, "", err
 	}
 	var freq data.Frequency
 	if freqName != "" {
-		f, err := data.ParseFrequency(freqName)
-		if err != nil {
+		if freq, err = data.ParseFrequency(freqName); err != nil {
 			return nil, "", err
 		}
-		freq = f
-	} else {
-		ds := make([]time.Time, 0, len(dates))
-		for d := range dates {
-			ds = append(ds, time.Unix(d, 0).UTC())
-		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
-		f, err := data.InferFrequency(ds)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w (give -freq)", path, err)
-		}
-		freq = f
+	} else if freq, err = ingest.InferFrequency(up.Series); err != nil {
+		return nil, "", fmt.Errorf("%s: %w (give -freq)", path, err)
 	}
-	series, err := ingest.Assemble(obs, freq)
-	if err != nil {
-		return nil, "", err
+	series := make([]*data.Series, len(up.Series))
+	for i, c := range up.Series {
+		if series[i], err = c.Series(freq, up.Covariates); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", path, err)
+		}
+		up.Series[i] = nil // the columns are garbage once assembled
 	}
 	return series, freq, nil
 }
