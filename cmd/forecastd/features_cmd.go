@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,14 +225,13 @@ func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) 
 	return f, f.Close, nil
 }
 
+// splitList splits a comma-separated flag value, dropping blanks.
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
+	fields := strings.Split(s, ",")
+	for i, f := range fields {
+		fields[i] = strings.TrimSpace(f)
 	}
-	return out
+	return slices.DeleteFunc(fields, func(f string) bool { return f == "" })
 }
 
 func parseInts(name, s string) ([]int, error) {

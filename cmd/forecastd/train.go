@@ -41,12 +41,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *in == "" {
 		return errors.New("-data is required")
 	}
-	reg := models.Standard()
-	var names []string
-	if *modelList != "" {
-		names = strings.Split(*modelList, ",")
-	}
-	specs, err := reg.Select(names)
+	specs, err := models.Standard().Select(splitList(*modelList))
 	if err != nil {
 		return err
 	}
