@@ -35,7 +35,7 @@ type featuresCommand struct {
 // assembles one regular series per store/SKU and writes the feature table
 // the models see, one row per (store, sku, date), or with -describe a
 // per-column summary computed in one streaming pass.
-func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	c, err := parseFeaturesFlags(args, stderr)
 	if c == nil || err != nil {
 		return err
@@ -45,7 +45,11 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		defer stop()
+		defer func() {
+			if perr := stop(); err == nil {
+				err = perr
+			}
+		}()
 	}
 	// The rows read are garbage-free floats; what churns is the reader's
 	// strings. A larger heap goal halves the collections for a few more
@@ -129,18 +133,21 @@ func parseFeaturesFlags(args []string, stderr io.Writer) (*featuresCommand, erro
 }
 
 // startCPUProfile profiles the process into path until stop is called.
-func startCPUProfile(path string) (stop func(), err error) {
+func startCPUProfile(path string) (stop func() error, err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
+		_ = f.Close() // the profile's error is the one to report
 		return nil, err
 	}
-	return func() {
+	return func() error {
 		pprof.StopCPUProfile()
-		f.Close()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", path, err)
+		}
+		return nil
 	}, nil
 }
 
@@ -193,7 +200,7 @@ func (c *featuresCommand) write(ctx context.Context, stdout io.Writer, up *inges
 	} else {
 		cw := &csvWriter{w: w, layout: freq.Layout()}
 		if err := cw.header(b.Names()); err != nil {
-			closeOut()
+			_ = closeOut() // the write's error is the one to report
 			return 0, err
 		}
 		sink = cw

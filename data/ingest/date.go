@@ -23,16 +23,6 @@ func ParseDate(s string) (time.Time, error) {
 	return time.Unix(sec, 0).UTC(), nil
 }
 
-// ParseDateUnix is ParseDate returning Unix seconds, the form the
-// columnar readers keep.
-func ParseDateUnix(s string) (int64, error) {
-	sec, ok := parseUnix(s)
-	if !ok {
-		return 0, dateError(s)
-	}
-	return sec, nil
-}
-
 func dateError(s string) error {
 	return fmt.Errorf("date %q is not YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD HH:MM:SS", s)
 }
