@@ -9,10 +9,11 @@ import (
 
 // csvScanner splits CSV records as encoding/csv's Reader does with its
 // defaults (a comma, no comments, strict quotes, \r\n read as \n, empty
-// lines skipped), and returns the same *csv.ParseError values, but hands
-// out the fields as byte slices of one reused buffer: reading a record
-// allocates nothing, where csv.Reader makes a string of every record.
-// The parsing below follows encoding/csv's readRecord.
+// lines skipped), and refuses the same records with the same
+// *csv.ParseError (its Err, StartLine and Line; Column is not kept),
+// but hands out the fields as byte slices of one reused buffer: reading a
+// record allocates nothing, where csv.Reader makes a string of every
+// record. The parsing below follows encoding/csv's readRecord.
 type csvScanner struct {
 	r       *bufio.Reader
 	raw     []byte // a line longer than r's buffer
@@ -99,7 +100,6 @@ func (s *csvScanner) scan() error {
 // parseFields splits the record that starts with line into s.buf and
 // s.ends, reading more lines for a quoted field that spans them.
 func (s *csvScanner) parseFields(line []byte, errRead *error) error {
-	col := 1 // the column of line[0], for errors
 	for {
 		if len(line) == 0 || line[0] != '"' {
 			i := bytes.IndexByte(line, ',')
@@ -109,8 +109,8 @@ func (s *csvScanner) parseFields(line []byte, errRead *error) error {
 			} else {
 				field = field[:len(field)-lengthNL(field)]
 			}
-			if j := bytes.IndexByte(field, '"'); j >= 0 {
-				return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Column: col + j, Err: csv.ErrBareQuote}
+			if bytes.IndexByte(field, '"') >= 0 {
+				return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: csv.ErrBareQuote}
 			}
 			s.buf = append(s.buf, field...)
 			s.ends = append(s.ends, len(s.buf))
@@ -118,34 +118,29 @@ func (s *csvScanner) parseFields(line []byte, errRead *error) error {
 				return nil
 			}
 			line = line[i+1:]
-			col += i + 1
 			continue
 		}
 		// A quoted field.
 		line = line[1:]
-		col++
 		for {
 			i := bytes.IndexByte(line, '"')
 			switch {
 			case i >= 0:
 				s.buf = append(s.buf, line[:i]...)
 				line = line[i+1:]
-				col += i + 1
 				switch {
 				case len(line) > 0 && line[0] == '"':
 					s.buf = append(s.buf, '"')
 					line = line[1:]
-					col++
 					continue
 				case len(line) > 0 && line[0] == ',':
 					line = line[1:]
-					col++
 					s.ends = append(s.ends, len(s.buf))
 				case lengthNL(line) == len(line):
 					s.ends = append(s.ends, len(s.buf))
 					return nil
 				default:
-					return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Column: col - 1, Err: csv.ErrQuote}
+					return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: csv.ErrQuote}
 				}
 			case len(line) > 0:
 				s.buf = append(s.buf, line...)
@@ -153,19 +148,15 @@ func (s *csvScanner) parseFields(line []byte, errRead *error) error {
 					s.ends = append(s.ends, len(s.buf))
 					return nil
 				}
-				col += len(line)
 				var err error
 				line, err = s.readLine()
-				if len(line) > 0 {
-					col = 1
-				}
 				if err != io.EOF {
 					*errRead = err
 				}
 				continue
 			default:
 				if *errRead == nil {
-					return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Column: col, Err: csv.ErrQuote}
+					return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: csv.ErrQuote}
 				}
 				s.ends = append(s.ends, len(s.buf))
 				return nil

@@ -102,7 +102,7 @@ func TestReadUploadMatchesParseCSV(t *testing.T) {
 	good := salesCSV(7, 60)
 	bad := strings.Replace(good, ",S1,SKU004,", ",S1,SKU\x01004,", 1)
 	bad = strings.Replace(bad, "2023-02-01,S2,SKU005,", "2023-02-30,S2,SKU005,", 1)
-	for _, c := range []struct{ name, body string }{{"good", good}, {"bad", bad}} {
+	for _, c := range []struct{ name, body string }{{"good", good}, {"bad", bad}, {"blank line first", "\r\n" + good}} {
 		t.Run(c.name, func(t *testing.T) {
 			var obs []data.Observation
 			perr := ParseCSV(strings.NewReader(c.body), func(o data.Observation) error {

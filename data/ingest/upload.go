@@ -114,7 +114,9 @@ func readFileParts(ctx context.Context, f *os.File, size int64, parts int) (*Upl
 	}
 	hdr, err := NewCSVReader(io.NewSectionReader(f, 0, cuts[0]))
 	if err != nil {
-		return nil, err
+		// The first line was not the header (an empty line before it):
+		// the reader in one piece finds it, or words the refusal.
+		return ReadUpload(ctx, io.NewSectionReader(f, 0, size), 1)
 	}
 	n := len(cuts) - 1
 	got := make([]*part, n)
