@@ -92,7 +92,6 @@ type CSVReader struct {
 	ids      map[string]string
 	err      error // reading failed: not the data's fault
 	done     bool
-	lastLine int // line of the last record read, good or bad
 }
 
 // NewCSVReader reads the header of a sales CSV from r and returns a
@@ -171,7 +170,6 @@ func (r *CSVReader) Next() bool {
 			return false
 		}
 		line := r.lineBase + r.sc.recLine
-		r.lastLine = line
 		if n := r.sc.fields(); n != r.cols.fields {
 			if !r.c.add(line, "", fmt.Errorf("has %d fields, header has %d", n, r.cols.fields)) {
 				r.done = true
