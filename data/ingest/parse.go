@@ -172,21 +172,23 @@ type ndjsonRow struct {
 	Covariates map[string]float64 `json:"covariates,omitempty"`
 }
 
-// idFromJSON accepts a string or an integer identifier.
-func idFromJSON(raw json.RawMessage) (string, error) {
+// idFromJSON accepts a string or an integer identifier, named name, that
+// meets the identifier rules.
+func idFromJSON(name string, raw json.RawMessage) (string, error) {
 	if len(raw) == 0 {
 		return "", errors.New("missing")
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return strings.TrimSpace(s), nil
+		s = strings.TrimSpace(s)
+		return s, checkID(name, s)
 	}
 	var n json.Number
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err == nil {
 		if _, err := n.Int64(); err == nil {
-			return n.String(), nil
+			return n.String(), checkID(name, n.String())
 		}
 	}
 	return "", fmt.Errorf("%s is not a string or integer", raw)
@@ -250,19 +252,12 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) 
 		} else {
 			o.Date = t
 		}
-		if s, e := idFromJSON(row.Store); e != nil {
+		var e error
+		if o.Key.Store, e = idFromJSON("store", row.Store); e != nil {
 			bad("store", e)
-		} else if e := checkID("store", s); e != nil {
-			bad("store", e)
-		} else {
-			o.Key.Store = s
 		}
-		if s, e := idFromJSON(row.SKU); e != nil {
+		if o.Key.SKU, e = idFromJSON("sku", row.SKU); e != nil {
 			bad("sku", e)
-		} else if e := checkID("sku", s); e != nil {
-			bad("sku", e)
-		} else {
-			o.Key.SKU = s
 		}
 		switch {
 		case kind == planUpload:
