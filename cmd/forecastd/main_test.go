@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/data/ingest"
 )
 
 // writeDemo writes a small demo sales file in the upload format.
@@ -177,5 +180,67 @@ func TestFeaturesCommand(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "roll_mean_7") {
 		t.Fatalf("describe output lacks roll_mean_7:\n%s", stdout.String())
+	}
+}
+
+// TestUploadRulesAgree: `forecastd features` and `forecastd train` accept
+// and refuse a sales file as the API's parser (ingest.ParseCSV) does, with
+// the same words: line, column and reason.
+func TestUploadRulesAgree(t *testing.T) {
+	var good strings.Builder
+	good.WriteString("date,store,sku,quantity\n")
+	for d := range 60 {
+		fmt.Fprintf(&good, "%s,S1,A,%d\n", time.Date(2024, 1, 1+d, 0, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05"), d%7)
+	}
+	long := strings.Repeat("x", 129)
+	cases := []struct {
+		name, row string // row is added as line 62; "" for none
+		want      string // in the refusal, "" when accepted
+	}{
+		{"pandas dates accepted", "", ""},
+		{"bad date", "2024-02-30,S1,A,1", `line 62: date: date "2024-02-30" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD HH:MM:SS`},
+		{"negative quantity", "2024-03-01,S1,A,-2", "line 62: quantity: -2 is negative"},
+		{"control character in store", "2024-03-01,S\x011,A,1", "line 62: store: store contains a control character"},
+		{"empty sku", "2024-03-01,S1, ,1", "line 62: sku: sku is empty"},
+		{"NaN quantity", "2024-03-01,S1,A,NaN", `line 62: quantity: "NaN" is not a finite number`},
+		{"too long sku", "2024-03-01,S1," + long + ",1", "line 62: sku: sku is longer than 128 bytes"},
+		{"too few fields", "2024-03-01,S1,A", "line 62: has 3 fields, header has 4"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := good.String()
+			if c.row != "" {
+				body += c.row + "\n"
+			}
+			perr := ingest.ParseCSV(strings.NewReader(body), func(data.Observation) error { return nil })
+			if c.want == "" {
+				if perr != nil {
+					t.Fatalf("ParseCSV: %v", perr)
+				}
+			} else if perr == nil || !strings.Contains(perr.Error(), c.want) {
+				t.Fatalf("ParseCSV: %v, want %q", perr, c.want)
+			}
+			in := filepath.Join(t.TempDir(), "sales.csv")
+			if err := os.WriteFile(in, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"features", "-data", in, "-describe", "-quiet"},
+				{"train", "-data", in, "-horizon", "7", "-top-k", "1", "-windows", "1", "-models", "naive", "-out", filepath.Join(t.TempDir(), "fc.csv")},
+			} {
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), args, &stdout, &stderr)
+				if c.want == "" {
+					if code != 0 {
+						t.Fatalf("%s: exit %d: %s", args[0], code, stderr.String())
+					}
+					continue
+				}
+				// The whole refusal, as ParseCSV words it, after the file name.
+				if code != 1 || !strings.Contains(stderr.String(), in+": "+perr.Error()) {
+					t.Fatalf("%s: exit %d, %q; want %q", args[0], code, stderr.String(), perr.Error())
+				}
+			}
+		})
 	}
 }

@@ -20,12 +20,31 @@ import (
 	"github.com/forecastd/forecastd/models"
 )
 
+// trainCommand is `forecastd train` as its flags set it up.
+type trainCommand struct {
+	dataPath, planPath, outPath string
+	freqName                    string // "" to infer
+	opts                        forecast.Options
+	stdout, stderr              io.Writer
+}
+
+// runTrain implements `forecastd train`: a tournament over every series
+// of a sales CSV, the forecasts written as CSV.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseTrainFlags(args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx)
+}
+
+func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	in := fs.String("data", "", "sales CSV (date,store,sku,quantity[,covariates...]); - for stdin")
-	planFile := fs.String("covariates", "", "CSV of covariate values known in advance (date,store,sku,<covariates>, no quantity), e.g. the promotion plan for the horizon; the candidates get the covariates planned over the whole horizon")
-	out := fs.String("out", "-", "forecast CSV to write; - for stdout")
+	c := &trainCommand{stdout: stdout, stderr: stderr}
+	fs.StringVar(&c.dataPath, "data", "", "sales CSV (date,store,sku,quantity[,covariates...]); - for stdin")
+	fs.StringVar(&c.planPath, "covariates", "", "CSV of covariate values known in advance (date,store,sku,<covariates>, no quantity), e.g. the promotion plan for the horizon; the candidates get the covariates planned over the whole horizon")
+	fs.StringVar(&c.outPath, "out", "-", "forecast CSV to write; - for stdout")
 	horizon := fs.Int("horizon", 28, "steps to forecast")
 	season := fs.Int("season", 0, "season length; 0 = the frequency's default (24 hourly, 7 daily, 52 weekly, 12 monthly)")
 	topK := fs.Int("top-k", 5, "candidates kept and combined")
@@ -33,53 +52,65 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metric := fs.String("metric", "mase", "ranking metric")
 	combine := fs.String("combine", "inverse", "combination: inverse (weights 1/backtest metric), mean or median")
 	modelList := fs.String("models", "", "comma-separated candidates (default: the default tournament; see `forecastd models`)")
-	freqFlag := fs.String("freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
+	fs.StringVar(&c.freqName, "freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
 	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	if *in == "" {
-		return errors.New("-data is required")
+	if c.dataPath == "" {
+		return nil, errors.New("-data is required")
 	}
-	reg := models.Standard()
-	var names []string
-	if *modelList != "" {
-		names = strings.Split(*modelList, ",")
-	}
-	specs, err := reg.Select(names)
+	specs, err := models.Standard().Select(splitList(*modelList))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	o := forecast.Options{Horizon: *horizon, TopK: *topK, Windows: *windows, Season: *season, Metric: forecast.Metric(*metric),
+	c.opts = forecast.Options{Horizon: *horizon, TopK: *topK, Windows: *windows, Season: *season, Metric: forecast.Metric(*metric),
 		Combine: forecast.Combination(*combine), Workers: *workers, Candidates: specs}
-	if err := o.Validate(); err != nil {
-		return err
+	if err := c.opts.Validate(); err != nil {
+		return nil, err
 	}
-	if o.TopK > len(specs) {
-		o.TopK = len(specs)
-	}
+	c.opts.TopK = min(c.opts.TopK, len(specs))
+	return c, nil
+}
 
+// run reads the sales (and the plan), trains and writes the forecasts.
+func (c *trainCommand) run(ctx context.Context) error {
 	start := time.Now()
-	series, freq, err := readSeries(*in, *freqFlag)
+	series, freq, err := readSeries(ctx, c.dataPath, c.freqName)
 	if err != nil {
 		return err
 	}
-	if *planFile != "" {
-		if err := addPlan(series, *planFile); err != nil {
+	if c.planPath != "" {
+		if err := addPlan(series, c.planPath); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(stderr, "read %d series (%s) in %.1fs; training %d candidates, %d folds, horizon %d\n",
-		len(series), freq, time.Since(start).Seconds(), len(specs), o.Windows, o.Horizon)
+	fmt.Fprintf(c.stderr, "read %d series (%s) in %.1fs; training %d candidates, %d folds, horizon %d\n",
+		len(series), freq, time.Since(start).Seconds(), len(c.opts.Candidates), c.opts.Windows, c.opts.Horizon)
+	results, failed, err := c.train(ctx, series)
+	if err != nil {
+		return err
+	}
+	if err := writeForecasts(c.outPath, c.stdout, results); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "wrote %d forecasts (%d series failed) in %.1fs\n", len(results), failed, time.Since(start).Seconds())
+	if failed > 0 && len(results) == 0 {
+		return errors.New("no series could be forecast")
+	}
+	return nil
+}
 
-	results := make(map[data.Key]*forecast.Result, len(series))
-	failed := 0
+// train runs the tournament on every series, reporting progress and the
+// series that fail on stderr; failed counts them.
+func (c *trainCommand) train(ctx context.Context, series []*data.Series) (results map[data.Key]*forecast.Result, failed int, err error) {
+	results = make(map[data.Key]*forecast.Result, len(series))
 	trainStart := time.Now()
 	lastReport := time.Time{}
-	err = forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
+	err = forecast.Run(ctx, series, c.opts, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			failed++
-			fmt.Fprintf(stderr, "series %s failed: %v\n", s.Key, err)
+			fmt.Fprintf(c.stderr, "series %s failed: %v\n", s.Key, err)
 			return nil
 		}
 		results[s.Key] = out.Result
@@ -89,71 +120,37 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			lastReport = time.Now()
 			el := time.Since(trainStart)
 			eta := time.Duration(float64(el) / float64(done) * float64(total-done))
-			fmt.Fprintf(stderr, "\r%d/%d series, %s elapsed, eta %s   ", done, total, el.Round(time.Second), eta.Round(time.Second))
+			fmt.Fprintf(c.stderr, "\r%d/%d series, %s elapsed, eta %s   ", done, total, el.Round(time.Second), eta.Round(time.Second))
 			if done == total {
-				fmt.Fprintln(stderr)
+				fmt.Fprintln(c.stderr)
 			}
 		}
 	})
-	if err != nil {
-		return err
-	}
-	if err := writeForecasts(*out, results); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "wrote %d forecasts (%d series failed) in %.1fs\n", len(results), failed, time.Since(start).Seconds())
-	if failed > 0 && len(results) == 0 {
-		return errors.New("no series could be forecast")
-	}
-	return nil
+	return results, failed, err
 }
 
-// readSeries reads a sales CSV into regular series, inferring the
-// frequency from every distinct date unless one is given.
-func readSeries(path, freqName string) ([]*data.Series, data.Frequency, error) {
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, "", err
-		}
-		defer f.Close()
-		r = f
-	}
-	var obs []data.Observation
-	dates := map[int64]struct{}{}
-	if err := ingest.ParseCSV(r, func(o data.Observation) error {
-		obs = append(obs, o)
-		dates[o.Date.Unix()] = struct{}{}
-		return nil
-	}); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
-	}
-	if len(obs) == 0 {
-		return nil, "", fmt.Errorf("%s: no rows", path)
+// readSeries reads a sales CSV into regular series, through the same
+// reader and rules as the service and `forecastd features`, inferring the
+// frequency unless one is given.
+func readSeries(ctx context.Context, path, freqName string) ([]*data.Series, data.Frequency, error) {
+	up, err := readUploadFile(ctx, path)
+	if err != nil {
+		return nil, "", err
 	}
 	var freq data.Frequency
 	if freqName != "" {
-		f, err := data.ParseFrequency(freqName)
-		if err != nil {
+		if freq, err = data.ParseFrequency(freqName); err != nil {
 			return nil, "", err
 		}
-		freq = f
-	} else {
-		ds := make([]time.Time, 0, len(dates))
-		for d := range dates {
-			ds = append(ds, time.Unix(d, 0).UTC())
-		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
-		f, err := data.InferFrequency(ds)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w (give -freq)", path, err)
-		}
-		freq = f
+	} else if freq, err = ingest.InferFrequency(up.Series); err != nil {
+		return nil, "", fmt.Errorf("%s: %w (give -freq)", path, err)
 	}
-	series, err := ingest.Assemble(obs, freq)
-	if err != nil {
-		return nil, "", err
+	series := make([]*data.Series, len(up.Series))
+	for i, c := range up.Series {
+		if series[i], err = c.Series(freq, up.Covariates); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", path, err)
+		}
+		up.Series[i] = nil // the columns are garbage once assembled
 	}
 	return series, freq, nil
 }
@@ -179,8 +176,8 @@ func addPlan(series []*data.Series, path string) error {
 	return nil
 }
 
-func writeForecasts(path string, results map[data.Key]*forecast.Result) error {
-	var w io.Writer = os.Stdout
+func writeForecasts(path string, stdout io.Writer, results map[data.Key]*forecast.Result) error {
+	w := stdout
 	var f *os.File
 	if path != "-" {
 		// Write beside the target and rename, so a failed run never

@@ -1,59 +1,79 @@
 package ingest
 
 import (
-	"fmt"
+	"cmp"
 	"math"
-	"sort"
-	"time"
+	"slices"
 
 	"github.com/forecastd/forecastd/data"
 )
 
 // Assemble turns observations of many series into regular series, one per
-// key, sorted by key. Missing dates become zero. It returns an error when
-// a date does not lie on the frequency's grid.
+// key, sorted by key, by the rule of Columns.Grid: missing dates become
+// zero, missing covariates NaN. It returns an error when a date does not
+// lie on the frequency's grid or a series has two rows for one date.
 func Assemble(obs []data.Observation, freq data.Frequency) ([]*data.Series, error) {
-	byKey := map[data.Key][]data.Observation{}
+	type series struct {
+		cols  *Columns
+		names []string
+		index map[string]int
+	}
+	byKey := map[data.Key]*series{}
 	for _, o := range obs {
-		byKey[o.Key] = append(byKey[o.Key], o)
+		s := byKey[o.Key]
+		if s == nil {
+			s = &series{cols: NewColumns(o.Key, 0), index: map[string]int{}}
+			byKey[o.Key] = s
+		}
+		c := s.cols
+		for name := range o.Covariates {
+			if _, ok := s.index[name]; !ok {
+				// A covariate first given now was not given before.
+				s.index[name] = len(s.names)
+				s.names = append(s.names, name)
+				c.Covariates = append(c.Covariates, nanSlice(c.Len()))
+			}
+		}
+		for j, name := range s.names {
+			v, ok := o.Covariates[name]
+			if !ok {
+				v = math.NaN()
+			}
+			c.Covariates[j] = append(c.Covariates[j], v)
+		}
+		c.Dates = append(c.Dates, o.Date.Unix())
+		c.Quantity = append(c.Quantity, o.Quantity)
+		c.Lines = append(c.Lines, int32(o.Line))
 	}
 	keys := make([]data.Key, 0, len(byKey))
 	for k := range byKey {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
+	slices.SortFunc(keys, compareKeys)
 	out := make([]*data.Series, 0, len(keys))
 	for _, k := range keys {
-		rows := byKey[k]
-		sort.Slice(rows, func(i, j int) bool { return rows[i].Date.Before(rows[j].Date) })
-		start, end := rows[0].Date, rows[len(rows)-1].Date
-		n, ok := freq.Steps(start, end)
-		if !ok {
-			return nil, fmt.Errorf("data: series %s: %s is not on the %s grid starting %s", k, end.Format(time.RFC3339), freq, start.Format(time.RFC3339))
+		s := byKey[k]
+		ser, err := s.cols.Series(freq, s.names)
+		if err != nil {
+			return nil, err
 		}
-		s := &data.Series{Key: k, Freq: freq, Start: start, Values: make([]float64, n+1)}
-		for _, r := range rows {
-			i, ok := freq.Steps(start, r.Date)
-			if !ok {
-				return nil, fmt.Errorf("data: series %s: %s is not on the %s grid starting %s", k, r.Date.Format(time.RFC3339), freq, start.Format(time.RFC3339))
-			}
-			s.Values[i] = r.Quantity
-			for name, v := range r.Covariates {
-				if s.Covariates == nil {
-					s.Covariates = map[string][]float64{}
-				}
-				col, ok := s.Covariates[name]
-				if !ok {
-					col = make([]float64, n+1)
-					for j := range col {
-						col[j] = math.NaN()
-					}
-					s.Covariates[name] = col
-				}
-				col[i] = v
-			}
-		}
-		out = append(out, s)
+		out = append(out, ser)
 	}
 	return out, nil
+}
+
+func nanSlice(n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = math.NaN()
+	}
+	return x
+}
+
+// compareKeys orders keys by store, then SKU.
+func compareKeys(a, b data.Key) int {
+	if c := cmp.Compare(a.Store, b.Store); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.SKU, b.SKU)
 }

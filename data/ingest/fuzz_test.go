@@ -62,6 +62,7 @@ func FuzzParseCSV(f *testing.F) {
 		"date,store,sku,quantity,promo\n2024-01-01,S1,A,3,1\n2024-01-02,S1,A,4,\n",
 		"\xef\xbb\xbfdate,store,sku,quantity\r\n\"2024-01-01\",\"S,1\",A,3\r\n",
 		"date,store,sku,quantity\n2024-01-01T13:00:00,S1,A,NaN\n",
+		"date,store,sku,quantity\n2024-01-01 13:00:00,S1,A,1\n\n2024-01-01,S1,\"A\n\"\"B\",2\n",
 		"quantity,sku,store,date\n1,A,S1,2024-01-01\n",
 		"date,store,sku,quantity\n2024-01-01,S1,A\n",
 		"date,store,sku,quantity\n2024-13-01,S1,A,-1\n",

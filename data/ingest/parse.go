@@ -3,17 +3,13 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/forecastd/forecastd/data"
 )
@@ -69,61 +65,6 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
-// Date layouts accepted in uploads.
-const (
-	DateLayout     = "2006-01-02"
-	DateTimeLayout = "2006-01-02T15:04:05"
-)
-
-// ParseDate accepts YYYY-MM-DD and YYYY-MM-DDTHH:MM:SS (UTC).
-func ParseDate(s string) (time.Time, error) {
-	layout := DateLayout
-	if len(s) > len(DateLayout) {
-		layout = DateTimeLayout
-	}
-	t, err := time.Parse(layout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("date %q is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", s)
-	}
-	return t, nil
-}
-
-// maxIDLen bounds store and SKU identifiers.
-const maxIDLen = 128
-
-func checkID(name, v string) error {
-	switch {
-	case v == "":
-		return fmt.Errorf("%s is empty", name)
-	case len(v) > maxIDLen:
-		return fmt.Errorf("%s is longer than %d bytes", name, maxIDLen)
-	case !utf8.ValidString(v):
-		return fmt.Errorf("%s is not valid UTF-8", name)
-	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%s contains a control character", name)
-		}
-	}
-	return nil
-}
-
-func parseQuantity(s string) (float64, error) {
-	q, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", s)
-	}
-	if math.IsNaN(q) || math.IsInf(q, 0) {
-		return 0, fmt.Errorf("%q is not a finite number", s)
-	}
-	if q < 0 {
-		// Returns are netted into sales before upload; a negative
-		// quantity is almost always a sign or unit mix-up.
-		return 0, fmt.Errorf("%v is negative (net returns into sales before uploading)", q)
-	}
-	return q, nil
-}
-
 // collector gathers row errors up to MaxRowErrors.
 type collector struct{ pe ParseError }
 
@@ -153,21 +94,6 @@ func (k uploadKind) subject() string {
 // that trains on the series, so a wide upload is almost certainly a
 // mistake (a transposed file) and would multiply the training cost.
 const MaxCovariates = 64
-
-// errNoQuantity is the reason given when a covariate upload names a
-// quantity: mixing the two would let a plan overwrite sales.
-var errNoQuantity = errors.New("a covariate upload carries no quantity (upload sales separately)")
-
-// CheckCovariateName applies the identifier rules to a covariate name and
-// keeps the names that the key columns use for themselves out. Uploads
-// apply it to every name; the API applies it to a name in a query.
-func CheckCovariateName(name string) error {
-	switch name {
-	case "date", "store", "sku", "quantity":
-		return fmt.Errorf("covariate name %q is reserved", name)
-	}
-	return checkID("covariate name", name)
-}
 
 func (c *collector) add(line int, col string, err error) bool {
 	if len(c.pe.Errors) >= MaxRowErrors {
@@ -224,167 +150,16 @@ func ParseCovariatesCSV(r io.Reader, fn func(data.Observation) error) error {
 }
 
 func parseCSV(r io.Reader, kind uploadKind, fn func(data.Observation) error) error {
-	headerErr := func(re RowError) error {
-		return &ParseError{Errors: []RowError{re}, Subject: kind.subject()}
-	}
-	want := "date,store,sku,quantity"
-	if kind == planUpload {
-		want = "date,store,sku and covariate columns"
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	// Excel writes a UTF-8 byte-order mark; it is not part of the header.
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err == io.EOF {
-		return headerErr(RowError{Line: 1, Reason: "empty body: want a header " + want})
-	}
+	rd, err := newCSVReader(r, kind)
 	if err != nil {
-		var pe *csv.ParseError
-		if !errors.As(err, &pe) {
+		return err
+	}
+	for rd.Next() {
+		if err := fn(rd.row.observation(rd.cols.covNames)); err != nil {
 			return err
 		}
-		return headerErr(RowError{Line: 1, Reason: csvReason(err)})
 	}
-	cols := map[string]int{}
-	var covNames []string
-	var covIdx []int
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if _, dup := cols[h]; dup {
-			return headerErr(RowError{Line: 1, Column: h, Reason: "duplicate column"})
-		}
-		cols[h] = i
-		switch h {
-		case "date", "store", "sku":
-		case "quantity":
-			if kind == planUpload {
-				return headerErr(RowError{Line: 1, Column: h, Reason: errNoQuantity.Error()})
-			}
-		default:
-			if h == "" {
-				return headerErr(RowError{Line: 1, Reason: fmt.Sprintf("column %d has no name", i+1)})
-			}
-			if kind == planUpload {
-				if err := CheckCovariateName(h); err != nil {
-					return headerErr(RowError{Line: 1, Column: h, Reason: err.Error()})
-				}
-			}
-			covNames = append(covNames, h)
-			covIdx = append(covIdx, i)
-		}
-	}
-	need := []string{"date", "store", "sku", "quantity"}
-	if kind == planUpload {
-		need = need[:3]
-	}
-	for _, n := range need {
-		if _, ok := cols[n]; !ok {
-			return headerErr(RowError{Line: 1, Column: n, Reason: fmt.Sprintf("missing column %q (header must name %s)", n, want)})
-		}
-	}
-	if kind == planUpload {
-		switch {
-		case len(covNames) == 0:
-			return headerErr(RowError{Line: 1, Reason: "no covariate column: want date,store,sku and at least one covariate (e.g. promo)"})
-		case len(covNames) > MaxCovariates:
-			return headerErr(RowError{Line: 1, Reason: fmt.Sprintf("%d covariate columns, at most %d", len(covNames), MaxCovariates)})
-		}
-	}
-	iDate, iStore, iSKU := cols["date"], cols["store"], cols["sku"]
-	iQty, hasQty := cols["quantity"]
-	c := collector{pe: ParseError{Subject: kind.subject()}}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return err // the body failed (too large, cut off), not the data
-			}
-			line := pe.StartLine
-			if !c.add(line, "", errors.New(csvReason(err))) {
-				break
-			}
-			if errors.As(err, &pe) && pe.Err == csv.ErrFieldCount {
-				continue
-			}
-			// Other CSV errors (bare quotes) leave the reader
-			// mid-record; later lines cannot be trusted.
-			break
-		}
-		// FieldPos is only defined for a record that was read.
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			if !c.add(line, "", fmt.Errorf("has %d fields, header has %d", len(rec), len(header))) {
-				break
-			}
-			continue
-		}
-		var o data.Observation
-		ok := true
-		bad := func(col string, e error) {
-			ok = false
-			c.add(line, col, e)
-		}
-		if t, e := ParseDate(strings.TrimSpace(rec[iDate])); e != nil {
-			bad("date", e)
-		} else {
-			o.Date = t
-		}
-		o.Key.Store = strings.TrimSpace(rec[iStore])
-		if e := checkID("store", o.Key.Store); e != nil {
-			bad("store", e)
-		}
-		o.Key.SKU = strings.TrimSpace(rec[iSKU])
-		if e := checkID("sku", o.Key.SKU); e != nil {
-			bad("sku", e)
-		}
-		if hasQty {
-			if q, e := parseQuantity(rec[iQty]); e != nil {
-				bad("quantity", e)
-			} else {
-				o.Quantity = q
-			}
-		}
-		for j, ci := range covIdx {
-			s := strings.TrimSpace(rec[ci])
-			if s == "" {
-				continue // a missing covariate value is allowed
-			}
-			v, e := strconv.ParseFloat(s, 64)
-			if e != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				bad(covNames[j], fmt.Errorf("%q is not a finite number", s))
-				continue
-			}
-			if o.Covariates == nil {
-				o.Covariates = make(map[string]float64, len(covIdx))
-			}
-			o.Covariates[covNames[j]] = v
-		}
-		stop, err := c.emit(o, ok, line, fn)
-		if err != nil {
-			return err
-		}
-		if stop {
-			break
-		}
-	}
-	return c.err()
-}
-
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
+	return rd.Err()
 }
 
 // ndjsonRow is one line of an NDJSON upload. Quantity is a pointer so a
@@ -397,21 +172,23 @@ type ndjsonRow struct {
 	Covariates map[string]float64 `json:"covariates,omitempty"`
 }
 
-// idFromJSON accepts a string or an integer identifier.
-func idFromJSON(raw json.RawMessage) (string, error) {
+// idFromJSON accepts a string or an integer identifier, named name, that
+// meets the identifier rules.
+func idFromJSON(name string, raw json.RawMessage) (string, error) {
 	if len(raw) == 0 {
 		return "", errors.New("missing")
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return strings.TrimSpace(s), nil
+		s = strings.TrimSpace(s)
+		return s, checkID(name, s)
 	}
 	var n json.Number
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err == nil {
 		if _, err := n.Int64(); err == nil {
-			return n.String(), nil
+			return n.String(), checkID(name, n.String())
 		}
 	}
 	return "", fmt.Errorf("%s is not a string or integer", raw)
@@ -475,19 +252,12 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) 
 		} else {
 			o.Date = t
 		}
-		if s, e := idFromJSON(row.Store); e != nil {
+		var e error
+		if o.Key.Store, e = idFromJSON("store", row.Store); e != nil {
 			bad("store", e)
-		} else if e := checkID("store", s); e != nil {
-			bad("store", e)
-		} else {
-			o.Key.Store = s
 		}
-		if s, e := idFromJSON(row.SKU); e != nil {
+		if o.Key.SKU, e = idFromJSON("sku", row.SKU); e != nil {
 			bad("sku", e)
-		} else if e := checkID("sku", s); e != nil {
-			bad("sku", e)
-		} else {
-			o.Key.SKU = s
 		}
 		switch {
 		case kind == planUpload:
@@ -499,9 +269,10 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) 
 			}
 		case row.Quantity == nil:
 			bad("quantity", errors.New("missing"))
-		case *row.Quantity < 0:
-			bad("quantity", fmt.Errorf("%v is negative (net returns into sales before uploading)", *row.Quantity))
 		default:
+			if err := checkQuantity(*row.Quantity); err != nil {
+				bad("quantity", err)
+			}
 			o.Quantity = *row.Quantity
 		}
 		// Names are matched as CSV headers are: trimmed and lower-cased,

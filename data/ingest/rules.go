@@ -1,0 +1,120 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The rules a value of an upload must meet, defined once for CSV and
+// NDJSON, for the API and the command line.
+
+// maxIDLen bounds store and SKU identifiers.
+const maxIDLen = 128
+
+// checkID applies the identifier rules to v, named name in the reason:
+// not empty, at most maxIDLen bytes, valid UTF-8 without control
+// characters.
+func checkID(name, v string) error {
+	switch {
+	case v == "":
+		return fmt.Errorf("%s is empty", name)
+	case len(v) > maxIDLen:
+		return fmt.Errorf("%s is longer than %d bytes", name, maxIDLen)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%s is not valid UTF-8", name)
+	}
+	for i := 0; i < len(v); i++ {
+		// Bytes suffice: in valid UTF-8 no byte of a multi-byte rune is
+		// below 0x80.
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			return fmt.Errorf("%s contains a control character", name)
+		}
+	}
+	return nil
+}
+
+// CheckCovariateName applies the identifier rules to a covariate name and
+// keeps the names that the key columns use for themselves out. Uploads
+// apply it to every name; the API applies it to a name in a query.
+func CheckCovariateName(name string) error {
+	switch name {
+	case "date", "store", "sku", "quantity":
+		return fmt.Errorf("covariate name %q is reserved", name)
+	}
+	return checkID("covariate name", name)
+}
+
+// checkQuantity applies the quantity rules to a number already read.
+func checkQuantity(q float64) error {
+	if q < 0 {
+		// Returns are netted into sales before upload; a negative
+		// quantity is almost always a sign or unit mix-up.
+		return fmt.Errorf("%v is negative (net returns into sales before uploading)", q)
+	}
+	return nil
+}
+
+// parseQuantity reads a quantity field: a finite number, not negative.
+func parseQuantity[T ~string | ~[]byte](s T) (float64, error) {
+	q, ok := parseNumber(trimSpace(s))
+	if !ok {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if math.IsNaN(q) || math.IsInf(q, 0) {
+		return 0, fmt.Errorf("%q is not a finite number", s)
+	}
+	return q, checkQuantity(q)
+}
+
+// parseCovariate reads a covariate field: an empty field is a value not
+// given (NaN, ok); anything else must be a finite number.
+func parseCovariate[T ~string | ~[]byte](s T) (float64, error) {
+	t := trimSpace(s)
+	if len(t) == 0 {
+		return math.NaN(), nil
+	}
+	v, ok := parseNumber(t)
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a finite number", string(t))
+	}
+	return v, nil
+}
+
+// parseNumber is strconv.ParseFloat, with plain integers, the usual
+// sales quantity, read without it (and without making a string).
+func parseNumber[T ~string | ~[]byte](s T) (float64, bool) {
+	if n := len(s); n > 0 && n < 16 {
+		v := 0
+		for i := 0; i < n; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				goto slow
+			}
+			v = v*10 + int(c-'0')
+		}
+		return float64(v), true
+	}
+slow:
+	v, err := strconv.ParseFloat(string(s), 64)
+	return v, err == nil
+}
+
+// trimSpace is strings.TrimSpace for strings and bytes, with the common
+// case, nothing to trim, decided by two byte comparisons.
+func trimSpace[T ~string | ~[]byte](s T) T {
+	if len(s) == 0 || (s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf) {
+		return s
+	}
+	left := strings.TrimLeftFunc(string(s), unicode.IsSpace)
+	i := len(s) - len(left)
+	return s[i : i+len(strings.TrimRightFunc(left, unicode.IsSpace))]
+}
+
+// errNoQuantity is the reason given when a covariate upload names a
+// quantity: mixing the two would let a plan overwrite sales.
+var errNoQuantity = errors.New("a covariate upload carries no quantity (upload sales separately)")
