@@ -91,8 +91,7 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore
 		cfg.Runner.Store = store
 		q, err := OpenSQLite(ctx, store, dbPath, cfg)
 		if err != nil {
-			store.Close()
-			return nil, nil, err
+			return nil, nil, errors.Join(err, store.Close())
 		}
 		return store, q, nil
 	}
@@ -104,8 +103,7 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore
 	cfg.Runner.Store = store
 	q, err := OpenPostgres(ctx, store, b.DatabaseURL, cfg)
 	if err != nil {
-		store.Close()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, store.Close())
 	}
 	return store, q, nil
 }

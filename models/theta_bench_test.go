@@ -20,7 +20,7 @@ func thetaBenchSeries(b *testing.B) []struct {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }() // read-only
 	var daily []float64
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {

@@ -286,7 +286,9 @@ func m4(ctx context.Context, dir string, cfg config) error {
 	} {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t414\t\n", p.name, p.smape, p.mase, p.owa)
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	fmt.Printf("scored in %s with %d workers\n\n", elapsed.Round(time.Second), cfg.workers)
 	return nil
 }
@@ -296,7 +298,7 @@ func readWide(path string) ([]string, [][]float64, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
 	if _, err := r.Read(); err != nil {
@@ -335,7 +337,7 @@ func m4Starts(path string) (map[string]time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	recs, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -365,7 +367,7 @@ func storeItem(ctx context.Context, zipPath string, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }() // read-only
 	var obs []data.Observation
 	for _, f := range zr.File {
 		if f.Name != "train.csv" {
@@ -375,35 +377,52 @@ func storeItem(ctx context.Context, zipPath string, cfg config) error {
 		if err != nil {
 			return err
 		}
-		r := csv.NewReader(rc)
-		r.ReuseRecord = true
-		if _, err := r.Read(); err != nil {
+		err = readStoreItem(rc, &obs)
+		if cerr := rc.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			d, err := ingest.ParseDate(rec[0])
-			if err != nil {
-				return err
-			}
-			q, err := strconv.ParseFloat(rec[3], 64)
-			if err != nil {
-				return err
-			}
-			obs = append(obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
-		}
-		rc.Close()
 	}
 	series, err := ingest.Assemble(obs, data.Daily)
 	if err != nil {
 		return err
 	}
+	return scoreStoreItem(ctx, series, cfg)
+}
+
+// readStoreItem appends the rows of the Kaggle train.csv in r to obs.
+func readStoreItem(r0 io.Reader, obs *[]data.Observation) error {
+	r := csv.NewReader(r0)
+	r.ReuseRecord = true
+	if _, err := r.Read(); err != nil {
+		return err
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		d, err := ingest.ParseDate(rec[0])
+		if err != nil {
+			return err
+		}
+		q, err := strconv.ParseFloat(rec[3], 64)
+		if err != nil {
+			return err
+		}
+		*obs = append(*obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
+	}
+	return nil
+}
+
+// scoreStoreItem holds out the last 90 days of every series and scores the
+// tournament against them.
+func scoreStoreItem(ctx context.Context, series []*data.Series, cfg config) error {
 	const h, m = 90, 7
 	var tasks []task
 	for i, s := range series {
@@ -459,7 +478,9 @@ func storeItem(ctx context.Context, zipPath string, cfg config) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%d\t\n", r.name, r.wape, r.mase, r.n)
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	fmt.Printf("scored in %s with %d workers\n\n", elapsed.Round(time.Second), cfg.workers)
 	return nil
 }

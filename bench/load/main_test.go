@@ -33,7 +33,11 @@ func TestLoadDuringTraining(t *testing.T) {
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop(ctx)
+	defer func() {
+		if err := srv.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	base := "http://" + srv.Addr()
 	client := newClient(8)
 	defer client.CloseIdleConnections()
@@ -99,7 +103,11 @@ func TestRunBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	defer func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	client := newClient(4)
 	defer client.CloseIdleConnections()
 	base := "http://" + srv.addr
@@ -131,7 +139,7 @@ func postJob(t *testing.T, client *http.Client, base, body string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // drained by the decoder
 	var created struct{ ID string }
 	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || resp.StatusCode != 202 {
 		t.Fatalf("post job: %s %v", resp.Status, err)

@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -103,7 +104,7 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer drop(context.Background())
+	defer func() { err = errors.Join(err, drop(context.Background())) }()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	guard, err := memguard.New(memguard.Options{})
 	if err != nil {
@@ -115,8 +116,8 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer store.Close()
-	defer q.Stop(context.Background())
+	defer func() { err = errors.Join(err, store.Close()) }()
+	defer func() { err = errors.Join(err, q.Stop(context.Background())) }()
 	obs := demo.Sales(demo.Options{Stores: stores, SKUs: skus, Days: days})
 	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
 		for _, o := range obs {
@@ -131,8 +132,14 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	var procs []*exec.Cmd
 	defer func() {
 		for _, p := range procs {
-			p.Process.Signal(syscall.SIGTERM)
-			p.Wait()
+			// A worker stops on SIGTERM and exits 0; a worker that failed
+			// already is what the error says.
+			if serr := p.Process.Signal(syscall.SIGTERM); serr != nil && !errors.Is(serr, os.ErrProcessDone) {
+				err = errors.Join(err, serr)
+			}
+			if werr := p.Wait(); werr != nil {
+				err = errors.Join(err, fmt.Errorf("worker %s: %w", p.Args, werr))
+			}
 		}
 	}()
 	for i := 0; i < k; i++ {
@@ -226,8 +233,7 @@ func runWorker(ctx context.Context, seriesWorkers int) error {
 		return err
 	}
 	if err := w.Start(ctx); err != nil {
-		w.Stop(context.Background())
-		return err
+		return errors.Join(err, w.Stop(context.Background()))
 	}
 	<-ctx.Done()
 	return w.Stop(context.Background())

@@ -21,7 +21,7 @@ func readUploadFile(ctx context.Context, path string) (*ingest.Upload, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read-only
 		r = f
 	}
 	up, err := ingest.ReadUpload(ctx, r, min(runtime.GOMAXPROCS(0), 4))

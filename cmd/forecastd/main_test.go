@@ -50,7 +50,7 @@ func TestTrainCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,9 @@ func TestTrainCommand(t *testing.T) {
 
 	// Bad input: a clear error, exit 1, and no output file written.
 	bad := filepath.Join(t.TempDir(), "bad.csv")
-	os.WriteFile(bad, []byte("date,store,sku,quantity\n2026-01-01,S,A,x\n"), 0o644)
+	if err := os.WriteFile(bad, []byte("date,store,sku,quantity\n2026-01-01,S,A,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out2 := filepath.Join(t.TempDir(), "none.csv")
 	stderr.Reset()
 	if code := run(context.Background(), []string{"train", "-data", bad, "-out", out2}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "line 2") {
@@ -122,7 +124,9 @@ func TestTrainWithPlan(t *testing.T) {
 	}
 
 	// A bad plan is refused with its line, like a bad sales file.
-	os.WriteFile(planPath, []byte("date,store,sku,promo\n2026-11-01,S01,SKU001,yes\n"), 0o644)
+	if err := os.WriteFile(planPath, []byte("date,store,sku,promo\n2026-11-01,S01,SKU001,yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stderr.Reset()
 	if code := run(context.Background(), []string{"train", "-data", in, "-covariates", planPath, "-out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "line 2") {
 		t.Fatalf("bad plan: exit %d, %q", code, stderr.String())
@@ -165,8 +169,11 @@ func TestFeaturesCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"features", "-data", in, "-out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	f, _ := os.Open(out)
-	defer f.Close()
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }() // read-only
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		t.Fatal(err)

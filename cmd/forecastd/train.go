@@ -162,7 +162,7 @@ func addPlan(series []*data.Series, path string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	byKey := map[data.Key][]data.Observation{}
 	if err := ingest.ParseCovariatesCSV(f, func(o data.Observation) error {
 		byKey[o.Key] = append(byKey[o.Key], o)
@@ -187,7 +187,9 @@ func writeForecasts(path string, stdout io.Writer, results map[data.Key]*forecas
 		if err != nil {
 			return err
 		}
-		defer os.Remove(f.Name())
+		// Renamed over path on success; removed here only when writing failed
+		// before the rename, so an error from Remove is nothing to report.
+		defer func() { _ = os.Remove(f.Name()) }()
 		w = f
 	}
 	bw := bufio.NewWriter(w)
@@ -197,11 +199,15 @@ func writeForecasts(path string, stdout io.Writer, results map[data.Key]*forecas
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	cw.Write([]string{"store", "sku", "date", "forecast", "lower", "upper"})
+	if err := cw.Write([]string{"store", "sku", "date", "forecast", "lower", "upper"}); err != nil {
+		return err
+	}
 	num := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, k := range keys {
 		for _, p := range results[k].Points {
-			cw.Write([]string{k.Store, k.SKU, p.Date, num(p.Value), num(p.Lower), num(p.Upper)})
+			if err := cw.Write([]string{k.Store, k.SKU, p.Date, num(p.Value), num(p.Lower), num(p.Upper)}); err != nil {
+				return err
+			}
 		}
 	}
 	cw.Flush()

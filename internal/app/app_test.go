@@ -40,7 +40,9 @@ func TestServeAndWorker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			if err := resp.Body.Close(); err != nil {
+				t.Fatal(err)
+			}
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("/healthz: %s", resp.Status)
 			}
@@ -66,7 +68,11 @@ func tempFile(t *testing.T, name string) *os.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
+	t.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return f
 }
 

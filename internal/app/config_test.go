@@ -221,7 +221,9 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		}
 	}
 	var help bytes.Buffer
-	Load(ServeCommand, []string{"-h"}, MapEnv(nil), &help)
+	if _, err := Load(ServeCommand, []string{"-h"}, MapEnv(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Load -h = %v, want flag.ErrHelp", err)
+	}
 	for _, want := range []string{"(FORECASTD_ADDR; default 127.0.0.1:8080)", "(FORECASTD_WORKERS; default 1)",
 		"(FORECASTD_ADMIN_ADDR; default 127.0.0.1:0)", "(FORECASTD_LOG_FORMAT; default json)"} {
 		if !strings.Contains(help.String(), want) {

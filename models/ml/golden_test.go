@@ -53,7 +53,7 @@ func readCSV(t testing.TB, name string) [][]string {
 	if err != nil {
 		t.Fatalf("missing test data (run testdata/make_golden.py): %v", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	recs, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +63,11 @@ func readCSV(t testing.TB, name string) [][]string {
 
 // design is a train/test split of one of the testdata design matrices.
 type design struct {
-	cols             int
-	xTrain, yTrain   []float64
-	xTest, yTest     []float64
-	xAll, yAll       []float64
-	nTrain, nTestRow int
+	cols           int
+	xTrain, yTrain []float64
+	xTest, yTest   []float64
+	xAll, yAll     []float64
+	nTrain         int
 }
 
 // loadDesign reads testdata/<name>.csv (target in column "y", then the
