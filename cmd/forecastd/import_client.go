@@ -108,6 +108,9 @@ func (p *progress) finish() {
 	fmt.Fprintln(p.w)
 }
 
+// errUploadEnded stops the writer of a body the server no longer reads.
+var errUploadEnded = errors.New("the server answered before the whole file was sent")
+
 // post streams what write produces to the server's path as the body of
 // one request (io.Pipe: the body is never whole in memory) and decodes
 // the answer. A refused upload is a *serverError with the problem's
@@ -127,10 +130,10 @@ func (c *importCommand) post(ctx context.Context, path string, q url.Values, cty
 	st, err := c.send(ctx, path, q, ctype, pr)
 	// The server may answer before reading the whole body (a refused
 	// header); unblock the writer, then wait for it.
-	pr.CloseWithError(errors.New("upload ended"))
+	pr.CloseWithError(errUploadEnded)
 	werr := <-wrote
 	switch {
-	case werr != nil && !errors.Is(werr, io.ErrClosedPipe) && err == nil:
+	case werr != nil && !errors.Is(werr, errUploadEnded) && err == nil:
 		return st, werr
 	case werr != nil && errors.As(err, new(*url.Error)):
 		// The request failed because the body did: the body's error

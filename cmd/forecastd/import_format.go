@@ -91,6 +91,38 @@ func openTable(path string) (*tableFile, error) {
 
 func (t *tableFile) Close() error { return t.f.Close() }
 
+// next reads the next record that has the header's number of fields,
+// with its line; a record that has not is a problem of s, and a record
+// that cannot be read ends the file (a broken quote leaves nothing after
+// it to trust).
+func (t *tableFile) next(s *fileSummary) (rec []string, line int, ok bool) {
+	for {
+		rec, err := t.r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil, 0, false
+		}
+		if err != nil {
+			s.problem("%v", err)
+			return nil, 0, false
+		}
+		line, _ = t.r.FieldPos(0)
+		if len(rec) != len(t.header) {
+			s.problem("line %d: has %d fields, header has %d", line, len(rec), len(t.header))
+			continue
+		}
+		return rec, line, true
+	}
+}
+
+// readHeader is the header of the table at path.
+func readHeader(path string) ([]string, error) {
+	t, err := openTable(path)
+	if err != nil {
+		return nil, err
+	}
+	return t.header, t.Close()
+}
+
 // column finds a header name, case-insensitively: -1 if absent.
 func column(header []string, names ...string) int {
 	for _, n := range names {

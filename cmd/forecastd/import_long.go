@@ -224,21 +224,13 @@ func (c *importCommand) scanLong(path string) (_ *fileSummary, err error) {
 	dates := newDateDetector(c.mapping.dateFormat)
 	keys := map[data.Key]bool{}
 	key := data.Key{Store: c.mapping.storeConst, SKU: c.mapping.skuConst}
-	for line := 2; ; line++ {
-		rec, err := t.r.Read()
-		if errors.Is(err, io.EOF) {
+	for {
+		rec, line, ok := t.next(s)
+		if !ok {
 			break
-		}
-		if err != nil {
-			s.problem("%v", err)
-			break
-		}
-		if len(rec) != len(t.header) {
-			s.problem("line %d: has %d fields, header has %d", line, len(rec), len(t.header))
-			continue
 		}
 		s.rows++
-		if !dates.add(rec[lc.date]) && len(s.problems) < maxProblems {
+		if !dates.add(rec[lc.date]) {
 			s.problem("line %d: date %q in no format that fits the dates before it", line, rec[lc.date])
 		}
 		if lc.store >= 0 {

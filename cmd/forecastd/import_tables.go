@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 )
@@ -92,12 +93,8 @@ type calendar struct {
 // readCalendar reads a calendar: a date column, and optionally d,
 // wm_yr_wk, event_name_N/event_type_N and snap_<state> columns.
 func readCalendar(path string) (*calendar, error) {
-	head, err := openTable(path)
+	header, err := readHeader(path)
 	if err != nil {
-		return nil, err
-	}
-	header := head.header
-	if err := head.Close(); err != nil {
 		return nil, err
 	}
 	types := map[string]series.Type{}
@@ -199,9 +196,10 @@ func zeroNaN(x []float64) []float64 {
 	return x
 }
 
-// parseISO is the ISO date of a calendar or a price table.
+// parseISO is the ISO date of a calendar or a price table, read as an
+// upload's.
 func parseISO(s string) (time.Time, error) {
-	return dateFormats("")[0].parse(s)
+	return ingest.ParseDate(strings.TrimSpace(s))
 }
 
 // priceTable is the prices of the series of one sales file, by week
@@ -224,12 +222,8 @@ type priceColumns struct {
 // file's (m), else store_id/store and item_id/sku; its period is
 // wm_yr_wk or date; its price sell_price or price.
 func readPrices(path string, m mapping, keys map[data.Key]bool) (*priceTable, error) {
-	head, err := openTable(path)
+	header, err := readHeader(path)
 	if err != nil {
-		return nil, err
-	}
-	header := head.header
-	if err := head.Close(); err != nil {
 		return nil, err
 	}
 	pc, byWeek, err := priceColumnsOf(header, m)

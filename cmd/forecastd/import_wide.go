@@ -48,6 +48,7 @@ type wideFile struct {
 	covariates        []string
 	series            []wideSeries
 	plan              []int // calendar rows after the last period
+	ignored           []string
 	dateSource        string
 }
 
@@ -166,7 +167,8 @@ func (w *wideFile) findPeriods(header []string, index int, s *fileSummary) {
 		default:
 			t, err := format.parse(h)
 			if err != nil {
-				continue // an id column (dept_id, cat_id...), not sent
+				w.ignored = append(w.ignored, h) // an id column (dept_id, cat_id...), not sent
+				continue
 			}
 			p.date = t
 			if w.cal != nil {
@@ -180,6 +182,9 @@ func (w *wideFile) findPeriods(header []string, index int, s *fileSummary) {
 	}
 	if len(needCalendar) > 0 {
 		s.problem("line 1: columns %s..%s are M5 day numbers: give -calendar to date them", needCalendar[0], needCalendar[len(needCalendar)-1])
+	}
+	if len(w.ignored) > 0 {
+		s.mapping += "; ignored: " + strings.Join(w.ignored, ", ")
 	}
 	w.dateSource = format.name
 	if w.cal != nil && len(w.periods) > 0 && dCol.MatchString(header[w.periods[0].col]) {
@@ -207,18 +212,10 @@ func (w *wideFile) scan() (_ *fileSummary, err error) {
 		return s, nil
 	}
 	seen := map[data.Key]int{}
-	for line := 2; ; line++ {
-		rec, err := t.r.Read()
-		if errors.Is(err, io.EOF) {
+	for {
+		rec, line, ok := t.next(s)
+		if !ok {
 			break
-		}
-		if err != nil {
-			s.problem("%v", err)
-			break
-		}
-		if len(rec) != len(t.header) {
-			s.problem("line %d: has %d fields, header has %d", line, len(rec), len(t.header))
-			continue
 		}
 		ws := w.seriesOf(rec)
 		if first, dup := seen[ws.key]; dup {
