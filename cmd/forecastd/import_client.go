@@ -100,6 +100,13 @@ func (p *progress) report(prefix string) {
 	fmt.Fprintf(p.w, "%s%s: %d rows sent, %s elapsed   ", prefix, p.what, p.rows.Load(), time.Since(p.start).Round(10*time.Millisecond))
 }
 
+// add counts n rows sent; a nil progress counts nothing.
+func (p *progress) add(n int) {
+	if p != nil {
+		p.rows.Add(int64(n))
+	}
+}
+
 // finish stops the reports and writes the last one.
 func (p *progress) finish() {
 	close(p.stop)

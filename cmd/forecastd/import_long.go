@@ -154,7 +154,7 @@ func (l *lineCounter) Read(b []byte) (int, error) {
 	if l.header && lines > 0 {
 		l.header, lines = false, lines-1
 	}
-	l.p.rows.Add(lines)
+	l.p.add(int(lines))
 	return n, err
 }
 

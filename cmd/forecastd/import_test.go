@@ -28,11 +28,12 @@ import (
 // calendar and its tab-separated price table with a pandas index column.
 const m5Dir = "../../../shared/data/m5_sample/"
 
-// startAPI starts a real forecastd server in-process, working no jobs.
-func startAPI(t *testing.T) *api.Server {
+// startAPI starts a real forecastd server in-process, working no jobs,
+// with the security options sec.
+func startAPI(t *testing.T, sec api.SecurityOptions) *api.Server {
 	t.Helper()
 	ctx := context.Background()
-	srv, err := api.New(ctx, api.Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JobWorkers: 0,
+	srv, err := api.New(ctx, api.Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JobWorkers: 0, Security: sec,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ func m5Calendar(t *testing.T) (rows [][]string, col map[string]int) {
 // sell_price, snap and event covariates taken from the calendar and the
 // price table, and the 56 calendar days after the sales as a plan.
 func TestImportM5(t *testing.T) {
-	srv := startAPI(t)
+	srv := startAPI(t, api.SecurityOptions{})
 	start := time.Now()
 	code, stdout, stderr := runImportCmd(t, "http://"+srv.Addr(), nil, "-layout", "wide",
 		"-calendar", m5Dir+"calendar.csv", "-prices", m5Dir+"sell_prices", m5Dir+"sales_train_validation.csv")
@@ -327,7 +328,7 @@ func TestImportDryRun(t *testing.T) {
 // goes into a real server with the mapping; a file the server refuses
 // makes the command fail with the server's detail.
 func TestImportLongServer(t *testing.T) {
-	srv := startAPI(t)
+	srv := startAPI(t, api.SecurityOptions{})
 	base := "http://" + srv.Addr()
 	good := writeFile(t, "sales.csv", "Date,Store,SKU,Quantity,Promo\n2026-01-01,S1,A,3,0\n2026-01-02,S1,A,4,1\n2026-01-01,S2,B,5,0\n")
 	code, stdout, stderr := runImportCmd(t, base, nil, "-date", "Date", "-store", "Store", "-sku", "SKU", "-quantity", "Quantity", good)
@@ -347,11 +348,14 @@ func TestImportLongServer(t *testing.T) {
 }
 
 // TestImportWideDates: a wide file whose columns are dates (day first,
-// as -date-format says), with a constant store, goes in as a long upload.
+// as -date-format says), with a constant store, goes in as a long upload,
+// with the prices of a semicolon-separated table by date (and a pandas
+// index column) joined in; an empty cell is no row.
 func TestImportWideDates(t *testing.T) {
 	rec := newRecorder(t)
 	path := writeFile(t, "wide.csv", "sku,01/03/2026,02/03/2026,13/03/2026\nA,1,,3\n\"B,2\",4,5,6\n")
-	code, stdout, stderr := runImportCmd(t, rec.URL, nil, "-store-const", "S1", "-date-format", "%d/%m/%Y", path)
+	prices := writeFile(t, "prices.csv", ";store;sku;date;price\n0;S1;A;2026-03-01;2.5\n1;S1;A;2026-03-13;2.25\n2;S1;B,2;2026-03-02;10\n3;S2;A;2026-03-01;99\n")
+	code, stdout, stderr := runImportCmd(t, rec.URL, nil, "-store-const", "S1", "-date-format", "%d/%m/%Y", "-prices", prices, "-negative", "refuse", path)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
@@ -359,10 +363,34 @@ func TestImportWideDates(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests, want 1 (no calendar, no plan)", len(reqs))
 	}
-	want := "date,store,sku,quantity\n2026-03-01,S1,A,1\n2026-03-13,S1,A,3\n" +
-		"2026-03-01,S1,\"B,2\",4\n2026-03-02,S1,\"B,2\",5\n2026-03-13,S1,\"B,2\",6\n"
-	if r := reqs[0]; r.body != want || len(r.query) != 0 {
-		t.Errorf("upload %v\n%s\nwant\n%s", r.query, r.body, want)
+	want := "date,store,sku,quantity,sell_price\n2026-03-01,S1,A,1,2.5\n2026-03-13,S1,A,3,2.25\n" +
+		"2026-03-01,S1,\"B,2\",4,\n2026-03-02,S1,\"B,2\",5,10\n2026-03-13,S1,\"B,2\",6,\n"
+	r := reqs[0]
+	if r.body != want {
+		t.Errorf("upload\n%s\nwant\n%s", r.body, want)
+	}
+	// The file is reshaped with its mapping applied: only the policy
+	// goes to the server.
+	if len(r.query) != 1 || r.query["negative"][0] != "refuse" {
+		t.Errorf("query %v, want only negative=refuse", r.query)
+	}
+}
+
+// TestImportToken: the token of FORECASTD_TOKEN (or -token) is what a
+// server with API tokens lets in; without it the command fails with the
+// server's 401.
+func TestImportToken(t *testing.T) {
+	srv := startAPI(t, api.SecurityOptions{Tokens: []string{"s3cret"}})
+	path := writeFile(t, "sales.csv", "date,store,sku,quantity\n2026-01-01,S1,A,3\n")
+	base := "http://" + srv.Addr()
+	if code, _, stderr := runImportCmd(t, base, nil, path); code != exitFailure || !strings.Contains(stderr, "server answered 401") {
+		t.Errorf("without a token: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runImportCmd(t, base, map[string]string{"FORECASTD_TOKEN": "s3cret"}, path); code != 0 {
+		t.Errorf("FORECASTD_TOKEN: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runImportCmd(t, base, nil, "-token", "s3cret", path); code != 0 {
+		t.Errorf("-token: exit %d, stderr %q", code, stderr)
 	}
 }
 
@@ -393,4 +421,23 @@ func TestImportRefusedFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkWideReshape measures the reshaping of the M5 sample's wide
+// sales (10 series × 1,913 days, with calendar and price covariates) into
+// the long upload, without the network; allocations are per series, not
+// per cell.
+func BenchmarkWideReshape(b *testing.B) {
+	c := &importCommand{calendarPath: m5Dir + "calendar.csv", pricesPath: m5Dir + "sell_prices"}
+	w, s, err := c.prepareWide(m5Dir + "sales_train_validation.csv")
+	if err != nil || s.err() != nil {
+		b.Fatal(err, s.err())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.writeSales(context.Background(), io.Discard, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -55,30 +55,10 @@ type wideFile struct {
 // importWide reshapes a wide file into an upload of sales, then one of
 // planned covariates for the days after them that the calendar covers.
 func (c *importCommand) importWide(ctx context.Context, path string) error {
-	w := &wideFile{path: path, m: c.mapping}
-	var err error
-	if c.calendarPath != "" {
-		if w.cal, err = readCalendar(c.calendarPath); err != nil {
-			return err
-		}
-	}
-	s, err := w.scan()
+	w, s, err := c.prepareWide(path)
 	if err != nil {
 		return err
 	}
-	if c.pricesPath != "" && len(s.problems) == 0 {
-		keys := make(map[data.Key]bool, len(w.series))
-		for _, ws := range w.series {
-			keys[ws.key] = true
-		}
-		if w.prices, err = readPrices(c.pricesPath, c.mapping, keys); err != nil {
-			return err
-		}
-		if w.prices.byWeek && (w.cal == nil || w.cal.week == nil) {
-			s.problem("prices by week (wm_yr_wk) need a -calendar with a wm_yr_wk column")
-		}
-	}
-	w.decideCovariates(s)
 	if c.dryRun {
 		return s.dryRun(c.stdout)
 	}
@@ -86,6 +66,36 @@ func (c *importCommand) importWide(ctx context.Context, path string) error {
 		return err
 	}
 	return c.sendWide(ctx, w)
+}
+
+// prepareWide reads the calendar, scans the file and reads the prices of
+// its series: everything but the reshaping itself.
+func (c *importCommand) prepareWide(path string) (*wideFile, *fileSummary, error) {
+	w := &wideFile{path: path, m: c.mapping}
+	var err error
+	if c.calendarPath != "" {
+		if w.cal, err = readCalendar(c.calendarPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	s, err := w.scan()
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.pricesPath != "" && len(s.problems) == 0 {
+		keys := make(map[data.Key]bool, len(w.series))
+		for _, ws := range w.series {
+			keys[ws.key] = true
+		}
+		if w.prices, err = readPrices(c.pricesPath, c.mapping, keys); err != nil {
+			return nil, nil, err
+		}
+		if w.prices.byWeek && (w.cal == nil || w.cal.week == nil) {
+			s.problem("prices by week (wm_yr_wk) need a -calendar with a wm_yr_wk column")
+		}
+	}
+	w.decideCovariates(s)
+	return w, s, nil
 }
 
 // sendWide uploads the reshaped sales, then the plan.
@@ -348,7 +358,7 @@ func (w *wideFile) writeSales(ctx context.Context, out io.Writer, p *progress) (
 			return err
 		}
 		b = b[:0]
-		p.rows.Add(int64(rows))
+		p.add(rows)
 	}
 }
 
@@ -375,7 +385,7 @@ func (w *wideFile) writePlan(out io.Writer, p *progress) error {
 				continue
 			}
 			b = append(b, '\n')
-			p.rows.Add(1)
+			p.add(1)
 		}
 		if _, err := out.Write(b); err != nil {
 			return err
