@@ -50,6 +50,8 @@ func runEnv(ctx context.Context, args []string, env app.Lookup, stdout, stderr i
 		err = runService(ctx, app.WorkerCommand, app.Worker, args[1:], env, stdout, stderr)
 	case "train":
 		err = runTrain(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = runImport(ctx, args[1:], env, stdout, stderr)
 	case "models":
 		err = runModels(ctx, args[1:], stdout, stderr)
 	case "features":
@@ -103,6 +105,7 @@ commands:
   serve      run the HTTP service (embedded SQLite by default)
   train      run the forecasting pipeline on a CSV without a server
   features   export the feature table the models see
+  import     send sales files (long, wide, M5 with calendar and prices) to a running server
   models     list the registered candidate models
   worker     work training jobs only (scale-out over PostgreSQL)
   version    print the version

@@ -47,6 +47,9 @@ const (
 	// BatchCommand is a command that runs the pipeline without a server
 	// (train, features): only the process-wide settings apply.
 	BatchCommand Command = "batch"
+	// ImportCommand is `forecastd import`: a client of a running server;
+	// only the server's address and token apply.
+	ImportCommand Command = "import"
 )
 
 // Config is forecastd's whole configuration, typed and validated. Load
@@ -95,6 +98,11 @@ type Config struct {
 	// MetricsAddr is where a worker serves /healthz and /metrics; empty
 	// means nowhere (worker).
 	MetricsAddr string
+
+	// ServerURL is the base URL of the server a client command talks
+	// to, and Token its bearer token (import).
+	ServerURL string
+	Token     string
 }
 
 // ConfigError is a configuration value that was refused: Name is the

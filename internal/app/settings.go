@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,8 @@ var (
 	jobCommands  = []Command{ServeCommand, WorkerCommand}
 	allCommands  = []Command{ServeCommand, WorkerCommand, BatchCommand}
 	serveCommand = []Command{ServeCommand}
+	// clientCommands talk to a server instead of being one.
+	clientCommands = []Command{ImportCommand}
 )
 
 func settingsFor(cmd Command) []*setting {
@@ -148,6 +151,14 @@ func settings() []*setting {
 		{flag: "access-log", env: "FORECASTD_ACCESS_LOG", typ: "bool", def: "true", cmds: serveCommand,
 			usage: "log one line per HTTP request",
 			set:   setAccessLog},
+
+		// A client of a running server: import.
+		{flag: "server", env: "FORECASTD_URL", typ: "url", def: "http://127.0.0.1:8080", cmds: clientCommands,
+			usage: "base URL of the forecastd server",
+			set:   httpURL(func(c *Config) *string { return &c.ServerURL })},
+		{flag: "token", env: "FORECASTD_TOKEN", typ: "token", cmds: clientCommands, secret: true,
+			usage: "bearer token sent to the server (one of its FORECASTD_API_TOKENS)",
+			set:   str(func(c *Config) *string { return &c.Token })},
 
 		// The worker's own listener.
 		{flag: "metrics-addr", env: "FORECASTD_METRICS_ADDR", typ: "host:port", cmds: []Command{WorkerCommand},
@@ -305,6 +316,19 @@ func hostPort(field func(*Config) *string, emptyOK bool) func(*Config, string) e
 			return errors.New("want host:port, e.g. 127.0.0.1:8080")
 		}
 		*field(c) = v
+		return nil
+	}
+}
+
+// httpURL takes an http or https URL with a host, kept without a
+// trailing slash so that paths append to it.
+func httpURL(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		u, err := url.Parse(strings.TrimSpace(v))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("want an http or https URL, e.g. http://127.0.0.1:8080")
+		}
+		*field(c) = strings.TrimRight(u.String(), "/")
 		return nil
 	}
 }

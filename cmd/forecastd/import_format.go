@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/ncruces/go-strftime"
+)
+
+// The shape of a file, decided from its first line and its dates: the
+// delimiter, the layout, the date format. The server decides the same for
+// a long file it receives; the client decides it for the dry run and for
+// a wide file, which it reshapes itself.
+
+// delimiters are the ones detected, in order of preference on a tie.
+var delimiters = []rune{',', ';', '\t', '|'}
+
+// sniffDelimiter picks the delimiter that splits the header line most
+// often (quotes ignored: a header rarely quotes a delimiter).
+func sniffDelimiter(line string) rune {
+	best, n := ',', 0
+	for _, d := range delimiters {
+		if c := strings.Count(line, string(d)); c > n {
+			best, n = d, c
+		}
+	}
+	return best
+}
+
+// delimiterName is how the dry run shows a delimiter.
+func delimiterName(d rune) string {
+	if d == '\t' {
+		return "tab"
+	}
+	return fmt.Sprintf("%q", d)
+}
+
+// tableFile is an open delimited file with its header read.
+type tableFile struct {
+	f      *os.File
+	r      *csv.Reader
+	delim  rune
+	header []string
+	// index is the position of an unnamed first column (a pandas dump's
+	// index), or -1.
+	index int
+}
+
+// openTable opens path, detects its delimiter and reads its header.
+func openTable(path string) (*tableFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	first, err := br.Peek(br.Size())
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, errors.Join(err, f.Close())
+	}
+	line, _, _ := strings.Cut(string(first), "\n")
+	t := &tableFile{f: f, r: csv.NewReader(br), delim: sniffDelimiter(line), index: -1}
+	t.r.Comma = t.delim
+	t.r.FieldsPerRecord = -1 // a short row is a problem to report, not a stop
+	t.r.ReuseRecord = true
+	rec, err := t.r.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("empty file: want a header line")
+		} else {
+			err = fmt.Errorf("header: %w", err)
+		}
+		return nil, errors.Join(err, f.Close())
+	}
+	t.header = make([]string, len(rec))
+	for i, h := range rec {
+		t.header[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	}
+	if len(t.header) > 1 && t.header[0] == "" {
+		t.index = 0
+	}
+	return t, nil
+}
+
+func (t *tableFile) Close() error { return t.f.Close() }
+
+// next reads the next record that has the header's number of fields,
+// with its line; a record that has not is a problem of s, and a record
+// that cannot be read ends the file (a broken quote leaves nothing after
+// it to trust).
+func (t *tableFile) next(s *fileSummary) (rec []string, line int, ok bool) {
+	for {
+		rec, err := t.r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil, 0, false
+		}
+		if err != nil {
+			s.problem("%v", err)
+			return nil, 0, false
+		}
+		line, _ = t.r.FieldPos(0)
+		if len(rec) != len(t.header) {
+			s.problem("line %d: has %d fields, header has %d", line, len(rec), len(t.header))
+			continue
+		}
+		return rec, line, true
+	}
+}
+
+// readHeader is the header of the table at path.
+func readHeader(path string) ([]string, error) {
+	t, err := openTable(path)
+	if err != nil {
+		return nil, err
+	}
+	return t.header, t.Close()
+}
+
+// column finds a header name, case-insensitively: -1 if absent.
+func column(header []string, names ...string) int {
+	for _, n := range names {
+		for i, h := range header {
+			if n != "" && strings.EqualFold(h, n) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// dCol matches M5's period columns.
+var dCol = regexp.MustCompile(`^d_[0-9]+$`)
+
+// detectLayout reads path's header: a file whose columns are periods (M5's
+// d_N, or at least two dates, ISO or in dateFormat) is wide, any other is
+// long.
+func detectLayout(path, dateFormat string) (layout string, err error) {
+	t, err := openTable(path)
+	if err != nil {
+		return "", err
+	}
+	defer func() { err = errors.Join(err, t.Close()) }() // read-only: only reported
+	periods := 0
+	format := dateFormats(dateFormat)[0]
+	for _, h := range t.header {
+		if dCol.MatchString(h) {
+			periods++
+		} else if _, err := format.parse(h); err == nil {
+			periods++
+		}
+	}
+	if periods >= 2 {
+		return "wide", nil
+	}
+	return "long", nil
+}
+
+// dateFormat is a way dates are written: a strftime format and its
+// parser.
+type dateFormat struct {
+	name  string // strftime, or "ISO" for ingest.ParseDate's forms
+	parse func(string) (time.Time, error)
+}
+
+// parseLayout turns a strftime format into a parser.
+func parseLayout(format string) (func(string) (time.Time, error), error) {
+	layout, err := strftime.Layout(format)
+	if err != nil {
+		return nil, err
+	}
+	return func(s string) (time.Time, error) {
+		t, err := time.Parse(layout, strings.TrimSpace(s))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("date %q does not match %s", s, format)
+		}
+		return t, nil
+	}, nil
+}
+
+// dateFormats are the formats detected, ISO first; a file whose dates fit
+// more than one of the others (every day ≤ 12) is ambiguous.
+func dateFormats(given string) []dateFormat {
+	if given != "" {
+		p, err := parseLayout(given)
+		if err != nil {
+			panic("forecastd: -date-format was checked: " + err.Error())
+		}
+		return []dateFormat{{name: given, parse: p}}
+	}
+	out := []dateFormat{{name: "ISO (YYYY-MM-DD[ HH:MM:SS])", parse: ingest.ParseDate}}
+	for _, f := range []string{"%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%Y%m%d", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S"} {
+		p, err := parseLayout(f)
+		if err != nil {
+			panic("forecastd: date format " + f + ": " + err.Error())
+		}
+		out = append(out, dateFormat{name: f, parse: p})
+	}
+	return out
+}
+
+// dateDetector follows which formats every date seen so far fits.
+type dateDetector struct {
+	formats  []dateFormat
+	fits     []bool
+	min, max []time.Time
+	seen     int
+}
+
+func newDateDetector(given string) *dateDetector {
+	f := dateFormats(given)
+	return &dateDetector{formats: f, fits: fill(make([]bool, len(f)), true),
+		min: make([]time.Time, len(f)), max: make([]time.Time, len(f))}
+}
+
+func fill[T any](x []T, v T) []T {
+	for i := range x {
+		x[i] = v
+	}
+	return x
+}
+
+// add checks s against the formats still in the running, and reports
+// whether one still fits.
+func (d *dateDetector) add(s string) bool {
+	d.seen++
+	ok := false
+	for i, f := range d.formats {
+		if !d.fits[i] {
+			continue
+		}
+		t, err := f.parse(s)
+		if err != nil {
+			d.fits[i] = false
+			continue
+		}
+		ok = true
+		if d.min[i].IsZero() || t.Before(d.min[i]) {
+			d.min[i] = t
+		}
+		if t.After(d.max[i]) {
+			d.max[i] = t
+		}
+	}
+	return ok
+}
+
+// result is the format decided, or an error naming the candidates.
+func (d *dateDetector) result() (int, error) {
+	var fit []int
+	for i, ok := range d.fits {
+		if ok {
+			fit = append(fit, i)
+		}
+	}
+	switch {
+	case d.seen == 0:
+		return -1, errors.New("no dates")
+	case len(fit) == 0:
+		return -1, errors.New("dates in no known format: give -date-format (strftime, e.g. %d/%m/%Y)")
+	case fit[0] == 0 || len(fit) == 1:
+		return fit[0], nil
+	}
+	names := make([]string, len(fit))
+	for i, f := range fit {
+		names[i] = d.formats[f].name
+	}
+	return -1, fmt.Errorf("dates are ambiguous (%s): give -date-format", strings.Join(names, " or "))
+}
+
+// isoDate writes a date as the upload's ISO form.
+func isoDate(t time.Time) string {
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02T15:04:05")
+}
