@@ -64,7 +64,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for kind, ks := range c.g.kinds {
 		if ks.runs > 0 {
-			ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, float64(ks.lastLive), kind)
+			ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, float64(ks.last.heapLive), kind)
 		}
 	}
 }

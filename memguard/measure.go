@@ -14,6 +14,9 @@ const (
 	metricHeapLive   = "/gc/heap/live:bytes"
 	metricHeapObjs   = "/gc/heap/objects:objects"
 	metricGoTotal    = "/memory/classes/total:bytes"
+	metricReleased   = "/memory/classes/heap/released:bytes"
+	metricHeapAlloc  = "/memory/classes/heap/objects:bytes"
+	metricStacks     = "/memory/classes/heap/stacks:bytes"
 	metricGoroutines = "/sched/goroutines:goroutines"
 	metricGoCreated  = "/sched/goroutines-created:goroutines"
 )
@@ -25,6 +28,13 @@ type reading struct {
 	goMemory    int64
 	rss         int64
 	goroutines  int
+	// offHeap is RSS minus the resident part of Go-managed memory
+	// (Go memory less what the runtime released to the OS): cgo, mmap
+	// and the like. 0 where RSS is unknown.
+	offHeap int64
+	// fds and maps count open file descriptors and mapped regions;
+	// -1 where /proc/self is unavailable.
+	fds, maps int
 }
 
 // settle runs two GC cycles. The first frees what is unreachable and moves
@@ -43,15 +53,43 @@ func read() reading {
 		{Name: metricHeapObjs},
 		{Name: metricGoTotal},
 		{Name: metricGoroutines},
+		{Name: metricReleased},
 	}
 	metrics.Read(s[:])
-	return reading{
+	r := reading{
 		heapLive:    uint64Value(s[0]),
 		heapObjects: uint64Value(s[1]),
 		goMemory:    uint64Value(s[2]),
 		goroutines:  int(uint64Value(s[3])),
 		rss:         rss(),
+		fds:         countFDs(),
+		maps:        countMaps(),
 	}
+	if r.rss > 0 {
+		r.offHeap = r.rss - (r.goMemory - uint64Value(s[4]))
+	}
+	return r
+}
+
+// countFDs returns the number of open file descriptors of the process, or
+// -1 where /proc/self/fd cannot be read. The descriptor that reads the
+// directory is counted in every reading alike.
+func countFDs() int {
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(es)
+}
+
+// countMaps returns the number of mapped regions of the process (lines of
+// /proc/self/maps), or -1 where it cannot be read.
+func countMaps() int {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return -1
+	}
+	return bytes.Count(b, []byte{'\n'})
 }
 
 // uint64Value returns the sample's value, or 0 if this Go version does not
