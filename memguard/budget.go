@@ -38,8 +38,8 @@ func (b *budgetReader) read() budgetLevel {
 		heapLive:    uint64Value(b.s[1]),
 		stacks:      uint64Value(b.s[2]),
 	}
-	if r := rss(); r > 0 {
-		l.offHeap = r - (uint64Value(b.s[3]) - uint64Value(b.s[4]))
+	if r, anon := rssAnon(); r > 0 {
+		l.offHeap = anon - (uint64Value(b.s[3]) - uint64Value(b.s[4]))
 	}
 	return l
 }
@@ -132,6 +132,9 @@ func (b *BudgetTrip) String() string {
 			if i == 3 {
 				fmt.Fprintf(&s, "and %d more groups", len(b.Running)-3)
 				break
+			}
+			if len(lg.Labels) == 0 {
+				s.WriteString("unlabelled " + lg.Function)
 			}
 			for j, k := range slices.Sorted(maps.Keys(lg.Labels)) {
 				if j > 0 {

@@ -2,6 +2,7 @@ package memguard
 
 import (
 	"context"
+	"runtime"
 	"runtime/metrics"
 	"sync"
 	"time"
@@ -37,7 +38,7 @@ func newRunState(o *Options, base int64) *runState {
 // Checkpoint judges whether the run that ctx belongs to is leaking while
 // it runs. A job that fits many models calls it every k fits with
 // resultBytes, the bytes of results the job legitimately holds so far
-// (they are not a leak); Checkpoint settles the heap (two GC cycles),
+// (they are not a leak); Checkpoint settles the heap (a GC cycle),
 // takes the live heap's growth since the run began less resultBytes, and
 // judges the growth between checkpoints by the rule runs of a kind are
 // judged by (Options.WarmUp checkpoints of warm-up, then MinRuns to call
@@ -63,13 +64,16 @@ func (rs *runState) checkpoint(resultBytes int64) Judgement {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	t0 := time.Now()
-	if float64(rs.spent+rs.lastCost) > rs.share*float64(t0.Sub(rs.start)) {
+	if rs.share < 1 && float64(rs.spent+rs.lastCost) > rs.share*float64(t0.Sub(rs.start)) {
 		if rs.last != nil {
 			return *rs.last
 		}
 		return Judgement{Resource: ResourceInRun, State: StateClean, Reason: "in_run: not measured yet"}
 	}
-	settle()
+	// One cycle, not settle's two: the live heap is all a checkpoint
+	// reads, and what sync.Pool victims hold is alike from one
+	// checkpoint to the next.
+	runtime.GC()
 	metrics.Read(rs.live[:])
 	rs.lastCost = time.Since(t0)
 	rs.spent += rs.lastCost

@@ -258,7 +258,11 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	f := runFigures{retained: rep.RetainedBytes, leaked: leaked, after: after, inRun: ex.inRun}
 	if before.rss > 0 && after.rss > 0 && before.fds >= 0 && after.fds >= 0 && before.maps >= 0 && after.maps >= 0 {
 		f.other = true
-		f.offHeap = float64(after.offHeap - before.offHeap)
+		// Memory outside the Go heap that grows grows the RSS too. When
+		// the process shrinks, the runtime's count of released memory
+		// can grow by more than RSS falls (pages it releases that were
+		// never touched), which would read as off-heap growth.
+		f.offHeap = float64(min(after.offHeap-before.offHeap, after.anonRSS-before.anonRSS))
 		f.fds = float64(after.fds - before.fds)
 		f.maps = float64(after.maps - before.maps)
 	}

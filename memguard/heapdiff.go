@@ -161,12 +161,6 @@ func topSites(sites map[string]*Site, n int) []Site {
 	return out
 }
 
-// topGrowth returns the n allocation sites of a diff profile whose in-use
-// bytes grew most.
-func topGrowth(d *profile.Profile, n int) []Site {
-	return topSites(siteDeltas(d), n)
-}
-
 // maxWindowSites bounds the stacks a window accumulates: when it is
 // exceeded the stacks with the least growth are dropped, which are not
 // the ones a report would name.

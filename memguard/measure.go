@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 )
@@ -32,6 +33,8 @@ type reading struct {
 	// (Go memory less what the runtime released to the OS): cgo, mmap
 	// and the like. 0 where RSS is unknown.
 	offHeap int64
+	// anonRSS is the anonymous part of RSS.
+	anonRSS int64
 	// fds and maps count open file descriptors and mapped regions;
 	// -1 where /proc/self is unavailable.
 	fds, maps int
@@ -41,9 +44,15 @@ type reading struct {
 // sync.Pool contents to the victim cache and queues finalizers; the second
 // frees the victims and what the finalizers released. runtime.GC also
 // publishes the heap profile, so a profile taken right after is current.
+//
+// The second cycle is debug.FreeOSMemory's, which also returns the free
+// heap pages to the OS: what is resident of Go memory is then what Go
+// memory less released counts, so RSS less it is memory outside the Go
+// heap. Without it, free heap pages that become resident or are scavenged
+// between two readings move that difference by megabytes.
 func settle() {
 	runtime.GC()
-	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // read reads the settled state. The caller settles first.
@@ -61,12 +70,15 @@ func read() reading {
 		heapObjects: uint64Value(s[1]),
 		goMemory:    uint64Value(s[2]),
 		goroutines:  int(uint64Value(s[3])),
-		rss:         rss(),
 		fds:         countFDs(),
 		maps:        countMaps(),
 	}
+	// Go memory is anonymous; file-backed pages (the binary's text as
+	// new code paths run, the page cache of mapped files) are shared
+	// and left out, so that faulting in code does not read as growth.
+	r.rss, r.anonRSS = rssAnon()
 	if r.rss > 0 {
-		r.offHeap = r.rss - (r.goMemory - uint64Value(s[4]))
+		r.offHeap = r.anonRSS - (r.goMemory - uint64Value(s[4]))
 	}
 	return r
 }
@@ -101,16 +113,6 @@ func uint64Value(s metrics.Sample) int64 {
 	return int64(s.Value.Uint64())
 }
 
-// heapSampler reads the live heap without forcing a GC. It owns its sample
-// slice so that a sampler loop allocates nothing per tick.
-type heapSampler struct {
-	s [1]metrics.Sample
-}
-
-func newHeapSampler() *heapSampler {
-	return &heapSampler{s: [1]metrics.Sample{{Name: metricHeapLive}}}
-}
-
 // goroutinesCreated returns the number of goroutines the process has
 // created so far, or -1 if this Go version does not count them.
 func goroutinesCreated() int64 {
@@ -122,27 +124,24 @@ func goroutinesCreated() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// live returns the live heap as of the last completed GC cycle.
-func (h *heapSampler) live() int64 {
-	metrics.Read(h.s[:])
-	return uint64Value(h.s[0])
-}
-
-// rss returns the resident set size of the process from /proc/self/statm,
-// or 0 where that file does not exist (not Linux) or cannot be parsed.
-func rss() int64 {
+// rss returns the resident set size of the process and its anonymous part
+// (resident less file-backed and shared pages) from /proc/self/statm, or
+// zeros where that file does not exist (not Linux) or cannot be parsed.
+func rssAnon() (rss, anon int64) {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// statm: size resident shared text lib data dt, in pages.
 	f := bytes.Fields(b)
-	if len(f) < 2 {
-		return 0
+	if len(f) < 3 {
+		return 0, 0
 	}
-	pages, err := strconv.ParseInt(string(f[1]), 10, 64)
-	if err != nil {
-		return 0
+	res, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+	shared, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0
 	}
-	return pages * int64(os.Getpagesize())
+	page := int64(os.Getpagesize())
+	return res * page, (res - shared) * page
 }

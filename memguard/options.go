@@ -85,7 +85,8 @@ type Options struct {
 	HandleNoiseFloor float64
 	// CheckpointOverhead bounds the time Checkpoint may spend settling
 	// the heap, as a fraction of the run's elapsed time: a checkpoint
-	// that would exceed it returns without measuring. Default 0.02.
+	// that would exceed it returns without measuring. Default 0.02; 1 or
+	// more measures at every call.
 	CheckpointOverhead float64
 
 	// Profile says when heap profiles are taken. Default ProfileAuto.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // The leak rule, shared by every series memguard judges: retained heap,
@@ -22,7 +23,7 @@ import (
 // The series leaks when growth persists and stands above the noise:
 //
 //	recent > max(floor, Sigmas·σ/√MinRuns)  and  tail > max(floor, Sigmas·σ/√⌈MinRuns/2⌉)
-//	and at least ⌈MinRuns/2⌉ of the last MinRuns increments are above the floor
+//	and at least ⌈MinRuns/2⌉ of the last 2·MinRuns increments are above the floor
 //
 // An increment grows when it is above max(floor, Sigmas·σ). The series is
 // suspect while a growing increment is in the window and fewer than
@@ -42,8 +43,9 @@ type rule struct {
 	// floor is the growth per increment at or below which growth is noise;
 	// single the one increment that is suspect on its own.
 	floor, single float64
-	// resource and unit name the series in reasons.
-	resource, unit string
+	// resource and unit name the series in reasons, step what one
+	// increment is ("run" or "checkpoint").
+	resource, unit, step string
 }
 
 // series is the judged history of one measured quantity.
@@ -118,15 +120,15 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 	switch {
 	case n <= r.warmUp:
 		j.Reason = fmt.Sprintf("%s: warming up, %d of %d; last %s", r.resource, n, r.warmUp, r.amount(last))
-		return j
+		return r.named(j)
 	case len(incs) < r.minRuns:
 		if last > r.single {
 			j.State = StateSuspect
-			j.Reason = fmt.Sprintf("%s: one run grew %s, above the single-run threshold of %s", r.resource, r.amount(last), r.amount(r.single))
-			return j
+			j.Reason = fmt.Sprintf("%s: one {step} grew %s, above the single-{step} threshold of %s", r.resource, r.amount(last), r.amount(r.single))
+			return r.named(j)
 		}
-		j.Reason = fmt.Sprintf("%s: %d of %d runs needed to judge; last %s", r.resource, len(incs), r.minRuns, r.amount(last))
-		return j
+		j.Reason = fmt.Sprintf("%s: %d of %d {step}s needed to judge; last %s", r.resource, len(incs), r.minRuns, r.amount(last))
+		return r.named(j)
 	}
 	m := r.minRuns
 	h := (m + 1) / 2
@@ -136,10 +138,11 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 	j.Threshold = max(r.floor, r.sigmas*j.Noise/math.Sqrt(float64(m)))
 	tailThreshold := max(r.floor, r.sigmas*j.Noise/math.Sqrt(float64(h)))
 	grows := max(r.floor, r.sigmas*j.Noise)
-	// Persistence: most of the recent increments carry growth above the
-	// floor, so that one spike, however large, is not a leak.
+	// Persistence: at least ⌈MinRuns/2⌉ of the last 2·MinRuns increments
+	// carry growth above the floor, so that one spike, however large, is
+	// not a leak, while a leak every second or third run is.
 	above := 0
-	for _, d := range incs[len(incs)-m:] {
+	for _, d := range incs[max(0, len(incs)-2*m):] {
 		if d > r.floor {
 			above++
 		}
@@ -155,19 +158,29 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 	switch {
 	case j.Recent > j.Threshold && j.Tail > tailThreshold && above >= h:
 		j.State = StateLeak
-		j.Reason = fmt.Sprintf("%s grows %s per run over the last %d runs (%s over the last %d), above %s (floor %s, noise σ %s)",
+		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s (%s over the last %d), above %s (floor %s, noise σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
 	case growing && j.Plateau < m:
 		j.State = StateSuspect
-		j.Reason = fmt.Sprintf("%s grew above %s %d runs ago and has not grown for %d runs; clean after %d (recent %s per run)",
+		j.Reason = fmt.Sprintf("%s grew above %s %d {step}s ago and has not grown for %d {step}s; clean after %d (recent %s per {step})",
 			r.resource, r.amount(grows), j.Plateau+1, j.Plateau, m, r.amount(j.Recent))
 	case last > r.single:
 		j.State = StateSuspect
-		j.Reason = fmt.Sprintf("%s: one run grew %s, above the single-run threshold of %s", r.resource, r.amount(last), r.amount(r.single))
+		j.Reason = fmt.Sprintf("%s: one {step} grew %s, above the single-{step} threshold of %s", r.resource, r.amount(last), r.amount(r.single))
 	default:
-		j.Reason = fmt.Sprintf("%s: %s per run over the last %d runs, within %s (floor %s, noise σ %s)",
+		j.Reason = fmt.Sprintf("%s: %s per {step} over the last %d {step}s, within %s (floor %s, noise σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
 	}
+	return r.named(j)
+}
+
+// named puts the rule's step into j's reason.
+func (r *rule) named(j Judgement) Judgement {
+	step := r.step
+	if step == "" {
+		step = "run"
+	}
+	j.Reason = strings.ReplaceAll(j.Reason, "{step}", step)
 	return j
 }
 

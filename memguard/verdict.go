@@ -69,7 +69,7 @@ func (o *Options) handleRule(resource string) rule {
 // parameters, counted in checkpoints instead of runs.
 func (o *Options) inRunRule() rule {
 	r := o.heapRule()
-	r.resource = ResourceInRun
+	r.resource, r.step = ResourceInRun, "checkpoint"
 	return r
 }
 
