@@ -39,6 +39,7 @@ func BenchmarkOverhead(b *testing.B) {
 		{"default", memguard.Options{}},
 		{"never", memguard.Options{Profile: memguard.ProfileNever}},
 		{"always", memguard.Options{Profile: memguard.ProfileAlways}},
+		{"skip-offheap", memguard.Options{SkipOffHeap: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			g, err := memguard.New(bc.opts)

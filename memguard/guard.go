@@ -208,7 +208,7 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	// in both readings; the extra GC makes the "before" reading include
 	// it. Profiles are taken right after a GC because they describe the
 	// heap as of the last completed cycle.
-	settle()
+	settle(!g.opts.SkipOffHeap)
 	var baseProf []byte
 	var profErr error
 	if sp.prof {
@@ -231,7 +231,7 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 		leaked += gr.count
 	}
 
-	settle()
+	settle(!g.opts.SkipOffHeap)
 	after := read()
 	var deltas map[string]*Site
 	var diff []byte
@@ -256,7 +256,7 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 		rep.MeasureError = merr.Error()
 	}
 	f := runFigures{retained: rep.RetainedBytes, leaked: leaked, after: after, inRun: ex.inRun}
-	if before.rss > 0 && after.rss > 0 && before.fds >= 0 && after.fds >= 0 && before.maps >= 0 && after.maps >= 0 {
+	if !g.opts.SkipOffHeap && before.rss > 0 && after.rss > 0 && before.fds >= 0 && after.fds >= 0 && before.maps >= 0 && after.maps >= 0 {
 		f.other = true
 		// Memory outside the Go heap that grows grows the RSS too. When
 		// the process shrinks, the runtime's count of released memory

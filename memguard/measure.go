@@ -45,14 +45,19 @@ type reading struct {
 // frees the victims and what the finalizers released. runtime.GC also
 // publishes the heap profile, so a profile taken right after is current.
 //
-// The second cycle is debug.FreeOSMemory's, which also returns the free
-// heap pages to the OS: what is resident of Go memory is then what Go
-// memory less released counts, so RSS less it is memory outside the Go
-// heap. Without it, free heap pages that become resident or are scavenged
-// between two readings move that difference by megabytes.
-func settle() {
+// With release, the second cycle is debug.FreeOSMemory's, which also
+// returns the free heap pages to the OS: what is resident of Go memory is
+// then what Go memory less released counts, so RSS less it is memory
+// outside the Go heap. Without it, free heap pages that become resident or
+// are scavenged between two readings move that difference by megabytes.
+// The price is that the next run faults its working pages in again.
+func settle(release bool) {
 	runtime.GC()
-	debug.FreeOSMemory()
+	if release {
+		debug.FreeOSMemory()
+		return
+	}
+	runtime.GC()
 }
 
 // read reads the settled state. The caller settles first.

@@ -79,6 +79,13 @@ type Options struct {
 	// per run by the same rule. RSS moves by whole pages and with the
 	// runtime's scavenger, hence a higher floor. Default 1 MiB.
 	OffHeapNoiseFloorBytes int64
+	// SkipOffHeap turns off the judgement of memory outside the Go heap,
+	// descriptors and mapped regions, and with it the release of free
+	// heap pages to the OS when a run is settled (debug.FreeOSMemory),
+	// which that judgement needs and which makes the next run fault its
+	// working pages in again (see README.md for the cost). The readings
+	// are still reported.
+	SkipOffHeap bool
 	// HandleNoiseFloor is the floor of the leak threshold for open file
 	// descriptors and mapped regions per run. Default 0.5: a kind that
 	// keeps one more descriptor every run leaks.

@@ -28,8 +28,9 @@ import (
 // An increment grows when it is above max(floor, Sigmas·σ). The series is
 // suspect while a growing increment is in the window and fewer than
 // MinRuns increments have followed it without growth (a cache filling);
-// that run of non-growing increments, a plateau, clears it. A single
-// increment above the single-run threshold is suspect on its own.
+// that run of non-growing increments, a plateau, clears it. It is suspect
+// too while the recent mean is above the floor but not above the noise,
+// and when a single increment is above the single-run threshold.
 //
 // The median absolute deviation is taken about the window's median, so a
 // steady leak (all increments alike) has no noise and a cache that filled
@@ -160,6 +161,10 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 		j.State = StateLeak
 		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s (%s over the last %d), above %s (floor %s, noise σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
+	case j.Recent > r.floor && !growing:
+		j.State = StateSuspect
+		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s, above the floor of %s but within the noise (σ %s)",
+			r.resource, r.amount(j.Recent), m, r.amount(r.floor), r.amount(j.Noise))
 	case growing && j.Plateau < m:
 		j.State = StateSuspect
 		j.Reason = fmt.Sprintf("%s grew above %s %d {step}s ago and has not grown for %d {step}s; clean after %d (recent %s per {step})",
