@@ -70,7 +70,7 @@ func TestJudge(t *testing.T) {
 			want:     "cccccccccsssssc",
 		},
 		{
-			name: "leak every other run",
+			name:     "leak every other run",
 			retained: []int64{0, 512 * kib, 0, 512 * kib, 0, 512 * kib, 0, 512 * kib, 0, 512 * kib, 0, 512 * kib},
 			// Called at run 8 (3 leaking runs of 5). When the window holds
 			// as many leaking runs as clean ones, its robust noise is half
@@ -79,7 +79,7 @@ func TestJudge(t *testing.T) {
 			want: "ccccccclslsl",
 		},
 		{
-			name: "noisy steady leak stands above its noise",
+			name:     "noisy steady leak stands above its noise",
 			retained: []int64{0, 0, 0, 200 * kib, 120 * kib, 180 * kib, 90 * kib, 220 * kib, 140 * kib, 160 * kib},
 			want:     "ccccccclll",
 		},
