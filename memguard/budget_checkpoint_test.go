@@ -142,29 +142,22 @@ func BenchmarkCheckpoint(b *testing.B) {
 			return nil
 		}
 	}
-	var bareWall, bareCPU, chkWall, chkCPU time.Duration
+	var ab abTimer
 	checkpoints := 0
 	for b.Loop() {
-		t0, c0 := time.Now(), cpuTime(b)
-		if _, err := g.Run(ctx, "plain", job(false)); err != nil {
-			b.Fatal(err)
-		}
-		t1, c1 := time.Now(), cpuTime(b)
-		rep, err := g.Run(ctx, "checked", job(true))
-		if err != nil {
-			b.Fatal(err)
-		}
-		t2, c2 := time.Now(), cpuTime(b)
-		bareWall += t1.Sub(t0)
-		bareCPU += c1 - c0
-		chkWall += t2.Sub(t1)
-		chkCPU += c2 - c1
-		checkpoints += rep.Checkpoints
+		ab.a(b, func() {
+			if _, err := g.Run(ctx, "plain", job(false)); err != nil {
+				b.Fatal(err)
+			}
+		})
+		ab.b(b, func() {
+			rep, err := g.Run(ctx, "checked", job(true))
+			if err != nil {
+				b.Fatal(err)
+			}
+			checkpoints += rep.Checkpoints
+		})
 	}
-	n := float64(b.N)
-	b.ReportMetric(float64(bareWall)/1e6/n, "run-ms/op")
-	b.ReportMetric(float64(chkWall)/1e6/n, "checked-ms/op")
-	b.ReportMetric(100*(float64(chkWall)/float64(bareWall)-1), "wall-overhead-%")
-	b.ReportMetric(100*(float64(chkCPU)/float64(bareCPU)-1), "cpu-overhead-%")
-	b.ReportMetric(float64(checkpoints)/n, "measured/op")
+	ab.report(b, "run", "checked")
+	b.ReportMetric(float64(checkpoints)/float64(b.N), "measured/op")
 }

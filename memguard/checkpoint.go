@@ -30,8 +30,8 @@ type runState struct {
 	live            [1]metrics.Sample
 }
 
-func newRunState(o *Options, base int64) *runState {
-	return &runState{rule: o.inRunRule(), share: o.CheckpointOverhead, base: base,
+func newRunState(o *Options, base int64, cost time.Duration) *runState {
+	return &runState{rule: o.inRunRule(), share: o.CheckpointOverhead, base: base, lastCost: cost,
 		live: [1]metrics.Sample{{Name: metricHeapLive}}}
 }
 

@@ -208,7 +208,9 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	// in both readings; the extra GC makes the "before" reading include
 	// it. Profiles are taken right after a GC because they describe the
 	// heap as of the last completed cycle.
+	t0 := time.Now()
 	settle(!g.opts.SkipOffHeap)
+	settleCost := time.Since(t0)
 	var baseProf []byte
 	var profErr error
 	if sp.prof {
@@ -217,7 +219,7 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	}
 	before := read()
 
-	ex := g.execute(ctx, rep, sp, before)
+	ex := g.execute(ctx, rep, sp, before, settleCost)
 
 	// Wait for finishing goroutines before settling: what they hold is
 	// freed when they end.
@@ -301,10 +303,12 @@ type execution struct {
 
 // execute runs fn under its labels, the budget sampler and the checkpoint
 // state, and fills the report's times, budget trip and checkpoint count.
-func (g *Guard) execute(ctx context.Context, rep *Report, sp runSpec, before reading) execution {
+// settleCost, the time settling took before the run, is the first
+// estimate of what a checkpoint costs.
+func (g *Guard) execute(ctx context.Context, rep *Report, sp runSpec, before reading, settleCost time.Duration) execution {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	rs := newRunState(&g.opts, before.heapLive)
+	rs := newRunState(&g.opts, before.heapLive, settleCost/2)
 	runCtx = context.WithValue(runCtx, runStateKey{}, rs)
 	stopSampler := g.startSampler(runCtx, cancel, rep.ID)
 	call := &runCall{fn: sp.fn}

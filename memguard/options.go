@@ -203,18 +203,10 @@ func (o Options) withDefaults() (Options, error) {
 	if len(errs) > 0 {
 		return o, errors.Join(errs...)
 	}
-	if o.KeepReports == 0 {
-		o.KeepReports = defaultKeepReports
-	}
-	if o.WarmUp == 0 {
-		o.WarmUp = defaultWarmUp
-	}
-	if o.Window == 0 {
-		o.Window = defaultWindow
-	}
-	if o.MinRuns == 0 {
-		o.MinRuns = defaultMinRuns
-	}
+	orDefault(&o.KeepReports, defaultKeepReports)
+	orDefault(&o.WarmUp, defaultWarmUp)
+	orDefault(&o.Window, defaultWindow)
+	orDefault(&o.MinRuns, defaultMinRuns)
 	if o.MinRuns < 2 {
 		// A slope needs two points.
 		o.MinRuns = 2
@@ -222,44 +214,26 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Window < o.MinRuns {
 		o.Window = o.MinRuns
 	}
-	if o.NoiseFloorBytes == 0 {
-		o.NoiseFloorBytes = defaultNoiseFloorBytes
-	}
-	if o.MinPositiveFraction == 0 {
-		o.MinPositiveFraction = defaultMinPositiveFraction
-	}
-	if o.SuspectRetainedBytes == 0 {
-		o.SuspectRetainedBytes = 16 * o.NoiseFloorBytes
-	}
-	if o.NoiseSigmas == 0 {
-		o.NoiseSigmas = defaultNoiseSigmas
-	}
-	if o.OffHeapNoiseFloorBytes == 0 {
-		o.OffHeapNoiseFloorBytes = defaultOffHeapNoiseFloor
-	}
-	if o.HandleNoiseFloor == 0 {
-		o.HandleNoiseFloor = defaultHandleNoiseFloor
-	}
-	if o.CheckpointOverhead == 0 {
-		o.CheckpointOverhead = defaultCheckpointOverhead
-	}
-	if o.MemProfileRate == 0 {
-		o.MemProfileRate = defaultMemProfileRate
-	}
-	if o.HuntMemProfileRate == 0 {
-		o.HuntMemProfileRate = defaultHuntMemProfileRate
-	}
-	if o.TopSites == 0 {
-		o.TopSites = defaultTopSites
-	}
-	if o.GoroutineGrace == 0 {
-		o.GoroutineGrace = defaultGoroutineGrace
-	}
-	if o.MaxGoroutineStacks == 0 {
-		o.MaxGoroutineStacks = defaultMaxGoroutineStacks
-	}
-	if o.SampleInterval == 0 {
-		o.SampleInterval = defaultSampleInterval
-	}
+	orDefault(&o.NoiseFloorBytes, defaultNoiseFloorBytes)
+	orDefault(&o.MinPositiveFraction, defaultMinPositiveFraction)
+	orDefault(&o.SuspectRetainedBytes, 16*o.NoiseFloorBytes)
+	orDefault(&o.NoiseSigmas, defaultNoiseSigmas)
+	orDefault(&o.OffHeapNoiseFloorBytes, defaultOffHeapNoiseFloor)
+	orDefault(&o.HandleNoiseFloor, defaultHandleNoiseFloor)
+	orDefault(&o.CheckpointOverhead, defaultCheckpointOverhead)
+	orDefault(&o.MemProfileRate, defaultMemProfileRate)
+	orDefault(&o.HuntMemProfileRate, defaultHuntMemProfileRate)
+	orDefault(&o.TopSites, defaultTopSites)
+	orDefault(&o.GoroutineGrace, defaultGoroutineGrace)
+	orDefault(&o.MaxGoroutineStacks, defaultMaxGoroutineStacks)
+	orDefault(&o.SampleInterval, defaultSampleInterval)
 	return o, nil
+}
+
+// orDefault sets *v to d if it is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
