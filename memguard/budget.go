@@ -97,12 +97,11 @@ func (g *Guard) startSampler(ctx context.Context, cancel context.CancelCauseFunc
 			if heap+off <= limit {
 				continue
 			}
-			live := true
 			if sinceGC >= confirmEvery {
 				runtime.GC()
 				sinceGC = 0
 			}
-			heap, off = br.read().growth(base, live)
+			heap, off = br.read().growth(base, true)
 			if heap+off <= limit {
 				continue
 			}

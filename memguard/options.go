@@ -54,7 +54,8 @@ type Options struct {
 	// called, the number of most recent runs whose mean growth is judged,
 	// and the number of non-growing runs (a plateau) that clears a
 	// suspect verdict. A goroutine leak is called when each of the last
-	// MinRuns runs leaked goroutines. Default 5.
+	// MinRuns runs, or MinRuns of the last 2·MinRuns, leaked goroutines.
+	// Default 5.
 	MinRuns int
 	// NoiseFloorBytes is the floor of the leak threshold for retained
 	// heap: growth of at most this many bytes per run (or per

@@ -93,8 +93,8 @@ type Verdict struct {
 	Slope float64 `json:"slope_bytes_per_run"`
 	// Points is the number of runs the slope was fitted over.
 	Points int `json:"points"`
-	// PositiveFraction is the fraction of per-run increments in the window
-	// that were positive.
+	// PositiveFraction is the fraction of per-run heap increments in the
+	// window that grew: above max(NoiseFloorBytes, NoiseSigmas·σ).
 	PositiveFraction float64 `json:"positive_fraction"`
 	// LeakedGoroutines is the number of goroutines this run leaked.
 	LeakedGoroutines int `json:"leaked_goroutines"`

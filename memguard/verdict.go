@@ -14,8 +14,10 @@ type kindState struct {
 	// growth: retained heap bytes, bytes outside the Go heap, open file
 	// descriptors and mapped regions.
 	heap, offHeap, fds, maps series
-	// goStreak counts consecutive runs that leaked goroutines.
+	// goStreak counts consecutive runs that leaked goroutines; goRecent
+	// says, for each of the last 2·MinRuns runs, whether it did.
 	goStreak int
+	goRecent []bool
 	// armed makes the next run profiled under ProfileAuto.
 	armed bool
 	// last holds the settled readings after the last run, for metrics.
@@ -89,6 +91,16 @@ func (ks *kindState) judgeRun(o *Options, f runFigures) Verdict {
 	} else {
 		ks.goStreak = 0
 	}
+	if len(ks.goRecent) == 2*o.MinRuns {
+		ks.goRecent = ks.goRecent[1:]
+	}
+	ks.goRecent = append(ks.goRecent, f.leaked > 0)
+	goRuns := 0
+	for _, l := range ks.goRecent {
+		if l {
+			goRuns++
+		}
+	}
 	hr := o.heapRule()
 	hj := ks.heap.add(&hr, float64(f.retained))
 	v := Verdict{LeakedGoroutines: f.leaked, State: hj.State, Reason: hj.Reason, Resource: ResourceHeap}
@@ -101,6 +113,10 @@ func (ks *kindState) judgeRun(o *Options, f runFigures) Verdict {
 	case ks.goStreak >= o.MinRuns:
 		v.State, v.Resource = StateLeak, ResourceGoroutines
 		v.Reason = fmt.Sprintf("each of the last %d runs left goroutines running (%d this run)", ks.goStreak, f.leaked)
+	case goRuns >= o.MinRuns:
+		// A leak every other run is a leak too.
+		v.State, v.Resource = StateLeak, ResourceGoroutines
+		v.Reason = fmt.Sprintf("%d of the last %d runs left goroutines running (%d this run)", goRuns, len(ks.goRecent), f.leaked)
 	case f.leaked > 0 && v.State == StateClean:
 		v.State, v.Resource = StateSuspect, ResourceGoroutines
 		v.Reason = fmt.Sprintf("run left %d goroutines running after a grace of %v", f.leaked, o.GoroutineGrace)
@@ -148,6 +164,7 @@ func (ks *kindState) restart(reason string) {
 	ks.fds.restart()
 	ks.maps.restart()
 	ks.goStreak = 0
+	ks.goRecent = nil
 	ks.armed = false
 	ks.restartedAt, ks.restartReason = ks.runs, reason
 	ks.window.reset()

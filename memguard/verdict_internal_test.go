@@ -90,6 +90,13 @@ func TestJudge(t *testing.T) {
 			want:     "ssssll",
 		},
 		{
+			name:     "goroutine leaked every other run",
+			retained: make([]int64, 12),
+			leaked:   []int{1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0},
+			// The fifth leaking run of the last ten is run 9.
+			want: "scscscscllll",
+		},
+		{
 			name:     "goroutine leaked once",
 			retained: make([]int64, 4),
 			leaked:   []int{0, 2, 0, 0},
