@@ -242,6 +242,19 @@ func TestRestartAfterQuarantine(t *testing.T) {
 	if !strings.Contains(reps[0].Verdict.Reason, "quarantine of leaky") {
 		t.Errorf("first verdict after the quarantine does not say why the window restarted: %s", reps[0].Verdict.Reason)
 	}
+
+	// A deploy that fixes a leak restarts the window the same way.
+	leaking = true
+	reps = runJobs(t, g, "train", 8, fn)
+	if reps[7].Verdict.State != memguard.StateLeak {
+		t.Fatalf("no leak after 8 more leaking jobs: %s", states(reps))
+	}
+	g.Restart("deploy v2", "train")
+	leaking = false
+	reps = runJobs(t, g, "train", 3, fn)
+	if got := states(reps); got != "ccc" || !strings.Contains(reps[0].Verdict.Reason, "deploy v2") {
+		t.Errorf("after Restart: %s, first reason %s", got, reps[0].Verdict.Reason)
+	}
 }
 
 // sharedSink is where the shared helper leaks.
