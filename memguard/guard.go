@@ -348,6 +348,7 @@ func (g *Guard) profileDiff(base []byte) (map[string]*Site, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	defer g.quietProfiling()()
 	d, err := diffHeap(base, cur)
 	if err != nil {
 		return nil, nil, err
@@ -355,6 +356,27 @@ func (g *Guard) profileDiff(base []byte) (map[string]*Site, []byte, error) {
 	deltas := siteDeltas(d)
 	diff, err := encodeProfile(d)
 	return deltas, diff, err
+}
+
+// quietProfiling puts back the sampling rate in force before the guard
+// changed it while a profile is diffed, if no other profiled run needs
+// the fine rate meanwhile, and returns the function that sets the fine
+// rate again. At a fine rate, parsing and merging profiles is sampled so
+// densely that it costs more than the run, and leaves a profile bucket
+// per new stack that every later profile carries. rateMu is held until
+// then, so a profiled run that starts meanwhile waits for the fine rate.
+func (g *Guard) quietProfiling() (restore func()) {
+	g.rateMu.Lock()
+	if g.rateUsers != 1 {
+		g.rateMu.Unlock()
+		return func() {}
+	}
+	fine := runtime.MemProfileRate
+	runtime.MemProfileRate = g.rateSaved
+	return func() {
+		runtime.MemProfileRate = fine
+		g.rateMu.Unlock()
+	}
 }
 
 // setReadings copies the settled readings into the report.

@@ -14,7 +14,7 @@ import (
 )
 
 // TestOffHeapLeaks leaks memory outside the Go heap, one descriptor and
-// one touched 2 MiB anonymous mapping per job, and expects each called a
+// one touched 512 KiB anonymous mapping per job, and expects each called a
 // leak within 15 jobs, on its own resource, while the heap stays clean.
 func TestOffHeapLeaks(t *testing.T) {
 	var files []*os.File
@@ -41,7 +41,7 @@ func TestOffHeapLeaks(t *testing.T) {
 			return err
 		}},
 		{"mmap never unmapped", memguard.ResourceOffHeap, func() error {
-			m, err := syscall.Mmap(-1, 0, 2<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+			m, err := syscall.Mmap(-1, 0, 512<<10, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 			if err != nil {
 				return err
 			}
