@@ -25,12 +25,12 @@ import (
 //	recent > max(floor, Sigmas·σ/√MinRuns)  and  tail > max(floor, Sigmas·σ/√⌈MinRuns/2⌉)
 //	and at least ⌈MinRuns/2⌉ of the last 2·MinRuns increments are above the floor
 //
-// An increment grows when it is above max(floor, Sigmas·σ). The series is
-// suspect while a growing increment is in the window and fewer than
-// MinRuns increments have followed it without growth (a cache filling);
-// that run of non-growing increments, a plateau, clears it. It is suspect
-// too while the recent mean is above the floor but not above the noise,
-// and when a single increment is above the single-run threshold.
+// The series is suspect while the recent mean is above the floor without
+// the rest of the leak condition (a cache filling, or that filled within
+// the last MinRuns increments, or growth within the noise), and when a
+// single increment is above the single-run threshold. MinRuns increments
+// without growth, a plateau, therefore clear it: the recent mean is then
+// within the floor.
 //
 // The median absolute deviation is taken about the window's median, so a
 // steady leak (all increments alike) has no noise and a cache that filled
@@ -148,12 +148,7 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 			above++
 		}
 	}
-	growing := false
-	for i := len(incs) - 1; i >= 0; i-- {
-		if incs[i] > grows {
-			growing = true
-			break
-		}
+	for i := len(incs) - 1; i >= 0 && incs[i] <= grows; i-- {
 		j.Plateau++
 	}
 	switch {
@@ -161,14 +156,14 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 		j.State = StateLeak
 		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s (%s over the last %d), above %s (floor %s, noise σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
-	case j.Recent > r.floor && !growing:
+	case j.Recent > r.floor && j.Tail <= tailThreshold:
 		j.State = StateSuspect
-		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s, above the floor of %s but within the noise (σ %s)",
+		j.Reason = fmt.Sprintf("%s grew %s per {step} over the last %d {step}s but %s over the last %d: filling, or filled (clean once %d {step}s pass without growth; %d so far)",
+			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, m, j.Plateau)
+	case j.Recent > r.floor:
+		j.State = StateSuspect
+		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s, above the floor of %s but not steadily or not above the noise (σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(r.floor), r.amount(j.Noise))
-	case growing && j.Plateau < m:
-		j.State = StateSuspect
-		j.Reason = fmt.Sprintf("%s grew above %s %d {step}s ago and has not grown for %d {step}s; clean after %d (recent %s per {step})",
-			r.resource, r.amount(grows), j.Plateau+1, j.Plateau, m, r.amount(j.Recent))
 	case last > r.single:
 		j.State = StateSuspect
 		j.Reason = fmt.Sprintf("%s: one {step} grew %s, above the single-{step} threshold of %s", r.resource, r.amount(last), r.amount(r.single))
