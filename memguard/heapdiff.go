@@ -42,7 +42,18 @@ func diffHeap(before, after []byte) (*profile.Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memguard: diff heap profiles: %w", err)
 	}
-	return d, nil
+	// Samples present in both cancel to zero but stay in the merge; a
+	// heap profile carries every stack ever sampled, so without them the
+	// diff kept for a report is a fraction of the size.
+	d.Sample = slices.DeleteFunc(d.Sample, func(s *profile.Sample) bool {
+		for _, v := range s.Value {
+			if v != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return d.Compact(), nil
 }
 
 // callFrame is the frame through which every guarded fn is called.
@@ -164,7 +175,7 @@ func topSites(sites map[string]*Site, n int) []Site {
 // maxWindowSites bounds the stacks a window accumulates: when it is
 // exceeded the stacks with the least growth are dropped, which are not
 // the ones a report would name.
-const maxWindowSites = 2048
+const maxWindowSites = 512
 
 // siteAccumulator sums the heap diffs of a kind's profiled runs since the
 // window's baseline, per allocation stack, so that the sites of a leak are
@@ -189,6 +200,10 @@ func (a *siteAccumulator) add(run int, deltas map[string]*Site) {
 		if s := a.sites[k]; s != nil {
 			s.Bytes += d.Bytes
 			s.Objects += d.Objects
+			if s.Bytes == 0 {
+				// Allocated in one run, freed in another: gone.
+				delete(a.sites, k)
+			}
 			continue
 		}
 		c := *d

@@ -156,7 +156,7 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 		j.State = StateLeak
 		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s (%s over the last %d), above %s (floor %s, noise σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
-	case j.Recent > r.floor && j.Tail <= tailThreshold:
+	case j.Recent > r.floor && j.Tail <= r.floor:
 		j.State = StateSuspect
 		j.Reason = fmt.Sprintf("%s grew %s per {step} over the last %d {step}s but %s over the last %d: filling, or filled (clean once %d {step}s pass without growth; %d so far)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, m, j.Plateau)
