@@ -39,6 +39,7 @@ func BenchmarkOverhead(b *testing.B) {
 		{"default", memguard.Options{}},
 		{"never", memguard.Options{Profile: memguard.ProfileNever}},
 		{"always", memguard.Options{Profile: memguard.ProfileAlways}},
+		{"skip-offheap", memguard.Options{SkipOffHeap: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			g, err := memguard.New(bc.opts)
@@ -47,38 +48,57 @@ func BenchmarkOverhead(b *testing.B) {
 			}
 			w := newWorkload(1)
 			fn := func(ctx context.Context) error { return w.run(ctx, benchUnits) }
-			var bareWall, bareCPU, guardWall, guardCPU time.Duration
+			var ab abTimer
 			profiled := 0
 			for b.Loop() {
-				t0, c0 := time.Now(), cpuTime(b)
-				if err := fn(ctx); err != nil {
-					b.Fatal(err)
-				}
-				t1, c1 := time.Now(), cpuTime(b)
-				rep, err := g.Run(ctx, "bench", fn)
-				if err != nil {
-					b.Fatal(err)
-				}
-				t2, c2 := time.Now(), cpuTime(b)
-				bareWall += t1.Sub(t0)
-				bareCPU += c1 - c0
-				guardWall += t2.Sub(t1)
-				guardCPU += c2 - c1
-				if rep.Profiled {
-					profiled++
-				}
+				ab.a(b, func() {
+					if err := fn(ctx); err != nil {
+						b.Fatal(err)
+					}
+				})
+				ab.b(b, func() {
+					rep, err := g.Run(ctx, "bench", fn)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if rep.Profiled {
+						profiled++
+					}
+				})
 			}
-			n := float64(b.N)
-			ms := func(d time.Duration) float64 { return float64(d) / 1e6 / n }
-			b.ReportMetric(ms(bareWall), "bare-ms/op")
-			b.ReportMetric(ms(guardWall), "guarded-ms/op")
-			b.ReportMetric(ms(bareCPU), "bare-cpu-ms/op")
-			b.ReportMetric(ms(guardCPU), "guarded-cpu-ms/op")
-			b.ReportMetric(100*(float64(guardWall)/float64(bareWall)-1), "wall-overhead-%")
-			b.ReportMetric(100*(float64(guardCPU)/float64(bareCPU)-1), "cpu-overhead-%")
-			b.ReportMetric(float64(profiled)/n, "profiled/op")
+			ab.report(b, "bare", "guarded")
+			b.ReportMetric(float64(profiled)/float64(b.N), "profiled/op")
 		})
 	}
+}
+
+// abTimer times a baseline (a) and a variant (b) run alternately in each
+// iteration, so that load from other processes hits both alike.
+type abTimer struct {
+	aWall, aCPU, bWall, bCPU time.Duration
+}
+
+func (t *abTimer) a(b *testing.B, f func()) { t.aWall, t.aCPU = timed(b, f, t.aWall, t.aCPU) }
+func (t *abTimer) b(b *testing.B, f func()) { t.bWall, t.bCPU = timed(b, f, t.bWall, t.bCPU) }
+
+// timed runs f and adds its wall and CPU time to wall and cpu.
+func timed(b *testing.B, f func(), wall, cpu time.Duration) (time.Duration, time.Duration) {
+	t0, c0 := time.Now(), cpuTime(b)
+	f()
+	return wall + time.Since(t0), cpu + cpuTime(b) - c0
+}
+
+// report reports the wall and CPU time per op of both and the variant's
+// overhead in percent.
+func (t *abTimer) report(b *testing.B, base, variant string) {
+	n := float64(b.N)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 / n }
+	b.ReportMetric(ms(t.aWall), base+"-ms/op")
+	b.ReportMetric(ms(t.bWall), variant+"-ms/op")
+	b.ReportMetric(ms(t.aCPU), base+"-cpu-ms/op")
+	b.ReportMetric(ms(t.bCPU), variant+"-cpu-ms/op")
+	b.ReportMetric(100*(float64(t.bWall)/float64(t.aWall)-1), "wall-overhead-%")
+	b.ReportMetric(100*(float64(t.bCPU)/float64(t.aCPU)-1), "cpu-overhead-%")
 }
 
 // BenchmarkRunEmpty measures the fixed cost of a guarded run: settling

@@ -59,6 +59,14 @@ func TestCollector(t *testing.T) {
 	if mf := got["forecastd_memguard_heap_live_bytes"]; mf == nil || mf.GetMetric()[0].GetGauge().GetValue() <= 0 {
 		t.Errorf("live heap: %v", mf)
 	}
+	for _, name := range []string{"forecastd_memguard_offheap_bytes", "forecastd_memguard_open_fds", "forecastd_memguard_mapped_regions"} {
+		if mf := got[name]; mf == nil || len(mf.GetMetric()) != 1 || labelsOf(mf.GetMetric()[0])["kind"] != "fit" {
+			t.Errorf("%s: %v", name, mf)
+		}
+	}
+	if mf := got["forecastd_memguard_state"]; mf == nil || len(mf.GetMetric()) != 4 {
+		t.Errorf("state per resource: %v", mf)
+	}
 	if got["go_goroutines"] == nil || got["go_gc_heap_live_bytes"] == nil {
 		t.Error("RegisterRuntime did not register the Go collector with runtime metrics")
 	}

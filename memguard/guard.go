@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/pprof/profile"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -104,7 +103,34 @@ func (g *Guard) Run(ctx context.Context, kind string, fn func(ctx context.Contex
 	if prof && g.opts.MemProfileRate > 0 {
 		defer g.setProfileRate(g.opts.MemProfileRate)()
 	}
-	return g.run(ctx, kind, fn, ks, prof, nil)
+	return g.run(ctx, runSpec{kind: kind, fn: fn, ks: ks, prof: prof})
+}
+
+// Restart restarts the window of the given kinds, or of every kind if
+// none is given: their next runs warm up again and are judged afresh.
+// Call it after a deploy, or any change of what a kind runs; Quarantine
+// and Unquarantine call it for every kind, because the runs after them do
+// not do the work the window measured. Without it a kind whose leaking
+// model was quarantined stays leak or suspect until the leaking runs
+// leave the window. reason is quoted in the verdicts of the warm-up.
+func (g *Guard) Restart(reason string, kinds ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.restartLocked(reason, kinds...)
+}
+
+func (g *Guard) restartLocked(reason string, kinds ...string) {
+	if len(kinds) == 0 {
+		for _, ks := range g.kinds {
+			ks.restart(reason)
+		}
+		return
+	}
+	for _, k := range kinds {
+		if ks := g.kinds[k]; ks != nil {
+			ks.restart(reason)
+		}
+	}
 }
 
 // kindState returns the history of kind, creating it.
@@ -161,60 +187,45 @@ func (g *Guard) heapProfile() ([]byte, error) {
 	return heapProfile()
 }
 
-// run is Run after admission. extra labels are added to the report.
-func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Context) error, ks *kindState, prof bool, extra map[string]string) (*Report, error) {
+// runSpec is one run to make after admission.
+type runSpec struct {
+	kind string
+	fn   func(ctx context.Context) error
+	ks   *kindState
+	prof bool
+	// extra labels are added to the report.
+	extra map[string]string
+	// sites, if set, receives the run's heap growth per stack (Hunt).
+	sites func(map[string]*Site)
+}
+
+// run is Run after admission.
+func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	id := g.idBase + "-" + strconv.FormatUint(g.seq.Add(1), 10)
-	rep := &Report{ID: id, Kind: kind, Profiled: prof}
-	pprof.ForLabels(ctx, func(k, v string) bool {
-		if rep.Labels == nil {
-			rep.Labels = make(map[string]string)
-		}
-		rep.Labels[k] = v
-		return true
-	})
-	for k, v := range extra {
-		if rep.Labels == nil {
-			rep.Labels = make(map[string]string)
-		}
-		rep.Labels[k] = v
-	}
+	rep := &Report{ID: id, Kind: sp.kind, Profiled: sp.prof, Labels: runLabels(ctx, sp.extra)}
 
 	// The base profile is kept as bytes until the end, so it is counted
 	// in both readings; the extra GC makes the "before" reading include
 	// it. Profiles are taken right after a GC because they describe the
 	// heap as of the last completed cycle.
-	settle()
+	t0 := time.Now()
+	settle(!g.opts.SkipOffHeap)
+	settleCost := time.Since(t0)
 	var baseProf []byte
 	var profErr error
-	if prof {
+	if sp.prof {
 		baseProf, profErr = g.heapProfile()
 		runtime.GC()
 	}
 	before := read()
 
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stopSampler := g.startSampler(runCtx, cancel, before.heapLive)
-	call := &runCall{fn: fn}
-	created := goroutinesCreated()
-	rep.Started = time.Now()
-	pprof.Do(runCtx, pprof.Labels(LabelKind, kind, LabelRun, id), call.call)
-	rep.Finished = time.Now()
-	// If no goroutine at all was created while fn ran, fn left none
-	// behind and the goroutine profile can be skipped.
-	spawned := created < 0 || goroutinesCreated() != created
-	stopSampler()
-	fnErr := call.err
-	budgetErr := context.Cause(runCtx)
-	if !errors.Is(budgetErr, ErrBudgetExceeded) {
-		budgetErr = nil
-	}
+	ex := g.execute(ctx, rep, sp, before, settleCost)
 
 	// Wait for finishing goroutines before settling: what they hold is
 	// freed when they end.
 	var groups []goroutineGroup
 	var gerr error
-	if spawned {
+	if ex.spawned {
 		groups, gerr = awaitGoroutines(id, g.opts.GoroutineGrace)
 	}
 	leaked := 0
@@ -222,40 +233,22 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 		leaked += gr.count
 	}
 
-	settle()
+	settle(!g.opts.SkipOffHeap)
 	after := read()
+	var deltas map[string]*Site
 	var diff []byte
-	if prof && profErr == nil {
-		var cur []byte
-		cur, profErr = g.heapProfile()
-		if profErr == nil {
-			var d *profile.Profile
-			d, profErr = diffHeap(baseProf, cur)
-			if profErr == nil {
-				rep.TopGrowth = topGrowth(d, g.opts.TopSites)
-				diff, profErr = encodeProfile(d)
-			}
+	if sp.prof && profErr == nil {
+		deltas, diff, profErr = g.profileDiff(baseProf)
+		rep.TopGrowth = topSites(deltas, g.opts.TopSites)
+		if sp.sites != nil {
+			sp.sites(deltas)
 		}
 	}
 	// Described after the reading: the descriptions are not the run's.
 	rep.LeakedGoroutines = describeGoroutines(groups, g.opts.MaxGoroutineStacks)
+	rep.setReadings(before, after)
 
-	rep.HeapLiveBefore, rep.HeapLiveAfter = before.heapLive, after.heapLive
-	rep.RetainedBytes = after.heapLive - before.heapLive
-	rep.HeapObjectsBefore, rep.HeapObjectsAfter = before.heapObjects, after.heapObjects
-	rep.GoMemoryBefore, rep.GoMemoryAfter = before.goMemory, after.goMemory
-	rep.RSSBefore, rep.RSSAfter = before.rss, after.rss
-	rep.GoroutinesBefore, rep.GoroutinesAfter = before.goroutines, after.goroutines
-
-	var err error
-	switch {
-	case budgetErr != nil && fnErr != nil:
-		err = fmt.Errorf("memguard: run %s (%s): %w (fn returned: %w)", kind, id, budgetErr, fnErr)
-	case budgetErr != nil:
-		err = fmt.Errorf("memguard: run %s (%s): %w", kind, id, budgetErr)
-	case fnErr != nil:
-		err = fmt.Errorf("memguard: run %s (%s): %w", kind, id, fnErr)
-	}
+	err := ex.err(sp.kind, id)
 	if err != nil {
 		rep.Error = err.Error()
 	}
@@ -264,14 +257,160 @@ func (g *Guard) run(ctx context.Context, kind string, fn func(ctx context.Contex
 	if merr := errors.Join(profErr, gerr); merr != nil {
 		rep.MeasureError = merr.Error()
 	}
+	f := runFigures{retained: rep.RetainedBytes, leaked: leaked, after: after, inRun: ex.inRun}
+	if !g.opts.SkipOffHeap && before.rss > 0 && after.rss > 0 && before.fds >= 0 && after.fds >= 0 && before.maps >= 0 && after.maps >= 0 {
+		f.other = true
+		// Memory outside the Go heap that grows grows the RSS too. When
+		// the process shrinks, the runtime's count of released memory
+		// can grow by more than RSS falls (pages it releases that were
+		// never touched), which would read as off-heap growth.
+		f.offHeap = float64(min(after.offHeap-before.offHeap, after.anonRSS-before.anonRSS))
+		f.fds = float64(after.fds - before.fds)
+		f.maps = float64(after.maps - before.maps)
+	}
 
 	g.mu.Lock()
-	rep.Verdict = ks.judge(&g.opts, rep.RetainedBytes, leaked, after.heapLive)
-	rep.Run = ks.runs
+	g.judgeLocked(rep, sp.ks, f, deltas)
 	g.store(rep, diff)
 	g.mu.Unlock()
 	g.metrics.observe(rep)
 	return rep, err
+}
+
+// runLabels returns the pprof labels of ctx plus extra, or nil if none.
+func runLabels(ctx context.Context, extra map[string]string) map[string]string {
+	var labels map[string]string
+	set := func(k, v string) bool {
+		if labels == nil {
+			labels = make(map[string]string)
+		}
+		labels[k] = v
+		return true
+	}
+	pprof.ForLabels(ctx, set)
+	for k, v := range extra {
+		set(k, v)
+	}
+	return labels
+}
+
+// execution is what happened while fn ran.
+type execution struct {
+	fnErr, budgetErr error
+	spawned          bool
+	inRun            *Judgement
+}
+
+// execute runs fn under its labels, the budget sampler and the checkpoint
+// state, and fills the report's times, budget trip and checkpoint count.
+// settleCost, the time settling took before the run, is the first
+// estimate of what a checkpoint costs.
+func (g *Guard) execute(ctx context.Context, rep *Report, sp runSpec, before reading, settleCost time.Duration) execution {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rs := newRunState(&g.opts, before.heapLive, settleCost/2)
+	runCtx = context.WithValue(runCtx, runStateKey{}, rs)
+	stopSampler := g.startSampler(runCtx, cancel, rep.ID)
+	call := &runCall{fn: sp.fn}
+	created := goroutinesCreated()
+	rep.Started = time.Now()
+	rs.start = rep.Started
+	pprof.Do(runCtx, pprof.Labels(LabelKind, sp.kind, LabelRun, rep.ID), call.call)
+	rep.Finished = time.Now()
+	// If no goroutine at all was created while fn ran, fn left none
+	// behind and the goroutine profile can be skipped.
+	ex := execution{fnErr: call.err, spawned: created < 0 || goroutinesCreated() != created}
+	rep.Budget = stopSampler()
+	if cause := context.Cause(runCtx); errors.Is(cause, ErrBudgetExceeded) {
+		ex.budgetErr = cause
+	}
+	rep.Checkpoints, ex.inRun = rs.finish()
+	return ex
+}
+
+// err is the error Run returns for the execution.
+func (ex execution) err(kind, id string) error {
+	switch {
+	case ex.budgetErr != nil && ex.fnErr != nil:
+		return fmt.Errorf("memguard: run %s (%s): %w (fn returned: %w)", kind, id, ex.budgetErr, ex.fnErr)
+	case ex.budgetErr != nil:
+		return fmt.Errorf("memguard: run %s (%s): %w", kind, id, ex.budgetErr)
+	case ex.fnErr != nil:
+		return fmt.Errorf("memguard: run %s (%s): %w", kind, id, ex.fnErr)
+	}
+	return nil
+}
+
+// profileDiff takes the heap profile after the run and returns its growth
+// over base per stack and as an encoded diff profile.
+func (g *Guard) profileDiff(base []byte) (map[string]*Site, []byte, error) {
+	cur, err := g.heapProfile()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer g.quietProfiling()()
+	d, err := diffHeap(base, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	deltas := siteDeltas(d)
+	diff, err := encodeProfile(d)
+	return deltas, diff, err
+}
+
+// quietProfiling puts back the sampling rate in force before the guard
+// changed it while a profile is diffed, if no other profiled run needs
+// the fine rate meanwhile, and returns the function that sets the fine
+// rate again. At a fine rate, parsing and merging profiles is sampled so
+// densely that it costs more than the run, and leaves a profile bucket
+// per new stack that every later profile carries. rateMu is held until
+// then, so a profiled run that starts meanwhile waits for the fine rate.
+func (g *Guard) quietProfiling() (restore func()) {
+	g.rateMu.Lock()
+	if g.rateUsers != 1 {
+		g.rateMu.Unlock()
+		return func() {}
+	}
+	fine := runtime.MemProfileRate
+	runtime.MemProfileRate = g.rateSaved
+	return func() {
+		runtime.MemProfileRate = fine
+		g.rateMu.Unlock()
+	}
+}
+
+// setReadings copies the settled readings into the report.
+func (rep *Report) setReadings(before, after reading) {
+	rep.HeapLiveBefore, rep.HeapLiveAfter = before.heapLive, after.heapLive
+	rep.RetainedBytes = after.heapLive - before.heapLive
+	rep.HeapObjectsBefore, rep.HeapObjectsAfter = before.heapObjects, after.heapObjects
+	rep.GoMemoryBefore, rep.GoMemoryAfter = before.goMemory, after.goMemory
+	rep.RSSBefore, rep.RSSAfter = before.rss, after.rss
+	rep.OffHeapBefore, rep.OffHeapAfter = before.offHeap, after.offHeap
+	rep.FDsBefore, rep.FDsAfter = before.fds, after.fds
+	rep.MapsBefore, rep.MapsAfter = before.maps, after.maps
+	rep.GoroutinesBefore, rep.GoroutinesAfter = before.goroutines, after.goroutines
+}
+
+// judgeLocked judges the run, sums its heap growth into the kind's window
+// and names the window's sites while the verdict is not clean. g.mu is
+// held.
+func (g *Guard) judgeLocked(rep *Report, ks *kindState, f runFigures, deltas map[string]*Site) {
+	rep.Verdict = ks.judgeRun(&g.opts, f)
+	rep.Run = ks.runs
+	ks.lastVerdict = rep.Verdict
+	if deltas != nil {
+		ks.window.add(ks.runs, deltas)
+	}
+	if rep.Verdict.State != StateClean && ks.window.runs > 0 {
+		rep.WindowGrowth = topSites(ks.window.sites, g.opts.TopSites)
+		rep.WindowSince, rep.WindowRuns = ks.window.since, ks.window.runs
+	}
+	if !ks.armed {
+		// Nothing to look at any more: the next episode of growth
+		// starts a new baseline.
+		ks.window.reset()
+	}
 }
 
 // runCall calls a run's fn. It is a named method so that allocations made
@@ -282,41 +421,6 @@ type runCall struct {
 }
 
 func (c *runCall) call(ctx context.Context) { c.err = c.fn(ctx) }
-
-// startSampler enforces Options.MaxRetainedBytes while a run executes. It
-// reads the live heap as of the last GC without forcing one, so it costs
-// one runtime/metrics read per tick. The returned stop waits for it.
-func (g *Guard) startSampler(ctx context.Context, cancel context.CancelCauseFunc, base int64) (stop func()) {
-	limit := g.opts.MaxRetainedBytes
-	if limit <= 0 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		hs := newHeapSampler()
-		t := time.NewTicker(g.opts.SampleInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if grown := hs.live() - base; grown > limit {
-					cancel(fmt.Errorf("%w: live heap grew by %d bytes, limit %d bytes", ErrBudgetExceeded, grown, limit))
-					return
-				}
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-exited
-	}
-}
 
 // store appends rep to the ring, evicting the oldest report and its diff
 // profile. g.mu is held.

@@ -94,6 +94,16 @@ func TestOptionsValidation(t *testing.T) {
 	if _, err := memguard.New(memguard.Options{WarmUp: -1, MinPositiveFraction: 2}); err == nil {
 		t.Fatal("New accepted negative WarmUp and MinPositiveFraction 2")
 	}
+	if _, err := memguard.New(memguard.Options{NoiseSigmas: -1, MemProfileRate: -2, OffHeapNoiseFloorBytes: -1}); err == nil {
+		t.Fatal("New accepted negative NoiseSigmas, OffHeapNoiseFloorBytes and MemProfileRate -2")
+	}
+	g, err := memguard.New(memguard.Options{MemProfileRate: -1})
+	if err != nil {
+		t.Fatalf("MemProfileRate -1 (leave the runtime's): %v", err)
+	}
+	if o := g.Options(); o.MemProfileRate != -1 || o.NoiseSigmas != 3 || o.SampleInterval != 10*time.Millisecond {
+		t.Errorf("options with defaults %+v", o)
+	}
 }
 
 // TestDiffProfile checks that a profiled run's diff profile is valid pprof

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -41,7 +42,18 @@ func diffHeap(before, after []byte) (*profile.Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memguard: diff heap profiles: %w", err)
 	}
-	return d, nil
+	// Samples present in both cancel to zero but stay in the merge; a
+	// heap profile carries every stack ever sampled, so without them the
+	// diff kept for a report is a fraction of the size.
+	d.Sample = slices.DeleteFunc(d.Sample, func(s *profile.Sample) bool {
+		for _, v := range s.Value {
+			if v != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return d.Compact(), nil
 }
 
 // callFrame is the frame through which every guarded fn is called.
@@ -70,19 +82,17 @@ func sampleIndex(p *profile.Profile, typ string) int {
 	return -1
 }
 
-// topGrowth returns the n allocation sites of a diff profile whose in-use
-// bytes grew most. Samples are summed per stack first: a heap profile keeps
-// one sample per stack and object size.
-func topGrowth(d *profile.Profile, n int) []Site {
+// siteDeltas returns the growth of in-use bytes and objects of a diff
+// profile per allocation stack, memguard's own allocations left out. The
+// key names each frame by function, file and line, so deltas of different
+// profiles add up. Samples are summed per stack: a heap profile keeps one
+// sample per stack and object size.
+func siteDeltas(d *profile.Profile) map[string]*Site {
 	iSpace, iObjs := sampleIndex(d, "inuse_space"), sampleIndex(d, "inuse_objects")
-	if iSpace < 0 || n <= 0 {
+	if iSpace < 0 {
 		return nil
 	}
-	type acc struct {
-		sample         *profile.Sample
-		bytes, objects int64
-	}
-	byStack := make(map[string]*acc)
+	byLocs := make(map[string]*Site)
 	var key strings.Builder
 	for _, s := range d.Sample {
 		if s.Value[iSpace] == 0 {
@@ -93,40 +103,124 @@ func topGrowth(d *profile.Profile, n int) []Site {
 			key.WriteString(strconv.FormatUint(loc.ID, 16))
 			key.WriteByte(',')
 		}
-		a := byStack[key.String()]
-		if a == nil {
-			a = &acc{sample: s}
-			byStack[key.String()] = a
+		site := byLocs[key.String()]
+		if site == nil {
+			st := sampleStack(s)
+			if ownAlloc(st) {
+				continue
+			}
+			f := firstUserFrame(st)
+			site = &Site{Function: f.Function, File: f.File, Line: f.Line, Stack: st}
+			byLocs[key.String()] = site
 		}
-		a.bytes += s.Value[iSpace]
+		site.Bytes += s.Value[iSpace]
 		if iObjs >= 0 {
-			a.objects += s.Value[iObjs]
+			site.Objects += s.Value[iObjs]
 		}
 	}
-	accs := make([]*acc, 0, len(byStack))
-	for _, a := range byStack {
-		if a.bytes > 0 && !ownAlloc(sampleStack(a.sample)) {
-			accs = append(accs, a)
+	out := make(map[string]*Site, len(byLocs))
+	for _, site := range byLocs {
+		k := stackKey(site.Stack)
+		if o := out[k]; o != nil {
+			o.Bytes += site.Bytes
+			o.Objects += site.Objects
+			continue
+		}
+		out[k] = site
+	}
+	return out
+}
+
+// stackKey keys a stack by its frames.
+func stackKey(st []Frame) string {
+	var b strings.Builder
+	for _, f := range st {
+		b.WriteString(f.Function)
+		b.WriteByte(' ')
+		b.WriteString(f.File)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(f.Line))
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// topSites returns copies of the n sites that grew most, largest first.
+func topSites(sites map[string]*Site, n int) []Site {
+	if n <= 0 {
+		return nil
+	}
+	grew := make([]*Site, 0, len(sites))
+	for _, s := range sites {
+		if s.Bytes > 0 {
+			grew = append(grew, s)
 		}
 	}
-	slices.SortFunc(accs, func(a, b *acc) int { return cmp.Compare(b.bytes, a.bytes) })
-	if len(accs) > n {
-		accs = accs[:n]
+	slices.SortFunc(grew, func(a, b *Site) int {
+		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Function, b.Function)
+	})
+	if len(grew) > n {
+		grew = grew[:n]
 	}
-	sites := make([]Site, 0, len(accs))
-	for _, a := range accs {
-		st := sampleStack(a.sample)
-		f := firstUserFrame(st)
-		sites = append(sites, Site{
-			Function: f.Function,
-			File:     f.File,
-			Line:     f.Line,
-			Stack:    st,
-			Bytes:    a.bytes,
-			Objects:  a.objects,
-		})
+	out := make([]Site, len(grew))
+	for i, s := range grew {
+		out[i] = *s
 	}
-	return sites
+	return out
+}
+
+// maxWindowSites bounds the stacks a window accumulates: when it is
+// exceeded the stacks with the least growth are dropped, which are not
+// the ones a report would name.
+const maxWindowSites = 512
+
+// siteAccumulator sums the heap diffs of a kind's profiled runs since the
+// window's baseline, per allocation stack, so that the sites of a leak are
+// named from all the runs it grew in, not from one run's sample.
+type siteAccumulator struct {
+	sites map[string]*Site
+	// since is the run whose diff was summed first; runs the number of
+	// diffs summed.
+	since, runs int
+}
+
+// add sums one run's deltas.
+func (a *siteAccumulator) add(run int, deltas map[string]*Site) {
+	if a.sites == nil {
+		a.sites = make(map[string]*Site, len(deltas))
+	}
+	if a.runs == 0 {
+		a.since = run
+	}
+	a.runs++
+	for k, d := range deltas {
+		if s := a.sites[k]; s != nil {
+			s.Bytes += d.Bytes
+			s.Objects += d.Objects
+			if s.Bytes == 0 {
+				// Allocated in one run, freed in another: gone.
+				delete(a.sites, k)
+			}
+			continue
+		}
+		c := *d
+		a.sites[k] = &c
+	}
+	if len(a.sites) > maxWindowSites {
+		all := slices.Collect(maps.Keys(a.sites))
+		slices.SortFunc(all, func(x, y string) int { return cmp.Compare(a.sites[y].Bytes, a.sites[x].Bytes) })
+		for _, k := range all[maxWindowSites/2:] {
+			delete(a.sites, k)
+		}
+	}
+}
+
+func (a *siteAccumulator) reset() {
+	a.sites = nil
+	a.since, a.runs = 0, 0
 }
 
 // encodeProfile returns p gzipped in the pprof format.

@@ -1,6 +1,7 @@
 package memguard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -16,6 +17,27 @@ type HuntResult struct {
 	Culprits []string `json:"culprits"`
 	// Candidates holds the figures of every candidate, sorted by name.
 	Candidates []Candidate `json:"candidates"`
+	// Shared lists leaks in code that several candidates call (a helper
+	// every model uses): allocation sites, by line, that grew in most
+	// post-warm-up runs of at least two candidates. Each such leak may
+	// be too small per run to make any candidate a culprit; it is not a
+	// reason to quarantine them, but to fix the line.
+	Shared []SharedLeak `json:"shared,omitempty"`
+}
+
+// SharedLeak is a leaking allocation site reached from several candidates.
+type SharedLeak struct {
+	// Site is the leaking line; its Stack is one of the stacks that
+	// reach it and Bytes, Objects the growth summed over the
+	// post-warm-up runs of all the Models.
+	Site Site `json:"site"`
+	// Models names the candidates through which the site leaked, sorted.
+	Models []string `json:"models"`
+	// BytesPerRun is the mean growth per post-warm-up run of one model.
+	BytesPerRun float64 `json:"bytes_per_run"`
+	// Reason says it in a sentence: "shared code, line X, reached from
+	// models A, B, C".
+	Reason string `json:"reason"`
 }
 
 // Candidate is the figures of one candidate of a hunt.
@@ -43,6 +65,12 @@ type Candidate struct {
 	// leaked any.
 	TopGrowth             []Site      `json:"top_growth,omitempty"`
 	LeakedGoroutineStacks []Goroutine `json:"leaked_goroutine_stacks,omitempty"`
+	// LeakingSites are the allocation sites, by line, that grew in at
+	// least MinPositiveFraction of the post-warm-up runs, with their
+	// growth summed over those runs, largest first. They name small
+	// leaks that stay under the noise floor per run, and feed
+	// HuntResult.Shared.
+	LeakingSites []Site `json:"leaking_sites,omitempty"`
 	// ReportIDs are the reports of the candidate's runs, first to last.
 	ReportIDs []string `json:"report_ids"`
 	// Errors counts runs that returned an error; LastError is the last.
@@ -75,38 +103,151 @@ func (g *Guard) Hunt(ctx context.Context, candidates map[string]func(ctx context
 	warm := min(g.opts.WarmUp, runs-2)
 	res := &HuntResult{Candidates: []Candidate{}, Culprits: []string{}}
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		fn := candidates[name]
-		c := Candidate{Name: name}
-		ks := &kindState{}
-		retained := make([]int64, 0, runs)
-		for range runs {
-			if err := ctx.Err(); err != nil {
-				res.Candidates = append(res.Candidates, c)
-				return res, fmt.Errorf("memguard: hunt: %w", err)
-			}
-			rep, err := g.run(ctx, "hunt:"+name, fn, ks, true, map[string]string{"memguard_candidate": name})
-			c.Runs++
-			c.ReportIDs = append(c.ReportIDs, rep.ID)
-			if err != nil {
-				c.Errors++
-				c.LastError = err.Error()
-			}
-			retained = append(retained, rep.RetainedBytes)
-			if n := rep.Verdict.LeakedGoroutines; n > 0 {
-				c.LeakyGoroutineRuns++
-				c.LeakedGoroutines += n
-				c.LeakedGoroutineStacks = rep.LeakedGoroutines
-			}
-			c.TopGrowth = rep.TopGrowth
+		c, err := g.huntCandidate(ctx, name, candidates[name], runs, warm)
+		res.Candidates = append(res.Candidates, c)
+		if err != nil {
+			res.Shared = sharedLeaks(res.Candidates, warm)
+			return res, fmt.Errorf("memguard: hunt: %w", err)
 		}
-		g.judgeCandidate(&c, retained[warm:])
 		if c.Culprit {
 			res.Culprits = append(res.Culprits, name)
 			g.Quarantine(name, "hunt: "+c.Reason)
 		}
-		res.Candidates = append(res.Candidates, c)
 	}
+	res.Shared = sharedLeaks(res.Candidates, warm)
 	return res, nil
+}
+
+// huntCandidate runs one candidate runs times and judges it. It returns
+// ctx's error if ctx ended, with the figures gathered so far.
+func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx context.Context) error, runs, warm int) (Candidate, error) {
+	c := Candidate{Name: name}
+	ks := &kindState{}
+	retained := make([]int64, 0, runs)
+	perRun := make([]map[string]*Site, 0, runs)
+	for range runs {
+		if err := ctx.Err(); err != nil {
+			return c, err
+		}
+		var deltas map[string]*Site
+		rep, err := g.run(ctx, runSpec{kind: "hunt:" + name, fn: fn, ks: ks, prof: true,
+			extra: map[string]string{"memguard_candidate": name},
+			sites: func(d map[string]*Site) { deltas = d }})
+		c.Runs++
+		c.ReportIDs = append(c.ReportIDs, rep.ID)
+		if err != nil {
+			c.Errors++
+			c.LastError = err.Error()
+		}
+		retained = append(retained, rep.RetainedBytes)
+		perRun = append(perRun, deltas)
+		if n := rep.Verdict.LeakedGoroutines; n > 0 {
+			c.LeakyGoroutineRuns++
+			c.LeakedGoroutines += n
+			c.LeakedGoroutineStacks = rep.LeakedGoroutines
+		}
+		c.TopGrowth = rep.TopGrowth
+	}
+	c.LeakingSites = leakingSites(perRun[warm:], g.opts.MinPositiveFraction, g.opts.TopSites)
+	g.judgeCandidate(&c, retained[warm:])
+	return c, nil
+}
+
+// lineKey names an allocation site by its line, whatever the stack that
+// reached it: a helper called from several models is one site.
+func lineKey(s *Site) string {
+	return s.Function + " " + s.File + ":" + strconv.Itoa(s.Line)
+}
+
+// leakingSites returns the sites, by line, that grew in at least frac of
+// the runs, with their growth summed over the runs, largest first, at
+// most n.
+func leakingSites(runs []map[string]*Site, frac float64, n int) []Site {
+	type acc struct {
+		site     Site
+		positive int
+	}
+	byLine := map[string]*acc{}
+	for _, deltas := range runs {
+		perLine := map[string]*Site{}
+		for _, d := range deltas {
+			k := lineKey(d)
+			if s := perLine[k]; s != nil {
+				s.Bytes += d.Bytes
+				s.Objects += d.Objects
+				continue
+			}
+			c := *d
+			perLine[k] = &c
+		}
+		for k, s := range perLine {
+			a := byLine[k]
+			if a == nil {
+				a = &acc{site: Site{Function: s.Function, File: s.File, Line: s.Line, Stack: s.Stack}}
+				byLine[k] = a
+			}
+			a.site.Bytes += s.Bytes
+			a.site.Objects += s.Objects
+			if s.Bytes > 0 {
+				a.positive++
+			}
+		}
+	}
+	var out []Site
+	for _, a := range byLine {
+		if a.site.Bytes > 0 && float64(a.positive) >= frac*float64(len(runs)) {
+			out = append(out, a.site)
+		}
+	}
+	slices.SortFunc(out, func(a, b Site) int {
+		if a.Bytes != b.Bytes {
+			return cmp.Compare(b.Bytes, a.Bytes)
+		}
+		return strings.Compare(a.Function, b.Function)
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// sharedLeaks returns the leaking sites that at least two candidates
+// share, largest first.
+func sharedLeaks(cs []Candidate, warm int) []SharedLeak {
+	byLine := map[string]*SharedLeak{}
+	var runs = map[string]int{}
+	for _, c := range cs {
+		for _, s := range c.LeakingSites {
+			k := lineKey(&s)
+			sl := byLine[k]
+			if sl == nil {
+				sl = &SharedLeak{Site: Site{Function: s.Function, File: s.File, Line: s.Line, Stack: s.Stack}}
+				byLine[k] = sl
+			}
+			sl.Site.Bytes += s.Bytes
+			sl.Site.Objects += s.Objects
+			sl.Models = append(sl.Models, c.Name)
+			runs[k] += max(0, c.Runs-warm)
+		}
+	}
+	var out []SharedLeak
+	for k, sl := range byLine {
+		if len(sl.Models) < 2 {
+			continue
+		}
+		slices.Sort(sl.Models)
+		sl.BytesPerRun = float64(sl.Site.Bytes) / float64(max(1, runs[k]))
+		sl.Reason = fmt.Sprintf("shared code, line %s (%s:%d), reached from models %s: +%d B over the hunt's measured runs",
+			sl.Site.Function, sl.Site.File, sl.Site.Line, strings.Join(sl.Models, ", "), sl.Site.Bytes)
+		out = append(out, *sl)
+	}
+	slices.SortFunc(out, func(a, b SharedLeak) int {
+		if a.Site.Bytes != b.Site.Bytes {
+			return cmp.Compare(b.Site.Bytes, a.Site.Bytes)
+		}
+		return strings.Compare(a.Site.Function, b.Site.Function)
+	})
+	return out
 }
 
 // judgeCandidate decides whether a candidate leaks from its post-warm-up
@@ -146,4 +287,8 @@ func (g *Guard) judgeCandidate(c *Candidate, retained []int64) {
 	c.Reason = "clean: slope " + strconv.FormatFloat(c.SlopeBytesPerRun, 'f', 0, 64) +
 		" B per run within the noise floor of " + strconv.FormatInt(g.opts.NoiseFloorBytes, 10) +
 		" B, " + strconv.Itoa(c.LeakyGoroutineRuns) + " runs leaving goroutines"
+	if len(c.LeakingSites) > 0 {
+		s := c.LeakingSites[0]
+		c.Reason += fmt.Sprintf("; but site %s (%s:%d) grew in most runs, +%d B in all", s.Function, s.File, s.Line, s.Bytes)
+	}
 }

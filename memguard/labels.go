@@ -26,3 +26,25 @@ func WithLabels(ctx context.Context, kv ...string) context.Context {
 func SetMemoryLimit(bytes int64) int64 {
 	return debug.SetMemoryLimit(bytes)
 }
+
+// Label keys for the caller's work. Labels are free-form, but these are
+// the ones forecastd puts on every training goroutine (with pprof.Do, or
+// Do below), so that a leaked goroutine and a budget trip name the model,
+// the fit and the phase that was running.
+const (
+	LabelModel = "model"
+	LabelFit   = "fit"
+	LabelPhase = "phase"
+)
+
+// Do calls f with ctx's labels plus kv set on the current goroutine, as
+// runtime/pprof.Do does; goroutines f starts inherit them, and they are
+// restored when f returns. Label each model fit of a guarded run with it:
+//
+//	memguard.Do(ctx, func(ctx context.Context) { fit(ctx) },
+//		memguard.LabelModel, name, memguard.LabelFit, strconv.Itoa(i))
+//
+// It panics if kv has an odd length, like pprof.Labels.
+func Do(ctx context.Context, f func(ctx context.Context), kv ...string) {
+	pprof.Do(ctx, pprof.Labels(kv...), f)
+}

@@ -2,8 +2,10 @@ package memguard
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 )
@@ -14,6 +16,9 @@ const (
 	metricHeapLive   = "/gc/heap/live:bytes"
 	metricHeapObjs   = "/gc/heap/objects:objects"
 	metricGoTotal    = "/memory/classes/total:bytes"
+	metricReleased   = "/memory/classes/heap/released:bytes"
+	metricHeapAlloc  = "/memory/classes/heap/objects:bytes"
+	metricStacks     = "/memory/classes/heap/stacks:bytes"
 	metricGoroutines = "/sched/goroutines:goroutines"
 	metricGoCreated  = "/sched/goroutines-created:goroutines"
 )
@@ -25,14 +30,34 @@ type reading struct {
 	goMemory    int64
 	rss         int64
 	goroutines  int
+	// offHeap is RSS minus the resident part of Go-managed memory
+	// (Go memory less what the runtime released to the OS): cgo, mmap
+	// and the like. 0 where RSS is unknown.
+	offHeap int64
+	// anonRSS is the anonymous part of RSS.
+	anonRSS int64
+	// fds and maps count open file descriptors and mapped regions;
+	// -1 where /proc/self is unavailable.
+	fds, maps int
 }
 
 // settle runs two GC cycles. The first frees what is unreachable and moves
 // sync.Pool contents to the victim cache and queues finalizers; the second
 // frees the victims and what the finalizers released. runtime.GC also
 // publishes the heap profile, so a profile taken right after is current.
-func settle() {
+//
+// With release, the second cycle is debug.FreeOSMemory's, which also
+// returns the free heap pages to the OS: what is resident of Go memory is
+// then what Go memory less released counts, so RSS less it is memory
+// outside the Go heap. Without it, free heap pages that become resident or
+// are scavenged between two readings move that difference by megabytes.
+// The price is that the next run faults its working pages in again.
+func settle(release bool) {
 	runtime.GC()
+	if release {
+		debug.FreeOSMemory()
+		return
+	}
 	runtime.GC()
 }
 
@@ -43,14 +68,58 @@ func read() reading {
 		{Name: metricHeapObjs},
 		{Name: metricGoTotal},
 		{Name: metricGoroutines},
+		{Name: metricReleased},
 	}
 	metrics.Read(s[:])
-	return reading{
+	r := reading{
 		heapLive:    uint64Value(s[0]),
 		heapObjects: uint64Value(s[1]),
 		goMemory:    uint64Value(s[2]),
 		goroutines:  int(uint64Value(s[3])),
-		rss:         rss(),
+		fds:         countFDs(),
+		maps:        countMaps(),
+	}
+	// Go memory is anonymous; file-backed pages (the binary's text as
+	// new code paths run, the page cache of mapped files) are shared
+	// and left out, so that faulting in code does not read as growth.
+	r.rss, r.anonRSS = rssAnon()
+	if r.rss > 0 {
+		r.offHeap = r.anonRSS - (r.goMemory - uint64Value(s[4]))
+	}
+	return r
+}
+
+// countFDs returns the number of open file descriptors of the process, or
+// -1 where /proc/self/fd cannot be read. The descriptor that reads the
+// directory is counted in every reading alike.
+func countFDs() int {
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(es)
+}
+
+// countMaps returns the number of mapped regions of the process (lines of
+// /proc/self/maps), or -1 where it cannot be read. The file is counted
+// through a small buffer: it runs to tens of KiB, which a guard that
+// reads it twice per run should not allocate.
+func countMaps() int {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return -1
+	}
+	var buf [4096]byte
+	n := 0
+	for {
+		k, rerr := f.Read(buf[:])
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if rerr != nil {
+			if cerr := f.Close(); rerr != io.EOF || cerr != nil {
+				return -1
+			}
+			return n
+		}
 	}
 }
 
@@ -61,16 +130,6 @@ func uint64Value(s metrics.Sample) int64 {
 		return 0
 	}
 	return int64(s.Value.Uint64())
-}
-
-// heapSampler reads the live heap without forcing a GC. It owns its sample
-// slice so that a sampler loop allocates nothing per tick.
-type heapSampler struct {
-	s [1]metrics.Sample
-}
-
-func newHeapSampler() *heapSampler {
-	return &heapSampler{s: [1]metrics.Sample{{Name: metricHeapLive}}}
 }
 
 // goroutinesCreated returns the number of goroutines the process has
@@ -84,27 +143,24 @@ func goroutinesCreated() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// live returns the live heap as of the last completed GC cycle.
-func (h *heapSampler) live() int64 {
-	metrics.Read(h.s[:])
-	return uint64Value(h.s[0])
-}
-
-// rss returns the resident set size of the process from /proc/self/statm,
-// or 0 where that file does not exist (not Linux) or cannot be parsed.
-func rss() int64 {
+// rss returns the resident set size of the process and its anonymous part
+// (resident less file-backed and shared pages) from /proc/self/statm, or
+// zeros where that file does not exist (not Linux) or cannot be parsed.
+func rssAnon() (rss, anon int64) {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// statm: size resident shared text lib data dt, in pages.
 	f := bytes.Fields(b)
-	if len(f) < 2 {
-		return 0
+	if len(f) < 3 {
+		return 0, 0
 	}
-	pages, err := strconv.ParseInt(string(f[1]), 10, 64)
-	if err != nil {
-		return 0
+	res, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+	shared, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0
 	}
-	return pages * int64(os.Getpagesize())
+	page := int64(os.Getpagesize())
+	return res * page, (res - shared) * page
 }

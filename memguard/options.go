@@ -3,6 +3,7 @@ package memguard
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -42,33 +43,71 @@ type Options struct {
 	// KeepReports is the number of most recent reports kept. Default 100.
 	KeepReports int
 
-	// WarmUp is the number of first runs of a kind excluded from the leak
-	// slope, because caches and pools legitimately fill then. Default 3.
+	// WarmUp is the number of first runs of a kind, after the first run
+	// or a restart of its window (Restart, Quarantine), that are not
+	// judged, because caches and pools legitimately fill then. Default 3.
 	WarmUp int
-	// Window is the number of most recent post-warm-up runs of a kind the
-	// slope is fitted over. Default 20.
+	// Window is the number of most recent post-warm-up runs of a kind
+	// kept for judging (the noise estimate is taken over them). Default 20.
 	Window int
-	// MinRuns is the number of post-warm-up runs needed before a heap leak
-	// is called, and the number of consecutive runs that must each leak
-	// goroutines before a goroutine leak is called. Default 5.
+	// MinRuns is the number of post-warm-up runs needed before a leak is
+	// called, the number of most recent runs whose mean growth is judged,
+	// and the number of non-growing runs (a plateau) that clears a
+	// suspect verdict. A goroutine leak is called when each of the last
+	// MinRuns runs, or MinRuns of the last 2·MinRuns, leaked goroutines.
+	// Default 5.
 	MinRuns int
-	// NoiseFloorBytes is the slope of retained bytes per run at or below
-	// which growth is treated as noise. Default 64 KiB.
+	// NoiseFloorBytes is the floor of the leak threshold for retained
+	// heap: growth of at most this many bytes per run (or per
+	// checkpoint) is noise, whatever the kind's variance. Default 64 KiB.
 	NoiseFloorBytes int64
-	// MinPositiveFraction is the fraction of per-run increments in the
-	// window that must be positive for a leak: a leak grows every run,
-	// noise goes both ways. Default 0.75.
+	// NoiseSigmas is the threshold relative to the kind's own noise:
+	// mean growth must exceed NoiseSigmas robust standard deviations of
+	// the per-run increments (scaled to the mean of MinRuns runs), and a
+	// single increment grows when it exceeds NoiseSigmas deviations.
+	// Default 3.
+	NoiseSigmas float64
+	// MinPositiveFraction is the fraction of post-warm-up runs in which a
+	// hunt candidate, or one of its allocation sites, must retain memory
+	// to be named. Default 0.75. (The per-kind verdict uses the rule
+	// documented in README.md instead.)
 	MinPositiveFraction float64
 	// SuspectRetainedBytes is the retained growth of a single post-warm-up
 	// run that makes it suspect on its own. Default 16 × NoiseFloorBytes.
 	SuspectRetainedBytes int64
+	// OffHeapNoiseFloorBytes is the floor of the leak threshold for
+	// memory outside the Go heap (RSS less resident Go memory), judged
+	// per run by the same rule. Default 256 KiB: on 200 clean jobs with
+	// heavy garbage no increment grew by more than 100 KiB (its noise σ
+	// was 15–85 KiB); RSS moves by whole pages, hence a floor above the
+	// heap's.
+	OffHeapNoiseFloorBytes int64
+	// SkipOffHeap turns off the judgement of memory outside the Go heap,
+	// descriptors and mapped regions, and with it the release of free
+	// heap pages to the OS when a run is settled (debug.FreeOSMemory),
+	// which that judgement needs and which makes the next run fault its
+	// working pages in again (see README.md for the cost). The readings
+	// are still reported.
+	SkipOffHeap bool
+	// HandleNoiseFloor is the floor of the leak threshold for open file
+	// descriptors and mapped regions per run. Default 0.5: a kind that
+	// keeps one more descriptor every run leaks.
+	HandleNoiseFloor float64
+	// CheckpointOverhead bounds the time Checkpoint may spend settling
+	// the heap, as a fraction of the run's elapsed time: a checkpoint
+	// that would exceed it returns without measuring. Default 0.02; 1 or
+	// more measures at every call.
+	CheckpointOverhead float64
 
 	// Profile says when heap profiles are taken. Default ProfileAuto.
 	Profile ProfileMode
-	// MemProfileRate, if positive, is set as runtime.MemProfileRate while
-	// a profiled run executes and restored afterwards. The rate is
-	// process-wide; 0 leaves the runtime's rate (512 KiB by default)
-	// alone. Smaller values find small leaks but cost CPU.
+	// MemProfileRate is set as runtime.MemProfileRate while a profiled
+	// run executes and restored afterwards: about one allocated byte in
+	// MemProfileRate is sampled. The rate is process-wide. Default
+	// 64 KiB, fine enough that a leak of a few hundred KiB per run shows
+	// its sites in every profiled run (the runtime's own 512 KiB misses
+	// most of them); -1 leaves the runtime's rate alone. Smaller values
+	// find smaller leaks but cost CPU.
 	MemProfileRate int
 	// HuntMemProfileRate is runtime.MemProfileRate during Hunt.
 	// Default 512 (sample about one allocation per 512 bytes).
@@ -85,12 +124,20 @@ type Options struct {
 	// reported per run. Default 20.
 	MaxGoroutineStacks int
 
-	// MaxRetainedBytes, if positive, is the budget for live heap growth
-	// while a run executes: when the sampled live heap exceeds the level
-	// before the run by more than this, the run's context is cancelled
-	// and Run returns an error wrapping ErrBudgetExceeded. 0 means none.
+	// MaxRetainedBytes, if positive, is the memory budget of a run: the
+	// growth, over the settled level before the run, of all the memory
+	// the run can hold: Go heap objects (live or not yet collected),
+	// goroutine stacks and memory outside the Go heap (RSS less resident
+	// Go memory). Heap growth that a forced GC shows to be garbage does
+	// not count. When the budget is exceeded the run's context is
+	// cancelled with a cause wrapping ErrBudgetExceeded that names the
+	// labels (model, phase) of the run's goroutines at that moment, the
+	// report's Budget says the same, and Run returns the error. 0 means
+	// none. The budget is enforced by cancellation: fn must watch its
+	// context (or call Checkpoint) to stop.
 	MaxRetainedBytes int64
-	// SampleInterval is how often the budget is checked. Default 100ms.
+	// SampleInterval is how often the budget is checked. Default 10ms:
+	// a check reads runtime/metrics and /proc/self/statm (a few µs).
 	SampleInterval time.Duration
 
 	// Exclusive serializes runs so that each run's retained bytes are its
@@ -110,7 +157,12 @@ const (
 	defaultTopSites            = 10
 	defaultGoroutineGrace      = 250 * time.Millisecond
 	defaultMaxGoroutineStacks  = 20
-	defaultSampleInterval      = 100 * time.Millisecond
+	defaultSampleInterval      = 10 * time.Millisecond
+	defaultNoiseSigmas         = 3
+	defaultOffHeapNoiseFloor   = 256 << 10
+	defaultHandleNoiseFloor    = 0.5
+	defaultCheckpointOverhead  = 0.02
+	defaultMemProfileRate      = 64 << 10
 )
 
 // withDefaults validates o and fills in its zero fields.
@@ -127,7 +179,18 @@ func (o Options) withDefaults() (Options, error) {
 	neg("MinRuns", int64(o.MinRuns))
 	neg("NoiseFloorBytes", o.NoiseFloorBytes)
 	neg("SuspectRetainedBytes", o.SuspectRetainedBytes)
-	neg("MemProfileRate", int64(o.MemProfileRate))
+	if o.MemProfileRate < -1 {
+		errs = append(errs, fmt.Errorf("memguard: Options.MemProfileRate must be positive, 0 (default) or -1 (leave the runtime's), got %d", o.MemProfileRate))
+	}
+	neg("OffHeapNoiseFloorBytes", o.OffHeapNoiseFloorBytes)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"NoiseSigmas", o.NoiseSigmas}, {"HandleNoiseFloor", o.HandleNoiseFloor}, {"CheckpointOverhead", o.CheckpointOverhead}} {
+		if f.v < 0 || math.IsNaN(f.v) {
+			errs = append(errs, fmt.Errorf("memguard: Options.%s must not be negative, got %g", f.name, f.v))
+		}
+	}
 	neg("HuntMemProfileRate", int64(o.HuntMemProfileRate))
 	neg("TopSites", int64(o.TopSites))
 	neg("GoroutineGrace", int64(o.GoroutineGrace))
@@ -143,18 +206,10 @@ func (o Options) withDefaults() (Options, error) {
 	if len(errs) > 0 {
 		return o, errors.Join(errs...)
 	}
-	if o.KeepReports == 0 {
-		o.KeepReports = defaultKeepReports
-	}
-	if o.WarmUp == 0 {
-		o.WarmUp = defaultWarmUp
-	}
-	if o.Window == 0 {
-		o.Window = defaultWindow
-	}
-	if o.MinRuns == 0 {
-		o.MinRuns = defaultMinRuns
-	}
+	orDefault(&o.KeepReports, defaultKeepReports)
+	orDefault(&o.WarmUp, defaultWarmUp)
+	orDefault(&o.Window, defaultWindow)
+	orDefault(&o.MinRuns, defaultMinRuns)
 	if o.MinRuns < 2 {
 		// A slope needs two points.
 		o.MinRuns = 2
@@ -162,29 +217,26 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Window < o.MinRuns {
 		o.Window = o.MinRuns
 	}
-	if o.NoiseFloorBytes == 0 {
-		o.NoiseFloorBytes = defaultNoiseFloorBytes
-	}
-	if o.MinPositiveFraction == 0 {
-		o.MinPositiveFraction = defaultMinPositiveFraction
-	}
-	if o.SuspectRetainedBytes == 0 {
-		o.SuspectRetainedBytes = 16 * o.NoiseFloorBytes
-	}
-	if o.HuntMemProfileRate == 0 {
-		o.HuntMemProfileRate = defaultHuntMemProfileRate
-	}
-	if o.TopSites == 0 {
-		o.TopSites = defaultTopSites
-	}
-	if o.GoroutineGrace == 0 {
-		o.GoroutineGrace = defaultGoroutineGrace
-	}
-	if o.MaxGoroutineStacks == 0 {
-		o.MaxGoroutineStacks = defaultMaxGoroutineStacks
-	}
-	if o.SampleInterval == 0 {
-		o.SampleInterval = defaultSampleInterval
-	}
+	orDefault(&o.NoiseFloorBytes, defaultNoiseFloorBytes)
+	orDefault(&o.MinPositiveFraction, defaultMinPositiveFraction)
+	orDefault(&o.SuspectRetainedBytes, 16*o.NoiseFloorBytes)
+	orDefault(&o.NoiseSigmas, defaultNoiseSigmas)
+	orDefault(&o.OffHeapNoiseFloorBytes, defaultOffHeapNoiseFloor)
+	orDefault(&o.HandleNoiseFloor, defaultHandleNoiseFloor)
+	orDefault(&o.CheckpointOverhead, defaultCheckpointOverhead)
+	orDefault(&o.MemProfileRate, defaultMemProfileRate)
+	orDefault(&o.HuntMemProfileRate, defaultHuntMemProfileRate)
+	orDefault(&o.TopSites, defaultTopSites)
+	orDefault(&o.GoroutineGrace, defaultGoroutineGrace)
+	orDefault(&o.MaxGoroutineStacks, defaultMaxGoroutineStacks)
+	orDefault(&o.SampleInterval, defaultSampleInterval)
 	return o, nil
+}
+
+// orDefault sets *v to d if it is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }

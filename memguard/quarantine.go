@@ -15,6 +15,8 @@ type QuarantineEntry struct {
 // Quarantine marks name as quarantined for reason. Quarantining a name
 // again replaces the reason and keeps the original time. The Guard only
 // keeps the list; callers consult IsQuarantined before running the name.
+// The windows of all kinds restart (see Restart): the runs after a
+// quarantine no longer run the quarantined code.
 func (g *Guard) Quarantine(name, reason string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -24,6 +26,7 @@ func (g *Guard) Quarantine(name, reason string) {
 	}
 	e.Reason = reason
 	g.quarantine[name] = e
+	g.restartLocked("quarantine of " + name)
 }
 
 // Unquarantine lifts the quarantine of name and reports whether it was
@@ -33,6 +36,9 @@ func (g *Guard) Unquarantine(name string) bool {
 	defer g.mu.Unlock()
 	_, ok := g.quarantine[name]
 	delete(g.quarantine, name)
+	if ok {
+		g.restartLocked(name + " back from quarantine")
+	}
 	return ok
 }
 

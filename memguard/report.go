@@ -34,6 +34,16 @@ type Report struct {
 	// RSS well above Go memory means memory held outside the Go runtime.
 	RSSBefore int64 `json:"rss_before"`
 	RSSAfter  int64 `json:"rss_after"`
+	// OffHeapBefore and OffHeapAfter are RSS less the resident part of Go
+	// memory: what cgo, mmap and the like hold. 0 where RSS is unknown.
+	OffHeapBefore int64 `json:"offheap_before"`
+	OffHeapAfter  int64 `json:"offheap_after"`
+	// Open file descriptors and mapped regions of the process; -1 where
+	// /proc/self is unavailable.
+	FDsBefore  int `json:"fds_before"`
+	FDsAfter   int `json:"fds_after"`
+	MapsBefore int `json:"maps_before"`
+	MapsAfter  int `json:"maps_after"`
 
 	GoroutinesBefore int `json:"goroutines_before"`
 	GoroutinesAfter  int `json:"goroutines_after"`
@@ -46,6 +56,22 @@ type Report struct {
 	// TopGrowth lists the allocation sites whose in-use bytes grew most
 	// during the run, largest first. Empty unless Profiled.
 	TopGrowth []Site `json:"top_growth,omitempty"`
+	// WindowGrowth lists the allocation sites whose in-use memory grew
+	// most over the judged window: the sum of the heap diffs of the
+	// kind's profiled runs since WindowSince, largest first. It is set
+	// while the verdict is not clean, so a leak's line is named at the
+	// run it is called and at every run after, even when that run's own
+	// sampled diff missed it. WindowRuns is the number of profiled runs
+	// summed.
+	WindowGrowth []Site `json:"window_growth,omitempty"`
+	WindowSince  int    `json:"window_since,omitempty"`
+	WindowRuns   int    `json:"window_runs,omitempty"`
+	// Checkpoints is the number of Checkpoint calls within the run that
+	// measured the heap; the in-run verdict is among Verdict.Judgements.
+	Checkpoints int `json:"checkpoints,omitempty"`
+	// Budget says why the run was stopped for exceeding
+	// Options.MaxRetainedBytes; nil if it was not.
+	Budget *BudgetTrip `json:"budget,omitempty"`
 
 	Verdict Verdict           `json:"verdict"`
 	Labels  map[string]string `json:"labels,omitempty"`
@@ -67,11 +93,44 @@ type Verdict struct {
 	Slope float64 `json:"slope_bytes_per_run"`
 	// Points is the number of runs the slope was fitted over.
 	Points int `json:"points"`
-	// PositiveFraction is the fraction of per-run increments in the window
-	// that were positive.
+	// PositiveFraction is the fraction of per-run heap increments in the
+	// window that grew: above max(NoiseFloorBytes, NoiseSigmas·σ).
 	PositiveFraction float64 `json:"positive_fraction"`
 	// LeakedGoroutines is the number of goroutines this run leaked.
 	LeakedGoroutines int `json:"leaked_goroutines"`
+	// Resource names the series the state is about: ResourceHeap,
+	// ResourceGoroutines, ResourceOffHeap, ResourceFDs, ResourceMaps or
+	// ResourceInRun. The state is the most severe of all judgements.
+	Resource string `json:"resource,omitempty"`
+	// Judgements holds the verdict on each measured series: retained
+	// heap first, then memory outside the Go heap, file descriptors and
+	// mapped regions, then the in-run checkpoints if any.
+	Judgements []Judgement `json:"judgements,omitempty"`
+}
+
+// BudgetTrip describes a run stopped by its memory budget.
+type BudgetTrip struct {
+	// LimitBytes is Options.MaxRetainedBytes; GrownBytes the run's growth
+	// when it tripped, of which HeapBytes on the Go heap (objects and
+	// stacks) and OffHeapBytes outside it.
+	LimitBytes   int64 `json:"limit_bytes"`
+	GrownBytes   int64 `json:"grown_bytes"`
+	HeapBytes    int64 `json:"heap_bytes"`
+	OffHeapBytes int64 `json:"offheap_bytes"`
+	// At is when the budget tripped.
+	At time.Time `json:"at"`
+	// Running groups the run's goroutines alive at that moment by their
+	// labels (memguard's own left out): the model, fit or phase the
+	// caller labelled them with (WithLabels, pprof.Do).
+	Running []LabelGroup `json:"running,omitempty"`
+}
+
+// LabelGroup counts goroutines with the same labels.
+type LabelGroup struct {
+	Labels map[string]string `json:"labels"`
+	Count  int               `json:"count"`
+	// Function is the innermost user frame of one of them.
+	Function string `json:"function,omitempty"`
 }
 
 // Frame is one frame of a stack.

@@ -54,10 +54,47 @@ func TestJudge(t *testing.T) {
 			want: "ccccsccss",
 		},
 		{
+			name: "cache fills for five runs, then plateau",
+			// Runs 4 and 5 still fill (past the warm-up, at the single-run
+			// threshold, not above it). From run 8, when the window can be
+			// judged, the growth is in it but not in the tail: suspect, not
+			// leak, until MinRuns runs without growth clear it at run 10.
+			retained: []int64{1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 0, 0, 0, 0, 0, 0, 0},
+			want:     "cccccccssccc",
+		},
+		{
+			name: "one late spike is not a leak",
+			// Run 10 retains 4 MiB: suspect (single run), never leak, and
+			// clean again after the plateau.
+			retained: []int64{0, 0, 0, 0, 0, 0, 0, 0, 0, 4 << 20, 0, 0, 0, 0, 0},
+			want:     "cccccccccsssssc",
+		},
+		{
+			name:     "leak every other run",
+			retained: []int64{0, 512 * kib, 0, 512 * kib, 0, 512 * kib, 0, 512 * kib, 0, 512 * kib, 0, 512 * kib},
+			// Called at run 8 (3 leaking runs of 5). When the window holds
+			// as many leaking runs as clean ones, its robust noise is half
+			// the leak, so the mean of 5 runs does not stand above it: the
+			// verdict alternates leak and suspect, never clean.
+			want: "ccccccclslsl",
+		},
+		{
+			name:     "noisy steady leak stands above its noise",
+			retained: []int64{0, 0, 0, 200 * kib, 120 * kib, 180 * kib, 90 * kib, 220 * kib, 140 * kib, 160 * kib},
+			want:     "ccccccclll",
+		},
+		{
 			name:     "goroutine leaked every run",
 			retained: make([]int64, 6),
 			leaked:   []int{1, 1, 1, 1, 1, 1},
 			want:     "ssssll",
+		},
+		{
+			name:     "goroutine leaked every other run",
+			retained: make([]int64, 12),
+			leaked:   []int{1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0},
+			// The fifth leaking run of the last ten is run 9.
+			want: "scscscscllll",
 		},
 		{
 			name:     "goroutine leaked once",
