@@ -197,6 +197,11 @@ type runSpec struct {
 	extra map[string]string
 	// sites, if set, receives the run's heap growth per stack (Hunt).
 	sites func(map[string]*Site)
+	// transient runs return their report without keeping it in the ring:
+	// a hunt's runs (candidates × runs, ~160) would evict every job's
+	// report and hold their diff profiles; the hunt's result carries what
+	// they found.
+	transient bool
 }
 
 // run is Run after admission.
@@ -271,7 +276,9 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 
 	g.mu.Lock()
 	g.judgeLocked(rep, sp.ks, f, deltas)
-	g.store(rep, diff)
+	if !sp.transient {
+		g.store(rep, diff)
+	}
 	g.mu.Unlock()
 	g.metrics.observe(rep)
 	return rep, err

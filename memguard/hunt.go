@@ -71,8 +71,9 @@ type Candidate struct {
 	// leaks that stay under the noise floor per run, and feed
 	// HuntResult.Shared.
 	LeakingSites []Site `json:"leaking_sites,omitempty"`
-	// ReportIDs are the reports of the candidate's runs, first to last.
-	ReportIDs []string `json:"report_ids"`
+	// RetainedPerRun is what each of the candidate's runs retained, first
+	// to last (the runs' reports are not kept: see runSpec.transient).
+	RetainedPerRun []int64 `json:"retained_per_run"`
 	// Errors counts runs that returned an error; LastError is the last.
 	Errors    int    `json:"errors"`
 	LastError string `json:"last_error,omitempty"`
@@ -132,9 +133,8 @@ func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx cont
 		var deltas map[string]*Site
 		rep, err := g.run(ctx, runSpec{kind: "hunt:" + name, fn: fn, ks: ks, prof: true,
 			extra: map[string]string{"memguard_candidate": name},
-			sites: func(d map[string]*Site) { deltas = d }})
+			sites: func(d map[string]*Site) { deltas = d }, transient: true})
 		c.Runs++
-		c.ReportIDs = append(c.ReportIDs, rep.ID)
 		if err != nil {
 			c.Errors++
 			c.LastError = err.Error()
@@ -149,6 +149,7 @@ func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx cont
 		c.TopGrowth = rep.TopGrowth
 	}
 	c.LeakingSites = leakingSites(perRun[warm:], g.opts.MinPositiveFraction, g.opts.TopSites)
+	c.RetainedPerRun = retained
 	g.judgeCandidate(&c, retained[warm:])
 	return c, nil
 }
