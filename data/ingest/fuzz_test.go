@@ -15,11 +15,11 @@ import (
 // whatever the input.
 func checkObservation(t *testing.T, o data.Observation) {
 	t.Helper()
-	if math.IsNaN(o.Quantity) || math.IsInf(o.Quantity, 0) || o.Quantity < 0 {
+	if math.IsNaN(o.Quantity) || math.IsInf(o.Quantity, 0) || math.Abs(o.Quantity) > MaxMagnitude {
 		t.Fatalf("accepted quantity %v", o.Quantity)
 	}
 	for _, id := range []string{o.Key.Store, o.Key.SKU} {
-		if id == "" || len(id) > maxIDLen || !utf8.ValidString(id) {
+		if id == "" || len(id) > MaxIDBytes || !utf8.ValidString(id) {
 			t.Fatalf("accepted identifier %q", id)
 		}
 	}
@@ -27,8 +27,11 @@ func checkObservation(t *testing.T, o data.Observation) {
 		t.Fatalf("accepted row without date or line: %+v", o)
 	}
 	for k, v := range o.Covariates {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > MaxMagnitude {
 			t.Fatalf("accepted covariate %s = %v", k, v)
+		}
+		if CheckCovariateName(k) != nil {
+			t.Fatalf("accepted covariate name %q", k)
 		}
 	}
 }

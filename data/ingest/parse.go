@@ -10,13 +10,10 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/forecastd/forecastd/data"
 )
-
-// MaxRowErrors is how many row errors a parse collects before it stops
-// reading: enough to show a pattern, few enough to read.
-const MaxRowErrors = 10
 
 // RowError is a problem with one line of an upload.
 type RowError struct {
@@ -89,12 +86,6 @@ func (k uploadKind) subject() string {
 	return ""
 }
 
-// MaxCovariates bounds the distinct covariate names of one covariate
-// upload: each becomes a feature column of every regression candidate
-// that trains on the series, so a wide upload is almost certainly a
-// mistake (a transposed file) and would multiply the training cost.
-const MaxCovariates = 64
-
 func (c *collector) add(line int, col string, err error) bool {
 	if len(c.pe.Errors) >= MaxRowErrors {
 		c.pe.More = true
@@ -133,9 +124,18 @@ func (c *collector) err() error {
 // MaxRowErrors problems with their line numbers, but it stops calling fn
 // after the first problem: a caller that writes rows inside a transaction
 // rolls back when ParseCSV returns a *ParseError. An error returned by fn
-// stops the parse and is returned as is.
+// stops the parse and is returned as is. It is ParseCSVWith with default
+// options.
 func ParseCSV(r io.Reader, fn func(data.Observation) error) error {
-	return parseCSV(r, salesUpload, fn)
+	_, err := ParseCSVWith(r, nil, fn)
+	return err
+}
+
+// ParseCSVWith is ParseCSV for a file laid out as opts say (nil means
+// defaults; see NewCSVReaderWith for what is detected). The report says
+// how the file was read; it is complete when err is nil.
+func ParseCSVWith(r io.Reader, opts *Options, fn func(data.Observation) error) (*Report, error) {
+	return parseCSV(r, salesUpload, opts, fn)
 }
 
 // ParseCovariatesCSV streams a CSV of covariate values known in advance
@@ -146,20 +146,28 @@ func ParseCSV(r io.Reader, fn func(data.Observation) error) error {
 // upload's rules (trimmed, lower-cased), so a plan's promo column matches
 // the sales upload's.
 func ParseCovariatesCSV(r io.Reader, fn func(data.Observation) error) error {
-	return parseCSV(r, planUpload, fn)
+	_, err := ParseCovariatesCSVWith(r, nil, fn)
+	return err
 }
 
-func parseCSV(r io.Reader, kind uploadKind, fn func(data.Observation) error) error {
-	rd, err := newCSVReader(r, kind)
+// ParseCovariatesCSVWith is ParseCovariatesCSV with options, as
+// ParseCSVWith (opts.Quantity and opts.Negative do not apply).
+func ParseCovariatesCSVWith(r io.Reader, opts *Options, fn func(data.Observation) error) (*Report, error) {
+	return parseCSV(r, planUpload, opts, fn)
+}
+
+func parseCSV(r io.Reader, kind uploadKind, opts *Options, fn func(data.Observation) error) (*Report, error) {
+	rd, err := newCSVReader(r, kind, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rd.Next() {
 		if err := fn(rd.row.observation(rd.cols.covNames)); err != nil {
-			return err
+			return nil, releaseWith(rd.Close, err)
 		}
 	}
-	return rd.Err()
+	rep := rd.Report()
+	return &rep, rd.Err()
 }
 
 // ndjsonRow is one line of an NDJSON upload. Quantity is a pointer so a
@@ -194,14 +202,20 @@ func idFromJSON(name string, raw json.RawMessage) (string, error) {
 	return "", fmt.Errorf("%s is not a string or integer", raw)
 }
 
-// MaxLineBytes bounds one NDJSON line.
-const MaxLineBytes = 1 << 20
-
 // ParseNDJSON streams newline-delimited JSON objects with the fields
 // date, store, sku, quantity (and optional covariates), with the same
 // all-or-nothing contract as ParseCSV.
 func ParseNDJSON(r io.Reader, fn func(data.Observation) error) error {
-	return parseNDJSON(r, salesUpload, fn)
+	_, err := ParseNDJSONWith(r, nil, fn)
+	return err
+}
+
+// ParseNDJSONWith is ParseNDJSON with options (nil means defaults). An
+// object has no columns to map, so opts.Date, Store, SKU and Quantity
+// must be empty; StoreConst and SKUConst stand for a field the objects
+// leave out, DateFormat replaces the ISO dates, and Negative applies.
+func ParseNDJSONWith(r io.Reader, opts *Options, fn func(data.Observation) error) (*Report, error) {
+	return parseNDJSON(r, salesUpload, opts, fn)
 }
 
 // ParseCovariatesNDJSON streams newline-delimited JSON objects with the
@@ -210,18 +224,43 @@ func ParseNDJSON(r io.Reader, fn func(data.Observation) error) error {
 // ParseCovariatesCSV. Names are kept as written, as in ParseNDJSON. At
 // most MaxCovariates distinct names may appear in one upload.
 func ParseCovariatesNDJSON(r io.Reader, fn func(data.Observation) error) error {
-	return parseNDJSON(r, planUpload, fn)
+	_, err := ParseCovariatesNDJSONWith(r, nil, fn)
+	return err
 }
 
-func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) error {
+// ParseCovariatesNDJSONWith is ParseCovariatesNDJSON with options, as
+// ParseNDJSONWith.
+func ParseCovariatesNDJSONWith(r io.Reader, opts *Options, fn func(data.Observation) error) (*Report, error) {
+	return parseNDJSON(r, planUpload, opts, fn)
+}
+
+// errNDJSONMapping refuses a column mapping for NDJSON.
+var errNDJSONMapping = errors.New("ingest: options: date, store, sku and quantity name CSV columns; NDJSON objects use the field names date, store, sku, quantity")
+
+// ndjsonParser is the state of one NDJSON upload.
+type ndjsonParser struct {
+	kind  uploadKind
+	opts  *compiled
+	c     collector
+	rep   Report
+	names map[string]bool // distinct covariate names, bounded by MaxCovariates
+}
+
+func parseNDJSON(r io.Reader, kind uploadKind, o *Options, fn func(data.Observation) error) (*Report, error) {
+	opts, err := o.compile(kind == salesUpload)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: options: %w", err)
+	}
+	if len(opts.named) > 0 {
+		return nil, errNDJSONMapping
+	}
+	p := &ndjsonParser{kind: kind, opts: opts, c: collector{pe: ParseError{Subject: kind.subject()}}, names: map[string]bool{}}
+	if opts.format != nil {
+		p.rep.DateFormat = opts.format.String()
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
-	c := collector{pe: ParseError{Subject: kind.subject()}}
-	// The distinct covariate names seen so far (plan uploads), bounded
-	// by MaxCovariates.
-	names := map[string]bool{}
-	line := 0
-	rows := 0
+	line, rows := 0, 0
 	for sc.Scan() {
 		line++
 		b := bytes.TrimSpace(sc.Bytes())
@@ -232,77 +271,10 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) 
 			continue
 		}
 		rows++
-		var row ndjsonRow
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&row); err != nil {
-			if !c.add(line, "", fmt.Errorf("invalid JSON object: %v", err)) {
-				break
-			}
-			continue
-		}
-		var o data.Observation
-		ok := true
-		bad := func(col string, e error) {
-			ok = false
-			c.add(line, col, e)
-		}
-		if t, e := ParseDate(row.Date); e != nil {
-			bad("date", e)
-		} else {
-			o.Date = t
-		}
-		var e error
-		if o.Key.Store, e = idFromJSON("store", row.Store); e != nil {
-			bad("store", e)
-		}
-		if o.Key.SKU, e = idFromJSON("sku", row.SKU); e != nil {
-			bad("sku", e)
-		}
-		switch {
-		case kind == planUpload:
-			if row.Quantity != nil {
-				bad("quantity", errNoQuantity)
-			}
-			if len(row.Covariates) == 0 {
-				bad("covariates", errors.New("missing: a covariate row needs at least one value"))
-			}
-		case row.Quantity == nil:
-			bad("quantity", errors.New("missing"))
-		default:
-			if err := checkQuantity(*row.Quantity); err != nil {
-				bad("quantity", err)
-			}
-			o.Quantity = *row.Quantity
-		}
-		// Names are matched as CSV headers are: trimmed and lower-cased,
-		// so that "Promo" in NDJSON and "promo" in a CSV are one
-		// covariate.
-		var cov map[string]float64
-		if len(row.Covariates) > 0 {
-			cov = make(map[string]float64, len(row.Covariates))
-		}
-		for k, v := range row.Covariates {
-			name := strings.ToLower(strings.TrimSpace(k))
-			if name == "" {
-				bad("covariates", errors.New("a covariate has no name"))
-			}
-			if _, dup := cov[name]; dup {
-				bad(k, fmt.Errorf("covariate %q given twice (names are not case-sensitive)", name))
-			}
-			cov[name] = v
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				bad(k, errors.New("not a finite number"))
-			}
-		}
-		row.Covariates = cov
-		if kind == planUpload {
-			checkPlanNames(row.Covariates, names, bad)
-		}
-		o.Covariates = row.Covariates
-		stop, err := c.emit(o, ok, line, fn)
+		o, ok := p.row(b, line)
+		stop, err := p.c.emit(o, ok, line, fn)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if stop {
 			break
@@ -310,14 +282,126 @@ func parseNDJSON(r io.Reader, kind uploadKind, fn func(data.Observation) error) 
 	}
 	if err := sc.Err(); err != nil {
 		if !errors.Is(err, bufio.ErrTooLong) {
-			return err // the body failed (too large, cut off), not the data
+			return nil, err // the body failed (too large, cut off), not the data
 		}
-		c.add(line+1, "", fmt.Errorf("line longer than %d bytes", MaxLineBytes))
+		p.c.add(line+1, "", fmt.Errorf("line longer than %d bytes (limit MaxLineBytes)", MaxLineBytes))
 	}
-	if rows == 0 && len(c.pe.Errors) == 0 {
-		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}, Subject: kind.subject()}
+	if rows == 0 && len(p.c.pe.Errors) == 0 {
+		return nil, &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}, Subject: kind.subject()}
 	}
-	return c.err()
+	return &p.rep, p.c.err()
+}
+
+// row reads the object on line, and reports whether it is good.
+func (p *ndjsonParser) row(b []byte, line int) (data.Observation, bool) {
+	var o data.Observation
+	ok := true
+	bad := func(col string, e error) {
+		ok = false
+		p.c.add(line, col, e)
+	}
+	var row ndjsonRow
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&row); err != nil {
+		bad("", fmt.Errorf("invalid JSON object: %v", err))
+		return o, false
+	}
+	if dec.InputOffset() != int64(len(b)) {
+		// A second value on the line would be dropped without a word.
+		bad("", errors.New("more than one JSON value on the line: want one object per line"))
+		return o, false
+	}
+	p.date(&o, row.Date, bad)
+	var e error
+	if o.Key.Store, e = p.key("store", row.Store, p.opts.storeConst); e != nil {
+		bad("store", e)
+	}
+	if o.Key.SKU, e = p.key("sku", row.SKU, p.opts.skuConst); e != nil {
+		bad("sku", e)
+	}
+	p.quantity(&o, &row, bad)
+	o.Covariates = p.covariates(row.Covariates, bad)
+	return o, ok
+}
+
+func (p *ndjsonParser) date(o *data.Observation, s string, bad func(string, error)) {
+	if f := p.opts.format; f != nil {
+		sec, good := f.parse(trimSpace([]byte(s)))
+		if !good {
+			bad("date", f.dateErr([]byte(s)))
+			return
+		}
+		o.Date = time.Unix(sec, 0).UTC()
+		return
+	}
+	t, e := ParseDate(s)
+	if e != nil {
+		bad("date", e)
+		return
+	}
+	o.Date = t
+}
+
+// key reads identifier field name, or the constant that stands for it.
+func (p *ndjsonParser) key(name string, raw json.RawMessage, constant string) (string, error) {
+	if constant == "" {
+		return idFromJSON(name, raw)
+	}
+	if len(raw) > 0 {
+		return "", fmt.Errorf("given with %s_const: a key comes from the object or the constant, not both", name)
+	}
+	return constant, nil
+}
+
+func (p *ndjsonParser) quantity(o *data.Observation, row *ndjsonRow, bad func(string, error)) {
+	switch {
+	case p.kind == planUpload:
+		if row.Quantity != nil {
+			bad("quantity", errNoQuantity)
+		}
+		if len(row.Covariates) == 0 {
+			bad("covariates", errors.New("missing: a covariate row needs at least one value"))
+		}
+	case row.Quantity == nil:
+		bad("quantity", errors.New("missing"))
+	default:
+		q, err := *row.Quantity, checkMagnitude(*row.Quantity)
+		if err == nil {
+			q, err = applyNegative(p.opts.negative, q, &p.rep)
+		}
+		if err != nil {
+			bad("quantity", err)
+		}
+		o.Quantity = q
+	}
+}
+
+// covariates checks the covariates of a row. Names are matched as CSV
+// headers are: trimmed and lower-cased, so that "Promo" in NDJSON and
+// "promo" in a CSV are one covariate.
+func (p *ndjsonParser) covariates(in map[string]float64, bad func(string, error)) map[string]float64 {
+	if len(in) == 0 {
+		return nil
+	}
+	cov := make(map[string]float64, len(in))
+	for k, v := range in {
+		name := strings.ToLower(strings.TrimSpace(k))
+		if name == "" {
+			bad("covariates", errors.New("a covariate has no name"))
+		}
+		if _, dup := cov[name]; dup {
+			bad(k, fmt.Errorf("covariate %q given twice (names are not case-sensitive)", name))
+		}
+		cov[name] = v
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			bad(k, errors.New("not a finite number"))
+		} else if err := checkMagnitude(v); err != nil {
+			bad(k, err)
+		}
+	}
+	checkPlanNames(cov, p.names, bad)
+	return cov
 }
 
 // checkPlanNames checks the covariate names of a plan row, in sorted order
@@ -331,7 +415,7 @@ func checkPlanNames(cov map[string]float64, names map[string]bool, bad func(stri
 		}
 		if !names[k] {
 			if len(names) == MaxCovariates {
-				bad(k, fmt.Errorf("more than %d distinct covariate names in one upload", MaxCovariates))
+				bad(k, fmt.Errorf("more than %d distinct covariate names in one upload (limit MaxCovariates)", MaxCovariates))
 				continue
 			}
 			names[k] = true
