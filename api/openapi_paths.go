@@ -133,6 +133,22 @@ func uploadResponses(o oaObj, desc string) oaObj {
 		respond("413", problemResp("body too large")).respond("415", problemResp("unsupported Content-Type"))
 }
 
+// ndjsonRow is one line of an NDJSON upload (SalesRow or CovariateRow,
+// with store and sku optional: store_const and sku_const stand for them).
+func ndjsonRow(sales bool) oaObj {
+	props := oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data, or as date_format names it"),
+		"store": str("required unless store_const is given"), "sku": str("required unless sku_const is given")}
+	if sales {
+		props["quantity"] = number()
+		props["covariates"] = oaObj{"type": "object", "additionalProperties": number(),
+			"description": "optional covariate values recorded with the sale, by name"}
+		return object(props, "date", "quantity")
+	}
+	props["covariates"] = oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,
+		"description": "planned values by covariate name"}
+	return object(props, "date", "covariates")
+}
+
 // uploadParams are the layout parameters of an upload (api/upload_options.go).
 func uploadParams(sales bool) []oaObj {
 	s := oaObj{"type": "string"}
@@ -163,7 +179,7 @@ func postSalesOp() oaObj {
 			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku,quantity, or the columns the parameters name; " +
 				"delimiter , ; tab or | (detected); an unnamed index column is ignored; extra numeric columns are covariates, extra text columns are ignored"},
 				"example": "date,store,sku,quantity,promo\n2026-01-01,S01,SKU001,12,0\n"},
-			"application/x-ndjson": oaObj{"schema": ref("SalesRow"),
+			"application/x-ndjson": oaObj{"schema": ndjsonRow(true),
 				"example": oaObj{"date": "2026-01-01", "store": "S01", "sku": "SKU001", "quantity": 12}},
 		}}), "ingested")
 }
@@ -178,7 +194,7 @@ func postCovariatesOp() oaObj {
 		with("requestBody", oaObj{"required": true, "content": oaObj{
 			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku and 1 to 64 covariate columns (names lower-cased, as in sales uploads), no quantity; an empty cell is a value not given"},
 				"example": "date,store,sku,promo\n2026-11-01,S01,SKU001,1\n2026-11-02,S01,SKU001,0\n"},
-			"application/x-ndjson": oaObj{"schema": ref("CovariateRow"),
+			"application/x-ndjson": oaObj{"schema": ndjsonRow(false),
 				"example": oaObj{"date": "2026-11-01", "store": "S01", "sku": "SKU001", "covariates": oaObj{"promo": 1}}},
 		}}), "stored")
 }

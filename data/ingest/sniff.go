@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -73,23 +74,16 @@ func newCSVReader(r io.Reader, kind uploadKind, o *Options) (*CSVReader, error) 
 	}
 	var release func() error
 	if cols.format == nil {
+		stopped := false
 		if !eof && (det.seen == 0 || det.ambiguous()) {
-			if seeker == nil {
-				if seeker, release, err = spool(br, opts.tempDir); err != nil {
-					return nil, err
-				}
-				base = 0
+			var src io.Reader
+			if src, det, stopped, release, err = detectAll(br, seeker, base, &cols, opts.tempDir); err != nil {
+				return nil, err
 			}
-			if det, err = detectDates(seeker, base, &cols); err == nil {
-				_, err = seeker.Seek(base, io.SeekStart)
-			}
-			if err != nil {
-				return nil, releaseWith(release, err)
-			}
-			br = bufio.NewReaderSize(seeker, MaxLineBytes)
+			br = bufio.NewReaderSize(src, MaxLineBytes)
 			skipBOM(br)
 		}
-		if det.ambiguous() {
+		if det.ambiguous() && !stopped {
 			return nil, releaseWith(release, &ParseError{Errors: []RowError{det.ambiguity(cols.dateName)}, Subject: kind.subject()})
 		}
 		cols.format = det.format()
@@ -176,54 +170,66 @@ func (c *csvColumns) setAsideText(text []bool) {
 	c.covNames, c.covIdx = names, idx
 }
 
-// detectDates reads the date column of the upload that starts at base in
-// r, until its dates settle the format or end.
-func detectDates(r io.ReadSeeker, base int64, cols *csvColumns) (*dateDetector, error) {
-	if _, err := r.Seek(base, io.SeekStart); err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(r, MaxLineBytes)
-	skipBOM(br)
-	sc := newCSVScanner(br, cols.comma)
-	det := newDateDetector()
-	if err := sc.scan(); err != nil { // the header
-		return nil, err
-	}
-	for {
-		err := sc.scan()
-		if err == io.EOF {
-			return det, nil
+// detectAll reads the date column of the whole upload, until its dates
+// settle the format or end, and returns the upload to read the rows
+// from: seeker again from base, or else a spooled copy of what the
+// detection read from br followed by the rest of br (release removes the
+// copy). stopped is true when a malformed record ended the detection:
+// the rows' reader reports it, and the format is the best guess so far.
+func detectAll(br *bufio.Reader, seeker io.ReadSeeker, base int64, cols *csvColumns, tempDir string) (
+	src io.Reader, det *dateDetector, stopped bool, release func() error, err error) {
+	if seeker != nil {
+		if _, err = seeker.Seek(base, io.SeekStart); err != nil {
+			return nil, nil, false, nil, err
 		}
-		if err != nil {
-			// A malformed record: the pass that reads the rows
-			// reports it; decide on the dates before it.
-			return det, nil
+		if det, stopped, err = detectDates(seeker, cols); err == nil {
+			_, err = seeker.Seek(base, io.SeekStart)
 		}
-		if sc.fields() == cols.fields {
-			det.add(sc.field(cols.date), sc.recLine)
-			if det.decided() {
-				return det, nil
-			}
-		}
+		return seeker, det, stopped, nil, err
 	}
-}
-
-// spool copies the rest of br to a temporary file in dir, for a second
-// pass; release closes and removes it.
-func spool(br *bufio.Reader, dir string) (io.ReadSeeker, func() error, error) {
-	f, err := os.CreateTemp(dir, "forecastd-upload-*.csv")
+	f, err := os.CreateTemp(tempDir, "forecastd-upload-*.csv")
 	if err != nil {
-		return nil, nil, fmt.Errorf("ingest: spool: %w", err)
+		return nil, nil, false, nil, fmt.Errorf("ingest: spool: %w", err)
 	}
-	release := func() error {
+	release = func() error {
 		cerr := f.Close()
 		if err := os.Remove(f.Name()); err != nil {
 			return err
 		}
 		return cerr
 	}
-	if _, err := io.Copy(f, br); err != nil {
-		return nil, nil, releaseWith(release, err)
+	if det, stopped, err = detectDates(io.TeeReader(br, f), cols); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
 	}
-	return f, release, nil
+	if err != nil {
+		return nil, nil, false, nil, releaseWith(release, err)
+	}
+	return io.MultiReader(f, br), det, stopped, release, nil
+}
+
+// detectDates reads the date column of the upload r, until its dates
+// settle the format or end, or a malformed record stops it (stopped).
+func detectDates(r io.Reader, cols *csvColumns) (det *dateDetector, stopped bool, err error) {
+	br := bufio.NewReaderSize(r, MaxLineBytes)
+	skipBOM(br)
+	sc := newCSVScanner(br, cols.comma)
+	det = newDateDetector()
+	for first := true; ; first = false {
+		err := sc.scan()
+		var pe *csv.ParseError
+		switch {
+		case err == io.EOF:
+			return det, false, nil
+		case errors.As(err, &pe):
+			return det, true, nil
+		case err != nil:
+			return nil, false, err
+		}
+		if !first && sc.fields() == cols.fields {
+			det.add(sc.field(cols.date), sc.recLine)
+			if det.decided() {
+				return det, false, nil
+			}
+		}
+	}
 }

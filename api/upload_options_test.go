@@ -1,0 +1,137 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+)
+
+// walmartCSV is the Walmart weekly file as downloaded (see
+// /work/shared/data/README.md): Store,Date,Weekly_Sales and five numeric
+// covariates, dates DD/MM/YYYY, no SKU.
+const walmartCSV = "../../shared/data/walmart45/Walmart.csv"
+
+// uploadAnswer is the 200 answer of an upload.
+type uploadAnswer struct {
+	Rows           int      `json:"rows"`
+	Series         int      `json:"series"`
+	Delimiter      string   `json:"delimiter"`
+	DateFormat     string   `json:"date_format"`
+	Covariates     []string `json:"covariates"`
+	IgnoredColumns []string `json:"ignored_columns"`
+	NegativeRows   int      `json:"negative_rows"`
+	ClippedRows    int      `json:"clipped_rows"`
+}
+
+// TestUploadLayouts: files laid out as real exports are go in through
+// POST /v1/sales and /v1/covariates with the query parameters that
+// describe them, and the answer says how they were read; bad parameters
+// and files that cannot be read unambiguously get a 400 that says what
+// to give.
+func TestUploadLayouts(t *testing.T) {
+	walmart, err := os.ReadFile(walmartCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, t.TempDir(), 1)
+	cases := []struct {
+		name, path, ctype, body string
+		// invalid requests do not match the OpenAPI document: only the
+		// answer is checked against it.
+		invalid bool
+		status  int
+		want    uploadAnswer // when 200: the fields compared are set
+		detail  string       // when 400: in the problem
+	}{
+		{name: "Walmart as downloaded", path: "/v1/sales?store=Store&sku_const=TOTAL&date=Date&quantity=Weekly_Sales", ctype: "text/csv",
+			body: string(walmart), status: 200, want: uploadAnswer{Rows: 6435, Series: 45, Delimiter: ",", DateFormat: "%d/%m/%Y",
+				Covariates: []string{"holiday_flag", "temperature", "fuel_price", "cpi", "unemployment"}}},
+		{name: "Walmart without a mapping", path: "/v1/sales", ctype: "text/csv", body: string(walmart), status: 400,
+			detail: `missing columns "sku" (map it with sku=COLUMN or sku_const=VALUE), "quantity" (map it with quantity=COLUMN)`},
+		{name: "negatives counted", path: "/v1/sales?negative=clip", ctype: "text/csv",
+			body: "Unnamed: 0;date;store;sku;quantity;name\n0;2024-01-01;S1;A;-3;mug\n1;2024-01-02;S1;A;4;mug\n", status: 200,
+			want: uploadAnswer{Rows: 2, Series: 1, Delimiter: ";", DateFormat: "%Y-%m-%d", IgnoredColumns: []string{"unnamed: 0", "name"}, NegativeRows: 1, ClippedRows: 1}},
+		{name: "ambiguous dates", path: "/v1/sales", ctype: "text/csv", body: "date,store,sku,quantity\n01/02/2024,S1,A,1\n02/02/2024,S1,A,1\n",
+			status: 400, detail: "name the format with date_format"},
+		{name: "ambiguous dates named", path: "/v1/sales?" + url.Values{"date_format": {"%m/%d/%Y"}}.Encode(), ctype: "text/csv",
+			body: "date,store,sku,quantity\n01/02/2024,S2,A,1\n02/02/2024,S2,A,1\n", status: 200, want: uploadAnswer{Rows: 2, Series: 1, DateFormat: "%m/%d/%Y"}},
+		{name: "ndjson with constants", path: "/v1/sales?store_const=S3&negative=allow", ctype: "application/x-ndjson",
+			body: `{"date":"2024-01-01","sku":"A","quantity":-1}` + "\n", status: 200, want: uploadAnswer{Rows: 1, Series: 1, NegativeRows: 1}},
+		{name: "ndjson with a column mapping", path: "/v1/sales?date=day", ctype: "application/x-ndjson",
+			body: `{"date":"2024-01-01","store":"S1","sku":"A","quantity":1}`, status: 400, detail: "names a CSV column"},
+		{name: "covariates mapped", path: "/v1/covariates?sku_const=A&date=Day", ctype: "text/csv",
+			body: "Day|store|promo\n20261101|S1|1\n", status: 200, want: uploadAnswer{Rows: 1, Series: 1, Delimiter: "|", DateFormat: "%Y%m%d", Covariates: []string{"promo"}}},
+		{name: "negative on covariates", path: "/v1/covariates?negative=clip", ctype: "text/csv", body: "date,store,sku,promo\n", status: 400,
+			detail: "applies to sales uploads"},
+		{name: "quantity on covariates", path: "/v1/covariates?quantity=q", ctype: "text/csv", body: "date,store,sku,promo\n", status: 400,
+			detail: "no quantity"},
+		{name: "bad policy", path: "/v1/sales?negative=drop", ctype: "text/csv", invalid: true, body: "date,store,sku,quantity\n", status: 400,
+			detail: "want allow, clip or refuse"},
+		{name: "bad date format", path: "/v1/sales?date_format=%25Y", ctype: "text/csv", body: "date,store,sku,quantity\n", status: 400,
+			detail: "needs %Y, %m and %d"},
+		{name: "control character in a constant", path: "/v1/sales?sku_const=%C2%9B", ctype: "text/csv", body: "date,store,quantity\n", status: 400,
+			detail: "control character"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			client := apiClient(t)
+			if c.invalid {
+				client = apiClientResponsesOnly(t)
+			}
+			code, b := post(t, client, ts.base+c.path, c.ctype, c.body)
+			if code != c.status {
+				t.Fatalf("status %d %.500s, want %d", code, b, c.status)
+			}
+			if code != 200 {
+				var p Problem
+				mustDecode(t, b, &p)
+				if !strings.Contains(p.Detail, c.detail) {
+					t.Fatalf("problem %q, want %q", p.Detail, c.detail)
+				}
+				return
+			}
+			var got uploadAnswer
+			mustDecode(t, b, &got)
+			w := c.want
+			if got.Rows != w.Rows || got.Series != w.Series || got.NegativeRows != w.NegativeRows || got.ClippedRows != w.ClippedRows ||
+				(w.DateFormat != "" && got.DateFormat != w.DateFormat) || (w.Delimiter != "" && got.Delimiter != w.Delimiter) ||
+				(w.Covariates != nil && strings.Join(got.Covariates, ",") != strings.Join(w.Covariates, ",")) ||
+				strings.Join(got.IgnoredColumns, ",") != strings.Join(w.IgnoredColumns, ",") {
+				t.Fatalf("answer %+v, want %+v", got, w)
+			}
+		})
+	}
+	// The Walmart stores are series of 143 weeks each.
+	var series struct {
+		Items []struct {
+			SKU       string `json:"sku"`
+			Rows      int    `json:"rows"`
+			FirstDate string `json:"first_date"`
+			LastDate  string `json:"last_date"`
+		} `json:"items"`
+	}
+	ts.getJSON("/v1/series?store=1", &series)
+	if len(series.Items) != 1 || series.Items[0].SKU != "TOTAL" || series.Items[0].Rows != 143 ||
+		!strings.HasPrefix(series.Items[0].FirstDate, "2010-02-05") || !strings.HasPrefix(series.Items[0].LastDate, "2012-10-26") {
+		t.Fatalf("series of store 1: %+v", series.Items)
+	}
+}
+
+// post sends body to url with client, and returns the status and body of
+// the answer.
+func post(t *testing.T, client *http.Client, url, ctype, body string) (int, []byte) {
+	t.Helper()
+	resp, err := client.Post(url, ctype, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer checkClose(t, resp.Body.Close)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
