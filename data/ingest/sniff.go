@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -68,9 +69,13 @@ func newCSVReader(r io.Reader, kind uploadKind, o *Options) (*CSVReader, error) 
 	// sniffing goes; the rows before the failure are read, and then the
 	// error is returned as is.
 	eof := err != nil && err != bufio.ErrBufferFull
+	var bodyErr error
+	if eof && err != io.EOF {
+		bodyErr = err
+	}
 	cols, det, err := sniff(prefix, eof, kind, opts)
 	if err != nil {
-		return nil, err
+		return nil, cmp.Or(bodyErr, err)
 	}
 	var release func() error
 	if cols.format == nil {
@@ -84,7 +89,8 @@ func newCSVReader(r io.Reader, kind uploadKind, o *Options) (*CSVReader, error) 
 			skipBOM(br)
 		}
 		if det.ambiguous() && !stopped {
-			return nil, releaseWith(release, &ParseError{Errors: []RowError{det.ambiguity(cols.dateName)}, Subject: kind.subject()})
+			// A body cut short says nothing about its dates.
+			return nil, releaseWith(release, cmp.Or(bodyErr, error(&ParseError{Errors: []RowError{det.ambiguity(cols.dateName)}, Subject: kind.subject()})))
 		}
 		cols.format = det.format()
 	}
