@@ -178,3 +178,24 @@ func strftime(f *DateFormat, tm time.Time) string {
 	}
 	return b.String()
 }
+
+// FuzzOptions: any options are refused with an error or read a file
+// without breaking the invariants of an accepted row.
+func FuzzOptions(f *testing.F) {
+	f.Add("Store,Date,Weekly_Sales\n1,05/02/2010,3\n1,19/02/2010,-4\n", "Date", "Store", "", "Weekly_Sales", "", "TOTAL", "", "clip")
+	f.Add("d;s;q\n20100205;1;3\n", "d", "s", "", "q", "", "A", "%Y%m%d", "refuse")
+	f.Add("date,store,sku,quantity\n01/02/2010,S,A,1\n", "", "", "", "", "", "", "%m/%d/%Y", "")
+	f.Add("date,sku,quantity\n2010-01-01,A,1\n", "", "", "", "", "S\u009b", "", "", "allow")
+	f.Add("date,store,sku,quantity\n2010-01-01,S,A,1\n", "date", "date", "", "", "", "", "%", "x")
+	f.Fuzz(func(t *testing.T, in, date, store, sku, qty, storeConst, skuConst, format, negative string) {
+		o := &Options{Date: date, Store: store, SKU: sku, Quantity: qty, StoreConst: storeConst, SKUConst: skuConst,
+			DateFormat: format, Negative: NegativePolicy(negative)}
+		if o.Validate(true) != nil {
+			return
+		}
+		fuzzParser(t, func(b []byte, fn func(data.Observation) error) error {
+			_, err := ParseCSVWith(bytes.NewReader(b), o, fn)
+			return err
+		}, []byte(in))
+	})
+}

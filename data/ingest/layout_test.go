@@ -224,7 +224,8 @@ func TestUploadLimits(t *testing.T) {
 		{"a value after the object", "ndjson", `{"date":"2024-01-01","store":"S1","sku":"A","quantity":1} 7`, "more than one JSON value"},
 		{"long CSV line", "csv", "date,store,sku,quantity\n2024-01-01,S1," + strings.Repeat("x", MaxLineBytes) + ",1\n", "line 2: line longer than 1048576 bytes (limit MaxLineBytes)"},
 		{"long quoted record", "csv", "date,store,sku,quantity\n2024-01-01,S1,\"" + strings.Repeat("x\n", MaxLineBytes/2+1) + "\",1\n", "limit MaxLineBytes"},
-		{"long header", "csv", strings.Repeat("x", MaxLineBytes+1) + "\n", "line 1: line longer than"},
+		{"long header", "csv", strings.Repeat("x", MaxLineBytes+1) + "\n", "line 1: header longer than"},
+		{"long header within the line limit", "csv", strings.Repeat("x", sniffBytes+1) + "\n", "limit MaxColumns"},
 		{"long NDJSON line", "ndjson", strings.Repeat(" ", MaxLineBytes+1) + "\n", "limit MaxLineBytes"},
 	}
 	for _, c := range cases {
@@ -256,13 +257,13 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 // TestLongLineBoundedMemory: a 200 MB line is refused after the first
-// MaxLineBytes, having allocated a few MiB and read little more than the
+// MaxLineBytes (a header after the first sniffBytes), having allocated a few MiB and read little more than the
 // limit (encoding/csv would buffer the whole record).
 func TestLongLineBoundedMemory(t *testing.T) {
-	for _, c := range []struct{ name, header string }{
-		{"in the header", ""},
-		{"in a row", "date,store,sku,quantity\n2024-01-01,S1,"},
-		{"in a quoted field", "date,store,sku,quantity\n2024-01-01,S1,\""},
+	for _, c := range []struct{ name, header, want string }{
+		{"in the header", "", "header longer than"},
+		{"in a row", "date,store,sku,quantity\n2024-01-01,S1,", "limit MaxLineBytes"},
+		{"in a quoted field", "date,store,sku,quantity\n2024-01-01,S1,\"", "limit MaxLineBytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := &endless{header: []byte(c.header)}
@@ -271,8 +272,8 @@ func TestLongLineBoundedMemory(t *testing.T) {
 			before.read()
 			p := parseWith(t, "csv", r, nil)
 			after.read()
-			if p.err == nil || !strings.Contains(p.err.Error(), "limit MaxLineBytes") {
-				t.Fatalf("error %v, want the line limit", p.err)
+			if p.err == nil || !strings.Contains(p.err.Error(), c.want) {
+				t.Fatalf("error %v, want %q", p.err, c.want)
 			}
 			if alloc := after.total - before.total; alloc > 16<<20 {
 				t.Errorf("allocated %d MiB for a refused line, want under 16", alloc>>20)
@@ -284,7 +285,7 @@ func TestLongLineBoundedMemory(t *testing.T) {
 	}
 }
 
-// TestDetectionBeyondPrefix: when the first MaxLineBytes leave the date
+// TestDetectionBeyondPrefix: when the first sniffBytes leave the date
 // format open, the whole column decides, from a seekable body read twice
 // or from a spooled copy; a column open to the end is refused.
 func TestDetectionBeyondPrefix(t *testing.T) {

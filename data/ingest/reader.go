@@ -113,7 +113,7 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 // NewCSVReaderWith is NewCSVReader with options (nil means defaults). The
 // delimiter (comma, semicolon, tab or bar) is detected from the header,
 // and the date format, unless opts names one, from the dates: those of
-// the first MaxLineBytes when they settle it, else those of the whole
+// the first 128 KiB or so when they settle it, else those of the whole
 // column, read in a first pass (r is read twice when it is an
 // io.Seeker, else spooled to a temporary file that Close removes). A
 // header that names the wrong columns, or dates that no day above 12
@@ -358,10 +358,6 @@ func columnsOf(header []string, kind uploadKind, opts *compiled) (csvColumns, []
 	}
 	seen := make(map[string]bool, len(header))
 	for i, h := range header {
-		if isIndexColumn(i, h) {
-			c.ignored = append(c.ignored, h)
-			continue
-		}
 		if seen[h] {
 			add(h, "duplicate column")
 			continue
@@ -381,6 +377,10 @@ func columnsOf(header []string, kind uploadKind, opts *compiled) (csvColumns, []
 			}
 			c.qty = i
 		default:
+			if isIndexColumn(i, h) {
+				c.ignored = append(c.ignored, h)
+				continue
+			}
 			if h == "" {
 				add("", fmt.Sprintf("column %d has no name", i+1))
 				continue

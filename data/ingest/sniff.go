@@ -13,10 +13,16 @@ import (
 
 // A CSV upload tells how to read it from its beginning: the header gives
 // the delimiter and the columns, the first rows which extra columns hold
-// text and, most often, the date format. Only when the first MaxLineBytes
+// text and, most often, the date format. Only when the first sniffBytes
 // leave the date format open (every day up to 12) is the whole date
 // column read first, from a second pass over a seekable body or over a
 // spooled copy: memory stays bounded whatever the size of the upload.
+
+// sniffBytes is how much of an upload is looked at before its rows are
+// read, and the buffer of its reader (longer lines are read past it, up
+// to MaxLineBytes). A valid header fits: MaxColumns names of at most
+// MaxIDBytes, quoted with every byte a doubled quote.
+const sniffBytes = 2 * (MaxColumns * (2*MaxIDBytes + 3))
 
 // delimiters are the field delimiters detected, in order of preference
 // on a tie.
@@ -62,9 +68,9 @@ func newCSVReader(r io.Reader, kind uploadKind, o *Options) (*CSVReader, error) 
 			seeker = nil
 		}
 	}
-	br := bufio.NewReaderSize(r, MaxLineBytes)
+	br := bufio.NewReaderSize(r, sniffBytes)
 	skipBOM(br)
-	prefix, err := br.Peek(MaxLineBytes)
+	prefix, err := br.Peek(sniffBytes)
 	// A body that fails (too large, cut off) ends here as far as the
 	// sniffing goes; the rows before the failure are read, and then the
 	// error is returned as is.
@@ -85,7 +91,7 @@ func newCSVReader(r io.Reader, kind uploadKind, o *Options) (*CSVReader, error) 
 			if src, det, stopped, release, err = detectAll(br, seeker, base, &cols, opts.tempDir); err != nil {
 				return nil, err
 			}
-			br = bufio.NewReaderSize(src, MaxLineBytes)
+			br = bufio.NewReaderSize(src, sniffBytes)
 			skipBOM(br)
 		}
 		if det.ambiguous() && !stopped {
@@ -120,7 +126,9 @@ func releaseWith(release func() error, err error) error {
 func sniff(prefix []byte, eof bool, kind uploadKind, opts *compiled) (csvColumns, *dateDetector, error) {
 	nl := bytes.IndexByte(prefix, '\n')
 	if nl < 0 && !eof {
-		return csvColumns{}, nil, &ParseError{Errors: []RowError{{Line: 1, Reason: errLineTooLong.Error()}}, Subject: kind.subject()}
+		return csvColumns{}, nil, &ParseError{Errors: []RowError{{Line: 1, Reason: fmt.Sprintf(
+			"header longer than %d bytes: at most %d columns (limit MaxColumns) of names of at most %d bytes (limit MaxIDBytes)",
+			sniffBytes, MaxColumns, MaxIDBytes)}}, Subject: kind.subject()}
 	}
 	if !eof {
 		prefix = prefix[:bytes.LastIndexByte(prefix, '\n')+1]
@@ -216,7 +224,7 @@ func detectAll(br *bufio.Reader, seeker io.ReadSeeker, base int64, cols *csvColu
 // detectDates reads the date column of the upload r, until its dates
 // settle the format or end, or a malformed record stops it (stopped).
 func detectDates(r io.Reader, cols *csvColumns) (det *dateDetector, stopped bool, err error) {
-	br := bufio.NewReaderSize(r, MaxLineBytes)
+	br := bufio.NewReaderSize(r, sniffBytes)
 	skipBOM(br)
 	sc := newCSVScanner(br, cols.comma)
 	det = newDateDetector()
