@@ -7,24 +7,16 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
 // walmartCSV is the Walmart weekly file as downloaded (see
 // /work/shared/data/README.md): Store,Date,Weekly_Sales and five numeric
 // covariates, dates DD/MM/YYYY, no SKU.
 const walmartCSV = "../../shared/data/walmart45/Walmart.csv"
-
-// uploadAnswer is the 200 answer of an upload.
-type uploadAnswer struct {
-	Rows           int      `json:"rows"`
-	Series         int      `json:"series"`
-	Delimiter      string   `json:"delimiter"`
-	DateFormat     string   `json:"date_format"`
-	Covariates     []string `json:"covariates"`
-	IgnoredColumns []string `json:"ignored_columns"`
-	NegativeRows   int      `json:"negative_rows"`
-	ClippedRows    int      `json:"clipped_rows"`
-}
 
 // TestUploadLayouts: files laid out as real exports are go in through
 // POST /v1/sales and /v1/covariates with the query parameters that
@@ -43,27 +35,27 @@ func TestUploadLayouts(t *testing.T) {
 		// answer is checked against it.
 		invalid bool
 		status  int
-		want    uploadAnswer // when 200: the fields compared are set
+		want    uploadResult // when 200: the fields compared are set
 		detail  string       // when 400: in the problem
 	}{
 		{name: "Walmart as downloaded", path: "/v1/sales?store=Store&sku_const=TOTAL&date=Date&quantity=Weekly_Sales", ctype: "text/csv",
-			body: string(walmart), status: 200, want: uploadAnswer{Rows: 6435, Series: 45, Delimiter: ",", DateFormat: "%d/%m/%Y",
-				Covariates: []string{"holiday_flag", "temperature", "fuel_price", "cpi", "unemployment"}}},
+			body: string(walmart), status: 200, want: answer(6435, 45, ingest.Report{Delimiter: ",", DateFormat: "%d/%m/%Y",
+				Covariates: []string{"holiday_flag", "temperature", "fuel_price", "cpi", "unemployment"}})},
 		{name: "Walmart without a mapping", path: "/v1/sales", ctype: "text/csv", body: string(walmart), status: 400,
 			detail: `missing columns "sku" (map it with sku=COLUMN or sku_const=VALUE), "quantity" (map it with quantity=COLUMN)`},
 		{name: "negatives counted", path: "/v1/sales?negative=clip", ctype: "text/csv",
 			body: "Unnamed: 0;date;store;sku;quantity;name\n0;2024-01-01;S1;A;-3;mug\n1;2024-01-02;S1;A;4;mug\n", status: 200,
-			want: uploadAnswer{Rows: 2, Series: 1, Delimiter: ";", DateFormat: "%Y-%m-%d", IgnoredColumns: []string{"unnamed: 0", "name"}, NegativeRows: 1, ClippedRows: 1}},
+			want: answer(2, 1, ingest.Report{Delimiter: ";", DateFormat: "%Y-%m-%d", IgnoredColumns: []string{"unnamed: 0", "name"}, NegativeRows: 1, ClippedRows: 1})},
 		{name: "ambiguous dates", path: "/v1/sales", ctype: "text/csv", body: "date,store,sku,quantity\n01/02/2024,S1,A,1\n02/02/2024,S1,A,1\n",
 			status: 400, detail: "name the format with date_format"},
 		{name: "ambiguous dates named", path: "/v1/sales?" + url.Values{"date_format": {"%m/%d/%Y"}}.Encode(), ctype: "text/csv",
-			body: "date,store,sku,quantity\n01/02/2024,S2,A,1\n02/02/2024,S2,A,1\n", status: 200, want: uploadAnswer{Rows: 2, Series: 1, DateFormat: "%m/%d/%Y"}},
+			body: "date,store,sku,quantity\n01/02/2024,S2,A,1\n02/02/2024,S2,A,1\n", status: 200, want: answer(2, 1, ingest.Report{DateFormat: "%m/%d/%Y"})},
 		{name: "ndjson with constants", path: "/v1/sales?store_const=S3&negative=allow", ctype: "application/x-ndjson",
-			body: `{"date":"2024-01-01","sku":"A","quantity":-1}` + "\n", status: 200, want: uploadAnswer{Rows: 1, Series: 1, NegativeRows: 1}},
+			body: `{"date":"2024-01-01","sku":"A","quantity":-1}` + "\n", status: 200, want: answer(1, 1, ingest.Report{NegativeRows: 1})},
 		{name: "ndjson with a column mapping", path: "/v1/sales?date=day", ctype: "application/x-ndjson",
 			body: `{"date":"2024-01-01","store":"S1","sku":"A","quantity":1}`, status: 400, detail: "names a CSV column"},
 		{name: "covariates mapped", path: "/v1/covariates?sku_const=A&date=Day", ctype: "text/csv",
-			body: "Day|store|promo\n20261101|S1|1\n", status: 200, want: uploadAnswer{Rows: 1, Series: 1, Delimiter: "|", DateFormat: "%Y%m%d", Covariates: []string{"promo"}}},
+			body: "Day|store|promo\n20261101|S1|1\n", status: 200, want: answer(1, 1, ingest.Report{Delimiter: "|", DateFormat: "%Y%m%d", Covariates: []string{"promo"}})},
 		{name: "negative on covariates", path: "/v1/covariates?negative=clip", ctype: "text/csv", body: "date,store,sku,promo\n", status: 400,
 			detail: "applies to sales uploads"},
 		{name: "quantity on covariates", path: "/v1/covariates?quantity=q", ctype: "text/csv", body: "date,store,sku,promo\n", status: 400,
@@ -93,7 +85,7 @@ func TestUploadLayouts(t *testing.T) {
 				}
 				return
 			}
-			var got uploadAnswer
+			var got uploadResult
 			mustDecode(t, b, &got)
 			w := c.want
 			if got.Rows != w.Rows || got.Series != w.Series || got.NegativeRows != w.NegativeRows || got.ClippedRows != w.ClippedRows ||
@@ -105,18 +97,11 @@ func TestUploadLayouts(t *testing.T) {
 		})
 	}
 	// The Walmart stores are series of 143 weeks each.
-	var series struct {
-		Items []struct {
-			SKU       string `json:"sku"`
-			Rows      int    `json:"rows"`
-			FirstDate string `json:"first_date"`
-			LastDate  string `json:"last_date"`
-		} `json:"items"`
-	}
+	var series struct{ Items []sqlstore.SeriesInfo }
 	ts.getJSON("/v1/series?store=1", &series)
-	if len(series.Items) != 1 || series.Items[0].SKU != "TOTAL" || series.Items[0].Rows != 143 ||
-		!strings.HasPrefix(series.Items[0].FirstDate, "2010-02-05") || !strings.HasPrefix(series.Items[0].LastDate, "2012-10-26") {
-		t.Fatalf("series of store 1: %+v", series.Items)
+	if s := series.Items; len(s) != 1 || s[0].SKU != "TOTAL" || s[0].Rows != 143 ||
+		!s[0].FirstDate.Equal(time.Date(2010, 2, 5, 0, 0, 0, 0, time.UTC)) || !s[0].LastDate.Equal(time.Date(2012, 10, 26, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("series of store 1: %+v", s)
 	}
 }
 
@@ -134,4 +119,10 @@ func post(t *testing.T, client *http.Client, url, ctype, body string) (int, []by
 		t.Fatal(err)
 	}
 	return resp.StatusCode, b
+}
+
+// answer is the 200 answer of an upload of rows rows in series series,
+// read as rep says.
+func answer(rows, series int, rep ingest.Report) uploadResult {
+	return uploadResult{IngestStats: sqlstore.IngestStats{Rows: rows, Series: series}, Report: rep}
 }

@@ -38,6 +38,19 @@ func parseWith(t *testing.T, format string, r io.Reader, opts *Options) parsed {
 	return p
 }
 
+// ok reports whether the parse was accepted, failing t unless it was
+// refused with want in the error when want is given, or accepted when not.
+func (p parsed) ok(t *testing.T, want string) bool {
+	t.Helper()
+	switch {
+	case want == "" && p.err != nil:
+		t.Fatal(p.err)
+	case want != "" && (p.err == nil || !strings.Contains(p.err.Error(), want)):
+		t.Fatalf("error %v, want %q", p.err, want)
+	}
+	return want == ""
+}
+
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // TestLayouts: files laid out as real exports are, read with the options
@@ -122,14 +135,8 @@ func TestLayouts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := parseWith(t, c.format, strings.NewReader(c.body), c.opts)
-			if c.want != "" {
-				if p.err == nil || !strings.Contains(p.err.Error(), c.want) {
-					t.Fatalf("error %v, want %q", p.err, c.want)
-				}
+			if !p.ok(t, c.want) {
 				return
-			}
-			if p.err != nil {
-				t.Fatal(p.err)
 			}
 			if len(p.rows) != c.rows {
 				t.Fatalf("%d rows, want %d", len(p.rows), c.rows)
@@ -173,14 +180,8 @@ func TestNegativePolicy(t *testing.T) {
 					body = ndjsonBody
 				}
 				p := parseWith(t, format, strings.NewReader(body), &Options{Negative: c.policy})
-				if c.want != "" {
-					if p.err == nil || !strings.Contains(p.err.Error(), c.want) {
-						t.Fatalf("error %v, want %q", p.err, c.want)
-					}
+				if !p.ok(t, c.want) {
 					return
-				}
-				if p.err != nil {
-					t.Fatal(p.err)
 				}
 				sum := 0.0
 				for _, o := range p.rows {
