@@ -132,7 +132,7 @@ func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(dat
 }
 
 func (s *v1API) postSales(c *gin.Context) {
-	if p, ok := newUploadParsers(c, true); ok {
+	if p, ok := newUploadParsers(c, true, s.opts.DataDir); ok {
 		s.upload(c, p, csvHeaderHint(true), s.store.Ingest)
 	}
 }
@@ -143,7 +143,7 @@ func (s *v1API) postSales(c *gin.Context) {
 // past its last sale with them and give the candidates the covariates
 // planned over the whole horizon.
 func (s *v1API) postCovariates(c *gin.Context) {
-	if p, ok := newUploadParsers(c, false); ok {
+	if p, ok := newUploadParsers(c, false, s.opts.DataDir); ok {
 		s.upload(c, p, csvHeaderHint(false), s.store.IngestCovariates)
 	}
 }

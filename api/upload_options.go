@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -66,11 +67,16 @@ type uploadParsers struct {
 }
 
 // newUploadParsers returns the parsers of an upload of sales (sales true)
-// or covariates, or answers 400 when its parameters are bad.
-func newUploadParsers(c *gin.Context, sales bool) (*uploadParsers, bool) {
+// or covariates, or answers 400 when its parameters are bad. A body whose
+// dates need a second pass is spooled under dataDir when it is a
+// directory (the system's temporary directory is often in memory).
+func newUploadParsers(c *gin.Context, sales bool, dataDir string) (*uploadParsers, bool) {
 	o, ok := uploadOptions(c, sales)
 	if !ok {
 		return nil, false
+	}
+	if fi, err := os.Stat(dataDir); err == nil && fi.IsDir() {
+		o.TempDir = dataDir
 	}
 	csvParse, ndjsonParse := ingest.ParseCSVWith, ingest.ParseNDJSONWith
 	if !sales {

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +128,46 @@ func post(t *testing.T, client *http.Client, url, ctype, body string) (int, []by
 // read as rep says.
 func answer(rows, series int, rep ingest.Report) uploadResult {
 	return uploadResult{IngestStats: sqlstore.IngestStats{Rows: rows, Series: series}, Report: rep}
+}
+
+// TestUploadSpool: a body whose first rows leave the date format open is
+// spooled under the data directory for a second pass, and the copy is
+// removed whether the upload is kept or refused.
+func TestUploadSpool(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, 1)
+	body := func(decided bool) []byte {
+		var b bytes.Buffer
+		b.WriteString("date,store,sku,quantity\n")
+		for i := 0; b.Len() < 1<<20; i++ {
+			fmt.Fprintf(&b, "%02d/%02d/2010,S%d,A,1\n", 1+i%12, 1+i%12, i/12)
+		}
+		if decided {
+			b.WriteString("13/01/2010,S0,A,7\n")
+		}
+		return b.Bytes()
+	}
+	for _, c := range []struct {
+		name    string
+		decided bool
+		status  int
+	}{{"decided past the first rows", true, 200}, {"ambiguous to the end", false, 400}} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, b := ts.do("POST", "/v1/sales", "text/csv", body(c.decided))
+			if code != c.status {
+				t.Fatalf("status %d %.300s, want %d", code, b, c.status)
+			}
+			if code == 200 {
+				var got uploadResult
+				mustDecode(t, b, &got)
+				if got.DateFormat != "%d/%m/%Y" {
+					t.Fatalf("answer %+v, want %%d/%%m/%%Y", got)
+				}
+			}
+			left, err := filepath.Glob(filepath.Join(dir, "forecastd-upload-*"))
+			if err != nil || len(left) != 0 {
+				t.Fatalf("spooled copies left: %v (%v)", left, err)
+			}
+		})
+	}
 }
