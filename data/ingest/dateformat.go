@@ -39,6 +39,9 @@ type dateTok struct {
 // field follows without a separator), %% and literal ASCII characters.
 // A format needs %Y, %m and %d.
 func ParseDateFormat(format string) (*DateFormat, error) {
+	if len(format) > MaxDateFormatBytes {
+		return nil, fmt.Errorf("date_format is longer than %d bytes (limit MaxDateFormatBytes)", MaxDateFormatBytes)
+	}
 	f := &DateFormat{src: format, desc: format}
 	var seen [128]bool
 	for i := 0; i < len(format); i++ {

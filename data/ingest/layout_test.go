@@ -363,7 +363,7 @@ func TestParseDateFormat(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"", "%Y-%m", "%Y-%m-%d-%d", "%Y-%m-%", "%Y-%m-%dé", "%Y-%m-%d %I"} {
+	for _, bad := range []string{"", "%Y-%m", "%Y-%m-%d-%d", "%Y-%m-%", "%Y-%m-%dé", "%Y-%m-%d %I", "%Y-%m-%d" + strings.Repeat(" ", MaxDateFormatBytes)} {
 		if _, err := ParseDateFormat(bad); err == nil {
 			t.Errorf("ParseDateFormat(%q) accepted", bad)
 		}

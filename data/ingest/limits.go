@@ -22,6 +22,9 @@ const (
 	MaxMagnitude = 1e15
 	// MaxIDBytes bounds store and SKU identifiers and covariate names.
 	MaxIDBytes = 128
+	// MaxDateFormatBytes bounds a date format (Options.DateFormat): a
+	// format is walked for every row.
+	MaxDateFormatBytes = 64
 	// MaxRowErrors is how many row errors a parse collects before it
 	// stops reading: enough to show a pattern, few enough to read.
 	MaxRowErrors = 10
