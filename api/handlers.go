@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/forecastd/forecastd/data"
-	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs"
@@ -133,7 +132,9 @@ func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(dat
 }
 
 func (s *v1API) postSales(c *gin.Context) {
-	s.upload(c, ingest.ParseCSV, ingest.ParseNDJSON, "date,store,sku,quantity", s.store.Ingest)
+	if p, ok := newUploadParsers(c, true, s.opts.DataDir); ok {
+		s.upload(c, p, csvHeaderHint(true), s.store.Ingest)
+	}
 }
 
 // postCovariates stores covariate values known in advance (a promotion
@@ -142,15 +143,17 @@ func (s *v1API) postSales(c *gin.Context) {
 // past its last sale with them and give the candidates the covariates
 // planned over the whole horizon.
 func (s *v1API) postCovariates(c *gin.Context) {
-	s.upload(c, ingest.ParseCovariatesCSV, ingest.ParseCovariatesNDJSON, "date,store,sku and covariate columns (e.g. promo)",
-		s.store.IngestCovariates)
+	if p, ok := newUploadParsers(c, false, s.opts.DataDir); ok {
+		s.upload(c, p, csvHeaderHint(false), s.store.IngestCovariates)
+	}
 }
 
 // upload parses the request body as its Content-Type says (uploadParser)
-// and hands the observations to store, which keeps all or none of them.
-func (s *v1API) upload(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(data.Observation) error) error, csvHeader string,
+// with the parsers its query parameters set up (upload_options.go), and
+// hands the observations to store, which keeps all or none of them.
+func (s *v1API) upload(c *gin.Context, p *uploadParsers, csvHeader string,
 	store func(context.Context, func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error)) {
-	parse, ok := uploadParser(c, csvParse, ndjsonParse, csvHeader)
+	parse, ok := uploadParser(c, p.csv, p.ndjson, csvHeader)
 	if !ok {
 		return
 	}
@@ -160,7 +163,7 @@ func (s *v1API) upload(c *gin.Context, csvParse, ndjsonParse func(io.Reader, fun
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, uploadResult{IngestStats: st, Report: p.report})
 }
 
 const defaultPage, maxPage = 100, 1000

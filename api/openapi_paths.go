@@ -116,18 +116,70 @@ func dataPaths() oaObj {
 // The NDJSON examples are one line of the stream, as an object: the
 // schema describes one line (OpenAPI 3.0 cannot say "a stream of these").
 
-// uploadResponses are the responses of the two uploads.
+// uploadResponses are the responses of the two uploads: what was
+// stored (IngestStats) and how the file was read (ingest.Report).
 func uploadResponses(o oaObj, desc string) oaObj {
-	return o.respond("200", resp(desc, ref("IngestStats"))).respond("400", problemResp("invalid rows (errors lists them)")).
+	result := oaObj{"allOf": []oaObj{ref("IngestStats"), object(oaObj{
+		"delimiter":   str("CSV field delimiter detected from the header"),
+		"date_format": str("strftime format the dates were read with (detected unless date_format was given)"),
+		"covariates":  array(str("covariate column, lower-cased")),
+		"ignored_columns": oaObj{"type": "array", "items": oaObj{"type": "string"},
+			"description": "CSV columns not read: an unnamed index column, and text columns not mapped to a key (sales uploads)"},
+		"negative_rows": oaObj{"type": "integer", "description": "rows with a negative quantity (sales uploads)"},
+		"clipped_rows":  oaObj{"type": "integer", "description": "negative quantities stored as 0 (negative=clip)"},
+	})}}
+	return o.respond("200", resp(desc, result)).
+		respond("400", problemResp("invalid rows or layout parameters (errors lists them; an ambiguous date column names date_format)")).
 		respond("413", problemResp("body too large")).respond("415", problemResp("unsupported Content-Type"))
+}
+
+// ndjsonRow is one line of an NDJSON upload (SalesRow or CovariateRow,
+// with store and sku optional: store_const and sku_const stand for them).
+func ndjsonRow(sales bool) oaObj {
+	props := oaObj{"date": str("YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hourly data, or as date_format names it"),
+		"store": str("required unless store_const is given"), "sku": str("required unless sku_const is given")}
+	if sales {
+		props["quantity"] = number()
+		props["covariates"] = oaObj{"type": "object", "additionalProperties": number(),
+			"description": "optional covariate values recorded with the sale, by name"}
+		return object(props, "date", "quantity")
+	}
+	props["covariates"] = oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,
+		"description": "planned values by covariate name"}
+	return object(props, "date", "covariates")
+}
+
+// uploadParams are the layout parameters of an upload (api/upload_options.go).
+func uploadParams(sales bool) []oaObj {
+	s := oaObj{"type": "string"}
+	col := func(name string) oaObj {
+		return queryParam(name, "the CSV column that holds the "+name+" (case-insensitive; default: the column named "+name+")", s)
+	}
+	ps := []oaObj{col("date"), col("store"), col("sku")}
+	if sales {
+		ps = append(ps, col("quantity"))
+	}
+	ps = append(ps,
+		queryParam("store_const", "the store of every row, for a file without a store column", s),
+		queryParam("sku_const", "the SKU of every row, for a file without a SKU column (e.g. TOTAL)", s),
+		queryParam("date_format", "strftime format of the dates (%Y %m %d %H %M %S, literal separators), e.g. %d/%m/%Y; "+
+			"default: detected among ISO, DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY, MM-DD-YYYY, DD.MM.YYYY, YYYY/MM/DD and YYYYMMDD, "+
+			"with or without a time; a column where no day is above 12 is refused with 400 asking for it", s))
+	if sales {
+		ps = append(ps, queryParam("negative", "negative quantities: allow (default, counted), clip (stored as 0) or refuse",
+			oaObj{"type": "string", "enum": []string{"allow", "clip", "refuse"}}))
+	}
+	return ps
 }
 
 func postSalesOp() oaObj {
 	return uploadResponses(op("Upload sales history (streamed; rows upsert by date, store, sku)", "data").
+		with("parameters", uploadParams(true)).
 		with("requestBody", oaObj{"required": true, "content": oaObj{
-			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku,quantity; extra numeric columns are covariates"},
+			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku,quantity, or the columns the parameters name; " +
+				"delimiter , ; tab or | (detected); an unnamed index column is ignored; extra numeric columns are covariates, extra text columns are ignored"},
 				"example": "date,store,sku,quantity,promo\n2026-01-01,S01,SKU001,12,0\n"},
-			"application/x-ndjson": oaObj{"schema": ref("SalesRow"),
+			"application/x-ndjson": oaObj{"schema": ndjsonRow(true),
 				"example": oaObj{"date": "2026-01-01", "store": "S01", "sku": "SKU001", "quantity": 12}},
 		}}), "ingested")
 }
@@ -138,10 +190,11 @@ func postCovariatesOp() oaObj {
 			"Training extends each series' covariate columns past its last sale with them (up to 1000 steps ahead); "+
 			"a covariate is given to the candidates only when it is planned for every step of the job's horizon. "+
 			"Within the history, a value recorded with the sale wins over a planned one.").
+		with("parameters", uploadParams(false)).
 		with("requestBody", oaObj{"required": true, "content": oaObj{
 			"text/csv": oaObj{"schema": oaObj{"type": "string", "description": "CSV with header date,store,sku and 1 to 64 covariate columns (names lower-cased, as in sales uploads), no quantity; an empty cell is a value not given"},
 				"example": "date,store,sku,promo\n2026-11-01,S01,SKU001,1\n2026-11-02,S01,SKU001,0\n"},
-			"application/x-ndjson": oaObj{"schema": ref("CovariateRow"),
+			"application/x-ndjson": oaObj{"schema": ndjsonRow(false),
 				"example": oaObj{"date": "2026-11-01", "store": "S01", "sku": "SKU001", "covariates": oaObj{"promo": 1}}},
 		}}), "stored")
 }

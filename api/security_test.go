@@ -151,7 +151,7 @@ func TestHostileInput(t *testing.T) {
 		{"no header columns", "POST", "/v1/sales", "text/csv", "a,b,c\n1,2,3\n", 400, "missing column"},
 		{"missing quantity column", "POST", "/v1/sales", "text/csv", "date,store,sku\n2024-01-01,S1,A\n", 400, "quantity"},
 		{"non-numeric quantity", "POST", "/v1/sales", "text/csv", "date,store,sku,quantity\n2024-01-02,S1,A,lots\n", 400, "not a number"},
-		{"negative quantity", "POST", "/v1/sales", "text/csv", "date,store,sku,quantity\n2024-01-02,S1,A,-3\n", 400, "negative"},
+		{"negative quantity refused", "POST", "/v1/sales?negative=refuse", "text/csv", "date,store,sku,quantity\n2024-01-02,S1,A,-3\n", 400, "negative"},
 		{"NaN quantity", "POST", "/v1/sales", "text/csv", "date,store,sku,quantity\n2024-01-02,S1,A,NaN\n", 400, "finite"},
 		{"infinite quantity", "POST", "/v1/sales", "text/csv", "date,store,sku,quantity\n2024-01-02,S1,A,+Inf\n", 400, "finite"},
 		{"impossible date", "POST", "/v1/sales", "text/csv", "date,store,sku,quantity\n2024-02-30,S1,A,1\n", 400, "date"},

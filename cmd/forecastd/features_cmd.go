@@ -29,6 +29,7 @@ type featuresCommand struct {
 	cfg               features.Config
 	cpuProfile        string
 	progress          io.Writer
+	upload            *ingest.Options
 }
 
 // runFeatures implements `forecastd features`: it reads a sales upload,
@@ -81,6 +82,7 @@ func parseFeaturesFlags(args []string, stderr io.Writer) (*featuresCommand, erro
 		fillNaN   = fs.Bool("fill-nan", false, "write 0 for undefined features instead of an empty field")
 		quiet     = fs.Bool("quiet", false, "no progress on stderr")
 		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile to this file")
+		upload    = uploadFlags(fs)
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: forecastd features -data sales.csv [-out features.csv] [-describe] [flags]\n\n")
@@ -97,8 +99,11 @@ func parseFeaturesFlags(args []string, stderr io.Writer) (*featuresCommand, erro
 		fs.Usage()
 		return nil, errors.New("-data is required")
 	}
+	if err := upload.Validate(true); err != nil {
+		return nil, err
+	}
 	c := &featuresCommand{dataPath: *dataPath, outPath: *outPath, describe: *describe, covariates: *covs,
-		cpuProfile: *cpuProf, progress: stderr}
+		cpuProfile: *cpuProf, progress: stderr, upload: upload}
 	if *quiet {
 		c.progress = io.Discard
 	}
@@ -154,7 +159,7 @@ func startCPUProfile(path string) (stop func() error, err error) {
 // run reads the upload, then builds and writes the features.
 func (c *featuresCommand) run(ctx context.Context, stdout io.Writer) error {
 	begin := time.Now()
-	up, err := readUploadFile(ctx, c.dataPath)
+	up, err := readUploadFile(ctx, c.dataPath, c.upload)
 	if err != nil {
 		return err
 	}

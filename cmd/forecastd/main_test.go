@@ -203,15 +203,17 @@ func TestUploadRulesAgree(t *testing.T) {
 	cases := []struct {
 		name, row string // row is added as line 62; "" for none
 		want      string // in the refusal, "" when accepted
+		negative  ingest.NegativePolicy
 	}{
-		{"pandas dates accepted", "", ""},
-		{"bad date", "2024-02-30,S1,A,1", `line 62: date: date "2024-02-30" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD HH:MM:SS`},
-		{"negative quantity", "2024-03-01,S1,A,-2", "line 62: quantity: -2 is negative"},
-		{"control character in store", "2024-03-01,S\x011,A,1", "line 62: store: store contains a control character"},
-		{"empty sku", "2024-03-01,S1, ,1", "line 62: sku: sku is empty"},
-		{"NaN quantity", "2024-03-01,S1,A,NaN", `line 62: quantity: "NaN" is not a finite number`},
-		{"too long sku", "2024-03-01,S1," + long + ",1", "line 62: sku: sku is longer than 128 bytes"},
-		{"too few fields", "2024-03-01,S1,A", "line 62: has 3 fields, header has 4"},
+		{"pandas dates accepted", "", "", ""},
+		{"bad date", "2024-02-30,S1,A,1", `line 62: date: date "2024-02-30" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD HH:MM:SS`, ""},
+		{"negative quantity refused", "2024-03-01,S1,A,-2", "line 62: quantity: -2 is negative", ingest.NegativeRefuse},
+		{"negative quantity allowed", "2024-03-01,S1,A,-2", "", ""},
+		{"control character in store", "2024-03-01,S\x011,A,1", "line 62: store: store contains a control character", ""},
+		{"empty sku", "2024-03-01,S1, ,1", "line 62: sku: sku is empty", ""},
+		{"NaN quantity", "2024-03-01,S1,A,NaN", `line 62: quantity: "NaN" is not a finite number`, ""},
+		{"too long sku", "2024-03-01,S1," + long + ",1", "line 62: sku: sku is longer than 128 bytes", ""},
+		{"too few fields", "2024-03-01,S1,A", "line 62: has 3 fields, header has 4", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -219,7 +221,7 @@ func TestUploadRulesAgree(t *testing.T) {
 			if c.row != "" {
 				body += c.row + "\n"
 			}
-			perr := ingest.ParseCSV(strings.NewReader(body), func(data.Observation) error { return nil })
+			_, perr := ingest.ParseCSVWith(strings.NewReader(body), &ingest.Options{Negative: c.negative}, func(data.Observation) error { return nil })
 			if c.want == "" {
 				if perr != nil {
 					t.Fatalf("ParseCSV: %v", perr)
@@ -235,6 +237,9 @@ func TestUploadRulesAgree(t *testing.T) {
 				{"features", "-data", in, "-describe", "-quiet"},
 				{"train", "-data", in, "-horizon", "7", "-top-k", "1", "-windows", "1", "-models", "naive", "-out", filepath.Join(t.TempDir(), "fc.csv")},
 			} {
+				if c.negative != "" {
+					args = append(args[:1:1], append([]string{"-negative", string(c.negative)}, args[1:]...)...)
+				}
 				var stdout, stderr bytes.Buffer
 				code := run(context.Background(), args, &stdout, &stderr)
 				if c.want == "" {

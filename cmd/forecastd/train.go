@@ -24,6 +24,7 @@ import (
 type trainCommand struct {
 	dataPath, planPath, outPath string
 	freqName                    string // "" to infer
+	upload                      *ingest.Options
 	opts                        forecast.Options
 	stdout, stderr              io.Writer
 }
@@ -54,7 +55,11 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 	modelList := fs.String("models", "", "comma-separated candidates (default: the default tournament; see `forecastd models`)")
 	fs.StringVar(&c.freqName, "freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
 	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
+	c.upload = uploadFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.upload.Validate(true); err != nil {
 		return nil, err
 	}
 	if c.dataPath == "" {
@@ -76,7 +81,7 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 // run reads the sales (and the plan), trains and writes the forecasts.
 func (c *trainCommand) run(ctx context.Context) error {
 	start := time.Now()
-	series, freq, err := readSeries(ctx, c.dataPath, c.freqName)
+	series, freq, err := readSeries(ctx, c.dataPath, c.freqName, c.upload)
 	if err != nil {
 		return err
 	}
@@ -132,8 +137,8 @@ func (c *trainCommand) train(ctx context.Context, series []*data.Series) (result
 // readSeries reads a sales CSV into regular series, through the same
 // reader and rules as the service and `forecastd features`, inferring the
 // frequency unless one is given.
-func readSeries(ctx context.Context, path, freqName string) ([]*data.Series, data.Frequency, error) {
-	up, err := readUploadFile(ctx, path)
+func readSeries(ctx context.Context, path, freqName string, opts *ingest.Options) ([]*data.Series, data.Frequency, error) {
+	up, err := readUploadFile(ctx, path, opts)
 	if err != nil {
 		return nil, "", err
 	}

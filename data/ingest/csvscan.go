@@ -4,18 +4,29 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"io"
 )
 
+// errLineTooLong and errTooManyFields are the limits of one record.
+var (
+	errLineTooLong   = fmt.Errorf("line longer than %d bytes (limit MaxLineBytes)", MaxLineBytes)
+	errTooManyFields = fmt.Errorf("more than %d fields (limit MaxColumns)", MaxColumns)
+)
+
 // csvScanner splits CSV records as encoding/csv's Reader does with its
-// defaults (a comma, no comments, strict quotes, \r\n read as \n, empty
+// defaults (a comma or the delimiter given, no comments, strict quotes, \r\n read as \n, empty
 // lines skipped), and refuses the same records with the same
 // *csv.ParseError (its Err, StartLine and Line; Column is not kept),
 // but hands out the fields as byte slices of one reused buffer: reading a
 // record allocates nothing, where csv.Reader makes a string of every
-// record. The parsing below follows encoding/csv's readRecord.
+// record. Unlike csv.Reader it bounds a record: a line or record longer
+// than MaxLineBytes, or with more than MaxColumns fields, is refused
+// with a *csv.ParseError whose Err is errLineTooLong or errTooManyFields.
+// The parsing below follows encoding/csv's readRecord.
 type csvScanner struct {
 	r       *bufio.Reader
+	comma   byte
 	raw     []byte // a line longer than r's buffer
 	numLine int
 	// The last record: its fields are buf[ends[i-1]:ends[i]], and it
@@ -25,8 +36,8 @@ type csvScanner struct {
 	recLine int
 }
 
-func newCSVScanner(r *bufio.Reader) *csvScanner {
-	return &csvScanner{r: r}
+func newCSVScanner(r *bufio.Reader, comma byte) *csvScanner {
+	return &csvScanner{r: r, comma: comma}
 }
 
 // fields returns the number of fields of the last record.
@@ -46,10 +57,18 @@ func (s *csvScanner) readLine() ([]byte, error) {
 	if err == bufio.ErrBufferFull {
 		s.raw = append(s.raw[:0], line...)
 		for err == bufio.ErrBufferFull {
+			if len(s.raw) > MaxLineBytes {
+				s.numLine++
+				return nil, errLineTooLong
+			}
 			line, err = s.r.ReadSlice('\n')
 			s.raw = append(s.raw, line...)
 		}
 		line = s.raw
+	}
+	if len(line) > MaxLineBytes {
+		s.numLine++
+		return nil, errLineTooLong
 	}
 	if n := len(line); n > 0 && err == io.EOF {
 		err = nil
@@ -89,6 +108,9 @@ func (s *csvScanner) scan() error {
 		return errRead
 	}
 	s.recLine = s.numLine
+	if errRead == errLineTooLong {
+		return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: errLineTooLong}
+	}
 	s.buf, s.ends = s.buf[:0], s.ends[:0]
 	err := s.parseFields(line, &errRead)
 	if err == nil {
@@ -101,8 +123,11 @@ func (s *csvScanner) scan() error {
 // s.ends, reading more lines for a quoted field that spans them.
 func (s *csvScanner) parseFields(line []byte, errRead *error) error {
 	for {
+		if len(s.ends) >= MaxColumns {
+			return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: errTooManyFields}
+		}
 		if len(line) == 0 || line[0] != '"' {
-			i := bytes.IndexByte(line, ',')
+			i := bytes.IndexByte(line, s.comma)
 			field := line
 			if i >= 0 {
 				field = field[:i]
@@ -133,7 +158,7 @@ func (s *csvScanner) parseFields(line []byte, errRead *error) error {
 					s.buf = append(s.buf, '"')
 					line = line[1:]
 					continue
-				case len(line) > 0 && line[0] == ',':
+				case len(line) > 0 && line[0] == s.comma:
 					line = line[1:]
 					s.ends = append(s.ends, len(s.buf))
 				case lengthNL(line) == len(line):
@@ -148,8 +173,14 @@ func (s *csvScanner) parseFields(line []byte, errRead *error) error {
 					s.ends = append(s.ends, len(s.buf))
 					return nil
 				}
+				if len(s.buf) > MaxLineBytes {
+					return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: errLineTooLong}
+				}
 				var err error
 				line, err = s.readLine()
+				if err == errLineTooLong {
+					return &csv.ParseError{StartLine: s.recLine, Line: s.numLine, Err: errLineTooLong}
+				}
 				if err != io.EOF {
 					*errRead = err
 				}

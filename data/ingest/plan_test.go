@@ -131,6 +131,9 @@ func FuzzParseCovariatesCSV(f *testing.F) {
 		"date,store,sku,quantity\n2026-11-01,S1,A,1\n",
 		"date,store,sku,store\n2026-11-01,S1,A,1\n",
 		"",
+		"Unnamed: 0;Date;Store;SKU;Promo\n0;13/11/2026;S1;A;1\n",
+		"date\tstore\tsku\tQuantity\tp\u0085\n20261101\tS1\tA\t1\t2\n",
+		"date,store,sku,promo\n11/01/2026,S1,A,yes\n11/02/2026,S1,A,1e300\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -147,6 +150,8 @@ func FuzzParseCovariatesNDJSON(f *testing.F) {
 		`{"date":"2026-11-01","store":"S1","sku":"A","quantity":1,"covariates":{"promo":1}}`,
 		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{}}`,
 		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"\u0001":1}}`,
+		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"Quantity":1}}{"date":"2026-11-02"}`,
+		`{"date":"2026-11-01","store":"S1","sku":"A","covariates":{"promo\u009b":1e300}}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -2,12 +2,12 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,13 +51,19 @@ func (r *Row) observation(names []string) data.Observation {
 }
 
 // csvColumns is where the columns of a CSV upload are, as its header
-// names them.
+// names them and the options map them, and how they are read.
 type csvColumns struct {
 	kind                  uploadKind
 	fields                int
-	date, store, sku, qty int // qty is -1 in a covariate upload
+	comma                 byte
+	date, store, sku, qty int // qty is -1 in a covariate upload; store and sku -1 for a constant
+	storeConst, skuConst  string
+	dateName              string // the date column's header, for messages
 	covNames              []string
 	covIdx                []int
+	ignored               []string
+	format                *DateFormat // nil until decided
+	negative              NegativePolicy
 }
 
 // maxInterned bounds the identifiers a CSVReader keeps to share between
@@ -65,10 +71,10 @@ type csvColumns struct {
 const maxInterned = 1 << 16
 
 // CSVReader streams the rows of a CSV upload (header date,store,sku,
-// quantity in any order, extra numeric columns kept as covariates). It is
-// the one reader of CSV uploads: ParseCSV is built on it, and a reader
-// that keeps rows in columns uses it directly, reading a row without
-// allocating.
+// quantity in any order, or the columns Options name; extra numeric
+// columns kept as covariates). It is the one reader of CSV uploads:
+// ParseCSV is built on it, and a reader that keeps rows in columns uses
+// it directly, reading a row without allocating.
 //
 // Next skips bad rows, collecting their errors (up to MaxRowErrors) into
 // the *ParseError that Err returns, and after the first bad row it hands
@@ -76,6 +82,7 @@ const maxInterned = 1 << 16
 //
 //	rd, err := ingest.NewCSVReader(r)
 //	...
+//	defer rd.Close()
 //	for rd.Next() {
 //		row := rd.Row()
 //		...
@@ -92,27 +99,28 @@ type CSVReader struct {
 	ids      map[string]string
 	err      error // reading failed: not the data's fault
 	done     bool
+	rep      Report
+	// release removes a spooled body; nil when there is none.
+	release func() error
 }
 
 // NewCSVReader reads the header of a sales CSV from r and returns a
-// reader of its rows. A header that names the wrong columns is refused
-// with a *ParseError.
+// reader of its rows, with default Options.
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
-	return newCSVReader(r, salesUpload)
+	return newCSVReader(r, salesUpload, nil)
 }
 
-func newCSVReader(r io.Reader, kind uploadKind) (*CSVReader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	// Excel writes a UTF-8 byte-order mark; it is not part of the header.
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
-	sc := newCSVScanner(br)
-	cols, err := readHeader(sc, kind)
-	if err != nil {
-		return nil, err
-	}
-	return newRowReader(cols, sc, 0), nil
+// NewCSVReaderWith is NewCSVReader with options (nil means defaults). The
+// delimiter (comma, semicolon, tab or bar) is detected from the header,
+// and the date format, unless opts names one, from the dates: those of
+// the first 128 KiB or so when they settle it, else those of the whole
+// column, read in a first pass (r is read twice when it is an
+// io.Seeker, else spooled to a temporary file that Close removes). A
+// header that names the wrong columns, or dates that no day above 12
+// tells apart, are refused with a *ParseError; bad options with a plain
+// error.
+func NewCSVReaderWith(r io.Reader, opts *Options) (*CSVReader, error) {
+	return newCSVReader(r, salesUpload, opts)
 }
 
 func newRowReader(cols csvColumns, sc *csvScanner, lineBase int) *CSVReader {
@@ -121,9 +129,19 @@ func newRowReader(cols csvColumns, sc *csvScanner, lineBase int) *CSVReader {
 		sc:       sc,
 		lineBase: lineBase,
 		c:        collector{pe: ParseError{Subject: cols.kind.subject()}},
-		row:      Row{Covariates: make([]float64, len(cols.covIdx))},
+		row:      Row{Covariates: make([]float64, len(cols.covIdx)), Key: data.Key{Store: cols.storeConst, SKU: cols.skuConst}},
 		ids:      map[string]string{},
+		rep:      cols.report(),
 	}
+}
+
+// report is the part of a Report the columns decide.
+func (c *csvColumns) report() Report {
+	r := Report{Delimiter: string(c.comma), Covariates: c.covNames, IgnoredColumns: c.ignored}
+	if c.format != nil {
+		r.DateFormat = c.format.String()
+	}
+	return r
 }
 
 // Section returns a reader of body, a run of whole rows of the same
@@ -131,7 +149,22 @@ func newRowReader(cols csvColumns, sc *csvScanner, lineBase int) *CSVReader {
 // so that errors name the line of the whole upload. Readers of sections
 // can run at once, each on its own goroutine.
 func (r *CSVReader) Section(body io.Reader, lines int) *CSVReader {
-	return newRowReader(r.cols, newCSVScanner(bufio.NewReaderSize(body, 1<<20)), lines)
+	return newRowReader(r.cols, newCSVScanner(bufio.NewReaderSize(body, MaxLineBytes), r.cols.comma), lines)
+}
+
+// Report returns how the upload is read, with the negative quantities
+// counted so far.
+func (r *CSVReader) Report() Report { return r.rep }
+
+// Close releases what the reader holds: the spooled body, if any. Next
+// releases it too at the end of the rows.
+func (r *CSVReader) Close() error {
+	if r.release == nil {
+		return nil
+	}
+	err := r.release()
+	r.release = nil
+	return err
 }
 
 // Covariates returns the names of the covariate columns, in the order of
@@ -153,6 +186,16 @@ func (r *CSVReader) Err() error {
 
 // Next reads the next good row, and reports whether there is one.
 func (r *CSVReader) Next() bool {
+	if r.next() {
+		return true
+	}
+	if err := r.Close(); err != nil && r.err == nil {
+		r.err = err
+	}
+	return false
+}
+
+func (r *CSVReader) next() bool {
 	for !r.done {
 		err := r.sc.scan()
 		if err != nil {
@@ -200,20 +243,27 @@ func (r *CSVReader) parseRow(line int) bool {
 	row, c := &r.row, &r.cols
 	row.Line = line
 	d := trimSpace(r.sc.field(c.date))
-	if sec, good := parseUnix(d); good {
+	if sec, good := c.format.parse(d); good {
 		row.Date = sec
 	} else {
-		bad("date", dateError(string(d)))
+		bad("date", c.format.dateErr(d))
 	}
 	var err error
-	if row.Key.Store, err = r.id("store", row.Key.Store, r.sc.field(c.store)); err != nil {
-		bad("store", err)
+	if c.store >= 0 {
+		if row.Key.Store, err = r.id("store", row.Key.Store, r.sc.field(c.store)); err != nil {
+			bad("store", err)
+		}
 	}
-	if row.Key.SKU, err = r.id("sku", row.Key.SKU, r.sc.field(c.sku)); err != nil {
-		bad("sku", err)
+	if c.sku >= 0 {
+		if row.Key.SKU, err = r.id("sku", row.Key.SKU, r.sc.field(c.sku)); err != nil {
+			bad("sku", err)
+		}
 	}
 	if c.qty >= 0 {
-		if row.Quantity, err = parseQuantity(r.sc.field(c.qty)); err != nil {
+		if row.Quantity, err = parseQuantity(r.sc.field(c.qty)); err == nil {
+			row.Quantity, err = applyNegative(c.negative, row.Quantity, &r.rep)
+		}
+		if err != nil {
 			bad("quantity", err)
 		}
 	}
@@ -247,18 +297,14 @@ func (r *CSVReader) id(name, last string, b []byte) (string, error) {
 }
 
 // readHeader reads the header record and finds the columns of an upload
-// of kind in it.
-func readHeader(sc *csvScanner, kind uploadKind) (csvColumns, error) {
-	headerErr := func(re RowError) (csvColumns, error) {
-		return csvColumns{}, &ParseError{Errors: []RowError{re}, Subject: kind.subject()}
-	}
-	want := "date,store,sku,quantity"
-	if kind == planUpload {
-		want = "date,store,sku and covariate columns"
+// of kind in it, as opts map them.
+func readHeader(sc *csvScanner, kind uploadKind, opts *compiled) (csvColumns, error) {
+	headerErr := func(res ...RowError) (csvColumns, error) {
+		return csvColumns{}, &ParseError{Errors: res, Subject: kind.subject()}
 	}
 	err := sc.scan()
 	if err == io.EOF {
-		return headerErr(RowError{Line: 1, Reason: "empty body: want a header " + want})
+		return headerErr(RowError{Line: 1, Reason: "empty body: want a header " + kind.want()})
 	}
 	if err != nil {
 		var pe *csv.ParseError
@@ -271,72 +317,147 @@ func readHeader(sc *csvScanner, kind uploadKind) (csvColumns, error) {
 	for i := range header {
 		header[i] = strings.ToLower(strings.TrimSpace(string(sc.field(i))))
 	}
-	cols, re := columnsOf(header, kind)
-	if re != nil {
-		if re.Reason == "" {
-			re.Reason = fmt.Sprintf("missing column %q (header must name %s)", re.Column, want)
-		}
-		return headerErr(*re)
+	cols, res := columnsOf(header, kind, opts)
+	if len(res) > 0 {
+		return headerErr(res...)
 	}
+	cols.comma = sc.comma
 	return cols, nil
 }
 
-// columnsOf is the one rule for which columns of a header hold what:
-// date, store, sku and (in a sales upload) quantity, in any order, and
-// every other column a covariate. A missing column is reported with an
-// empty Reason, for the caller to fill in.
-func columnsOf(header []string, kind uploadKind) (csvColumns, *RowError) {
-	c := csvColumns{kind: kind, fields: len(header), date: -1, store: -1, sku: -1, qty: -1}
+// want is the header an upload of kind wants, for messages.
+func (k uploadKind) want() string {
+	if k == planUpload {
+		return "date,store,sku and covariate columns"
+	}
+	return "date,store,sku,quantity"
+}
+
+// isIndexColumn reports whether header cell h, column i, is the unnamed
+// index column a pandas dump starts with.
+func isIndexColumn(i int, h string) bool {
+	if i == 0 && h == "" {
+		return true
+	}
+	n, ok := strings.CutPrefix(h, "unnamed: ")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// columnsOf is the one rule for which columns of a header hold what: the
+// key columns (by their names, or as opts map them), in any order; an
+// unnamed index column ignored; every other column a covariate. It
+// returns every problem of the header at once.
+func columnsOf(header []string, kind uploadKind, opts *compiled) (csvColumns, []RowError) {
+	c := csvColumns{kind: kind, fields: len(header), date: -1, store: -1, sku: -1, qty: -1,
+		storeConst: opts.storeConst, skuConst: opts.skuConst, format: opts.format, negative: opts.negative}
+	var res []RowError
+	add := func(col, reason string) {
+		if len(res) < MaxRowErrors {
+			res = append(res, RowError{Line: 1, Column: col, Reason: reason})
+		}
+	}
 	seen := make(map[string]bool, len(header))
 	for i, h := range header {
 		if seen[h] {
-			return c, &RowError{Line: 1, Column: h, Reason: "duplicate column"}
+			add(h, "duplicate column")
+			continue
 		}
 		seen[h] = true
 		switch h {
-		case "date":
-			c.date = i
-		case "store":
+		case opts.date:
+			c.date, c.dateName = i, h
+		case opts.store:
 			c.store = i
-		case "sku":
+		case opts.sku:
 			c.sku = i
-		case "quantity":
+		case opts.qty:
 			if kind == planUpload {
-				return c, &RowError{Line: 1, Column: h, Reason: errNoQuantity.Error()}
+				add(h, errNoQuantity.Error())
+				continue
 			}
 			c.qty = i
 		default:
-			if h == "" {
-				return c, &RowError{Line: 1, Reason: fmt.Sprintf("column %d has no name", i+1)}
+			if isIndexColumn(i, h) {
+				c.ignored = append(c.ignored, h)
+				continue
 			}
-			if kind == planUpload {
-				if err := CheckCovariateName(h); err != nil {
-					return c, &RowError{Line: 1, Column: h, Reason: err.Error()}
-				}
+			if h == "" {
+				add("", fmt.Sprintf("column %d has no name", i+1))
+				continue
+			}
+			if err := CheckCovariateName(h); err != nil {
+				add(h, err.Error())
+				continue
 			}
 			c.covNames = append(c.covNames, h)
 			c.covIdx = append(c.covIdx, i)
 		}
 	}
-	need := []struct {
-		name string
-		i    int
-	}{{"date", c.date}, {"store", c.store}, {"sku", c.sku}, {"quantity", c.qty}}
+	if c.store >= 0 && opts.storeConst != "" {
+		add(opts.store, "store_const given but the file has a store column: drop one")
+	}
+	if c.sku >= 0 && opts.skuConst != "" {
+		add(opts.sku, "sku_const given but the file has a sku column: drop one")
+	}
+	if re := missingColumns(&c, kind, opts, header); re != nil {
+		add(re.Column, re.Reason)
+	}
+	return c, res
+}
+
+// missingColumns names, in one error, every key column the header lacks
+// and the option that would map it.
+func missingColumns(c *csvColumns, kind uploadKind, opts *compiled, header []string) *RowError {
+	type key struct {
+		param, col string
+		i          int
+		constant   string
+	}
+	keys := []key{{"date", opts.date, c.date, ""}, {"store", opts.store, c.store, opts.storeConst},
+		{"sku", opts.sku, c.sku, opts.skuConst}, {"quantity", opts.qty, c.qty, ""}}
 	if kind == planUpload {
-		need = need[:3]
+		keys = keys[:3]
 	}
-	for _, n := range need {
-		if n.i < 0 {
-			return c, &RowError{Line: 1, Column: n.name}
+	var miss []string
+	var col string
+	for _, k := range keys {
+		if k.i >= 0 || k.constant != "" {
+			continue
 		}
-	}
-	if kind == planUpload {
-		switch {
-		case len(c.covNames) == 0:
-			return c, &RowError{Line: 1, Reason: "no covariate column: want date,store,sku and at least one covariate (e.g. promo)"}
-		case len(c.covNames) > MaxCovariates:
-			return c, &RowError{Line: 1, Reason: fmt.Sprintf("%d covariate columns, at most %d", len(c.covNames), MaxCovariates)}
+		col = k.param
+		fix := k.param + "=COLUMN"
+		if k.param == "store" || k.param == "sku" {
+			fix += " or " + k.param + "_const=VALUE"
 		}
+		if opts.named[k.param] {
+			miss = append(miss, fmt.Sprintf("%q (named by %s=)", k.col, k.param))
+			continue
+		}
+		miss = append(miss, fmt.Sprintf("%q (map it with %s)", k.col, fix))
 	}
-	return c, nil
+	if len(miss) == 0 {
+		return nil
+	}
+	has := header
+	if len(has) > 20 {
+		has = append(slices.Clip(has[:20]), "...")
+	}
+	what := "column "
+	if len(miss) > 1 {
+		what, col = "columns ", ""
+	}
+	return &RowError{Line: 1, Column: col, Reason: fmt.Sprintf("missing %s%s; the header has %s (header must name %s)",
+		what, strings.Join(miss, ", "), strings.Join(has, ","), kind.want())}
+}
+
+// checkCovariates applies the limits on covariate columns, once the
+// text columns are set aside.
+func (c *csvColumns) checkCovariates() *RowError {
+	switch {
+	case c.kind == planUpload && len(c.covNames) == 0:
+		return &RowError{Line: 1, Reason: "no covariate column: want date,store,sku and at least one covariate (e.g. promo)"}
+	case len(c.covNames) > MaxCovariates:
+		return &RowError{Line: 1, Reason: fmt.Sprintf("%d covariate columns, at most %d (limit MaxCovariates)", len(c.covNames), MaxCovariates)}
+	}
+	return nil
 }

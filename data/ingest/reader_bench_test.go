@@ -57,3 +57,29 @@ func BenchmarkCSVReader(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDateFormat parses one field with a detected format: the ISO
+// format keeps ParseDate's hot path, the others walk the compiled format;
+// neither allocates.
+func BenchmarkDateFormat(b *testing.B) {
+	for _, c := range []struct{ name, format, s string }{
+		{"iso", "", "2024-03-15"}, {"dmy", "%d/%m/%Y", "15/03/2024"}, {"dmy-time", "%d/%m/%Y %H:%M:%S", "15/03/2024 13:04:05"},
+	} {
+		f := isoFormat
+		if c.format != "" {
+			var err error
+			if f, err = ParseDateFormat(c.format); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s := []byte(c.s)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := f.parse(s); !ok {
+					b.Fatal(c.s)
+				}
+			}
+		})
+	}
+}

@@ -127,7 +127,7 @@ func TestReadUploadMatchesParseCSV(t *testing.T) {
 					up, err = ReadUpload(context.Background(), f, 1)
 				} else {
 					// Files this small are read in one piece; cut this one.
-					up, err = readFileParts(context.Background(), f, int64(len(c.body)), parts)
+					up, err = readFileParts(context.Background(), f, int64(len(c.body)), parts, nil)
 				}
 				if perr != nil {
 					if err == nil || err.Error() != perr.Error() {

@@ -13,18 +13,15 @@ import (
 // The rules a value of an upload must meet, defined once for CSV and
 // NDJSON, for the API and the command line.
 
-// maxIDLen bounds store and SKU identifiers.
-const maxIDLen = 128
-
 // checkID applies the identifier rules to v, named name in the reason:
-// not empty, at most maxIDLen bytes, valid UTF-8 without control
+// not empty, at most MaxIDBytes bytes, valid UTF-8 without control
 // characters.
 func checkID(name, v string) error {
 	switch {
 	case v == "":
 		return fmt.Errorf("%s is empty", name)
-	case len(v) > maxIDLen:
-		return fmt.Errorf("%s is longer than %d bytes", name, maxIDLen)
+	case len(v) > MaxIDBytes:
+		return fmt.Errorf("%s is longer than %d bytes", name, MaxIDBytes)
 	case !utf8.ValidString(v):
 		return fmt.Errorf("%s is not valid UTF-8", name)
 	}
@@ -34,6 +31,11 @@ func checkID(name, v string) error {
 		if c := v[i]; c < 0x20 || c == 0x7f {
 			return fmt.Errorf("%s contains a control character", name)
 		}
+		// C1 controls (U+0080 to U+009F, 0xC2 0x80-0x9F in UTF-8): U+009B
+		// is a terminal's CSI.
+		if v[i] == 0xC2 && i+1 < len(v) && v[i+1] >= 0x80 && v[i+1] <= 0x9F {
+			return fmt.Errorf("%s contains a control character", name)
+		}
 	}
 	return nil
 }
@@ -41,25 +43,43 @@ func checkID(name, v string) error {
 // CheckCovariateName applies the identifier rules to a covariate name and
 // keeps the names that the key columns use for themselves out. Uploads
 // apply it to every name; the API applies it to a name in a query.
+// Names are compared as uploads match them, trimmed and lower-cased.
 func CheckCovariateName(name string) error {
-	switch name {
+	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "date", "store", "sku", "quantity":
 		return fmt.Errorf("covariate name %q is reserved", name)
 	}
 	return checkID("covariate name", name)
 }
 
-// checkQuantity applies the quantity rules to a number already read.
-func checkQuantity(q float64) error {
-	if q < 0 {
-		// Returns are netted into sales before upload; a negative
-		// quantity is almost always a sign or unit mix-up.
-		return fmt.Errorf("%v is negative (net returns into sales before uploading)", q)
+// checkMagnitude applies MaxMagnitude to a finite number.
+func checkMagnitude(v float64) error {
+	if v > MaxMagnitude || v < -MaxMagnitude {
+		return fmt.Errorf("%v is beyond ±%g (limit MaxMagnitude)", v, float64(MaxMagnitude))
 	}
 	return nil
 }
 
-// parseQuantity reads a quantity field: a finite number, not negative.
+// applyNegative applies policy p to quantity q, counting negatives (and
+// clipped ones) in rep.
+func applyNegative(p NegativePolicy, q float64, rep *Report) (float64, error) {
+	if q >= 0 {
+		return q, nil
+	}
+	switch p {
+	case NegativeRefuse:
+		return q, fmt.Errorf("%v is negative (negative=refuse; use negative=allow or clip to keep such rows)", q)
+	case NegativeClip:
+		rep.NegativeRows++
+		rep.ClippedRows++
+		return 0, nil
+	}
+	rep.NegativeRows++
+	return q, nil
+}
+
+// parseQuantity reads a quantity field: a finite number within
+// MaxMagnitude (negatives are left to the policy, applyNegative).
 func parseQuantity[T ~string | ~[]byte](s T) (float64, error) {
 	q, ok := parseNumber(trimSpace(s))
 	if !ok {
@@ -68,7 +88,7 @@ func parseQuantity[T ~string | ~[]byte](s T) (float64, error) {
 	if math.IsNaN(q) || math.IsInf(q, 0) {
 		return 0, fmt.Errorf("%q is not a finite number", s)
 	}
-	return q, checkQuantity(q)
+	return q, checkMagnitude(q)
 }
 
 // parseCovariate reads a covariate field: an empty field is a value not
@@ -82,7 +102,7 @@ func parseCovariate[T ~string | ~[]byte](s T) (float64, error) {
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is not a finite number", string(t))
 	}
-	return v, nil
+	return v, checkMagnitude(v)
 }
 
 // parseNumber is strconv.ParseFloat, with plain integers, the usual

@@ -21,6 +21,8 @@ type Upload struct {
 	Series []*Columns
 	// Rows is the number of rows read.
 	Rows int
+	// Report says how the file was read.
+	Report Report
 }
 
 // minPartBytes is the smallest file ReadUpload splits between readers:
@@ -34,21 +36,27 @@ const minPartBytes = 8 << 20
 // with quotes is read in one piece); errors name the line of the whole
 // file either way.
 func ReadUpload(ctx context.Context, r io.Reader, parts int) (*Upload, error) {
+	return ReadUploadWith(ctx, r, parts, nil)
+}
+
+// ReadUploadWith is ReadUpload for a file laid out as opts say (nil
+// means defaults), as NewCSVReaderWith reads it.
+func ReadUploadWith(ctx context.Context, r io.Reader, parts int, opts *Options) (*Upload, error) {
 	f, ok := r.(*os.File)
 	if ok && parts > 1 {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() >= minPartBytes {
-			return readFileParts(ctx, f, st.Size(), parts)
+			return readFileParts(ctx, f, st.Size(), parts, opts)
 		}
 	}
-	rd, err := NewCSVReader(r)
+	rd, err := NewCSVReaderWith(r, opts)
 	if err != nil {
 		return nil, err
 	}
 	p, err := readPart(ctx, rd)
 	if err != nil {
-		return nil, err
+		return nil, releaseWith(rd.Close, err)
 	}
-	return p.upload(rd.Covariates()), nil
+	return p.upload(rd.Covariates(), rd.Report()), nil
 }
 
 // part is what one reader collected: its series, in the order first seen.
@@ -56,6 +64,7 @@ type part struct {
 	byKey  map[data.Key]*Columns
 	series []*Columns
 	rows   int
+	rep    Report
 }
 
 // readPart reads the rows of rd into columns.
@@ -79,12 +88,15 @@ func readPart(ctx context.Context, rd *CSVReader) (*part, error) {
 			return nil, ctx.Err()
 		}
 	}
+	p.rep = rd.Report()
 	return p, rd.Err()
 }
 
 // merge adds the series of q, read after p's, to p.
 func (p *part) merge(q *part) {
 	p.rows += q.rows
+	p.rep.NegativeRows += q.rep.NegativeRows
+	p.rep.ClippedRows += q.rep.ClippedRows
 	for _, s := range q.series {
 		if t, ok := p.byKey[s.Key]; ok {
 			t.Concat(s)
@@ -95,28 +107,40 @@ func (p *part) merge(q *part) {
 	}
 }
 
-func (p *part) upload(covariates []string) *Upload {
+// upload returns the series read, with the report of the reader that
+// found the columns and the negatives p counted.
+func (p *part) upload(covariates []string, rep Report) *Upload {
 	slices.SortFunc(p.series, func(a, b *Columns) int { return compareKeys(a.Key, b.Key) })
-	return &Upload{Covariates: covariates, Series: p.series, Rows: p.rows}
+	rep.NegativeRows, rep.ClippedRows = p.rep.NegativeRows, p.rep.ClippedRows
+	return &Upload{Covariates: covariates, Series: p.series, Rows: p.rows, Report: rep}
 }
 
 // readFileParts reads f in sections at once. A section's bad rows are
 // only known to be the first of the file once the sections before it are
 // read, so when any section has one, the file is read again in one piece
 // for the exact *ParseError that ParseCSV gives.
-func readFileParts(ctx context.Context, f *os.File, size int64, parts int) (*Upload, error) {
+func readFileParts(ctx context.Context, f *os.File, size int64, parts int, opts *Options) (*Upload, error) {
+	whole := func() (*Upload, error) { return ReadUploadWith(ctx, io.NewSectionReader(f, 0, size), 1, opts) }
 	cuts, lines, err := cutLines(f, size, parts)
 	if err != nil {
 		return nil, err
 	}
 	if cuts == nil {
-		return ReadUpload(ctx, io.NewSectionReader(f, 0, size), 1)
+		return whole()
 	}
-	hdr, err := NewCSVReader(io.NewSectionReader(f, 0, cuts[0]))
+	// The header reader looks at the whole file: the date format and the
+	// text columns are decided by the rows.
+	hdr, err := NewCSVReaderWith(io.NewSectionReader(f, 0, size), opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := hdr.Close(); err != nil {
+		return nil, err
+	}
+	if hdr.sc.numLine != lines[0] {
 		// The first line was not the header (an empty line before it):
-		// the reader in one piece finds it, or words the refusal.
-		return ReadUpload(ctx, io.NewSectionReader(f, 0, size), 1)
+		// the reader in one piece reads it.
+		return whole()
 	}
 	n := len(cuts) - 1
 	got := make([]*part, n)
@@ -138,12 +162,12 @@ func readFileParts(ctx context.Context, f *os.File, size int64, parts int) (*Upl
 		}
 	}
 	if pe != nil {
-		return ReadUpload(ctx, io.NewSectionReader(f, 0, size), 1)
+		return whole()
 	}
 	for _, q := range got[1:] {
 		got[0].merge(q)
 	}
-	return got[0].upload(hdr.Covariates()), nil
+	return got[0].upload(hdr.Covariates(), hdr.Report()), nil
 }
 
 // cutLines finds, in one pass over f, the end of the header and n-1 more
