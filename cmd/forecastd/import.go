@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/internal/app"
 )
 
@@ -101,7 +102,7 @@ func (c *importCommand) check() error {
 		errs = append(errs, fmt.Errorf("-negative %q: want allow, clip or refuse", c.mapping.negative))
 	}
 	if c.mapping.dateFormat != "" {
-		if _, err := parseLayout(c.mapping.dateFormat); err != nil {
+		if _, err := ingest.ParseDateFormat(c.mapping.dateFormat); err != nil {
 			errs = append(errs, fmt.Errorf("-date-format %q: %w", c.mapping.dateFormat, err))
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data/ingest"
-	"github.com/ncruces/go-strftime"
 )
 
 // The shape of a file, decided from its first line and its dates: the
@@ -148,11 +147,11 @@ func detectLayout(path, dateFormat string) (layout string, err error) {
 	}
 	defer func() { err = errors.Join(err, t.Close()) }() // read-only: only reported
 	periods := 0
-	format := dateFormats(dateFormat)[0]
+	format := periodFormat(dateFormat)
 	for _, h := range t.header {
 		if dCol.MatchString(h) {
 			periods++
-		} else if _, err := format.parse(h); err == nil {
+		} else if _, err := format.Parse(h); err == nil {
 			periods++
 		}
 	}
@@ -162,116 +161,17 @@ func detectLayout(path, dateFormat string) (layout string, err error) {
 	return "long", nil
 }
 
-// dateFormat is a way dates are written: a strftime format and its
-// parser.
-type dateFormat struct {
-	name  string // strftime, or "ISO" for ingest.ParseDate's forms
-	parse func(string) (time.Time, error)
-}
-
-// parseLayout turns a strftime format into a parser.
-func parseLayout(format string) (func(string) (time.Time, error), error) {
-	layout, err := strftime.Layout(format)
+// periodFormat is how period columns of a wide file are dated: the format
+// -date-format names, or ISO. It was checked by the flag's validation.
+func periodFormat(given string) *ingest.DateFormat {
+	if given == "" {
+		return ingest.ISODateFormat()
+	}
+	f, err := ingest.ParseDateFormat(given)
 	if err != nil {
-		return nil, err
+		panic("forecastd: -date-format was checked: " + err.Error())
 	}
-	return func(s string) (time.Time, error) {
-		t, err := time.Parse(layout, strings.TrimSpace(s))
-		if err != nil {
-			return time.Time{}, fmt.Errorf("date %q does not match %s", s, format)
-		}
-		return t, nil
-	}, nil
-}
-
-// dateFormats are the formats detected, ISO first; a file whose dates fit
-// more than one of the others (every day ≤ 12) is ambiguous.
-func dateFormats(given string) []dateFormat {
-	if given != "" {
-		p, err := parseLayout(given)
-		if err != nil {
-			panic("forecastd: -date-format was checked: " + err.Error())
-		}
-		return []dateFormat{{name: given, parse: p}}
-	}
-	out := []dateFormat{{name: "ISO (YYYY-MM-DD[ HH:MM:SS])", parse: ingest.ParseDate}}
-	for _, f := range []string{"%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%Y%m%d", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S"} {
-		p, err := parseLayout(f)
-		if err != nil {
-			panic("forecastd: date format " + f + ": " + err.Error())
-		}
-		out = append(out, dateFormat{name: f, parse: p})
-	}
-	return out
-}
-
-// dateDetector follows which formats every date seen so far fits.
-type dateDetector struct {
-	formats  []dateFormat
-	fits     []bool
-	min, max []time.Time
-	seen     int
-}
-
-func newDateDetector(given string) *dateDetector {
-	f := dateFormats(given)
-	return &dateDetector{formats: f, fits: fill(make([]bool, len(f)), true),
-		min: make([]time.Time, len(f)), max: make([]time.Time, len(f))}
-}
-
-func fill[T any](x []T, v T) []T {
-	for i := range x {
-		x[i] = v
-	}
-	return x
-}
-
-// add checks s against the formats still in the running, and reports
-// whether one still fits.
-func (d *dateDetector) add(s string) bool {
-	d.seen++
-	ok := false
-	for i, f := range d.formats {
-		if !d.fits[i] {
-			continue
-		}
-		t, err := f.parse(s)
-		if err != nil {
-			d.fits[i] = false
-			continue
-		}
-		ok = true
-		if d.min[i].IsZero() || t.Before(d.min[i]) {
-			d.min[i] = t
-		}
-		if t.After(d.max[i]) {
-			d.max[i] = t
-		}
-	}
-	return ok
-}
-
-// result is the format decided, or an error naming the candidates.
-func (d *dateDetector) result() (int, error) {
-	var fit []int
-	for i, ok := range d.fits {
-		if ok {
-			fit = append(fit, i)
-		}
-	}
-	switch {
-	case d.seen == 0:
-		return -1, errors.New("no dates")
-	case len(fit) == 0:
-		return -1, errors.New("dates in no known format: give -date-format (strftime, e.g. %d/%m/%Y)")
-	case fit[0] == 0 || len(fit) == 1:
-		return fit[0], nil
-	}
-	names := make([]string, len(fit))
-	for i, f := range fit {
-		names[i] = d.formats[f].name
-	}
-	return -1, fmt.Errorf("dates are ambiguous (%s): give -date-format", strings.Join(names, " or "))
+	return f
 }
 
 // isoDate writes a date as the upload's ISO form.

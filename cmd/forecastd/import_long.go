@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 )
 
 // maxProblems bounds the problems a dry run lists.
@@ -221,7 +222,7 @@ func (c *importCommand) scanLong(path string) (_ *fileSummary, err error) {
 	if len(missing) > 0 {
 		return s, nil
 	}
-	dates := newDateDetector(c.mapping.dateFormat)
+	dates := newDateColumn(c.mapping.dateFormat)
 	keys := map[data.Key]bool{}
 	key := data.Key{Store: c.mapping.storeConst, SKU: c.mapping.skuConst}
 	for {
@@ -260,12 +261,64 @@ func (s *fileSummary) checkQuantity(line int, v string) {
 
 // decideDates records the detected date format and range, or why there
 // is none.
-func (s *fileSummary) decideDates(d *dateDetector) {
-	i, err := d.result()
+func (s *fileSummary) decideDates(d *dateColumn) {
+	f, first, last, err := d.result()
 	if err != nil {
 		s.problem("%v", err)
 		return
 	}
-	s.dateFormat = d.formats[i].name
-	s.first, s.last = d.min[i], d.max[i]
+	s.dateFormat = f
+	s.first, s.last = first, last
+}
+
+// dateColumn reads a file's dates as the server will: in the format
+// -date-format names, or in the one ingest detects among its formats.
+type dateColumn struct {
+	given      *ingest.DateFormat // nil: detect
+	detect     *ingest.DateColumn
+	first, end time.Time
+	seen       bool
+}
+
+func newDateColumn(given string) *dateColumn {
+	if given == "" {
+		return &dateColumn{detect: ingest.NewDateColumn()}
+	}
+	return &dateColumn{given: periodFormat(given)}
+}
+
+// add reports whether s is a date the column can still be read in.
+func (d *dateColumn) add(s string) bool {
+	if d.given == nil {
+		return d.detect.Add(s)
+	}
+	t, err := d.given.Parse(s)
+	if err != nil {
+		return false
+	}
+	if !d.seen || t.Before(d.first) {
+		d.first = t
+	}
+	if !d.seen || t.After(d.end) {
+		d.end = t
+	}
+	d.seen = true
+	return true
+}
+
+// result is the format (strftime) and the range of the dates, or why
+// there is none.
+func (d *dateColumn) result() (string, time.Time, time.Time, error) {
+	if d.given != nil {
+		if !d.seen {
+			return "", time.Time{}, time.Time{}, errors.New("no dates")
+		}
+		return d.given.String(), d.first, d.end, nil
+	}
+	f, err := d.detect.Format()
+	if err != nil {
+		return "", time.Time{}, time.Time{}, fmt.Errorf("%v (the flag is -date-format)", err)
+	}
+	first, last := d.detect.Range()
+	return f.String(), first, last, nil
 }

@@ -299,7 +299,7 @@ func TestImportDryRun(t *testing.T) {
 			[]string{`missing column "date"`, `missing column "quantity"`}},
 		{"ambiguous dates", []string{"-sku-const", "TOTAL", "-date", "Date", "-quantity", "Weekly_Sales",
 			writeFile(t, "amb.csv", "Store,Date,Weekly_Sales\n1,05/02/2010,1\n1,06/02/2010,x\n")}, exitFailure,
-			[]string{`line 3: quantity "x" is not a number`, "dates are ambiguous (%d/%m/%Y or %m/%d/%Y): give -date-format"}},
+			[]string{`line 3: quantity "x" is not a number`, "DD/MM/YYYY (date_format=%d/%m/%Y) or MM/DD/YYYY (date_format=%m/%d/%Y): no day above 12 settles it", "(the flag is -date-format)"}},
 		{"m5", []string{"-calendar", m5Dir + "calendar.csv", "-prices", m5Dir + "sell_prices", m5Dir + "sales_train_validation.csv"}, 0,
 			[]string{"layout:      wide (1913 period columns)", "mapping:     store=store_id sku=item_id",
 				"date format: calendar (d → date)", "rows:        19130", "series:      10", "dates:       2011-01-29 .. 2016-04-24",

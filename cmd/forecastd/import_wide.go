@@ -155,7 +155,7 @@ func (w *wideFile) resolve(header []string, index int, s *fileSummary) {
 // findPeriods takes the columns that are periods: M5's d_N through the
 // calendar, or dates (ISO, or -date-format).
 func (w *wideFile) findPeriods(header []string, index int, s *fileSummary) {
-	format := dateFormats(w.m.dateFormat)[0]
+	format := periodFormat(w.m.dateFormat)
 	var needCalendar []string
 	for i, h := range header {
 		if i == index || i == w.store || i == w.sku || i == w.state {
@@ -175,7 +175,7 @@ func (w *wideFile) findPeriods(header []string, index int, s *fileSummary) {
 			}
 			p.row, p.date = row, w.cal.dates[row]
 		default:
-			t, err := format.parse(h)
+			t, err := format.Parse(h)
 			if err != nil {
 				w.ignored = append(w.ignored, h) // an id column (dept_id, cat_id...), not sent
 				continue
@@ -196,12 +196,12 @@ func (w *wideFile) findPeriods(header []string, index int, s *fileSummary) {
 	if len(w.ignored) > 0 {
 		s.mapping += "; ignored: " + strings.Join(w.ignored, ", ")
 	}
-	w.dateSource = format.name
+	w.dateSource = format.Description()
 	if w.cal != nil && len(w.periods) > 0 && dCol.MatchString(header[w.periods[0].col]) {
 		w.dateSource = "calendar (d → date)"
 	}
 	if len(w.periods) == 0 && len(needCalendar) == 0 {
-		s.problem("line 1: no period columns (dates in %s, or d_1..d_N with -calendar)", format.name)
+		s.problem("line 1: no period columns (dates in %s, or d_1..d_N with -calendar)", format.Description())
 	}
 }
 

@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strings"
+	"time"
 )
 
 // DateFormat is a compiled date layout: a strftime subset (%Y, %m, %d,
@@ -246,3 +249,84 @@ func (f *DateFormat) dateErr(s []byte) error {
 	}
 	return fmt.Errorf("date %q is not %s", s, f.desc)
 }
+
+// Parse reads s (surrounding space trimmed) as a date in f, in UTC.
+func (f *DateFormat) Parse(s string) (time.Time, error) {
+	b := trimSpace([]byte(s))
+	sec, ok := f.parse(b)
+	if !ok {
+		return time.Time{}, f.dateErr(b)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+// ISODateFormat is the format of today's uploads: YYYY-MM-DD with an
+// optional time of day, what ParseDate reads.
+func ISODateFormat() *DateFormat { return isoFormat }
+
+// DateColumn detects the format of a column of dates with the rules of an
+// upload, for callers that read a file themselves (`forecastd import`'s
+// dry run and its wide layout): add every date, then ask Format.
+type DateColumn struct {
+	d *dateDetector
+	// min and max per detectable format, so the range is read in the
+	// format that wins.
+	min, max [16]int64
+}
+
+// NewDateColumn starts a detection.
+func NewDateColumn() *DateColumn {
+	c := &DateColumn{d: newDateDetector()}
+	for i := range c.min {
+		c.min[i], c.max[i] = math.MaxInt64, math.MinInt64
+	}
+	return c
+}
+
+// Add looks at one date and reports whether a format still in the running
+// reads it (false: the date is in no format the dates before it allow).
+func (c *DateColumn) Add(s string) bool {
+	b := trimSpace([]byte(s))
+	if len(b) == 0 {
+		return true
+	}
+	ok := false
+	for a := c.d.alive; a != 0; a &= a - 1 {
+		i := bits.TrailingZeros16(a)
+		if sec, read := detectFormats[i].parse(b); read {
+			ok = true
+			c.min[i], c.max[i] = min(c.min[i], sec), max(c.max[i], sec)
+		}
+	}
+	c.d.add(b, c.d.seen+1)
+	return ok
+}
+
+// Format is the detected format, or an error when no date was seen or the
+// dates do not settle day-first against month-first.
+func (c *DateColumn) Format() (*DateFormat, error) {
+	switch {
+	case c.d.seen == 0:
+		return nil, errors.New("no dates")
+	case c.d.ambiguous():
+		return nil, errors.New(c.d.ambiguity("date").Reason)
+	}
+	return c.d.format(), nil
+}
+
+// Range is the first and last date read in the detected format, in UTC
+// (zero times before any).
+func (c *DateColumn) Range() (first, last time.Time) {
+	if c.d.seen == 0 {
+		return time.Time{}, time.Time{}
+	}
+	i := bits.TrailingZeros16(c.d.alive)
+	if c.min[i] > c.max[i] {
+		return time.Time{}, time.Time{}
+	}
+	return time.Unix(c.min[i], 0).UTC(), time.Unix(c.max[i], 0).UTC()
+}
+
+// Description is the format as people write it (YYYY-MM-DD, DD/MM/YYYY),
+// or the strftime form of a format a client named.
+func (f *DateFormat) Description() string { return f.desc }
