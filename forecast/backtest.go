@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/forecastd/forecastd/models"
 )
@@ -50,7 +51,7 @@ func planBacktest(n int, o Options, season, minTrain int) backtestPlan {
 		if !canReduce {
 			need = minTrain
 		}
-		p.folds, p.class = nil, ClassFallback
+		p.folds, p.v, p.class = nil, 0, ClassFallback
 		p.info.FoldsRun, p.info.ValidationHorizon, p.info.MinTrain = 0, 0, minTrain
 		p.info.Reason = fmt.Sprintf("history of %d points is too short to backtest a horizon of %d (needs %d, or at least %d to validate %d steps)",
 			n, h, minTrain+h, need+max(1, h/4), max(1, h/4))
@@ -66,13 +67,13 @@ func planBacktest(n int, o Options, season, minTrain int) backtestPlan {
 			p.candidates = append(p.candidates, spec)
 		}
 	}
-	why := fmt.Sprintf("history of %d points is too short for folds training on two seasons (%d points): folds train on at least %d",
+	why := fmt.Sprintf("history of %d points: too short for folds training on two seasons (%d points), folds train on %d or more",
 		n, minTrain, reduced)
 	if p.info.Reason != "" {
 		why += "; " + p.info.Reason
 	}
 	if len(p.dropped) > 0 {
-		why += fmt.Sprintf("; %d candidates that need two seasons left out", len(p.dropped))
+		why += fmt.Sprintf("; %d candidates that need two seasons left out (%s)", len(p.dropped), strings.Join(p.info.Dropped, ", "))
 	}
 	p.class, p.info.Reason = ClassReduced, why
 	return p
@@ -81,7 +82,8 @@ func planBacktest(n int, o Options, season, minTrain int) backtestPlan {
 // fit lays out the folds for training histories of at least minTrain
 // points, first at the full horizon, then at the longest validation
 // horizon down to max(1, h/4) that fits one fold, and records the
-// layout on p. It reports whether any fold fits.
+// layout on p, with the reason it is not what was asked. It reports
+// whether any fold fits.
 func (p *backtestPlan) fit(n int, o Options, minTrain int) bool {
 	h := o.Horizon
 	p.info.MinTrain = minTrain
@@ -99,11 +101,11 @@ func (p *backtestPlan) fit(n int, o Options, minTrain int) bool {
 	switch {
 	case p.v < h:
 		p.class = ClassReduced
-		p.info.Reason = fmt.Sprintf("history of %d points fits no fold validating the horizon of %d after %d training points: validated %d steps on %d of %d folds",
-			n, h, minTrain, p.v, len(p.folds), o.Windows)
+		p.info.Reason = fmt.Sprintf("no fold can validate the horizon of %d after %d training points in %d: validated %d steps on %d of %d folds",
+			h, minTrain, n, p.v, len(p.folds), o.Windows)
 	case len(p.folds) < o.Windows:
 		p.class = ClassReduced
-		p.info.Reason = fmt.Sprintf("history of %d points fits %d of %d folds (each trains on at least %d points and validates %d, origins %d apart)",
+		p.info.Reason = fmt.Sprintf("history of %d points fits %d of %d folds (each trains on %d points or more and validates %d, origins %d apart)",
 			n, len(p.folds), o.Windows, minTrain, h, o.Step)
 	default:
 		p.class = ClassFull
