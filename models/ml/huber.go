@@ -66,11 +66,7 @@ func (hb Huber) Fit(ctx context.Context, x []float64, cols int, y []float64) (*L
 	// the penalty Alpha·c·w'², so the optimum is the same.
 	im := NewImputer(x, cols, true)
 	xs := im.Transform(nil, x)
-	mu, c := meanStd(y[:n])
-	ys := make([]float64, n)
-	for i := range ys {
-		ys[i] = (y[i] - mu) / c
-	}
+	ys, mu, c := standardise(y[:n])
 	pen := make([]float64, cols)
 	for j, s := range im.Scales {
 		pen[j] = alpha * c / (s * s)
@@ -121,23 +117,6 @@ func (hb Huber) Fit(ctx context.Context, x []float64, cols int, y []float64) (*L
 		m.Intercept -= m.Coef[j] * im.Means[j]
 	}
 	return m, nil
-}
-
-// meanStd returns the mean and the standard deviation of y, the latter 1
-// when y is constant (nothing to scale).
-func meanStd(y []float64) (mean, std float64) {
-	for _, v := range y {
-		mean += v
-	}
-	mean /= float64(len(y))
-	for _, v := range y {
-		std += (v - mean) * (v - mean)
-	}
-	std = math.Sqrt(std / float64(len(y)))
-	if std == 0 || !finite(std) {
-		std = 1
-	}
-	return mean, std
 }
 
 func finiteSlice(v []float64) bool {
