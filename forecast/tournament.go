@@ -27,10 +27,12 @@ type candidateRun struct {
 }
 
 // Tournament ranks the candidates on one series by rolling-origin
-// backtest, keeps the best o.TopK, refits them on the whole series and
-// combines their forecasts. A failing candidate is recorded on the
-// leaderboard and skipped; only a cancelled ctx (or no usable data) fails
-// the tournament.
+// backtest (the one the history allows: planBacktest), keeps the best
+// o.TopK, refits them on the whole series and combines their forecasts.
+// A failing or declining candidate is recorded on the leaderboard and
+// skipped; only a cancelled ctx (or no usable data) fails the
+// tournament. The outcome's Class says whether the backtest was the one
+// asked, a reduced one, or none (the fallback).
 func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
