@@ -10,10 +10,16 @@
 //     Combination are typed enums (ParseMetric, ParseCombination).
 //  2. The season is resolved, the covariates planned over the whole
 //     horizon are kept (a candidate may only see what production will give
-//     it) and the rolling-origin backtest folds are laid out.
+//     it) and the rolling-origin backtest is planned (backtest.go): as
+//     many folds as the history fits, then a shorter validation horizon,
+//     then folds training on one season without the candidates that need
+//     two, before any fallback.
 //  3. Every candidate is fitted and forecast on every fold; one that fails
 //     or panics is recorded on the leaderboard and skipped, and only a
-//     cancelled ctx fails the tournament.
+//     cancelled ctx fails the tournament. A candidate whose error wraps
+//     models.ErrUnsuitable or models.ErrTooShort (negative values for a
+//     count model, a season too long for its form) is recorded as
+//     declined, which is no failure.
 //  4. The candidates are ranked by their pooled backtest Metric
 //     (metrics.go), and the best are refitted on the whole history until
 //     TopK of them succeed.
@@ -25,8 +31,13 @@
 //  7. The Outcome holds the Result, the JSON the API serves and the store
 //     keeps (result.go), and the Kept models' serialised states.
 //
-// A history too short for one fold, or on which no candidate could be
+// A history too short for any backtest, or on which no candidate could be
 // fitted, gets the fallback instead: the mean of its last season.
+//
+// Every outcome is classified (Class: full, reduced, fallback, failed)
+// with the reason it is not full; Result.Backtest records the folds asked
+// and run and the validation horizon, and Summary counts the classes of a
+// run with a warning per series, for jobs and the CLI to report.
 //
 // Run spreads many series over a bounded worker pool and hands each
 // Outcome to a caller's sink; Refresh re-predicts a series from new

@@ -36,7 +36,11 @@ func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg
 	res := *prev
 	res.LastDate = s.End().Format(s.Freq.Layout())
 	res.Points = makePoints(s, point, p0.Upper-p0.Value, p0.Upper95-p0.Value, nonNegative(s.Values))
-	return &Outcome{Result: &res, Kept: kept}, nil
+	out := &Outcome{Result: &res, Kept: kept, Class: res.Class}
+	if res.Backtest != nil {
+		out.Reason = res.Backtest.Reason
+	}
+	return out, nil
 }
 
 // combineKept loads each kept model from its state, forecasts h steps

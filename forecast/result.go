@@ -32,7 +32,13 @@ type Entry struct {
 	Kept     bool    `json:"kept"`
 	Backtest Metrics `json:"backtest"`
 	Folds    int     `json:"folds"`
-	Error    string  `json:"error,omitempty"`
+	// Error says why the candidate has no rank: a failure, or, when it
+	// starts "declined: ", the reason the candidate does not apply to
+	// this series (negative values for a count model, a season too long
+	// for its form, too short a history), which is no failure.
+	Error string `json:"error,omitempty"`
+	// Declined is set when the candidate declined the series.
+	Declined bool    `json:"declined,omitempty"`
 	Seconds  float64 `json:"seconds"`
 }
 
@@ -59,6 +65,11 @@ type Result struct {
 	Covariates []string `json:"covariates,omitempty"`
 	// Fallback says why the tournament was skipped, when it was.
 	Fallback string `json:"fallback,omitempty"`
+	// Class is how completely the tournament ran (full, reduced or
+	// fallback), and Backtest how the candidates were validated; both
+	// are absent from results stored before they existed.
+	Class    Class     `json:"class,omitempty"`
+	Backtest *Backtest `json:"backtest,omitempty"`
 	// Metric and Combine are the ranking metric and the combination
 	// the tournament ran with.
 	Metric  Metric      `json:"metric"`
@@ -76,6 +87,68 @@ type Kept struct {
 type Outcome struct {
 	Result *Result
 	Kept   []Kept
+	// Class is how completely the tournament ran, as Result.Class;
+	// Reason says why it is not ClassFull ("" when it is).
+	Class  Class
+	Reason string
+}
+
+// Class classifies the outcome of one series, for the summary of a job.
+type Class string
+
+// The classes of outcome, from the best to the worst.
+const (
+	// ClassFull: the tournament ran as asked, every fold at the full
+	// horizon with every candidate (some may have declined the series).
+	ClassFull Class = "full"
+	// ClassReduced: the history was too short for the backtest asked,
+	// so it ran fewer folds, a shorter validation horizon or fewer
+	// candidates (Result.Backtest says which and why).
+	ClassReduced Class = "reduced"
+	// ClassFallback: no backtest could run, or no candidate fitted, and
+	// the forecast is the flat mean of the last season.
+	ClassFallback Class = "fallback"
+	// ClassFailed: the tournament returned an error, and the series has
+	// no forecast.
+	ClassFailed Class = "failed"
+)
+
+// Classify returns the class of a series' outcome and the reason it is
+// not full, from what Run hands its sink: a non-nil err is ClassFailed.
+func Classify(out *Outcome, err error) (Class, string) {
+	switch {
+	case err != nil:
+		return ClassFailed, err.Error()
+	case out == nil:
+		return ClassFailed, "no outcome"
+	case out.Class == "":
+		// An outcome made outside Tournament (Refresh of an old result).
+		return ClassFull, ""
+	}
+	return out.Class, out.Reason
+}
+
+// Backtest says how a tournament validated its candidates, against what
+// was asked: the history decides how many folds fit, and how long a
+// validation horizon, before the tournament settles for fewer
+// candidates (see planBacktest).
+type Backtest struct {
+	// FoldsAsked and FoldsRun are the folds asked for (backtest_windows)
+	// and the folds the history fitted.
+	FoldsAsked int `json:"folds_asked"`
+	FoldsRun   int `json:"folds_run"`
+	// Horizon is the forecast horizon; ValidationHorizon the steps each
+	// fold scored (Horizon unless the history was too short for it).
+	Horizon           int `json:"horizon"`
+	ValidationHorizon int `json:"validation_horizon"`
+	// MinTrain is the shortest history a fold trained on.
+	MinTrain int `json:"min_train"`
+	// Dropped names the candidates left out because they need more
+	// seasons of history than the folds train on.
+	Dropped []string `json:"dropped,omitempty"`
+	// Reason says why the backtest differs from what was asked; empty
+	// when it does not.
+	Reason string `json:"reason,omitempty"`
 }
 
 // MarshalJSON writes non-finite coverage as null.

@@ -3,6 +3,7 @@ package forecast
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -25,14 +26,13 @@ type candidateRun struct {
 	summary Metrics
 }
 
-// fold is one backtest split: train on y[:end], test on y[end:end+h].
-type fold struct{ end int }
-
 // Tournament ranks the candidates on one series by rolling-origin
-// backtest, keeps the best o.TopK, refits them on the whole series and
-// combines their forecasts. A failing candidate is recorded on the
-// leaderboard and skipped; only a cancelled ctx (or no usable data) fails
-// the tournament.
+// backtest (the one the history allows: planBacktest), keeps the best
+// o.TopK, refits them on the whole series and combines their forecasts.
+// A failing or declining candidate is recorded on the leaderboard and
+// skipped; only a cancelled ctx (or no usable data) fails the
+// tournament. The outcome's Class says whether the backtest was the one
+// asked, a reduced one, or none (the fallback).
 func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -42,8 +42,7 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 		return nil, err
 	}
 	if len(t.folds) == 0 {
-		return t.fallback(fmt.Sprintf("history of %d points is too short to backtest a horizon of %d (needs %d)",
-			len(s.Values), t.h, t.minTrain+t.h))
+		return t.fallback(t.plan.info.Reason)
 	}
 	runs, err := t.backtest(ctx)
 	if err != nil {
@@ -71,16 +70,18 @@ type tournament struct {
 	s        *data.Series
 	o        Options
 	h        int // o.Horizon
+	v        int // the validation horizon: h unless the history is too short
 	season   int
 	minTrain int
 	full     models.Input // the whole history, given the known covariates
 	folds    []fold
+	plan     backtestPlan
 	res      *Result
 }
 
 // prepare resolves the season, the shortest training history and the
-// covariates known over the horizon, lays out the backtest folds (none
-// when the history is too short for one) and starts the result.
+// covariates known over the horizon, plans the backtest (no folds when
+// the history is too short for one) and starts the result.
 func prepare(s *data.Series, o Options) (*tournament, error) {
 	n := len(s.Values)
 	if n == 0 {
@@ -100,30 +101,25 @@ func prepare(s *data.Series, o Options) (*tournament, error) {
 		LastDate: s.End().Format(s.Freq.Layout()), Metric: o.Metric, Combine: o.Combine,
 		Coverage80: math.NaN(), Coverage95: math.NaN(), Covariates: covNames,
 	}
-	t.folds = backtestFolds(n, t.h, o.Windows, o.Step, t.minTrain)
+	t.plan = planBacktest(n, o, t.season, t.minTrain)
+	t.folds, t.v = t.plan.folds, t.plan.v
+	info := t.plan.info
+	t.res.Backtest, t.res.Class = &info, t.plan.class
 	return t, nil
 }
 
-// backtestFolds lays out up to windows rolling-origin folds, oldest
-// first, step apart, the last one testing the final h points; a fold
-// that would train on fewer than minTrain points is dropped.
-func backtestFolds(n, h, windows, step, minTrain int) []fold {
-	var folds []fold
-	for j := windows - 1; j >= 0; j-- {
-		end := n - h - j*step
-		if end >= minTrain {
-			folds = append(folds, fold{end: end})
-		}
-	}
-	return folds
-}
-
-// backtest runs every candidate on every fold, in the order of
-// o.Candidates. Only a cancelled ctx is an error: a failing candidate is
-// recorded in its run.
+// backtest runs every candidate of the plan on every fold, in the order
+// of o.Candidates, after recording those the plan left out as declined.
+// Only a cancelled ctx is an error: a failing candidate is recorded in
+// its run.
 func (t *tournament) backtest(ctx context.Context) ([]*candidateRun, error) {
 	runs := make([]*candidateRun, 0, len(t.o.Candidates))
-	for _, spec := range t.o.Candidates {
+	for _, spec := range t.plan.dropped {
+		runs = append(runs, &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family, Declined: true,
+			Error: fmt.Sprintf("declined: needs %d seasons (%d points) of history, the shortest fold trains on %d",
+				spec.MinSeasons, spec.MinSeasons*t.season, t.folds[0].end)}})
+	}
+	for _, spec := range t.plan.candidates {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -146,15 +142,18 @@ func (t *tournament) backtestCandidate(ctx context.Context, spec models.Spec) (*
 	var sums metricSums
 	for _, f := range t.folds {
 		in := sliceInput(t.full, f.end)
-		fc, err := fitForecast(ctx, spec, in, t.h)
+		fc, err := fitForecast(ctx, spec, in, t.v)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			cr.entry.Error = fmt.Sprintf("fold ending %s: %v", s.Date(f.end-1).Format(s.Freq.Layout()), err)
+			if declines(err) {
+				cr.entry.Error, cr.entry.Declined = "declined: "+cr.entry.Error, true
+			}
 			break
 		}
-		sums.add(s.Values[f.end:f.end+t.h], fc, naiveScales(in.Y, t.season))
+		sums.add(s.Values[f.end:f.end+t.v], fc, naiveScales(in.Y, t.season))
 		cr.folds = append(cr.folds, fc)
 	}
 	cr.entry.Seconds = time.Since(start).Seconds()
@@ -246,10 +245,10 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 	var comb metricSums
 	errs := make([][]float64, len(t.folds))
 	for fi, f := range t.folds {
-		fc := combine(kept, t.o.Combine, func(cr *candidateRun) []float64 { return cr.folds[fi] }, t.h)
-		actual := s.Values[f.end : f.end+t.h]
+		fc := combine(kept, t.o.Combine, func(cr *candidateRun) []float64 { return cr.folds[fi] }, t.v)
+		actual := s.Values[f.end : f.end+t.v]
 		comb.add(actual, fc, naiveScales(s.Values[:f.end], t.season))
-		errs[fi] = make([]float64, t.h)
+		errs[fi] = make([]float64, t.v)
 		for i := range fc {
 			errs[fi][i] = actual[i] - fc[i]
 		}
@@ -265,7 +264,7 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 // outcome completes the result with the kept models and serialises
 // their fitted states.
 func (t *tournament) outcome(kept []*candidateRun) (*Outcome, error) {
-	out := &Outcome{Result: t.res}
+	out := &Outcome{Result: t.res, Class: t.res.Class, Reason: t.res.Backtest.Reason}
 	for _, cr := range kept {
 		t.res.Models = append(t.res.Models, KeptModel{Name: cr.spec.Name, Weight: cr.weight, Backtest: cr.summary})
 		state, err := json.Marshal(cr.fitted)
@@ -275,6 +274,14 @@ func (t *tournament) outcome(kept []*candidateRun) (*Outcome, error) {
 		out.Kept = append(out.Kept, Kept{Name: cr.spec.Name, Weight: cr.weight, State: state})
 	}
 	return out, nil
+}
+
+// declines reports whether err says the candidate does not apply to the
+// series (too short a history, values outside its domain such as
+// negatives for a count model, a season its form cannot hold), which the
+// leaderboard records as a decline rather than a failure.
+func declines(err error) bool {
+	return errors.Is(err, models.ErrUnsuitable) || errors.Is(err, models.ErrTooShort)
 }
 
 // nonNegative reports whether every value is at least zero (a NaN is
@@ -396,9 +403,11 @@ func (t *tournament) fallback(why string) (*Outcome, error) {
 	for i := range point {
 		point[i] = mean
 	}
-	res.Points = makePoints(s, point, q80, q95, true)
-	res.Fallback = why
+	// Clipped at zero like any forecast of a series that never went
+	// negative; a series with returns keeps its negative mean.
+	res.Points = makePoints(s, point, q80, q95, nonNegative(s.Values))
+	res.Fallback, res.Class = why, ClassFallback
 	res.Models = []KeptModel{{Name: "fallback_mean", Weight: 1, Backtest: (&metricSums{}).metrics()}}
 	res.Combination = (&metricSums{}).metrics()
-	return &Outcome{Result: res}, nil
+	return &Outcome{Result: res, Class: ClassFallback, Reason: why}, nil
 }

@@ -18,7 +18,7 @@ func arimaSpecs() []Spec {
 			New: func() Forecaster { return AutoARIMA{} }, Load: LoadJSON[arimaFit], Default: true},
 		{Name: "arima", Family: "arima",
 			Doc: "seasonal ARIMA of a fixed order, estimated by CSS-ML, with planned covariates as regressors",
-			New: func() Forecaster { return ARIMA{} }, Load: LoadJSON[arimaFit], Default: false},
+			New: func() Forecaster { return ARIMA{} }, Load: LoadJSON[arimaFit], Default: false, MinSeasons: 2},
 	}
 }
 

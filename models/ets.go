@@ -28,13 +28,13 @@ func etsSpecs() []Spec {
 			New: func() Forecaster { return ETS{Model: "AAdN", Criterion: "mse"} }, Load: LoadJSON[etsFit], Default: true},
 		{Name: "holt_winters_add", Family: "exponential smoothing",
 			Doc: "additive Holt–Winters, ETS(A,A,A) by MSE as R's hw()",
-			New: func() Forecaster { return ETS{Model: "AAA", Criterion: "mse"} }, Load: LoadJSON[etsFit], Default: true},
+			New: func() Forecaster { return ETS{Model: "AAA", Criterion: "mse"} }, Load: LoadJSON[etsFit], Default: true, MinSeasons: 2},
 		// Multiplicative seasonality needs positive data, which intermittent
 		// retail series often are not, and auto_ets already considers MAM
 		// when it fits: so it is not in the default tournament.
 		{Name: "holt_winters_mul", Family: "exponential smoothing",
 			Doc: "multiplicative Holt–Winters, ETS(M,A,M) by MSE as R's hw(seasonal=\"multiplicative\")",
-			New: func() Forecaster { return ETS{Model: "MAM", Criterion: "mse"} }, Load: LoadJSON[etsFit], Default: false},
+			New: func() Forecaster { return ETS{Model: "MAM", Criterion: "mse"} }, Load: LoadJSON[etsFit], Default: false, MinSeasons: 2},
 	}
 }
 

@@ -70,6 +70,11 @@ type Spec struct {
 	Load func(b []byte) (Fitted, error)
 	// Default reports whether the default tournament includes the model.
 	Default bool
+	// MinSeasons is how many full seasons of history the model needs to
+	// estimate its seasonal part (2 for Holt–Winters and the seasonal
+	// ARIMA); 0 when it needs none. A tournament whose history is too
+	// short for two seasons of training leaves these out first.
+	MinSeasons int
 }
 
 // LoadJSON is the usual Spec.Load: unmarshal into a new T.

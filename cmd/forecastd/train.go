@@ -25,6 +25,7 @@ type trainCommand struct {
 	dataPath, planPath, outPath string
 	freqName                    string // "" to infer
 	upload                      *ingest.Options
+	allowFallback               bool // exit 0 even when series fell back
 	opts                        forecast.Options
 	stdout, stderr              io.Writer
 }
@@ -56,6 +57,7 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 	fs.StringVar(&c.freqName, "freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
 	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
 	c.upload = uploadFlags(fs)
+	fs.BoolVar(&c.allowFallback, "allow-fallback", false, "exit 0 even when some series fell back to a flat mean (a failed series still exits 1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -92,33 +94,28 @@ func (c *trainCommand) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(c.stderr, "read %d series (%s) in %.1fs; training %d candidates, %d folds, horizon %d\n",
 		len(series), freq, time.Since(start).Seconds(), len(c.opts.Candidates), c.opts.Windows, c.opts.Horizon)
-	results, failed, err := c.train(ctx, series)
+	results, sum, err := c.train(ctx, series)
 	if err != nil {
 		return err
 	}
 	if err := writeForecasts(c.outPath, c.stdout, results); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "wrote %d forecasts (%d series failed) in %.1fs\n", len(results), failed, time.Since(start).Seconds())
-	if failed > 0 && len(results) == 0 {
-		return errors.New("no series could be forecast")
-	}
-	return nil
+	fmt.Fprintf(c.stderr, "wrote %d forecasts (%d series failed) in %.1fs\n", len(results), sum.Failed, time.Since(start).Seconds())
+	return c.report(sum)
 }
 
-// train runs the tournament on every series, reporting progress and the
-// series that fail on stderr; failed counts them.
-func (c *trainCommand) train(ctx context.Context, series []*data.Series) (results map[data.Key]*forecast.Result, failed int, err error) {
+// train runs the tournament on every series, reporting progress on
+// stderr, and counts the outcomes by class.
+func (c *trainCommand) train(ctx context.Context, series []*data.Series) (results map[data.Key]*forecast.Result, sum *forecast.Summary, err error) {
 	results = make(map[data.Key]*forecast.Result, len(series))
+	sum = &forecast.Summary{}
 	trainStart := time.Now()
 	lastReport := time.Time{}
 	err = forecast.Run(ctx, series, c.opts, func(s *data.Series, out *forecast.Outcome, err error) error {
-		if err != nil {
-			failed++
-			fmt.Fprintf(c.stderr, "series %s failed: %v\n", s.Key, err)
-			return nil
+		if sum.Add(s.Key, out, err) != forecast.ClassFailed {
+			results[s.Key] = out.Result
 		}
-		results[s.Key] = out.Result
 		return nil
 	}, func(done, total int) {
 		if done == total || time.Since(lastReport) > time.Second {
@@ -131,7 +128,7 @@ func (c *trainCommand) train(ctx context.Context, series []*data.Series) (result
 			}
 		}
 	})
-	return results, failed, err
+	return results, sum, err
 }
 
 // readSeries reads a sales CSV into regular series, through the same

@@ -67,7 +67,7 @@ func Fit(ctx context.Context, y []float64, m int, s *Settings) (*Estimate, error
 		sp.seasons = []Component{None}
 	}
 	if m > MaxSeason && sp.seasons[0] != None {
-		return nil, fmt.Errorf("%w: season %d longer than %d", ErrUnsuitable, m, MaxSeason)
+		return nil, fmt.Errorf("%w: season %d longer than %d, the longest R's ets accepts for a seasonal form", ErrUnsuitable, m, MaxSeason)
 	}
 	if !positive && len(sp.errs) == 1 && sp.errs[0] == Mul {
 		return nil, fmt.Errorf("%w: multiplicative error needs positive data", ErrUnsuitable)

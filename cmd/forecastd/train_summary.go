@@ -1,0 +1,31 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/forecastd/forecastd/forecast"
+)
+
+// report writes the summary of a training run and a warning per series
+// whose outcome is not a full tournament to stderr, and returns the
+// error that makes the exit status non-zero: when a series failed (it
+// has no forecast), or fell back to a flat mean without -allow-fallback.
+// The forecasts are written before, whatever it returns.
+func (c *trainCommand) report(sum *forecast.Summary) error {
+	sum.SortWarnings()
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(c.stderr, "warning: series %s/%s %s: %s\n", w.Store, w.SKU, w.Class, w.Reason)
+	}
+	fmt.Fprintf(c.stderr, "summary: %d series: %d full, %d reduced, %d fallback, %d failed\n",
+		sum.Total, sum.Full, sum.Reduced, sum.Fallback, sum.Failed)
+	switch {
+	case sum.Failed > 0 && sum.Failed == sum.Total:
+		return errors.New("no series could be forecast")
+	case sum.Failed > 0:
+		return fmt.Errorf("%d of %d series failed", sum.Failed, sum.Total)
+	case sum.Fallback > 0 && !c.allowFallback:
+		return fmt.Errorf("%d of %d series fell back to a flat mean (-allow-fallback to accept)", sum.Fallback, sum.Total)
+	}
+	return nil
+}
