@@ -52,7 +52,7 @@ func (s *Server) router() http.Handler {
 	r.Use(s.recover(), s.securityHeaders())
 	r.Use(s.opsMiddleware()...)
 	r.Use(s.instrument())
-	r.Use(s.writeDeadline())
+	r.Use(s.deadlines())
 	r.Use(s.securityMiddleware()...)
 	r.NoRoute(func(c *gin.Context) {
 		problem(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)

@@ -145,6 +145,40 @@ func TestHostileSlowReaders(t *testing.T) {
 	}
 }
 
+// TestHostileTrickledBody sends a job request's body a few bytes and
+// then nothing: it held a request slot for the 10-minute ReadTimeout. It
+// is answered 408 naming body_read_timeout once that passes.
+func TestHostileTrickledBody(t *testing.T) {
+	ts := startWith(t, Options{JobWorkers: 0, Limits: Limits{BodyReadTimeout: 500 * time.Millisecond}})
+	conn, err := net.Dial("tcp", ts.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	start := time.Now()
+	if _, err := conn.Write([]byte("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"horizon\"")); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer checkClose(t, resp.Body.Close)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	t.Logf("trickled job body: %d after %s", resp.StatusCode, took)
+	wantLimitProblem(t, "trickled body", resp.StatusCode, resp.Header, b, 408, limitBodyRead, "500ms")
+	if took > 3*time.Second {
+		t.Errorf("answered after %s, want about the 500ms limit", took)
+	}
+}
+
 // TestHostileConnections opens more connections from one host than
 // MaxConnsPerHost: the ones past it are closed as soon as they are
 // accepted, and the server serves others.

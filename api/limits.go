@@ -40,6 +40,11 @@ type Limits struct {
 	// plan, a heap profile). It is also the server's WriteTimeout.
 	// Default 10 min.
 	TransferWriteTimeout time.Duration
+	// BodyReadTimeout bounds the time to send the body of any request but
+	// an upload (whose body may stream for as long as the server's 10
+	// minute ReadTimeout): a client that trickles a job request holds a
+	// request slot no longer than this. Default 30 s.
+	BodyReadTimeout time.Duration
 	// MaxScrapes bounds concurrent /metrics requests; past it /metrics
 	// answers 503. Default 4 (a Prometheus server scrapes one at a time).
 	MaxScrapes int
@@ -67,6 +72,9 @@ func (l *Limits) defaults() {
 	}
 	if l.TransferWriteTimeout <= 0 {
 		l.TransferWriteTimeout = 10 * time.Minute
+	}
+	if l.BodyReadTimeout <= 0 {
+		l.BodyReadTimeout = 30 * time.Second
 	}
 	if l.MaxScrapes <= 0 {
 		l.MaxScrapes = 4
@@ -108,6 +116,7 @@ const (
 	limitProbeWrite   = "probe_write_timeout"
 	limitReadWrite    = "read_write_timeout"
 	limitTransfer     = "transfer_write_timeout"
+	limitBodyRead     = "body_read_timeout"
 	limitHeader       = "max_header_bytes"
 	limitReadHeader   = "read_header_timeout"
 	limitScrapes      = "max_scrapes"
@@ -141,6 +150,7 @@ func (s *Server) limitTable() []limitRow {
 		{limitProbeWrite, l.ProbeWriteTimeout.String(), "connection closed"},
 		{limitReadWrite, l.ReadWriteTimeout.String(), "connection closed"},
 		{limitTransfer, l.TransferWriteTimeout.String(), "connection closed"},
+		{limitBodyRead, l.BodyReadTimeout.String(), "408 problem"},
 		{limitScrapes, strconv.Itoa(l.MaxScrapes), "503"},
 		{limitActiveJobs, strconv.Itoa(l.MaxActiveJobs), "429 problem with Retry-After"},
 		{limitPage, strconv.Itoa(maxPage), "400 problem"},
@@ -190,16 +200,31 @@ func (l Limits) writeTimeout(route string) time.Duration {
 	return l.ReadWriteTimeout
 }
 
-// writeDeadline sets the write deadline of each request by its route, in
+// bodyReadTimeoutKey holds a request's body read timeout in its gin
+// context, for the problem that names it.
+const bodyReadTimeoutKey = "forecastd.body_read_timeout"
+
+// upload reports the routes whose request body may stream for long.
+func upload(route string) bool { return route == "/v1/sales" || route == "/v1/covariates" }
+
+// deadlines sets the write deadline of each request by its route, in
 // place of the server's single WriteTimeout, so a client that asks for
 // /metrics and never reads frees its goroutine and request slot in
-// seconds, while an upload keeps the time it needs.
-func (s *Server) writeDeadline() gin.HandlerFunc {
+// seconds, while an upload keeps the time it needs; and the read
+// deadline of every body but an upload's to BodyReadTimeout, so one that
+// trickles a small body does not hold a slot for the server's
+// ReadTimeout.
+func (s *Server) deadlines() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		d := s.opts.Limits.writeTimeout(c.FullPath())
+		now, route := time.Now(), c.FullPath()
+		rc := http.NewResponseController(c.Writer)
 		// An error means the writer cannot take a deadline (a test's
-		// recorder); the server's WriteTimeout still bounds it.
-		_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(d))
+		// recorder); the server's timeouts still bound the request.
+		_ = rc.SetWriteDeadline(now.Add(s.opts.Limits.writeTimeout(route)))
+		if !upload(route) {
+			_ = rc.SetReadDeadline(now.Add(s.opts.Limits.BodyReadTimeout))
+			c.Set(bodyReadTimeoutKey, s.opts.Limits.BodyReadTimeout) // for fail's 408
+		}
 		c.Next()
 	}
 }

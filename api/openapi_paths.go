@@ -183,6 +183,7 @@ func jobsPaths() oaObj {
 				with("requestBody", oaObj{"required": true, "content": jsonContent(ref("JobRequest"))}).
 				respond("202", resp("queued; Location names the job", object(oaObj{"id": str(""), "state": str(""), "kind": str("")}))).
 				respond("400", badRequest()).respond("413", problemResp("body larger than max_job_body_bytes (limit names it)")).
+				respond("408", problemResp("body not received within body_read_timeout (limit names it)")).
 				respond("429", withRetryAfter(problemResp("max_active_jobs jobs are queued or running (limit names it); retry after Retry-After seconds"))),
 			"get": op("List jobs, newest first", "jobs").
 				with("parameters", []oaObj{limitParam(),

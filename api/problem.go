@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,6 +44,7 @@ func fail(c *gin.Context, err error) {
 	var pe *ingest.ParseError
 	var mbe *http.MaxBytesError
 	var qfe *jobs.QueueFullError
+	var ne net.Error
 	switch {
 	case errors.As(err, &pe):
 		writeProblem(c, Problem{Type: "about:blank", Title: "Invalid " + pe.What(), Status: http.StatusBadRequest,
@@ -53,6 +55,8 @@ func fail(c *gin.Context, err error) {
 			name = limitJobBody
 		}
 		problemLimit(c, http.StatusRequestEntityTooLarge, name, mbe.Limit, "request body larger than "+itoa(mbe.Limit)+" bytes")
+	case errors.As(err, &ne) && ne.Timeout():
+		problemLimit(c, http.StatusRequestTimeout, limitBodyRead, c.GetDuration(bodyReadTimeoutKey), "request body not received in time")
 	case errors.As(err, &qfe):
 		c.Header("Retry-After", strconv.Itoa(int(queueFullRetry/time.Second)))
 		problemLimit(c, http.StatusTooManyRequests, limitActiveJobs, qfe.Limit, qfe.Error()+"; retry later")
