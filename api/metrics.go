@@ -73,7 +73,7 @@ func (s *Server) instrument() gin.HandlerFunc {
 		default:
 			s.metrics.rejected.Inc()
 			c.Header("Retry-After", "1")
-			problem(c, 503, "server busy: too many requests in flight, retry shortly")
+			problemLimit(c, http.StatusServiceUnavailable, limitInFlight, s.opts.MaxInFlight, "server busy: too many requests in flight, retry shortly")
 			return
 		}
 		s.metrics.inFlight.Inc()
