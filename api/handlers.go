@@ -48,9 +48,10 @@ func (s *Server) router() http.Handler {
 	r.UseRawPath = true
 	r.UnescapePathValues = true
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover())
+	r.Use(s.recover(), s.securityHeaders())
 	r.Use(s.opsMiddleware()...)
 	r.Use(s.instrument())
+	r.Use(s.deadlines())
 	r.Use(s.securityMiddleware()...)
 	r.NoRoute(func(c *gin.Context) {
 		problem(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)
@@ -61,7 +62,8 @@ func (s *Server) router() http.Handler {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg,
+		MaxRequestsInFlight: s.opts.Limits.MaxScrapes})))
 
 	s.routesUI(r)
 
@@ -166,8 +168,6 @@ func (s *v1API) upload(c *gin.Context, p *uploadParsers, csvHeader string,
 	c.JSON(http.StatusOK, uploadResult{IngestStats: st, Report: p.report})
 }
 
-const defaultPage, maxPage = 100, 1000
-
 func pageSize(c *gin.Context) (int, bool) {
 	v := c.Query("limit")
 	if v == "" {
@@ -175,7 +175,7 @@ func pageSize(c *gin.Context) (int, bool) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxPage {
-		problem(c, http.StatusBadRequest, fmt.Sprintf("limit %q: want an integer from 1 to %d", v, maxPage))
+		problemLimit(c, http.StatusBadRequest, limitPage, maxPage, fmt.Sprintf("limit %q: want an integer from 1 to %d", v, maxPage))
 		return 0, false
 	}
 	return n, true
@@ -214,7 +214,7 @@ func (s *v1API) listSeries(c *gin.Context) {
 }
 
 func (s *Server) postJob(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxJobBodyBytes))
 	if err != nil {
 		fail(c, err)
 		return
@@ -224,7 +224,7 @@ func (s *Server) postJob(c *gin.Context) {
 		problem(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	j, err := s.queue.Enqueue(c.Request.Context(), p, c.GetHeader("X-Request-ID"))
+	j, err := s.queue.EnqueueBounded(c.Request.Context(), p, c.GetHeader("X-Request-ID"), s.opts.Limits.MaxActiveJobs)
 	if err != nil {
 		fail(c, err)
 		return
@@ -269,8 +269,13 @@ func (s *v1API) listJobs(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	js, cut, err := withinPageBytes(js, maxPageBytes)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	resp := gin.H{"items": js, "next": nil}
-	if len(js) == limit {
+	if len(js) == limit || cut {
 		q := c.Request.URL.Query()
 		q.Set("before", js[len(js)-1].ID)
 		resp["next"] = "/v1/jobs?" + q.Encode()

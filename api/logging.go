@@ -75,10 +75,7 @@ func (s *Server) requestLog(accessLog bool) gin.HandlerFunc {
 		}
 		start := time.Now()
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "unmatched"
-		}
+		route := routeLabel(c)
 		level := slog.LevelInfo
 		if quietRoute(route) && c.Writer.Status() < 400 {
 			level = slog.LevelDebug

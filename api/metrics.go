@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -41,6 +42,28 @@ func (s *Server) registerMetrics() error {
 	return nil
 }
 
+// methodLabel is the method as a label value: one of the methods of RFC
+// 9110 and PATCH, or "other". The method is the client's to choose and is
+// recorded before authentication, so an unbounded label would let anyone
+// grow /metrics (and the server's memory) without end.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// routeLabel is the route template gin matched, or "unmatched": never the
+// path, which the client chooses.
+func routeLabel(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
 // instrument records latency and bounds concurrency.
 func (s *Server) instrument() gin.HandlerFunc {
 	sem := make(chan struct{}, s.opts.MaxInFlight)
@@ -50,7 +73,7 @@ func (s *Server) instrument() gin.HandlerFunc {
 		default:
 			s.metrics.rejected.Inc()
 			c.Header("Retry-After", "1")
-			problem(c, 503, "server busy: too many requests in flight, retry shortly")
+			problemLimit(c, http.StatusServiceUnavailable, limitInFlight, s.opts.MaxInFlight, "server busy: too many requests in flight, retry shortly")
 			return
 		}
 		s.metrics.inFlight.Inc()
@@ -58,11 +81,8 @@ func (s *Server) instrument() gin.HandlerFunc {
 		defer func() {
 			<-sem
 			s.metrics.inFlight.Dec()
-			route := c.FullPath()
-			if route == "" {
-				route = "unmatched"
-			}
-			s.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
+			s.metrics.duration.WithLabelValues(routeLabel(c), methodLabel(c.Request.Method),
+				strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
 		}()
 		c.Next()
 	}

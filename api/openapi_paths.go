@@ -14,8 +14,15 @@ func jobIDParam() oaObj    { return pathParam("id", "job ID") }
 func reportIDParam() oaObj { return pathParam("id", "memguard report ID") }
 
 func badRequest() oaObj { return problemResp("invalid request") }
-func notFound() oaObj   { return problemResp("not found") }
-func busy() oaObj       { return problemResp("too many requests in flight, or starting; retry") }
+
+// withRetryAfter documents the Retry-After header of a refusal.
+func withRetryAfter(r oaObj) oaObj {
+	r["headers"] = oaObj{"Retry-After": oaObj{"description": "seconds to wait before retrying",
+		"schema": oaObj{"type": "integer"}}}
+	return r
+}
+func notFound() oaObj { return problemResp("not found") }
+func busy() oaObj     { return problemResp("too many requests in flight, or starting; retry") }
 
 func htmlResp(desc string) oaObj {
 	return oaObj{"description": desc, "content": oaObj{"text/html": oaObj{"schema": oaObj{"type": "string"}}}}
@@ -95,7 +102,8 @@ func dashboardPaths() oaObj {
 			respond("400", uiErrorResp("bad cursor"))},
 		"/ui/series/{store}/{sku}": oaObj{"get": page("Dashboard: history, forecast with 80%/95% bands, kept models and leaderboard of one series").
 			with("parameters", []oaObj{storeParam(), skuParam()}).
-			respond("404", uiErrorResp("not found"))},
+			respond("404", uiErrorResp("not found")).
+			respond("422", uiErrorResp("the series would load more than max_read_points values (the problem's limit names it)"))},
 	}
 }
 
@@ -227,7 +235,9 @@ func jobsPaths() oaObj {
 					"description": "stored on the job; generated when absent", "schema": oaObj{"type": "string", "maxLength": maxRequestID}}}).
 				with("requestBody", oaObj{"required": true, "content": jsonContent(ref("JobRequest"))}).
 				respond("202", resp("queued; Location names the job", object(oaObj{"id": str(""), "state": str(""), "kind": str("")}))).
-				respond("400", badRequest()),
+				respond("400", badRequest()).respond("413", problemResp("body larger than max_job_body_bytes (limit names it)")).
+				respond("408", problemResp("body not received within body_read_timeout (limit names it)")).
+				respond("429", withRetryAfter(problemResp("max_active_jobs jobs are queued or running (limit names it); retry after Retry-After seconds"))),
 			"get": op("List jobs, newest first", "jobs").
 				with("parameters", []oaObj{limitParam(),
 					queryParam("state", "only jobs in this state", jobState),

@@ -19,7 +19,9 @@ func problemSchemas() oaObj {
 		"Problem": object(oaObj{"type": str("URI of the problem type; about:blank"), "title": str(""), "status": integer(),
 			"detail": str("what went wrong, for a person"),
 			"errors": array(object(oaObj{"line": integer(), "column": str("the column or field at fault, when one is"),
-				"reason": str("")}, "line", "reason"))}, "type", "title", "status"),
+				"reason": str("")}, "line", "reason")),
+			"limit": object(oaObj{"name": str("the limit's name, as the README's Limits section lists it"),
+				"value": str("the limit's value")}, "name", "value")}, "type", "title", "status"),
 	}
 }
 

@@ -3,11 +3,14 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/jobs"
 	"github.com/gin-gonic/gin"
 )
 
@@ -18,6 +21,8 @@ type Problem struct {
 	Status int               `json:"status"`
 	Detail string            `json:"detail"`
 	Errors []ingest.RowError `json:"errors,omitempty"`
+	// Limit names the limit a request went past, and its value.
+	Limit *LimitInfo `json:"limit,omitempty"`
 }
 
 func problem(c *gin.Context, status int, detail string) {
@@ -38,12 +43,23 @@ func writeProblem(c *gin.Context, p Problem) {
 func fail(c *gin.Context, err error) {
 	var pe *ingest.ParseError
 	var mbe *http.MaxBytesError
+	var qfe *jobs.QueueFullError
+	var ne net.Error
 	switch {
 	case errors.As(err, &pe):
 		writeProblem(c, Problem{Type: "about:blank", Title: "Invalid " + pe.What(), Status: http.StatusBadRequest,
 			Detail: pe.Error(), Errors: pe.Errors})
 	case errors.As(err, &mbe):
-		problem(c, http.StatusRequestEntityTooLarge, "request body larger than "+itoa(mbe.Limit)+" bytes")
+		name := limitBody
+		if c.FullPath() == "/v1/jobs" {
+			name = limitJobBody
+		}
+		problemLimit(c, http.StatusRequestEntityTooLarge, name, mbe.Limit, "request body larger than "+itoa(mbe.Limit)+" bytes")
+	case errors.As(err, &ne) && ne.Timeout():
+		problemLimit(c, http.StatusRequestTimeout, limitBodyRead, c.GetDuration(bodyReadTimeoutKey), "request body not received in time")
+	case errors.As(err, &qfe):
+		c.Header("Retry-After", strconv.Itoa(int(queueFullRetry/time.Second)))
+		problemLimit(c, http.StatusTooManyRequests, limitActiveJobs, qfe.Limit, qfe.Error()+"; retry later")
 	case errors.Is(err, sqlstore.ErrNotFound):
 		problem(c, http.StatusNotFound, err.Error())
 	case errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil:

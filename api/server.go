@@ -59,6 +59,9 @@ type Options struct {
 	Ops OpsOptions
 	// Security configures authentication and request limits.
 	Security SecurityOptions
+	// Limits bound connections, write times, the job queue and reads
+	// (limits.go).
+	Limits Limits
 }
 
 func (o *Options) defaults() {
@@ -89,6 +92,7 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.Limits.defaults()
 }
 
 // Server is the forecastd service.
@@ -133,13 +137,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.engine, s.store, s.queue, s.guard = e, e.Store, e.Queue, e.Guard
+	// writeDeadline shortens the WriteTimeout per route; the server's is
+	// the longest, that of transfers.
 	s.http = &http.Server{
 		Handler:           s.router(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       10 * time.Minute, // large uploads stream slowly
-		WriteTimeout:      10 * time.Minute,
+		WriteTimeout:      opts.Limits.TransferWriteTimeout,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         newConnLimiter(opts.Limits.MaxConns, opts.Limits.MaxConnsPerHost).ConnState,
 	}
 	return s, nil
 }

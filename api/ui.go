@@ -59,6 +59,7 @@ type dashboardStore interface {
 	ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]sqlstore.SeriesInfo, error)
 	GetResult(ctx context.Context, k data.Key) (*sqlstore.Result, error)
 	LoadSeries(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, error)
+	SeriesExtent(ctx context.Context, k data.Key) (sqlstore.Extent, error)
 	Plan(ctx context.Context, k data.Key, f sqlstore.PlanFilter, fn func(sqlstore.PlannedValue) error) error
 }
 
@@ -324,6 +325,9 @@ func (s *dashboard) uiSeries(c *gin.Context) {
 		page.HasForecast, page.Result, page.JobID, page.GeneratedAt = true, &res, r.JobID, r.GeneratedAt
 	}
 
+	if !s.withinReadBudget(c, k) {
+		return
+	}
 	ss, err := s.store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: []string{k.Store}, SKUs: []string{k.SKU}})
 	if err != nil {
 		s.uiFail(c, err)
@@ -358,6 +362,31 @@ func (s *dashboard) uiSeries(c *gin.Context) {
 		return
 	}
 	s.render(c, http.StatusOK, "series.html", page)
+}
+
+// withinReadBudget refuses, with 422 naming Limits.MaxReadPoints, to load
+// a series that would hold more values than it: the span of its dates
+// and its covariates, not its rows, decide what loading it allocates
+// (two sales centuries apart fill every step between), so the check
+// reads the store's extent of the series before loading anything.
+func (s *dashboard) withinReadBudget(c *gin.Context, k data.Key) bool {
+	e, err := s.store.SeriesExtent(c.Request.Context(), k)
+	if err != nil {
+		s.uiFail(c, err)
+		return false
+	}
+	budget := s.opts.Limits.MaxReadPoints
+	if n := e.Points(); n > int64(budget) {
+		msg := fmt.Sprintf("Series %s would load up to %d values (%d covariates over %s to %s), more than the %s of %d a read may load.",
+			k, n, e.Covariates, e.First.Format(time.DateOnly), e.Last.Format(time.DateOnly), limitReadPoints, budget)
+		if strings.Contains(c.GetHeader("Accept"), "json") {
+			problemLimit(c, http.StatusUnprocessableEntity, limitReadPoints, budget, msg)
+		} else {
+			s.uiError(c, http.StatusUnprocessableEntity, msg)
+		}
+		return false
+	}
+	return true
 }
 
 // forecastPlan reads the plan of k over the dates of res's points and

@@ -39,6 +39,8 @@ var (
 // prologue is dropped (it is not allowed inside HTML); text inside the SVG
 // is escaped by vgsvg, so the result is safe to mark as template.HTML.
 func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
+	saneAxis(&p.X)
+	saneAxis(&p.Y)
 	c := vgsvg.New(w, h)
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer
@@ -50,6 +52,26 @@ func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 		b = b[i:]
 	}
 	return template.HTML(b), nil
+}
+
+// saneAxis makes a's range one that gonum/plot can tick: finite, and
+// wide enough that its ends differ at float64 precision. plot widens an
+// empty range by ±1 itself, which does nothing at 1e308, and then panics
+// ("illegal range"); so a range that is empty or narrow for its
+// magnitude is widened here by a millionth of the magnitude (at least
+// 1), and one that is not finite becomes [0, 1]. A range that ticks
+// already is left as it is.
+func saneAxis(a *plot.Axis) {
+	lo, hi := a.Min, a.Max
+	if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) || lo > hi {
+		lo, hi = 0, 1
+	}
+	mag := max(math.Abs(lo), math.Abs(hi))
+	if span := hi - lo; !(span > 1e-9*mag) || math.IsInf(span, 0) {
+		pad := max(1e-6*mag, 1)
+		lo, hi = max(lo-pad, -math.MaxFloat64/4), min(hi+pad, math.MaxFloat64/4)
+	}
+	a.Min, a.Max = lo, hi
 }
 
 // newPlot sets the sans-serif face on each plot rather than changing
@@ -77,7 +99,42 @@ func legendRoom(p *plot.Plot, entries int) {
 	}
 }
 
+// maxChartValue bounds the magnitude of a charted value: gonum/plot
+// computes the axis range, its padding and ticks as differences of the
+// data, which overflow to Inf (and panic or fail) near the float64
+// limits. A quantity beyond it is drawn at it; the tables show the value.
+const maxChartValue = 1e300
+
+// chartValue is v as the charts draw it: clamped to ±maxChartValue, and
+// not drawn at all (ok false) when it is NaN or infinite, as a
+// forecast from data that overflowed may be.
+func chartValue(v float64) (float64, bool) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return max(-maxChartValue, min(v, maxChartValue)), true
+}
+
+// chartable keeps the points of xys that can be drawn, clamped (chartValue),
+// in place.
+func chartable(xys plotter.XYs) plotter.XYs {
+	out := xys[:0]
+	for _, xy := range xys {
+		y, ok := chartValue(xy.Y)
+		if ok && !math.IsNaN(xy.X) && !math.IsInf(xy.X, 0) {
+			out = append(out, plotter.XY{X: xy.X, Y: y})
+		}
+	}
+	return out
+}
+
+// addLine draws the drawable points of xys (chartable); a series with
+// none draws nothing.
 func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color, width vg.Length) error {
+	xys = chartable(xys)
+	if len(xys) == 0 {
+		return nil
+	}
 	l, err := plotter.NewLine(xys)
 	if err != nil {
 		return fmt.Errorf("api: chart %q: %w", name, err)
@@ -282,7 +339,9 @@ func forecastChart(s *data.Series, res *forecast.Result, historyPoints int, mark
 		if err := addLine(p, "history", hist, colGrey, vg.Points(1.2)); err != nil {
 			return "", err
 		}
-		last = hist[len(hist)-1]
+		if hist = chartable(hist); len(hist) > 0 {
+			last = hist[len(hist)-1]
+		}
 	}
 	if res != nil && len(res.Points) > 0 {
 		layout := res.Freq.Layout()
@@ -316,6 +375,7 @@ func forecastChart(s *data.Series, res *forecast.Result, historyPoints int, mark
 			for i := n - 1; i >= 0; i-- {
 				ring = append(ring, b.hi[i])
 			}
+			ring = chartable(ring) // all finite: this only clamps
 			poly, err := plotter.NewPolygon(ring)
 			if err != nil {
 				return "", fmt.Errorf("api: forecast band: %w", err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
@@ -95,6 +97,9 @@ const maxFilter = 10000
 // wrong types, trailing data and out-of-range values are errors.
 func DecodeParams(body []byte, reg *models.Registry) (Params, error) {
 	var p Params
+	if err := checkKeys(body); err != nil {
+		return p, fmt.Errorf("invalid job request: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
@@ -104,6 +109,69 @@ func DecodeParams(body []byte, reg *models.Registry) (Params, error) {
 		return p, fmt.Errorf("invalid job request: trailing data after the JSON object")
 	}
 	return p, p.Validate(reg)
+}
+
+// paramKeys are the JSON names of Params' fields, from their tags.
+var paramKeys = func() []string {
+	var keys []string
+	t := reflect.TypeFor[Params]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		keys = append(keys, name)
+	}
+	return keys
+}()
+
+// fieldOf is the field name key selects as encoding/json matches it:
+// exactly, or else folding case as strings.EqualFold does (so the Kelvin
+// sign selects k and the long s selects s). It is "" for an unknown key.
+func fieldOf(key string) string {
+	for _, k := range paramKeys {
+		if k == key {
+			return k
+		}
+	}
+	for _, k := range paramKeys {
+		if strings.EqualFold(k, key) {
+			return k
+		}
+	}
+	return ""
+}
+
+// checkKeys refuses a body whose top-level object names a field twice,
+// or names one in another case than its own. encoding/json matches keys
+// case-insensitively and keeps the last value, so {"horizon":7,
+// "HORIZON":300} would ask for 300 while a reader of the body (a proxy,
+// a log, a person) sees 7. Unknown keys and malformed bodies are left
+// to the decoder, which says what is wrong with them.
+func checkKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		switch field := fieldOf(key); {
+		case field == "":
+		case field != key:
+			return fmt.Errorf("key %q: write it %q", key, field)
+		case seen[field]:
+			return fmt.Errorf("key %q appears twice", key)
+		default:
+			seen[field] = true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // Validate checks p and fills the defaults.

@@ -446,6 +446,36 @@ func (q *Queue) Enqueue(ctx context.Context, p Params, requestID string) (*Job, 
 	return q.enqueue(ctx, p, requestID, nil)
 }
 
+// QueueFullError is EnqueueBounded's refusal: Limit jobs are queued or
+// running already.
+type QueueFullError struct {
+	Limit int
+}
+
+func (e *QueueFullError) Error() string {
+	return fmt.Sprintf("jobs: queue full: %d jobs queued or running, the limit", e.Limit)
+}
+
+// EnqueueBounded is Enqueue unless maxActive jobs are queued or running
+// already, when it returns a *QueueFullError and records nothing. The
+// count is taken inside the job's transaction, after its insert: on
+// SQLite, where writers are serialised, the bound is exact; on
+// PostgreSQL, concurrent requests may pass it by a few.
+func (q *Queue) EnqueueBounded(ctx context.Context, p Params, requestID string, maxActive int) (*Job, error) {
+	return q.enqueue(ctx, p, requestID, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE state = $1 OR state = $2`,
+			sqlstore.JobQueued, sqlstore.JobRunning).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("jobs: count active jobs: %w", err)
+		}
+		if n > maxActive { // n counts this job
+			return &QueueFullError{Limit: maxActive}
+		}
+		return nil
+	})
+}
+
 // enqueue is Enqueue with a hook that runs inside the transaction (a
 // scheduled fire completes its own River job there).
 func (q *Queue) enqueue(ctx context.Context, p Params, requestID string, inTx func(tx *sql.Tx) error) (*Job, error) {

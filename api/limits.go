@@ -1,0 +1,285 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/forecastd/forecastd/data/ingest"
+)
+
+// Limits bound what a client controls at the HTTP edge: connections,
+// how long a response may take to drain, the job queue, page sizes and
+// the points one read may materialise. They are named here, in one
+// place, with Options.MaxBodyBytes and Options.MaxInFlight and the
+// parsers' limits (data/ingest); limitTable lists them all for the
+// README's "Limits" section and the problems that name them. Zero
+// fields take the defaults noted.
+type Limits struct {
+	// MaxConns bounds open connections; a connection past it is closed
+	// as soon as it is accepted. Default 1024.
+	MaxConns int
+	// MaxConnsPerHost bounds the open connections of one remote address,
+	// so one client cannot take all of MaxConns. Default 256.
+	MaxConnsPerHost int
+	// ProbeWriteTimeout bounds the time to write a response of /healthz,
+	// /readyz and /metrics: a client that asks and never reads holds its
+	// request slot no longer than this. Default 10 s.
+	ProbeWriteTimeout time.Duration
+	// ReadWriteTimeout bounds writing the response of any other request
+	// but transfers: JSON reads, dashboard pages. Default 60 s.
+	ReadWriteTimeout time.Duration
+	// TransferWriteTimeout bounds the response of uploads (whose body may
+	// stream for long before the response) and streamed downloads (a
+	// plan, a heap profile). It is also the server's WriteTimeout.
+	// Default 10 min.
+	TransferWriteTimeout time.Duration
+	// BodyReadTimeout bounds the time to send the body of any request but
+	// an upload (whose body may stream for as long as the server's 10
+	// minute ReadTimeout): a client that trickles a job request holds a
+	// request slot no longer than this. Default 30 s.
+	BodyReadTimeout time.Duration
+	// MaxScrapes bounds concurrent /metrics requests; past it /metrics
+	// answers 503. Default 4 (a Prometheus server scrapes one at a time).
+	MaxScrapes int
+	// MaxActiveJobs bounds the jobs queued or running; past it POST
+	// /v1/jobs answers 429 with Retry-After. Default 1000.
+	MaxActiveJobs int
+	// MaxReadPoints bounds the values (dates × (1 + covariates)) one GET
+	// may load from the store; past it the read answers 422 before it
+	// loads anything. Default 2,000,000 (16 MB of float64).
+	MaxReadPoints int
+}
+
+func (l *Limits) defaults() {
+	if l.MaxConns <= 0 {
+		l.MaxConns = 1024
+	}
+	if l.MaxConnsPerHost <= 0 {
+		l.MaxConnsPerHost = 256
+	}
+	if l.ProbeWriteTimeout <= 0 {
+		l.ProbeWriteTimeout = 10 * time.Second
+	}
+	if l.ReadWriteTimeout <= 0 {
+		l.ReadWriteTimeout = time.Minute
+	}
+	if l.TransferWriteTimeout <= 0 {
+		l.TransferWriteTimeout = 10 * time.Minute
+	}
+	if l.BodyReadTimeout <= 0 {
+		l.BodyReadTimeout = 30 * time.Second
+	}
+	if l.MaxScrapes <= 0 {
+		l.MaxScrapes = 4
+	}
+	if l.MaxActiveJobs <= 0 {
+		l.MaxActiveJobs = 1000
+	}
+	if l.MaxReadPoints <= 0 {
+		l.MaxReadPoints = 2_000_000
+	}
+}
+
+// Fixed limits: not options, because nothing legitimate comes near them.
+const (
+	// maxJobBodyBytes bounds a job request body.
+	maxJobBodyBytes = 1 << 20
+	// defaultPage and maxPage are the page sizes of the list endpoints.
+	defaultPage, maxPage = 100, 1000
+	// maxPageBytes bounds the encoded items of one page of jobs: a job
+	// echoes its request (up to maxJobBodyBytes), so a page of them could
+	// otherwise run to a gigabyte. A page cut short has a next link.
+	maxPageBytes = 4 << 20
+	// maxHeaderBytes bounds the request line and headers.
+	maxHeaderBytes = 64 << 10
+	// readHeaderTimeout bounds the time to send the request headers.
+	readHeaderTimeout = 10 * time.Second
+	// queueFullRetry is the Retry-After of a 429 at MaxActiveJobs: about
+	// the time a small job takes to leave the queue.
+	queueFullRetry = 30 * time.Second
+)
+
+// Limit names in problem documents and the README.
+const (
+	limitBody         = "max_body_bytes"
+	limitJobBody      = "max_job_body_bytes"
+	limitInFlight     = "max_in_flight"
+	limitConns        = "max_conns"
+	limitConnsPerHost = "max_conns_per_host"
+	limitProbeWrite   = "probe_write_timeout"
+	limitReadWrite    = "read_write_timeout"
+	limitTransfer     = "transfer_write_timeout"
+	limitBodyRead     = "body_read_timeout"
+	limitHeader       = "max_header_bytes"
+	limitReadHeader   = "read_header_timeout"
+	limitScrapes      = "max_scrapes"
+	limitActiveJobs   = "max_active_jobs"
+	limitPage         = "max_page_size"
+	limitPageBytes    = "max_page_bytes"
+	limitReadPoints   = "max_read_points"
+	limitLine         = "max_line_bytes"
+	limitCovariates   = "max_covariates"
+)
+
+// limitRow is one limit as the README's table lists it.
+type limitRow struct {
+	Name, Value, Past string
+}
+
+// limitTable lists every limit a client meets, with the server's values.
+// TestLimitsDocumented checks that the README names each of them.
+func (s *Server) limitTable() []limitRow {
+	l := s.opts.Limits
+	return []limitRow{
+		{limitBody, itoa(s.opts.MaxBodyBytes) + " bytes", "413 problem"},
+		{limitJobBody, itoa(maxJobBodyBytes) + " bytes", "413 problem"},
+		{limitLine, strconv.Itoa(ingest.MaxLineBytes) + " bytes", "400 problem naming the line"},
+		{limitCovariates, strconv.Itoa(ingest.MaxCovariates), "400 problem"},
+		{limitHeader, strconv.Itoa(maxHeaderBytes) + " bytes", "431"},
+		{limitReadHeader, readHeaderTimeout.String(), "connection closed"},
+		{limitInFlight, strconv.Itoa(s.opts.MaxInFlight), "503 problem with Retry-After"},
+		{limitConns, strconv.Itoa(l.MaxConns), "connection closed on accept"},
+		{limitConnsPerHost, strconv.Itoa(l.MaxConnsPerHost), "connection closed on accept"},
+		{limitProbeWrite, l.ProbeWriteTimeout.String(), "connection closed"},
+		{limitReadWrite, l.ReadWriteTimeout.String(), "connection closed"},
+		{limitTransfer, l.TransferWriteTimeout.String(), "connection closed"},
+		{limitBodyRead, l.BodyReadTimeout.String(), "408 problem"},
+		{limitScrapes, strconv.Itoa(l.MaxScrapes), "503"},
+		{limitActiveJobs, strconv.Itoa(l.MaxActiveJobs), "429 problem with Retry-After"},
+		{limitPage, strconv.Itoa(maxPage), "400 problem"},
+		{limitPageBytes, strconv.Itoa(maxPageBytes) + " bytes", "a shorter page, with next"},
+		{limitReadPoints, strconv.Itoa(l.MaxReadPoints), "422 problem (or page)"},
+	}
+}
+
+// withinPageBytes keeps the first items whose JSON encodings add up to
+// no more than budget bytes (at least one item, so paging always moves
+// on), and reports whether it dropped any.
+func withinPageBytes[T any](items []T, budget int) ([]T, bool, error) {
+	total := 0
+	for i, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return nil, false, err
+		}
+		if total += len(b) + 1; total > budget && i > 0 {
+			return items[:i], true, nil
+		}
+	}
+	return items, false, nil
+}
+
+// LimitInfo names the limit a problem is about, and its value.
+type LimitInfo struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// problemLimit answers status with a problem naming limit and its value.
+func problemLimit(c *gin.Context, status int, name string, value any, detail string) {
+	writeProblem(c, Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Limit: &LimitInfo{Name: name, Value: fmt.Sprint(value)}})
+}
+
+// writeTimeout is the write deadline of a route: short for the probes and
+// metrics, long for transfers, the default for the rest.
+func (l Limits) writeTimeout(route string) time.Duration {
+	switch route {
+	case "/healthz", "/readyz", "/metrics":
+		return l.ProbeWriteTimeout
+	case "/v1/sales", "/v1/covariates", "/v1/series/:store/:sku/covariates", "/v1/memguard/reports/:id/heap.pb.gz":
+		return l.TransferWriteTimeout
+	}
+	return l.ReadWriteTimeout
+}
+
+// bodyReadTimeoutKey holds a request's body read timeout in its gin
+// context, for the problem that names it.
+const bodyReadTimeoutKey = "forecastd.body_read_timeout"
+
+// upload reports the routes whose request body may stream for long.
+func upload(route string) bool { return route == "/v1/sales" || route == "/v1/covariates" }
+
+// deadlines sets the write deadline of each request by its route, in
+// place of the server's single WriteTimeout, so a client that asks for
+// /metrics and never reads frees its goroutine and request slot in
+// seconds, while an upload keeps the time it needs; and the read
+// deadline of every body but an upload's to BodyReadTimeout, so one that
+// trickles a small body does not hold a slot for the server's
+// ReadTimeout.
+func (s *Server) deadlines() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		now, route := time.Now(), c.FullPath()
+		rc := http.NewResponseController(c.Writer)
+		// An error means the writer cannot take a deadline (a test's
+		// recorder); the server's timeouts still bound the request.
+		_ = rc.SetWriteDeadline(now.Add(s.opts.Limits.writeTimeout(route)))
+		if !upload(route) {
+			_ = rc.SetReadDeadline(now.Add(s.opts.Limits.BodyReadTimeout))
+			c.Set(bodyReadTimeoutKey, s.opts.Limits.BodyReadTimeout) // for fail's 408
+		}
+		c.Next()
+	}
+}
+
+// connLimiter bounds open connections, in all and per remote host. It is
+// the http.Server's ConnState hook: a connection past a bound is closed
+// when it is new, before a goroutine reads from it.
+type connLimiter struct {
+	max, perHost int
+
+	mu     sync.Mutex
+	open   int
+	byHost map[string]int
+	seen   map[net.Conn]string // counted connections, by host
+}
+
+func newConnLimiter(max, perHost int) *connLimiter {
+	return &connLimiter{max: max, perHost: perHost, byHost: map[string]int{}, seen: map[net.Conn]string{}}
+}
+
+// ConnState counts a connection from StateNew until it is closed or
+// hijacked, and closes a new one past a bound. A closed connection still
+// passes through StateClosed, which uncounts it.
+func (l *connLimiter) ConnState(conn net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		host, _, err := net.SplitHostPort(conn.RemoteAddr().String())
+		if err != nil {
+			host = conn.RemoteAddr().String()
+		}
+		l.mu.Lock()
+		l.open++
+		l.byHost[host]++
+		l.seen[conn] = host
+		over := l.open > l.max || l.byHost[host] > l.perHost
+		l.mu.Unlock()
+		if over {
+			_ = conn.Close() // the client sees the connection reset; nothing to report
+		}
+	case http.StateClosed, http.StateHijacked:
+		l.mu.Lock()
+		if host, ok := l.seen[conn]; ok {
+			delete(l.seen, conn)
+			l.open--
+			if l.byHost[host]--; l.byHost[host] == 0 {
+				delete(l.byHost, host)
+			}
+		}
+		l.mu.Unlock()
+	}
+}
+
+// Open reports the connections counted now, in all and from host.
+func (l *connLimiter) Open(host string) (all, fromHost int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open, l.byHost[host]
+}
