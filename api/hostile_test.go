@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
 )
 
@@ -376,15 +377,25 @@ func TestHostileJobBody(t *testing.T) {
 	wantLimitProblem(t, "job body past the limit", code, hdr, b, 413, limitJobBody, strconv.Itoa(maxJobBodyBytes))
 }
 
-// TestHostileExtremeValues uploads series at the edges of float64 and
-// of shape, and renders their pages: a quantity of 1e308 made the chart
-// code fail with 500. A job over them must leave every page rendering.
+// TestHostileExtremeValues: a quantity of 1e308 made the chart code fail
+// with 500. Such a value is now refused at upload with the limit named
+// (ingest.MaxMagnitude), and series at the edges of what is accepted, of
+// magnitude and of shape, render before and after a job over them. The
+// chart code itself is tried on 1e308 and the largest float in
+// TestChartsExtremeValues.
 func TestHostileExtremeValues(t *testing.T) {
 	ts := startWith(t, Options{JobWorkers: 1})
+	for _, v := range []string{"1e308", strconv.FormatFloat(math.MaxFloat64, 'g', -1, 64), "-1e16", "1e15000"} {
+		code, _, b := ts.do("POST", "/v1/sales", "text/csv", []byte("date,store,sku,quantity\n2025-01-01,X,bad,"+v+"\n"))
+		if code != 400 || !strings.Contains(string(b), "MaxMagnitude") && !strings.Contains(string(b), "not a number") {
+			t.Errorf("quantity %s: %d %s, want 400 naming the limit", v, code, clip(b, 300))
+		}
+	}
+	limit := strconv.FormatFloat(ingest.MaxMagnitude, 'g', -1, 64)
 	series := map[string]func(i int) string{
-		"huge":      func(i int) string { return "1e308" },
-		"max":       func(i int) string { return strconv.FormatFloat(math.MaxFloat64, 'g', -1, 64) },
-		"swing":     func(i int) string { return []string{"1e308", "0"}[i%2] },
+		"huge":      func(i int) string { return limit },
+		"swing":     func(i int) string { return []string{limit, "0"}[i%2] },
+		"negative":  func(i int) string { return []string{"-" + limit, limit}[i%2] },
 		"tiny":      func(i int) string { return "1e-308" },
 		"subnormal": func(i int) string { return "5e-324" },
 		"zero":      func(i int) string { return "0" },
@@ -397,7 +408,7 @@ func TestHostileExtremeValues(t *testing.T) {
 			fmt.Fprintf(&csv, "%s,X,%s,%s\n", start.AddDate(0, 0, i).Format(time.DateOnly), sku, v(i))
 		}
 	}
-	fmt.Fprintf(&csv, "%s,X,single,1e308\n", start.Format(time.DateOnly))
+	fmt.Fprintf(&csv, "%s,X,single,%s\n", start.Format(time.DateOnly), limit)
 	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", []byte(csv.String())); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
