@@ -45,7 +45,10 @@ type Job struct {
 	Memory []byte
 	// Phases holds the seconds spent loading, training and publishing;
 	// nil until the job has succeeded.
-	Phases    []byte
+	Phases []byte
+	// Summary counts the series the job trained, excluded and failed,
+	// with warnings naming them; nil until the job has loaded its series.
+	Summary   []byte
 	RequestID string
 	RiverID   int64
 }
@@ -83,16 +86,16 @@ func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) 
 	return nil
 }
 
-const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id, phases`
+const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id, phases, summary`
 
 func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	var j Job
 	var params string
 	var created int64
 	var started, finished sql.NullInt64
-	var memory, phases sql.NullString
+	var memory, phases, summary sql.NullString
 	if err := row.Scan(&j.ID, &j.Kind, &j.State, &params, &j.Progress, &j.SeriesTotal, &j.SeriesDone,
-		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID, &phases); err != nil {
+		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID, &phases, &summary); err != nil {
 		return nil, err
 	}
 	j.Params = []byte(params)
@@ -110,6 +113,9 @@ func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	}
 	if phases.Valid && phases.String != "" {
 		j.Phases = []byte(phases.String)
+	}
+	if summary.Valid && summary.String != "" {
+		j.Summary = []byte(summary.String)
 	}
 	if j.State == JobRunning && j.StartedAt != nil && j.Progress > 0 && j.Progress < 1 {
 		el := time.Since(*j.StartedAt).Seconds()
@@ -192,6 +198,14 @@ func (s *Store) StartJob(ctx context.Context, id string, total int) (err error) 
 func (s *Store) JobPhases(ctx context.Context, id string, phases []byte) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET phases = $1 WHERE id = $2`, string(phases), id); err != nil {
 		return fmt.Errorf("data: job phases: %w", err)
+	}
+	return nil
+}
+
+// JobSummary records what a job did with its series (an encoded record).
+func (s *Store) JobSummary(ctx context.Context, id string, summary []byte) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET summary = $1 WHERE id = $2`, string(summary), id); err != nil {
+		return fmt.Errorf("data: job summary: %w", err)
 	}
 	return nil
 }

@@ -116,6 +116,9 @@ var migrations = []string{
 		value DOUBLE PRECISION NOT NULL,
 		PRIMARY KEY (store, sku, ts, name)
 	)`,
+	// What a job did with each series (trained, excluded, failed), an
+	// encoded record like memory and phases.
+	`ALTER TABLE jobs ADD COLUMN summary TEXT`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -480,8 +483,27 @@ func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(da
 // planned covariates merged in (Series.AddPlanned): covariate columns may
 // run past the last sale. The frequency of each is inferred from its
 // sales dates (a one-point series is daily); plans for a series with no
-// sales are not loaded.
+// sales are not loaded. When a selected series cannot be assembled it
+// returns an *UnassemblableError (errors.Is ErrUnassemblable) naming the
+// first; LoadSeriesExcluding loads the others.
 func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series, error) {
+	series, bad, err := s.LoadSeriesExcluding(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, bad[0]
+	}
+	return series, nil
+}
+
+// LoadSeriesExcluding loads the series f selects as LoadSeries does,
+// leaving out those that cannot be assembled (dates out of range, no
+// common spacing, rows off the grid, a span or covariate count past the
+// limits), which it returns in key order with the reason: one bad series
+// must not keep a job from the others. A series is checked before it is
+// assembled, so a bad one costs no more memory than its rows.
+func (s *Store) LoadSeriesExcluding(ctx context.Context, f SeriesFilter) (_ []*data.Series, _ []*UnassemblableError, err error) {
 	// One query, so the sales (src 0) and the plans (src 1) of a series
 	// arrive together and stream. Both branches are ordered by the same
 	// key columns under the same collation, so a key's rows are adjacent
@@ -493,44 +515,20 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series,
 		` ORDER BY store, sku, ts`
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("data: load series: %w", err)
+		return nil, nil, fmt.Errorf("data: load series: %w", err)
 	}
-	defer rows.Close()
-	type planned struct {
-		date  time.Time
-		name  string
-		value float64
-	}
+	defer closeRows(rows, &err)
 	var out []*data.Series
-	var cur []data.Observation
-	var plans []planned
-	var key data.Key
-	flush := func() error {
-		defer func() { cur, plans = cur[:0], plans[:0] }()
-		if len(cur) == 0 {
-			return nil
+	var bad []*UnassemblableError
+	var a assembler
+	flush := func() {
+		ser, err := a.assemble()
+		switch {
+		case err != nil:
+			bad = append(bad, &UnassemblableError{Key: a.key, Reason: err.Error()})
+		case ser != nil:
+			out = append(out, ser)
 		}
-		freq := data.Daily
-		if len(cur) > 1 {
-			dates := make([]time.Time, len(cur))
-			for i, o := range cur {
-				dates[i] = o.Date
-			}
-			fr, err := data.InferFrequency(dates)
-			if err != nil {
-				return fmt.Errorf("data: series %s: %w", cur[0].Key, err)
-			}
-			freq = fr
-		}
-		ss, err := ingest.Assemble(cur, freq)
-		if err != nil {
-			return err
-		}
-		for _, p := range plans {
-			ss[0].SetPlanned(p.date, p.name, p.value)
-		}
-		out = append(out, ss...)
-		return nil
 	}
 	first := true
 	for rows.Next() {
@@ -540,35 +538,128 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series,
 		var cov sql.NullString
 		var name string
 		if err := rows.Scan(&k.Store, &k.SKU, &src, &ts, &v, &cov, &name); err != nil {
-			return nil, fmt.Errorf("data: load series: %w", err)
+			return nil, nil, fmt.Errorf("data: load series: %w", err)
 		}
 		if !f.match(k) {
 			continue
 		}
-		if first || k != key {
-			if err := flush(); err != nil {
-				return nil, err
+		if first || k != a.key {
+			if !first {
+				flush()
 			}
-			key, first = k, false
+			a.reset(k)
+			first = false
 		}
-		date := time.Unix(ts, 0).UTC()
 		if src == 1 {
-			plans = append(plans, planned{date, name, v})
+			a.addPlan(ts, name, v)
 			continue
 		}
-		o := data.Observation{Key: k, Date: date, Quantity: v}
-		if cov.Valid && cov.String != "" {
-			if err := json.Unmarshal([]byte(cov.String), &o.Covariates); err != nil {
-				return nil, fmt.Errorf("data: load series: covariates of %s at %s: %w", k, o.Date, err)
-			}
+		if err := a.addSale(ts, v, cov); err != nil {
+			return nil, nil, fmt.Errorf("data: load series: %w", err)
 		}
-		cur = append(cur, o)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("data: load series: %w", err)
+		return nil, nil, fmt.Errorf("data: load series: %w", err)
 	}
-	if err := flush(); err != nil {
+	if !first {
+		flush()
+	}
+	return out, bad, nil
+}
+
+// assembler gathers the rows of one series as LoadSeriesExcluding reads
+// them and makes the series, or says why it cannot. Once a row breaks a
+// limit the rest are not kept.
+type assembler struct {
+	key   data.Key
+	obs   []data.Observation
+	plans []planned
+	names map[string]struct{}
+	bad   error
+}
+
+type planned struct {
+	date  time.Time
+	name  string
+	value float64
+}
+
+// reset starts series k, keeping the buffers.
+func (a *assembler) reset(k data.Key) {
+	a.key, a.obs, a.plans, a.bad = k, a.obs[:0], a.plans[:0], nil
+	clear(a.names)
+}
+
+// name counts a covariate name, failing the series past the limit.
+func (a *assembler) name(n string) {
+	if a.names == nil {
+		a.names = map[string]struct{}{}
+	}
+	a.names[n] = struct{}{}
+	if len(a.names) > MaxSeriesCovariates && a.bad == nil {
+		a.bad = errTooManyCovariates(len(a.names))
+	}
+}
+
+func (a *assembler) addSale(ts int64, q float64, cov sql.NullString) error {
+	if a.bad != nil {
+		return nil
+	}
+	if err := checkDate(ts); err != nil {
+		a.bad = err
+		return nil
+	}
+	o := data.Observation{Key: a.key, Date: time.Unix(ts, 0).UTC(), Quantity: q}
+	if cov.Valid && cov.String != "" {
+		if err := json.Unmarshal([]byte(cov.String), &o.Covariates); err != nil {
+			return fmt.Errorf("covariates of %s at %s: %w", a.key, o.Date, err)
+		}
+		for n := range o.Covariates {
+			a.name(n)
+		}
+	}
+	a.obs = append(a.obs, o)
+	return nil
+}
+
+func (a *assembler) addPlan(ts int64, name string, v float64) {
+	if a.bad != nil {
+		return
+	}
+	a.name(name)
+	a.plans = append(a.plans, planned{time.Unix(ts, 0).UTC(), name, v})
+}
+
+// assemble makes the series, nil when it has no sales, or returns why it
+// cannot be made. The span is checked before anything is allocated for it.
+func (a *assembler) assemble() (*data.Series, error) {
+	if a.bad != nil {
+		return nil, a.bad
+	}
+	if len(a.obs) == 0 {
+		return nil, nil
+	}
+	freq := data.Daily
+	if len(a.obs) > 1 {
+		dates := make([]time.Time, len(a.obs))
+		for i, o := range a.obs {
+			dates[i] = o.Date
+		}
+		fr, err := data.InferFrequency(dates)
+		if err != nil {
+			return nil, err
+		}
+		freq = fr
+	}
+	if err := checkSpan(freq, a.obs[0].Date.Unix(), a.obs[len(a.obs)-1].Date.Unix()); err != nil {
 		return nil, err
 	}
-	return out, nil
+	ss, err := ingest.Assemble(a.obs, freq)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range a.plans {
+		ss[0].SetPlanned(p.date, p.name, p.value)
+	}
+	return ss[0], nil
 }
