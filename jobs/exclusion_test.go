@@ -30,7 +30,7 @@ var badSeries = []struct {
 	{"YEARS", []string{"0000-01-01", "9999-12-31"}, 0, "outside 1900-01-01 to 2200-01-01"},
 	{"MIXED", []string{"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-03T05:00:00", "2026-01-04"}, 0, "not on the daily grid"},
 	{"SPAN", []string{"1901-01-01", "1901-01-02", "2150-01-01"}, 0, "more than the limit of 36525"},
-	{"WIDE", []string{"2026-01-01", "2026-01-02", "2026-01-03"}, sqlstore.MaxSeriesCovariates + 1, "covariates, more than the limit"},
+	{"WIDE", []string{"2026-01-01", "2026-01-02", "2026-01-03"}, sqlstore.MaxSeriesCovariates + 1, "covariates, the limit per series"},
 }
 
 // storeBadSeries writes badSeries for store st straight into sales.

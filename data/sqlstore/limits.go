@@ -122,7 +122,7 @@ func checkSpan(f data.Frequency, first, last int64) error {
 	return nil
 }
 
-// errTooManyCovariates is the reason a series with n covariates is refused.
-func errTooManyCovariates(n int) error {
-	return fmt.Errorf("%d covariates, more than the limit of %d per series", n, MaxSeriesCovariates)
-}
+// errTooManyCovariates is the reason a series with more than
+// MaxSeriesCovariates covariates is refused. Counting stops past the
+// limit, so the count is not given.
+var errTooManyCovariates = fmt.Errorf("more than %d covariates, the limit per series", MaxSeriesCovariates)

@@ -24,8 +24,9 @@ import (
 // may name series that have no sales yet: they wait for them.
 func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	return s.ingestStaged(ctx, staging{
-		what:  "ingest covariates",
-		table: "upload_plan",
+		what:    "ingest covariates",
+		subject: ingest.PlanSubject,
+		table:   "upload_plan",
 		columns: `line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
 		name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL`,
 		insert: `INSERT INTO upload_plan (line, store, sku, ts, name, value) VALUES `,
@@ -39,6 +40,7 @@ func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Ob
 			return nil
 		},
 		duplicates: duplicatePlanValues,
+		check:      checkPlanUpload,
 		merge: `INSERT INTO planned_covariates (store, sku, ts, name, value)
 		SELECT store, sku, ts, name, value FROM upload_plan WHERE true
 		ON CONFLICT (store, sku, ts, name) DO UPDATE SET value = excluded.value`,
@@ -47,8 +49,8 @@ func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Ob
 
 // duplicatePlanValues reports a covariate given twice for the same key and
 // date in the staged upload.
-func duplicatePlanValues(ctx context.Context, tx *sql.Tx) error {
-	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, name, MIN(line), MAX(line) FROM upload_plan
+func duplicatePlanValues(ctx context.Context, q dbtx) error {
+	rs, err := q.QueryContext(ctx, `SELECT store, sku, ts, name, MIN(line), MAX(line) FROM upload_plan
 		GROUP BY store, sku, ts, name HAVING COUNT(*) > 1 ORDER BY MAX(line), name LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest covariates: %w", err)
@@ -190,28 +192,23 @@ func (s *Store) Plan(ctx context.Context, k data.Key, f PlanFilter, fn func(Plan
 // ErrNotFound when k has neither sales nor planned values. Published
 // forecasts are not changed: the next job reads the plan as it is then.
 func (s *Store) DeletePlan(ctx context.Context, k data.Key, f PlanFilter) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
-	}
-	defer tx.Rollback()
-	if err := knownSeries(ctx, tx, k); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return 0, err
+	var n int64
+	err := inTx(ctx, s.db, "delete plan of "+k.String(), func(tx *sql.Tx) error {
+		if err := knownSeries(ctx, tx, k); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("data: delete plan of %s: %w", k, err)
 		}
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
-	}
-	w, args := f.where(k)
-	res, err := tx.ExecContext(ctx, `DELETE FROM planned_covariates`+w, args...)
-	if err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s commit: %w", k, err)
-	}
-	return n, nil
+		w, args := f.where(k)
+		res, err := tx.ExecContext(ctx, `DELETE FROM planned_covariates`+w, args...)
+		if err != nil {
+			return fmt.Errorf("data: delete plan of %s: %w", k, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("data: delete plan of %s: %w", k, err)
+		}
+		return nil
+	})
+	return n, err
 }

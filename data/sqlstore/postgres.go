@@ -38,7 +38,7 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	// workers stay well under the server's max_connections (100 by default).
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(4)
-	s := &Store{db: db}
+	s := newStore(db)
 	if err := s.migrateLocked(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -24,6 +24,13 @@ var ErrNotFound = errors.New("data: not found")
 // upserts so the same statements run on PostgreSQL.
 type Store struct {
 	db *sql.DB
+	// uploads holds a token per upload being staged
+	// (MaxConcurrentUploads).
+	uploads chan struct{}
+}
+
+func newStore(db *sql.DB) *Store {
+	return &Store{db: db, uploads: make(chan struct{}, MaxConcurrentUploads)}
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path and
@@ -39,9 +46,11 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("data: open %s: %w", path, err)
 	}
 	// SQLite serialises writers anyway; a small pool keeps readers
-	// concurrent under WAL without piling up writers on the lock.
-	db.SetMaxOpenConns(4)
-	s := &Store{db: db}
+	// concurrent under WAL without piling up writers on the lock. It is
+	// twice MaxConcurrentUploads, so uploads staging their bodies leave
+	// connections to jobs and readers.
+	db.SetMaxOpenConns(2 * MaxConcurrentUploads)
+	s := newStore(db)
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -155,13 +164,18 @@ type IngestStats struct {
 	Series int `json:"series"`
 }
 
-// Ingest writes the observations that parse produces, all or nothing: the
-// rows are staged in a temporary table inside one transaction, checked for
-// keys that appear twice in the same upload (an error naming both lines:
-// which of the two is right cannot be guessed), and merged into sales only
-// if parse returned nil. Rows with the same (store, sku, date) as a stored
-// row replace it. Memory stays bounded whatever the upload's size: the
-// database does the bookkeeping.
+// Ingest writes the observations that parse produces, all or nothing:
+// the rows are staged in a temporary table outside any transaction,
+// checked for keys that appear twice in the same upload (an error naming
+// both lines: which of the two is right cannot be guessed), and, if parse
+// returned nil, checked against what is stored and merged into sales in
+// one short transaction. The checks refuse what could never be assembled
+// (see limits.go): a date outside the date limits, a row off its series'
+// grid (a time of day in a daily series), a series spanning more points
+// than its frequency allows, or one with more than MaxSeriesCovariates
+// covariates; each named by line. Rows with the same (store, sku, date)
+// as a stored row replace it. Memory stays bounded whatever the upload's
+// size: the database does the bookkeeping.
 func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	return s.ingestStaged(ctx, staging{
 		what:  "ingest",
@@ -182,17 +196,26 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 			return ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
 		},
 		duplicates: duplicateRows,
+		check:      checkSalesUpload,
 		merge: `INSERT INTO sales (store, sku, ts, quantity, covariates)
 		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
 		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
 	}, parse)
 }
 
+// dbtx is what the staging steps run on: a connection or a transaction.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // staging describes an all-or-nothing upload: rows go to a temporary
-// table, are checked for keys given twice, and are merged into the
-// stored table in the same transaction.
+// table, are checked for keys given twice and against what is stored,
+// and are merged into the stored table in one transaction.
 type staging struct {
 	what    string // for errors: "data: <what>: ..."
+	subject string // ingest.ParseError.Subject
 	table   string // the temporary table
 	columns string // its column definitions
 	insert  string // INSERT INTO table (cols) VALUES
@@ -200,36 +223,57 @@ type staging struct {
 	// stage adds the rows of one observation.
 	stage func(ctx context.Context, o data.Observation, ins *batchInsert) error
 	// duplicates reports keys the upload gives twice.
-	duplicates func(ctx context.Context, tx *sql.Tx) error
+	duplicates func(ctx context.Context, q dbtx) error
+	// check reports staged rows that the stored data would make
+	// unassemblable; it runs inside the merge transaction.
+	check func(ctx context.Context, tx dbtx) error
 	// merge upserts the staged rows into the stored table.
 	merge string
 }
 
-// ingestStaged runs an upload as st describes, on one connection: the
-// temporary table belongs to it.
-func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
+// ingestStaged runs an upload as st describes, on one connection, which
+// the temporary table belongs to. Only the check and merge hold the
+// write lock: parsing and staging the body, however slow the client,
+// block no other writer.
+func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(data.Observation) error) error) (_ IngestStats, err error) {
 	fail := func(err error) (IngestStats, error) {
 		return IngestStats{}, fmt.Errorf("data: %s: %w", st.what, err)
+	}
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-ctx.Done():
+		return fail(ctx.Err())
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
+	defer func() {
+		if cerr := conn.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("data: %s: %w", st.what, cerr))
+		}
+	}()
 	// A temporary table lives as long as its connection, so an earlier
-	// upload on a pooled connection may have left one: empty it.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+st.table+` (`+st.columns+`)`); err != nil {
+	// upload on a pooled connection may have left one: empty it. Writing
+	// it takes no lock on the stored tables.
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+st.table+` (`+st.columns+`)`); err != nil {
 		return fail(err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+st.table+`_key ON `+st.table+` (store, sku, ts)`); err != nil {
 		return fail(err)
 	}
-	ins := newBatchInsert(tx, st.insert, st.cols)
+	if _, err := conn.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+		return fail(err)
+	}
+	// Empty it afterwards too: a large upload's rows should not wait in
+	// the pool for the next upload on this connection.
+	defer func() {
+		if _, derr := conn.ExecContext(context.WithoutCancel(ctx), `DELETE FROM `+st.table); derr != nil {
+			err = errors.Join(err, fmt.Errorf("data: %s: %w", st.what, derr))
+		}
+	}()
+	ins := newBatchInsert(conn, st.insert, st.cols)
 	rows := 0
 	err = parse(func(o data.Observation) error {
 		rows++
@@ -244,21 +288,27 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 	if err := ins.flush(ctx); err != nil {
 		return IngestStats{}, err
 	}
-	if err := st.duplicates(ctx, tx); err != nil {
+	if err := st.duplicates(ctx, conn); err != nil {
 		return IngestStats{}, err
 	}
-	if _, err := tx.ExecContext(ctx, st.merge); err != nil {
-		return fail(err)
+	if err := checkDates(ctx, conn, st); err != nil {
+		return IngestStats{}, err
 	}
 	var series int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM `+st.table+`) k`).Scan(&series); err != nil {
-		return fail(err)
+	err = inTx(ctx, conn, st.what, func(tx *sql.Tx) error {
+		if err := st.check(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, st.merge); err != nil {
+			return fmt.Errorf("data: %s: %w", st.what, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return IngestStats{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM `+st.table+`) k`).Scan(&series); err != nil {
 		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return IngestStats{}, fmt.Errorf("data: %s commit: %w", st.what, err)
 	}
 	return IngestStats{Rows: rows, Series: series}, nil
 }
@@ -266,7 +316,7 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 // batchInsert stages rows with multi-row INSERT statements: one statement
 // per row would make a large upload a round trip per row on PostgreSQL.
 type batchInsert struct {
-	tx     *sql.Tx
+	db     dbtx
 	prefix string // INSERT INTO t (cols) VALUES
 	cols   int
 	buf    []any
@@ -275,8 +325,8 @@ type batchInsert struct {
 // batchRows keeps a statement's parameters well under SQLite's limit.
 const batchRows = 150
 
-func newBatchInsert(tx *sql.Tx, prefix string, cols int) *batchInsert {
-	return &batchInsert{tx: tx, prefix: prefix, cols: cols, buf: make([]any, 0, batchRows*cols)}
+func newBatchInsert(db dbtx, prefix string, cols int) *batchInsert {
+	return &batchInsert{db: db, prefix: prefix, cols: cols, buf: make([]any, 0, batchRows*cols)}
 }
 
 // add stages one row of b.cols values, writing a full batch.
@@ -311,7 +361,7 @@ func (b *batchInsert) flush(ctx context.Context) error {
 		}
 		q.WriteByte(')')
 	}
-	if _, err := b.tx.ExecContext(ctx, q.String(), b.buf...); err != nil {
+	if _, err := b.db.ExecContext(ctx, q.String(), b.buf...); err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
 	}
 	b.buf = b.buf[:0]
@@ -319,8 +369,8 @@ func (b *batchInsert) flush(ctx context.Context) error {
 }
 
 // duplicateRows reports keys that occur twice in the staged upload.
-func duplicateRows(ctx context.Context, tx *sql.Tx) error {
-	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
+func duplicateRows(ctx context.Context, q dbtx) error {
+	rs, err := q.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
 		GROUP BY store, sku, ts HAVING COUNT(*) > 1 ORDER BY MAX(line) LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
@@ -597,7 +647,7 @@ func (a *assembler) name(n string) {
 	}
 	a.names[n] = struct{}{}
 	if len(a.names) > MaxSeriesCovariates && a.bad == nil {
-		a.bad = errTooManyCovariates(len(a.names))
+		a.bad = errTooManyCovariates
 	}
 }
 
