@@ -39,6 +39,11 @@ func dataSchemas() oaObj {
 					"value": number()}, "date", "value"))}}, "store", "sku", "covariates"),
 		"PlanDeleted": object(oaObj{"store": str(""), "sku": str(""), "deleted": oaObj{"type": "integer", "description": "planned values deleted"}},
 			"store", "sku", "deleted"),
+		"SeriesDeleted": object(oaObj{"store": str(""), "sku": str(""), "deleted": object(oaObj{
+			"sales":              oaObj{"type": "integer", "description": "sales rows deleted"},
+			"planned_covariates": oaObj{"type": "integer", "description": "planned values deleted (0 for a date range)"},
+			"forecasts":          oaObj{"type": "integer", "description": "published forecasts deleted (0 for a date range)"},
+		}, "sales", "planned_covariates", "forecasts")}, "store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
 	}

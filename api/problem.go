@@ -46,6 +46,10 @@ func fail(c *gin.Context, err error) {
 		problem(c, http.StatusRequestEntityTooLarge, "request body larger than "+itoa(mbe.Limit)+" bytes")
 	case errors.Is(err, sqlstore.ErrNotFound):
 		problem(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, sqlstore.ErrBusy):
+		// Contention outlasted the store's retries: the client may retry.
+		c.Header("Retry-After", "1")
+		problem(c, http.StatusServiceUnavailable, "database busy, retry: "+err.Error())
 	case errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil:
 		problem(c, http.StatusServiceUnavailable, "request cancelled: "+err.Error())
 	default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
@@ -96,5 +97,46 @@ func TestIngestRefusesUnassemblable(t *testing.T) {
 	series, err := s.LoadSeries(ctx, SeriesFilter{})
 	if err != nil || len(series) != 1 || series[0].Len() != 6 || len(series[0].Covariates) != 64 {
 		t.Fatalf("load = %d series, %v", len(series), err)
+	}
+}
+
+// TestDeleteSeries deletes a date range of sales, then the whole series
+// with its plan and forecast, in one transaction each.
+func TestDeleteSeries(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	if _, err := s.Ingest(ctx, csvUpload("date,store,sku,quantity\n2026-01-01,S,A,1\n2026-01-02,S,A,2\n2026-01-03,S,A,3\n2026-01-01,S,B,1\n", false)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IngestCovariates(ctx, csvUpload("date,store,sku,promo\n2026-01-04,S,A,1\n2026-01-05,S,A,0\n", true)); err != nil {
+		t.Fatal(err)
+	}
+	a := data.Key{Store: "S", SKU: "A"}
+	if err := s.StageResult(ctx, "j", a, []byte(`{}`), []byte(`[]`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PublishResults(ctx, "j", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
+	got, err := s.DeleteSeries(ctx, a, DateRange{From: day(2), Until: day(3)})
+	if err != nil || got != (SeriesDeleted{Sales: 1}) {
+		t.Fatalf("range delete = %+v, %v", got, err)
+	}
+	if _, err := s.GetResult(ctx, a); err != nil {
+		t.Fatalf("a range delete removed the forecast: %v", err)
+	}
+	got, err = s.DeleteSeries(ctx, a, DateRange{})
+	if err != nil || got != (SeriesDeleted{Sales: 2, PlannedCovariates: 2, Forecasts: 1}) {
+		t.Fatalf("delete = %+v, %v", got, err)
+	}
+	if _, err := s.GetResult(ctx, a); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("forecast after delete: %v", err)
+	}
+	if _, err := s.DeleteSeries(ctx, a, DateRange{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v, want ErrNotFound", err)
+	}
+	if n, err := s.CountSales(ctx); err != nil || n != 1 {
+		t.Fatalf("sales left = %d, %v; want S/B's 1", n, err)
 	}
 }

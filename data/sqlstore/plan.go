@@ -110,13 +110,7 @@ type PlanFilter struct {
 // where is the filter as SQL conditions on planned_covariates for the
 // series k, with the arguments $1 to $5.
 func (f PlanFilter) where(k data.Key) (string, []any) {
-	from, until := int64(math.MinInt64), int64(math.MaxInt64)
-	if !f.From.IsZero() {
-		from = f.From.Unix()
-	}
-	if !f.Until.IsZero() {
-		until = f.Until.Unix()
-	}
+	from, until := DateRange{From: f.From, Until: f.Until}.bounds()
 	return ` WHERE store = $1 AND sku = $2 AND ($3 = '' OR name = $3) AND ts >= $4 AND ts < $5`,
 		[]any{k.Store, k.SKU, f.Name, from, until}
 }
@@ -211,4 +205,78 @@ func (s *Store) DeletePlan(ctx context.Context, k data.Key, f PlanFilter) (int64
 		return nil
 	})
 	return n, err
+}
+
+// SeriesDeleted counts what DeleteSeries removed.
+type SeriesDeleted struct {
+	Sales             int64 `json:"sales"`
+	PlannedCovariates int64 `json:"planned_covariates"`
+	Forecasts         int64 `json:"forecasts"`
+}
+
+// DeleteSeries removes series k in one transaction: with the zero
+// DateRange its sales, planned covariates and published forecast (and
+// results staged for it by running jobs, which would otherwise publish
+// it again); with a range, only the sales dated in it, leaving the plan
+// and the published forecast as they are. It returns ErrNotFound when k
+// has neither sales nor planned values.
+func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (SeriesDeleted, error) {
+	var d SeriesDeleted
+	what := "delete series " + k.String()
+	err := inTx(ctx, s.db, what, func(tx *sql.Tx) error {
+		d = SeriesDeleted{}
+		if err := knownSeries(ctx, tx, k); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("data: %s: %w", what, err)
+		}
+		del := func(n *int64, q string, args ...any) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err == nil {
+				*n, err = res.RowsAffected()
+			}
+			if err != nil {
+				return fmt.Errorf("data: %s: %w", what, err)
+			}
+			return nil
+		}
+		from, until := r.bounds()
+		if err := del(&d.Sales, `DELETE FROM sales WHERE store = $1 AND sku = $2 AND ts >= $3 AND ts < $4`, k.Store, k.SKU, from, until); err != nil {
+			return err
+		}
+		if !r.IsZero() {
+			return nil
+		}
+		if err := del(&d.PlannedCovariates, `DELETE FROM planned_covariates WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		if err := del(&d.Forecasts, `DELETE FROM results WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		var staged int64
+		return del(&staged, `DELETE FROM staged_results WHERE store = $1 AND sku = $2`, k.Store, k.SKU)
+	})
+	return d, err
+}
+
+// DateRange selects dates, [From, Until); a zero time leaves
+// that side open.
+type DateRange struct {
+	From, Until time.Time
+}
+
+// IsZero reports whether r selects every date.
+func (r DateRange) IsZero() bool { return r.From.IsZero() && r.Until.IsZero() }
+
+// bounds are r's bounds in Unix seconds.
+func (r DateRange) bounds() (from, until int64) {
+	from, until = math.MinInt64, math.MaxInt64
+	if !r.From.IsZero() {
+		from = r.From.Unix()
+	}
+	if !r.Until.IsZero() {
+		until = r.Until.Unix()
+	}
+	return from, until
 }
