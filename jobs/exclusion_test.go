@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -135,11 +136,19 @@ func TestBadSeriesExcluded(t *testing.T) {
 }
 
 // TestBadSeriesExcludedFanOut is TestBadSeriesExcluded through the
-// fan-out: partitions exclude their bad series and the parent merges the
-// summaries.
+// fan-out, on SQLite and PostgreSQL: partitions exclude their bad series
+// and the parent merges the summaries.
 func TestBadSeriesExcludedFanOut(t *testing.T) {
 	on := true
-	s := startServer(t, jobs.Backend{FanOut: &on, PartitionSize: 2}, 1)
+	t.Run("sqlite", func(t *testing.T) {
+		testBadSeriesFanOut(t, startServer(t, jobs.Backend{FanOut: &on, PartitionSize: 2}, 1))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testBadSeriesFanOut(t, startServer(t, jobs.Backend{DatabaseURL: newDatabase(t), PartitionSize: 2}, 1))
+	})
+}
+
+func testBadSeriesFanOut(t *testing.T, s *server) {
 	s.ingest(demo.Options{Stores: 1, SKUs: 3, Days: 60})
 	storeBadSeries(t, s.Store(), "S01")
 	id := s.postJob(fastJob)
@@ -149,4 +158,49 @@ func TestBadSeriesExcludedFanOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSummary(t, j, 3)
+}
+
+// guardedLoads is a store that records whether each series load ran
+// inside a memguard run (the guard labels its run's context).
+type guardedLoads struct {
+	*sqlstore.Store
+	loads, guarded int
+}
+
+func (g *guardedLoads) LoadSeriesExcluding(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, []*sqlstore.UnassemblableError, error) {
+	g.loads++
+	if _, ok := pprof.Label(ctx, memguard.LabelRun); ok {
+		g.guarded++
+	}
+	return g.Store.LoadSeriesExcluding(ctx, f)
+}
+
+// TestLoadRunsInsideGuard: a job loads and assembles its series inside
+// the guard's run, so the memory budget and the report count them.
+func TestLoadRunsInsideGuard(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { check(t, store.Close) })
+	if _, err := store.Ingest(ctx, each(demo.Sales(demo.Options{Stores: 1, SKUs: 1, Days: 60}))); err != nil {
+		t.Fatal(err)
+	}
+	guard, err := memguard.New(memguard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &guardedLoads{Store: store}
+	r := &jobs.Runner{Store: g, Registry: models.Standard(), Guard: guard, Workers: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "j", Kind: "train", Params: []byte(fastJob)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Execute(ctx, "j"); err != nil {
+		t.Fatal(err)
+	}
+	if g.loads != 1 || g.guarded != 1 {
+		t.Fatalf("%d loads, %d inside the guard's run; want 1 and 1", g.loads, g.guarded)
+	}
 }
