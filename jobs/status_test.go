@@ -405,3 +405,30 @@ func TestLoadRunsInsideGuard(t *testing.T) {
 		t.Fatalf("%d loads, %d inside the guard's run; want 1 and 1", g.loads, g.guarded)
 	}
 }
+
+// TestOnlyBadSeries: a job whose series all cannot be assembled fails,
+// saying so, with the summary naming them.
+func TestOnlyBadSeries(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	storeBadSeries(t, store, "S09")
+	r := newRunner(t, store)
+	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "j", Kind: "train", Params: []byte(fastJob)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Execute(ctx, "j"); !jobs.IsPermanent(err) {
+		t.Fatalf("execute = %v, want a permanent failure", err)
+	}
+	row, err := store.GetJob(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := jobs.DecodeJob(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != sqlstore.JobFailed || !strings.HasPrefix(j.Error, "no series could be assembled: 4 excluded; first: S09/") ||
+		j.Summary == nil || j.Summary.Excluded != 4 || j.Summary.SeriesTotal != 4 || len(j.Summary.Warnings) != 4 {
+		t.Fatalf("job = %+v, summary %+v", j, j.Summary)
+	}
+}

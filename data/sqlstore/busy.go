@@ -28,9 +28,28 @@ const (
 
 // MaxConcurrentUploads bounds the uploads a Store stages at once. Each
 // holds a pooled connection while it reads its body; the bound leaves the
-// rest of the pool to jobs and readers. Further uploads wait their turn
-// (bounded by the request's context).
+// rest of the pool to jobs and readers. Further uploads wait their turn,
+// up to UploadWait, then fail with ErrBusy.
 const MaxConcurrentUploads = 4
+
+// UploadWait is how long an upload waits for one of the
+// MaxConcurrentUploads turns before it gives up with ErrBusy.
+const UploadWait = time.Minute
+
+// uploadTurn waits for an upload's turn and returns the function that
+// gives it back.
+func (s *Store) uploadTurn(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(UploadWait)
+	defer t.Stop()
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, fmt.Errorf("%w: %d uploads in progress for %v", ErrBusy, MaxConcurrentUploads, UploadWait)
+	}
+}
 
 // isBusy reports whether err is lock contention that a retry may clear:
 // SQLITE_BUSY or SQLITE_LOCKED (any extended code), or a PostgreSQL

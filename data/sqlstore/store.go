@@ -239,12 +239,11 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 	fail := func(err error) (IngestStats, error) {
 		return IngestStats{}, fmt.Errorf("data: %s: %w", st.what, err)
 	}
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	case <-ctx.Done():
-		return fail(ctx.Err())
+	release, err := s.uploadTurn(ctx)
+	if err != nil {
+		return fail(err)
 	}
+	defer release()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fail(err)
