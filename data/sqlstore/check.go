@@ -112,25 +112,32 @@ func addNames(ctx context.Context, q dbtx, series map[data.Key]*uploadSeries, qu
 	return rs.Err()
 }
 
-// covariateErrors checks the covariate count of each touched series over
-// its stored sales and plans and the staged rows (stagedNames yields
-// them: a query of the staged table, jsonObj as for addNames).
-func covariateErrors(ctx context.Context, q dbtx, table, stagedNames string, jsonObj bool) (map[data.Key]*uploadSeries, []ingest.RowError, error) {
+// stagedSeries lists the series the staged table touches, with the
+// covariate names its rows give them (stagedNames yields them: a query of
+// the staged table, jsonObj as for addNames). It reads only the staged
+// rows, so it runs before the merge transaction.
+func stagedSeries(ctx context.Context, q dbtx, table, stagedNames string, jsonObj bool) (map[data.Key]*uploadSeries, error) {
 	series, err := touchedSeries(ctx, q, table)
 	if err != nil {
-		return nil, nil, err
-	}
-	keys := `(SELECT DISTINCT store, sku FROM ` + table + `) k`
-	if err := addNames(ctx, q, series, `SELECT s.store, s.sku, s.covariates FROM sales s JOIN `+keys+
-		` ON s.store = k.store AND s.sku = k.sku WHERE s.covariates IS NOT NULL AND s.covariates <> ''`, true); err != nil {
-		return nil, nil, err
-	}
-	if err := addNames(ctx, q, series, `SELECT DISTINCT p.store, p.sku, p.name FROM planned_covariates p JOIN `+keys+
-		` ON p.store = k.store AND p.sku = k.sku`, false); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := addNames(ctx, q, series, stagedNames, jsonObj); err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	return series, nil
+}
+
+// covariateErrors adds the names stored for each touched series, in its
+// sales and its plan, and reports the series that would pass the limit.
+func covariateErrors(ctx context.Context, tx dbtx, table string, series map[data.Key]*uploadSeries) ([]ingest.RowError, error) {
+	keys := `(SELECT DISTINCT store, sku FROM ` + table + `) k`
+	if err := addNames(ctx, tx, series, `SELECT s.store, s.sku, s.covariates FROM sales s JOIN `+keys+
+		` ON s.store = k.store AND s.sku = k.sku WHERE s.covariates IS NOT NULL AND s.covariates <> ''`, true); err != nil {
+		return nil, err
+	}
+	if err := addNames(ctx, tx, series, `SELECT DISTINCT p.store, p.sku, p.name FROM planned_covariates p JOIN `+keys+
+		` ON p.store = k.store AND p.sku = k.sku`, false); err != nil {
+		return nil, err
 	}
 	var errs []ingest.RowError
 	for k, u := range series {
@@ -139,14 +146,19 @@ func covariateErrors(ctx context.Context, q dbtx, table, stagedNames string, jso
 				Reason: fmt.Sprintf("series %s would have %v", k, errTooManyCovariates)})
 		}
 	}
-	return series, errs, nil
+	return errs, nil
 }
 
-// checkSalesUpload refuses staged sales that would leave a series with
-// too many covariates, rows off its grid or too long a span.
-func checkSalesUpload(ctx context.Context, tx dbtx) error {
-	series, errs, err := covariateErrors(ctx, tx, "upload_rows",
+// prepareSales reads what checkSales needs of the staged sales.
+func prepareSales(ctx context.Context, q dbtx) (map[data.Key]*uploadSeries, error) {
+	return stagedSeries(ctx, q, "upload_rows",
 		`SELECT store, sku, covariates FROM upload_rows WHERE covariates IS NOT NULL AND covariates <> ''`, true)
+}
+
+// checkSales refuses staged sales that would leave a series with too
+// many covariates, rows off its grid or too long a span.
+func checkSales(ctx context.Context, tx dbtx, series map[data.Key]*uploadSeries) error {
+	errs, err := covariateErrors(ctx, tx, "upload_rows", series)
 	if err != nil {
 		return fmt.Errorf("data: ingest: check covariates: %w", err)
 	}
@@ -157,11 +169,16 @@ func checkSalesUpload(ctx context.Context, tx dbtx) error {
 	return rowErrors("", append(errs, grid...))
 }
 
-// checkPlanUpload refuses staged planned values that would leave a series
-// with too many covariates. Their dates need not be on the series' grid:
+// preparePlan reads what checkPlan needs of the staged plan.
+func preparePlan(ctx context.Context, q dbtx) (map[data.Key]*uploadSeries, error) {
+	return stagedSeries(ctx, q, "upload_plan", `SELECT DISTINCT store, sku, name FROM upload_plan`, false)
+}
+
+// checkPlan refuses staged planned values that would leave a series with
+// too many covariates. Their dates need not be on the series' grid:
 // loading ignores the ones that are not.
-func checkPlanUpload(ctx context.Context, tx dbtx) error {
-	_, errs, err := covariateErrors(ctx, tx, "upload_plan", `SELECT DISTINCT store, sku, name FROM upload_plan`, false)
+func checkPlan(ctx context.Context, tx dbtx, series map[data.Key]*uploadSeries) error {
+	errs, err := covariateErrors(ctx, tx, "upload_plan", series)
 	if err != nil {
 		return fmt.Errorf("data: ingest covariates: check covariates: %w", err)
 	}

@@ -40,7 +40,8 @@ func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Ob
 			return nil
 		},
 		duplicates: duplicatePlanValues,
-		check:      checkPlanUpload,
+		prepare:    preparePlan,
+		check:      checkPlan,
 		merge: `INSERT INTO planned_covariates (store, sku, ts, name, value)
 		SELECT store, sku, ts, name, value FROM upload_plan WHERE true
 		ON CONFLICT (store, sku, ts, name) DO UPDATE SET value = excluded.value`,

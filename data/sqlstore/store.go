@@ -196,7 +196,8 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 			return ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
 		},
 		duplicates: duplicateRows,
-		check:      checkSalesUpload,
+		prepare:    prepareSales,
+		check:      checkSales,
 		merge: `INSERT INTO sales (store, sku, ts, quantity, covariates)
 		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
 		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
@@ -224,9 +225,11 @@ type staging struct {
 	stage func(ctx context.Context, o data.Observation, ins *batchInsert) error
 	// duplicates reports keys the upload gives twice.
 	duplicates func(ctx context.Context, q dbtx) error
-	// check reports staged rows that the stored data would make
-	// unassemblable; it runs inside the merge transaction.
-	check func(ctx context.Context, tx dbtx) error
+	// prepare reads what check needs of the staged rows alone, before
+	// the merge transaction; check reports staged rows that the stored
+	// data would make unassemblable, inside it.
+	prepare func(ctx context.Context, q dbtx) (map[data.Key]*uploadSeries, error)
+	check   func(ctx context.Context, tx dbtx, series map[data.Key]*uploadSeries) error
 	// merge upserts the staged rows into the stored table.
 	merge string
 }
@@ -293,9 +296,12 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 	if err := checkDates(ctx, conn, st); err != nil {
 		return IngestStats{}, err
 	}
-	var series int
+	touched, err := st.prepare(ctx, conn)
+	if err != nil {
+		return fail(err)
+	}
 	err = inTx(ctx, conn, st.what, func(tx *sql.Tx) error {
-		if err := st.check(ctx, tx); err != nil {
+		if err := st.check(ctx, tx, touched); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, st.merge); err != nil {
@@ -306,10 +312,7 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 	if err != nil {
 		return IngestStats{}, err
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM `+st.table+`) k`).Scan(&series); err != nil {
-		return fail(err)
-	}
-	return IngestStats{Rows: rows, Series: series}, nil
+	return IngestStats{Rows: rows, Series: len(touched)}, nil
 }
 
 // batchInsert stages rows with multi-row INSERT statements: one statement
