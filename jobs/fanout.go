@@ -148,7 +148,7 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 			loadErr = err
 			return err
 		}
-		loaded = len(series) + sum.summary(0).Excluded
+		loaded = len(series) + sum.excluded()
 		out.Series = loaded
 		sample = longest(series)
 		return r.run(ctx, j.Args.JobID, p, series, &sum, prog)

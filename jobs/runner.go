@@ -99,7 +99,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 			loadErr = err
 			return err
 		}
-		loaded, trained = len(series)+sum.summary(0).Excluded, len(series)
+		loaded, trained = len(series)+sum.excluded(), len(series)
 		if len(series) == 0 {
 			loadErr = noSeries(sum.summary(loaded))
 			return loadErr

@@ -158,6 +158,13 @@ func (t *tally) summary(total int) *Summary {
 	return &s
 }
 
+// excluded is the number of series excluded so far.
+func (t *tally) excluded() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.s.Excluded
+}
+
 // failures is the failed count and the first failure.
 func (t *tally) failures() (int, string) {
 	t.mu.Lock()
