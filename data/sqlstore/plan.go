@@ -50,13 +50,13 @@ func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Ob
 
 // duplicatePlanValues reports a covariate given twice for the same key and
 // date in the staged upload.
-func duplicatePlanValues(ctx context.Context, q dbtx) error {
+func duplicatePlanValues(ctx context.Context, q dbtx) (err error) {
 	rs, err := q.QueryContext(ctx, `SELECT store, sku, ts, name, MIN(line), MAX(line) FROM upload_plan
 		GROUP BY store, sku, ts, name HAVING COUNT(*) > 1 ORDER BY MAX(line), name LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest covariates: %w", err)
 	}
-	defer rs.Close()
+	defer closeRows(rs, &err)
 	pe := ingest.ParseError{Subject: ingest.PlanSubject}
 	for rs.Next() {
 		var st, sku, name string
@@ -144,13 +144,13 @@ func knownSeries(ctx context.Context, q querier, k data.Key) error {
 // calling fn, when k has neither sales nor planned values; a known series
 // with nothing planned calls fn never and returns nil. Rows stream from
 // the database, so memory does not grow with the plan.
-func (s *Store) Plan(ctx context.Context, k data.Key, f PlanFilter, fn func(PlannedValue) error) error {
+func (s *Store) Plan(ctx context.Context, k data.Key, f PlanFilter, fn func(PlannedValue) error) (err error) {
 	w, args := f.where(k)
 	rows, err := s.db.QueryContext(ctx, `SELECT name, ts, value FROM planned_covariates`+w+` ORDER BY name, ts`, args...)
 	if err != nil {
 		return fmt.Errorf("data: read plan of %s: %w", k, err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	found := false
 	for rows.Next() {
 		var v PlannedValue

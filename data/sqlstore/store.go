@@ -52,8 +52,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(2 * MaxConcurrentUploads)
 	s := newStore(db)
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
@@ -139,20 +138,17 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("data: migrate: %w", err)
 	}
 	for v := have + 1; v <= len(migrations); v++ {
-		tx, err := s.db.BeginTx(ctx, nil)
+		err := inTx(ctx, s.db, fmt.Sprintf("migrate to %d", v), func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("data: migrate to %d: %w", v, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, time.Now().Unix()); err != nil {
+				return fmt.Errorf("data: migrate to %d: %w", v, err)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
+			return err
 		}
 	}
 	return nil
@@ -371,13 +367,13 @@ func (b *batchInsert) flush(ctx context.Context) error {
 }
 
 // duplicateRows reports keys that occur twice in the staged upload.
-func duplicateRows(ctx context.Context, q dbtx) error {
+func duplicateRows(ctx context.Context, q dbtx) (err error) {
 	rs, err := q.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
 		GROUP BY store, sku, ts HAVING COUNT(*) > 1 ORDER BY MAX(line) LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
 	}
-	defer rs.Close()
+	defer closeRows(rs, &err)
 	var pe ingest.ParseError
 	for rs.Next() {
 		var st, sku string
@@ -423,7 +419,7 @@ type SeriesInfo struct {
 
 // ListSeries returns up to limit series after the key after (exclusive),
 // optionally only those of one store, ordered by store and SKU.
-func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]SeriesInfo, error) {
+func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, limit int) (_ []SeriesInfo, err error) {
 	q := `SELECT store, sku, COUNT(*), MIN(ts), MAX(ts) FROM sales
 		WHERE (store > $1 OR (store = $1 AND sku > $2)) AND ($3 = '' OR store = $3)
 		GROUP BY store, sku ORDER BY store, sku LIMIT $4`
@@ -431,7 +427,7 @@ func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, li
 	if err != nil {
 		return nil, fmt.Errorf("data: list series: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	var out []SeriesInfo
 	for rows.Next() {
 		var si SeriesInfo
@@ -501,13 +497,13 @@ func filterQuery(f SeriesFilter) (string, []any) {
 
 // LoadObservations streams the stored rows of the series that f selects,
 // ordered by store, SKU and date, to fn.
-func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(data.Observation) error) error {
+func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(data.Observation) error) (err error) {
 	q, args := filterQuery(f)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("data: load sales: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	for rows.Next() {
 		var o data.Observation
 		var ts int64
