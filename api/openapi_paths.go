@@ -170,7 +170,8 @@ func deletePlanOp() oaObj {
 			"Published forecasts are unchanged; the next training or refresh job reads the plan as it is then. "+
 			"To cancel one promotion, upload 0 for its date instead: a covariate missing on any step of a job's horizon is not used at all.").
 		with("parameters", planParams(storeParam(), skuParam(), "delete only this covariate's values")).
-		respond("200", resp("deleted", ref("PlanDeleted"))).respond("400", badRequest()).respond("404", notFound())
+		respond("200", resp("deleted", ref("PlanDeleted"))).respond("400", badRequest()).respond("404", notFound()).
+		respond("503", busyResp())
 }
 
 func deleteSeriesOp() oaObj {
