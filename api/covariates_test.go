@@ -318,6 +318,26 @@ func TestUploadRefusesUnassemblable(t *testing.T) {
 	if n, err := ts.Store().CountSales(context.Background()); err != nil || n != 3 {
 		t.Fatalf("sales = %d, %v; want the 3 good rows only", n, err)
 	}
+	// Covariates per series are bounded across uploads, not only within
+	// one: two plans of 40 covariates each cannot make a series of 80.
+	plan := func(prefix string) []byte {
+		head, row := "date,store,sku", "2026-01-10,S,A"
+		for i := range 40 {
+			head += fmt.Sprintf(",%s%d", prefix, i)
+			row += ",1"
+		}
+		return []byte(head + "\n" + row + "\n")
+	}
+	if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", plan("a")); code != 200 {
+		t.Fatalf("first plan: %d %s", code, b)
+	}
+	code, _, b := ts.do("POST", "/v1/covariates", "text/csv", plan("b"))
+	if code != http.StatusBadRequest || !bytes.Contains(b, []byte("series S/A would have more than 64 covariates")) {
+		t.Fatalf("second plan = %d %s, want 400 naming the limit", code, b)
+	}
+	if n, err := ts.Store().CountPlannedCovariates(context.Background()); err != nil || n != 40 {
+		t.Fatalf("planned values = %d, %v; want the first plan's 40", n, err)
+	}
 }
 
 // TestJobExcludesBadSeries: series stored before uploads refused them
