@@ -698,9 +698,17 @@ func (a *assembler) assemble() (*data.Series, error) {
 			return nil, err
 		}
 		freq = fr
-	}
-	if err := checkSpan(freq, a.obs[0].Date.Unix(), a.obs[len(a.obs)-1].Date.Unix()); err != nil {
-		return nil, err
+		if err := checkSpan(freq, dates[0].Unix(), dates[len(dates)-1].Unix()); err != nil {
+			return nil, err
+		}
+		// Named here, as uploads name it, rather than by Assemble, which
+		// judges every date by the first, stray or not.
+		on := onGrid(freq, dates)
+		for i, d := range dates {
+			if !on(i) {
+				return nil, fmt.Errorf("%s is not on the %s grid of the series' other dates", formatTS(d.Unix()), freq)
+			}
+		}
 	}
 	ss, err := ingest.Assemble(a.obs, freq)
 	if err != nil {
