@@ -144,6 +144,9 @@ func (f fuzzStore) LoadSeries(context.Context, sqlstore.SeriesFilter) ([]*data.S
 func (f fuzzStore) SeriesExtent(context.Context, data.Key) (sqlstore.Extent, error) {
 	return sqlstore.Extent{}, nil
 }
+func (f fuzzStore) DeleteSeries(context.Context, data.Key, sqlstore.DateRange) (sqlstore.SeriesDeleted, error) {
+	return sqlstore.SeriesDeleted{}, nil
+}
 
 // FuzzQueryParams sends arbitrary query strings to the endpoints that
 // read them (pages, cursors, states, plan filters): no panic, no 5xx, and

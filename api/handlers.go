@@ -30,6 +30,7 @@ type v1Store interface {
 	GetResult(ctx context.Context, k data.Key) (*sqlstore.Result, error)
 	Plan(ctx context.Context, k data.Key, f sqlstore.PlanFilter, fn func(sqlstore.PlannedValue) error) error
 	DeletePlan(ctx context.Context, k data.Key, f sqlstore.PlanFilter) (int64, error)
+	DeleteSeries(ctx context.Context, k data.Key, r sqlstore.DateRange) (sqlstore.SeriesDeleted, error)
 }
 
 // v1API serves the /v1 endpoints that use the store. Its store field
@@ -72,6 +73,7 @@ func (s *Server) router() http.Handler {
 	v1.POST("/sales", h.postSales)
 	v1.POST("/covariates", h.postCovariates)
 	v1.GET("/series", h.listSeries)
+	v1.DELETE("/series/:store/:sku", h.deleteSeries)
 	v1.GET("/series/:store/:sku/leaderboard", h.leaderboard)
 	v1.GET("/series/:store/:sku/covariates", h.getPlan)
 	v1.DELETE("/series/:store/:sku/covariates", h.deletePlan)
@@ -166,6 +168,29 @@ func (s *v1API) upload(c *gin.Context, p *uploadParsers, csvHeader string,
 		return
 	}
 	c.JSON(http.StatusOK, uploadResult{IngestStats: st, Report: p.report})
+}
+
+// seriesQueryParams are the query parameters of DELETE
+// /v1/series/{store}/{sku}: a date range of sales. Any other is refused,
+// so a misspelt range cannot delete the whole series.
+var seriesQueryParams = []string{"from", "to"}
+
+// deleteSeries removes a series: without a range its sales, planned
+// covariates and published forecast; with from and/or to (inclusive, as
+// the plan endpoints read them) only the sales in that range. It answers
+// what it deleted; 404 for a series with neither sales nor plan.
+func (s *v1API) deleteSeries(c *gin.Context) {
+	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
+	f, ok := queryFilter(c, seriesQueryParams)
+	if !ok {
+		return
+	}
+	d, err := s.store.DeleteSeries(c.Request.Context(), k, sqlstore.DateRange{From: f.From, Until: f.Until})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"store": k.Store, "sku": k.SKU, "deleted": d})
 }
 
 func pageSize(c *gin.Context) (int, bool) {

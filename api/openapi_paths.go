@@ -117,6 +117,7 @@ func dataPaths() oaObj {
 			with("parameters", []oaObj{limitParam(), queryParam("store", "only this store", oaObj{"type": "string"}),
 				queryParam("after", "cursor (use next)", oaObj{"type": "string"})}).
 			respond("200", resp("a page of series", paged(ref("SeriesInfo")))).respond("400", badRequest())},
+		"/v1/series/{store}/{sku}":            oaObj{"delete": deleteSeriesOp()},
 		"/v1/series/{store}/{sku}/covariates": oaObj{"get": getPlanOp(), "delete": deletePlanOp()},
 	}
 }
@@ -138,7 +139,15 @@ func uploadResponses(o oaObj, desc string) oaObj {
 	})}}
 	return o.respond("200", resp(desc, result)).
 		respond("400", problemResp("invalid rows or layout parameters (errors lists them; an ambiguous date column names date_format)")).
-		respond("413", problemResp("body too large")).respond("415", problemResp("unsupported Content-Type"))
+		respond("413", problemResp("body too large")).respond("415", problemResp("unsupported Content-Type")).
+		respond("503", busyResp())
+}
+
+// busyResp is the answer to a write that the database's contention
+// outlasted the store's retries (or a cancelled request): retry later.
+func busyResp() oaObj {
+	return problemResp("database busy (or the request was cancelled): retry after Retry-After seconds").
+		with("headers", oaObj{"Retry-After": oaObj{"description": "seconds to wait before retrying", "schema": oaObj{"type": "integer"}}})
 }
 
 // ndjsonRow is one line of an NDJSON upload (SalesRow or CovariateRow,
@@ -222,7 +231,22 @@ func deletePlanOp() oaObj {
 			"Published forecasts are unchanged; the next training or refresh job reads the plan as it is then. "+
 			"To cancel one promotion, upload 0 for its date instead: a covariate missing on any step of a job's horizon is not used at all.").
 		with("parameters", planParams(storeParam(), skuParam(), "delete only this covariate's values")).
-		respond("200", resp("deleted", ref("PlanDeleted"))).respond("400", badRequest()).respond("404", notFound())
+		respond("200", resp("deleted", ref("PlanDeleted"))).respond("400", badRequest()).respond("404", notFound()).
+		respond("503", busyResp())
+}
+
+func deleteSeriesOp() oaObj {
+	date := oaObj{"type": "string", "example": "2026-11-01"}
+	return op("Delete a series (sales, planned covariates and published forecast), or only its sales in a date range", "data").
+		with("description", "One transaction. Without from and to, removes the series' sales, its planned covariates and its published forecast "+
+			"(and results that running jobs staged for it). With from and/or to, removes only the sales dated in that range, inclusive; "+
+			"the plan and the published forecast stay until the next job. Unknown query parameters are refused, so a misspelt range cannot delete the whole series. "+
+			"404 when the series has neither sales nor planned values.").
+		with("parameters", []oaObj{storeParam(), skuParam(),
+			queryParam("from", "first date of sales to delete, inclusive (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)", date),
+			queryParam("to", "last date of sales to delete, inclusive; a date without a time of day covers the whole day", date)}).
+		respond("200", resp("deleted", ref("SeriesDeleted"))).respond("400", badRequest()).respond("404", notFound()).
+		respond("503", busyResp())
 }
 
 // jobsPaths are the training and refresh jobs and their schedules.

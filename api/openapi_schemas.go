@@ -41,6 +41,11 @@ func dataSchemas() oaObj {
 					"value": number()}, "date", "value"))}}, "store", "sku", "covariates"),
 		"PlanDeleted": object(oaObj{"store": str(""), "sku": str(""), "deleted": oaObj{"type": "integer", "description": "planned values deleted"}},
 			"store", "sku", "deleted"),
+		"SeriesDeleted": object(oaObj{"store": str(""), "sku": str(""), "deleted": object(oaObj{
+			"sales":              oaObj{"type": "integer", "description": "sales rows deleted"},
+			"planned_covariates": oaObj{"type": "integer", "description": "planned values deleted (0 for a date range)"},
+			"forecasts":          oaObj{"type": "integer", "description": "published forecasts deleted (0 for a date range)"},
+		}, "sales", "planned_covariates", "forecasts")}, "store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
 	}
@@ -76,7 +81,19 @@ func jobSchemas() oaObj {
 				"goroutines_before": integer(), "goroutines_after": integer(),
 				"verdict": oaObj{"type": "string", "enum": []string{"clean", "suspect", "leak"}}, "reason": str(""),
 				"slope_bytes_per_run": number(), "worker": str("the process whose memguard made the report")}),
+			"summary":    ref("JobSummary"),
 			"request_id": str("X-Request-ID of the request that created it")}),
+		"JobSummary": object(oaObj{
+			"series_total": oaObj{"type": "integer", "description": "series the job selected, excluded ones included"},
+			"trained":      oaObj{"type": "integer", "description": "series with a forecast from this job"},
+			"excluded":     oaObj{"type": "integer", "description": "series left out because they cannot be assembled (dates out of range, mixed frequency, span or covariates past the limits)"},
+			"failed":       oaObj{"type": "integer", "description": "series whose training failed"},
+			"fallback":     oaObj{"type": "integer", "description": "trained series whose forecast is a fallback rather than the tournament's"},
+			"warnings": oaObj{"type": "array", "description": "the first 100 excluded or failed series, with the reason",
+				"items": object(oaObj{"series": str("store/sku"), "kind": oaObj{"type": "string", "enum": []string{"excluded", "failed"}},
+					"reason": str("")}, "series", "kind", "reason")},
+			"warnings_omitted": oaObj{"type": "integer", "description": "warnings past the first 100, not listed"},
+		}, "series_total", "trained", "excluded", "failed", "fallback", "warnings"),
 	}
 }
 

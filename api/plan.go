@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -29,6 +30,12 @@ var planQueryParams = []string{"name", "from", "to"}
 // a bad one. from and to are inclusive; a to without a time of day covers
 // that whole day, so to=2026-11-30 keeps the hours of an hourly plan.
 func planFilter(c *gin.Context) (sqlstore.PlanFilter, bool) {
+	return queryFilter(c, planQueryParams)
+}
+
+// queryFilter reads name (when allowed lists it), from and to as
+// planFilter does, refusing any parameter allowed does not list.
+func queryFilter(c *gin.Context, allowed []string) (sqlstore.PlanFilter, bool) {
 	q := c.Request.URL.Query()
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -36,8 +43,8 @@ func planFilter(c *gin.Context) (sqlstore.PlanFilter, bool) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if !slices.Contains(planQueryParams, k) {
-			problem(c, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q: want name, from or to", k))
+		if !slices.Contains(allowed, k) {
+			problem(c, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q: want %s", k, oneOf(allowed)))
 			return sqlstore.PlanFilter{}, false
 		}
 		if len(q[k]) > 1 {
@@ -78,6 +85,14 @@ func planFilter(c *gin.Context) (sqlstore.PlanFilter, bool) {
 		}
 	}
 	return f, true
+}
+
+// oneOf lists names as "a, b or c".
+func oneOf(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // appendPlanDate appends a planned date as uploads accept it: YYYY-MM-DD, with

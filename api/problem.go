@@ -62,6 +62,10 @@ func fail(c *gin.Context, err error) {
 		problemLimit(c, http.StatusTooManyRequests, limitActiveJobs, qfe.Limit, qfe.Error()+"; retry later")
 	case errors.Is(err, sqlstore.ErrNotFound):
 		problem(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, sqlstore.ErrBusy):
+		// Contention outlasted the store's retries: the client may retry.
+		c.Header("Retry-After", "1")
+		problem(c, http.StatusServiceUnavailable, "database busy, retry: "+err.Error())
 	case errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil:
 		problem(c, http.StatusServiceUnavailable, "request cancelled: "+err.Error())
 	default:

@@ -65,6 +65,8 @@ type PartOutput struct {
 	Failed       int64          `json:"failed"`
 	FirstFailure string         `json:"first_failure,omitempty"`
 	Memory       *MemorySummary `json:"memory,omitempty"`
+	// Summary is what the partition did with its series, once loaded.
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // plan is what the parent records on itself once its partitions exist.
@@ -115,16 +117,12 @@ func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 }
 
 // runPartition loads the partition's series and trains (or refreshes)
-// them under the guard, recording progress on the partition's River job.
+// them under the guard, which counts the load too, recording progress on
+// the partition's River job. Series that cannot be assembled are left
+// out and listed in the output's summary.
 func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartArgs], p Params) (PartOutput, error) {
 	out := PartOutput{Worker: q.cfg.Name, Series: j.Args.Series}
-	series, err := r.loadPartition(ctx, j.Args, p)
-	if err != nil {
-		return out, err
-	}
-	out.Series = len(series)
-	var failed atomic.Int64
-	var first atomic.Value
+	var sum tally
 	var done atomic.Int64
 	var last time.Time
 	prog := func(d, total int) {
@@ -134,43 +132,60 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 		}
 		last = time.Now()
 		o := out
-		o.Done, o.Failed = d, failed.Load()
+		f, _ := sum.failures()
+		o.Done, o.Failed = d, int64(f)
 		if _, err := q.client.JobUpdate(ctx, j.ID, &river.JobUpdateParams{Output: o}); err != nil && ctx.Err() == nil {
 			r.logger().Warn("partition progress not recorded", "job_id", j.Args.JobID, "part", j.Args.Part, "err", err)
 		}
 	}
+	var sample data.Key
+	var loadErr error
+	loaded := -1
 	gctx := memguard.WithLabels(ctx, "worker", q.cfg.Name)
 	report, runErr := r.Guard.Run(gctx, p.Kind.String(), func(ctx context.Context) error {
-		return r.run(ctx, j.Args.JobID, p, series, &failed, &first, prog)
+		series, err := r.loadPartition(ctx, j.Args, p, &sum)
+		if err != nil {
+			loadErr = err
+			return err
+		}
+		loaded = len(series) + sum.excluded()
+		out.Series = loaded
+		sample = longest(series)
+		return r.run(ctx, j.Args.JobID, p, series, &sum, prog)
 	})
 	if runErr == nil {
-		r.huntIfLeaking(ctx, report, p, series)
+		r.huntIfLeaking(ctx, report, p, sample)
 	}
-	out.Done, out.Failed = int(done.Load()), failed.Load()
-	if f, ok := first.Load().(string); ok {
-		out.FirstFailure = f
+	f, first := sum.failures()
+	out.Done, out.Failed, out.FirstFailure = int(done.Load()), int64(f), first
+	if loaded >= 0 {
+		out.Summary = sum.summary(loaded)
 	}
 	if out.Memory = summarise(report); out.Memory != nil {
 		out.Memory.Worker = q.cfg.Name
 	}
 	if runErr != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return out, ctx.Err()
-		}
-		if errors.Is(runErr, memguard.ErrBudgetExceeded) {
+		case errors.Is(runErr, memguard.ErrBudgetExceeded):
 			return out, permanent{runErr}
+		case loadErr != nil:
+			return out, loadErr
 		}
 		return out, runErr
 	}
 	return out, nil
 }
 
-func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*data.Series, error) {
+// loadPartition loads the series of partition a, recording those that
+// cannot be assembled in sum.
+func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params, sum *tally) ([]*data.Series, error) {
 	switch {
 	case a.All:
-		return r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
+		return r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}, sum)
 	case len(a.Stores) > 0:
-		return r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs})
+		return r.load(ctx, sqlstore.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs}, sum)
 	}
 	want := make(map[data.Key]bool, len(a.Keys))
 	var stores, skus []string
@@ -186,9 +201,19 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params) ([]*da
 			skus = append(skus, k.SKU)
 		}
 	}
-	all, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: stores, SKUs: skus})
+	all, bad, err := r.Store.LoadSeriesExcluding(ctx, sqlstore.SeriesFilter{Stores: stores, SKUs: skus})
 	if err != nil {
 		return nil, err
+	}
+	mine := bad[:0]
+	for _, e := range bad {
+		if want[e.Key] {
+			mine = append(mine, e)
+		}
+	}
+	sum.exclude(mine)
+	for _, e := range mine {
+		r.logger().Warn("series excluded from job", "series", e.Key.String(), "reason", e.Reason)
 	}
 	out := all[:0]
 	for _, s := range all {
@@ -298,6 +323,7 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	var failed int64
 	var firstFailure string
 	var worst *MemorySummary
+	sum := &Summary{SeriesTotal: pl.Series, Warnings: []Warning{}}
 	var dead []string
 	for _, row := range rows {
 		var o PartOutput
@@ -313,6 +339,9 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 			failed += o.Failed
 			if firstFailure == "" {
 				firstFailure = o.FirstFailure
+			}
+			if o.Summary != nil {
+				sum.merge(o.Summary)
 			}
 			if o.Memory != nil && (worst == nil || worse(o.Memory, worst)) {
 				worst = o.Memory
@@ -340,14 +369,16 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	if completed < pl.Parts {
 		return river.JobSnooze(q.wakeInterval(pl.Parts))
 	}
+	// Recorded before publishing: a parent retried after publishing
+	// would find nothing staged.
+	if err := q.cfg.Runner.recordSummary(ctx, id, sum); err != nil {
+		return err
+	}
 	n, err := q.store.PublishResults(ctx, id, time.Now())
 	if err != nil {
 		return err
 	}
-	msg := ""
-	if failed > 0 {
-		msg = fmt.Sprintf("%d of %d series failed; first: %s", failed, pl.Series, firstFailure)
-	}
+	msg := outcomeText(sum, int(failed), firstFailure, pl.Series)
 	if n == 0 {
 		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), worst))
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -45,8 +46,12 @@ func (h *hunter) due(kind string, now time.Time) bool {
 // next tournaments run without them) and logged; the quarantine gauge is
 // memguard's metric. It runs in the worker that saw the verdict, after the
 // job's results are safe, so it delays only that worker's next job.
-func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Params, series []*data.Series) {
-	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || len(series) == 0 {
+//
+// sample names the job's longest series; it is loaded again here rather
+// than kept from the run, so that the run's report does not count it as
+// retained.
+func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Params, sample data.Key) {
+	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || sample == (data.Key{}) {
 		return
 	}
 	if !r.hunts.due(rep.Kind, time.Now()) {
@@ -57,16 +62,15 @@ func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Para
 		r.logger().Warn("leak hunt skipped", "report_id", rep.ID, "err", err)
 		return
 	}
-	sample := series[0]
-	for _, s := range series {
-		if len(s.Values) > len(sample.Values) {
-			sample = s
-		}
+	loaded, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: []string{sample.Store}, SKUs: []string{sample.SKU}})
+	if err != nil || len(loaded) == 0 {
+		r.logger().Warn("leak hunt skipped: sample series not loaded", "report_id", rep.ID, "series", sample.String(), "err", err)
+		return
 	}
 	log := r.logger().With("kind", rep.Kind, "report_id", rep.ID)
 	log.Warn("memguard called a leak; hunting the model that causes it",
-		"reason", rep.Verdict.Reason, "candidates", len(specs), "sample", sample.Key.String())
-	res, err := huntLeaks(ctx, r.Guard, specs, sample, p.Horizon, huntRuns)
+		"reason", rep.Verdict.Reason, "candidates", len(specs), "sample", sample.String())
+	res, err := huntLeaks(ctx, r.Guard, specs, loaded[0], p.Horizon, huntRuns)
 	if err != nil {
 		log.Error("leak hunt failed", "err", err)
 		return

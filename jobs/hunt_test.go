@@ -53,16 +53,9 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 		if err := store.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Execute(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-		row, err := store.GetJob(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		j, err := jobs.DecodeJob(row)
-		if err != nil || j.Memory == nil {
-			t.Fatalf("job %s: memory %s (%v)", id, row.Memory, err)
+		j := execute(t, r, store, id)
+		if j.Memory == nil {
+			t.Fatalf("job %s: no memory summary", id)
 		}
 		return j
 	}

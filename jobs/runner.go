@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
@@ -25,6 +24,8 @@ type Store interface {
 	JobPhases(ctx context.Context, id string, phases []byte) error
 	FinishJob(ctx context.Context, id, state, errText string, memory []byte) error
 	LoadSeries(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, error)
+	LoadSeriesExcluding(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, []*sqlstore.UnassemblableError, error)
+	JobSummary(ctx context.Context, id string, summary []byte) error
 	ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]sqlstore.SeriesInfo, error)
 	StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error
 	PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error)
@@ -58,7 +59,10 @@ var ErrCancelled = errors.New("jobs: job cancelled")
 
 // Execute runs job id to completion and records its final state. It
 // returns ctx's error when the context ends first (shutdown or cancel),
-// leaving the caller to decide between retry and cancellation.
+// leaving the caller to decide between retry and cancellation. Loading
+// the series runs inside the guard with the training, so the memory
+// budget counts both; a series that cannot be assembled is left out with
+// a warning in the job's summary.
 func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	job, err := r.Store.GetJob(ctx, id)
 	if err != nil {
@@ -72,40 +76,64 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		return r.fail(ctx, id, err, nil)
 	}
 	log := r.logger().With("job_id", id, "kind", p.Kind.String(), "request_id", job.RequestID)
-	var ph Phases
-	t0 := time.Now()
-	series, err := r.Store.LoadSeries(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs})
-	ph.Load = time.Since(t0).Seconds()
-	if err != nil {
-		return r.fail(ctx, id, err, nil)
-	}
-	if len(series) == 0 {
-		return r.fail(ctx, id, errNoSales, nil)
-	}
-	if err := r.Store.StartJob(ctx, id, len(series)); err != nil {
-		return err
-	}
-	log.Info("job started", "series", len(series))
-	start := time.Now()
-	var failed atomic.Int64
-	var firstFailure atomic.Value
-	defer func() { r.Metrics.observe(p.Kind, outcome(ctx, err), start) }()
+	var (
+		ph       Phases
+		sum      tally
+		loaded   = -1 // series selected, once loaded
+		trained  int  // series handed to training
+		sample   data.Key
+		loadErr  error // a load failure, or no series to train
+		startErr error // StartJob's failure, returned as it is
+		start    time.Time
+	)
+	defer func() {
+		if !start.IsZero() {
+			r.Metrics.observe(p.Kind, outcome(ctx, err), start)
+		}
+	}()
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
-		return r.run(ctx, id, p, series, &failed, &firstFailure, r.progress(ctx, id))
+		t0 := time.Now()
+		series, err := r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}, &sum)
+		ph.Load = time.Since(t0).Seconds()
+		if err != nil {
+			loadErr = err
+			return err
+		}
+		loaded, trained = len(series)+sum.excluded(), len(series)
+		if len(series) == 0 {
+			loadErr = noSeries(sum.summary(loaded))
+			return loadErr
+		}
+		if startErr = r.Store.StartJob(ctx, id, len(series)); startErr != nil {
+			return startErr
+		}
+		log.Info("job started", "series", len(series), "excluded", loaded-len(series))
+		start = time.Now()
+		sample = longest(series)
+		return r.run(ctx, id, p, series, &sum, r.progress(ctx, id))
 	})
 	mem := summarise(report)
-	ph.Train = time.Since(start).Seconds()
-	if runErr != nil {
-		if ctx.Err() != nil {
-			// Shutdown or cancellation: the caller decides; keep the
-			// memory report for the status.
-			if ferr := r.finish(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem); ferr != nil {
-				return errors.Join(ctx.Err(), ferr)
-			}
-			return ctx.Err()
+	if loaded >= 0 {
+		if err := r.recordSummary(context.WithoutCancel(ctx), id, sum.summary(loaded)); err != nil {
+			log.Warn("job summary not recorded", "err", err)
 		}
+	}
+	switch {
+	case startErr != nil:
+		return startErr
+	case runErr != nil && ctx.Err() != nil:
+		// Shutdown or cancellation: the caller decides; keep the
+		// memory report for the status.
+		if ferr := r.finish(context.WithoutCancel(ctx), id, sqlstore.JobQueued, "interrupted: "+ctx.Err().Error(), mem); ferr != nil {
+			return errors.Join(ctx.Err(), ferr)
+		}
+		return ctx.Err()
+	case loadErr != nil && !errors.Is(runErr, memguard.ErrBudgetExceeded):
+		return r.fail(ctx, id, loadErr, mem)
+	case runErr != nil:
 		return r.fail(ctx, id, runErr, mem)
 	}
+	ph.Train = time.Since(start).Seconds()
 	t1 := time.Now()
 	n, err := r.Store.PublishResults(ctx, id, time.Now())
 	if err != nil {
@@ -115,20 +143,81 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if err := r.recordPhases(ctx, id, &ph); err != nil {
 		log.Warn("job phases not recorded", "err", err)
 	}
-	msg := ""
-	if f := failed.Load(); f > 0 {
-		msg = fmt.Sprintf("%d of %d series failed; first: %v", f, len(series), firstFailure.Load())
-	}
+	failed, first := sum.failures()
+	msg := outcomeText(sum.summary(loaded), failed, first, trained)
 	if n == 0 {
 		return r.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem)
 	}
 	if err := r.finish(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
-	log.Info("job succeeded", "series", len(series), "published", n, "seconds", time.Since(start).Seconds(),
+	log.Info("job succeeded", "series", trained, "published", n, "seconds", time.Since(start).Seconds(),
 		"retained_bytes", report.RetainedBytes, "verdict", report.Verdict.State)
-	r.huntIfLeaking(ctx, report, p, series)
+	r.huntIfLeaking(ctx, report, p, sample)
 	return nil
+}
+
+// load reads the series f selects, recording those that cannot be
+// assembled in sum.
+func (r *Runner) load(ctx context.Context, f sqlstore.SeriesFilter, sum *tally) ([]*data.Series, error) {
+	series, bad, err := r.Store.LoadSeriesExcluding(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	sum.exclude(bad)
+	for _, e := range bad {
+		r.logger().Warn("series excluded from job", "series", e.Key.String(), "reason", e.Reason)
+	}
+	return series, nil
+}
+
+// longest is the key of the longest of series (the leak hunt's sample),
+// kept rather than the series so that nothing the run loaded outlives it.
+func longest(series []*data.Series) data.Key {
+	var k data.Key
+	n := -1
+	for _, s := range series {
+		if len(s.Values) > n {
+			k, n = s.Key, len(s.Values)
+		}
+	}
+	return k
+}
+
+// noSeries is the error of a job with nothing to train: no sales at all,
+// or only series that cannot be assembled.
+func noSeries(s *Summary) error {
+	if s.Excluded == 0 {
+		return errNoSales
+	}
+	w := s.Warnings[0]
+	return fmt.Errorf("no series could be assembled: %d excluded; first: %s: %s", s.Excluded, w.Series, w.Reason)
+}
+
+// outcomeText is a succeeded job's error text: the series that failed
+// (failed of trained, the first named), and those excluded; empty when
+// there were none.
+func outcomeText(s *Summary, failed int, first string, trained int) string {
+	msg := ""
+	if failed > 0 {
+		msg = fmt.Sprintf("%d of %d series failed; first: %s", failed, trained, first)
+	}
+	if s.Excluded > 0 {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("%d of %d series excluded (cannot be assembled; see summary)", s.Excluded, s.SeriesTotal)
+	}
+	return msg
+}
+
+// recordSummary stores what the job did with its series.
+func (r *Runner) recordSummary(ctx context.Context, id string, s *Summary) error {
+	b, err := summaryRecord.Encode(s)
+	if err != nil {
+		return err
+	}
+	return r.Store.JobSummary(ctx, id, b)
 }
 
 // errNoSales fails a job whose filters select no stored series.
@@ -147,12 +236,13 @@ func (r *Runner) storedParams(job *sqlstore.Job) (Params, error) {
 	return p, nil
 }
 
-// run trains or refreshes series, as p's kind says.
-func (r *Runner) run(ctx context.Context, id string, p Params, series []*data.Series, failed *atomic.Int64, first *atomic.Value, prog forecast.Progress) error {
+// run trains or refreshes series, as p's kind says, counting the
+// outcomes in sum.
+func (r *Runner) run(ctx context.Context, id string, p Params, series []*data.Series, sum *tally, prog forecast.Progress) error {
 	if p.Kind == KindRefresh {
-		return r.refresh(ctx, id, series, failed, first, prog)
+		return r.refresh(ctx, id, series, sum, prog)
 	}
-	return r.train(ctx, id, p, series, failed, first, prog)
+	return r.train(ctx, id, p, series, sum, prog)
 }
 
 func (r *Runner) recordPhases(ctx context.Context, id string, ph *Phases) error {
@@ -239,7 +329,7 @@ func (r *Runner) progress(ctx context.Context, id string) forecast.Progress {
 	}
 }
 
-func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.Series, failed *atomic.Int64, first *atomic.Value, prog forecast.Progress) error {
+func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.Series, sum *tally, prog forecast.Progress) error {
 	specs, err := r.candidates(p)
 	if err != nil {
 		return err
@@ -249,15 +339,15 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	o.Workers = r.Workers
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
-			failed.Add(1)
-			first.CompareAndSwap(nil, fmt.Sprintf("%s: %v", s.Key, err))
+			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
 			return nil
 		}
-		return r.stage(ctx, id, s.Key, out)
+		return r.stage(ctx, id, s.Key, out, sum)
 	}, prog)
 }
 
-func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome) error {
+// stage stores the outcome of series k and counts it trained.
+func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) error {
 	body, err := record.Result.Encode(out.Result)
 	if err != nil {
 		return fmt.Errorf("jobs: %s: %w", k, err)
@@ -266,10 +356,14 @@ func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast
 	if err != nil {
 		return fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	return r.Store.StageResult(ctx, id, k, body, kept)
+	if err := r.Store.StageResult(ctx, id, k, body, kept); err != nil {
+		return err
+	}
+	sum.trained(out.Result.Fallback != "")
+	return nil
 }
 
-func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, failed *atomic.Int64, first *atomic.Value, prog forecast.Progress) error {
+func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, sum *tally, prog forecast.Progress) error {
 	byKey := make(map[data.Key]*data.Series, len(series))
 	for _, s := range series {
 		byKey[s.Key] = s
@@ -299,11 +393,10 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			failed.Add(1)
-			first.CompareAndSwap(nil, err.Error())
+			sum.fail(s.Key, err, err.Error())
 			return nil
 		}
-		return r.stage(ctx, id, s.Key, out)
+		return r.stage(ctx, id, s.Key, out, sum)
 	})
 	prog(len(series), len(series))
 	return err

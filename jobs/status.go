@@ -2,8 +2,10 @@ package jobs
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
@@ -46,12 +48,137 @@ type Phases struct {
 	Publish float64 `json:"publish_seconds"`
 }
 
+// Summary counts what a job did with its series, and names the series
+// that need attention: one that cannot be assembled is excluded, one
+// whose training fails is failed, and neither stops the others. New
+// kinds of outcome add a count and a warning kind; readers ignore what
+// they do not know.
+type Summary struct {
+	// SeriesTotal is every series the job selected, excluded ones included.
+	SeriesTotal int `json:"series_total"`
+	// Trained series have a staged (and, once the job succeeds,
+	// published) forecast; Fallback of them came from a fallback rather
+	// than the tournament.
+	Trained  int `json:"trained"`
+	Excluded int `json:"excluded"`
+	Failed   int `json:"failed"`
+	Fallback int `json:"fallback"`
+	// Warnings name excluded and failed series, the first MaxWarnings of
+	// them; WarningsOmitted counts the others.
+	Warnings        []Warning `json:"warnings"`
+	WarningsOmitted int       `json:"warnings_omitted,omitempty"`
+}
+
+// Warning names a series and what went wrong with it.
+type Warning struct {
+	Series string `json:"series"`
+	// Kind is WarnExcluded or WarnFailed.
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}
+
+// Warning kinds.
+const (
+	WarnExcluded = "excluded" // the series cannot be assembled (sqlstore.ErrUnassemblable)
+	WarnFailed   = "failed"   // training or refreshing the series failed
+)
+
+// MaxWarnings bounds the warnings a job summary lists, so a job over a
+// million bad series keeps a small status.
+const MaxWarnings = 100
+
+// warn adds a warning, or counts it once MaxWarnings are listed.
+func (s *Summary) warn(w Warning) {
+	if len(s.Warnings) >= MaxWarnings {
+		s.WarningsOmitted++
+		return
+	}
+	s.Warnings = append(s.Warnings, w)
+}
+
+// merge adds the counts and warnings of o (a partition's) to s.
+func (s *Summary) merge(o *Summary) {
+	s.Trained += o.Trained
+	s.Excluded += o.Excluded
+	s.Failed += o.Failed
+	s.Fallback += o.Fallback
+	for _, w := range o.Warnings {
+		s.warn(w)
+	}
+	s.WarningsOmitted += o.WarningsOmitted
+}
+
+// tally builds a Summary while a job's series workers report into it.
+type tally struct {
+	mu sync.Mutex
+	s  Summary
+	// first is the first failure as the job's error text gives it.
+	first string
+}
+
+// exclude records series left out of the job.
+func (t *tally) exclude(bad []*sqlstore.UnassemblableError) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range bad {
+		t.s.Excluded++
+		t.s.warn(Warning{Series: e.Key.String(), Kind: WarnExcluded, Reason: e.Reason})
+	}
+}
+
+// fail records a series whose training failed; first is how the job's
+// error text names it if it is the first.
+func (t *tally) fail(k data.Key, err error, first string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.Failed++
+	t.s.warn(Warning{Series: k.String(), Kind: WarnFailed, Reason: err.Error()})
+	if t.first == "" {
+		t.first = first
+	}
+}
+
+// trained records a series whose result was staged.
+func (t *tally) trained(fallback bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.Trained++
+	if fallback {
+		t.s.Fallback++
+	}
+}
+
+// summary is a copy of the summary so far, with total series.
+func (t *tally) summary(total int) *Summary {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.s
+	s.SeriesTotal = total
+	s.Warnings = append([]Warning{}, t.s.Warnings...)
+	return &s
+}
+
+// excluded is the number of series excluded so far.
+func (t *tally) excluded() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.s.Excluded
+}
+
+// failures is the failed count and the first failure.
+func (t *tally) failures() (int, string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.s.Failed, t.first
+}
+
 // The codecs of what a job row persists; every reader and writer of the
-// row's params, memory and phases goes through them.
+// row's params, memory, phases and summary goes through them.
 var (
-	paramsRecord = record.New[Params]("job params")
-	memoryRecord = record.New[MemorySummary]("job memory summary")
-	phasesRecord = record.New[Phases]("job phases")
+	paramsRecord  = record.New[Params]("job params")
+	memoryRecord  = record.New[MemorySummary]("job memory summary")
+	phasesRecord  = record.New[Phases]("job phases")
+	summaryRecord = record.New[Summary]("job summary")
 )
 
 // Job is a job as the API shows it: its stored row with the params,
@@ -73,7 +200,10 @@ type Job struct {
 	ETASeconds *float64       `json:"eta_seconds,omitempty"`
 	Memory     *MemorySummary `json:"memory,omitempty"`
 	Phases     *Phases        `json:"phases,omitempty"`
-	RequestID  string         `json:"request_id,omitempty"`
+	// Summary says what the job did with each series; absent until the
+	// job has loaded them.
+	Summary   *Summary `json:"summary,omitempty"`
+	RequestID string   `json:"request_id,omitempty"`
 }
 
 // DecodeJob decodes a stored job row.
@@ -97,6 +227,12 @@ func DecodeJob(row *sqlstore.Job) (*Job, error) {
 	if len(row.Phases) > 0 {
 		j.Phases = new(Phases)
 		if err := phasesRecord.Decode(row.Phases, j.Phases); err != nil {
+			return nil, fmt.Errorf("jobs: job %s: %w", row.ID, err)
+		}
+	}
+	if len(row.Summary) > 0 {
+		j.Summary = new(Summary)
+		if err := summaryRecord.Decode(row.Summary, j.Summary); err != nil {
 			return nil, fmt.Errorf("jobs: job %s: %w", row.ID, err)
 		}
 	}

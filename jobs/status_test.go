@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +50,46 @@ func each(obs []data.Observation) func(fn func(data.Observation) error) error {
 		}
 		return nil
 	}
+}
+
+// openStore opens a SQLite store in a temporary directory.
+func openStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	store, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { check(t, store.Close) })
+	return store
+}
+
+// newRunner is a one-worker runner on store with a fresh guard.
+func newRunner(t *testing.T, store jobs.Store) *jobs.Runner {
+	t.Helper()
+	guard, err := memguard.New(memguard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jobs.Runner{Store: store, Registry: models.Standard(), Guard: guard, Workers: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// execute runs job id with r and returns it as the API shows it.
+func execute(t *testing.T, r *jobs.Runner, store *sqlstore.Store, id string) *jobs.Job {
+	t.Helper()
+	ctx := context.Background()
+	if err := r.Execute(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	row, err := store.GetJob(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := jobs.DecodeJob(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
 
 // v0Rows are job and result rows as forecastd stored them before records
@@ -126,11 +169,7 @@ func TestReadsV0JobRows(t *testing.T) {
 func TestRefreshReadsV0Results(t *testing.T) {
 	ctx := context.Background()
 	rows := readV0(t)
-	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { check(t, store.Close) })
+	store := openStore(t)
 	// The sales and plan gen_v0 trained on, and its series too short
 	// for a tournament.
 	o := demo.Options{Stores: 1, SKUs: 2, Days: 150}
@@ -166,27 +205,12 @@ func TestRefreshReadsV0Results(t *testing.T) {
 		v0[k] = res
 	}
 
-	guard, err := memguard.New(memguard.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &jobs.Runner{Store: store, Registry: models.Standard(), Guard: guard, Workers: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := newRunner(t, store)
 	// A refresh queued by the old code: bare params.
 	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "refresh", Kind: "refresh", Params: []byte(`{"kind":"refresh","horizon":7}`)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Execute(ctx, "refresh"); err != nil {
-		t.Fatal(err)
-	}
-	row, err := store.GetJob(ctx, "refresh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := jobs.DecodeJob(row)
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := execute(t, r, store, "refresh")
 	// TINY's v0 result is a fallback that kept no model: it cannot be
 	// refreshed, and says so.
 	if j.State != sqlstore.JobSucceeded || j.Kind != jobs.KindRefresh || j.Memory == nil || j.Phases == nil ||
@@ -221,5 +245,190 @@ func TestRefreshReadsV0Results(t *testing.T) {
 	}
 	if !math.IsNaN(v0[data.Key{Store: "S01", SKU: "SKU001"}].Coverage80) {
 		t.Fatal("SKU001's v0 coverage is defined: the undefined case is untested")
+	}
+}
+
+// badSeries are stored series that cannot be assembled, as rows stored
+// before uploads refused them (written past the upload checks), and the
+// reason each must be excluded for.
+var badSeries = []struct {
+	sku    string
+	rows   []string // ts values; covariates given by covs
+	covs   int      // covariates on the first row
+	reason string
+}{
+	{"YEARS", []string{"0000-01-01", "9999-12-31"}, 0, "outside 1900-01-01 to 2200-01-01"},
+	{"MIXED", []string{"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-03T05:00:00", "2026-01-04"}, 0, "not on the daily grid"},
+	{"SPAN", []string{"1901-01-01", "1901-01-02", "2150-01-01"}, 0, "more than the limit of 36525"},
+	{"WIDE", []string{"2026-01-01", "2026-01-02", "2026-01-03"}, sqlstore.MaxSeriesCovariates + 1, "covariates, the limit per series"},
+}
+
+// storeBadSeries writes badSeries for store st straight into sales.
+func storeBadSeries(t *testing.T, s *sqlstore.Store, st string) {
+	t.Helper()
+	for _, b := range badSeries {
+		for i, d := range b.rows {
+			var tm time.Time
+			var err error
+			if len(d) == 10 {
+				tm, err = time.Parse("2006-01-02", d)
+			} else {
+				tm, err = time.Parse("2006-01-02T15:04:05", d)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cov any
+			if i == 0 && b.covs > 0 {
+				parts := make([]string, b.covs)
+				for c := range parts {
+					parts[c] = `"c` + string(rune('a'+c/26)) + string(rune('a'+c%26)) + `":1`
+				}
+				cov = "{" + strings.Join(parts, ",") + "}"
+			}
+			if _, err := s.DB().Exec(`INSERT INTO sales (store, sku, ts, quantity, covariates) VALUES ($1, $2, $3, $4, $5)`,
+				st, b.sku, tm.Unix(), 1.0, cov); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// checkSummary fails unless j succeeded, trained good series and
+// excluded every bad series of badSeries, naming each and why.
+func checkSummary(t *testing.T, j *jobs.Job, good int) {
+	t.Helper()
+	s := j.Summary
+	if j.State != sqlstore.JobSucceeded || s == nil {
+		t.Fatalf("job = %+v", j)
+	}
+	if s.SeriesTotal != good+len(badSeries) || s.Trained != good || s.Excluded != len(badSeries) || s.Failed != 0 {
+		t.Errorf("summary = %+v", s)
+	}
+	if !strings.Contains(j.Error, "excluded") {
+		t.Errorf("job error %q does not mention the excluded series", j.Error)
+	}
+	for _, b := range badSeries {
+		found := false
+		for _, w := range s.Warnings {
+			if strings.HasSuffix(w.Series, "/"+b.sku) && w.Kind == jobs.WarnExcluded && strings.Contains(w.Reason, b.reason) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no warning for %s with %q in %+v", b.sku, b.reason, s.Warnings)
+		}
+	}
+}
+
+// TestBadSeriesExcluded: a job over good series and series that cannot
+// be assembled succeeds for the good ones and lists the others, each
+// with its reason, in its summary; loading one bad series says which.
+func TestBadSeriesExcluded(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	if _, err := store.Ingest(ctx, each(demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 60}))); err != nil {
+		t.Fatal(err)
+	}
+	storeBadSeries(t, store, "S01")
+	r := newRunner(t, store)
+	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "j", Kind: "train", Params: []byte(fastJob)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	j := execute(t, r, store, "j")
+	checkSummary(t, j, 2)
+
+	_, err := store.LoadSeries(ctx, sqlstore.SeriesFilter{SKUs: []string{"YEARS"}})
+	var ue *sqlstore.UnassemblableError
+	if !errors.As(err, &ue) || ue.Key != (data.Key{Store: "S01", SKU: "YEARS"}) {
+		t.Fatalf("load YEARS: %v, want an UnassemblableError", err)
+	}
+}
+
+// TestBadSeriesExcludedFanOut is TestBadSeriesExcluded through the
+// fan-out, on SQLite and PostgreSQL: partitions exclude their bad series
+// and the parent merges the summaries.
+func TestBadSeriesExcludedFanOut(t *testing.T) {
+	on := true
+	t.Run("sqlite", func(t *testing.T) {
+		testBadSeriesFanOut(t, startServer(t, jobs.Backend{FanOut: &on, PartitionSize: 2}, 1))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testBadSeriesFanOut(t, startServer(t, jobs.Backend{DatabaseURL: newDatabase(t), PartitionSize: 2}, 1))
+	})
+}
+
+func testBadSeriesFanOut(t *testing.T, s *server) {
+	s.ingest(demo.Options{Stores: 1, SKUs: 3, Days: 60})
+	storeBadSeries(t, s.Store(), "S01")
+	id := s.postJob(fastJob)
+	row := s.waitJob(id, time.Minute, nil)
+	j, err := jobs.DecodeJob(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSummary(t, j, 3)
+}
+
+// guardedLoads is a store that records whether each series load ran
+// inside a memguard run (the guard labels its run's context).
+type guardedLoads struct {
+	*sqlstore.Store
+	loads, guarded int
+}
+
+func (g *guardedLoads) LoadSeriesExcluding(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, []*sqlstore.UnassemblableError, error) {
+	g.loads++
+	if _, ok := pprof.Label(ctx, memguard.LabelRun); ok {
+		g.guarded++
+	}
+	return g.Store.LoadSeriesExcluding(ctx, f)
+}
+
+// TestLoadRunsInsideGuard: a job loads and assembles its series inside
+// the guard's run, so the memory budget and the report count them.
+func TestLoadRunsInsideGuard(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	if _, err := store.Ingest(ctx, each(demo.Sales(demo.Options{Stores: 1, SKUs: 1, Days: 60}))); err != nil {
+		t.Fatal(err)
+	}
+	g := &guardedLoads{Store: store}
+	r := newRunner(t, g)
+	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "j", Kind: "train", Params: []byte(fastJob)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Execute(ctx, "j"); err != nil {
+		t.Fatal(err)
+	}
+	if g.loads != 1 || g.guarded != 1 {
+		t.Fatalf("%d loads, %d inside the guard's run; want 1 and 1", g.loads, g.guarded)
+	}
+}
+
+// TestOnlyBadSeries: a job whose series all cannot be assembled fails,
+// saying so, with the summary naming them.
+func TestOnlyBadSeries(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	storeBadSeries(t, store, "S09")
+	r := newRunner(t, store)
+	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "j", Kind: "train", Params: []byte(fastJob)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Execute(ctx, "j"); !jobs.IsPermanent(err) {
+		t.Fatalf("execute = %v, want a permanent failure", err)
+	}
+	row, err := store.GetJob(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := jobs.DecodeJob(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != sqlstore.JobFailed || !strings.HasPrefix(j.Error, "no series could be assembled: 4 excluded; first: S09/") ||
+		j.Summary == nil || j.Summary.Excluded != 4 || j.Summary.SeriesTotal != 4 || len(j.Summary.Warnings) != 4 {
+		t.Fatalf("job = %+v, summary %+v", j, j.Summary)
 	}
 }

@@ -45,7 +45,10 @@ type Job struct {
 	Memory []byte
 	// Phases holds the seconds spent loading, training and publishing;
 	// nil until the job has succeeded.
-	Phases    []byte
+	Phases []byte
+	// Summary counts the series the job trained, excluded and failed,
+	// with warnings naming them; nil until the job has loaded its series.
+	Summary   []byte
 	RequestID string
 	RiverID   int64
 }
@@ -53,21 +56,19 @@ type Job struct {
 // CreateJob inserts j (state queued) and calls enqueue inside the same
 // transaction, so a job row exists exactly when its queue entry does.
 // enqueue returns the queue's job ID.
-func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) (int64, error)) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("data: create job: %w", err)
-	}
-	defer rollback(tx, &err)
+func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) (int64, error)) error {
 	j.State = JobQueued
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = time.Now().UTC()
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, kind, state, params, created_at, request_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-		j.ID, j.Kind, j.State, string(j.Params), j.CreatedAt.UnixMilli(), j.RequestID); err != nil {
-		return fmt.Errorf("data: create job: %w", err)
-	}
-	if enqueue != nil {
+	return inTx(ctx, s.db, "create job", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, kind, state, params, created_at, request_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+			j.ID, j.Kind, j.State, string(j.Params), j.CreatedAt.UnixMilli(), j.RequestID); err != nil {
+			return fmt.Errorf("data: create job: %w", err)
+		}
+		if enqueue == nil {
+			return nil
+		}
 		rid, err := enqueue(tx)
 		if err != nil {
 			return fmt.Errorf("data: enqueue job: %w", err)
@@ -76,23 +77,20 @@ func (s *Store) CreateJob(ctx context.Context, j *Job, enqueue func(tx *sql.Tx) 
 		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET river_id = $1 WHERE id = $2`, rid, j.ID); err != nil {
 			return fmt.Errorf("data: create job: %w", err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("data: create job: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
-const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id, phases`
+const jobCols = `id, kind, state, params, progress, series_total, series_done, created_at, started_at, finished_at, error, memory, request_id, river_id, phases, summary`
 
 func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	var j Job
 	var params string
 	var created int64
 	var started, finished sql.NullInt64
-	var memory, phases sql.NullString
+	var memory, phases, summary sql.NullString
 	if err := row.Scan(&j.ID, &j.Kind, &j.State, &params, &j.Progress, &j.SeriesTotal, &j.SeriesDone,
-		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID, &phases); err != nil {
+		&created, &started, &finished, &j.Error, &memory, &j.RequestID, &j.RiverID, &phases, &summary); err != nil {
 		return nil, err
 	}
 	j.Params = []byte(params)
@@ -110,6 +108,9 @@ func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
 	}
 	if phases.Valid && phases.String != "" {
 		j.Phases = []byte(phases.String)
+	}
+	if summary.Valid && summary.String != "" {
+		j.Summary = []byte(summary.String)
 	}
 	if j.State == JobRunning && j.StartedAt != nil && j.Progress > 0 && j.Progress < 1 {
 		el := time.Since(*j.StartedAt).Seconds()
@@ -163,37 +164,35 @@ func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) (
 
 // StartJob marks a job running with the number of series it will train,
 // and clears the staged results of an earlier attempt.
-func (s *Store) StartJob(ctx context.Context, id string, total int) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("data: start job: %w", err)
-	}
-	defer rollback(tx, &err)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, id); err != nil {
-		return fmt.Errorf("data: start job: %w", err)
-	}
-	// A job cancelled while it waited in the queue must not come back to
-	// life when a worker picks it up.
-	res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = $1, started_at = $2, series_total = $3, series_done = 0, progress = 0, error = '' WHERE id = $4 AND state <> 'cancelled'`,
-		JobRunning, time.Now().UnixMilli(), total, id)
-	if err != nil {
-		return fmt.Errorf("data: start job: %w", err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("job %s: %w", id, ErrJobCancelled)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("data: start job: %w", err)
-	}
-	return nil
+func (s *Store) StartJob(ctx context.Context, id string, total int) error {
+	return inTx(ctx, s.db, "start job", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, id); err != nil {
+			return fmt.Errorf("data: start job: %w", err)
+		}
+		// A job cancelled while it waited in the queue must not come back to
+		// life when a worker picks it up.
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = $1, started_at = $2, series_total = $3, series_done = 0, progress = 0, error = '' WHERE id = $4 AND state <> 'cancelled'`,
+			JobRunning, time.Now().UnixMilli(), total, id)
+		if err != nil {
+			return fmt.Errorf("data: start job: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("job %s: %w", id, ErrJobCancelled)
+		}
+		return nil
+	})
 }
 
 // JobPhases records how long a job's phases took (an encoded record).
 func (s *Store) JobPhases(ctx context.Context, id string, phases []byte) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET phases = $1 WHERE id = $2`, string(phases), id); err != nil {
-		return fmt.Errorf("data: job phases: %w", err)
-	}
-	return nil
+	_, err := s.exec(ctx, "job phases", `UPDATE jobs SET phases = $1 WHERE id = $2`, string(phases), id)
+	return err
+}
+
+// JobSummary records what a job did with its series (an encoded record).
+func (s *Store) JobSummary(ctx context.Context, id string, summary []byte) error {
+	_, err := s.exec(ctx, "job summary", `UPDATE jobs SET summary = $1 WHERE id = $2`, string(summary), id)
+	return err
 }
 
 // JobProgress records how many series are done.
@@ -202,11 +201,8 @@ func (s *Store) JobProgress(ctx context.Context, id string, done, total int) err
 	if total > 0 {
 		p = float64(done) / float64(total)
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET series_done = $1, series_total = $2, progress = $3 WHERE id = $4`, done, total, p, id)
-	if err != nil {
-		return fmt.Errorf("data: job progress: %w", err)
-	}
-	return nil
+	_, err := s.exec(ctx, "job progress", `UPDATE jobs SET series_done = $1, series_total = $2, progress = $3 WHERE id = $4`, done, total, p, id)
+	return err
 }
 
 // FinishJob records a final (or, for a retry, queued) state, the error
@@ -223,17 +219,14 @@ func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory
 	}
 	// A cancelled job stays cancelled: the worker that notices the
 	// cancellation only adds its memory report.
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET
+	_, err := s.exec(ctx, "finish job", `UPDATE jobs SET
 		state = CASE WHEN state = 'cancelled' THEN state ELSE $1 END,
 		error = CASE WHEN state = 'cancelled' THEN error ELSE $2 END,
 		finished_at = CASE WHEN state = 'cancelled' THEN finished_at ELSE $4 END,
 		memory = COALESCE($3, memory)
 		WHERE id = $5`,
 		state, errText, mem, finished, id)
-	if err != nil {
-		return fmt.Errorf("data: finish job: %w", err)
-	}
-	return nil
+	return err
 }
 
 // StageResult stores the result of one series of a running job: body is
@@ -241,41 +234,33 @@ func (s *Store) FinishJob(ctx context.Context, id, state, errText string, memory
 // only by a refresh). It is not visible until PublishResults; staging it again
 // replaces it, so a retried partition is idempotent.
 func (s *Store) StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body, models) VALUES ($1, $2, $3, $4, $5)
+	_, err := s.exec(ctx, "stage result "+k.String(), `INSERT INTO staged_results (job_id, store, sku, body, models) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body, models = excluded.models`, jobID, k.Store, k.SKU, string(body), string(models))
-	if err != nil {
-		return fmt.Errorf("data: stage result %s: %w", k, err)
-	}
-	return nil
+	return err
 }
 
 // PublishResults makes every staged result of a job visible at once,
 // replacing the previous results of those series, in one transaction:
 // readers see the old complete set or the new one, never a mix.
-func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) (_ int64, err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("data: publish: %w", err)
-	}
-	defer rollback(tx, &err)
-	res, err := tx.ExecContext(ctx, `INSERT INTO results (store, sku, job_id, generated_at, body, models)
+func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error) {
+	var n int64
+	err := inTx(ctx, s.db, "publish", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO results (store, sku, job_id, generated_at, body, models)
 		SELECT store, sku, job_id, $1, body, models FROM staged_results WHERE job_id = $2
 		ON CONFLICT (store, sku) DO UPDATE SET job_id = excluded.job_id, generated_at = excluded.generated_at, body = excluded.body, models = excluded.models`,
-		at.UnixMilli(), jobID)
-	if err != nil {
-		return 0, fmt.Errorf("data: publish: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("data: publish: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, jobID); err != nil {
-		return 0, fmt.Errorf("data: publish: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("data: publish: %w", err)
-	}
-	return n, nil
+			at.UnixMilli(), jobID)
+		if err != nil {
+			return fmt.Errorf("data: publish: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("data: publish: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, jobID); err != nil {
+			return fmt.Errorf("data: publish: %w", err)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Result is a published forecast result of one series; Body and Models

@@ -24,8 +24,9 @@ import (
 // may name series that have no sales yet: they wait for them.
 func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	return s.ingestStaged(ctx, staging{
-		what:  "ingest covariates",
-		table: "upload_plan",
+		what:    "ingest covariates",
+		subject: ingest.PlanSubject,
+		table:   "upload_plan",
 		columns: `line BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL, ts BIGINT NOT NULL,
 		name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL`,
 		insert: `INSERT INTO upload_plan (line, store, sku, ts, name, value) VALUES `,
@@ -39,6 +40,8 @@ func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Ob
 			return nil
 		},
 		duplicates: duplicatePlanValues,
+		prepare:    preparePlan,
+		check:      checkPlan,
 		merge: `INSERT INTO planned_covariates (store, sku, ts, name, value)
 		SELECT store, sku, ts, name, value FROM upload_plan WHERE true
 		ON CONFLICT (store, sku, ts, name) DO UPDATE SET value = excluded.value`,
@@ -47,13 +50,13 @@ func (s *Store) IngestCovariates(ctx context.Context, parse func(fn func(data.Ob
 
 // duplicatePlanValues reports a covariate given twice for the same key and
 // date in the staged upload.
-func duplicatePlanValues(ctx context.Context, tx *sql.Tx) error {
-	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, name, MIN(line), MAX(line) FROM upload_plan
+func duplicatePlanValues(ctx context.Context, q dbtx) (err error) {
+	rs, err := q.QueryContext(ctx, `SELECT store, sku, ts, name, MIN(line), MAX(line) FROM upload_plan
 		GROUP BY store, sku, ts, name HAVING COUNT(*) > 1 ORDER BY MAX(line), name LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest covariates: %w", err)
 	}
-	defer rs.Close()
+	defer closeRows(rs, &err)
 	pe := ingest.ParseError{Subject: ingest.PlanSubject}
 	for rs.Next() {
 		var st, sku, name string
@@ -108,13 +111,7 @@ type PlanFilter struct {
 // where is the filter as SQL conditions on planned_covariates for the
 // series k, with the arguments $1 to $5.
 func (f PlanFilter) where(k data.Key) (string, []any) {
-	from, until := int64(math.MinInt64), int64(math.MaxInt64)
-	if !f.From.IsZero() {
-		from = f.From.Unix()
-	}
-	if !f.Until.IsZero() {
-		until = f.Until.Unix()
-	}
+	from, until := DateRange{From: f.From, Until: f.Until}.bounds()
 	return ` WHERE store = $1 AND sku = $2 AND ($3 = '' OR name = $3) AND ts >= $4 AND ts < $5`,
 		[]any{k.Store, k.SKU, f.Name, from, until}
 }
@@ -147,13 +144,13 @@ func knownSeries(ctx context.Context, q querier, k data.Key) error {
 // calling fn, when k has neither sales nor planned values; a known series
 // with nothing planned calls fn never and returns nil. Rows stream from
 // the database, so memory does not grow with the plan.
-func (s *Store) Plan(ctx context.Context, k data.Key, f PlanFilter, fn func(PlannedValue) error) error {
+func (s *Store) Plan(ctx context.Context, k data.Key, f PlanFilter, fn func(PlannedValue) error) (err error) {
 	w, args := f.where(k)
 	rows, err := s.db.QueryContext(ctx, `SELECT name, ts, value FROM planned_covariates`+w+` ORDER BY name, ts`, args...)
 	if err != nil {
 		return fmt.Errorf("data: read plan of %s: %w", k, err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	found := false
 	for rows.Next() {
 		var v PlannedValue
@@ -190,28 +187,97 @@ func (s *Store) Plan(ctx context.Context, k data.Key, f PlanFilter, fn func(Plan
 // ErrNotFound when k has neither sales nor planned values. Published
 // forecasts are not changed: the next job reads the plan as it is then.
 func (s *Store) DeletePlan(ctx context.Context, k data.Key, f PlanFilter) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
-	}
-	defer tx.Rollback()
-	if err := knownSeries(ctx, tx, k); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return 0, err
+	var n int64
+	err := inTx(ctx, s.db, "delete plan of "+k.String(), func(tx *sql.Tx) error {
+		if err := knownSeries(ctx, tx, k); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("data: delete plan of %s: %w", k, err)
 		}
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
+		w, args := f.where(k)
+		res, err := tx.ExecContext(ctx, `DELETE FROM planned_covariates`+w, args...)
+		if err != nil {
+			return fmt.Errorf("data: delete plan of %s: %w", k, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("data: delete plan of %s: %w", k, err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// SeriesDeleted counts what DeleteSeries removed.
+type SeriesDeleted struct {
+	Sales             int64 `json:"sales"`
+	PlannedCovariates int64 `json:"planned_covariates"`
+	Forecasts         int64 `json:"forecasts"`
+}
+
+// DeleteSeries removes series k in one transaction: with the zero
+// DateRange its sales, planned covariates and published forecast (and
+// results staged for it by running jobs, which would otherwise publish
+// it again); with a range, only the sales dated in it, leaving the plan
+// and the published forecast as they are. It returns ErrNotFound when k
+// has neither sales nor planned values.
+func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (SeriesDeleted, error) {
+	var d SeriesDeleted
+	what := "delete series " + k.String()
+	err := inTx(ctx, s.db, what, func(tx *sql.Tx) error {
+		d = SeriesDeleted{}
+		if err := knownSeries(ctx, tx, k); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("data: %s: %w", what, err)
+		}
+		del := func(n *int64, q string, args ...any) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err == nil {
+				*n, err = res.RowsAffected()
+			}
+			if err != nil {
+				return fmt.Errorf("data: %s: %w", what, err)
+			}
+			return nil
+		}
+		from, until := r.bounds()
+		if err := del(&d.Sales, `DELETE FROM sales WHERE store = $1 AND sku = $2 AND ts >= $3 AND ts < $4`, k.Store, k.SKU, from, until); err != nil {
+			return err
+		}
+		if !r.IsZero() {
+			return nil
+		}
+		if err := del(&d.PlannedCovariates, `DELETE FROM planned_covariates WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		if err := del(&d.Forecasts, `DELETE FROM results WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		var staged int64
+		return del(&staged, `DELETE FROM staged_results WHERE store = $1 AND sku = $2`, k.Store, k.SKU)
+	})
+	return d, err
+}
+
+// DateRange selects dates, [From, Until); a zero time leaves
+// that side open.
+type DateRange struct {
+	From, Until time.Time
+}
+
+// IsZero reports whether r selects every date.
+func (r DateRange) IsZero() bool { return r.From.IsZero() && r.Until.IsZero() }
+
+// bounds are r's bounds in Unix seconds.
+func (r DateRange) bounds() (from, until int64) {
+	from, until = math.MinInt64, math.MaxInt64
+	if !r.From.IsZero() {
+		from = r.From.Unix()
 	}
-	w, args := f.where(k)
-	res, err := tx.ExecContext(ctx, `DELETE FROM planned_covariates`+w, args...)
-	if err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
+	if !r.Until.IsZero() {
+		until = r.Until.Unix()
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s: %w", k, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("data: delete plan of %s commit: %w", k, err)
-	}
-	return n, nil
+	return from, until
 }

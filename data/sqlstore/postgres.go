@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -38,26 +39,29 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	// workers stay well under the server's max_connections (100 by default).
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(4)
-	s := &Store{db: db}
+	s := newStore(db)
 	if err := s.migrateLocked(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
 
 // migrateLocked runs the migrations while holding a session advisory lock
 // on a dedicated connection; the migrations themselves run on the pool.
-func (s *Store) migrateLocked(ctx context.Context) error {
+func (s *Store) migrateLocked(ctx context.Context) (err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("data: migrate: %w", err)
 	}
-	defer conn.Close()
+	defer func() { err = errors.Join(err, conn.Close()) }()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
 		return fmt.Errorf("data: migrate: lock: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
+	defer func() {
+		if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock)); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("data: migrate: unlock: %w", uerr))
+		}
+	}()
 	return s.migrate(ctx)
 }
 
@@ -80,16 +84,14 @@ func CreatePostgresDatabase(ctx context.Context, adminURL, prefix string) (strin
 	// CREATE DATABASE takes no parameters; the name is ours and quoted.
 	ident := pgx.Identifier{name}.Sanitize()
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+ident); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("data: create database %s: %w", name, err)
+		return "", nil, errors.Join(fmt.Errorf("data: create database %s: %w", name, err), admin.Close())
 	}
 	u.Path = "/" + name
 	drop := func(ctx context.Context) error {
-		defer admin.Close()
 		if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+ident+` WITH (FORCE)`); err != nil {
-			return fmt.Errorf("data: drop database %s: %w", name, err)
+			return errors.Join(fmt.Errorf("data: drop database %s: %w", name, err), admin.Close())
 		}
-		return nil
+		return admin.Close()
 	}
 	return u.String(), drop, nil
 }

@@ -24,6 +24,13 @@ var ErrNotFound = errors.New("data: not found")
 // upserts so the same statements run on PostgreSQL.
 type Store struct {
 	db *sql.DB
+	// uploads holds a token per upload being staged
+	// (MaxConcurrentUploads).
+	uploads chan struct{}
+}
+
+func newStore(db *sql.DB) *Store {
+	return &Store{db: db, uploads: make(chan struct{}, MaxConcurrentUploads)}
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path and
@@ -39,12 +46,13 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("data: open %s: %w", path, err)
 	}
 	// SQLite serialises writers anyway; a small pool keeps readers
-	// concurrent under WAL without piling up writers on the lock.
-	db.SetMaxOpenConns(4)
-	s := &Store{db: db}
+	// concurrent under WAL without piling up writers on the lock. It is
+	// twice MaxConcurrentUploads, so uploads staging their bodies leave
+	// connections to jobs and readers.
+	db.SetMaxOpenConns(2 * MaxConcurrentUploads)
+	s := newStore(db)
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
@@ -116,6 +124,9 @@ var migrations = []string{
 		value DOUBLE PRECISION NOT NULL,
 		PRIMARY KEY (store, sku, ts, name)
 	)`,
+	// What a job did with each series (trained, excluded, failed), an
+	// encoded record like memory and phases.
+	`ALTER TABLE jobs ADD COLUMN summary TEXT`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -127,20 +138,17 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("data: migrate: %w", err)
 	}
 	for v := have + 1; v <= len(migrations); v++ {
-		tx, err := s.db.BeginTx(ctx, nil)
+		err := inTx(ctx, s.db, fmt.Sprintf("migrate to %d", v), func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("data: migrate to %d: %w", v, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, time.Now().Unix()); err != nil {
+				return fmt.Errorf("data: migrate to %d: %w", v, err)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("data: migrate to %d: %w", v, err)
+			return err
 		}
 	}
 	return nil
@@ -152,13 +160,18 @@ type IngestStats struct {
 	Series int `json:"series"`
 }
 
-// Ingest writes the observations that parse produces, all or nothing: the
-// rows are staged in a temporary table inside one transaction, checked for
-// keys that appear twice in the same upload (an error naming both lines:
-// which of the two is right cannot be guessed), and merged into sales only
-// if parse returned nil. Rows with the same (store, sku, date) as a stored
-// row replace it. Memory stays bounded whatever the upload's size: the
-// database does the bookkeeping.
+// Ingest writes the observations that parse produces, all or nothing:
+// the rows are staged in a temporary table outside any transaction,
+// checked for keys that appear twice in the same upload (an error naming
+// both lines: which of the two is right cannot be guessed), and, if parse
+// returned nil, checked against what is stored and merged into sales in
+// one short transaction. The checks refuse what could never be assembled
+// (see limits.go): a date outside the date limits, a row off its series'
+// grid (a time of day in a daily series), a series spanning more points
+// than its frequency allows, or one with more than MaxSeriesCovariates
+// covariates; each named by line. Rows with the same (store, sku, date)
+// as a stored row replace it. Memory stays bounded whatever the upload's
+// size: the database does the bookkeeping.
 func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	return s.ingestStaged(ctx, staging{
 		what:  "ingest",
@@ -179,17 +192,27 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 			return ins.add(ctx, o.Line, o.Key.Store, o.Key.SKU, o.Date.Unix(), o.Quantity, cov)
 		},
 		duplicates: duplicateRows,
+		prepare:    prepareSales,
+		check:      checkSales,
 		merge: `INSERT INTO sales (store, sku, ts, quantity, covariates)
 		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
 		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
 	}, parse)
 }
 
+// dbtx is what the staging steps run on: a connection or a transaction.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // staging describes an all-or-nothing upload: rows go to a temporary
-// table, are checked for keys given twice, and are merged into the
-// stored table in the same transaction.
+// table, are checked for keys given twice and against what is stored,
+// and are merged into the stored table in one transaction.
 type staging struct {
 	what    string // for errors: "data: <what>: ..."
+	subject string // ingest.ParseError.Subject
 	table   string // the temporary table
 	columns string // its column definitions
 	insert  string // INSERT INTO table (cols) VALUES
@@ -197,36 +220,58 @@ type staging struct {
 	// stage adds the rows of one observation.
 	stage func(ctx context.Context, o data.Observation, ins *batchInsert) error
 	// duplicates reports keys the upload gives twice.
-	duplicates func(ctx context.Context, tx *sql.Tx) error
+	duplicates func(ctx context.Context, q dbtx) error
+	// prepare reads what check needs of the staged rows alone, before
+	// the merge transaction; check reports staged rows that the stored
+	// data would make unassemblable, inside it.
+	prepare func(ctx context.Context, q dbtx) (map[data.Key]*uploadSeries, error)
+	check   func(ctx context.Context, tx dbtx, series map[data.Key]*uploadSeries) error
 	// merge upserts the staged rows into the stored table.
 	merge string
 }
 
-// ingestStaged runs an upload as st describes, on one connection: the
-// temporary table belongs to it.
-func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
+// ingestStaged runs an upload as st describes, on one connection, which
+// the temporary table belongs to. Only the check and merge hold the
+// write lock: parsing and staging the body, however slow the client,
+// block no other writer.
+func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func(data.Observation) error) error) (_ IngestStats, err error) {
 	fail := func(err error) (IngestStats, error) {
 		return IngestStats{}, fmt.Errorf("data: %s: %w", st.what, err)
 	}
+	release, err := s.uploadTurn(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer release()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
+	defer func() {
+		if cerr := conn.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("data: %s: %w", st.what, cerr))
+		}
+	}()
 	// A temporary table lives as long as its connection, so an earlier
-	// upload on a pooled connection may have left one: empty it.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+st.table+` (`+st.columns+`)`); err != nil {
+	// upload on a pooled connection may have left one: empty it. Writing
+	// it takes no lock on the stored tables.
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+st.table+` (`+st.columns+`)`); err != nil {
 		return fail(err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+st.table+`_key ON `+st.table+` (store, sku, ts)`); err != nil {
 		return fail(err)
 	}
-	ins := newBatchInsert(tx, st.insert, st.cols)
+	if _, err := conn.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
+		return fail(err)
+	}
+	// Empty it afterwards too: a large upload's rows should not wait in
+	// the pool for the next upload on this connection.
+	defer func() {
+		if _, derr := conn.ExecContext(context.WithoutCancel(ctx), `DELETE FROM `+st.table); derr != nil {
+			err = errors.Join(err, fmt.Errorf("data: %s: %w", st.what, derr))
+		}
+	}()
+	ins := newBatchInsert(conn, st.insert, st.cols)
 	rows := 0
 	err = parse(func(o data.Observation) error {
 		rows++
@@ -241,29 +286,35 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 	if err := ins.flush(ctx); err != nil {
 		return IngestStats{}, err
 	}
-	if err := st.duplicates(ctx, tx); err != nil {
+	if err := st.duplicates(ctx, conn); err != nil {
 		return IngestStats{}, err
 	}
-	if _, err := tx.ExecContext(ctx, st.merge); err != nil {
+	if err := checkDates(ctx, conn, st); err != nil {
+		return IngestStats{}, err
+	}
+	touched, err := st.prepare(ctx, conn)
+	if err != nil {
 		return fail(err)
 	}
-	var series int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT store, sku FROM `+st.table+`) k`).Scan(&series); err != nil {
-		return fail(err)
+	err = inTx(ctx, conn, st.what, func(tx *sql.Tx) error {
+		if err := st.check(ctx, tx, touched); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, st.merge); err != nil {
+			return fmt.Errorf("data: %s: %w", st.what, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return IngestStats{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+st.table); err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return IngestStats{}, fmt.Errorf("data: %s commit: %w", st.what, err)
-	}
-	return IngestStats{Rows: rows, Series: series}, nil
+	return IngestStats{Rows: rows, Series: len(touched)}, nil
 }
 
 // batchInsert stages rows with multi-row INSERT statements: one statement
 // per row would make a large upload a round trip per row on PostgreSQL.
 type batchInsert struct {
-	tx     *sql.Tx
+	db     dbtx
 	prefix string // INSERT INTO t (cols) VALUES
 	cols   int
 	buf    []any
@@ -272,8 +323,8 @@ type batchInsert struct {
 // batchRows keeps a statement's parameters well under SQLite's limit.
 const batchRows = 150
 
-func newBatchInsert(tx *sql.Tx, prefix string, cols int) *batchInsert {
-	return &batchInsert{tx: tx, prefix: prefix, cols: cols, buf: make([]any, 0, batchRows*cols)}
+func newBatchInsert(db dbtx, prefix string, cols int) *batchInsert {
+	return &batchInsert{db: db, prefix: prefix, cols: cols, buf: make([]any, 0, batchRows*cols)}
 }
 
 // add stages one row of b.cols values, writing a full batch.
@@ -308,7 +359,7 @@ func (b *batchInsert) flush(ctx context.Context) error {
 		}
 		q.WriteByte(')')
 	}
-	if _, err := b.tx.ExecContext(ctx, q.String(), b.buf...); err != nil {
+	if _, err := b.db.ExecContext(ctx, q.String(), b.buf...); err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
 	}
 	b.buf = b.buf[:0]
@@ -316,13 +367,13 @@ func (b *batchInsert) flush(ctx context.Context) error {
 }
 
 // duplicateRows reports keys that occur twice in the staged upload.
-func duplicateRows(ctx context.Context, tx *sql.Tx) error {
-	rs, err := tx.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
+func duplicateRows(ctx context.Context, q dbtx) (err error) {
+	rs, err := q.QueryContext(ctx, `SELECT store, sku, ts, MIN(line), MAX(line) FROM upload_rows
 		GROUP BY store, sku, ts HAVING COUNT(*) > 1 ORDER BY MAX(line) LIMIT $1`, ingest.MaxRowErrors+1)
 	if err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
 	}
-	defer rs.Close()
+	defer closeRows(rs, &err)
 	var pe ingest.ParseError
 	for rs.Next() {
 		var st, sku string
@@ -368,7 +419,7 @@ type SeriesInfo struct {
 
 // ListSeries returns up to limit series after the key after (exclusive),
 // optionally only those of one store, ordered by store and SKU.
-func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]SeriesInfo, error) {
+func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, limit int) (_ []SeriesInfo, err error) {
 	q := `SELECT store, sku, COUNT(*), MIN(ts), MAX(ts) FROM sales
 		WHERE (store > $1 OR (store = $1 AND sku > $2)) AND ($3 = '' OR store = $3)
 		GROUP BY store, sku ORDER BY store, sku LIMIT $4`
@@ -376,7 +427,7 @@ func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, li
 	if err != nil {
 		return nil, fmt.Errorf("data: list series: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	var out []SeriesInfo
 	for rows.Next() {
 		var si SeriesInfo
@@ -446,13 +497,13 @@ func filterQuery(f SeriesFilter) (string, []any) {
 
 // LoadObservations streams the stored rows of the series that f selects,
 // ordered by store, SKU and date, to fn.
-func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(data.Observation) error) error {
+func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(data.Observation) error) (err error) {
 	q, args := filterQuery(f)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("data: load sales: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows, &err)
 	for rows.Next() {
 		var o data.Observation
 		var ts int64
@@ -480,8 +531,27 @@ func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(da
 // planned covariates merged in (Series.AddPlanned): covariate columns may
 // run past the last sale. The frequency of each is inferred from its
 // sales dates (a one-point series is daily); plans for a series with no
-// sales are not loaded.
+// sales are not loaded. When a selected series cannot be assembled it
+// returns an *UnassemblableError (errors.Is ErrUnassemblable) naming the
+// first; LoadSeriesExcluding loads the others.
 func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series, error) {
+	series, bad, err := s.LoadSeriesExcluding(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, bad[0]
+	}
+	return series, nil
+}
+
+// LoadSeriesExcluding loads the series f selects as LoadSeries does,
+// leaving out those that cannot be assembled (dates out of range, no
+// common spacing, rows off the grid, a span or covariate count past the
+// limits), which it returns in key order with the reason: one bad series
+// must not keep a job from the others. A series is checked before it is
+// assembled, so a bad one costs no more memory than its rows.
+func (s *Store) LoadSeriesExcluding(ctx context.Context, f SeriesFilter) (_ []*data.Series, _ []*UnassemblableError, err error) {
 	// One query, so the sales (src 0) and the plans (src 1) of a series
 	// arrive together and stream. Both branches are ordered by the same
 	// key columns under the same collation, so a key's rows are adjacent
@@ -493,44 +563,20 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series,
 		` ORDER BY store, sku, ts`
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("data: load series: %w", err)
+		return nil, nil, fmt.Errorf("data: load series: %w", err)
 	}
-	defer rows.Close()
-	type planned struct {
-		date  time.Time
-		name  string
-		value float64
-	}
+	defer closeRows(rows, &err)
 	var out []*data.Series
-	var cur []data.Observation
-	var plans []planned
-	var key data.Key
-	flush := func() error {
-		defer func() { cur, plans = cur[:0], plans[:0] }()
-		if len(cur) == 0 {
-			return nil
+	var bad []*UnassemblableError
+	var a assembler
+	flush := func() {
+		ser, err := a.assemble()
+		switch {
+		case err != nil:
+			bad = append(bad, &UnassemblableError{Key: a.key, Reason: err.Error()})
+		case ser != nil:
+			out = append(out, ser)
 		}
-		freq := data.Daily
-		if len(cur) > 1 {
-			dates := make([]time.Time, len(cur))
-			for i, o := range cur {
-				dates[i] = o.Date
-			}
-			fr, err := data.InferFrequency(dates)
-			if err != nil {
-				return fmt.Errorf("data: series %s: %w", cur[0].Key, err)
-			}
-			freq = fr
-		}
-		ss, err := ingest.Assemble(cur, freq)
-		if err != nil {
-			return err
-		}
-		for _, p := range plans {
-			ss[0].SetPlanned(p.date, p.name, p.value)
-		}
-		out = append(out, ss...)
-		return nil
 	}
 	first := true
 	for rows.Next() {
@@ -540,35 +586,136 @@ func (s *Store) LoadSeries(ctx context.Context, f SeriesFilter) ([]*data.Series,
 		var cov sql.NullString
 		var name string
 		if err := rows.Scan(&k.Store, &k.SKU, &src, &ts, &v, &cov, &name); err != nil {
-			return nil, fmt.Errorf("data: load series: %w", err)
+			return nil, nil, fmt.Errorf("data: load series: %w", err)
 		}
 		if !f.match(k) {
 			continue
 		}
-		if first || k != key {
-			if err := flush(); err != nil {
-				return nil, err
+		if first || k != a.key {
+			if !first {
+				flush()
 			}
-			key, first = k, false
+			a.reset(k)
+			first = false
 		}
-		date := time.Unix(ts, 0).UTC()
 		if src == 1 {
-			plans = append(plans, planned{date, name, v})
+			a.addPlan(ts, name, v)
 			continue
 		}
-		o := data.Observation{Key: k, Date: date, Quantity: v}
-		if cov.Valid && cov.String != "" {
-			if err := json.Unmarshal([]byte(cov.String), &o.Covariates); err != nil {
-				return nil, fmt.Errorf("data: load series: covariates of %s at %s: %w", k, o.Date, err)
-			}
+		if err := a.addSale(ts, v, cov); err != nil {
+			return nil, nil, fmt.Errorf("data: load series: %w", err)
 		}
-		cur = append(cur, o)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("data: load series: %w", err)
+		return nil, nil, fmt.Errorf("data: load series: %w", err)
 	}
-	if err := flush(); err != nil {
+	if !first {
+		flush()
+	}
+	return out, bad, nil
+}
+
+// assembler gathers the rows of one series as LoadSeriesExcluding reads
+// them and makes the series, or says why it cannot. Once a row breaks a
+// limit the rest are not kept.
+type assembler struct {
+	key   data.Key
+	obs   []data.Observation
+	plans []planned
+	names map[string]struct{}
+	bad   error
+}
+
+type planned struct {
+	date  time.Time
+	name  string
+	value float64
+}
+
+// reset starts series k, keeping the buffers.
+func (a *assembler) reset(k data.Key) {
+	a.key, a.obs, a.plans, a.bad = k, a.obs[:0], a.plans[:0], nil
+	clear(a.names)
+}
+
+// name counts a covariate name, failing the series past the limit.
+func (a *assembler) name(n string) {
+	if a.names == nil {
+		a.names = map[string]struct{}{}
+	}
+	a.names[n] = struct{}{}
+	if len(a.names) > MaxSeriesCovariates && a.bad == nil {
+		a.bad = errTooManyCovariates
+	}
+}
+
+func (a *assembler) addSale(ts int64, q float64, cov sql.NullString) error {
+	if a.bad != nil {
+		return nil
+	}
+	if err := checkDate(ts); err != nil {
+		a.bad = err
+		return nil
+	}
+	o := data.Observation{Key: a.key, Date: time.Unix(ts, 0).UTC(), Quantity: q}
+	if cov.Valid && cov.String != "" {
+		if err := json.Unmarshal([]byte(cov.String), &o.Covariates); err != nil {
+			return fmt.Errorf("covariates of %s at %s: %w", a.key, o.Date, err)
+		}
+		for n := range o.Covariates {
+			a.name(n)
+		}
+	}
+	a.obs = append(a.obs, o)
+	return nil
+}
+
+func (a *assembler) addPlan(ts int64, name string, v float64) {
+	if a.bad != nil {
+		return
+	}
+	a.name(name)
+	a.plans = append(a.plans, planned{time.Unix(ts, 0).UTC(), name, v})
+}
+
+// assemble makes the series, nil when it has no sales, or returns why it
+// cannot be made. The span is checked before anything is allocated for it.
+func (a *assembler) assemble() (*data.Series, error) {
+	if a.bad != nil {
+		return nil, a.bad
+	}
+	if len(a.obs) == 0 {
+		return nil, nil
+	}
+	freq := data.Daily
+	if len(a.obs) > 1 {
+		dates := make([]time.Time, len(a.obs))
+		for i, o := range a.obs {
+			dates[i] = o.Date
+		}
+		fr, err := data.InferFrequency(dates)
+		if err != nil {
+			return nil, err
+		}
+		freq = fr
+		if err := checkSpan(freq, dates[0].Unix(), dates[len(dates)-1].Unix()); err != nil {
+			return nil, err
+		}
+		// Named here, as uploads name it, rather than by Assemble, which
+		// judges every date by the first, stray or not.
+		on := onGrid(freq, dates)
+		for i, d := range dates {
+			if !on(i) {
+				return nil, fmt.Errorf("%s is not on the %s grid of the series' other dates", formatTS(d.Unix()), freq)
+			}
+		}
+	}
+	ss, err := ingest.Assemble(a.obs, freq)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	for _, p := range a.plans {
+		ss[0].SetPlanned(p.date, p.name, p.value)
+	}
+	return ss[0], nil
 }
