@@ -7,6 +7,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -573,6 +574,73 @@ func TestLimitsDocumented(t *testing.T) {
 	for _, l := range s.limitTable() {
 		if !bytes.Contains(section, []byte("`"+l.Name+"`")) {
 			t.Errorf("README Limits section does not name `%s` (%s, %s)", l.Name, l.Value, l.Past)
+		}
+	}
+}
+
+// TestHostileStoredBadSeries plants a series the upload checks now refuse
+// (two dates 9,999 years apart, one off the daily grid) directly in the
+// database, as data stored by an older version would be: its page says
+// why with 422, the overview and the other series' pages still render,
+// and a job leaves it out with a warning and succeeds for the rest.
+func TestHostileStoredBadSeries(t *testing.T) {
+	ts := startWith(t, Options{JobWorkers: 1})
+	var good strings.Builder
+	good.WriteString("date,store,sku,quantity\n")
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 90 {
+		fmt.Fprintf(&good, "%s,X,good,%d\n", start.AddDate(0, 0, i).Format(time.DateOnly), 10+i%7)
+	}
+	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", []byte(good.String())); code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	for _, ts0 := range []int64{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix(),
+		time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2025, 1, 2, 13, 0, 0, 0, time.UTC).Unix(),
+	} {
+		sku := "span"
+		if ts0 >= start.Unix() {
+			sku = "offgrid"
+		}
+		if _, err := ts.store.DB().ExecContext(context.Background(),
+			`INSERT INTO sales (store, sku, ts, quantity) VALUES ($1, $2, $3, $4)`, "X", sku, ts0, 1.0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sku := range []string{"span", "offgrid"} {
+		code, _, b := ts.do("GET", "/ui/series/X/"+sku, "", nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(string(b), "cannot be shown") {
+			t.Errorf("/ui/series/X/%s: %d %s, want 422 saying why", sku, code, clip(b, 300))
+		}
+	}
+	for _, path := range []string{"/ui", "/ui/series/X/good"} {
+		if code, _, b := ts.do("GET", path, "", nil); code != 200 {
+			t.Errorf("%s: %d %s", path, code, clip(b, 300))
+		}
+	}
+	code, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon":7,"models":["naive","ses"]}`))
+	if code != 202 {
+		t.Fatalf("job: %d %s", code, b)
+	}
+	var j struct{ ID string }
+	mustDecode(t, b, &j)
+	ts.waitFinished(j.ID, 2*time.Minute)
+	var js struct {
+		State   string
+		Summary struct {
+			SeriesTotal int `json:"series_total"`
+			Trained     int
+			Excluded    int
+			Warnings    []struct{ Series, Kind, Reason string }
+		}
+	}
+	ts.getJSON("/v1/jobs/"+j.ID, &js)
+	if js.State != "succeeded" || js.Summary.Excluded != 2 || js.Summary.Trained != 1 || len(js.Summary.Warnings) != 2 {
+		t.Fatalf("job over one good and two bad series: %+v", js)
+	}
+	for _, w := range js.Summary.Warnings {
+		if w.Kind != "excluded" || w.Reason == "" || (w.Series != "X/span" && w.Series != "X/offgrid") {
+			t.Errorf("warning %+v", w)
 		}
 	}
 }

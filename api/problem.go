@@ -62,6 +62,8 @@ func fail(c *gin.Context, err error) {
 		problemLimit(c, http.StatusTooManyRequests, limitActiveJobs, qfe.Limit, qfe.Error()+"; retry later")
 	case errors.Is(err, sqlstore.ErrNotFound):
 		problem(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, sqlstore.ErrUnassemblable):
+		problem(c, http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(err, sqlstore.ErrBusy):
 		// Contention outlasted the store's retries: the client may retry.
 		c.Header("Retry-After", "1")

@@ -119,6 +119,12 @@ func (s *Server) uiFail(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		s.uiError(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, sqlstore.ErrUnassemblable):
+		// Data stored before the upload checks (or that slipped past
+		// them): the page says why, the rest of the dashboard works, and
+		// DELETE /v1/series/{store}/{sku} removes it.
+		s.uiError(c, http.StatusUnprocessableEntity, "This series cannot be shown: "+err.Error()+
+			". Jobs leave it out; DELETE /v1/series/{store}/{sku} removes it.")
 	case c.Request.Context().Err() != nil:
 		s.uiError(c, http.StatusServiceUnavailable, "The request was cancelled.")
 	default:
