@@ -344,6 +344,10 @@ type forecastView struct {
 	Models      []forecast.KeptModel `json:"models"`
 	Covariates  []string             `json:"covariates,omitempty"`
 	Fallback    string               `json:"fallback,omitempty"`
+	// Class and Backtest say how completely the tournament ran (a
+	// reduced backtest on a short history, a fallback) and why.
+	Class    forecast.Class     `json:"class,omitempty"`
+	Backtest *forecast.Backtest `json:"backtest,omitempty"`
 }
 
 func (s *v1API) getForecast(c *gin.Context) {
@@ -362,7 +366,8 @@ func (s *v1API) getForecast(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, forecastView{Store: res.Store, SKU: res.SKU, JobID: r.JobID,
 		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: res.Freq,
-		Points: res.Points, Models: res.Models, Covariates: res.Covariates, Fallback: res.Fallback})
+		Points: res.Points, Models: res.Models, Covariates: res.Covariates, Fallback: res.Fallback,
+		Class: res.Class, Backtest: res.Backtest})
 }
 
 func (s *v1API) leaderboard(c *gin.Context) {
@@ -372,7 +377,7 @@ func (s *v1API) leaderboard(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"store": res.Store, "sku": res.SKU, "job_id": r.JobID, "metric": res.Metric,
 		"combine": res.Combine, "combination": res.Combination, "coverage_80": nullable(res.Coverage80),
-		"coverage_95": nullable(res.Coverage95), "items": res.Leaderboard})
+		"coverage_95": nullable(res.Coverage95), "class": res.Class, "backtest": res.Backtest, "items": res.Leaderboard})
 }
 
 func nullable(v float64) any {

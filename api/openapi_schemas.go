@@ -89,8 +89,10 @@ func jobSchemas() oaObj {
 			"excluded":     oaObj{"type": "integer", "description": "series left out because they cannot be assembled (dates out of range, mixed frequency, span or covariates past the limits)"},
 			"failed":       oaObj{"type": "integer", "description": "series whose training failed"},
 			"fallback":     oaObj{"type": "integer", "description": "trained series whose forecast is a fallback rather than the tournament's"},
-			"warnings": oaObj{"type": "array", "description": "the first 100 excluded or failed series, with the reason",
-				"items": object(oaObj{"series": str("store/sku"), "kind": oaObj{"type": "string", "enum": []string{"excluded", "failed"}},
+			"full":         oaObj{"type": "integer", "description": "trained series whose tournament ran as asked"},
+			"reduced":      oaObj{"type": "integer", "description": "trained series whose backtest was cut to fit a short history (fewer folds, a shorter validation horizon or fewer candidates)"},
+			"warnings": oaObj{"type": "array", "description": "the first 100 series that are not full (excluded, failed, fallback, reduced), with the reason",
+				"items": object(oaObj{"series": str("store/sku"), "kind": oaObj{"type": "string", "enum": []string{"excluded", "failed", "fallback", "reduced"}},
 					"reason": str("")}, "series", "kind", "reason")},
 			"warnings_omitted": oaObj{"type": "integer", "description": "warnings past the first 100, not listed"},
 		}, "series_total", "trained", "excluded", "failed", "fallback", "warnings"),
@@ -102,6 +104,13 @@ func forecastSchemas() oaObj {
 	metrics := object(oaObj{"mae": nullNumber(), "rmse": nullNumber(), "mape": nullNumber(), "smape": nullNumber(),
 		"mase": nullNumber(), "rmsse": nullNumber(), "wape": nullNumber(), "bias": nullNumber()})
 	metrics["description"] = "backtest accuracy; null where undefined (MAPE over all-zero actuals)"
+	class := oaObj{"type": "string", "enum": []string{"full", "reduced", "fallback", "failed"},
+		"description": "how completely the tournament ran: full as asked, reduced (a backtest cut to a short history), fallback; absent on results stored before classes"}
+	backtest := object(oaObj{"folds_asked": integer(), "folds_run": integer(), "horizon": integer(),
+		"validation_horizon": integer(), "min_train": integer(), "dropped": array(str("candidate left out: it needs more seasons than the folds train on")),
+		"reason": str("why the backtest differs from what was asked")})
+	backtest["nullable"] = true
+	backtest["description"] = "the backtest as it ran; null for a fallback"
 	return oaObj{
 		"Metrics": metrics,
 		"Point": object(oaObj{"date": str(""), "value": number(), "lower": number(), "upper": number(),
@@ -112,11 +121,14 @@ func forecastSchemas() oaObj {
 			"points": array(ref("Point")), "models": array(ref("KeptModel")),
 			"covariates": oaObj{"type": "array", "items": oaObj{"type": "string"},
 				"description": "covariates planned over the whole horizon, which the candidates were given (POST /v1/covariates); absent when none"},
-			"fallback": str("why the tournament was skipped, when it was")}),
+			"fallback": str("why the tournament was skipped, when it was"),
+			"class":    class, "backtest": backtest}),
 		"Leaderboard": object(oaObj{"store": str(""), "sku": str(""), "job_id": str(""), "metric": str(""), "combine": str(""),
 			"combination": ref("Metrics"), "coverage_80": nullNumber(), "coverage_95": nullNumber(),
+			"class": class, "backtest": backtest,
 			"items": array(object(oaObj{"name": str(""), "family": str(""), "rank": integer(), "kept": oaObj{"type": "boolean"},
-				"backtest": ref("Metrics"), "folds": integer(), "error": str(""), "seconds": number()}))}),
+				"backtest": ref("Metrics"), "folds": integer(), "error": str(""), "seconds": number(),
+				"declined": oaObj{"type": "boolean", "description": "the candidate declined the series (error says why: too short, negative values, a season it cannot model); not a failure"}}))}),
 		"ModelInfo": object(oaObj{"name": str(""), "family": str(""), "doc": str(""), "default": oaObj{"type": "boolean"},
 			"params": oaObj{"type": "object"}}),
 	}

@@ -385,6 +385,7 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	if err := q.cfg.Runner.finish(ctx, id, sqlstore.JobSucceeded, msg, worst); err != nil {
 		return err
 	}
+	q.cfg.Runner.Metrics.observeSeries(KindTrain, sum)
 	q.cfg.Runner.logger().Info("job succeeded", "job_id", id, "series", pl.Series, "published", n, "partitions", pl.Parts, "worker", q.cfg.Name)
 	return nil
 }

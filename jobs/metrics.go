@@ -12,6 +12,7 @@ import (
 // kind and the outcome: bounded, never a job ID.
 type Metrics struct {
 	duration *prometheus.HistogramVec
+	series   *prometheus.CounterVec
 }
 
 // NewMetrics registers the job metrics with reg.
@@ -20,11 +21,31 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Name:    "forecastd_job_duration_seconds",
 		Help:    "Wall time of a job's run in this worker, by kind and outcome (succeeded, failed, interrupted); its count gives job throughput.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2.5, 12),
-	}, []string{"kind", "outcome"})}
-	if err := reg.Register(m.duration); err != nil {
-		return nil, err
+	}, []string{"kind", "outcome"}),
+		series: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forecastd_job_series_total",
+			Help: "Series of succeeded jobs by kind and outcome: full (the tournament as asked), reduced (a backtest cut to the history), fallback, failed, excluded (could not be assembled).",
+		}, []string{"kind", "outcome"})}
+	for _, c := range []prometheus.Collector{m.duration, m.series} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
+}
+
+// observeSeries counts the series of a succeeded job by outcome. A nil
+// *Metrics records nothing.
+func (m *Metrics) observeSeries(kind Kind, s *Summary) {
+	if m == nil || s == nil {
+		return
+	}
+	for _, c := range []struct {
+		outcome string
+		n       int
+	}{{"full", s.Full}, {"reduced", s.Reduced}, {"fallback", s.Fallback}, {"failed", s.Failed}, {"excluded", s.Excluded}} {
+		m.series.WithLabelValues(kind.String(), c.outcome).Add(float64(c.n))
+	}
 }
 
 // outcome names how a run ended for the metrics.

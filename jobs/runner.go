@@ -151,6 +151,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	if err := r.finish(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
+	r.Metrics.observeSeries(p.Kind, sum.summary(loaded))
 	log.Info("job succeeded", "series", trained, "published", n, "seconds", time.Since(start).Seconds(),
 		"retained_bytes", report.RetainedBytes, "verdict", report.Verdict.State)
 	r.huntIfLeaking(ctx, report, p, sample)
@@ -207,6 +208,19 @@ func outcomeText(s *Summary, failed int, first string, trained int) string {
 			msg += "; "
 		}
 		msg += fmt.Sprintf("%d of %d series excluded (cannot be assembled; see summary)", s.Excluded, s.SeriesTotal)
+	}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{s.Fallback, "fell back to a flat forecast (history too short for any backtest)"},
+		{s.Reduced, "had a reduced backtest (history shorter than the backtest asked)"}} {
+		if c.n == 0 {
+			continue
+		}
+		if msg != "" {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("%d of %d series %s; see summary", c.n, s.SeriesTotal, c.what)
 	}
 	return msg
 }
@@ -359,7 +373,7 @@ func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast
 	if err := r.Store.StageResult(ctx, id, k, body, kept); err != nil {
 		return err
 	}
-	sum.trained(out.Result.Fallback != "")
+	sum.trained(k, out)
 	return nil
 }
 

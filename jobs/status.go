@@ -7,6 +7,7 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 )
@@ -57,14 +58,19 @@ type Summary struct {
 	// SeriesTotal is every series the job selected, excluded ones included.
 	SeriesTotal int `json:"series_total"`
 	// Trained series have a staged (and, once the job succeeds,
-	// published) forecast; Fallback of them came from a fallback rather
-	// than the tournament.
+	// published) forecast: Full of them from the tournament as asked,
+	// Reduced from a smaller backtest (fewer folds, a shorter validation
+	// horizon or fewer candidates: the history was short), Fallback from
+	// a flat fallback rather than the tournament (forecast.Class).
 	Trained  int `json:"trained"`
+	Full     int `json:"full"`
+	Reduced  int `json:"reduced"`
+	Fallback int `json:"fallback"`
 	Excluded int `json:"excluded"`
 	Failed   int `json:"failed"`
-	Fallback int `json:"fallback"`
-	// Warnings name excluded and failed series, the first MaxWarnings of
-	// them; WarningsOmitted counts the others.
+	// Warnings name every series that is not full (excluded, failed,
+	// fallback, reduced) with the reason, the first MaxWarnings of them;
+	// WarningsOmitted counts the others.
 	Warnings        []Warning `json:"warnings"`
 	WarningsOmitted int       `json:"warnings_omitted,omitempty"`
 }
@@ -72,7 +78,7 @@ type Summary struct {
 // Warning names a series and what went wrong with it.
 type Warning struct {
 	Series string `json:"series"`
-	// Kind is WarnExcluded or WarnFailed.
+	// Kind is WarnExcluded, WarnFailed, WarnFallback or WarnReduced.
 	Kind   string `json:"kind"`
 	Reason string `json:"reason"`
 }
@@ -81,6 +87,8 @@ type Warning struct {
 const (
 	WarnExcluded = "excluded" // the series cannot be assembled (sqlstore.ErrUnassemblable)
 	WarnFailed   = "failed"   // training or refreshing the series failed
+	WarnFallback = "fallback" // the series got the flat fallback, not the tournament
+	WarnReduced  = "reduced"  // the backtest was cut to fit the history
 )
 
 // MaxWarnings bounds the warnings a job summary lists, so a job over a
@@ -99,6 +107,8 @@ func (s *Summary) warn(w Warning) {
 // merge adds the counts and warnings of o (a partition's) to s.
 func (s *Summary) merge(o *Summary) {
 	s.Trained += o.Trained
+	s.Full += o.Full
+	s.Reduced += o.Reduced
 	s.Excluded += o.Excluded
 	s.Failed += o.Failed
 	s.Fallback += o.Fallback
@@ -138,13 +148,27 @@ func (t *tally) fail(k data.Key, err error, first string) {
 	}
 }
 
-// trained records a series whose result was staged.
-func (t *tally) trained(fallback bool) {
+// trained records a series whose result was staged, by how completely
+// its tournament ran.
+func (t *tally) trained(k data.Key, out *forecast.Outcome) {
+	class, reason := forecast.Classify(out, nil)
+	if class == forecast.ClassFull && out.Result != nil && out.Result.Fallback != "" {
+		// A refresh of a fallback (or of a result stored before classes):
+		// what it serves is still the fallback.
+		class, reason = forecast.ClassFallback, "fallback: "+out.Result.Fallback
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.s.Trained++
-	if fallback {
+	switch class {
+	case forecast.ClassFallback:
 		t.s.Fallback++
+		t.s.warn(Warning{Series: k.String(), Kind: WarnFallback, Reason: reason})
+	case forecast.ClassReduced:
+		t.s.Reduced++
+		t.s.warn(Warning{Series: k.String(), Kind: WarnReduced, Reason: reason})
+	default:
+		t.s.Full++
 	}
 }
 
