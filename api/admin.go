@@ -95,7 +95,8 @@ func (a *adminServer) Addr() string { return a.ln.Addr().String() }
 func (a *adminServer) Stop(ctx context.Context) error {
 	err := a.http.Shutdown(ctx)
 	if err != nil {
-		a.http.Close()
+		// Shutdown ran out of time: close the connections left.
+		err = errors.Join(err, a.http.Close())
 	}
 	return errors.Join(err, <-a.served)
 }

@@ -62,7 +62,7 @@ func startOpsServer(t *testing.T, opts Options, logs io.Writer) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(context.Background()) }) })
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func (ts *testServer) get(path string, header http.Header) (int, http.Header, st
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer checkClose(ts.t, resp.Body.Close)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		ts.t.Fatal(err)
@@ -134,8 +134,10 @@ func TestOpsRequestIDAndAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	var created struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, resp.Body.Close)
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST /v1/jobs: %d", resp.StatusCode)
 	}
@@ -306,7 +308,7 @@ func TestAdminServesPprofOnlyThere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		checkClose(t, resp.Body.Close)
 		if resp.StatusCode != 200 {
 			t.Errorf("admin GET %s: %d", p, resp.StatusCode)
 		}
@@ -319,7 +321,7 @@ func TestAdminServesPprofOnlyThere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	checkClose(t, resp.Body.Close)
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("admin GET /v1/jobs: %d, want 404", resp.StatusCode)
 	}
@@ -341,7 +343,7 @@ func TestAdminRefusesPublicAddr(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(testLogOutput(), nil))
 	if a, err := startAdmin("0.0.0.0:0", false, log); !errors.Is(err, ErrPublicAdmin) {
 		if a != nil {
-			a.Stop(context.Background())
+			checkClose(t, func() error { return a.Stop(context.Background()) })
 		}
 		t.Fatalf("startAdmin on 0.0.0.0: %v, want ErrPublicAdmin", err)
 	}

@@ -32,7 +32,7 @@ func startWith(t *testing.T, opts Options) *testServer {
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(context.Background()) }) })
 	return &testServer{Server: srv, base: "http://" + srv.Addr(), t: t}
 }
 
@@ -49,8 +49,11 @@ func (ts *testServer) doAuth(method, path, token, ctype string, body []byte) (in
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	defer checkClose(ts.t, resp.Body.Close)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
 	return resp.StatusCode, b
 }
 
@@ -122,7 +125,9 @@ func TestRefuseOpenNonLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-insecure: %v", err)
 	}
-	srv.Stop(context.Background())
+	if err := srv.Stop(context.Background()); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestHostileInput sends malformed and hostile requests; each must get a
@@ -207,8 +212,11 @@ func TestHostileInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			checkClose(t, resp.Body.Close)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if resp.StatusCode != c.want {
 				t.Fatalf("status %d %s, want %d", resp.StatusCode, b, c.want)
 			}

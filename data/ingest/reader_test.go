@@ -121,7 +121,7 @@ func TestReadUploadMatchesParseCSV(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer f.Close()
+				defer func() { _ = f.Close() }() // read-only
 				var up *Upload
 				if parts == 1 {
 					up, err = ReadUpload(context.Background(), f, 1)

@@ -35,7 +35,11 @@ func openTestPostgres(t *testing.T) (*Store, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return s, u
 }
 
@@ -54,7 +58,7 @@ func TestPostgresStore(t *testing.T) {
 			defer wg.Done()
 			s2, err := OpenPostgres(ctx, u)
 			if err == nil {
-				s2.Close()
+				err = s2.Close()
 			}
 			errs[i] = err
 		}()
