@@ -80,16 +80,29 @@ func (ts *testServer) do(method, path, ctype string, body []byte) (int, http.Hea
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := apiClient(ts.t).Do(req)
+	return roundTrip(ts.t, apiClient(ts.t), req)
+}
+
+// roundTrip sends req with c and returns the answer's status, header and
+// whole body, failing t if any step fails.
+func roundTrip(t testing.TB, c *http.Client, req *http.Request) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
-		ts.t.Fatal(err)
+		t.Fatal(err)
 	}
-	defer checkClose(ts.t, resp.Body.Close)
+	return resp.StatusCode, resp.Header, readBody(t, resp)
+}
+
+// readBody reads and closes resp's body, failing t if either fails.
+func readBody(t testing.TB, resp *http.Response) []byte {
+	t.Helper()
+	defer checkClose(t, resp.Body.Close)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		ts.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header, b
+	return b
 }
 
 func (ts *testServer) getJSON(path string, v any) int {

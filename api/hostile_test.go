@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -40,16 +39,7 @@ func rawDo(t *testing.T, c *http.Client, method, url string, hdr http.Header, bo
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer checkClose(t, resp.Body.Close)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return roundTrip(t, c, req)
 }
 
 // wantLimitProblem checks that b is a problem document with status and
@@ -168,11 +158,7 @@ func TestHostileTrickledBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer checkClose(t, resp.Body.Close)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readBody(t, resp)
 	took := time.Since(start)
 	t.Logf("trickled job body: %d after %s", resp.StatusCode, took)
 	wantLimitProblem(t, "trickled body", resp.StatusCode, resp.Header, b, 408, limitBodyRead, "500ms")

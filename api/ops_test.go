@@ -78,16 +78,8 @@ func (ts *testServer) get(path string, header http.Header) (int, http.Header, st
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := apiClient(ts.t).Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer checkClose(ts.t, resp.Body.Close)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(b)
+	code, hdr, b := roundTrip(ts.t, apiClient(ts.t), req)
+	return code, hdr, string(b)
 }
 
 func TestOpsRequestIDAndAccessLog(t *testing.T) {

@@ -38,23 +38,18 @@ func startWith(t *testing.T, opts Options) *testServer {
 
 func (ts *testServer) doAuth(method, path, token, ctype string, body []byte) (int, []byte) {
 	ts.t.Helper()
-	req, _ := http.NewRequest(method, ts.base+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, ts.base+path, bytes.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := apiClient(ts.t).Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer checkClose(ts.t, resp.Body.Close)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	code, _, b := roundTrip(ts.t, apiClient(ts.t), req)
+	return code, b
 }
 
 func TestAuth(t *testing.T) {

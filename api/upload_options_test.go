@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -112,16 +111,13 @@ func TestUploadLayouts(t *testing.T) {
 // the answer.
 func post(t *testing.T, client *http.Client, url, ctype, body string) (int, []byte) {
 	t.Helper()
-	resp, err := client.Post(url, ctype, strings.NewReader(body))
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer checkClose(t, resp.Body.Close)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	req.Header.Set("Content-Type", ctype)
+	code, _, b := roundTrip(t, client, req)
+	return code, b
 }
 
 // answer is the 200 answer of an upload of rows rows in series series,
