@@ -68,6 +68,22 @@ func daysBetween(a, b time.Time) int {
 	return int(b.Sub(a).Round(time.Hour) / (24 * time.Hour))
 }
 
+// StepSeconds is the length of one step in seconds for the fixed-length
+// frequencies (hourly, daily, weekly), and 0 for months, whose length
+// varies: dates stored as UTC seconds are then on a grid when their
+// differences divide by it.
+func (f Frequency) StepSeconds() int64 {
+	switch f {
+	case Hourly:
+		return 3600
+	case Daily:
+		return 86400
+	case Weekly:
+		return 7 * 86400
+	}
+	return 0
+}
+
 // DefaultSeason is the season length used when none is given: a day of
 // hours, a week of days, a year of weeks, a year of months.
 func (f Frequency) DefaultSeason() int {

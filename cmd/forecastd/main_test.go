@@ -46,15 +46,7 @@ func TestTrainCommand(t *testing.T) {
 	if !strings.Contains(stderr.String(), "3/3 series") || !strings.Contains(stderr.String(), "(daily)") {
 		t.Errorf("progress on stderr: %q", stderr.String())
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }() // read-only
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSVFile(t, out)
 	if strings.Join(rows[0], ",") != "store,sku,date,forecast,lower,upper" || len(rows) != 1+3*14 {
 		t.Fatalf("forecast file: header %v, %d rows", rows[0], len(rows))
 	}
@@ -169,15 +161,7 @@ func TestFeaturesCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"features", "-data", in, "-out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }() // read-only
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSVFile(t, out)
 	if len(rows) != 1+2*60 || rows[0][0] != "store" || rows[0][3] != "quantity" || len(rows[0]) < 10 {
 		t.Fatalf("features table: %d rows, header %v", len(rows), rows[0])
 	}
@@ -255,4 +239,19 @@ func TestUploadRulesAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readCSVFile reads the CSV file at path whole.
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

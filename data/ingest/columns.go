@@ -103,15 +103,7 @@ func (c *Columns) Grid(freq data.Frequency, y []float64, cov [][]float64) (time.
 	}
 	// Dates are UTC seconds, so fixed-length steps are integer divisions;
 	// freq.Steps, which they agree with, handles months.
-	var step int64
-	switch freq {
-	case data.Hourly:
-		step = 3600
-	case data.Daily:
-		step = 86400
-	case data.Weekly:
-		step = 7 * 86400
-	}
+	step := freq.StepSeconds()
 	prev := -1
 	for i, d := range c.Dates {
 		var k int

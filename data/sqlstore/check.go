@@ -272,15 +272,8 @@ func seriesGridErrors(k data.Key, firstLine int64, dates, lines []int64) []inges
 // one stray row is the one named, wherever it falls); for months, the
 // grid from the first date, as Assemble lays it.
 func onGrid(freq data.Frequency, times []time.Time) func(i int) bool {
-	var step int64
-	switch freq {
-	case data.Hourly:
-		step = 3600
-	case data.Daily:
-		step = 86400
-	case data.Weekly:
-		step = 7 * 86400
-	default:
+	step := freq.StepSeconds()
+	if step == 0 {
 		return func(i int) bool {
 			_, ok := freq.Steps(times[0], times[i])
 			return ok
