@@ -147,22 +147,10 @@ type jobStatus struct {
 	Phases      json.RawMessage `json:"phases"`
 }
 
+// waitJob polls job id every 50 ms until its state is want.
 func (ts *testServer) waitJob(id string, want string, timeout time.Duration) jobStatus {
 	ts.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var js jobStatus
-	for time.Now().Before(deadline) {
-		ts.getJSON("/v1/jobs/"+id, &js)
-		if js.State == want {
-			return js
-		}
-		if want != "running" && (js.State == "failed" || js.State == "cancelled") {
-			ts.t.Fatalf("job %s ended %s: %s", id, js.State, js.Error)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	ts.t.Fatalf("job %s not %s after %s: %+v", id, want, timeout, js)
-	return js
+	return ts.pollJob(id, want, timeout, 50*time.Millisecond)
 }
 
 func TestEndToEnd(t *testing.T) {
