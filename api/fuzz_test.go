@@ -149,7 +149,7 @@ func (f fuzzStore) DeleteSeries(context.Context, data.Key, sqlstore.DateRange) (
 }
 
 // FuzzQueryParams sends arbitrary query strings to the endpoints that
-// read them (pages, cursors, states, plan filters): no panic, no 5xx, and
+// read them (pages, cursors, states, plan filters, a series delete's range): no panic, no 5xx, and
 // the store is only asked what the limits allow (fuzzStore).
 func FuzzQueryParams(f *testing.F) {
 	for _, seed := range []struct {
@@ -160,6 +160,8 @@ func FuzzQueryParams(f *testing.F) {
 		{1, "state=queued&limit=1000"}, {1, "state=QUEUED"}, {1, "before=x&limit=0"}, {1, "limit=99999999999999999999"},
 		{2, "name=promo&from=2026-01-01&to=2026-02-01"}, {2, "from=2026-13-01"}, {2, "names=promo"}, {2, "name=a&name=b"},
 		{3, "from=9999-12-31T23:00:00&to=0000-01-01"}, {4, "after=%1F&store="}, {2, "to=2026-01-01T25:00:00"}, {0, "%zz"},
+		{5, ""}, {5, "from=2026-01-01&to=2026-02-01"}, {5, "from=2026-02-01&to=2026-01-01"}, {5, "to=2026-01-01T23:00:00"},
+		{5, "from=0000-01-01"}, {5, "from=2026-01-01&from=2026-01-02"}, {5, "store=S"}, {5, "to=%00"},
 	} {
 		f.Add(seed.route, seed.query)
 	}
@@ -176,8 +178,10 @@ func FuzzQueryParams(f *testing.F) {
 		r.GET("/v1/series/:store/:sku/covariates", h.getPlan)
 		r.DELETE("/v1/series/:store/:sku/covariates", h.deletePlan)
 		r.GET("/ui/series", d.uiSeriesList)
+		r.DELETE("/v1/series/:store/:sku", h.deleteSeries)
 		targets := []struct{ method, path string }{{"GET", "/v1/series"}, {"GET", "/v1/jobs"},
-			{"GET", "/v1/series/S/A/covariates"}, {"DELETE", "/v1/series/S/A/covariates"}, {"GET", "/ui/series"}}
+			{"GET", "/v1/series/S/A/covariates"}, {"DELETE", "/v1/series/S/A/covariates"}, {"GET", "/ui/series"},
+			{"DELETE", "/v1/series/S/A"}}
 		tg := targets[int(route)%len(targets)]
 		req := &http.Request{Method: tg.method, URL: &url.URL{Path: tg.path, RawQuery: query}, Header: http.Header{},
 			Body: http.NoBody, Host: "x"}

@@ -541,8 +541,9 @@ func TestHostileReadBudget(t *testing.T) {
 	}
 }
 
-// TestLimitsDocumented checks that the README's Limits section names
-// every limit of limitTable.
+// TestLimitsDocumented checks that the README's Limits table lists every
+// limit of limitTable, each with the value the constants give (its second
+// cell begins with it) and what a client gets past it, and nothing else.
 func TestLimitsDocumented(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -555,12 +556,32 @@ func TestLimitsDocumented(t *testing.T) {
 	if end := bytes.Index(section, []byte("\n## ")); end >= 0 {
 		section = section[:end]
 	}
+	rows := map[string][]string{} // name → value and past cells
+	for _, line := range strings.Split(string(section), "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if !strings.HasPrefix(line, "| `") || len(cells) != 3 {
+			continue
+		}
+		rows[strings.Trim(cells[0], "`")] = cells[1:]
+	}
 	s := &Server{opts: Options{}}
 	s.opts.defaults()
 	for _, l := range s.limitTable() {
-		if !bytes.Contains(section, []byte("`"+l.Name+"`")) {
-			t.Errorf("README Limits section does not name `%s` (%s, %s)", l.Name, l.Value, l.Past)
+		cells, ok := rows[l.Name]
+		if !ok {
+			t.Errorf("README Limits table has no row `%s` (%s; %s)", l.Name, l.Value, l.Past)
+			continue
 		}
+		delete(rows, l.Name)
+		if v := cells[0]; !strings.HasPrefix(v, l.Value) || len(v) > len(l.Value) && v[len(l.Value)] != ' ' {
+			t.Errorf("README Limits: `%s` is %q, want a value of %q", l.Name, v, l.Value)
+		}
+		if cells[1] != l.Past {
+			t.Errorf("README Limits: past `%s` the README says %q, the server gives %q", l.Name, cells[1], l.Past)
+		}
+	}
+	for name := range rows {
+		t.Errorf("README Limits table lists `%s`, which limitTable does not", name)
 	}
 }
 

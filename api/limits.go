@@ -6,20 +6,25 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/jobs"
 )
 
 // Limits bound what a client controls at the HTTP edge: connections,
 // how long a response may take to drain, the job queue, page sizes and
 // the points one read may materialise. They are named here, in one
-// place, with Options.MaxBodyBytes and Options.MaxInFlight and the
-// parsers' limits (data/ingest); limitTable lists them all for the
-// README's "Limits" section and the problems that name them. Zero
+// place, with Options.MaxBodyBytes and Options.MaxInFlight; limitTable
+// lists them all, with the parsers' (data/ingest), the store's
+// (data/sqlstore) and the job summary's (jobs), for the README's
+// "Limits" section and the problems that name them. Zero
 // fields take the defaults noted.
 type Limits struct {
 	// MaxConns bounds open connections; a connection past it is closed
@@ -124,39 +129,121 @@ const (
 	limitPage         = "max_page_size"
 	limitPageBytes    = "max_page_bytes"
 	limitReadPoints   = "max_read_points"
-	limitLine         = "max_line_bytes"
-	limitCovariates   = "max_covariates"
 )
 
-// limitRow is one limit as the README's table lists it.
+// limitRow is one limit as the README's table lists it: its name, its
+// value as the table's second cell begins, and what a client gets past
+// it, as the third cell reads.
 type limitRow struct {
 	Name, Value, Past string
 }
 
-// limitTable lists every limit a client meets, with the server's values.
-// TestLimitsDocumented checks that the README names each of them.
+// limitTable lists every limit a client meets, with the server's values:
+// the HTTP edge's (Limits, Options), the parsers' (data/ingest), the
+// store's (data/sqlstore) and the job summary's (jobs). Values are
+// written from the constants, so TestLimitsDocumented fails when the
+// README's table drifts from them.
 func (s *Server) limitTable() []limitRow {
+	return append(append(s.edgeLimits(), parserLimits()...), storeLimits()...)
+}
+
+// Past-the-limit outcomes shared by several rows.
+const (
+	pastClosed      = "connection closed"
+	pastOnAccept    = "connection closed as soon as accepted"
+	pastRowsProblem = "400 problem naming the rows"
+)
+
+// edgeLimits are the limits of the HTTP server: Limits and Options.
+func (s *Server) edgeLimits() []limitRow {
 	l := s.opts.Limits
 	return []limitRow{
-		{limitBody, itoa(s.opts.MaxBodyBytes) + " bytes", "413 problem"},
-		{limitJobBody, itoa(maxJobBodyBytes) + " bytes", "413 problem"},
-		{limitLine, strconv.Itoa(ingest.MaxLineBytes) + " bytes", "400 problem naming the line"},
-		{limitCovariates, strconv.Itoa(ingest.MaxCovariates), "400 problem"},
-		{limitHeader, strconv.Itoa(maxHeaderBytes) + " bytes", "431"},
-		{limitReadHeader, readHeaderTimeout.String(), "connection closed"},
-		{limitInFlight, strconv.Itoa(s.opts.MaxInFlight), "503 problem with Retry-After"},
-		{limitConns, strconv.Itoa(l.MaxConns), "connection closed on accept"},
-		{limitConnsPerHost, strconv.Itoa(l.MaxConnsPerHost), "connection closed on accept"},
-		{limitProbeWrite, l.ProbeWriteTimeout.String(), "connection closed"},
-		{limitReadWrite, l.ReadWriteTimeout.String(), "connection closed"},
-		{limitTransfer, l.TransferWriteTimeout.String(), "connection closed"},
-		{limitBodyRead, l.BodyReadTimeout.String(), "408 problem"},
-		{limitScrapes, strconv.Itoa(l.MaxScrapes), "503"},
-		{limitActiveJobs, strconv.Itoa(l.MaxActiveJobs), "429 problem with Retry-After"},
-		{limitPage, strconv.Itoa(maxPage), "400 problem"},
-		{limitPageBytes, strconv.Itoa(maxPageBytes) + " bytes", "a shorter page, with next"},
-		{limitReadPoints, strconv.Itoa(l.MaxReadPoints), "422 problem (or page)"},
+		{limitBody, sizeText(s.opts.MaxBodyBytes), "413 problem"},
+		{limitJobBody, sizeText(maxJobBodyBytes), "413 problem"},
+		{limitHeader, sizeText(maxHeaderBytes), "431"},
+		{limitReadHeader, durationText(readHeaderTimeout), pastClosed},
+		{limitInFlight, countText(s.opts.MaxInFlight), "503 problem with `Retry-After: 1`"},
+		{limitConns, countText(l.MaxConns), pastOnAccept},
+		{limitConnsPerHost, countText(l.MaxConnsPerHost), pastOnAccept},
+		{limitProbeWrite, durationText(l.ProbeWriteTimeout), pastClosed},
+		{limitReadWrite, durationText(l.ReadWriteTimeout), pastClosed},
+		{limitTransfer, durationText(l.TransferWriteTimeout), pastClosed},
+		{limitBodyRead, durationText(l.BodyReadTimeout), "408 problem"},
+		{limitScrapes, countText(l.MaxScrapes), "503"},
+		{limitActiveJobs, countText(l.MaxActiveJobs),
+			"429 problem with `Retry-After: " + strconv.Itoa(int(queueFullRetry/time.Second)) + "`; nothing recorded"},
+		{limitPage, countText(maxPage), "400 problem"},
+		{limitPageBytes, sizeText(maxPageBytes), "a shorter page, with `next`"},
+		{limitReadPoints, countText(l.MaxReadPoints), "422 page, or problem when `Accept` names JSON"},
 	}
+}
+
+// parserLimits are the limits of a file's content (data/ingest).
+func parserLimits() []limitRow {
+	return []limitRow{
+		{"max_line_bytes", sizeText(ingest.MaxLineBytes), "400 problem naming the line"},
+		{"max_columns", countText(ingest.MaxColumns), "400 problem naming the line"},
+		{"max_covariates", countText(ingest.MaxCovariates), "400 problem"},
+		{"max_magnitude", strings.Replace(strconv.FormatFloat(ingest.MaxMagnitude, 'g', -1, 64), "e+", "e", 1),
+			pastRowsProblem},
+		{"max_id_bytes", sizeText(ingest.MaxIDBytes), pastRowsProblem},
+		{"max_date_format_bytes", sizeText(ingest.MaxDateFormatBytes), "400 problem"},
+		{"max_row_errors", countText(ingest.MaxRowErrors), "parsing stops; the 400 problem lists these"},
+	}
+}
+
+// storeLimits are the limits of a stored series and of uploads in
+// flight (data/sqlstore), and of a job's summary (jobs).
+func storeLimits() []limitRow {
+	day := func(ts int64) string { return time.Unix(ts, 0).UTC().Format(time.DateOnly) }
+	return []limitRow{
+		{"min_date", day(sqlstore.MinDateUnix), pastRowsProblem},
+		{"max_date", day(sqlstore.MaxDateUnix), pastRowsProblem},
+		{"max_series_years", fmt.Sprintf("%d years (%s daily, %s weekly, %s monthly points)", sqlstore.MaxSeriesYears,
+			countText(sqlstore.MaxSeriesPoints(data.Daily)), countText(sqlstore.MaxSeriesPoints(data.Weekly)),
+			countText(sqlstore.MaxSeriesPoints(data.Monthly))), pastRowsProblem},
+		{"max_hourly_series_years", fmt.Sprintf("%d years (%s hourly points)", sqlstore.MaxHourlySeriesYears,
+			countText(sqlstore.MaxSeriesPoints(data.Hourly))), pastRowsProblem},
+		{"max_series_covariates", countText(sqlstore.MaxSeriesCovariates), pastRowsProblem},
+		{"max_concurrent_uploads", countText(sqlstore.MaxConcurrentUploads), "waits its turn, up to `upload_wait`"},
+		{"upload_wait", durationText(sqlstore.UploadWait), "503 problem with `Retry-After: 1`"},
+		{"max_warnings", countText(jobs.MaxWarnings), "`warnings_omitted` counts the rest"},
+	}
+}
+
+// sizeText writes n bytes as the README does: in the largest binary
+// unit that divides it.
+func sizeText[T int | int64](n T) string {
+	for _, u := range []struct {
+		size T
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(int64(n/u.size), 10) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(int64(n), 10) + " bytes"
+}
+
+// durationText writes d in whole minutes, or else seconds.
+func durationText(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// countText writes n with thousands separators.
+func countText(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // withinPageBytes keeps the first items whose JSON encodings add up to

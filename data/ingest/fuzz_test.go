@@ -81,6 +81,10 @@ func FuzzParseCSV(f *testing.F) {
 		"date,store,sku,quantity\n2024-01-01,S\u009b1,A,1e16\n",
 		"date,store,sku,quantity,Quantity \n2024-01-01,S1,A,1,2\n",
 		"date,store,sku\n2024-01-01,S1,A\n",
+		// Issue 15's hostile files: dates at the ends of the calendar, an
+		// hourly row in a daily series, more columns than MaxColumns.
+		"date,store,sku,quantity\n0000-01-01,S1,A,1\n9999-12-31,S1,A,1\n2024-01-02 13:00,S1,A,1\n",
+		"date,store,sku,quantity" + strings.Repeat(",c", MaxColumns) + "\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -101,6 +105,8 @@ func FuzzParseNDJSON(f *testing.F) {
 		strings.Repeat("{", 100),
 		`{"date":"2024-01-01","store":"S1","sku":"A","quantity":1}{"date":"2024-01-02","store":"S1","sku":"A","quantity":1}`,
 		`{"date":"2024-01-01","store":"S\u009b1","sku":"A","quantity":1,"covariates":{"QUANTITY":1,"a\u0000":2}}`,
+		`{"date":"0000-01-01","store":"S1","sku":"A","quantity":1}` + "\n" + `{"date":"9999-12-31","store":"S1","sku":"A","quantity":1e15}`,
+		`{"date":"2024-01-01","store":"S1","sku":"A","quantity":1,"Quantity":2}`,
 	} {
 		f.Add([]byte(seed))
 	}
