@@ -16,6 +16,11 @@ import (
 func (c *trainCommand) report(sum *forecast.Summary) error {
 	sum.SortWarnings()
 	for _, w := range sum.Warnings {
+		if w.Class == forecast.WarnCovariate {
+			// The series has its forecast; what it lacks is a plan.
+			fmt.Fprintf(c.stderr, "warning: covariates dropped for %s/%s: %s (give their plan with -covariates)\n", w.Store, w.SKU, w.Reason)
+			continue
+		}
 		fmt.Fprintf(c.stderr, "warning: series %s/%s %s: %s\n", w.Store, w.SKU, w.Class, w.Reason)
 	}
 	dropped := ""
