@@ -41,7 +41,8 @@ func withoutTimings(r *Result) Result {
 // the history (every sales upload with a promo column), or planned over
 // part of the horizon, are not given to the candidates, so the results are
 // exactly those of the series without covariates, as before planned
-// covariates existed.
+// covariates existed; the only difference is that the result and the
+// outcome name the covariate left out, and why.
 func TestTournamentWithoutPlanUnchanged(t *testing.T) {
 	ctx := context.Background()
 	const h = 14
@@ -55,12 +56,29 @@ func TestTournamentWithoutPlanUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, in := range map[string]*data.Series{"history-only promo": s, "promo planned for h-1 steps": &short} {
-		got, err := Tournament(ctx, in, o)
+	if want.Result.CovariatesDropped != nil || want.CovariatesDropped != nil {
+		t.Errorf("series without covariates: dropped %v", want.Result.CovariatesDropped)
+	}
+	for _, c := range []struct {
+		name string
+		in   *data.Series
+		why  string
+	}{
+		{"history-only promo", s, "no plan for 14 of 14 steps"},
+		{"promo planned for h-1 steps", &short, "no plan for 1 of 14 steps"},
+	} {
+		name := c.name
+		got, err := Tournament(ctx, c.in, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g, w := withoutTimings(got.Result), withoutTimings(want.Result); !reflect.DeepEqual(g, w) {
+		dropped := []DroppedCovariate{{Name: "promo", Reason: c.why}}
+		if !reflect.DeepEqual(got.Result.CovariatesDropped, dropped) || !reflect.DeepEqual(got.CovariatesDropped, dropped) {
+			t.Errorf("%s: dropped %v (outcome %v), want %v", name, got.Result.CovariatesDropped, got.CovariatesDropped, dropped)
+		}
+		g, w := withoutTimings(got.Result), withoutTimings(want.Result)
+		g.CovariatesDropped = nil
+		if !reflect.DeepEqual(g, w) {
 			t.Errorf("%s: result differs from the series without covariates:\n got %+v\nwant %+v", name, g, w)
 		}
 		if !reflect.DeepEqual(got.Kept, want.Kept) {

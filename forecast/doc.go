@@ -10,7 +10,8 @@
 //     Combination are typed enums (ParseMetric, ParseCombination).
 //  2. The season is resolved, the covariates planned over the whole
 //     horizon are kept (a candidate may only see what production will give
-//     it) and the rolling-origin backtest is planned (backtest.go): as
+//     it), the others named with the steps they lack in
+//     Result.CovariatesDropped, and the rolling-origin backtest is planned (backtest.go): as
 //     many folds as the history fits, then a shorter validation horizon,
 //     then folds training on one season without the candidates that need
 //     two, before any fallback.

@@ -3,6 +3,7 @@ package forecast
 import (
 	"encoding/json"
 	"math"
+	"strings"
 
 	"github.com/forecastd/forecastd/data"
 )
@@ -63,6 +64,9 @@ type Result struct {
 	// Covariates are the covariates the candidates were given: those
 	// whose values are known over the whole horizon (planned), sorted.
 	Covariates []string `json:"covariates,omitempty"`
+	// CovariatesDropped are the covariates of the history the candidates
+	// were not given, because their plan does not cover the horizon.
+	CovariatesDropped []DroppedCovariate `json:"covariates_dropped,omitempty"`
 	// Fallback says why the tournament was skipped, when it was.
 	Fallback string `json:"fallback,omitempty"`
 	// Class is how completely the tournament ran (full, reduced or
@@ -91,6 +95,31 @@ type Outcome struct {
 	// Reason says why it is not ClassFull ("" when it is).
 	Class  Class
 	Reason string
+	// CovariatesDropped are the covariates of the history this
+	// tournament left out, as Result.CovariatesDropped; nil for a
+	// refresh, which does not choose covariates.
+	CovariatesDropped []DroppedCovariate
+}
+
+// DroppedCovariate is a covariate of a series' history that the
+// candidates were not given, and why: its values are not planned over
+// the whole horizon, so a model trained on it would lack it when it
+// forecasts.
+type DroppedCovariate struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"` // "no plan for 12 of 28 steps"
+}
+
+// String is the covariate and the reason, "promo: no plan for 12 of 28 steps".
+func (d DroppedCovariate) String() string { return d.Name + ": " + d.Reason }
+
+// DroppedText joins what dropped says into one line, for a warning.
+func DroppedText(dropped []DroppedCovariate) string {
+	parts := make([]string, len(dropped))
+	for i, d := range dropped {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Class classifies the outcome of one series, for the summary of a job.

@@ -10,13 +10,22 @@ import (
 // every series whose outcome is not ClassFull, so that a flat fallback
 // is never reported as a success.
 type Summary struct {
-	Total    int       `json:"series_total"`
-	Full     int       `json:"full"`
-	Reduced  int       `json:"reduced"`
-	Fallback int       `json:"fallback"`
-	Failed   int       `json:"failed"`
-	Warnings []Warning `json:"warnings,omitempty"`
+	Total    int `json:"series_total"`
+	Full     int `json:"full"`
+	Reduced  int `json:"reduced"`
+	Fallback int `json:"fallback"`
+	Failed   int `json:"failed"`
+	// CovariatesDropped counts the series whose tournament left out a
+	// covariate of the history for want of a plan over the horizon;
+	// each has a warning of class WarnCovariate naming them.
+	CovariatesDropped int       `json:"covariates_dropped"`
+	Warnings          []Warning `json:"warnings,omitempty"`
 }
+
+// WarnCovariate is the Class of a Warning that names the covariates a
+// series' tournament left out (Outcome.CovariatesDropped); it is no
+// outcome class, and comes beside the series' class warning, if any.
+const WarnCovariate Class = "covariate"
 
 // Warning is why one series' outcome is not ClassFull.
 type Warning struct {
@@ -44,13 +53,17 @@ func (s *Summary) Add(k data.Key, out *Outcome, err error) Class {
 	if class != ClassFull {
 		s.Warnings = append(s.Warnings, Warning{Store: k.Store, SKU: k.SKU, Class: class, Reason: reason})
 	}
+	if out != nil && len(out.CovariatesDropped) > 0 {
+		s.CovariatesDropped++
+		s.Warnings = append(s.Warnings, Warning{Store: k.Store, SKU: k.SKU, Class: WarnCovariate, Reason: DroppedText(out.CovariatesDropped)})
+	}
 	return class
 }
 
 // SortWarnings orders the warnings by series, as Run delivers outcomes
 // in completion order.
 func (s *Summary) SortWarnings() {
-	sort.Slice(s.Warnings, func(i, j int) bool {
+	sort.SliceStable(s.Warnings, func(i, j int) bool {
 		a, b := s.Warnings[i], s.Warnings[j]
 		return data.Key{Store: a.Store, SKU: a.SKU}.Less(data.Key{Store: b.Store, SKU: b.SKU})
 	})

@@ -94,12 +94,12 @@ func prepare(s *data.Series, o Options) (*tournament, error) {
 	if t.minTrain == 0 {
 		t.minTrain = max(2*t.season, 14)
 	}
-	cov, covNames := knownCovariates(s.Covariates, n, t.h)
+	cov, covNames, dropped := knownCovariates(s.Covariates, n, t.h)
 	t.full = models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: t.season, Covariates: cov}
 	t.res = &Result{
 		Store: s.Key.Store, SKU: s.Key.SKU, Freq: s.Freq, Season: t.season, Horizon: t.h,
 		LastDate: s.End().Format(s.Freq.Layout()), Metric: o.Metric, Combine: o.Combine,
-		Coverage80: math.NaN(), Coverage95: math.NaN(), Covariates: covNames,
+		Coverage80: math.NaN(), Coverage95: math.NaN(), Covariates: covNames, CovariatesDropped: dropped,
 	}
 	t.plan = planBacktest(n, o, t.season, t.minTrain)
 	t.folds, t.v = t.plan.folds, t.plan.v
@@ -264,7 +264,7 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 // outcome completes the result with the kept models and serialises
 // their fitted states.
 func (t *tournament) outcome(kept []*candidateRun) (*Outcome, error) {
-	out := &Outcome{Result: t.res, Class: t.res.Class, Reason: t.res.Backtest.Reason}
+	out := &Outcome{Result: t.res, Class: t.res.Class, Reason: t.res.Backtest.Reason, CovariatesDropped: t.res.CovariatesDropped}
 	for _, cr := range kept {
 		t.res.Models = append(t.res.Models, KeptModel{Name: cr.spec.Name, Weight: cr.weight, Backtest: cr.summary})
 		state, err := json.Marshal(cr.fitted)
@@ -298,7 +298,9 @@ func nonNegative(values []float64) bool {
 
 // knownCovariates returns the covariates of a series of n points whose
 // values are known (finite) at every step n..n+h-1 of the forecast, and
-// their sorted names; nil when there are none.
+// their sorted names; nil when there are none. The others are returned
+// as dropped, sorted by name, each with the steps it has no plan for, so
+// that leaving them out is reported rather than silent.
 //
 // A model may only be given covariates it will have in production: the
 // backtest folds read the covariates whole, so a fold's "future" values
@@ -307,32 +309,38 @@ func nonNegative(values []float64) bool {
 // lack. Every fold and the final fit get this same set, so the backtest
 // measures what production does; with no plan the set is empty and the
 // candidates see no covariates at all.
-func knownCovariates(all map[string][]float64, n, h int) (map[string][]float64, []string) {
+func knownCovariates(all map[string][]float64, n, h int) (map[string][]float64, []string, []DroppedCovariate) {
 	var names []string
+	var dropped []DroppedCovariate
 	for name, col := range all {
-		if len(col) < n+h {
+		if missing := unplanned(col, n, h); missing > 0 {
+			dropped = append(dropped, DroppedCovariate{Name: name,
+				Reason: fmt.Sprintf("no plan for %d of %d steps", missing, h)})
 			continue
 		}
-		known := true
-		for _, v := range col[n : n+h] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				known = false
-				break
-			}
-		}
-		if known {
-			names = append(names, name)
-		}
+		names = append(names, name)
 	}
+	sort.Slice(dropped, func(i, j int) bool { return dropped[i].Name < dropped[j].Name })
 	if len(names) == 0 {
-		return nil, nil
+		return nil, nil, dropped
 	}
 	sort.Strings(names)
 	out := make(map[string][]float64, len(names))
 	for _, name := range names {
 		out[name] = all[name]
 	}
-	return out, names
+	return out, names, dropped
+}
+
+// unplanned counts the steps n..n+h-1 at which col has no finite value.
+func unplanned(col []float64, n, h int) int {
+	missing := 0
+	for i := n; i < n+h; i++ {
+		if i >= len(col) || math.IsNaN(col[i]) || math.IsInf(col[i], 0) {
+			missing++
+		}
+	}
+	return missing
 }
 
 // sliceInput is the history of a fold: the series up to end. Covariates
@@ -409,5 +417,5 @@ func (t *tournament) fallback(why string) (*Outcome, error) {
 	res.Fallback, res.Class = why, ClassFallback
 	res.Models = []KeptModel{{Name: "fallback_mean", Weight: 1, Backtest: (&metricSums{}).metrics()}}
 	res.Combination = (&metricSums{}).metrics()
-	return &Outcome{Result: res, Class: ClassFallback, Reason: why}, nil
+	return &Outcome{Result: res, Class: ClassFallback, Reason: why, CovariatesDropped: res.CovariatesDropped}, nil
 }

@@ -148,6 +148,7 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 			loadErr = err
 			return err
 		}
+		series = r.screenNegative(series, p.Negative, &sum)
 		loaded = len(series) + sum.excluded()
 		out.Series = loaded
 		sample = longest(series)

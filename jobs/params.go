@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
 )
@@ -88,6 +89,13 @@ type Params struct {
 	// PartitionSize is the number of series per partition; default the
 	// worker's (FORECASTD_PARTITION_SIZE, 50).
 	PartitionSize int `json:"partition_size,omitempty"`
+	// Negative is what the job does with a series that has negative
+	// values (weeks where returns exceed sales): allow (the default)
+	// trains it as it is, and candidates that need non-negative data
+	// decline it; clip trains on max(y, 0); refuse leaves it out of the
+	// job with a warning. An upload's negative policy decides what is
+	// stored; this one what a job trains on.
+	Negative ingest.NegativePolicy `json:"negative,omitempty"`
 }
 
 // maxFilter bounds the store and SKU lists of one request.
@@ -191,6 +199,11 @@ func (p *Params) Validate(reg *models.Registry) error {
 	if p.PartitionSize < 0 || p.PartitionSize > 100000 {
 		return fmt.Errorf("partition_size %d: want 1..100000 (or 0 for the default)", p.PartitionSize)
 	}
+	neg, err := ingest.ParseNegativePolicy(string(p.Negative))
+	if err != nil {
+		return err
+	}
+	p.Negative = neg
 	if _, err := reg.Select(p.Models); err != nil {
 		return err
 	}

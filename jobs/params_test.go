@@ -48,3 +48,30 @@ func TestKindAtTheEdge(t *testing.T) {
 		t.Error("Marshal accepted Kind(9)")
 	}
 }
+
+// TestNegativePolicy: a job's negative policy is allow by default, read
+// in any case as uploads read it, and refused when unknown.
+func TestNegativePolicy(t *testing.T) {
+	reg := models.Standard()
+	for _, tc := range []struct {
+		body, want, err string
+	}{
+		{`{"horizon": 7}`, "allow", ""},
+		{`{"horizon": 7, "negative": "allow"}`, "allow", ""},
+		{`{"horizon": 7, "negative": "clip"}`, "clip", ""},
+		{`{"horizon": 7, "negative": "Refuse"}`, "refuse", ""},
+		{`{"horizon": 7, "negative": "drop"}`, "", `negative "drop": want allow, clip or refuse`},
+		{`{"horizon": 7, "negative": 1}`, "", "invalid job request"},
+	} {
+		p, err := DecodeParams([]byte(tc.body), reg)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err = %v, want %q", tc.body, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || string(p.Negative) != tc.want {
+			t.Errorf("%s: negative = %q (%v), want %q", tc.body, p.Negative, err, tc.want)
+		}
+	}
+}

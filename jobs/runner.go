@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs/record"
@@ -99,6 +100,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 			loadErr = err
 			return err
 		}
+		series = r.screenNegative(series, p.Negative, &sum)
 		loaded, trained = len(series)+sum.excluded(), len(series)
 		if len(series) == 0 {
 			loadErr = noSeries(sum.summary(loaded))
@@ -172,6 +174,45 @@ func (r *Runner) load(ctx context.Context, f sqlstore.SeriesFilter, sum *tally) 
 	return series, nil
 }
 
+// screenNegative applies the job's negative policy to the loaded series:
+// under NegativeClip a series with negative values trains on max(y, 0)
+// (its values are the job's own copy, loaded for it); under
+// NegativeRefuse it is left out of the job with a warning in sum; under
+// NegativeAllow it trains as it is. It returns the series to train.
+func (r *Runner) screenNegative(series []*data.Series, policy ingest.NegativePolicy, sum *tally) []*data.Series {
+	if policy == ingest.NegativeAllow || policy == "" {
+		return series
+	}
+	out := series[:0]
+	for _, s := range series {
+		if !hasNegative(s.Values) {
+			out = append(out, s)
+			continue
+		}
+		if policy == ingest.NegativeClip {
+			for i, v := range s.Values {
+				s.Values[i] = max(v, 0)
+			}
+			out = append(out, s)
+			continue
+		}
+		sum.excludeSeries(s.Key, "negative values (negative=refuse)")
+		r.logger().Warn("series excluded from job", "series", s.Key.String(), "reason", "negative values (negative=refuse)")
+	}
+	clear(series[len(out):]) // the refused series are garbage
+	return out
+}
+
+// hasNegative reports whether any value is below zero.
+func hasNegative(values []float64) bool {
+	for _, v := range values {
+		if v < 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // longest is the key of the longest of series (the leak hunt's sample),
 // kept rather than the series so that nothing the run loaded outlives it.
 func longest(series []*data.Series) data.Key {
@@ -207,7 +248,7 @@ func outcomeText(s *Summary, failed int, first string, trained int) string {
 		if msg != "" {
 			msg += "; "
 		}
-		msg += fmt.Sprintf("%d of %d series excluded (cannot be assembled; see summary)", s.Excluded, s.SeriesTotal)
+		msg += fmt.Sprintf("%d of %d series excluded (cannot be assembled, or negative under negative=refuse; see summary)", s.Excluded, s.SeriesTotal)
 	}
 	for _, c := range []struct {
 		n    int

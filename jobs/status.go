@@ -68,9 +68,15 @@ type Summary struct {
 	Fallback int `json:"fallback"`
 	Excluded int `json:"excluded"`
 	Failed   int `json:"failed"`
+	// CovariatesDropped counts the trained series whose tournament left
+	// out a covariate of their history because it has no plan over the
+	// whole horizon (forecast.Outcome.CovariatesDropped); each has a
+	// WarnCovariate warning naming the covariates.
+	CovariatesDropped int `json:"covariates_dropped"`
 	// Warnings name every series that is not full (excluded, failed,
-	// fallback, reduced) with the reason, the first MaxWarnings of them;
-	// WarningsOmitted counts the others.
+	// fallback, reduced) with the reason, and every series that dropped a
+	// covariate, the first MaxWarnings of them; WarningsOmitted counts
+	// the others.
 	Warnings        []Warning `json:"warnings"`
 	WarningsOmitted int       `json:"warnings_omitted,omitempty"`
 }
@@ -78,7 +84,8 @@ type Summary struct {
 // Warning names a series and what went wrong with it.
 type Warning struct {
 	Series string `json:"series"`
-	// Kind is WarnExcluded, WarnFailed, WarnFallback or WarnReduced.
+	// Kind is WarnExcluded, WarnFailed, WarnFallback, WarnReduced or
+	// WarnCovariate.
 	Kind   string `json:"kind"`
 	Reason string `json:"reason"`
 }
@@ -89,6 +96,10 @@ const (
 	WarnFailed   = "failed"   // training or refreshing the series failed
 	WarnFallback = "fallback" // the series got the flat fallback, not the tournament
 	WarnReduced  = "reduced"  // the backtest was cut to fit the history
+	// WarnCovariate: covariates of the history were left out, with no
+	// plan over the horizon; the series is trained, and may also have
+	// a warning of its class.
+	WarnCovariate = "covariate"
 )
 
 // MaxWarnings bounds the warnings a job summary lists, so a job over a
@@ -112,6 +123,7 @@ func (s *Summary) merge(o *Summary) {
 	s.Excluded += o.Excluded
 	s.Failed += o.Failed
 	s.Fallback += o.Fallback
+	s.CovariatesDropped += o.CovariatesDropped
 	for _, w := range o.Warnings {
 		s.warn(w)
 	}
@@ -128,12 +140,17 @@ type tally struct {
 
 // exclude records series left out of the job.
 func (t *tally) exclude(bad []*sqlstore.UnassemblableError) {
+	for _, e := range bad {
+		t.excludeSeries(e.Key, e.Reason)
+	}
+}
+
+// excludeSeries records a loaded series left out of the job, and why.
+func (t *tally) excludeSeries(k data.Key, reason string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, e := range bad {
-		t.s.Excluded++
-		t.s.warn(Warning{Series: e.Key.String(), Kind: WarnExcluded, Reason: e.Reason})
-	}
+	t.s.Excluded++
+	t.s.warn(Warning{Series: k.String(), Kind: WarnExcluded, Reason: reason})
 }
 
 // fail records a series whose training failed; first is how the job's
@@ -169,6 +186,10 @@ func (t *tally) trained(k data.Key, out *forecast.Outcome) {
 		t.s.warn(Warning{Series: k.String(), Kind: WarnReduced, Reason: reason})
 	default:
 		t.s.Full++
+	}
+	if len(out.CovariatesDropped) > 0 {
+		t.s.CovariatesDropped++
+		t.s.warn(Warning{Series: k.String(), Kind: WarnCovariate, Reason: forecast.DroppedText(out.CovariatesDropped)})
 	}
 }
 

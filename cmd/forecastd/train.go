@@ -57,6 +57,12 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 	fs.StringVar(&c.freqName, "freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
 	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
 	c.upload = uploadFlags(fs)
+	// train reads and trains in one step, so the upload's policy is the
+	// job's: allow and clip train as a job's negative=allow and clip do;
+	// refuse refuses the file, as POST /v1/sales?negative=refuse does
+	// (a job's negative=refuse, on stored series, excludes the series).
+	fs.Lookup("negative").Usage = "negative quantities: allow (default: trained as they are; candidates that need non-negative data decline the series), " +
+		"clip (read as 0, so the series trains on max(y, 0)) or refuse (the file is refused, naming the first negative row, as POST /v1/sales?negative=refuse)"
 	fs.BoolVar(&c.allowFallback, "allow-fallback", false, "exit 0 even when some series fell back to a flat mean (a failed series still exits 1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

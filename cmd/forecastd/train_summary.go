@@ -11,14 +11,26 @@ import (
 // whose outcome is not a full tournament to stderr, and returns the
 // error that makes the exit status non-zero: when a series failed (it
 // has no forecast), or fell back to a flat mean without -allow-fallback.
-// The forecasts are written before, whatever it returns.
+// The forecasts are written before, whatever it returns. A covariate
+// left out for want of a plan is a warning, never an exit status.
 func (c *trainCommand) report(sum *forecast.Summary) error {
 	sum.SortWarnings()
 	for _, w := range sum.Warnings {
+		if w.Class == forecast.WarnCovariate {
+			// The series has its forecast; what it lacks is a plan.
+			fmt.Fprintf(c.stderr, "warning: covariates dropped for %s/%s: %s (give their plan with -covariates)\n", w.Store, w.SKU, w.Reason)
+			continue
+		}
 		fmt.Fprintf(c.stderr, "warning: series %s/%s %s: %s\n", w.Store, w.SKU, w.Class, w.Reason)
 	}
-	fmt.Fprintf(c.stderr, "summary: %d series: %d full, %d reduced, %d fallback, %d failed\n",
-		sum.Total, sum.Full, sum.Reduced, sum.Fallback, sum.Failed)
+	dropped := ""
+	if sum.CovariatesDropped > 0 {
+		// Not a failure: the forecasts are right for the covariates
+		// planned, but a covariate the user recorded went unused.
+		dropped = fmt.Sprintf("; %d with covariates dropped (no plan over the horizon)", sum.CovariatesDropped)
+	}
+	fmt.Fprintf(c.stderr, "summary: %d series: %d full, %d reduced, %d fallback, %d failed%s\n",
+		sum.Total, sum.Full, sum.Reduced, sum.Fallback, sum.Failed, dropped)
 	switch {
 	case sum.Failed > 0 && sum.Failed == sum.Total:
 		return errors.New("no series could be forecast")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,55 @@ func TestTrainExitStatus(t *testing.T) {
 			}
 			if rows := strings.Count(string(b), "\n"); rows != 1+2*14 {
 				t.Errorf("forecast file has %d lines", rows)
+			}
+		})
+	}
+}
+
+// TestTrainCovariateWarnings: a covariate of the sales file without a
+// plan over the whole horizon is named, per series, with the steps it
+// lacks, and counted in the summary; it changes no exit status, and a
+// plan that covers the horizon silences it.
+func TestTrainCovariateWarnings(t *testing.T) {
+	o := demo.Options{Stores: 1, SKUs: 2, Days: 60, PlanDays: 10}
+	in := writeDemo(t, o)
+	var plan bytes.Buffer
+	plan.WriteString("date,store,sku,promo\n")
+	for _, ob := range demo.Plan(o) {
+		fmt.Fprintf(&plan, "%s,%s,%s,%g\n", ob.Date.Format("2006-01-02"), ob.Key.Store, ob.Key.SKU, ob.Covariates["promo"])
+	}
+	planPath := filepath.Join(t.TempDir(), "plan.csv")
+	if err := os.WriteFile(planPath, plan.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		extra   []string
+		horizon string
+		missing string // "" when no covariate is dropped
+	}{
+		{"no plan", nil, "14", "14 of 14"},
+		{"plan for part of the horizon", []string{"-covariates", planPath}, "14", "4 of 14"},
+		{"plan for the whole horizon", []string{"-covariates", planPath}, "7", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"train", "-data", in, "-horizon", c.horizon, "-windows", "2", "-models", "naive,seasonal_naive",
+				"-out", filepath.Join(t.TempDir(), "fc.csv")}, c.extra...)
+			if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			msg := stderr.String()
+			n := strings.Count(msg, "warning: covariates dropped for ")
+			if c.missing == "" {
+				if n != 0 || strings.Contains(msg, "covariates dropped (no plan") {
+					t.Errorf("covariate warnings with a full plan:\n%s", msg)
+				}
+				return
+			}
+			want := "warning: covariates dropped for S01/SKU001: promo: no plan for " + c.missing + " steps"
+			if n != 2 || !strings.Contains(msg, want) || !strings.Contains(msg, "; 2 with covariates dropped (no plan over the horizon)") {
+				t.Errorf("want 2 warnings like %q and the count:\n%s", want, msg)
 			}
 		})
 	}
