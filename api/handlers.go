@@ -348,6 +348,9 @@ type forecastView struct {
 	// reduced backtest on a short history, a fallback) and why.
 	Class    forecast.Class     `json:"class,omitempty"`
 	Backtest *forecast.Backtest `json:"backtest,omitempty"`
+	// CovariatesDropped are covariates of the history the forecast could
+	// not use: they are not planned over the whole horizon.
+	CovariatesDropped []forecast.DroppedCovariate `json:"covariates_dropped,omitempty"`
 }
 
 func (s *v1API) getForecast(c *gin.Context) {
@@ -367,7 +370,7 @@ func (s *v1API) getForecast(c *gin.Context) {
 	c.JSON(http.StatusOK, forecastView{Store: res.Store, SKU: res.SKU, JobID: r.JobID,
 		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: res.Freq,
 		Points: res.Points, Models: res.Models, Covariates: res.Covariates, Fallback: res.Fallback,
-		Class: res.Class, Backtest: res.Backtest})
+		Class: res.Class, Backtest: res.Backtest, CovariatesDropped: res.CovariatesDropped})
 }
 
 func (s *v1API) leaderboard(c *gin.Context) {
