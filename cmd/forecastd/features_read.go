@@ -41,17 +41,43 @@ func readUploadFile(ctx context.Context, path string, opts *ingest.Options) (*in
 // is parsed.
 func uploadFlags(fs *flag.FlagSet) *ingest.Options {
 	o := &ingest.Options{}
-	fs.StringVar(&o.Date, "date", "", "the file's date column (default: date)")
-	fs.StringVar(&o.Store, "store", "", "the file's store column (default: store)")
-	fs.StringVar(&o.SKU, "sku", "", "the file's SKU column (default: sku)")
-	fs.StringVar(&o.Quantity, "quantity", "", "the file's quantity column (default: quantity)")
-	fs.StringVar(&o.StoreConst, "store-const", "", "the store of every row, for a file without a store column")
-	fs.StringVar(&o.SKUConst, "sku-const", "", "the SKU of every row, for a file without a SKU column")
-	fs.StringVar(&o.DateFormat, "date-format", "", "strftime date format, e.g. %d/%m/%Y (default: detected)")
+	layoutFlags(fs, layoutTargets{date: &o.Date, store: &o.Store, sku: &o.SKU, quantity: &o.Quantity,
+		storeConst: &o.StoreConst, skuConst: &o.SKUConst, dateFormat: &o.DateFormat}, nil)
 	fs.Func("negative", "negative quantities: allow (default), clip (to 0) or refuse", func(s string) error {
 		p, err := ingest.ParseNegativePolicy(s)
 		o.Negative = p
 		return err
 	})
 	return o
+}
+
+// layoutTargets are where the layout flags of a command go.
+type layoutTargets struct {
+	date, store, sku, quantity, storeConst, skuConst, dateFormat *string
+}
+
+// layoutFlags registers the flags that name a sales file's columns and
+// date format, the upload's query parameters of the same names, with one
+// spelling and help for train, features and import; help replaces the
+// help of the flags it names (import's wide layout reads other columns).
+func layoutFlags(fs *flag.FlagSet, t layoutTargets, help map[string]string) {
+	for _, f := range []struct {
+		name string
+		p    *string
+		help string
+	}{
+		{"date", t.date, "the file's date column (default: date)"},
+		{"store", t.store, "the file's store column (default: store)"},
+		{"sku", t.sku, "the file's SKU column (default: sku)"},
+		{"quantity", t.quantity, "the file's quantity column (default: quantity)"},
+		{"store-const", t.storeConst, "the store of every row, for a file without a store column"},
+		{"sku-const", t.skuConst, "the SKU of every row, for a file without a SKU column"},
+		{"date-format", t.dateFormat, "strftime date format, e.g. %d/%m/%Y (default: detected)"},
+	} {
+		h := f.help
+		if o, ok := help[f.name]; ok {
+			h = o
+		}
+		fs.StringVar(f.p, f.name, "", h)
+	}
 }

@@ -59,13 +59,13 @@ func parseImportFlags(args []string, env app.Lookup, stdout, stderr io.Writer) (
 	b := app.Bind(fs, app.ImportCommand, env)
 	m := &c.mapping
 	fs.StringVar(&c.layout, "layout", "auto", "long (one row per store, SKU and date), wide (one row per series, one column per period: dates or M5's d_1..d_N) or auto")
-	fs.StringVar(&m.date, "date", "", "name of the date column (long layout; default date)")
-	fs.StringVar(&m.store, "store", "", "name of the store column (default store; wide: store_id, then store)")
-	fs.StringVar(&m.sku, "sku", "", "name of the SKU column (default sku; wide: item_id, then sku)")
-	fs.StringVar(&m.quantity, "quantity", "", "name of the quantity column (long layout; default quantity)")
-	fs.StringVar(&m.storeConst, "store-const", "", "store of every row, for a file without a store column")
-	fs.StringVar(&m.skuConst, "sku-const", "", "SKU of every row, for a file without a SKU column")
-	fs.StringVar(&m.dateFormat, "date-format", "", "strftime format of the dates, e.g. %d/%m/%Y (default: detected)")
+	layoutFlags(fs, layoutTargets{date: &m.date, store: &m.store, sku: &m.sku, quantity: &m.quantity,
+		storeConst: &m.storeConst, skuConst: &m.skuConst, dateFormat: &m.dateFormat}, map[string]string{
+		"date":     "name of the date column (long layout; default date)",
+		"store":    "name of the store column (default store; wide: store_id, then store)",
+		"sku":      "name of the SKU column (default sku; wide: item_id, then sku)",
+		"quantity": "name of the quantity column (long layout; default quantity)",
+	})
 	fs.StringVar(&m.negative, "negative", "", "negative quantities: allow, clip or refuse (default: the server's)")
 	fs.StringVar(&c.calendarPath, "calendar", "", "calendar CSV (M5 layout: date, d, wm_yr_wk, events, snap_<state>): maps d_N to dates; events and SNAP become covariates")
 	fs.StringVar(&c.pricesPath, "prices", "", "price table (store, SKU, date or wm_yr_wk, sell_price; any delimiter, an unnamed index column ignored) joined as covariate sell_price")
