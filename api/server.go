@@ -239,22 +239,12 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
-	each := func(obs []data.Observation) func(fn func(data.Observation) error) error {
-		return func(fn func(data.Observation) error) error {
-			for _, o := range obs {
-				if err := fn(o); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}
 	// The promotion calendar first: a crash between the two leaves no
 	// sales, so the next start loads the demo again.
-	if _, err := s.store.IngestCovariates(ctx, each(demo.Plan(demo.Options{}))); err != nil {
+	if _, err := s.store.IngestCovariates(ctx, data.Each(demo.Plan(demo.Options{}))); err != nil {
 		return fmt.Errorf("api: load demo promotion plan: %w", err)
 	}
-	st, err := s.store.Ingest(ctx, each(demo.Sales(demo.Options{})))
+	st, err := s.store.Ingest(ctx, data.Each(demo.Sales(demo.Options{})))
 	if err != nil {
 		return fmt.Errorf("api: load demo data: %w", err)
 	}

@@ -207,3 +207,17 @@ func (s *Series) End() time.Time { return s.Freq.Add(s.Start, len(s.Values)-1) }
 
 // Date returns the date of point i.
 func (s *Series) Date(i int) time.Time { return s.Freq.Add(s.Start, i) }
+
+// Each is a row source over obs, in order: the shape a store's Ingest
+// reads (parsers produce the same from a stream), for rows already in
+// memory such as the demo data.
+func Each(obs []Observation) func(fn func(Observation) error) error {
+	return func(fn func(Observation) error) error {
+		for _, o := range obs {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

@@ -41,7 +41,7 @@ func openQueue(t *testing.T, b jobs.Backend, dir string) (*sqlstore.Store, *jobs
 
 func ingest(t *testing.T, s *sqlstore.Store, o demo.Options) {
 	t.Helper()
-	if _, err := s.Ingest(context.Background(), each(demo.Sales(o))); err != nil {
+	if _, err := s.Ingest(context.Background(), data.Each(demo.Sales(o))); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,18 +42,6 @@ func check(t testing.TB, close func() error) {
 	}
 }
 
-// each feeds obs to a store upload.
-func each(obs []data.Observation) func(fn func(data.Observation) error) error {
-	return func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // openStore opens a SQLite store in a temporary directory.
 func openStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
@@ -175,7 +163,7 @@ func TestRefreshReadsV0Results(t *testing.T) {
 	// The sales and plan gen_v0 trained on, and its series too short
 	// for a tournament.
 	o := demo.Options{Stores: 1, SKUs: 2, Days: 150}
-	if _, err := store.IngestCovariates(ctx, each(demo.Plan(o))); err != nil {
+	if _, err := store.IngestCovariates(ctx, data.Each(demo.Plan(o))); err != nil {
 		t.Fatal(err)
 	}
 	obs := demo.Sales(o)
@@ -183,7 +171,7 @@ func TestRefreshReadsV0Results(t *testing.T) {
 	for i := range 5 {
 		obs = append(obs, data.Observation{Key: data.Key{Store: "S01", SKU: "TINY"}, Date: day.AddDate(0, 0, i), Quantity: float64(i)})
 	}
-	if _, err := store.Ingest(ctx, each(obs)); err != nil {
+	if _, err := store.Ingest(ctx, data.Each(obs)); err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range rows.Jobs {
@@ -329,7 +317,7 @@ func checkSummary(t *testing.T, j *jobs.Job, good int) {
 func TestBadSeriesExcluded(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	if _, err := store.Ingest(ctx, each(demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 60}))); err != nil {
+	if _, err := store.Ingest(ctx, data.Each(demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 60}))); err != nil {
 		t.Fatal(err)
 	}
 	storeBadSeries(t, store, "S01")
@@ -392,7 +380,7 @@ func (g *guardedLoads) LoadSeriesExcluding(ctx context.Context, f sqlstore.Serie
 func TestLoadRunsInsideGuard(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	if _, err := store.Ingest(ctx, each(demo.Sales(demo.Options{Stores: 1, SKUs: 1, Days: 60}))); err != nil {
+	if _, err := store.Ingest(ctx, data.Each(demo.Sales(demo.Options{Stores: 1, SKUs: 1, Days: 60}))); err != nil {
 		t.Fatal(err)
 	}
 	g := &guardedLoads{Store: store}
@@ -458,10 +446,10 @@ func outcomeData(t *testing.T, store *sqlstore.Store) {
 		}
 		obs = append(obs, bare)
 	}
-	if _, err := store.Ingest(ctx, each(obs)); err != nil {
+	if _, err := store.Ingest(ctx, data.Each(obs)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.IngestCovariates(ctx, each(demo.Plan(o))); err != nil {
+	if _, err := store.IngestCovariates(ctx, data.Each(demo.Plan(o))); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -249,20 +249,10 @@ func m4(ctx context.Context, dir string, cfg config) error {
 	var rows []row
 	for _, name := range methodNames(cfg) {
 		var ss, ms float64
-		n := 0
-		for i, t := range tasks {
-			fc, ok := res[i].fc[name]
-			if !ok {
-				continue
-			}
-			mase, err := models.MASE(t.s.Values, t.actual, fc, m)
-			if err != nil {
-				continue
-			}
+		n := eachScored(tasks, res, name, m, func(t task, fc []float64, mase float64) {
 			ss += models.SMAPE(t.actual, fc)
 			ms += mase
-			n++
-		}
+		})
 		if n == 0 {
 			rows = append(rows, row{name: name})
 			continue
@@ -451,23 +441,13 @@ func scoreStoreItem(ctx context.Context, series []*data.Series, cfg config) erro
 	var rows []row
 	for _, name := range methodNames(cfg) {
 		var absErr, absY, ms float64
-		n := 0
-		for i, t := range tasks {
-			fc, ok := res[i].fc[name]
-			if !ok {
-				continue
-			}
-			mase, err := models.MASE(t.s.Values, t.actual, fc, m)
-			if err != nil {
-				continue
-			}
+		n := eachScored(tasks, res, name, m, func(t task, fc []float64, mase float64) {
 			for j := range fc {
 				absErr += math.Abs(t.actual[j] - fc[j])
 				absY += math.Abs(t.actual[j])
 			}
 			ms += mase
-			n++
-		}
+		})
 		if n == 0 {
 			rows = append(rows, row{name: name})
 			continue
@@ -483,4 +463,24 @@ func scoreStoreItem(ctx context.Context, series []*data.Series, cfg config) erro
 	}
 	fmt.Printf("scored in %s with %d workers\n\n", elapsed.Round(time.Second), cfg.workers)
 	return nil
+}
+
+// eachScored calls fn with every task that method name forecast and whose
+// MASE is defined, with that forecast and its MASE, and returns how many
+// there were.
+func eachScored(tasks []task, res []scores, name string, m int, fn func(t task, fc []float64, mase float64)) int {
+	n := 0
+	for i, t := range tasks {
+		fc, ok := res[i].fc[name]
+		if !ok {
+			continue
+		}
+		mase, err := models.MASE(t.s.Values, t.actual, fc, m)
+		if err != nil {
+			continue
+		}
+		fn(t, fc, mase)
+		n++
+	}
+	return n
 }

@@ -43,14 +43,7 @@ func TestLoadDuringTraining(t *testing.T) {
 	defer client.CloseIdleConnections()
 
 	obs := demo.Sales(demo.Options{Stores: 3, SKUs: 12, Days: 200})
-	if _, err := srv.Store().Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if _, err := srv.Store().Ingest(ctx, data.Each(obs)); err != nil {
 		t.Fatal(err)
 	}
 	fast := `{"horizon": 7, "models": ["naive", "seasonal_naive", "ses", "ridge"], "top_k": 2, "backtest_windows": 2}`

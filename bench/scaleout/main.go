@@ -119,14 +119,7 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	defer func() { err = errors.Join(err, store.Close()) }()
 	defer func() { err = errors.Join(err, q.Stop(context.Background())) }()
 	obs := demo.Sales(demo.Options{Stores: stores, SKUs: skus, Days: days})
-	if _, err := store.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if _, err := store.Ingest(ctx, data.Each(obs)); err != nil {
 		return 0, 0, 0, err
 	}
 	var procs []*exec.Cmd

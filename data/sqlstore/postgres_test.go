@@ -71,14 +71,7 @@ func TestPostgresStore(t *testing.T) {
 	}
 
 	obs := demo.Sales(demo.Options{Stores: 2, SKUs: 3, Days: 30})
-	st, err := s.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	st, err := s.Ingest(ctx, data.Each(obs))
 	if err != nil || st.Rows != 180 || st.Series != 6 {
 		t.Fatalf("ingest = %+v, %v", st, err)
 	}

@@ -77,14 +77,7 @@ func TestListSeriesPaging(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	obs := demo.Sales(demo.Options{Stores: 2, SKUs: 3, Days: 10})
-	if _, err := s.Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, o := range obs {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if _, err := s.Ingest(ctx, data.Each(obs)); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
