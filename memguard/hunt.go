@@ -174,8 +174,7 @@ func leakingSites(runs []map[string]*Site, frac float64, n int) []Site {
 		for _, d := range deltas {
 			k := lineKey(d)
 			if s := perLine[k]; s != nil {
-				s.Bytes += d.Bytes
-				s.Objects += d.Objects
+				s.grow(d)
 				continue
 			}
 			c := *d
@@ -184,11 +183,10 @@ func leakingSites(runs []map[string]*Site, frac float64, n int) []Site {
 		for k, s := range perLine {
 			a := byLine[k]
 			if a == nil {
-				a = &acc{site: Site{Function: s.Function, File: s.File, Line: s.Line, Stack: s.Stack}}
+				a = &acc{site: s.atLine()}
 				byLine[k] = a
 			}
-			a.site.Bytes += s.Bytes
-			a.site.Objects += s.Objects
+			a.site.grow(s)
 			if s.Bytes > 0 {
 				a.positive++
 			}
@@ -200,12 +198,7 @@ func leakingSites(runs []map[string]*Site, frac float64, n int) []Site {
 			out = append(out, a.site)
 		}
 	}
-	slices.SortFunc(out, func(a, b Site) int {
-		if a.Bytes != b.Bytes {
-			return cmp.Compare(b.Bytes, a.Bytes)
-		}
-		return strings.Compare(a.Function, b.Function)
-	})
+	slices.SortFunc(out, largestFirst)
 	if len(out) > n {
 		out = out[:n]
 	}
@@ -222,11 +215,10 @@ func sharedLeaks(cs []Candidate, warm int) []SharedLeak {
 			k := lineKey(&s)
 			sl := byLine[k]
 			if sl == nil {
-				sl = &SharedLeak{Site: Site{Function: s.Function, File: s.File, Line: s.Line, Stack: s.Stack}}
+				sl = &SharedLeak{Site: s.atLine()}
 				byLine[k] = sl
 			}
-			sl.Site.Bytes += s.Bytes
-			sl.Site.Objects += s.Objects
+			sl.Site.grow(&s)
 			sl.Models = append(sl.Models, c.Name)
 			runs[k] += max(0, c.Runs-warm)
 		}
@@ -242,13 +234,28 @@ func sharedLeaks(cs []Candidate, warm int) []SharedLeak {
 			sl.Site.Function, sl.Site.File, sl.Site.Line, strings.Join(sl.Models, ", "), sl.Site.Bytes)
 		out = append(out, *sl)
 	}
-	slices.SortFunc(out, func(a, b SharedLeak) int {
-		if a.Site.Bytes != b.Site.Bytes {
-			return cmp.Compare(b.Site.Bytes, a.Site.Bytes)
-		}
-		return strings.Compare(a.Site.Function, b.Site.Function)
-	})
+	slices.SortFunc(out, func(a, b SharedLeak) int { return largestFirst(a.Site, b.Site) })
 	return out
+}
+
+// atLine is s's line (function, file, line, stack) with no growth, to sum
+// the growth of its runs or models into.
+func (s *Site) atLine() Site {
+	return Site{Function: s.Function, File: s.File, Line: s.Line, Stack: s.Stack}
+}
+
+// grow adds o's growth to s.
+func (s *Site) grow(o *Site) {
+	s.Bytes += o.Bytes
+	s.Objects += o.Objects
+}
+
+// largestFirst orders sites by growth, largest first, then by function.
+func largestFirst(a, b Site) int {
+	if a.Bytes != b.Bytes {
+		return cmp.Compare(b.Bytes, a.Bytes)
+	}
+	return strings.Compare(a.Function, b.Function)
 }
 
 // judgeCandidate decides whether a candidate leaks from its post-warm-up
