@@ -63,32 +63,22 @@ type Limits struct {
 }
 
 func (l *Limits) defaults() {
-	if l.MaxConns <= 0 {
-		l.MaxConns = 1024
-	}
-	if l.MaxConnsPerHost <= 0 {
-		l.MaxConnsPerHost = 256
-	}
-	if l.ProbeWriteTimeout <= 0 {
-		l.ProbeWriteTimeout = 10 * time.Second
-	}
-	if l.ReadWriteTimeout <= 0 {
-		l.ReadWriteTimeout = time.Minute
-	}
-	if l.TransferWriteTimeout <= 0 {
-		l.TransferWriteTimeout = 10 * time.Minute
-	}
-	if l.BodyReadTimeout <= 0 {
-		l.BodyReadTimeout = 30 * time.Second
-	}
-	if l.MaxScrapes <= 0 {
-		l.MaxScrapes = 4
-	}
-	if l.MaxActiveJobs <= 0 {
-		l.MaxActiveJobs = 1000
-	}
-	if l.MaxReadPoints <= 0 {
-		l.MaxReadPoints = 2_000_000
+	orDefault(&l.MaxConns, 1024)
+	orDefault(&l.MaxConnsPerHost, 256)
+	orDefault(&l.ProbeWriteTimeout, 10*time.Second)
+	orDefault(&l.ReadWriteTimeout, time.Minute)
+	orDefault(&l.TransferWriteTimeout, 10*time.Minute)
+	orDefault(&l.BodyReadTimeout, 30*time.Second)
+	orDefault(&l.MaxScrapes, 4)
+	orDefault(&l.MaxActiveJobs, 1000)
+	orDefault(&l.MaxReadPoints, 2_000_000)
+}
+
+// orDefault sets *p to def unless it is positive: a zero (or nonsensical
+// negative) limit means the default.
+func orDefault[T int | int64 | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
 	}
 }
 
