@@ -55,6 +55,9 @@ func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	return template.HTML(b), nil
 }
 
+// legendStrip is the least width kept right of a plot for its legend.
+const legendStrip = 1.5 * vg.Inch
+
 // drawOutsideLegend draws p with its legend in a strip right of the plot
 // area, so the legend never covers the data: gonum/plot draws a legend
 // inside the data area, over whatever lines are there.
@@ -66,11 +69,14 @@ func drawOutsideLegend(p *plot.Plot, dc draw.Canvas) {
 		p.Draw(dc)
 		return
 	}
-	strip := width + vg.Points(16)
+	// One strip width for every legend that fits it, so charts stacked
+	// on a page (memory and goroutines) share their x axis.
+	strip := max(width+vg.Points(16), legendStrip)
 	p.Legend = plot.NewLegend() // nothing in the data area
 	p.Draw(draw.Crop(dc, 0, -strip, 0, 0))
 	p.Legend = leg
 	leg.Top, leg.Left = true, true
+	leg.Padding = vg.Points(2)
 	leg.XOffs, leg.YOffs = vg.Points(8), -vg.Points(8)
 	leg.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-strip, 0, 0, 0))
 }
@@ -367,7 +373,7 @@ func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, e
 	pg := newPlot("", "goroutines")
 	pg.X.Tick.Marker = ticks
 	pg.Y.Min = 0
-	if err := addLine(pg, "", g, colGrey, vg.Points(1.2)); err != nil {
+	if err := addLine(pg, "goroutines", g, colGrey, vg.Points(1.2)); err != nil {
 		return "", "", err
 	}
 	gor, err = svgHTML(pg, chartWidth, 1.8*vg.Inch)
