@@ -525,20 +525,27 @@ type jobWarning struct {
 }
 
 func (s *dashboard) uiJob(c *gin.Context) {
-	row, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
+	page, err := s.jobPage(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.uiFail(c, err)
 		return
+	}
+	s.render(c, http.StatusOK, "job.html", page)
+}
+
+// jobPage reads job id and lays out its page.
+func (s *dashboard) jobPage(ctx context.Context, id string) (jobPage, error) {
+	row, err := s.store.GetJob(ctx, id)
+	if err != nil {
+		return jobPage{}, err
 	}
 	j, err := jobs.DecodeJob(row)
 	if err != nil {
-		s.uiFail(c, err)
-		return
+		return jobPage{}, err
 	}
 	params, err := json.MarshalIndent(j.Params, "", "  ")
 	if err != nil {
-		s.uiFail(c, fmt.Errorf("api: job %s params: %w", j.ID, err))
-		return
+		return jobPage{}, fmt.Errorf("api: job %s params: %w", j.ID, err)
 	}
 	page := jobPage{Title: "Job " + j.ID, Refresh: jobActive(j.State), Job: j, Params: string(params),
 		APIURL: "/v1/jobs/" + url.PathEscape(j.ID)}
@@ -557,7 +564,7 @@ func (s *dashboard) uiJob(c *gin.Context) {
 			}
 		}
 	}
-	s.render(c, http.StatusOK, "job.html", page)
+	return page, nil
 }
 
 // jobURL links to a job's page.
