@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -37,10 +38,19 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 	"barStyle": func(p float64) template.CSS {
 		return template.CSS("width:" + strconv.FormatFloat(100*clamp01(p), 'f', 1, 64) + "%")
 	},
-	"bytes":     fmtBytes,
-	"num":       fmtNum,
-	"seconds":   fmtSeconds,
+	"bytes":    fmtBytes,
+	"num":      fmtNum,
+	"count":    fmtCount,
+	"seconds":  fmtSeconds,
+	"duration": fmtDuration,
+	"durationp": func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmtDuration(*v)
+	},
 	"seriesURL": seriesURL,
+	"jobURL":    jobURL,
 }).ParseFS(uiFS, "templates/*.html"))
 
 // Dashboard limits: enough to be useful, bounded so a page stays fast.
@@ -61,6 +71,7 @@ type dashboardStore interface {
 	LoadSeries(ctx context.Context, f sqlstore.SeriesFilter) ([]*data.Series, error)
 	SeriesExtent(ctx context.Context, k data.Key) (sqlstore.Extent, error)
 	Plan(ctx context.Context, k data.Key, f sqlstore.PlanFilter, fn func(sqlstore.PlannedValue) error) error
+	GetJob(ctx context.Context, id string) (*sqlstore.Job, error)
 }
 
 // dashboard serves the web pages. Its store field shadows Server.store:
@@ -77,6 +88,7 @@ func (s *Server) routesUI(r *gin.Engine) {
 	r.GET("/ui", d.uiOverview)
 	r.GET("/ui/series", d.uiSeriesList)
 	r.GET("/ui/series/:store/:sku", d.uiSeries)
+	r.GET("/ui/jobs/:id", d.uiJob)
 }
 
 // render executes a page into a buffer first, so a template failure can
@@ -94,6 +106,7 @@ func (s *Server) render(c *gin.Context, status int, name string, v any) {
 type uiErrorPage struct {
 	Title, Message, RequestID string
 	Status                    int
+	Refresh                   bool // never: an error page does not reload itself
 }
 
 // uiError answers with a friendly HTML page; clients that ask for JSON
@@ -134,7 +147,10 @@ func (s *Server) uiFail(c *gin.Context, err error) {
 }
 
 type overviewPage struct {
-	Title          string
+	Title string
+	// Refresh reloads the page every few seconds while a listed job is
+	// queued or running (a meta refresh: the pages run no scripts).
+	Refresh        bool
 	Interval       time.Duration
 	MemChart       template.HTML
 	GoroutineChart template.HTML
@@ -157,7 +173,8 @@ func (s *dashboard) uiOverview(c *gin.Context) {
 		s.uiFail(c, err)
 		return
 	}
-	page := overviewPage{Title: "Overview", Interval: s.opts.Ops.MonitorInterval, Jobs: js}
+	page := overviewPage{Title: "Overview", Interval: s.opts.Ops.MonitorInterval, Jobs: js,
+		Refresh: slices.ContainsFunc(js, func(j *jobs.Job) bool { return jobActive(j.State) })}
 
 	if samples := s.ops().monitor.Samples(); len(samples) >= 2 {
 		spans := make([]jobSpan, 0, len(js))
@@ -236,10 +253,11 @@ func sortQuarantine(es []memguard.QuarantineEntry) {
 }
 
 type seriesListPage struct {
-	Title string
-	Items []sqlstore.SeriesInfo
-	Next  string
-	First bool
+	Title   string
+	Refresh bool
+	Items   []sqlstore.SeriesInfo
+	Next    string
+	First   bool
 }
 
 func (s *dashboard) uiSeriesList(c *gin.Context) {
@@ -271,6 +289,7 @@ func (s *dashboard) uiSeriesList(c *gin.Context) {
 
 type seriesPage struct {
 	Title       string
+	Refresh     bool
 	Store, SKU  string
 	HasForecast bool
 	Result      *forecast.Result
@@ -481,6 +500,78 @@ func planSummary(plan []sqlstore.PlannedValue, used []string, layout string) ([]
 	return covs, marks
 }
 
+// jobActive reports whether a job in state may still change: its page,
+// and the overview listing it, refresh themselves.
+func jobActive(state string) bool {
+	return state == sqlstore.JobQueued || state == sqlstore.JobRunning
+}
+
+type jobPage struct {
+	Title   string
+	Refresh bool
+	Job     *jobs.Job
+	// Params is the job's request as it ran, indented JSON.
+	Params string
+	// Warnings are the summary's warnings with a link to each series.
+	Warnings  []jobWarning
+	ReportURL string // the memguard report, when the job has one
+	APIURL    string
+}
+
+// jobWarning is a summary warning as the job page lists it.
+type jobWarning struct {
+	jobs.Warning
+	URL template.URL // empty when the series name cannot be split unambiguously
+}
+
+func (s *dashboard) uiJob(c *gin.Context) {
+	page, err := s.jobPage(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.uiFail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "job.html", page)
+}
+
+// jobPage reads job id and lays out its page.
+func (s *dashboard) jobPage(ctx context.Context, id string) (jobPage, error) {
+	row, err := s.store.GetJob(ctx, id)
+	if err != nil {
+		return jobPage{}, err
+	}
+	j, err := jobs.DecodeJob(row)
+	if err != nil {
+		return jobPage{}, err
+	}
+	params, err := json.MarshalIndent(j.Params, "", "  ")
+	if err != nil {
+		return jobPage{}, fmt.Errorf("api: job %s params: %w", j.ID, err)
+	}
+	page := jobPage{Title: "Job " + j.ID, Refresh: jobActive(j.State), Job: j, Params: string(params),
+		APIURL: "/v1/jobs/" + url.PathEscape(j.ID)}
+	if j.Memory != nil && j.Memory.ReportID != "" {
+		page.ReportURL = "/v1/memguard/reports/" + url.PathEscape(j.Memory.ReportID)
+	}
+	if j.Summary != nil {
+		page.Warnings = make([]jobWarning, len(j.Summary.Warnings))
+		for i, w := range j.Summary.Warnings {
+			page.Warnings[i] = jobWarning{Warning: w}
+			// A warning names its series as data.Key.String, store/SKU;
+			// with a slash in either part the split is a guess, so the
+			// name is shown without a link.
+			if st, sku, ok := strings.Cut(w.Series, "/"); ok && !strings.Contains(sku, "/") {
+				page.Warnings[i].URL = seriesURL(st, sku)
+			}
+		}
+	}
+	return page, nil
+}
+
+// jobURL links to a job's page.
+func jobURL(id string) template.URL {
+	return template.URL("/ui/jobs/" + url.PathEscape(id))
+}
+
 // seriesURL links to a series page; store and SKU are escaped as path
 // segments (the router unescapes them, slashes included).
 func seriesURL(store, sku string) template.URL {
@@ -508,13 +599,68 @@ func fmtTimePtr(t *time.Time) string {
 	return fmtTime(*t)
 }
 
-// fmtNum prints a metric with four significant digits; NaN (a metric
-// that is undefined, like MAPE on all-zero actuals) prints as a dash.
+// fmtNum prints a value for people: four significant digits below a
+// thousand (metrics like MASE), and from a thousand up every integer
+// digit, grouped, with one decimal (weekly sales of 1,643,690.9, not
+// 1.644e+06). NaN (a metric that is undefined, like MAPE on all-zero
+// actuals) prints as a dash.
 func fmtNum(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "—"
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	if math.Abs(v) < 1000 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	return groupDigits(strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0"))
+}
+
+// fmtCount prints a count with thousands separators.
+func fmtCount(n int) string {
+	return groupDigits(strconv.Itoa(n))
+}
+
+// groupDigits puts a comma between each three digits of the integer part
+// of a number as strconv writes it ('f' or an integer).
+func groupDigits(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, d := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	if hasFrac {
+		b.WriteString("." + frac)
+	}
+	return b.String()
+}
+
+// fmtDuration prints seconds as people read a duration: 3.2s, 42s,
+// 1m 23s, 2h 05m, 3d 4h.
+func fmtDuration(sec float64) string {
+	switch {
+	case math.IsNaN(sec) || sec < 0:
+		return "—"
+	case sec < 10:
+		return strconv.FormatFloat(sec, 'f', 1, 64) + "s"
+	}
+	n := int64(math.Round(sec))
+	switch {
+	case n < 60:
+		return fmt.Sprintf("%ds", n)
+	case n < 3600:
+		return fmt.Sprintf("%dm %02ds", n/60, n%60)
+	case n < 86400:
+		return fmt.Sprintf("%dh %02dm", n/3600, n%3600/60)
+	default:
+		return fmt.Sprintf("%dd %dh", n/86400, n%86400/3600)
+	}
 }
 
 // fmtSeconds prints a duration in seconds; the fastest candidates take

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"image/color"
 	"math"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -42,7 +43,7 @@ func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	saneAxis(&p.X)
 	saneAxis(&p.Y)
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	drawOutsideLegend(p, draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("api: render chart: %w", err)
@@ -52,6 +53,32 @@ func svgHTML(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 		b = b[i:]
 	}
 	return template.HTML(b), nil
+}
+
+// legendStrip is the least width kept right of a plot for its legend.
+const legendStrip = 1.5 * vg.Inch
+
+// drawOutsideLegend draws p with its legend in a strip right of the plot
+// area, so the legend never covers the data: gonum/plot draws a legend
+// inside the data area, over whatever lines are there.
+func drawOutsideLegend(p *plot.Plot, dc draw.Canvas) {
+	leg := p.Legend
+	r := leg.Rectangle(dc)
+	width := r.Max.X - r.Min.X
+	if width <= 0 {
+		p.Draw(dc)
+		return
+	}
+	// One strip width for every legend that fits it, so charts stacked
+	// on a page (memory and goroutines) share their x axis.
+	strip := max(width+vg.Points(16), legendStrip)
+	p.Legend = plot.NewLegend() // nothing in the data area
+	p.Draw(draw.Crop(dc, 0, -strip, 0, 0))
+	p.Legend = leg
+	leg.Top, leg.Left = true, true
+	leg.Padding = vg.Points(2)
+	leg.XOffs, leg.YOffs = vg.Points(8), -vg.Points(8)
+	leg.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-strip, 0, 0, 0))
 }
 
 // saneAxis makes a's range one that gonum/plot can tick: finite, and
@@ -84,19 +111,142 @@ func newPlot(title, ylabel string) *plot.Plot {
 		&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font, &p.Legend.TextStyle.Font} {
 		f.Variant = "Sans"
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(8)
+	p.Y.Tick.Marker = numTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// legendRoom raises the top of the y axis so the legend, drawn in the
-// top-left corner, does not cover the data.
-func legendRoom(p *plot.Plot, entries int) {
-	if p.Y.Max > p.Y.Min {
-		p.Y.Max += (p.Y.Max - p.Y.Min) * 0.08 * float64(entries)
+// numTicks are gonum/plot's default value ticks labelled for people:
+// from a thousand up with grouped digits (1,600,000, where the default
+// writes 1.6e+06).
+type numTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (numTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	big := false
+	for _, t := range ticks {
+		big = big || (t.Label != "" && math.Abs(t.Value) >= 1000)
 	}
+	if !big {
+		return ticks
+	}
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = groupDigits(strconv.FormatFloat(t.Value, 'f', tickDecimals(ticks), 64))
+		}
+	}
+	return ticks
+}
+
+// tickDecimals is the decimals the labelled ticks need to differ: none
+// unless their step is below one.
+func tickDecimals(ticks []plot.Tick) int {
+	var prev float64
+	have := false
+	step := math.Inf(1)
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		if have {
+			step = math.Min(step, t.Value-prev)
+		}
+		prev, have = t.Value, true
+	}
+	if step >= 1 || math.IsInf(step, 1) {
+		return 0
+	}
+	return min(6, int(math.Ceil(-math.Log10(step))))
+}
+
+// dateTicks label a time axis (Unix seconds) at calendar steps: days,
+// weeks, months, quarters or years, the finest step that keeps at most
+// maxDateLabels labels, so years of weekly data get a label a quarter or
+// so, not two colliding ones. Unlabelled ticks mark the next finer step
+// when it is not too dense.
+type dateTicks struct{}
+
+const maxDateLabels = 10
+
+// dateStep is a calendar step and how its labels read.
+type dateStep struct {
+	years, months, days int
+	layout              string
+}
+
+var dateSteps = []dateStep{
+	{0, 0, 1, "2006-01-02"}, {0, 0, 2, "2006-01-02"}, {0, 0, 7, "2006-01-02"}, {0, 0, 14, "2006-01-02"},
+	{0, 1, 0, "Jan 2006"}, {0, 2, 0, "Jan 2006"}, {0, 3, 0, "Jan 2006"}, {0, 6, 0, "Jan 2006"},
+	{1, 0, 0, "2006"}, {2, 0, 0, "2006"}, {5, 0, 0, "2006"}, {10, 0, 0, "2006"}, {25, 0, 0, "2006"}, {100, 0, 0, "2006"},
+}
+
+// Ticks implements plot.Ticker.
+func (dateTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) || hi-lo > 1e12 {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	from, to := time.Unix(int64(math.Ceil(lo)), 0).UTC(), time.Unix(int64(math.Floor(hi)), 0).UTC()
+	for i, st := range dateSteps {
+		labels := st.ticks(from, to)
+		if len(labels) > maxDateLabels && i < len(dateSteps)-1 {
+			continue
+		}
+		out := make([]plot.Tick, 0, len(labels)*2)
+		for _, t := range labels {
+			out = append(out, plot.Tick{Value: float64(t.Unix()), Label: t.Format(st.layout)})
+		}
+		if i > 0 && dateSteps[i-1].nests(st) {
+			if minor := dateSteps[i-1].ticks(from, to); len(minor) <= 6*maxDateLabels {
+				for _, t := range minor {
+					out = append(out, plot.Tick{Value: float64(t.Unix())})
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// nests reports whether every tick of o falls on one of st's: day steps
+// within day steps, month steps within month or year steps, years within
+// years.
+func (st dateStep) nests(o dateStep) bool {
+	switch {
+	case st.days > 0:
+		return o.days > 0 && o.days%st.days == 0
+	case st.months > 0:
+		return o.days == 0 && (o.years > 0 || o.months%st.months == 0)
+	default:
+		return o.years > 0 && o.years%st.years == 0
+	}
+}
+
+// ticks are the dates of the step's grid within [from, to]: days from
+// the Unix epoch's Monday for day steps (weeks start on Monday), the
+// first of a month for month and year steps.
+func (st dateStep) ticks(from, to time.Time) []time.Time {
+	var t time.Time
+	switch {
+	case st.days > 0:
+		monday := time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
+		n := int(math.Ceil(from.Sub(monday).Hours() / 24 / float64(st.days)))
+		t = monday.AddDate(0, 0, n*st.days)
+	case st.months > 0:
+		t = time.Date(from.Year(), from.Month()-time.Month((int(from.Month())-1)%st.months), 1, 0, 0, 0, 0, time.UTC)
+	default:
+		t = time.Date(from.Year()-from.Year()%st.years, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	var out []time.Time
+	for ; !t.After(to); t = t.AddDate(st.years, st.months, st.days) {
+		if !t.Before(from) {
+			out = append(out, t)
+		}
+		if len(out) > 1000 {
+			break
+		}
+	}
+	return out
 }
 
 // maxChartValue bounds the magnitude of a charted value: gonum/plot
@@ -202,7 +352,6 @@ func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, e
 			return "", "", err
 		}
 	}
-	legendRoom(p, 3)
 	lo, hi := samples[0].At, samples[n-1].At
 	in := func(t time.Time) bool { return !t.Before(lo) && !t.After(hi) }
 	for _, j := range jobs {
@@ -224,7 +373,7 @@ func memoryChart(samples []memSample, jobs []jobSpan) (mem, gor template.HTML, e
 	pg := newPlot("", "goroutines")
 	pg.X.Tick.Marker = ticks
 	pg.Y.Min = 0
-	if err := addLine(pg, "", g, colGrey, vg.Points(1.2)); err != nil {
+	if err := addLine(pg, "goroutines", g, colGrey, vg.Points(1.2)); err != nil {
 		return "", "", err
 	}
 	gor, err = svgHTML(pg, chartWidth, 1.8*vg.Inch)
@@ -317,7 +466,7 @@ func (b *dateBands) Thumbnail(c *draw.Canvas) {
 // (planned promotions) under them.
 func forecastChart(s *data.Series, res *forecast.Result, historyPoints int, marks []dateMarks) (template.HTML, error) {
 	p := newPlot("", "quantity")
-	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02"}
+	p.X.Tick.Marker = dateTicks{}
 	var bands []*dateBands
 	if res != nil {
 		for _, m := range marks {
@@ -391,7 +540,6 @@ func forecastChart(s *data.Series, res *forecast.Result, historyPoints int, mark
 		for _, b := range bands {
 			p.Legend.Add(b.label, b)
 		}
-		legendRoom(p, 3+len(bands))
 		if last.X != 0 {
 			addVLine(p, last.X, colGrey)
 		}

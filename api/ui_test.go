@@ -137,16 +137,7 @@ func TestUIPages(t *testing.T) {
 			if strings.Contains(body, "<?xml") {
 				t.Error("XML prologue inside HTML")
 			}
-			for _, w := range c.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
-			for _, w := range c.not {
-				if strings.Contains(body, w) {
-					t.Errorf("page contains %q", w)
-				}
-			}
+			checkPage(t, body, c.want, c.not)
 		})
 	}
 
@@ -154,6 +145,22 @@ func TestUIPages(t *testing.T) {
 	code, h, body := ts.get("/ui/series/nope/none", http.Header{"Accept": {"application/json"}})
 	if code != 404 || h.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("JSON client: %d %s %s", code, h.Get("Content-Type"), body)
+	}
+}
+
+// checkPage fails t for each of want that body lacks and each of not
+// that it contains.
+func checkPage(t *testing.T, body string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(body, w) {
+			t.Errorf("page contains %q", w)
+		}
 	}
 }
 
@@ -394,4 +401,133 @@ func BenchmarkCharts(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestUINumberFormats(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{{0, "0"}, {0.123456, "0.1235"}, {999.94, "999.9"}, {1000, "1,000"}, {1643690.9, "1,643,690.9"},
+		{-1643690.94, "-1,643,690.9"}, {123456789012, "123,456,789,012"}, {math.NaN(), "—"}, {math.Inf(1), "—"}} {
+		if got := fmtNum(c.v); got != c.want {
+			t.Errorf("fmtNum(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {4500, "4,500"}, {-1234567, "-1,234,567"}} {
+		if got := fmtCount(c.n); got != c.want {
+			t.Errorf("fmtCount(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		s    float64
+		want string
+	}{{0, "0.0s"}, {3.24, "3.2s"}, {42.4, "42s"}, {83, "1m 23s"}, {3599.6, "1h 00m"}, {3725, "1h 02m"},
+		{90061, "1d 1h"}, {-1, "—"}, {math.NaN(), "—"}} {
+		if got := fmtDuration(c.s); got != c.want {
+			t.Errorf("fmtDuration(%v) = %q, want %q", c.s, got, c.want)
+		}
+	}
+}
+
+// svgText matches a text element of a gonum/plot SVG: its position and
+// content.
+var svgText = regexp.MustCompile(`<text x="([-0-9.e]+)" y="([-0-9.e]+)"[^>]*>([^<]*)</text>`)
+
+// TestUIChartWalmartScale: 143 weeks of sales around 1.6 million, as the
+// Walmart file has, chart with grouped tick labels, a label every few
+// months on the date axis, and the legend right of the data.
+func TestUIChartWalmartScale(t *testing.T) {
+	start := time.Date(2010, 2, 5, 0, 0, 0, 0, time.UTC)
+	s := &data.Series{Freq: data.Weekly, Start: start, Values: make([]float64, 143)}
+	for i := range s.Values {
+		s.Values[i] = 1.6e6 + 2e5*math.Sin(float64(i)/8)
+	}
+	res := &forecast.Result{Freq: data.Weekly, Horizon: 28}
+	for h := 1; h <= 28; h++ {
+		v := 1.65e6
+		res.Points = append(res.Points, forecast.Point{Date: s.Date(142 + h).Format(data.Weekly.Layout()), Value: v,
+			Lower: v - 1e5, Upper: v + 1e5, Lower95: v - 2e5, Upper95: v + 2e5})
+	}
+	chart, err := forecastChart(s, res, 143, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(chart)
+	var labels []string
+	legendX := math.Inf(1)
+	for _, m := range svgText.FindAllStringSubmatch(svg, -1) {
+		labels = append(labels, m[3])
+		if slices.Contains([]string{"history", "forecast", "80% interval", "95% interval"}, m[3]) {
+			x := 0.0
+			if _, err := fmt.Sscanf(m[1], "%g", &x); err != nil {
+				t.Fatal(err)
+			}
+			legendX = math.Min(legendX, x)
+		}
+	}
+	if strings.Contains(svg, "e+0") {
+		t.Errorf("exponent notation in the chart: %q", labels)
+	}
+	grouped := regexp.MustCompile(`^\d{1,3}(,\d{3})+$`)
+	var values, dates int
+	for _, l := range labels {
+		if grouped.MatchString(l) {
+			values++
+		}
+		if regexp.MustCompile(`^[A-Z][a-z]{2} \d{4}$|^\d{4}(-\d{2}-\d{2})?$`).MatchString(l) {
+			dates++
+		}
+	}
+	if values < 3 {
+		t.Errorf("%d grouped value labels, want at least 3: %q", values, labels)
+	}
+	if dates < 5 || dates > maxDateLabels {
+		t.Errorf("%d date labels over three years, want 5 to %d: %q", dates, maxDateLabels, labels)
+	}
+	// Every plotted vertex is left of the legend.
+	m := forecastLine.FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatal("no forecast line")
+	}
+	for _, pt := range strings.Split(m[1], "L") {
+		var x, y float64
+		if _, err := fmt.Sscanf(pt, "%g,%g", &x, &y); err != nil {
+			t.Fatalf("vertex %q: %v", pt, err)
+		}
+		if x >= legendX {
+			t.Fatalf("forecast vertex at x=%g, legend text at x=%g: the legend overlaps the data", x, legendX)
+		}
+	}
+}
+
+func TestDateTicks(t *testing.T) {
+	day := func(y int, m time.Month, d int) float64 {
+		return float64(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix())
+	}
+	for _, c := range []struct {
+		name     string
+		lo, hi   float64
+		min, max int
+	}{
+		{"two weeks of days", day(2026, 11, 1), day(2026, 11, 14), 5, maxDateLabels},
+		{"a year of weeks", day(2025, 1, 1), day(2025, 12, 31), 4, maxDateLabels},
+		{"three years", day(2010, 2, 5), day(2013, 5, 1), 4, maxDateLabels},
+		{"a century", day(1950, 1, 1), day(2050, 1, 1), 4, maxDateLabels},
+	} {
+		var labels []string
+		for _, tk := range (dateTicks{}).Ticks(c.lo, c.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+				if tk.Value < c.lo || tk.Value > c.hi {
+					t.Errorf("%s: tick %q outside the range", c.name, tk.Label)
+				}
+			}
+		}
+		if len(labels) < c.min || len(labels) > c.max {
+			t.Errorf("%s: %d labels %q, want %d to %d", c.name, len(labels), labels, c.min, c.max)
+		}
+	}
 }

@@ -2,7 +2,9 @@
 # Browser test of the dashboard: builds forecastd, starts it with the demo
 # data, waits for the demo training job to succeed, then loads each page in
 # headless Chromium and checks that it renders its charts (inline <svg>
-# with plotted data paths), its headings, and no error text. Screenshots go
+# with plotted data paths), its headings, and no error text; the demo
+# job's page (/ui/jobs/{id}) renders its progress, phases, summary and
+# memguard report. Screenshots go
 # to $SHOTS (default bin/browser-shots) for a person to look at.
 #
 #   scripts/test-browser.sh            # needs /usr/bin/chromium (Debian: chromium)
@@ -27,6 +29,12 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$SHOTS"
+chrome() {
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$(mktemp -d -p "$tmp")" "$@" 2>>"$tmp/chromium.log"
+}
+
 if [ -z "${URL:-}" ]; then
 	go build -o bin/forecastd ./cmd/forecastd
 	FORECASTD_DEMO=1 FORECASTD_ADMIN_ADDR= bin/forecastd serve -addr "$ADDR" -data-dir "$tmp/data" -monitor-interval 2s \
@@ -42,6 +50,7 @@ if [ -z "${URL:-}" ]; then
 
 	echo "waiting up to ${JOB_TIMEOUT}s for the demo job"
 	deadline=$((SECONDS + JOB_TIMEOUT))
+	shot_running=
 	while :; do
 		state=$(curl -fsS "$BASE/v1/jobs" | python3 -c 'import json,sys; j=json.load(sys.stdin)["items"]; print(j[-1]["state"] + " " + str(round(100*j[-1]["progress"])) if j else "none 0")')
 		case $state in
@@ -49,19 +58,26 @@ if [ -z "${URL:-}" ]; then
 		failed* | cancelled*) echo "demo job ended: $state" >&2; tail -20 "$tmp/server.log" >&2; exit 1 ;;
 		esac
 		if [ $SECONDS -ge $deadline ]; then echo "demo job not done after ${JOB_TIMEOUT}s: $state%" >&2; exit 1; fi
+		if [ -z "$shot_running" ] && [ "${state%% *}" = running ]; then
+			# The job page while the job runs: progress, ETA, and the
+			# meta refresh that reloads it.
+			running=$(curl -fsS "$BASE/v1/jobs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][-1]["id"])')
+			chrome --dump-dom "$BASE/ui/jobs/$running" >"$tmp/job-running.html"
+			chrome --screenshot="$SHOTS/job-running.png" --window-size=1400,1400 "$BASE/ui/jobs/$running" >/dev/null
+			for h in "state-running" "<h2>Progress</h2>" 'http-equiv="refresh"'; do
+				grep -qF -- "$h" "$tmp/job-running.html" || { echo "FAIL job-running: no \"$h\"" >&2; exit 1; }
+			done
+			echo "ok   job-running -> $SHOTS/job-running.png"
+			shot_running=1
+		fi
 		echo "  $state%"
 		sleep 10
 	done
 	sleep 3 # a couple more memory samples after the job's end marker
 fi
 
+job=$(curl -fsS "$BASE/v1/jobs" | python3 -c 'import json,sys,urllib.parse as u; j=json.load(sys.stdin)["items"]; print(u.quote(j[-1]["id"],safe=""))')
 first=$(curl -fsS "$BASE/v1/series?limit=1" | python3 -c 'import json,sys,urllib.parse as u; s=json.load(sys.stdin)["items"][0]; print(u.quote(s["store"],safe="")+"/"+u.quote(s["sku"],safe=""))')
-
-chrome() {
-	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$(mktemp -d -p "$tmp")" "$@" 2>>"$tmp/chromium.log"
-}
 
 fail=0
 # check NAME PATH MIN_CHARTS HEADING...
@@ -87,7 +103,8 @@ check() {
 	if [ $ok = 1 ]; then echo "ok   $name ($svgs charts, $plotted data paths) -> $SHOTS/$name.png"; else fail=1; fi
 }
 
-check overview /ui 3 "<h1>Overview</h1>" "Memory" "Retained bytes per job" "Jobs" "Leak reports" "Quarantined models" "succeeded"
+check overview /ui 3 "<h1>Overview</h1>" "Memory" "Retained bytes per job" "Jobs" "Leak reports" "Quarantined models" "succeeded" "/ui/jobs/$job"
+check job "/ui/jobs/$job" 0 "<h1>Job <code>" "succeeded" "<h2>Progress</h2>" "<h2>Phases</h2>" "<h2>Summary</h2>" "<th class=\"num\">Fallback</th>" "<h2>Warnings</h2>" "memguard verdict" "/v1/memguard/reports/" "<h2>Parameters</h2>"
 check series-list /ui/series 0 "<h1>Series</h1>" "Last date" "/ui/series/$first"
 check series "/ui/series/$first" 1 "Forecast" "Kept models" "Leaderboard" "80% interval" "95% interval" "kept"
 check series-missing /ui/series/NO-SUCH-STORE/NO-SUCH-SKU 0 "Not Found" "There is no series NO-SUCH-STORE/NO-SUCH-SKU"
