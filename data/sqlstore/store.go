@@ -127,6 +127,24 @@ var migrations = []string{
 	// What a job did with each series (trained, excluded, failed), an
 	// encoded record like memory and phases.
 	`ALTER TABLE jobs ADD COLUMN summary TEXT`,
+	// memguard's quarantine and hunts (memguard.go): what the leak guard
+	// decided must survive a restart.
+	`CREATE TABLE quarantine (
+		model TEXT PRIMARY KEY,
+		reason TEXT NOT NULL,
+		since BIGINT NOT NULL
+	)`,
+	`CREATE TABLE hunts (
+		id TEXT PRIMARY KEY,
+		kind TEXT NOT NULL,
+		report_id TEXT NOT NULL DEFAULT '',
+		started_at BIGINT NOT NULL,
+		duration_ms BIGINT NOT NULL,
+		culprits TEXT NOT NULL DEFAULT '',
+		shared INTEGER NOT NULL DEFAULT 0,
+		body TEXT NOT NULL
+	)`,
+	`CREATE INDEX hunts_started ON hunts (started_at)`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
