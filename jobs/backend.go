@@ -179,7 +179,25 @@ func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := restoreQuarantine(ctx, store, guard); err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
 	return &Engine{Store: store, Queue: q, Guard: guard}, nil
+}
+
+// restoreQuarantine loads the stored quarantine into the guard, then
+// restarts every kind's window: this process may run other code than
+// the one whose runs a window would have measured (a deploy).
+func restoreQuarantine(ctx context.Context, store *sqlstore.Store, guard *memguard.Guard) error {
+	rows, err := store.QuarantineList(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: restore quarantine: %w", err)
+	}
+	for _, q := range rows {
+		guard.Quarantine(q.Model, q.Reason)
+	}
+	guard.Restart("deploy")
+	return nil
 }
 
 // Close stops the queue (cancelling running jobs, which River retries)

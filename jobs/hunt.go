@@ -2,12 +2,14 @@ package jobs
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -70,11 +72,22 @@ func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Para
 	log := r.logger().With("kind", rep.Kind, "report_id", rep.ID)
 	log.Warn("memguard called a leak; hunting the model that causes it",
 		"reason", rep.Verdict.Reason, "candidates", len(specs), "sample", sample.String())
+	started := time.Now()
 	res, err := huntLeaks(ctx, r.Guard, specs, loaded[0], p.Horizon, huntRuns)
 	if err != nil {
 		log.Error("leak hunt failed", "err", err)
 		return
 	}
+	took := time.Since(started)
+	logHunt(log, res, took)
+	if err := r.saveHunt(context.WithoutCancel(ctx), rep, res, started, took); err != nil {
+		log.Error("leak hunt not recorded", "err", err)
+	}
+}
+
+// logHunt logs the culprits a hunt quarantined and the shared-code leaks
+// it found.
+func logHunt(log *slog.Logger, res *memguard.HuntResult, took time.Duration) {
 	for _, c := range res.Candidates {
 		if !c.Culprit {
 			continue
@@ -85,9 +98,36 @@ func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Para
 		}
 		log.Warn("model quarantined by the leak hunt", "model", c.Name, "reason", c.Reason, "top_site", site)
 	}
-	if len(res.Culprits) == 0 {
-		log.Warn("leak hunt found no leaking model: the leak is outside the candidates (look at the report's top sites)")
+	for _, sh := range res.Shared {
+		log.Warn("leak in shared code", "reason", sh.Reason, "models", sh.Models, "bytes_per_run", sh.BytesPerRun)
 	}
+	switch {
+	case len(res.Culprits) == 0 && len(res.Shared) == 0:
+		log.Warn("leak hunt found no leaking model and no shared leaking line (look at the report's window growth)", "seconds", took.Seconds())
+	default:
+		log.Info("leak hunt finished", "culprits", res.Culprits, "shared", len(res.Shared), "seconds", took.Seconds())
+	}
+}
+
+// saveHunt stores the hunt's result and the quarantine of its culprits
+// (the guard has quarantined them already), so both survive a restart.
+func (r *Runner) saveHunt(ctx context.Context, rep *memguard.Report, res *memguard.HuntResult, started time.Time, took time.Duration) error {
+	q := r.Guard.Quarantined()
+	for _, name := range res.Culprits {
+		e, ok := q[name]
+		if !ok {
+			continue
+		}
+		if err := r.Store.Quarantine(ctx, sqlstore.Quarantined{Model: name, Reason: e.Reason, Since: e.Since}); err != nil {
+			return err
+		}
+	}
+	body, err := record.Hunt.Encode(res)
+	if err != nil {
+		return err
+	}
+	return r.Store.SaveHunt(ctx, sqlstore.Hunt{ID: NewID(), Kind: rep.Kind, ReportID: rep.ID, Started: started,
+		Duration: took, Culprits: res.Culprits, Shared: len(res.Shared), Body: body})
 }
 
 // huntLeaks is the original team's "comment out the models one by one",

@@ -74,6 +74,7 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 			t.Errorf("clean model %s quarantined", n)
 		}
 	}
+	checkHuntStored(t, store, "leaky")
 	// The next tournament runs without the quarantined model.
 	run("after")
 	res, err := store.GetResult(ctx, data.Key{Store: "S01", SKU: "SKU001"})
@@ -91,5 +92,38 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 		if e.Name == "leaky" {
 			t.Fatal("quarantined model ran")
 		}
+	}
+}
+
+// checkHuntStored checks that the hunt and the quarantine of culprit
+// were persisted: the hunt's record lists every candidate with its
+// verdict and names the culprit.
+func checkHuntStored(t *testing.T, store *sqlstore.Store, culprit string) {
+	t.Helper()
+	ctx := context.Background()
+	q, err := store.QuarantineList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 1 || q[0].Model != culprit || q[0].Reason == "" || q[0].Since.IsZero() {
+		t.Fatalf("stored quarantine = %+v", q)
+	}
+	hunts, err := store.ListHunts(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hunts) != 1 || len(hunts[0].Culprits) != 1 || hunts[0].Culprits[0] != culprit || hunts[0].Duration <= 0 || hunts[0].Kind != "train" {
+		t.Fatalf("stored hunts = %+v", hunts)
+	}
+	h, err := store.GetHunt(ctx, hunts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res memguard.HuntResult
+	if err := record.Hunt.Decode(h.Body, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Candidates) != 4 || len(res.Culprits) != 1 || res.Culprits[0] != culprit {
+		t.Fatalf("stored hunt result: culprits %v, %d candidates", res.Culprits, len(res.Candidates))
 	}
 }

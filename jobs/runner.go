@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
@@ -31,6 +32,9 @@ type Store interface {
 	StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error
 	PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error)
 	ListResults(ctx context.Context, fn func(*sqlstore.Result) error) error
+	// Quarantine and SaveHunt persist what the leak hunt decided.
+	Quarantine(ctx context.Context, q sqlstore.Quarantined) error
+	SaveHunt(ctx context.Context, h sqlstore.Hunt) error
 }
 
 // Runner executes jobs: it loads the series, runs the tournament (or a
@@ -147,7 +151,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	}
 	failed, first := sum.failures()
 	msg := outcomeText(sum.summary(loaded), failed, first, trained)
-	if n == 0 {
+	if n == 0 && keptPublished(sum.summary(loaded)) == 0 {
 		return r.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem)
 	}
 	if err := r.finish(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
@@ -263,7 +267,26 @@ func outcomeText(s *Summary, failed int, first string, trained int) string {
 		}
 		msg += fmt.Sprintf("%d of %d series %s; see summary", c.n, s.SeriesTotal, c.what)
 	}
+	if n := keptPublished(s); n > 0 {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("%d of %d series kept their published forecast (all their kept models are quarantined); see summary", n, s.SeriesTotal)
+	}
 	return msg
+}
+
+// keptPublished counts the series a refresh left as published because
+// all their kept models are quarantined (as listed: past MaxWarnings
+// the count stops growing, but stays above zero).
+func keptPublished(s *Summary) int {
+	n := 0
+	for _, w := range s.Warnings {
+		if w.Kind == WarnQuarantined {
+			n++
+		}
+	}
+	return n
 }
 
 // recordSummary stores what the job did with its series.
@@ -440,7 +463,19 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 		}
 		var out *forecast.Outcome
 		if err == nil {
-			out, err = forecast.Refresh(ctx, s, &prev, kept, r.Registry)
+			use, left := r.withoutQuarantined(kept)
+			if len(use) == 0 && len(left) > 0 {
+				done++
+				prog(done, len(series))
+				sum.keepPublished(s.Key, left)
+				return nil
+			}
+			out, err = forecast.Refresh(ctx, s, &prev, use, r.Registry)
+			if err == nil {
+				// Keep every kept model on record: a model released from
+				// quarantine takes part in the next refresh again.
+				out.Kept = kept
+			}
 		}
 		done++
 		prog(done, len(series))
@@ -455,4 +490,38 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 	})
 	prog(len(series), len(series))
 	return err
+}
+
+// withoutQuarantined drops the quarantined models from a series' kept
+// models: a refresh must not run code memguard found leaking. The
+// refresh re-weights the models that remain (forecast.Refresh divides by
+// their weights' sum). It returns the names left out.
+func (r *Runner) withoutQuarantined(kept []forecast.Kept) ([]forecast.Kept, []string) {
+	if r.Excluded == nil {
+		return kept, nil
+	}
+	var left []string
+	out := make([]forecast.Kept, 0, len(kept))
+	for _, k := range kept {
+		if r.Excluded(k.Name) {
+			left = append(left, k.Name)
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, left
+}
+
+// WarnQuarantined: every model a series kept is quarantined, so a
+// refresh left its published forecast as it was; a training job gives
+// it models again.
+const WarnQuarantined = "quarantined"
+
+// keepPublished records a series whose refresh was skipped because all
+// its kept models are quarantined.
+func (t *tally) keepPublished(k data.Key, models []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.warn(Warning{Series: k.String(), Kind: WarnQuarantined,
+		Reason: "all kept models are quarantined (" + strings.Join(models, ", ") + "): the published forecast is kept; run a training job"})
 }
