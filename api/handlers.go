@@ -87,8 +87,12 @@ func (s *Server) router() http.Handler {
 	v1.GET("/memguard/reports", s.memReports)
 	v1.GET("/memguard/reports/:id", s.memReport)
 	v1.GET("/memguard/reports/:id/heap.pb.gz", s.memProfile)
-	v1.GET("/memguard/quarantine", s.quarantine)
-	v1.DELETE("/memguard/quarantine/:model", s.unquarantine)
+	mg := &memguardAPI{Server: s, store: s.store}
+	v1.GET("/memguard/quarantine", mg.quarantine)
+	v1.PUT("/memguard/quarantine/:model", mg.putQuarantine)
+	v1.DELETE("/memguard/quarantine/:model", mg.unquarantine)
+	v1.GET("/memguard/hunts", mg.memHunts)
+	v1.GET("/memguard/hunts/:id", mg.memHunt)
 	return r
 }
 

@@ -311,8 +311,22 @@ func memguardPaths() oaObj {
 			respond("404", notFound())},
 		"/v1/memguard/quarantine": oaObj{"get": op("Models quarantined for leaking", "memguard").
 			respond("200", resp("quarantine list", items(ref("QuarantineEntry"))))},
-		"/v1/memguard/quarantine/{model}": oaObj{"delete": op("Release a model from quarantine", "memguard").
-			with("parameters", []oaObj{pathParam("model", "model name")}).
-			respond("204", oaObj{"description": "released"}).respond("404", notFound())},
+		"/v1/memguard/quarantine/{model}": oaObj{
+			"put": op("Quarantine a model (kept across restarts; training and refresh jobs run without it)", "memguard").
+				with("parameters", []oaObj{pathParam("model", "model name")}).
+				with("requestBody", oaObj{"required": false, "content": jsonContent(ref("QuarantineRequest"))}).
+				respond("200", resp("already quarantined: reason replaced", ref("QuarantineEntry"))).
+				respond("201", resp("quarantined", ref("QuarantineEntry"))).
+				respond("400", badRequest()).respond("404", problemResp("no registered model of that name")).
+				respond("413", problemResp("body larger than 4 KiB")),
+			"delete": op("Release a model from quarantine", "memguard").
+				with("parameters", []oaObj{pathParam("model", "model name")}).
+				respond("204", oaObj{"description": "released"}).respond("404", notFound())},
+		"/v1/memguard/hunts": oaObj{"get": op("Leak hunts, newest first (persisted)", "memguard").
+			with("parameters", []oaObj{limitParam(), queryParam("before", "cursor (use next)", oaObj{"type": "string"})}).
+			respond("200", resp("a page of hunts", paged(ref("HuntSummary")))).respond("400", badRequest()).respond("404", notFound())},
+		"/v1/memguard/hunts/{id}": oaObj{"get": op("One leak hunt: every candidate with its verdict, culprits, shared-code leaks", "memguard").
+			with("parameters", []oaObj{pathParam("id", "hunt ID")}).
+			respond("200", resp("hunt", ref("Hunt"))).respond("404", notFound())},
 	}
 }

@@ -146,7 +146,26 @@ func memguardSchemas() oaObj {
 			"finished": oaObj{"type": "string", "format": "date-time"}, "retained_bytes": integer(), "heap_live_after": integer(),
 			"verdict": oaObj{"type": "string", "enum": []string{"clean", "suspect", "leak"}}, "reason": str(""),
 			"sites": integer(), "leaked_goroutines": integer()}),
-		"MemReport":       oaObj{"type": "object", "description": "memguard.Report: heap, Go memory, RSS and goroutines before and after, top_growth allocation sites, leaked goroutines and the verdict"},
-		"QuarantineEntry": object(oaObj{"name": str(""), "reason": str(""), "since": oaObj{"type": "string", "format": "date-time"}}),
+		"MemReport":         oaObj{"type": "object", "description": "memguard.Report: heap, Go memory, RSS and goroutines before and after, top_growth allocation sites, leaked goroutines and the verdict"},
+		"QuarantineEntry":   object(oaObj{"name": str(""), "reason": str(""), "since": oaObj{"type": "string", "format": "date-time"}}),
+		"QuarantineRequest": object(oaObj{"reason": str("why; default \"quarantined by an operator\"")}),
+		"HuntSummary":       object(huntSummaryProps(), "id", "kind", "started", "duration_seconds", "culprits", "shared"),
+		"Hunt": object(withProp(huntSummaryProps(), "result", oaObj{"type": "object",
+			"description": "memguard.HuntResult: culprits, candidates (each with its slope, runs retaining, verdict and top growth sites), shared (leaks in code several candidates call)",
+			"properties":  oaObj{"culprits": array(str("")), "candidates": array(oaObj{"type": "object"}), "shared": array(oaObj{"type": "object"})}}),
+			"id", "kind", "started", "duration_seconds", "culprits", "shared", "result"),
 	}
+}
+
+// huntSummaryProps are the fields of a hunt in the list.
+func huntSummaryProps() oaObj {
+	return oaObj{"id": str(""), "kind": str("the job kind whose leak verdict started the hunt"),
+		"report_id": str("the memguard report that called the leak"), "started": oaObj{"type": "string", "format": "date-time"},
+		"duration_seconds": number(), "culprits": array(str("quarantined models")), "shared": oaObj{"type": "integer", "description": "shared-code leaks found"}}
+}
+
+// withProp returns props with one more property.
+func withProp(props oaObj, name string, schema oaObj) oaObj {
+	props[name] = schema
+	return props
 }
