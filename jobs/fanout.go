@@ -380,7 +380,7 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 		return err
 	}
 	msg := outcomeText(sum, int(failed), firstFailure, pl.Series)
-	if n == 0 {
+	if n == 0 && keptPublished(sum) == 0 {
 		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), worst))
 	}
 	if err := q.cfg.Runner.finish(ctx, id, sqlstore.JobSucceeded, msg, worst); err != nil {
