@@ -7,9 +7,19 @@ import (
 	"time"
 )
 
-func TestQuarantineRows(t *testing.T) {
+func TestQuarantineRows(t *testing.T) { checkQuarantineRows(t, openTestStore(t)) }
+func TestHuntRows(t *testing.T)       { checkHuntRows(t, openTestStore(t)) }
+
+// TestPostgresMemguardRows runs the same checks on PostgreSQL.
+func TestPostgresMemguardRows(t *testing.T) {
+	s, _ := openTestPostgres(t)
+	checkQuarantineRows(t, s)
+	checkHuntRows(t, s)
+}
+
+func checkQuarantineRows(t *testing.T, s *Store) {
+	t.Helper()
 	ctx := context.Background()
-	s := openTestStore(t)
 	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	if err := s.Quarantine(ctx, Quarantined{Model: "theta", Reason: "leak", Since: since}); err != nil {
 		t.Fatal(err)
@@ -35,9 +45,9 @@ func TestQuarantineRows(t *testing.T) {
 	}
 }
 
-func TestHuntRows(t *testing.T) {
+func checkHuntRows(t *testing.T, s *Store) {
+	t.Helper()
 	ctx := context.Background()
-	s := openTestStore(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, id := range []string{"h1", "h2", "h3"} {
 		h := Hunt{ID: id, Kind: "train", ReportID: "r" + id, Started: t0.Add(time.Duration(i) * time.Minute),
