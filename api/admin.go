@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/forecastd/forecastd/internal/httpserve"
 )
 
 // ErrPublicAdmin is returned when the admin listener would listen beyond
@@ -19,9 +21,8 @@ var ErrPublicAdmin = errors.New("api: admin address is not loopback (set -admin-
 // never on the public router: profiles reveal memory contents and a CPU
 // profile or trace costs CPU for as long as the client asks.
 type adminServer struct {
-	ln     net.Listener
-	http   *http.Server
-	served chan error
+	ln      net.Listener
+	running *httpserve.Running
 }
 
 // adminMux registers the pprof handlers on a fresh mux, not on
@@ -68,7 +69,8 @@ func startAdmin(addr string, allowPublic bool, log *slog.Logger) (*adminServer, 
 	if err != nil {
 		return nil, fmt.Errorf("api: admin listen on %s: %w", addr, err)
 	}
-	a := &adminServer{ln: ln, served: make(chan error, 1), http: &http.Server{
+	a := &adminServer{ln: ln}
+	a.running = httpserve.Serve(&http.Server{
 		Handler:           adminMux(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: /debug/pprof/profile?seconds=N and trace
@@ -76,14 +78,7 @@ func startAdmin(addr string, allowPublic bool, log *slog.Logger) (*adminServer, 
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}}
-	go func() {
-		err := a.http.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		a.served <- err
-	}()
+	}, ln)
 	return a, nil
 }
 
@@ -93,10 +88,5 @@ func (a *adminServer) Addr() string { return a.ln.Addr().String() }
 // Stop shuts the listener down, waiting for requests in flight up to ctx,
 // then closing what remains (a long CPU profile, say).
 func (a *adminServer) Stop(ctx context.Context) error {
-	err := a.http.Shutdown(ctx)
-	if err != nil {
-		// Shutdown ran out of time: close the connections left.
-		err = errors.Join(err, a.http.Close())
-	}
-	return errors.Join(err, <-a.served)
+	return a.running.Stop(ctx)
 }

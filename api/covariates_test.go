@@ -482,11 +482,14 @@ func TestConcurrentUploadsDuringJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uploads 400,000 rows")
 	}
-	ts := startWith(t, Options{JobWorkers: 1})
+	// The gate holds the job running until the uploads are in.
+	g := newGate()
+	defer g.release()
+	ts := startWith(t, Options{JobWorkers: 1, Registry: g.registry(t)})
 	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo.Options{Stores: 2, SKUs: 15, Days: 400})); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
-	code, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 14, "stores": ["S01", "S02"], "models": ["naive", "seasonal_naive", "ses", "ridge"]}`))
+	code, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 14, "stores": ["S01", "S02"], "models": ["naive", "seasonal_naive", "ses", "ridge", "gate"]}`))
 	if code != http.StatusAccepted {
 		t.Fatalf("post job: %d %s", code, b)
 	}
@@ -532,6 +535,10 @@ func TestConcurrentUploadsDuringJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("uploads took %v; the job was then %s at %.0f%%", time.Since(t0), during.State, 100*during.Progress)
+	if during.State != sqlstore.JobRunning {
+		t.Errorf("the job was %s while the uploads went in, want running (held by the gate)", during.State)
+	}
+	g.release()
 	stored := 0
 	for i, code := range codes {
 		switch code {

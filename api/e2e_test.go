@@ -325,11 +325,19 @@ func TestJobSurvivesRestart(t *testing.T) {
 
 func TestShutdownRequeuesRunningJob(t *testing.T) {
 	dir := t.TempDir()
-	a := startServer(t, dir, 1)
+	// The gate holds the job running until the server stops it; it opens
+	// for the retry.
+	g := newGate()
+	defer g.release()
+	reg := g.registry(t)
+	server := func(workers int) *testServer {
+		return startWith(t, Options{DataDir: dir, JobWorkers: workers, Registry: reg, ShutdownTimeout: 10 * time.Second})
+	}
+	a := server(1)
 	if code, _, b := a.do("POST", "/v1/sales", "text/csv", demoCSV(t, demo.Options{Stores: 2, SKUs: 12, Days: 500})); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
 	}
-	_, _, b := a.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ridge", "ses", "mean", "drift"]}`))
+	_, _, b := a.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ridge", "ses", "mean", "drift", "gate"]}`))
 	var created struct{ ID string }
 	mustDecode(t, b, &created)
 	a.waitJob(created.ID, "running", 30*time.Second)
@@ -337,7 +345,7 @@ func TestShutdownRequeuesRunningJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	// After a graceful stop the job is queued for retry, not lost or failed.
-	b2 := startServer(t, dir, 0)
+	b2 := server(0)
 	var js jobStatus
 	b2.getJSON("/v1/jobs/"+created.ID, &js)
 	if js.State != "queued" || !strings.Contains(js.Error, "interrupted") {
@@ -349,7 +357,8 @@ func TestShutdownRequeuesRunningJob(t *testing.T) {
 	if err := b2.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c := startServer(t, dir, 1)
+	g.release()
+	c := server(1)
 	done := c.waitJob(created.ID, "succeeded", 3*time.Minute)
 	if done.SeriesDone != 24 {
 		t.Fatalf("retried job: %+v", done)

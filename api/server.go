@@ -15,6 +15,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/internal/httpserve"
 	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -109,9 +110,10 @@ type Server struct {
 	ln      net.Listener
 	ready   chan struct{}
 
+	// running is the HTTP server once Start has it serving on ln.
+	running  *httpserve.Running
 	stopOnce sync.Once
 	stopErr  error
-	served   chan error
 }
 
 // New opens the database (running migrations), the job queue and
@@ -124,7 +126,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.Ops.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}), served: make(chan error, 1)}
+	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{})}
 	// The HTTP metrics first: they need nothing open, so a failure here
 	// leaves nothing to close.
 	if err := s.registerMetrics(); err != nil {
@@ -158,20 +160,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("api: listen on %s: %w", s.opts.Addr, err)
 	}
-	// s.ln is set only once Serve runs: Stop waits for Serve to return
-	// exactly when s.ln is set, so a Start that fails half-way must not
-	// leave it behind.
+	// s.running is set only once Serve runs: Stop waits for Serve to
+	// return exactly when it is set, so a Start that fails half-way must
+	// not leave it behind.
 	if err := s.startBackground(ctx); err != nil {
 		return errors.Join(err, ln.Close())
 	}
 	s.ln = ln
-	go func() {
-		err := s.http.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.served <- err
-	}()
+	s.running = httpserve.Serve(s.http, ln)
 	close(s.ready)
 	s.log.Info("forecastd listening", "addr", s.Addr())
 	return nil
@@ -212,12 +208,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 		defer cancel()
 		var errs []error
-		if s.ln != nil {
-			if err := s.http.Shutdown(ctx); err != nil {
+		if s.running != nil {
+			if err := s.running.Stop(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("api: http shutdown: %w", err))
-			}
-			if err := <-s.served; err != nil {
-				errs = append(errs, err)
 			}
 		}
 		if err := s.stopOps(ctx); err != nil {

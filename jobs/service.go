@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/forecastd/forecastd/internal/httpserve"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -45,7 +46,7 @@ type Worker struct {
 	http   *http.Server
 	ln     net.Listener
 
-	served   chan error
+	running  *httpserve.Running // the metrics listener, once started
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -65,7 +66,7 @@ func NewWorker(ctx context.Context, opts WorkerOptions) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{opts: opts, engine: e, reg: reg, served: make(chan error, 1)}
+	w := &Worker{opts: opts, engine: e, reg: reg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
 		if err := e.Store.DB().PingContext(r.Context()); err != nil {
@@ -98,13 +99,7 @@ func (w *Worker) Start(ctx context.Context) error {
 			return fmt.Errorf("jobs: listen on %s: %w", w.opts.Addr, err)
 		}
 		w.ln = ln
-		go func() {
-			err := w.http.Serve(ln)
-			if errors.Is(err, http.ErrServerClosed) {
-				err = nil
-			}
-			w.served <- err
-		}()
+		w.running = httpserve.Serve(w.http, ln)
 	}
 	if err := w.engine.Queue.Start(ctx); err != nil {
 		return err
@@ -127,12 +122,9 @@ func (w *Worker) Stop(ctx context.Context) error {
 
 func (w *Worker) close(ctx context.Context) error {
 	var errs []error
-	if w.ln != nil {
-		if err := w.http.Shutdown(ctx); err != nil {
+	if w.running != nil {
+		if err := w.running.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("jobs: metrics shutdown: %w", err))
-		}
-		if err := <-w.served; err != nil {
-			errs = append(errs, err)
 		}
 	}
 	if err := w.engine.Close(ctx); err != nil {
