@@ -158,7 +158,44 @@ type overviewPage struct {
 	Jobs           []*jobs.Job
 	Reports        []*memguard.Report // charted, oldest first
 	LatestReports  []*memguard.Report // detailed, latest first
+	Resources      []resourceRow      // per kind, its latest report
 	Quarantined    []memguard.QuarantineEntry
+}
+
+// resourceRow is what the overview shows of a kind's memory outside the
+// Go heap: the latest report of the kind, with its readings before and
+// after the run, and the verdict on each of the three series ("" when
+// the series was not judged: off-heap measurement off, or not Linux).
+type resourceRow struct {
+	*memguard.Report
+	OffHeapState, FDsState, MapsState string
+}
+
+// resourceRows returns a row for the latest report of each kind in reps
+// (latest first), ordered by kind.
+func resourceRows(reps []*memguard.Report) []resourceRow {
+	var rows []resourceRow
+	seen := map[string]bool{}
+	for _, r := range reps {
+		if seen[r.Kind] {
+			continue
+		}
+		seen[r.Kind] = true
+		row := resourceRow{Report: r}
+		for _, j := range r.Verdict.Judgements {
+			switch j.Resource {
+			case memguard.ResourceOffHeap:
+				row.OffHeapState = j.State
+			case memguard.ResourceFDs:
+				row.FDsState = j.State
+			case memguard.ResourceMaps:
+				row.MapsState = j.State
+			}
+		}
+		rows = append(rows, row)
+	}
+	slices.SortFunc(rows, func(a, b resourceRow) int { return strings.Compare(a.Kind, b.Kind) })
+	return rows
 }
 
 func (s *dashboard) uiOverview(c *gin.Context) {
@@ -196,6 +233,7 @@ func (s *dashboard) uiOverview(c *gin.Context) {
 
 	reps := s.guard.Reports() // latest first
 	page.LatestReports = reps[:min(len(reps), uiReportDetails)]
+	page.Resources = resourceRows(reps)
 	charted := reps[:min(len(reps), uiReportBars)]
 	if len(charted) > 0 {
 		jobOf := reportJobs(js)

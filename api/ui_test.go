@@ -531,3 +531,55 @@ func TestDateTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestUIOverviewResources: the overview shows, per kind, the latest
+// report's memory outside the Go heap, open descriptors and mapped
+// regions, before and after the run, and the verdict on each.
+func TestUIOverviewResources(t *testing.T) {
+	ts := startOpsServer(t, Options{}, nil)
+	code, _, body := ts.get("/ui", nil)
+	if code != 200 {
+		t.Fatalf("GET /ui: %d\n%s", code, body)
+	}
+	checkPage(t, body, []string{"Memory outside the Go heap", "No guarded runs yet: the readings appear"}, nil)
+	for _, kind := range []string{"train", "refresh", "train"} {
+		if _, err := ts.guard.Run(context.Background(), kind, func(ctx context.Context) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reps := ts.guard.Reports() // latest first: train, refresh, train
+	train, refresh := reps[0], reps[1]
+	code, _, body = ts.get("/ui", nil)
+	if code != 200 {
+		t.Fatalf("GET /ui: %d\n%s", code, body)
+	}
+	row := func(r *memguard.Report) string {
+		return fmt.Sprintf("<td>%s</td><td><code>%s</code></td>\n<td class=\"num\">%s → %s", r.Kind, r.ID,
+			fmtBytes(r.OffHeapBefore), fmtBytes(r.OffHeapAfter))
+	}
+	checkPage(t, body, []string{"Open descriptors", "Mapped regions", row(train), row(refresh),
+		fmt.Sprintf("<td class=\"num\">%d → %d", train.FDsBefore, train.FDsAfter),
+		fmt.Sprintf("<td class=\"num\">%d → %d", train.MapsBefore, train.MapsAfter)},
+		[]string{row(reps[2]), "No guarded runs yet: the readings appear", "<script"})
+	if i, j := strings.Index(body, row(refresh)), strings.Index(body, row(train)); i > j {
+		t.Errorf("kinds not in order: refresh at %d, train at %d", i, j)
+	}
+	if train.FDsAfter == 0 || train.MapsAfter == 0 {
+		t.Logf("no descriptor or map readings on this platform: %+v", train)
+	}
+}
+
+func TestResourceRowsStates(t *testing.T) {
+	r := &memguard.Report{Kind: "train", Verdict: memguard.Verdict{Judgements: []memguard.Judgement{
+		{Resource: memguard.ResourceHeap, State: memguard.StateClean},
+		{Resource: memguard.ResourceOffHeap, State: memguard.StateSuspect},
+		{Resource: memguard.ResourceFDs, State: memguard.StateLeak},
+	}}}
+	rows := resourceRows([]*memguard.Report{r, {Kind: "train"}})
+	if len(rows) != 1 || rows[0].Report != r {
+		t.Fatalf("rows %+v, want the latest train report only", rows)
+	}
+	if g := rows[0]; g.OffHeapState != memguard.StateSuspect || g.FDsState != memguard.StateLeak || g.MapsState != "" {
+		t.Errorf("states off-heap %q fds %q maps %q", g.OffHeapState, g.FDsState, g.MapsState)
+	}
+}

@@ -45,4 +45,11 @@
 // history with the models, weights and interval radii a tournament kept,
 // without re-running it; Exercise runs one candidate alone for memguard's
 // leak hunt. Nothing here touches storage: results go to the caller.
+//
+// Every fit and forecast runs under runtime/pprof labels (labels.go):
+// LabelModel the candidate, LabelFit the fold or "final", LabelPhase
+// backtest, refit, refresh or exercise. Goroutines a model starts inherit
+// them, so memguard's budget trips and leaked goroutines name the model
+// and phase. They are memguard's label keys, repeated here because
+// importing memguard would bring net/http into this package.
 package forecast

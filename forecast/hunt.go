@@ -14,6 +14,6 @@ import (
 // returned as an error.
 func Exercise(ctx context.Context, spec models.Spec, s *data.Series, horizon int) error {
 	in := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: s.Freq.DefaultSeason(), Covariates: s.Covariates}
-	_, _, err := fitForecastFull(ctx, spec, in, horizon)
+	_, _, err := labelledFit(ctx, spec, in, horizon, fitFinal, PhaseExercise)
 	return err
 }

@@ -3,6 +3,7 @@ package forecast
 import (
 	"context"
 	"fmt"
+	"runtime/pprof"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/models"
@@ -57,7 +58,10 @@ func combineKept(ctx context.Context, in models.Input, kept []Kept, reg *models.
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", k.Name, err)
 		}
-		fc, err := f.Forecast(ctx, in, h)
+		var fc []float64
+		pprof.Do(ctx, pprof.Labels(LabelModel, k.Name, LabelFit, fitFinal, LabelPhase, PhaseRefresh), func(ctx context.Context) {
+			fc, err = f.Forecast(ctx, in, h)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k.Name, err)
 		}

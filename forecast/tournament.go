@@ -140,9 +140,9 @@ func (t *tournament) backtestCandidate(ctx context.Context, spec models.Spec) (*
 	cr := &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family}}
 	start := time.Now()
 	var sums metricSums
-	for _, f := range t.folds {
+	for fi, f := range t.folds {
 		in := sliceInput(t.full, f.end)
-		fc, err := fitForecast(ctx, spec, in, t.v)
+		_, fc, err := labelledFit(ctx, spec, in, t.v, foldLabel(fi), PhaseBacktest)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -203,7 +203,7 @@ func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*
 		if len(kept) == t.o.TopK {
 			break
 		}
-		fitted, fc, err := fitForecastFull(ctx, cr.spec, t.full, t.h)
+		fitted, fc, err := labelledFit(ctx, cr.spec, t.full, t.h, fitFinal, PhaseRefit)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -352,17 +352,11 @@ func sliceInput(full models.Input, end int) models.Input {
 	return in
 }
 
-// fitForecast fits spec on in and forecasts h steps, turning a panic
-// inside a model into an error so one bad candidate cannot take the
-// job down.
-func fitForecast(ctx context.Context, spec models.Spec, in models.Input, h int) ([]float64, error) {
-	_, fc, err := fitForecastFull(ctx, spec, in, h)
-	return fc, err
-}
-
-// fitForecastFull is fitForecast that also returns the fitted model, for
-// the final refit (whose state is kept) and Exercise. A forecast of the
-// wrong length or with a non-finite value is an error too.
+// fitForecastFull fits spec on in and forecasts h steps, returning the
+// fitted model too (the final refit keeps its state). A panic inside a
+// model is turned into an error so one bad candidate cannot take the job
+// down; a forecast of the wrong length or with a non-finite value is an
+// error too. Callers run it through labelledFit.
 func fitForecastFull(ctx context.Context, spec models.Spec, in models.Input, h int) (f models.Fitted, fc []float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -415,30 +415,85 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	o := p.options()
 	o.Candidates = specs
 	o.Workers = r.Workers
+	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs}
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
 			return nil
 		}
-		return r.stage(ctx, id, s.Key, out, sum)
+		n, err := r.stageSized(ctx, id, s.Key, out, sum)
+		if err != nil {
+			return err
+		}
+		check.staged(ctx, n)
+		return nil
 	}, prog)
 }
 
 // stage stores the outcome of series k and counts it trained.
 func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) error {
+	_, err := r.stageSized(ctx, id, k, out, sum)
+	return err
+}
+
+// stageSized is stage that also returns the bytes of the encoded result
+// and models it staged.
+func (r *Runner) stageSized(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) (int64, error) {
 	body, err := record.Result.Encode(out.Result)
 	if err != nil {
-		return fmt.Errorf("jobs: %s: %w", k, err)
+		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
 	kept, err := record.Kept.Encode(&out.Kept)
 	if err != nil {
-		return fmt.Errorf("jobs: %s: %w", k, err)
+		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
 	if err := r.Store.StageResult(ctx, id, k, body, kept); err != nil {
-		return err
+		return 0, err
 	}
 	sum.trained(k, out)
-	return nil
+	return int64(len(body) + len(kept)), nil
+}
+
+// checkpointEvery is how many staged series apart a training job asks
+// memguard for an in-run judgement. Checkpoint bounds its own cost
+// (Options.CheckpointOverhead of the run's time: a call that would exceed
+// it returns the last judgement without a GC), so the calls can be
+// frequent; every few series spares jobs of many tiny series even the
+// call's lock.
+const checkpointEvery = 4
+
+// inRunCheck asks memguard, every checkpointEvery staged series, whether
+// the training job is leaking while it runs (issue 17: a leak that grows
+// across the fits of one job is flagged within that job), and logs the
+// first leak judgement with the models whose fits ran under the job's
+// profile labels. The judgement also joins the run's verdict, and so the
+// job's memory report and memguard's metrics. It is used from the single
+// goroutine forecast.Run calls its sink on.
+type inRunCheck struct {
+	log         *slog.Logger
+	candidates  []models.Spec
+	n           int
+	resultBytes int64 // bytes of results staged so far: held legitimately
+	reported    bool
+}
+
+func (c *inRunCheck) staged(ctx context.Context, bytes int64) {
+	c.n++
+	c.resultBytes += bytes
+	if c.reported || c.n%checkpointEvery != 0 {
+		return
+	}
+	j, ok := memguard.Checkpoint(ctx, c.resultBytes)
+	if !ok || j.State != memguard.StateLeak {
+		return
+	}
+	c.reported = true
+	names := make([]string, len(c.candidates))
+	for i, sp := range c.candidates {
+		names[i] = sp.Name
+	}
+	c.log.Warn("memory leak within the job", "resource", j.Resource, "reason", j.Reason,
+		"series_staged", c.n, "result_bytes", c.resultBytes, forecast.LabelModel, names)
 }
 
 func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, sum *tally, prog forecast.Progress) error {
