@@ -263,12 +263,7 @@ func (s *Server) postJob(c *gin.Context) {
 }
 
 func (s *v1API) getJob(c *gin.Context) {
-	row, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	j, err := jobs.DecodeJob(row)
+	j, err := decodeJob(s.store.GetJob(c.Request.Context(), c.Param("id")))
 	if err != nil {
 		fail(c, err)
 		return
@@ -303,11 +298,22 @@ func (s *v1API) listJobs(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	resp := gin.H{"items": js, "next": nil}
-	if len(js) == limit || cut {
+	last := ""
+	if len(js) > 0 {
+		last = js[len(js)-1].ID
+	}
+	writePage(c, js, len(js) == limit || cut, "/v1/jobs", last)
+}
+
+// writePage answers a page of items, with next the URL of the following
+// page (the request's query with before set to the last item's ID) when
+// more may follow.
+func writePage(c *gin.Context, items any, more bool, path, last string) {
+	resp := gin.H{"items": items, "next": nil}
+	if more && last != "" {
 		q := c.Request.URL.Query()
-		q.Set("before", js[len(js)-1].ID)
-		resp["next"] = "/v1/jobs?" + q.Encode()
+		q.Set("before", last)
+		resp["next"] = path + "?" + q.Encode()
 	}
 	c.JSON(http.StatusOK, resp)
 }
@@ -396,4 +402,13 @@ func nullable(v float64) any {
 
 func (s *Server) listModels(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": s.opts.Registry.Describe()})
+}
+
+// decodeJob decodes the job row a store read returned, or passes its
+// error on.
+func decodeJob(row *sqlstore.Job, err error) (*jobs.Job, error) {
+	if err != nil {
+		return nil, err
+	}
+	return jobs.DecodeJob(row)
 }

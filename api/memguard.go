@@ -6,9 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -210,12 +208,11 @@ func (s *memguardAPI) memHunts(c *gin.Context) {
 	for _, h := range rows {
 		items = append(items, newHuntRow(h))
 	}
-	resp := gin.H{"items": items, "next": nil}
-	if len(items) == limit {
-		q := url.Values{"limit": {strconv.Itoa(limit)}, "before": {items[len(items)-1].ID}}
-		resp["next"] = "/v1/memguard/hunts?" + q.Encode()
+	last := ""
+	if len(items) > 0 {
+		last = items[len(items)-1].ID
 	}
-	c.JSON(http.StatusOK, resp)
+	writePage(c, items, len(items) == limit, "/v1/memguard/hunts", last)
 }
 
 func (s *memguardAPI) memHunt(c *gin.Context) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,42 +8,21 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/forecastd/forecastd/internal/logbuf"
 	"go.uber.org/goleak"
 )
 
-// lockedBuffer collects log output written by server goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log records written so far.
-func (b *lockedBuffer) records(t *testing.T) []map[string]any {
+// records returns the JSON log records written to logs so far.
+func records(t *testing.T, logs *logbuf.Buffer) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		out = append(out, m)
+	recs, err := logs.JSONLines()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return recs
 }
 
 // startOpsServer starts a server that works no jobs, logging JSON into
@@ -83,7 +61,7 @@ func (ts *testServer) get(path string, header http.Header) (int, http.Header, st
 }
 
 func TestOpsRequestIDAndAccessLog(t *testing.T) {
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	ts := startOpsServer(t, Options{}, &logs)
 
 	cases := []struct {
@@ -145,7 +123,7 @@ func TestOpsRequestIDAndAccessLog(t *testing.T) {
 	ts.get("/healthz", nil)
 
 	var access []map[string]any
-	for _, r := range logs.records(t) {
+	for _, r := range records(t, &logs) {
 		if r["msg"] == "http request" {
 			access = append(access, r)
 		}
@@ -177,14 +155,14 @@ func TestOpsRequestIDAndAccessLog(t *testing.T) {
 }
 
 func TestOpsAccessLogOff(t *testing.T) {
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	off := false
 	ts := startOpsServer(t, Options{Ops: OpsOptions{AccessLog: &off}}, &logs)
 	_, h, _ := ts.get("/v1/jobs", nil)
 	if h.Get(requestIDHeader) == "" {
 		t.Fatal("no X-Request-ID with the access log off")
 	}
-	for _, r := range logs.records(t) {
+	for _, r := range records(t, &logs) {
 		if r["msg"] == "http request" {
 			t.Fatalf("access line with the access log off: %v", r)
 		}

@@ -573,11 +573,7 @@ func (s *dashboard) uiJob(c *gin.Context) {
 
 // jobPage reads job id and lays out its page.
 func (s *dashboard) jobPage(ctx context.Context, id string) (jobPage, error) {
-	row, err := s.store.GetJob(ctx, id)
-	if err != nil {
-		return jobPage{}, err
-	}
-	j, err := jobs.DecodeJob(row)
+	j, err := decodeJob(s.store.GetJob(ctx, id))
 	if err != nil {
 		return jobPage{}, err
 	}

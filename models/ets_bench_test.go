@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/forecastd/forecastd/models/internal/cputime"
+	"github.com/forecastd/forecastd/internal/cputime"
 )
 
 // etsBenchSeries reads ets/testdata/bench_series.json (written by

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/forecastd/forecastd/data"
-	"github.com/forecastd/forecastd/models/internal/cputime"
+	"github.com/forecastd/forecastd/internal/cputime"
 )
 
 // loadStoreItem reads one daily series of the Kaggle store/item demand

@@ -16,9 +16,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"syscall"
 	"time"
 
+	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models/arima"
 )
 
@@ -33,14 +33,6 @@ type series struct {
 	RMASE    float64   `json:"r_mase"`
 	// RForecastCPU is the CPU seconds of R's forecast(fit, h) alone.
 	RForecastCPU float64 `json:"r_forecast_cpu"`
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func mase(y, test, f []float64, m int) float64 {
@@ -83,9 +75,9 @@ func run() error {
 		if *history > 0 && *history < len(y) {
 			y = y[len(y)-*history:]
 		}
-		c0, t0 := cpuTime(), time.Now()
+		c0, t0 := cputime.Process(), time.Now()
 		res, err := arima.Auto(ctx, y, s.M, nil)
-		wall, cpu := time.Since(t0).Seconds(), (cpuTime() - c0).Seconds()
+		wall, cpu := time.Since(t0).Seconds(), (cputime.Process() - c0).Seconds()
 		if err != nil {
 			fmt.Printf("%-16s error: %v\n", s.Name, err)
 			continue
@@ -101,11 +93,11 @@ func run() error {
 		// The forecast alone, from the fitted model, over forecastReps
 		// calls (one takes microseconds).
 		var fc []float64
-		c1 := cpuTime()
+		c1 := cputime.Process()
 		for r := 0; r < forecastReps; r++ {
 			fc = m.Forecast(len(s.Test))
 		}
-		fcCPU := (cpuTime() - c1).Seconds() / forecastReps
+		fcCPU := (cputime.Process() - c1).Seconds() / forecastReps
 		fmt.Printf("%-16s %-5d %-30s %8.3f %8.3f | %-40s %8.2f %8.2f | %7.3f %7.3f | %8.4f %8.3f\n",
 			s.Name, len(y), name, wall, cpu, s.ROrder, s.RSeconds, s.RCPU, mase(s.Y, s.Test, fc, s.M), s.RMASE,
 			fcCPU*1e3, s.RForecastCPU*1e3)

@@ -27,9 +27,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -177,13 +177,13 @@ func measure(minCPU time.Duration, rounds int, f func() error) (ns float64, n in
 	for done := 0; done < rounds; {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		t0 := cpuNow()
+		t0 := cputime.Process()
 		for range n {
 			if err := f(); err != nil {
 				return 0, 0, 0, err
 			}
 		}
-		dt := cpuNow() - t0
+		dt := cputime.Process() - t0
 		runtime.ReadMemStats(&m1)
 		if dt < minCPU && n < maxReps {
 			// Aim a fifth past minCPU from this round's rate, growing at
@@ -202,16 +202,6 @@ func measure(minCPU time.Duration, rounds int, f func() error) (ns float64, n in
 		}
 	}
 	return ns, n, allocs, nil
-}
-
-// cpuNow is the user+system CPU time of this process, garbage collector
-// included (the peers' clocks include theirs).
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(fmt.Sprintf("models_baselines: getrusage: %v", err))
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadSeries reads the benchmark series from the repository root: the

@@ -15,9 +15,9 @@ import (
 	"math"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -41,17 +41,6 @@ type record struct {
 	ForecastCPU float64 `json:"forecast_cpu"`
 	Model       string  `json:"model"`
 	MAE         float64 `json:"mae"`
-}
-
-// cpuSeconds is the user+system CPU time of this process: on a shared
-// machine it measures the work, where wall time measures the queue.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return math.NaN()
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }
 
 func main() {
@@ -104,20 +93,20 @@ func run(path string, methods []string, reps, history int) error {
 			if name == "auto_ets" {
 				newModel = func() models.Forecaster { return models.ETS{MaxHistory: history} }
 			}
-			c0, w0 := cpuSeconds(), time.Now()
+			c0, w0 := cputime.Process().Seconds(), time.Now()
 			var fc []float64
 			var fitted models.Fitted
 			for r := 0; r < reps && err == nil; r++ {
 				fitted, err = newModel().Fit(ctx, in)
 			}
-			rec.FitCPU = (cpuSeconds() - c0) / float64(reps)
+			rec.FitCPU = (cputime.Process().Seconds() - c0) / float64(reps)
 			wall := time.Since(w0).Seconds() / float64(reps)
 			if err == nil {
-				c1, w1 := cpuSeconds(), time.Now()
+				c1, w1 := cputime.Process().Seconds(), time.Now()
 				for r := 0; r < forecastReps && err == nil; r++ {
 					fc, err = fitted.Forecast(ctx, in, h)
 				}
-				rec.ForecastCPU = (cpuSeconds() - c1) / forecastReps
+				rec.ForecastCPU = (cputime.Process().Seconds() - c1) / forecastReps
 				wall += time.Since(w1).Seconds() / forecastReps
 			}
 			rec.CPU = rec.FitCPU + rec.ForecastCPU

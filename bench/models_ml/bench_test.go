@@ -9,9 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unsafe"
 
+	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models/ml"
 )
 
@@ -68,17 +68,6 @@ func numpyAlloc(b *testing.B, n int) []float64 {
 		}
 	})
 	return unsafe.Slice((*float64)(unsafe.Pointer(&mem[0])), n)
-}
-
-// cpuNow is the process's CPU time (user + system). The benchmark
-// machine is shared, so run.sh compares CPU time, not wall time, with
-// the peer (which reports time.process_time).
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // sizes are the designs to run: FORECASTD_ML_BENCH_SIZES, a comma list
@@ -144,13 +133,13 @@ func BenchmarkFit(b *testing.B) {
 					in = xs
 				}
 				b.ReportAllocs()
-				start := cpuNow()
+				start := cputime.Process()
 				for b.Loop() {
 					if _, err := m.fit(ctx, in, cols, y); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
@@ -176,11 +165,11 @@ func BenchmarkPredict(b *testing.B) {
 				}
 				dst := make([]float64, len(test)/cols)
 				b.ReportAllocs()
-				start := cpuNow()
+				start := cputime.Process()
 				for b.Loop() {
 					dst = p.PredictBatch(dst, test)
 				}
-				b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

@@ -135,14 +135,15 @@ func (s *Store) GetJob(ctx context.Context, id string) (*Job, error) {
 // ListJobs returns up to limit jobs created before the cursor (a job ID;
 // empty for the newest), newest first, optionally in one state.
 func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) (_ []*Job, err error) {
-	var beforeTS int64 = 1<<62 - 1
-	beforeID := ""
-	if before != "" {
+	beforeTS, beforeID, err := pageFrom(before, func() (time.Time, error) {
 		j, err := s.GetJob(ctx, before)
 		if err != nil {
-			return nil, err
+			return time.Time{}, err
 		}
-		beforeTS, beforeID = j.CreatedAt.UnixMilli(), j.ID
+		return j.CreatedAt, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs
 		WHERE (created_at < $1 OR (created_at = $1 AND id < $2)) AND ($3 = '' OR state = $3)
@@ -328,4 +329,18 @@ func closeRows(rows *sql.Rows, err *error) {
 	if cerr := rows.Close(); cerr != nil {
 		*err = errors.Join(*err, fmt.Errorf("data: close rows: %w", cerr))
 	}
+}
+
+// pageFrom turns a page cursor (the ID of the last row of the previous
+// page; empty for the first page) into the (milliseconds, ID) key that
+// the next page starts below, reading the cursor row's time with at.
+func pageFrom(before string, at func() (time.Time, error)) (int64, string, error) {
+	if before == "" {
+		return 1<<62 - 1, "", nil
+	}
+	t, err := at()
+	if err != nil {
+		return 0, "", err
+	}
+	return t.UnixMilli(), before, nil
 }

@@ -123,14 +123,15 @@ func (s *Store) GetHunt(ctx context.Context, id string) (*Hunt, error) {
 // ListHunts returns up to limit hunts started before the cursor (a hunt
 // ID; empty for the newest), newest first, without their bodies.
 func (s *Store) ListHunts(ctx context.Context, before string, limit int) (_ []*Hunt, err error) {
-	var beforeTS int64 = 1<<62 - 1
-	beforeID := ""
-	if before != "" {
+	beforeTS, beforeID, err := pageFrom(before, func() (time.Time, error) {
 		h, err := s.GetHunt(ctx, before)
 		if err != nil {
-			return nil, err
+			return time.Time{}, err
 		}
-		beforeTS, beforeID = h.Started.UnixMilli(), h.ID
+		return h.Started, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+huntCols+` FROM hunts
 		WHERE started_at < $1 OR (started_at = $1 AND id < $2)

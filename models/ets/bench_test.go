@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/forecastd/forecastd/models/internal/cputime"
+	"github.com/forecastd/forecastd/internal/cputime"
 )
 
 // benchSeries reads testdata/bench_series.json (written by
