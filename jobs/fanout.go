@@ -88,16 +88,11 @@ func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return w.q.cf
 func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 	q := w.q
 	id := j.Args.JobID
-	job, err := q.riverJob(ctx, id)
-	if err != nil {
-		return err
-	}
-	switch job.State {
-	case sqlstore.JobCancelled:
-		return river.JobCancel(ErrCancelled)
-	case sqlstore.JobSucceeded, sqlstore.JobFailed:
-		// A rescued duplicate of a partition whose job already ended.
-		return nil
+	// A rescued duplicate of a partition whose job already ended does
+	// nothing.
+	job, end, err := q.liveJob(ctx, id, river.JobCancel(ErrCancelled))
+	if job == nil {
+		return errors.Join(err, end)
 	}
 	p, err := q.cfg.Runner.storedParams(job)
 	if err != nil {
@@ -239,15 +234,12 @@ func (q *Queue) riverJob(ctx context.Context, id string) (*sqlstore.Job, error) 
 // the first, then sum their progress, and publish when all are done.
 func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 	id := j.Args.JobID
-	job, err := q.riverJob(ctx, id)
-	if err != nil {
-		return err
-	}
-	switch job.State {
-	case sqlstore.JobCancelled:
-		return errors.Join(q.cancelPartitions(ctx, id), river.JobCancel(ErrCancelled))
-	case sqlstore.JobSucceeded, sqlstore.JobFailed:
-		return nil
+	job, end, err := q.liveJob(ctx, id, river.JobCancel(ErrCancelled))
+	if job == nil {
+		if end != nil { // cancelled: its partitions go too
+			end = errors.Join(q.cancelPartitions(ctx, id), end)
+		}
+		return errors.Join(err, end)
 	}
 	var pl plan
 	if out := j.JobRow.Output(); len(out) > 0 {
@@ -520,4 +512,22 @@ func partition(keys []data.Key, p Params, defaultSize int) []PartArgs {
 		parts[i].Part, parts[i].Parts = i, len(parts)
 	}
 	return parts
+}
+
+// liveJob reads the row of job id for a worker about to work on it: the
+// row when the job is still to be worked; else nil, with cancelled (what
+// River is told) when the job was cancelled and nil when it already
+// ended; or nil and the read's error.
+func (q *Queue) liveJob(ctx context.Context, id string, cancelled error) (job *sqlstore.Job, end, err error) {
+	job, err = q.riverJob(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch job.State {
+	case sqlstore.JobCancelled:
+		return nil, cancelled, nil
+	case sqlstore.JobSucceeded, sqlstore.JobFailed:
+		return nil, nil, nil
+	}
+	return job, nil, nil
 }

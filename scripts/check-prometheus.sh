@@ -11,13 +11,8 @@ cd "$(dirname "$0")/.."
 ADDR=${ADDR:-127.0.0.1:18099}
 command -v promtool >/dev/null || { echo "promtool not found (Debian: apt-get install prometheus)" >&2; exit 2; }
 
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# $tmp, $pid and their cleanup on exit.
+. scripts/lib.sh
 
 go build -o bin/forecastd ./cmd/forecastd
 FORECASTD_ADMIN_ADDR= bin/forecastd serve -addr "$ADDR" -data-dir "$tmp/data" >"$tmp/stdout" 2>"$tmp/server.log" &

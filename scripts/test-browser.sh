@@ -20,13 +20,8 @@ SHOTS=${SHOTS:-bin/browser-shots}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "chromium not found at $CHROMIUM (Debian: apt-get install chromium)" >&2; exit 2; }
 
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# $tmp, $pid and their cleanup on exit.
+. scripts/lib.sh
 
 mkdir -p "$SHOTS"
 chrome() {
