@@ -1,5 +1,10 @@
 package ingest
 
+import (
+	"fmt"
+	"time"
+)
+
 // The limits of an upload, in one place: every resource a client
 // controls through the content of a file is bounded here, and a refusal
 // names the limit and its value.
@@ -28,4 +33,24 @@ const (
 	// MaxRowErrors is how many row errors a parse collects before it
 	// stops reading: enough to show a pattern, few enough to read.
 	MaxRowErrors = 10
+	// MinDateUnix is the earliest date a row may carry, 1900-01-01
+	// (UTC), in Unix seconds: retail history does not go further back,
+	// and a year 0000 or 0001 is a typo or a placeholder.
+	MinDateUnix int64 = -2208988800
+	// MaxDateUnix is the latest date a row may carry, 2200-01-01T00:00:00
+	// (UTC), in Unix seconds: far past any plan (9999-12-31 is a
+	// placeholder), near enough that spans stay countable.
+	MaxDateUnix int64 = 7258118400
 )
+
+// dateInRange refuses a date (Unix seconds) outside MinDateUnix to
+// MaxDateUnix, naming the limit: such a row could never be assembled
+// into a series (the store refuses it too), so the parser, which every
+// reader of uploads shares, refuses it first.
+func dateInRange(sec int64) error {
+	if sec < MinDateUnix || sec > MaxDateUnix {
+		return fmt.Errorf("date %s is outside 1900-01-01 to 2200-01-01 (limits MinDateUnix, MaxDateUnix)",
+			time.Unix(sec, 0).UTC().Format(DateTimeLayout))
+	}
+	return nil
+}

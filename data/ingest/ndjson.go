@@ -175,10 +175,17 @@ func (p *ndjsonParser) date(o *data.Observation, s string, bad func(string, erro
 			bad("date", f.dateErr([]byte(s)))
 			return
 		}
+		if err := dateInRange(sec); err != nil {
+			bad("date", err)
+			return
+		}
 		o.Date = time.Unix(sec, 0).UTC()
 		return
 	}
 	t, e := ParseDate(s)
+	if e == nil {
+		e = dateInRange(t.Unix())
+	}
 	if e != nil {
 		bad("date", e)
 		return

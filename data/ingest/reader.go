@@ -243,10 +243,12 @@ func (r *CSVReader) parseRow(line int) bool {
 	row, c := &r.row, &r.cols
 	row.Line = line
 	d := trimSpace(r.sc.field(c.date))
-	if sec, good := c.format.parse(d); good {
-		row.Date = sec
-	} else {
+	if sec, good := c.format.parse(d); !good {
 		bad("date", c.format.dateErr(d))
+	} else if err := dateInRange(sec); err != nil {
+		bad("date", err)
+	} else {
+		row.Date = sec
 	}
 	var err error
 	if c.store >= 0 {

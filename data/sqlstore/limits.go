@@ -16,14 +16,11 @@ import (
 // the limits existed that breaks them is excluded from jobs with a
 // warning and read as an *UnassemblableError.
 const (
-	// MinDateUnix is the earliest date a row may carry, 1900-01-01
-	// (UTC), in Unix seconds: retail history does not go further back,
-	// and a year 0000 is a typo.
-	MinDateUnix int64 = -2208988800
-	// MaxDateUnix is the latest date a row may carry, 2200-01-01T00:00:00
-	// (UTC), in Unix seconds: far past any plan, near enough that spans
-	// stay countable.
-	MaxDateUnix int64 = 7258118400
+	// MinDateUnix and MaxDateUnix bound the dates of a stored row: the
+	// parser's limits (ingest), checked again against what is stored,
+	// which may predate them.
+	MinDateUnix = ingest.MinDateUnix
+	MaxDateUnix = ingest.MaxDateUnix
 	// MaxSeriesYears bounds the span from a series' first to last sale,
 	// at daily, weekly and monthly frequency: 36,525 daily points.
 	MaxSeriesYears = 100
