@@ -254,14 +254,15 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 	for fi, f := range t.folds {
 		fc := combine(kept, t.o.Combine, func(cr *candidateRun) []float64 { return cr.folds[fi] }, t.v)
 		actual := s.Values[f.end : f.end+t.v]
-		comb.add(actual, fc, naiveScales(s.Values[:f.end], t.season))
+		comb.add(actual, fc, t.scales[fi])
 		errs[fi] = make([]float64, t.v)
 		for i := range fc {
 			errs[fi][i] = actual[i] - fc[i]
 		}
 	}
 	t.res.Combination = comb.metrics()
-	q80, q95 = conformalQuantile(flatten(errs, -1), 0.8), conformalQuantile(flatten(errs, -1), 0.95)
+	all := flatten(errs, -1)
+	q80, q95 = conformalQuantile(all, 0.8), conformalQuantile(all, 0.95)
 	if len(t.folds) > 1 {
 		t.res.Coverage80, t.res.Coverage95 = crossCoverage(errs, 0.8), crossCoverage(errs, 0.95)
 	}
