@@ -75,6 +75,7 @@ type tournament struct {
 	minTrain int
 	full     models.Input // the whole history, given the known covariates
 	folds    []fold
+	scales   []scales // per fold: the naive errors of its training history
 	plan     backtestPlan
 	res      *Result
 }
@@ -103,6 +104,12 @@ func prepare(s *data.Series, o Options) (*tournament, error) {
 	}
 	t.plan = planBacktest(n, o, t.season, t.minTrain)
 	t.folds, t.v = t.plan.folds, t.plan.v
+	// A fold's scales depend on its history, not on the candidate: once
+	// per fold, not once per candidate and fold.
+	t.scales = make([]scales, len(t.folds))
+	for i, f := range t.folds {
+		t.scales[i] = naiveScales(s.Values[:f.end], t.season)
+	}
 	info := t.plan.info
 	t.res.Backtest, t.res.Class = &info, t.plan.class
 	return t, nil
@@ -153,7 +160,7 @@ func (t *tournament) backtestCandidate(ctx context.Context, spec models.Spec) (*
 			}
 			break
 		}
-		sums.add(s.Values[f.end:f.end+t.v], fc, naiveScales(in.Y, t.season))
+		sums.add(s.Values[f.end:f.end+t.v], fc, t.scales[fi])
 		cr.folds = append(cr.folds, fc)
 	}
 	cr.entry.Seconds = time.Since(start).Seconds()
@@ -247,14 +254,15 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 	for fi, f := range t.folds {
 		fc := combine(kept, t.o.Combine, func(cr *candidateRun) []float64 { return cr.folds[fi] }, t.v)
 		actual := s.Values[f.end : f.end+t.v]
-		comb.add(actual, fc, naiveScales(s.Values[:f.end], t.season))
+		comb.add(actual, fc, t.scales[fi])
 		errs[fi] = make([]float64, t.v)
 		for i := range fc {
 			errs[fi][i] = actual[i] - fc[i]
 		}
 	}
 	t.res.Combination = comb.metrics()
-	q80, q95 = conformalQuantile(flatten(errs, -1), 0.8), conformalQuantile(flatten(errs, -1), 0.95)
+	all := flatten(errs, -1)
+	q80, q95 = conformalQuantile(all, 0.8), conformalQuantile(all, 0.95)
 	if len(t.folds) > 1 {
 		t.res.Coverage80, t.res.Coverage95 = crossCoverage(errs, 0.8), crossCoverage(errs, 0.95)
 	}

@@ -193,12 +193,7 @@ func (f *etsFit) Forecast(ctx context.Context, in Input, h int) ([]float64, erro
 	}
 	md := &ets.Model{Form: form, M: f.Season, Init: f.Init, Sigma2: f.Sigma2,
 		Params: ets.Params{Alpha: f.Alpha, Beta: f.Beta, Gamma: f.Gamma, Phi: f.Phi}}
-	if err := md.Validate(); err != nil {
-		return nil, err
-	}
-	if h < 0 {
-		return nil, fmt.Errorf("ets: negative horizon %d", h)
-	}
+	// md.Forecast validates the state and the horizon.
 	y := in.Y
 	if !f.Start.IsZero() && !in.Start.Equal(f.Start) {
 		// Fitted on a recent window: run from the date the initial state

@@ -133,7 +133,8 @@ func filter(f Form, m int, p Params, x0, y, ring, final []float64) (run runStats
 // errors exceeds stopSumSq, returning Lik = MSE = +Inf. Both sums only
 // grow, so the final value would have exceeded the bound too: Nelder–Mead
 // only needs to know that a trial point is worse than a threshold, not by
-// how much (see nelderMead).
+// how much (see nelderMead). Other trends go to filterLinearTrend; the
+// loop here is the multiplicative trend's, kept for completeness.
 func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSSE, stopSumSq float64) (run runStats, ok bool) {
 	if f.Trend != Mul {
 		return filterLinearTrend(f, m, p, x0, y, ring, final, stopSSE, stopSumSq)
@@ -158,24 +159,16 @@ func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSS
 			pos = 0
 		}
 		// One-step forecast from the old state.
-		var q, phib float64
-		switch f.Trend {
-		case None:
-			q = l
-		case Add:
-			phib = phi * b
-			q = l + phib
-		default: // multiplicative trend, kept for completeness
-			if b < 0 {
-				return runStats{Lik: math.NaN()}, false
-			}
-			if math.Abs(phi-1) < tol {
-				phib = b
-			} else {
-				phib = math.Pow(b, phi)
-			}
-			q = l * phib
+		if b < 0 {
+			return runStats{Lik: math.NaN()}, false
 		}
+		var phib float64
+		if math.Abs(phi-1) < tol {
+			phib = b
+		} else {
+			phib = math.Pow(b, phi)
+		}
+		q := l * phib
 		fc := q
 		var sOld float64
 		if seasonal {
@@ -203,27 +196,16 @@ func filterBounded(f Form, m int, p Params, x0, y, ring, final []float64, stopSS
 
 		// Update the state.
 		pv := deseason(f.Season, yi, sOld)
-		// R updates the trend from r = l_t - l_{t-1}, which puts the new
-		// level on the trend's dependency chain. For an additive trend
-		// r - phi b = alpha (pv - q), so b_t = phi b + beta (pv - q): the
-		// same quantity with a chain half as long (the loop is latency
-		// bound), equal to R's up to rounding. Likewise for an additive
-		// season t - s = pv - q.
 		d := pv - q
 		oldl := l
 		l = q + alpha*d
-		switch f.Trend {
-		case Add:
-			b = phib + beta*d
-		case Mul:
-			var r float64
-			if math.Abs(oldl) < tol {
-				r = huge
-			} else {
-				r = l / oldl
-			}
-			b = phib + betaA*(r-phib)
+		var r float64
+		if math.Abs(oldl) < tol {
+			r = huge
+		} else {
+			r = l / oldl
 		}
+		b = phib + betaA*(r-phib)
 		if f.Season != None {
 			ring[pos] = updateSeason(f.Season, sOld, yi, q, d, gamma)
 		}
