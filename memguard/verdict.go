@@ -199,24 +199,3 @@ func growingFraction(incs []float64, level float64) float64 {
 	}
 	return float64(n) / float64(len(incs))
 }
-
-type point struct {
-	run int
-	cum float64
-}
-
-// fit returns the least-squares slope of cum over run and the fraction of
-// positive run-to-run increments.
-func fit(ps []point) (slope, positive float64) {
-	x := make([]float64, len(ps))
-	y := make([]float64, len(ps))
-	pos := 0
-	for i, p := range ps {
-		x[i], y[i] = float64(p.run), p.cum
-		if i > 0 && p.cum > ps[i-1].cum {
-			pos++
-		}
-	}
-	_, slope = stat.LinearRegression(x, y, nil, false)
-	return slope, float64(pos) / float64(len(ps)-1)
-}
