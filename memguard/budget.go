@@ -3,7 +3,9 @@ package memguard
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -14,16 +16,42 @@ import (
 // budgetReader reads, without forcing a GC, the memory a run can hold:
 // heap objects (live or garbage not yet collected), the live heap as of
 // the last GC, goroutine stacks and memory outside the Go heap. It owns
-// its sample slice so that a sampler tick allocates little.
+// its sample slice, and keeps /proc/self/statm open with a buffer to read
+// it into, so that a sampler tick allocates nothing.
 type budgetReader struct {
-	s [5]metrics.Sample
+	s     [5]metrics.Sample
+	statm *os.File // nil where it cannot be opened (not Linux)
+	buf   [128]byte
 }
 
 func newBudgetReader() *budgetReader {
-	return &budgetReader{s: [5]metrics.Sample{
+	br := &budgetReader{s: [5]metrics.Sample{
 		{Name: metricHeapAlloc}, {Name: metricHeapLive}, {Name: metricStacks},
 		{Name: metricGoTotal}, {Name: metricReleased},
 	}}
+	if f, err := os.Open("/proc/self/statm"); err == nil {
+		br.statm = f
+	}
+	return br
+}
+
+// close releases the reader's file.
+func (b *budgetReader) close() {
+	if b.statm != nil {
+		_ = b.statm.Close() // read-only: nothing to lose
+	}
+}
+
+// rssAnon is rssAnon through the open file.
+func (b *budgetReader) rssAnon() (rss, anon int64) {
+	if b.statm == nil {
+		return 0, 0
+	}
+	n, err := b.statm.ReadAt(b.buf[:], 0)
+	if err != nil && err != io.EOF {
+		return 0, 0
+	}
+	return parseStatm(b.buf[:n])
 }
 
 // budgetLevel is one budget reading.
@@ -38,7 +66,7 @@ func (b *budgetReader) read() budgetLevel {
 		heapLive:    uint64Value(b.s[1]),
 		stacks:      uint64Value(b.s[2]),
 	}
-	if r, anon := rssAnon(); r > 0 {
+	if r, anon := b.rssAnon(); r > 0 {
 		l.offHeap = anon - (uint64Value(b.s[3]) - uint64Value(b.s[4]))
 	}
 	return l
@@ -81,6 +109,7 @@ func (g *Guard) startSampler(ctx context.Context, cancel context.CancelCauseFunc
 	var trip *BudgetTrip
 	go func() {
 		defer close(exited)
+		defer br.close()
 		t := time.NewTicker(g.opts.SampleInterval)
 		defer t.Stop()
 		sinceGC := confirmEvery

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // HuntResult is the outcome of a leak hunt.
@@ -299,4 +301,26 @@ func (g *Guard) judgeCandidate(c *Candidate, retained []int64) {
 		s := c.LeakingSites[0]
 		c.Reason += fmt.Sprintf("; but site %s (%s:%d) grew in most runs, +%d B in all", s.Function, s.File, s.Line, s.Bytes)
 	}
+}
+
+type point struct {
+	run int
+	cum float64
+}
+
+// fit returns the least-squares slope of cum over run and the fraction of
+// positive run-to-run increments. Only the hunt judges by it: runs of a
+// kind are judged by the rule in rule.go.
+func fit(ps []point) (slope, positive float64) {
+	x := make([]float64, len(ps))
+	y := make([]float64, len(ps))
+	pos := 0
+	for i, p := range ps {
+		x[i], y[i] = float64(p.run), p.cum
+		if i > 0 && p.cum > ps[i-1].cum {
+			pos++
+		}
+	}
+	_, slope = stat.LinearRegression(x, y, nil, false)
+	return slope, float64(pos) / float64(len(ps)-1)
 }

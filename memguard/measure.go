@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
 )
 
 // runtime/metrics names read by the Guard. Reading them does not stop the
@@ -143,24 +142,35 @@ func goroutinesCreated() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// rss returns the resident set size of the process and its anonymous part
-// (resident less file-backed and shared pages) from /proc/self/statm, or
-// zeros where that file does not exist (not Linux) or cannot be parsed.
+// rssAnon returns the resident set size of the process and its anonymous
+// part (resident less file-backed and shared pages) from /proc/self/statm,
+// or zeros where that file does not exist (not Linux) or cannot be parsed.
 func rssAnon() (rss, anon int64) {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
 		return 0, 0
 	}
-	// statm: size resident shared text lib data dt, in pages.
-	f := bytes.Fields(b)
-	if len(f) < 3 {
-		return 0, 0
-	}
-	res, err1 := strconv.ParseInt(string(f[1]), 10, 64)
-	shared, err2 := strconv.ParseInt(string(f[2]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0
+	return parseStatm(b)
+}
+
+// parseStatm returns the resident set size and its anonymous part from
+// the contents of /proc/self/statm (size resident shared text lib data dt,
+// in pages), or zeros if b does not hold them. It does not allocate: the
+// budget sampler calls it every tick.
+func parseStatm(b []byte) (rss, anon int64) {
+	var f [3]int64
+	for i := range f {
+		b = bytes.TrimLeft(b, " ")
+		n := 0
+		for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+			f[i] = f[i]*10 + int64(b[n]-'0')
+			n++
+		}
+		if n == 0 || n > 18 {
+			return 0, 0
+		}
+		b = b[n:]
 	}
 	page := int64(os.Getpagesize())
-	return res * page, (res - shared) * page
+	return f[1] * page, (f[1] - f[2]) * page
 }

@@ -27,7 +27,7 @@ type kindState struct {
 	restartedAt   int
 	restartReason string
 	// window accumulates the heap growth sites of the profiled runs since
-	// the window's baseline (see windowSites).
+	// the window's baseline (see siteAccumulator and Guard.judgeLocked).
 	window siteAccumulator
 	// lastVerdict is the verdict of the last run, for metrics.
 	lastVerdict Verdict
@@ -44,7 +44,9 @@ type runFigures struct {
 	inRun              *Judgement
 }
 
-// rules returns the rules of the per-run series.
+// heapRule, offHeapRule and handleRule return the rules of the per-run
+// series; the latter two share the heap rule's window and thresholds and
+// differ only in floor, single-run threshold and unit.
 func (o *Options) heapRule() rule {
 	return rule{warmUp: o.WarmUp, window: o.Window, minRuns: o.MinRuns, sigmas: o.NoiseSigmas,
 		floor: float64(o.NoiseFloorBytes), single: float64(o.SuspectRetainedBytes), resource: ResourceHeap, unit: "B"}
@@ -196,25 +198,4 @@ func growingFraction(incs []float64, level float64) float64 {
 		}
 	}
 	return float64(n) / float64(len(incs))
-}
-
-type point struct {
-	run int
-	cum float64
-}
-
-// fit returns the least-squares slope of cum over run and the fraction of
-// positive run-to-run increments.
-func fit(ps []point) (slope, positive float64) {
-	x := make([]float64, len(ps))
-	y := make([]float64, len(ps))
-	pos := 0
-	for i, p := range ps {
-		x[i], y[i] = float64(p.run), p.cum
-		if i > 0 && p.cum > ps[i-1].cum {
-			pos++
-		}
-	}
-	_, slope = stat.LinearRegression(x, y, nil, false)
-	return slope, float64(pos) / float64(len(ps)-1)
 }

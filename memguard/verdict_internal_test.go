@@ -192,3 +192,13 @@ func TestOwnAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestBudgetReadAllocatesNothing holds the budget sampler's tick, which
+// runs every SampleInterval for the whole run, to no allocation.
+func TestBudgetReadAllocatesNothing(t *testing.T) {
+	br := newBudgetReader()
+	defer br.close()
+	if n := testing.AllocsPerRun(100, func() { br.read() }); n != 0 {
+		t.Errorf("budget read allocates %v times per tick, want 0", n)
+	}
+}
