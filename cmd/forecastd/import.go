@@ -96,10 +96,8 @@ func (c *importCommand) check() error {
 	default:
 		errs = append(errs, fmt.Errorf("-layout %q: want long, wide or auto", c.layout))
 	}
-	switch c.mapping.negative {
-	case "", "allow", "clip", "refuse":
-	default:
-		errs = append(errs, fmt.Errorf("-negative %q: want allow, clip or refuse", c.mapping.negative))
+	if _, err := ingest.ParseNegativePolicy(c.mapping.negative); err != nil {
+		errs = append(errs, fmt.Errorf("-%w", err)) // "-negative ...": the flag's name
 	}
 	if c.mapping.dateFormat != "" {
 		if _, err := ingest.ParseDateFormat(c.mapping.dateFormat); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -19,21 +20,6 @@ import (
 // a long file it receives; the client decides it for the dry run and for
 // a wide file, which it reshapes itself.
 
-// delimiters are the ones detected, in order of preference on a tie.
-var delimiters = []rune{',', ';', '\t', '|'}
-
-// sniffDelimiter picks the delimiter that splits the header line most
-// often (quotes ignored: a header rarely quotes a delimiter).
-func sniffDelimiter(line string) rune {
-	best, n := ',', 0
-	for _, d := range delimiters {
-		if c := strings.Count(line, string(d)); c > n {
-			best, n = d, c
-		}
-	}
-	return best
-}
-
 // delimiterName is how the dry run shows a delimiter.
 func delimiterName(d rune) string {
 	if d == '\t' {
@@ -48,8 +34,8 @@ type tableFile struct {
 	r      *csv.Reader
 	delim  rune
 	header []string
-	// index is the position of an unnamed first column (a pandas dump's
-	// index), or -1.
+	// index is the position of a pandas dump's unnamed index column
+	// (ingest.IsIndexColumn), or -1.
 	index int
 }
 
@@ -64,8 +50,8 @@ func openTable(path string) (*tableFile, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, errors.Join(err, f.Close())
 	}
-	line, _, _ := strings.Cut(string(first), "\n")
-	t := &tableFile{f: f, r: csv.NewReader(br), delim: sniffDelimiter(line), index: -1}
+	line, _, _ := bytes.Cut(first, []byte("\n"))
+	t := &tableFile{f: f, r: csv.NewReader(br), delim: rune(ingest.DetectDelimiter(line)), index: -1}
 	t.r.Comma = t.delim
 	t.r.FieldsPerRecord = -1 // a short row is a problem to report, not a stop
 	t.r.ReuseRecord = true
@@ -82,8 +68,11 @@ func openTable(path string) (*tableFile, error) {
 	for i, h := range rec {
 		t.header[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 	}
-	if len(t.header) > 1 && t.header[0] == "" {
-		t.index = 0
+	for i, h := range t.header {
+		if len(t.header) > 1 && ingest.IsIndexColumn(i, strings.ToLower(h)) {
+			t.index = i
+			break
+		}
 	}
 	return t, nil
 }

@@ -248,12 +248,13 @@ func (c *importCommand) scanLong(path string) (_ *fileSummary, err error) {
 	return s, nil
 }
 
-// checkQuantity counts negatives and reports a quantity that is no number.
+// checkQuantity counts negatives and reports a quantity the server would
+// refuse.
 func (s *fileSummary) checkQuantity(line int, v string) {
-	q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	q, err := ingest.ParseQuantity(v)
 	switch {
 	case err != nil:
-		s.problem("line %d: quantity %q is not a number", line, v)
+		s.problem("line %d: quantity %v", line, err)
 	case q < 0:
 		s.negatives++
 	}

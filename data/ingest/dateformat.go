@@ -189,10 +189,15 @@ func newDateDetector() *dateDetector {
 
 // add looks at one date field. A date no remaining format reads leaves
 // the set as it is: the row will be refused when it is parsed.
-func (d *dateDetector) add(s []byte, line int) {
+func (d *dateDetector) add(s []byte, line int) { d.read(s, line, nil) }
+
+// read is add, calling read (when not nil) with each format still in the
+// running that reads s and the date it reads; it reports whether one
+// does (an empty field is no date, and true).
+func (d *dateDetector) read(s []byte, line int, read func(i int, sec int64)) bool {
 	s = trimSpace(s)
 	if len(s) == 0 {
-		return
+		return true
 	}
 	if d.seen == 0 {
 		d.first, d.firstLine = string(s), line
@@ -201,13 +206,17 @@ func (d *dateDetector) add(s []byte, line int) {
 	var m uint16
 	for a := d.alive; a != 0; a &= a - 1 {
 		i := bits.TrailingZeros16(a)
-		if _, ok := detectFormats[i].parse(s); ok {
+		if sec, ok := detectFormats[i].parse(s); ok {
 			m |= 1 << i
+			if read != nil {
+				read(i, sec)
+			}
 		}
 	}
 	if m != 0 {
 		d.alive = m
 	}
+	return m != 0
 }
 
 // decided reports whether the dates seen so far settle the format.
@@ -286,20 +295,9 @@ func NewDateColumn() *DateColumn {
 // Add looks at one date and reports whether a format still in the running
 // reads it (false: the date is in no format the dates before it allow).
 func (c *DateColumn) Add(s string) bool {
-	b := trimSpace([]byte(s))
-	if len(b) == 0 {
-		return true
-	}
-	ok := false
-	for a := c.d.alive; a != 0; a &= a - 1 {
-		i := bits.TrailingZeros16(a)
-		if sec, read := detectFormats[i].parse(b); read {
-			ok = true
-			c.min[i], c.max[i] = min(c.min[i], sec), max(c.max[i], sec)
-		}
-	}
-	c.d.add(b, c.d.seen+1)
-	return ok
+	return c.d.read([]byte(s), c.d.seen+1, func(i int, sec int64) {
+		c.min[i], c.max[i] = min(c.min[i], sec), max(c.max[i], sec)
+	})
 }
 
 // Format is the detected format, or an error when no date was seen or the

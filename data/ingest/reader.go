@@ -335,9 +335,10 @@ func (k uploadKind) want() string {
 	return "date,store,sku,quantity"
 }
 
-// isIndexColumn reports whether header cell h, column i, is the unnamed
-// index column a pandas dump starts with.
-func isIndexColumn(i int, h string) bool {
+// IsIndexColumn reports whether header cell h (lower-cased and trimmed),
+// column i, is the unnamed index column a pandas dump starts with: an
+// upload ignores it.
+func IsIndexColumn(i int, h string) bool {
 	if i == 0 && h == "" {
 		return true
 	}
@@ -379,7 +380,7 @@ func columnsOf(header []string, kind uploadKind, opts *compiled) (csvColumns, []
 			}
 			c.qty = i
 		default:
-			if isIndexColumn(i, h) {
+			if IsIndexColumn(i, h) {
 				c.ignored = append(c.ignored, h)
 				continue
 			}

@@ -80,6 +80,11 @@ func applyNegative(p NegativePolicy, q float64, rep *Report) (float64, error) {
 
 // parseQuantity reads a quantity field: a finite number within
 // MaxMagnitude (negatives are left to the policy, applyNegative).
+// ParseQuantity reads a quantity field as an upload does (surrounding
+// space trimmed, a finite number within the magnitude limit), for callers
+// that read a file themselves (`forecastd import`'s dry run).
+func ParseQuantity(s string) (float64, error) { return parseQuantity(s) }
+
 func parseQuantity[T ~string | ~[]byte](s T) (float64, error) {
 	q, ok := parseNumber(trimSpace(s))
 	if !ok {

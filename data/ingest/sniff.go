@@ -28,9 +28,11 @@ const sniffBytes = 2 * (MaxColumns * (2*MaxIDBytes + 3))
 // on a tie.
 var delimiters = []byte{',', ';', '\t', '|'}
 
-// detectDelimiter picks the delimiter that splits the header line into
-// the most fields, outside quotes; a comma when none does.
-func detectDelimiter(line []byte) byte {
+// DetectDelimiter picks the delimiter (comma, semicolon, tab or bar) that
+// splits the header line into the most fields, outside quotes; a comma
+// when none does. It is the rule of an upload, for callers that read a
+// file themselves (`forecastd import`).
+func DetectDelimiter(line []byte) byte {
 	best, most := byte(','), 0
 	for _, d := range delimiters {
 		n, quoted := 0, false
@@ -137,7 +139,7 @@ func sniff(prefix []byte, eof bool, kind uploadKind, opts *compiled) (csvColumns
 	if nl >= 0 {
 		header = prefix[:nl]
 	}
-	sc := newCSVScanner(bufio.NewReaderSize(bytes.NewReader(prefix), 64<<10), detectDelimiter(header))
+	sc := newCSVScanner(bufio.NewReaderSize(bytes.NewReader(prefix), 64<<10), DetectDelimiter(header))
 	cols, err := readHeader(sc, kind, opts)
 	if err != nil {
 		return cols, nil, err
