@@ -207,10 +207,7 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params, sum *t
 			mine = append(mine, e)
 		}
 	}
-	sum.exclude(mine)
-	for _, e := range mine {
-		r.logger().Warn("series excluded from job", "series", e.Key.String(), "reason", e.Reason)
-	}
+	r.exclude(mine, sum)
 	out := all[:0]
 	for _, s := range all {
 		if want[s.Key] {

@@ -171,11 +171,17 @@ func (r *Runner) load(ctx context.Context, f sqlstore.SeriesFilter, sum *tally) 
 	if err != nil {
 		return nil, err
 	}
+	r.exclude(bad, sum)
+	return series, nil
+}
+
+// exclude records and logs the series left out of the job because they
+// cannot be assembled.
+func (r *Runner) exclude(bad []*sqlstore.UnassemblableError, sum *tally) {
 	sum.exclude(bad)
 	for _, e := range bad {
 		r.logger().Warn("series excluded from job", "series", e.Key.String(), "reason", e.Reason)
 	}
-	return series, nil
 }
 
 // screenNegative applies the job's negative policy to the loaded series:
