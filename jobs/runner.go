@@ -119,8 +119,12 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		return r.run(ctx, id, p, series, &sum, r.progress(ctx, id))
 	})
 	mem := summarise(report)
+	// The run is over: the tally no longer changes, so one copy of its
+	// summary serves the record, the message and the metrics.
+	var summary *Summary
 	if loaded >= 0 {
-		if err := r.recordSummary(context.WithoutCancel(ctx), id, sum.summary(loaded)); err != nil {
+		summary = sum.summary(loaded)
+		if err := r.recordSummary(context.WithoutCancel(ctx), id, summary); err != nil {
 			log.Warn("job summary not recorded", "err", err)
 		}
 	}
@@ -150,14 +154,14 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		log.Warn("job phases not recorded", "err", err)
 	}
 	failed, first := sum.failures()
-	msg := outcomeText(sum.summary(loaded), failed, first, trained)
-	if n == 0 && keptPublished(sum.summary(loaded)) == 0 {
+	msg := outcomeText(summary, failed, first, trained)
+	if n == 0 && keptPublished(summary) == 0 {
 		return r.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem)
 	}
 	if err := r.finish(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
-	r.Metrics.observeSeries(p.Kind, sum.summary(loaded))
+	r.Metrics.observeSeries(p.Kind, summary)
 	log.Info("job succeeded", "series", trained, "published", n, "seconds", time.Since(start).Seconds(),
 		"retained_bytes", report.RetainedBytes, "verdict", report.Verdict.State)
 	r.huntIfLeaking(ctx, report, p, sample)
