@@ -251,7 +251,11 @@ func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 		}
 		prevDone = 0 // StartJob reset it
 	}
-	return q.collect(ctx, id, pl, prevDone)
+	kind, err := ParseKind(job.Kind)
+	if err != nil {
+		kind = KindTrain // the row's kind is the service's own; only the metric label depends on it
+	}
+	return q.collect(ctx, id, kind, pl, prevDone)
 }
 
 // fanOut lists the job's series, marks the job running and inserts the
@@ -304,7 +308,7 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 // collect sums the partitions' progress and publishes the job when all
 // have completed; otherwise it snoozes the parent. Progress never goes
 // below prevDone: a rescued partition starts its count again.
-func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) error {
+func (q *Queue) collect(ctx context.Context, id string, kind Kind, pl plan, prevDone int) error {
 	rows, err := q.partitions(ctx, id)
 	if err != nil {
 		return err
@@ -375,7 +379,7 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	if err := q.cfg.Runner.finish(ctx, id, sqlstore.JobSucceeded, msg, worst); err != nil {
 		return err
 	}
-	q.cfg.Runner.Metrics.observeSeries(KindTrain, sum)
+	q.cfg.Runner.Metrics.observeSeries(kind, sum)
 	q.cfg.Runner.logger().Info("job succeeded", "job_id", id, "series", pl.Series, "published", n, "partitions", pl.Parts, "worker", q.cfg.Name)
 	return nil
 }
