@@ -461,7 +461,7 @@ func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
 		}
 		for _, si := range infos {
 			k := data.Key{Store: si.Store, SKU: si.SKU}
-			if (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU)) {
+			if f.Match(k) {
 				keys = append(keys, k)
 			}
 		}
@@ -471,15 +471,6 @@ func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
 		last := infos[len(infos)-1]
 		after = data.Key{Store: last.Store, SKU: last.SKU}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // partition splits keys (sorted by store) as p asks. A refresh is one
