@@ -440,20 +440,21 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	}, prog)
 }
 
-// stage stores the outcome of series k and counts it trained.
-func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) error {
-	_, err := r.stageSized(ctx, id, k, out, sum)
-	return err
-}
-
-// stageSized is stage that also returns the bytes of the encoded result
-// and models it staged.
+// stageSized stores the outcome of series k, counts it trained and
+// returns the bytes of the encoded result and models it staged.
 func (r *Runner) stageSized(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) (int64, error) {
-	body, err := record.Result.Encode(out.Result)
+	kept, err := record.Kept.Encode(&out.Kept)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	kept, err := record.Kept.Encode(&out.Kept)
+	return r.stageKept(ctx, id, k, out, kept, sum)
+}
+
+// stageKept is stageSized for an outcome whose models are already
+// encoded as kept: a refresh keeps the stored record of its models
+// rather than encoding again what it has just decoded.
+func (r *Runner) stageKept(ctx context.Context, id string, k data.Key, out *forecast.Outcome, kept []byte, sum *tally) (int64, error) {
+	body, err := record.Result.Encode(out.Result)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
@@ -537,8 +538,9 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 			}
 			out, err = forecast.Refresh(ctx, s, &prev, use, r.Registry)
 			if err == nil {
-				// Keep every kept model on record: a model released from
-				// quarantine takes part in the next refresh again.
+				// Keep every kept model on record (res.Models, staged as
+				// stored): a model released from quarantine takes part in
+				// the next refresh again.
 				out.Kept = kept
 			}
 		}
@@ -551,7 +553,8 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 			sum.fail(s.Key, err, err.Error())
 			return nil
 		}
-		return r.stage(ctx, id, s.Key, out, sum)
+		_, err = r.stageKept(ctx, id, s.Key, out, res.Models, sum)
+		return err
 	})
 	prog(len(series), len(series))
 	return err
