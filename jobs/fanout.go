@@ -207,10 +207,7 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params, sum *t
 			mine = append(mine, e)
 		}
 	}
-	sum.exclude(mine)
-	for _, e := range mine {
-		r.logger().Warn("series excluded from job", "series", e.Key.String(), "reason", e.Reason)
-	}
+	r.exclude(mine, sum)
 	out := all[:0]
 	for _, s := range all {
 		if want[s.Key] {
@@ -254,7 +251,11 @@ func (q *Queue) workParent(ctx context.Context, j *river.Job[WorkArgs]) error {
 		}
 		prevDone = 0 // StartJob reset it
 	}
-	return q.collect(ctx, id, pl, prevDone)
+	kind, err := ParseKind(job.Kind)
+	if err != nil {
+		kind = KindTrain // the row's kind is the service's own; only the metric label depends on it
+	}
+	return q.collect(ctx, id, kind, pl, prevDone)
 }
 
 // fanOut lists the job's series, marks the job running and inserts the
@@ -307,7 +308,7 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 // collect sums the partitions' progress and publishes the job when all
 // have completed; otherwise it snoozes the parent. Progress never goes
 // below prevDone: a rescued partition starts its count again.
-func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) error {
+func (q *Queue) collect(ctx context.Context, id string, kind Kind, pl plan, prevDone int) error {
 	rows, err := q.partitions(ctx, id)
 	if err != nil {
 		return err
@@ -378,7 +379,7 @@ func (q *Queue) collect(ctx context.Context, id string, pl plan, prevDone int) e
 	if err := q.cfg.Runner.finish(ctx, id, sqlstore.JobSucceeded, msg, worst); err != nil {
 		return err
 	}
-	q.cfg.Runner.Metrics.observeSeries(KindTrain, sum)
+	q.cfg.Runner.Metrics.observeSeries(kind, sum)
 	q.cfg.Runner.logger().Info("job succeeded", "job_id", id, "series", pl.Series, "published", n, "partitions", pl.Parts, "worker", q.cfg.Name)
 	return nil
 }
@@ -460,7 +461,7 @@ func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
 		}
 		for _, si := range infos {
 			k := data.Key{Store: si.Store, SKU: si.SKU}
-			if (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU)) {
+			if f.Match(k) {
 				keys = append(keys, k)
 			}
 		}
@@ -470,15 +471,6 @@ func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
 		last := infos[len(infos)-1]
 		after = data.Key{Store: last.Store, SKU: last.SKU}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // partition splits keys (sorted by store) as p asks. A refresh is one

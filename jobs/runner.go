@@ -119,8 +119,12 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		return r.run(ctx, id, p, series, &sum, r.progress(ctx, id))
 	})
 	mem := summarise(report)
+	// The run is over: the tally no longer changes, so one copy of its
+	// summary serves the record, the message and the metrics.
+	var summary *Summary
 	if loaded >= 0 {
-		if err := r.recordSummary(context.WithoutCancel(ctx), id, sum.summary(loaded)); err != nil {
+		summary = sum.summary(loaded)
+		if err := r.recordSummary(context.WithoutCancel(ctx), id, summary); err != nil {
 			log.Warn("job summary not recorded", "err", err)
 		}
 	}
@@ -150,14 +154,14 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 		log.Warn("job phases not recorded", "err", err)
 	}
 	failed, first := sum.failures()
-	msg := outcomeText(sum.summary(loaded), failed, first, trained)
-	if n == 0 && keptPublished(sum.summary(loaded)) == 0 {
+	msg := outcomeText(summary, failed, first, trained)
+	if n == 0 && keptPublished(summary) == 0 {
 		return r.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), mem)
 	}
 	if err := r.finish(ctx, id, sqlstore.JobSucceeded, msg, mem); err != nil {
 		return err
 	}
-	r.Metrics.observeSeries(p.Kind, sum.summary(loaded))
+	r.Metrics.observeSeries(p.Kind, summary)
 	log.Info("job succeeded", "series", trained, "published", n, "seconds", time.Since(start).Seconds(),
 		"retained_bytes", report.RetainedBytes, "verdict", report.Verdict.State)
 	r.huntIfLeaking(ctx, report, p, sample)
@@ -171,11 +175,17 @@ func (r *Runner) load(ctx context.Context, f sqlstore.SeriesFilter, sum *tally) 
 	if err != nil {
 		return nil, err
 	}
+	r.exclude(bad, sum)
+	return series, nil
+}
+
+// exclude records and logs the series left out of the job because they
+// cannot be assembled.
+func (r *Runner) exclude(bad []*sqlstore.UnassemblableError, sum *tally) {
 	sum.exclude(bad)
 	for _, e := range bad {
 		r.logger().Warn("series excluded from job", "series", e.Key.String(), "reason", e.Reason)
 	}
-	return series, nil
 }
 
 // screenNegative applies the job's negative policy to the loaded series:
@@ -430,20 +440,21 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	}, prog)
 }
 
-// stage stores the outcome of series k and counts it trained.
-func (r *Runner) stage(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) error {
-	_, err := r.stageSized(ctx, id, k, out, sum)
-	return err
-}
-
-// stageSized is stage that also returns the bytes of the encoded result
-// and models it staged.
+// stageSized stores the outcome of series k, counts it trained and
+// returns the bytes of the encoded result and models it staged.
 func (r *Runner) stageSized(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) (int64, error) {
-	body, err := record.Result.Encode(out.Result)
+	kept, err := record.Kept.Encode(&out.Kept)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	kept, err := record.Kept.Encode(&out.Kept)
+	return r.stageKept(ctx, id, k, out, kept, sum)
+}
+
+// stageKept is stageSized for an outcome whose models are already
+// encoded as kept: a refresh keeps the stored record of its models
+// rather than encoding again what it has just decoded.
+func (r *Runner) stageKept(ctx context.Context, id string, k data.Key, out *forecast.Outcome, kept []byte, sum *tally) (int64, error) {
+	body, err := record.Result.Encode(out.Result)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
@@ -527,8 +538,9 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 			}
 			out, err = forecast.Refresh(ctx, s, &prev, use, r.Registry)
 			if err == nil {
-				// Keep every kept model on record: a model released from
-				// quarantine takes part in the next refresh again.
+				// Keep every kept model on record (res.Models, staged as
+				// stored): a model released from quarantine takes part in
+				// the next refresh again.
 				out.Kept = kept
 			}
 		}
@@ -541,7 +553,8 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 			sum.fail(s.Key, err, err.Error())
 			return nil
 		}
-		return r.stage(ctx, id, s.Key, out, sum)
+		_, err = r.stageKept(ctx, id, s.Key, out, res.Models, sum)
+		return err
 	})
 	prog(len(series), len(series))
 	return err

@@ -465,7 +465,8 @@ type SeriesFilter struct {
 	SKUs   []string
 }
 
-func (f SeriesFilter) match(k data.Key) bool {
+// Match reports whether f selects series k.
+func (f SeriesFilter) Match(k data.Key) bool {
 	return (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU))
 }
 
@@ -529,7 +530,7 @@ func (s *Store) LoadObservations(ctx context.Context, f SeriesFilter, fn func(da
 		if err := rows.Scan(&o.Key.Store, &o.Key.SKU, &ts, &o.Quantity, &cov); err != nil {
 			return fmt.Errorf("data: load sales: %w", err)
 		}
-		if !f.match(o.Key) {
+		if !f.Match(o.Key) {
 			continue
 		}
 		o.Date = time.Unix(ts, 0).UTC()
@@ -606,7 +607,7 @@ func (s *Store) LoadSeriesExcluding(ctx context.Context, f SeriesFilter) (_ []*d
 		if err := rows.Scan(&k.Store, &k.SKU, &src, &ts, &v, &cov, &name); err != nil {
 			return nil, nil, fmt.Errorf("data: load series: %w", err)
 		}
-		if !f.match(k) {
+		if !f.Match(k) {
 			continue
 		}
 		if first || k != a.key {
