@@ -223,21 +223,24 @@ func durationText(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
-// withinPageBytes keeps the first items whose JSON encodings add up to
-// no more than budget bytes (at least one item, so paging always moves
-// on), and reports whether it dropped any.
-func withinPageBytes[T any](items []T, budget int) ([]T, bool, error) {
+// withinPageBytes encodes the first items whose JSON encodings add up
+// to no more than budget bytes (at least one item, so paging always
+// moves on). The page is written from these encodings, so each item is
+// encoded once; fewer encodings than items means the page was cut short.
+func withinPageBytes[T any](items []T, budget int) ([]json.RawMessage, error) {
+	enc := make([]json.RawMessage, 0, len(items))
 	total := 0
 	for i, it := range items {
 		b, err := json.Marshal(it)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if total += len(b) + 1; total > budget && i > 0 {
-			return items[:i], true, nil
+			break
 		}
+		enc = append(enc, b)
 	}
-	return items, false, nil
+	return enc, nil
 }
 
 // LimitInfo names the limit a problem is about, and its value.
