@@ -20,10 +20,14 @@
 //     forecasts; /healthz and /readyz are for probes. Every route is
 //     described by the OpenAPI document served at /openapi.json
 //     (openapi.go), which a test checks against the router.
-//   - The edge protects the rest, in this order: panic recovery, request
-//     IDs and the access log (ops.go, logging.go), latency metrics and an
-//     in-flight limit that answers 503 (metrics.go), then bearer-token
-//     authentication (auth.go).
+//   - The edge protects the rest, in this order: connection limits
+//     (limits.go, before a request is read), panic recovery and security
+//     headers, request IDs and the access log (ops.go, logging.go),
+//     latency metrics and an in-flight limit that answers 503
+//     (metrics.go), per-route read and write deadlines (limits.go), then
+//     bearer-token authentication (auth.go). limits.go names every limit
+//     a client meets, for the README's table and the problems that name
+//     them.
 //   - Errors: the api package alone maps errors to HTTP statuses, and
 //     every error answer is an RFC 9457 application/problem+json
 //     document (problem.go).

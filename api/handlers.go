@@ -293,16 +293,16 @@ func (s *v1API) listJobs(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	js, cut, err := withinPageBytes(js, maxPageBytes)
+	enc, err := withinPageBytes(js, maxPageBytes)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	last := ""
-	if len(js) > 0 {
-		last = js[len(js)-1].ID
+	if len(enc) > 0 {
+		last = js[len(enc)-1].ID
 	}
-	writePage(c, js, len(js) == limit || cut, "/v1/jobs", last)
+	writePage(c, enc, len(enc) == limit || len(enc) < len(js), "/v1/jobs", last)
 }
 
 // writePage answers a page of items, with next the URL of the following

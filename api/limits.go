@@ -152,19 +152,19 @@ func (s *Server) edgeLimits() []limitRow {
 		{limitJobBody, sizeText(maxJobBodyBytes), "413 problem"},
 		{limitHeader, sizeText(maxHeaderBytes), "431"},
 		{limitReadHeader, durationText(readHeaderTimeout), pastClosed},
-		{limitInFlight, countText(s.opts.MaxInFlight), "503 problem with `Retry-After: 1`"},
-		{limitConns, countText(l.MaxConns), pastOnAccept},
-		{limitConnsPerHost, countText(l.MaxConnsPerHost), pastOnAccept},
+		{limitInFlight, fmtCount(s.opts.MaxInFlight), "503 problem with `Retry-After: 1`"},
+		{limitConns, fmtCount(l.MaxConns), pastOnAccept},
+		{limitConnsPerHost, fmtCount(l.MaxConnsPerHost), pastOnAccept},
 		{limitProbeWrite, durationText(l.ProbeWriteTimeout), pastClosed},
 		{limitReadWrite, durationText(l.ReadWriteTimeout), pastClosed},
 		{limitTransfer, durationText(l.TransferWriteTimeout), pastClosed},
 		{limitBodyRead, durationText(l.BodyReadTimeout), "408 problem"},
-		{limitScrapes, countText(l.MaxScrapes), "503"},
-		{limitActiveJobs, countText(l.MaxActiveJobs),
+		{limitScrapes, fmtCount(l.MaxScrapes), "503"},
+		{limitActiveJobs, fmtCount(l.MaxActiveJobs),
 			"429 problem with `Retry-After: " + strconv.Itoa(int(queueFullRetry/time.Second)) + "`; nothing recorded"},
-		{limitPage, countText(maxPage), "400 problem"},
+		{limitPage, fmtCount(maxPage), "400 problem"},
 		{limitPageBytes, sizeText(maxPageBytes), "a shorter page, with `next`"},
-		{limitReadPoints, countText(l.MaxReadPoints), "422 page, or problem when `Accept` names JSON"},
+		{limitReadPoints, fmtCount(l.MaxReadPoints), "422 page, or problem when `Accept` names JSON"},
 	}
 }
 
@@ -172,13 +172,13 @@ func (s *Server) edgeLimits() []limitRow {
 func parserLimits() []limitRow {
 	return []limitRow{
 		{"max_line_bytes", sizeText(ingest.MaxLineBytes), "400 problem naming the line"},
-		{"max_columns", countText(ingest.MaxColumns), "400 problem naming the line"},
-		{"max_covariates", countText(ingest.MaxCovariates), "400 problem"},
+		{"max_columns", fmtCount(ingest.MaxColumns), "400 problem naming the line"},
+		{"max_covariates", fmtCount(ingest.MaxCovariates), "400 problem"},
 		{"max_magnitude", strings.Replace(strconv.FormatFloat(ingest.MaxMagnitude, 'g', -1, 64), "e+", "e", 1),
 			pastRowsProblem},
 		{"max_id_bytes", sizeText(ingest.MaxIDBytes), pastRowsProblem},
 		{"max_date_format_bytes", sizeText(ingest.MaxDateFormatBytes), "400 problem"},
-		{"max_row_errors", countText(ingest.MaxRowErrors), "parsing stops; the 400 problem lists these"},
+		{"max_row_errors", fmtCount(ingest.MaxRowErrors), "parsing stops; the 400 problem lists these"},
 	}
 }
 
@@ -190,14 +190,14 @@ func storeLimits() []limitRow {
 		{"min_date", day(sqlstore.MinDateUnix), pastRowsProblem},
 		{"max_date", day(sqlstore.MaxDateUnix), pastRowsProblem},
 		{"max_series_years", fmt.Sprintf("%d years (%s daily, %s weekly, %s monthly points)", sqlstore.MaxSeriesYears,
-			countText(sqlstore.MaxSeriesPoints(data.Daily)), countText(sqlstore.MaxSeriesPoints(data.Weekly)),
-			countText(sqlstore.MaxSeriesPoints(data.Monthly))), pastRowsProblem},
+			fmtCount(sqlstore.MaxSeriesPoints(data.Daily)), fmtCount(sqlstore.MaxSeriesPoints(data.Weekly)),
+			fmtCount(sqlstore.MaxSeriesPoints(data.Monthly))), pastRowsProblem},
 		{"max_hourly_series_years", fmt.Sprintf("%d years (%s hourly points)", sqlstore.MaxHourlySeriesYears,
-			countText(sqlstore.MaxSeriesPoints(data.Hourly))), pastRowsProblem},
-		{"max_series_covariates", countText(sqlstore.MaxSeriesCovariates), pastRowsProblem},
-		{"max_concurrent_uploads", countText(sqlstore.MaxConcurrentUploads), "waits its turn, up to `upload_wait`"},
+			fmtCount(sqlstore.MaxSeriesPoints(data.Hourly))), pastRowsProblem},
+		{"max_series_covariates", fmtCount(sqlstore.MaxSeriesCovariates), pastRowsProblem},
+		{"max_concurrent_uploads", fmtCount(sqlstore.MaxConcurrentUploads), "waits its turn, up to `upload_wait`"},
 		{"upload_wait", durationText(sqlstore.UploadWait), "503 problem with `Retry-After: 1`"},
-		{"max_warnings", countText(jobs.MaxWarnings), "`warnings_omitted` counts the rest"},
+		{"max_warnings", fmtCount(jobs.MaxWarnings), "`warnings_omitted` counts the rest"},
 	}
 }
 
@@ -223,34 +223,24 @@ func durationText(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
-// countText writes n with thousands separators.
-func countText(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// withinPageBytes keeps the first items whose JSON encodings add up to
-// no more than budget bytes (at least one item, so paging always moves
-// on), and reports whether it dropped any.
-func withinPageBytes[T any](items []T, budget int) ([]T, bool, error) {
+// withinPageBytes encodes the first items whose JSON encodings add up
+// to no more than budget bytes (at least one item, so paging always
+// moves on). The page is written from these encodings, so each item is
+// encoded once; fewer encodings than items means the page was cut short.
+func withinPageBytes[T any](items []T, budget int) ([]json.RawMessage, error) {
+	enc := make([]json.RawMessage, 0, len(items))
 	total := 0
 	for i, it := range items {
 		b, err := json.Marshal(it)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if total += len(b) + 1; total > budget && i > 0 {
-			return items[:i], true, nil
+			break
 		}
+		enc = append(enc, b)
 	}
-	return items, false, nil
+	return enc, nil
 }
 
 // LimitInfo names the limit a problem is about, and its value.

@@ -75,7 +75,7 @@ func TestUploadLayouts(t *testing.T) {
 			if c.invalid {
 				client = apiClientResponsesOnly(t)
 			}
-			code, b := post(t, client, ts.base+c.path, c.ctype, c.body)
+			code, _, b := rawDo(t, client, "POST", ts.base+c.path, http.Header{"Content-Type": {c.ctype}}, []byte(c.body))
 			if code != c.status {
 				t.Fatalf("status %d %.500s, want %d", code, b, c.status)
 			}
@@ -105,19 +105,6 @@ func TestUploadLayouts(t *testing.T) {
 		!s[0].FirstDate.Equal(time.Date(2010, 2, 5, 0, 0, 0, 0, time.UTC)) || !s[0].LastDate.Equal(time.Date(2012, 10, 26, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("series of store 1: %+v", s)
 	}
-}
-
-// post sends body to url with client, and returns the status and body of
-// the answer.
-func post(t *testing.T, client *http.Client, url, ctype, body string) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest("POST", url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", ctype)
-	code, _, b := roundTrip(t, client, req)
-	return code, b
 }
 
 // answer is the 200 answer of an upload of rows rows in series series,
