@@ -39,7 +39,7 @@ func uiErrorResp(desc string) oaObj {
 // openAPIPaths is the paths object of the document.
 func openAPIPaths() oaObj {
 	paths := oaObj{}
-	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths()} {
+	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), explainPaths()} {
 		for p, item := range group {
 			paths[p] = item
 		}
