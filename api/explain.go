@@ -35,12 +35,10 @@ type explainStore interface {
 type explainAPI struct {
 	*Server
 	store explainStore
-	// slots holds a token per explanation or scenario running.
-	slots chan struct{}
 }
 
 func (s *Server) routesExplain(v1 *gin.RouterGroup) {
-	h := &explainAPI{Server: s, store: s.store, slots: make(chan struct{}, maxConcurrentExplains)}
+	h := &explainAPI{Server: s, store: s.store}
 	v1.GET("/forecasts/:store/:sku/explain", h.explain)
 	v1.POST("/forecasts/:store/:sku/scenarios", h.scenario)
 }
@@ -118,8 +116,8 @@ func orText(s, def string) string {
 // out or fn fails.
 func (s *explainAPI) run(c *gin.Context, fn func(ctx context.Context) error) bool {
 	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
+	case s.explainSlots <- struct{}{}:
+		defer func() { <-s.explainSlots }()
 	default:
 		c.Header("Retry-After", "1")
 		problemLimit(c, http.StatusServiceUnavailable, limitConcurrentExplains, maxConcurrentExplains,

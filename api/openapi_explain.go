@@ -63,3 +63,18 @@ func explainSchemas() oaObj {
 			"store", "sku", "job_id", "horizon", "baseline", "scenario", "models", "changed_covariates", "notes"),
 	}
 }
+
+// scenarioFormParams are the query parameters of the series page's
+// scenario form (ui_explain.go).
+func scenarioFormParams() []oaObj {
+	date := oaObj{"type": "string", "example": "2026-11-07"}
+	text := oaObj{"type": "string"}
+	return []oaObj{
+		queryParam("scenario", "set (1) to forecast the scenario the other parameters describe", text),
+		queryParam("move_cov", "covariate whose planned values move_from and move_to swap (a promotion moves)", text),
+		queryParam("move_from", "date of the horizon", date), queryParam("move_to", "date of the horizon", date),
+		queryParam("set_cov", "covariate to set to set_value", text), queryParam("set_value", "a number", text),
+		queryParam("set_from", "first date set (default the first of the horizon)", date),
+		queryParam("set_to", "last date set (default the last of the horizon)", date),
+	}
+}
