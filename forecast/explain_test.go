@@ -253,3 +253,36 @@ func TestScenarioWithoutCovariateModels(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExplainDemo measures Explain and Scenario on the first demo
+// series trained by the default tournament (horizon 28): the cost of GET
+// .../explain and POST .../scenarios past loading.
+//
+//	go test -run '^$' -bench ExplainDemo -benchtime 5x ./forecast/
+func BenchmarkExplainDemo(b *testing.B) {
+	ctx := context.Background()
+	o := demo.Options{Stores: 1, SKUs: 1}
+	s := demoSales(b, o)[0]
+	s.AddPlanned(demo.Plan(o))
+	out, err := Tournament(ctx, s, Options{Horizon: 28, Candidates: models.Standard().Defaults()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := models.Standard()
+	n := len(s.Values)
+	b.Run("explain", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Explain(ctx, s, out.Result, out.Kept, reg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scenario", func(b *testing.B) {
+		changes := []PlanChange{{Date: s.Date(n + 3), Name: "promo", Value: 1}}
+		for b.Loop() {
+			if _, err := Scenario(ctx, s, out.Result, out.Kept, reg, changes); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
