@@ -2,11 +2,15 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/forecast"
@@ -24,6 +28,12 @@ func trainedDemo(t *testing.T) *testServer {
 	}
 	if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", demoPlanCSV(t, o)); code != 200 {
 		t.Fatalf("plan: %d %s", code, b)
+	}
+	// A series too short for a backtest: its forecast is a fallback,
+	// which keeps no models.
+	short := "date,store,sku,quantity\n2026-10-29,S01,SHORT,3\n2026-10-30,S01,SHORT,4\n2026-10-31,S01,SHORT,5\n"
+	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", []byte(short)); code != 200 {
+		t.Fatalf("upload: %d %s", code, b)
 	}
 	code, _, b := ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28}`))
 	if code != 202 {
@@ -175,5 +185,46 @@ func TestExplainAndScenarioEndpoints(t *testing.T) {
 
 	if code, _, b := ts.do("GET", "/v1/forecasts/S09/NOPE/explain", "", nil); code != 404 {
 		t.Errorf("unknown series: %d %s", code, b)
+	}
+	code, _, b = ts.do("GET", "/v1/forecasts/S01/SHORT/explain", "", nil)
+	if code != 409 || !strings.Contains(string(b), "kept no models") {
+		t.Errorf("fallback forecast: %d %s", code, b)
+	}
+	code, _, b = ts.do("POST", "/v1/forecasts/S01/SHORT/scenarios", "application/json",
+		[]byte(`{"changes": [{"date": "2026-11-01", "covariates": {"promo": 1}}]}`))
+	if code != 409 {
+		t.Errorf("scenario of a fallback forecast: %d %s", code, b)
+	}
+}
+
+// TestExplainBounded: past explain_timeout the request is a 503 naming
+// the limit, and with every explain slot taken a 503 with Retry-After
+// naming max_concurrent_explains; nothing runs past either.
+func TestExplainBounded(t *testing.T) {
+	s := &Server{explainSlots: make(chan struct{}, maxConcurrentExplains)}
+	s.opts.defaults()
+	s.opts.Limits.ExplainTimeout = time.Millisecond
+	h := &explainAPI{Server: s}
+	serve := func(fn func(ctx context.Context) error) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest("GET", "/v1/forecasts/S/A/explain", nil)
+		h.run(c, fn)
+		return w
+	}
+	w := serve(func(ctx context.Context) error {
+		<-ctx.Done() // a computation that checks its context, as the models do
+		return ctx.Err()
+	})
+	if w.Code != 503 || !strings.Contains(w.Body.String(), `"name":"explain_timeout"`) {
+		t.Errorf("past the timeout: %d %s", w.Code, w.Body)
+	}
+	for range maxConcurrentExplains {
+		s.explainSlots <- struct{}{}
+	}
+	ran := false
+	w = serve(func(context.Context) error { ran = true; return nil })
+	if ran || w.Code != 503 || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), `"name":"max_concurrent_explains"`) {
+		t.Errorf("slots full: ran %v, %d %s", ran, w.Code, w.Body)
 	}
 }
