@@ -238,6 +238,11 @@ func Explain(ctx context.Context, s *data.Series, res *Result, kept []Kept, reg 
 		for _, c := range contrib[i] {
 			st.Carryover -= c
 		}
+		// What is left of a subtraction of equal sums is rounding, not
+		// an effect: say 0.
+		if math.Abs(st.Carryover) < 1e-9*math.Max(1, math.Abs(v)) {
+			st.Carryover = 0
+		}
 		ex.Steps = append(ex.Steps, st)
 	}
 	ex.Seasonal = seasonalProfile(in)
