@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,6 +51,33 @@ type explained struct {
 	res    *forecast.Result
 	kept   []forecast.Kept
 	jobID  string
+	// quarantined are the kept models left out: memguard found them
+	// leaking, and a refresh leaves them out too.
+	quarantined []string
+}
+
+// withoutQuarantined drops the quarantined models from kept, as a
+// refresh job does (the combination re-weights those that remain), and
+// returns the names left out.
+func (s *Server) withoutQuarantined(kept []forecast.Kept) ([]forecast.Kept, []string) {
+	if s.guard == nil {
+		return kept, nil
+	}
+	var left []string
+	out := make([]forecast.Kept, 0, len(kept))
+	for _, k := range kept {
+		if s.guard.IsQuarantined(k.Name) {
+			left = append(left, k.Name)
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, left
+}
+
+// quarantineNote says which kept models an answer leaves out.
+func quarantineNote(left []string) string {
+	return "left out, as memguard quarantined them (a refresh leaves them out too): " + strings.Join(left, ", ")
 }
 
 // load reads the series, its result and kept models, answering the
@@ -75,6 +103,12 @@ func (s *explainAPI) load(c *gin.Context) (*explained, bool) {
 			fail(c, fmt.Errorf("stored models of %s: %w", k, err))
 			return nil, false
 		}
+	}
+	ex.kept, ex.quarantined = s.withoutQuarantined(ex.kept)
+	if len(ex.kept) == 0 && len(ex.quarantined) > 0 {
+		problem(c, http.StatusConflict, fmt.Sprintf("every model the forecast of %s kept is quarantined (%s): none is re-run; run a training job",
+			k, strings.Join(ex.quarantined, ", ")))
+		return nil, false
 	}
 	if len(ex.kept) == 0 {
 		problem(c, http.StatusConflict, fmt.Sprintf("the forecast of %s kept no models (%s): there is nothing to explain or re-run; run a training job",
@@ -131,6 +165,8 @@ func (s *explainAPI) run(c *gin.Context, fn func(ctx context.Context) error) boo
 	switch {
 	case err == nil:
 		return true
+	case errors.Is(err, forecast.ErrHistoryChanged):
+		problem(c, http.StatusConflict, err.Error()+"; run a training job")
 	case errors.Is(err, context.DeadlineExceeded) && c.Request.Context().Err() == nil:
 		problemLimit(c, http.StatusServiceUnavailable, limitExplainTime, durationText(limit),
 			"the kept models did not finish within "+durationText(limit))
@@ -163,6 +199,9 @@ func (s *explainAPI) explain(c *gin.Context) {
 		return err
 	}) {
 		return
+	}
+	if len(ex.quarantined) > 0 {
+		out.Notes = append(out.Notes, quarantineNote(ex.quarantined))
 	}
 	s.log.Debug("explained", "series", ex.series.Key.String(), "seconds", time.Since(start).Seconds())
 	c.JSON(http.StatusOK, explanationView{Explanation: out, JobID: ex.jobID})

@@ -186,6 +186,18 @@ func TestExplainAndScenarioEndpoints(t *testing.T) {
 	if code, _, b := ts.do("GET", "/v1/forecasts/S09/NOPE/explain", "", nil); code != 404 {
 		t.Errorf("unknown series: %d %s", code, b)
 	}
+	// A quarantined model is left out, as a refresh leaves it out.
+	gone := ex.Models[0].Name
+	if code, _, b := ts.do("PUT", "/v1/memguard/quarantine/"+gone, "application/json", []byte(`{"reason": "test"}`)); code != 201 {
+		t.Fatalf("quarantine %s: %d %s", gone, code, b)
+	}
+	var left forecast.Explanation
+	ts.getJSON("/v1/forecasts/S01/SKU001/explain", &left)
+	if len(left.Models) != len(ex.Models)-1 || left.Models[0].Name == gone ||
+		!strings.Contains(strings.Join(left.Notes, "\n"), "memguard quarantined them (a refresh leaves them out too): "+gone) {
+		t.Errorf("with %s quarantined: models %d (of %d), notes %q", gone, len(left.Models), len(ex.Models), left.Notes)
+	}
+
 	code, _, b = ts.do("GET", "/v1/forecasts/S01/SHORT/explain", "", nil)
 	if code != 409 || !strings.Contains(string(b), "kept no models") {
 		t.Errorf("fallback forecast: %d %s", code, b)
@@ -194,6 +206,16 @@ func TestExplainAndScenarioEndpoints(t *testing.T) {
 		[]byte(`{"changes": [{"date": "2026-11-01", "covariates": {"promo": 1}}]}`))
 	if code != 409 {
 		t.Errorf("scenario of a fallback forecast: %d %s", code, b)
+	}
+
+	// Sales deleted up to past the forecast's last date: the kept models
+	// cannot be re-run as they forecast.
+	if code, _, b := ts.do("DELETE", "/v1/series/S01/SKU001?from=2026-10-20", "", nil); code != 200 {
+		t.Fatalf("delete sales: %d %s", code, b)
+	}
+	code, _, b = ts.do("GET", "/v1/forecasts/S01/SKU001/explain", "", nil)
+	if code != 409 || !strings.Contains(string(b), "no longer reaches the forecast's last date") {
+		t.Errorf("history cut short: %d %s", code, b)
 	}
 }
 

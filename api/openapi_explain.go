@@ -4,7 +4,7 @@ package api
 // endpoints (explain.go, scenario.go).
 
 func explainPaths() oaObj {
-	conflict := problemResp("the forecast kept no models (a fallback), or the series has no sales any more")
+	conflict := problemResp("the forecast kept no models (a fallback) or all are quarantined, or the stored sales no longer reach its last date")
 	tooBig := problemResp("the series would load more than max_read_points values")
 	slow := withRetryAfter(problemResp("max_concurrent_explains are running (Retry-After), or explain_timeout ran out, or too many requests in flight"))
 	return oaObj{

@@ -70,6 +70,9 @@ func (s *explainAPI) scenario(c *gin.Context) {
 	}) {
 		return
 	}
+	if len(ex.quarantined) > 0 {
+		out.Notes = append(out.Notes, quarantineNote(ex.quarantined))
+	}
 	c.JSON(http.StatusOK, scenarioView{ScenarioResult: out, JobID: ex.jobID})
 }
 

@@ -108,9 +108,13 @@ func (s *dashboard) seriesWhy(c *gin.Context, k data.Key, series *data.Series, r
 	if err == nil && len(r.Models) > 0 {
 		err = record.Kept.Decode(r.Models, &kept)
 	}
+	kept, left := s.withoutQuarantined(kept)
 	switch {
 	case err != nil:
 		w.Note = "The kept models could not be read: " + err.Error()
+		return w, http.StatusOK
+	case len(kept) == 0 && len(left) > 0:
+		w.Note = "Every kept model is quarantined: none is re-run."
 		return w, http.StatusOK
 	case len(kept) == 0:
 		w.Note = "This forecast kept no models (" + orText(res.Fallback, "a fallback") + "): there is nothing to explain."
@@ -128,6 +132,9 @@ func (s *dashboard) seriesWhy(c *gin.Context, k data.Key, series *data.Series, r
 	if w.Explain, err = forecast.Explain(ctx, series, res, kept, s.opts.Registry); err != nil {
 		w.Note = "The forecast could not be explained: " + err.Error()
 		return w, http.StatusOK
+	}
+	if len(left) > 0 {
+		w.Explain.Notes = append(w.Explain.Notes, quarantineNote(left))
 	}
 	if w.Covariates, err = forecast.ScenarioCovariates(res, kept, s.opts.Registry); err != nil {
 		w.Note = err.Error()

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -98,6 +99,11 @@ type SeasonalProfile struct {
 	Labels  []string  `json:"labels"`
 }
 
+// ErrHistoryChanged marks a forecast whose series no longer has the
+// history it was trained on (sales deleted up to or past its last date),
+// so its kept models cannot be re-run as they forecast.
+var ErrHistoryChanged = errors.New("forecast: the stored history no longer reaches the forecast's last date")
+
 // maxImportances is how many features a tree model's importances list.
 const maxImportances = 15
 
@@ -111,7 +117,7 @@ func resultInput(s *data.Series, res *Result) (models.Input, error) {
 	}
 	k, ok := s.Freq.Steps(s.Start, last)
 	if !ok || last.Before(s.Start) || k >= len(s.Values) {
-		return models.Input{}, fmt.Errorf("forecast of %s: the stored history does not reach its last date %s", s.Key, res.LastDate)
+		return models.Input{}, fmt.Errorf("forecast of %s (last date %s): %w", s.Key, res.LastDate, ErrHistoryChanged)
 	}
 	if res.Horizon < 1 {
 		return models.Input{}, fmt.Errorf("forecast of %s: horizon %d", s.Key, res.Horizon)
