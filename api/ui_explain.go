@@ -258,8 +258,17 @@ func (f scenarioForm) changes(s *data.Series, res *forecast.Result) ([]forecast.
 		if to.Before(from) {
 			return nil, &fieldError{Field: "set_to", Reason: "before set_from"}
 		}
-		for t := from; !t.After(to) && len(out) < maxScenarioChanges; t = s.Freq.Add(t, 1) {
-			if slices.ContainsFunc(out, func(c forecast.PlanChange) bool { return c.Name == f.SetCov && c.Date.Equal(t) }) {
+		// Only the horizon's dates can change: refuse a range past it
+		// before walking it.
+		first, _ := time.Parse(res.Freq.Layout(), res.Points[0].Date)
+		last, _ := time.Parse(res.Freq.Layout(), res.Points[len(res.Points)-1].Date)
+		if from.Before(first) || to.After(last) {
+			return nil, &fieldError{Field: "set_from", Reason: fmt.Sprintf("the range %s to %s is not within the horizon (%s to %s)",
+				from.Format(res.Freq.Layout()), to.Format(res.Freq.Layout()), res.Points[0].Date, res.Points[len(res.Points)-1].Date)}
+		}
+		moves := slices.Clone(out)
+		for t := from; !t.After(to); t = s.Freq.Add(t, 1) {
+			if slices.ContainsFunc(moves, func(c forecast.PlanChange) bool { return c.Name == f.SetCov && c.Date.Equal(t) }) {
 				continue // a move already changed this date; the move wins
 			}
 			out = append(out, forecast.PlanChange{Date: t, Name: f.SetCov, Value: v})

@@ -64,10 +64,18 @@ func TestSeriesPageWhyAndWhatIf(t *testing.T) {
 		t.Errorf("moved-from day %s: change %q, want a drop (rows %v)", from, c, changes)
 	}
 
+	// A price-cut-like set over two days of the horizon.
+	q = url.Values{"scenario": {"1"}, "set_cov": {"promo"}, "set_value": {"1"}, "set_from": {fc.Points[1].Date}, "set_to": {fc.Points[2].Date}}
+	if code, _, b := ts.do("GET", "/ui/series/S01/SKU001?"+q.Encode(), "", nil); code != 200 || strings.Contains(string(b), "Scenario refused") ||
+		!strings.Contains(string(b), "<tr><td>"+fc.Points[1].Date+"</td>") {
+		t.Errorf("set over two days: %d, no change listed for %s", code, fc.Points[1].Date)
+	}
+
 	for _, bad := range []url.Values{
 		{"scenario": {"1"}, "move_cov": {"promo"}, "move_from": {"2020-01-01"}, "move_to": {to}},
 		{"scenario": {"1"}, "set_cov": {"promo"}, "set_value": {"lots"}},
 		{"scenario": {"1"}, "set_cov": {"nope"}, "set_value": {"1"}},
+		{"scenario": {"1"}, "set_cov": {"promo"}, "set_value": {"1"}, "set_from": {"1900-01-01"}, "set_to": {"2199-12-31"}},
 		{"scenario": {"1"}},
 	} {
 		code, _, b := ts.do("GET", "/ui/series/S01/SKU001?"+bad.Encode(), "", nil)
