@@ -82,6 +82,7 @@ func (s *Server) router() http.Handler {
 	v1.GET("/jobs/:id", h.getJob)
 	v1.DELETE("/jobs/:id", s.cancelJob)
 	v1.GET("/forecasts/:store/:sku", h.getForecast)
+	s.routesExplain(v1)
 	v1.GET("/models", s.listModels)
 	s.routesSchedules(v1)
 	v1.GET("/memguard/reports", s.memReports)

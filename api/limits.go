@@ -60,6 +60,10 @@ type Limits struct {
 	// may load from the store; past it the read answers 422 before it
 	// loads anything. Default 2,000,000 (16 MB of float64).
 	MaxReadPoints int
+	// ExplainTimeout bounds the computation of one explanation or
+	// scenario (the kept models re-run from their states); past it the
+	// request answers 503. Default 20 s.
+	ExplainTimeout time.Duration
 }
 
 func (l *Limits) defaults() {
@@ -72,6 +76,7 @@ func (l *Limits) defaults() {
 	orDefault(&l.MaxScrapes, 4)
 	orDefault(&l.MaxActiveJobs, 1000)
 	orDefault(&l.MaxReadPoints, 2_000_000)
+	orDefault(&l.ExplainTimeout, 20*time.Second)
 }
 
 // orDefault sets *p to def unless it is positive: a zero (or nonsensical
@@ -96,6 +101,14 @@ const (
 	maxHeaderBytes = 64 << 10
 	// readHeaderTimeout bounds the time to send the request headers.
 	readHeaderTimeout = 10 * time.Second
+	// maxScenarioBodyBytes and maxScenarioChanges bound a scenario
+	// request: its body, and its rows (a horizon's dates with a few
+	// covariates each fit many times over).
+	maxScenarioBodyBytes = 1 << 20
+	maxScenarioChanges   = 10_000
+	// maxConcurrentExplains bounds the explanations and scenarios
+	// computed at once: each re-runs every kept model a few times.
+	maxConcurrentExplains = 2
 	// queueFullRetry is the Retry-After of a 429 at MaxActiveJobs: about
 	// the time a small job takes to leave the queue.
 	queueFullRetry = 30 * time.Second
@@ -119,6 +132,11 @@ const (
 	limitPage         = "max_page_size"
 	limitPageBytes    = "max_page_bytes"
 	limitReadPoints   = "max_read_points"
+
+	limitScenarioBody       = "max_scenario_body_bytes"
+	limitScenarioChanges    = "max_scenario_changes"
+	limitConcurrentExplains = "max_concurrent_explains"
+	limitExplainTime        = "explain_timeout"
 )
 
 // limitRow is one limit as the README's table lists it: its name, its
@@ -165,6 +183,10 @@ func (s *Server) edgeLimits() []limitRow {
 		{limitPage, fmtCount(maxPage), "400 problem"},
 		{limitPageBytes, sizeText(maxPageBytes), "a shorter page, with `next`"},
 		{limitReadPoints, fmtCount(l.MaxReadPoints), "422 page, or problem when `Accept` names JSON"},
+		{limitScenarioBody, sizeText(maxScenarioBodyBytes), "413 problem"},
+		{limitScenarioChanges, fmtCount(maxScenarioChanges), "400 problem"},
+		{limitConcurrentExplains, fmtCount(maxConcurrentExplains), "503 problem with `Retry-After: 1`"},
+		{limitExplainTime, durationText(l.ExplainTimeout), "503 problem"},
 	}
 }
 

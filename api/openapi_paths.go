@@ -39,7 +39,7 @@ func uiErrorResp(desc string) oaObj {
 // openAPIPaths is the paths object of the document.
 func openAPIPaths() oaObj {
 	paths := oaObj{}
-	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths()} {
+	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), explainPaths()} {
 		for p, item := range group {
 			paths[p] = item
 		}
@@ -101,7 +101,8 @@ func dashboardPaths() oaObj {
 				queryParam("after", "cursor from the next-page link", oaObj{"type": "string"})}).
 			respond("400", uiErrorResp("bad cursor"))},
 		"/ui/series/{store}/{sku}": oaObj{"get": page("Dashboard: history, forecast with 80%/95% bands, kept models and leaderboard of one series").
-			with("parameters", []oaObj{storeParam(), skuParam()}).
+			with("parameters", append([]oaObj{storeParam(), skuParam()}, scenarioFormParams()...)).
+			respond("400", htmlResp("the page, its scenario refused with the reason (a bad scenario form)")).
 			respond("404", uiErrorResp("not found")).
 			respond("422", uiErrorResp("the series would load more than max_read_points values (the problem's limit names it)"))},
 		"/ui/jobs/{id}": oaObj{"get": page("Dashboard: one job's progress, ETA, phase timings, summary and warnings, memguard report and params; reloads every 5 s while the job is queued or running").

@@ -5,7 +5,7 @@ package api
 
 func openAPISchemas() oaObj {
 	schemas := oaObj{}
-	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas()} {
+	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas(), explainSchemas()} {
 		for name, s := range group {
 			schemas[name] = s
 		}

@@ -109,6 +109,9 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	ready   chan struct{}
+	// explainSlots holds a token per explanation or scenario being
+	// computed (explain.go), for the API and the dashboard alike.
+	explainSlots chan struct{}
 
 	// running is the HTTP server once Start has it serving on ln.
 	running  *httpserve.Running
@@ -126,7 +129,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.Ops.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{})}
+	s := &Server{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), ready: make(chan struct{}),
+		explainSlots: make(chan struct{}, maxConcurrentExplains)}
 	// The HTTP metrics first: they need nothing open, so a failure here
 	// leaves nothing to close.
 	if err := s.registerMetrics(); err != nil {

@@ -341,6 +341,8 @@ type seriesPage struct {
 	// covariates the forecast used, by name.
 	Planned []plannedCovariate
 	PlanURL string
+	// Why is the explanation and the scenario (ui_explain.go).
+	Why *seriesWhy
 }
 
 // plannedCovariate is one covariate on the series page: what is planned
@@ -424,7 +426,11 @@ func (s *dashboard) uiSeries(c *gin.Context) {
 		s.uiFail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "series.html", page)
+	status := http.StatusOK
+	if page.HasForecast {
+		page.Why, status = s.seriesWhy(c, k, series, page.Result) // ui_explain.go
+	}
+	s.render(c, status, "series.html", page)
 }
 
 // withinReadBudget refuses, with 422 naming Limits.MaxReadPoints, to load

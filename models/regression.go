@@ -245,6 +245,14 @@ func (r *Regression[T, P]) Fit(ctx context.Context, in Input) (Fitted, error) {
 // Forecast implements Fitted. It rebuilds the features from in.Y, so a
 // longer history of the same series refreshes the forecast for free.
 func (f *regressionFit[P]) Forecast(ctx context.Context, in Input, h int) ([]float64, error) {
+	return f.forecast(ctx, in, h, nil)
+}
+
+// forecast is Forecast, calling visit (when not nil) at each step with
+// the step, its transformed feature row (which visit must not keep) and
+// the model's prediction before it is clipped, so an explanation sees
+// exactly the rows the forecast used.
+func (f *regressionFit[P]) forecast(ctx context.Context, in Input, h int, visit func(i int, row []float64, p float64)) ([]float64, error) {
 	if len(in.Y) < 1 {
 		return nil, fmt.Errorf("%s: %w: need 1 point", f.Name, ErrTooShort)
 	}
@@ -282,6 +290,9 @@ func (f *regressionFit[P]) Forecast(ctx context.Context, in Input, h int) ([]flo
 		p := f.Model.Predict(row)
 		if math.IsNaN(p) {
 			return nil, fmt.Errorf("%s: %w: non-finite forecast at step %d", f.Name, ErrUnsuitable, i+1)
+		}
+		if visit != nil {
+			visit(i, row, p)
 		}
 		p = math.Min(math.Max(p, lo), hi)
 		if f.NonNegative && p < 0 {

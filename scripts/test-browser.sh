@@ -101,7 +101,22 @@ check() {
 check overview /ui 3 "<h1>Overview</h1>" "Memory" "Retained bytes per job" "Jobs" "Leak reports" "Quarantined models" "succeeded" "/ui/jobs/$job"
 check job "/ui/jobs/$job" 0 "<h1>Job <code>" "succeeded" "<h2>Progress</h2>" "<h2>Phases</h2>" "<h2>Summary</h2>" "<th class=\"num\">Fallback</th>" "<h2>Warnings</h2>" "memguard verdict" "/v1/memguard/reports/" "<h2>Parameters</h2>"
 check series-list /ui/series 0 "<h1>Series</h1>" "Last date" "/ui/series/$first"
-check series "/ui/series/$first" 1 "Forecast" "Kept models" "Leaderboard" "80% interval" "95% interval" "kept"
+check series "/ui/series/$first" 3 "Forecast" "Kept models" "Leaderboard" "80% interval" "95% interval" "kept" \
+	"<h2>Why this forecast</h2>" "<h3>Covariate contributions</h3>" "<h3>Seasonal profile</h3>" "<h2>What if</h2>" 'name="move_cov"'
+# The scenario view (issue 19): the first planned promotion of the horizon
+# (the first step promo contributes to) moved three days later, as the
+# page's form submits it.
+move=$(curl -fsS "$BASE/v1/forecasts/$first/explain" | python3 -c '
+import json, sys, urllib.parse as u
+st = json.load(sys.stdin)["steps"]
+on = [i for i, s in enumerate(st) if s["contributions"].get("promo", 0) > 0 and i + 3 < len(st)]
+if on:
+    print(u.urlencode({"scenario": 1, "move_cov": "promo", "move_from": st[on[0]]["date"], "move_to": st[on[0] + 3]["date"]}))
+')
+if [ -z "$move" ]; then echo "FAIL series-scenario: no planned promotion to move in $first's explanation" >&2; fail=1; else
+	check series-scenario "/ui/series/$first?$move" 4 "<h2>What if</h2>" "baseline is the forecast under the plan as stored now" "<th class=\"num\">Change</th>"
+	if grep -qF "Scenario refused" "$tmp/series-scenario.html"; then echo "FAIL series-scenario: refused" >&2; fail=1; fi
+fi
 check series-missing /ui/series/NO-SUCH-STORE/NO-SUCH-SKU 0 "Not Found" "There is no series NO-SUCH-STORE/NO-SUCH-SKU"
 
 if [ $fail = 0 ]; then echo "browser test passed"; else echo "browser test FAILED" >&2; fi

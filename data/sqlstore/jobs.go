@@ -271,7 +271,7 @@ type Result struct {
 	JobID       string
 	GeneratedAt time.Time
 	Body        []byte
-	// Models is filled only by ListResults.
+	// Models is filled only by ListResults and GetResultModels.
 	Models []byte
 }
 
@@ -290,6 +290,26 @@ func (s *Store) GetResult(ctx context.Context, k data.Key) (*Result, error) {
 	}
 	r.GeneratedAt = time.UnixMilli(at).UTC()
 	r.Body = []byte(body)
+	return &r, nil
+}
+
+// GetResultModels returns the published result of a series with its
+// kept models (Models filled), for the reads that re-run them (explain,
+// scenarios), or ErrNotFound.
+func (s *Store) GetResultModels(ctx context.Context, k data.Key) (*Result, error) {
+	r := Result{Key: k}
+	var at int64
+	var body, models string
+	err := s.db.QueryRowContext(ctx, `SELECT job_id, generated_at, body, models FROM results WHERE store = $1 AND sku = $2`, k.Store, k.SKU).
+		Scan(&r.JobID, &at, &body, &models)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("forecast for %s: %w", k, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data: get result models: %w", err)
+	}
+	r.GeneratedAt = time.UnixMilli(at).UTC()
+	r.Body, r.Models = []byte(body), []byte(models)
 	return &r, nil
 }
 
