@@ -141,6 +141,8 @@ type Engine struct {
 	Store *sqlstore.Store
 	Queue *Queue
 	Guard *memguard.Guard
+
+	runner *Runner
 }
 
 // OpenEngine creates the guard, registers the metrics and opens the
@@ -182,7 +184,7 @@ func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
 	if err := restoreQuarantine(ctx, store, guard); err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
-	return &Engine{Store: store, Queue: q, Guard: guard}, nil
+	return &Engine{Store: store, Queue: q, Guard: guard, runner: runner}, nil
 }
 
 // restoreQuarantine loads the stored quarantine into the guard, then
@@ -200,12 +202,16 @@ func restoreQuarantine(ctx context.Context, store *sqlstore.Store, guard *memgua
 	return nil
 }
 
-// Close stops the queue (cancelling running jobs, which River retries)
-// and closes the store, within ctx.
+// Close stops the queue (cancelling running jobs, which River retries),
+// cancels a running leak hunt and waits for it, and closes the store,
+// within ctx.
 func (e *Engine) Close(ctx context.Context) error {
 	var errs []error
 	if err := e.Queue.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("jobs: stop: %w", err))
+	}
+	if err := e.runner.StopHunts(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := e.Store.Close(); err != nil {
 		errs = append(errs, err)

@@ -47,6 +47,9 @@ type Guard struct {
 	rateSaved int
 
 	metrics *collector
+
+	// hunting is set while a Hunt runs: one at a time.
+	hunting atomic.Bool
 }
 
 // New returns a Guard configured by opts.
@@ -84,7 +87,8 @@ func (g *Guard) Options() Options { return g.opts }
 // The returned report is complete even when fn fails; the error wraps
 // fn's error, or ErrBudgetExceeded. Run returns a nil report only when ctx
 // ends before the run could start. Runs must not nest: with
-// Options.Exclusive, or while a Hunt waits, a nested Run deadlocks.
+// Options.Exclusive, or while a hunt run waits in turn, a nested Run
+// deadlocks.
 func (g *Guard) Run(ctx context.Context, kind string, fn func(ctx context.Context) error) (*Report, error) {
 	if fn == nil {
 		panic("memguard: Run with nil fn")
@@ -202,6 +206,10 @@ type runSpec struct {
 	// report and hold their diff profiles; the hunt's result carries what
 	// they found.
 	transient bool
+	// judge, if set, replaces the guard's options in judging the run: a
+	// hunt judges its few runs per candidate with the same rule on a
+	// shorter warm-up and window.
+	judge *Options
 }
 
 // run is Run after admission.
@@ -275,7 +283,7 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	}
 
 	g.mu.Lock()
-	g.judgeLocked(rep, sp.ks, f, deltas)
+	g.judgeLocked(rep, sp, f, deltas)
 	if !sp.transient {
 		g.store(rep, diff)
 	}
@@ -402,8 +410,12 @@ func (rep *Report) setReadings(before, after reading) {
 // judgeLocked judges the run, sums its heap growth into the kind's window
 // and names the window's sites while the verdict is not clean. g.mu is
 // held.
-func (g *Guard) judgeLocked(rep *Report, ks *kindState, f runFigures, deltas map[string]*Site) {
-	rep.Verdict = ks.judgeRun(&g.opts, f)
+func (g *Guard) judgeLocked(rep *Report, sp runSpec, f runFigures, deltas map[string]*Site) {
+	ks, o := sp.ks, &g.opts
+	if sp.judge != nil {
+		o = sp.judge
+	}
+	rep.Verdict = ks.judgeRun(o, f)
 	rep.Run = ks.runs
 	ks.lastVerdict = rep.Verdict
 	if deltas != nil {

@@ -112,6 +112,11 @@ type Options struct {
 	// HuntMemProfileRate is runtime.MemProfileRate during Hunt.
 	// Default 512 (sample about one allocation per 512 bytes).
 	HuntMemProfileRate int
+	// HuntPatience is how long a hunt run waits for the guard to be free
+	// of other runs before it queues for it like an exclusive run,
+	// holding back the runs that arrive after it for one hunt run;
+	// default 30 s. A hunt runs at low priority: see Guard.Hunt.
+	HuntPatience time.Duration
 	// TopSites is the number of growing allocation sites reported.
 	// Default 10.
 	TopSites int
@@ -163,6 +168,7 @@ const (
 	defaultHandleNoiseFloor    = 0.5
 	defaultCheckpointOverhead  = 0.02
 	defaultMemProfileRate      = 64 << 10
+	defaultHuntPatience        = 30 * time.Second
 )
 
 // withDefaults validates o and fills in its zero fields.
@@ -196,6 +202,7 @@ func (o Options) withDefaults() (Options, error) {
 	neg("GoroutineGrace", int64(o.GoroutineGrace))
 	neg("MaxGoroutineStacks", int64(o.MaxGoroutineStacks))
 	neg("MaxRetainedBytes", o.MaxRetainedBytes)
+	neg("HuntPatience", int64(o.HuntPatience))
 	neg("SampleInterval", int64(o.SampleInterval))
 	if o.MinPositiveFraction < 0 || o.MinPositiveFraction > 1 {
 		errs = append(errs, fmt.Errorf("memguard: Options.MinPositiveFraction must be in [0, 1], got %g", o.MinPositiveFraction))
@@ -230,6 +237,7 @@ func (o Options) withDefaults() (Options, error) {
 	orDefault(&o.GoroutineGrace, defaultGoroutineGrace)
 	orDefault(&o.MaxGoroutineStacks, defaultMaxGoroutineStacks)
 	orDefault(&o.SampleInterval, defaultSampleInterval)
+	orDefault(&o.HuntPatience, defaultHuntPatience)
 	return o, nil
 }
 
