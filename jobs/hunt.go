@@ -116,7 +116,8 @@ func (r *Runner) WaitHunts(ctx context.Context) error { return r.hunts.wait(ctx)
 // rather than kept from the run, so that the run's report does not count
 // it as retained.
 func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Params, sample data.Key) {
-	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || sample == (data.Key{}) {
+	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || sample == (data.Key{}) ||
+		r.Guard.Options().DisableHunt {
 		return
 	}
 	r.hunts.start(ctx, rep.Kind, time.Now(), func(ctx context.Context) { r.hunt(ctx, rep, p, sample) })

@@ -425,7 +425,8 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	o := p.options()
 	o.Candidates = specs
 	o.Workers = r.Workers
-	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs}
+	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs,
+		every: r.Guard.Options().CheckpointEvery}
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
@@ -465,15 +466,8 @@ func (r *Runner) stageKept(ctx context.Context, id string, k data.Key, out *fore
 	return int64(len(body) + len(kept)), nil
 }
 
-// checkpointEvery is how many staged series apart a training job asks
-// memguard for an in-run judgement. Checkpoint bounds its own cost
-// (Options.CheckpointOverhead of the run's time: a call that would exceed
-// it returns the last judgement without a GC), so the calls can be
-// frequent; every few series spares jobs of many tiny series even the
-// call's lock.
-const checkpointEvery = 4
-
-// inRunCheck asks memguard, every checkpointEvery staged series, whether
+// inRunCheck asks memguard, every memguard.Options.CheckpointEvery staged
+// series (default 4), whether
 // the training job is leaking while it runs (issue 17: a leak that grows
 // across the fits of one job is flagged within that job), and logs the
 // first leak judgement with the models whose fits ran under the job's
@@ -481,9 +475,15 @@ const checkpointEvery = 4
 // job's memory report and memguard's metrics. It is used from the single
 // goroutine forecast.Run calls its sink on.
 type inRunCheck struct {
-	log         *slog.Logger
-	candidates  []models.Spec
-	n           int
+	log        *slog.Logger
+	candidates []models.Spec
+	n          int
+	// every is the guard's Options.CheckpointEvery. Checkpoint bounds
+	// its own cost (Options.CheckpointOverhead of the run's time: a call
+	// that would exceed it returns the last judgement without a GC), so
+	// the calls can be frequent; every few series spares jobs of many
+	// tiny series even the call's lock.
+	every       int
 	resultBytes int64 // bytes of results staged so far: held legitimately
 	reported    bool
 }
@@ -491,7 +491,7 @@ type inRunCheck struct {
 func (c *inRunCheck) staged(ctx context.Context, bytes int64) {
 	c.n++
 	c.resultBytes += bytes
-	if c.reported || c.n%checkpointEvery != 0 {
+	if c.reported || c.n%max(1, c.every) != 0 {
 		return
 	}
 	j, ok := memguard.Checkpoint(ctx, c.resultBytes)

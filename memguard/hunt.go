@@ -111,6 +111,9 @@ func (g *Guard) Hunt(ctx context.Context, candidates map[string]func(ctx context
 	if runs < 3 {
 		return nil, fmt.Errorf("memguard: hunt needs at least 3 runs per candidate, got %d", runs)
 	}
+	if g.opts.DisableHunt {
+		return nil, ErrHuntDisabled
+	}
 	if !g.hunting.CompareAndSwap(false, true) {
 		return nil, ErrHuntRunning
 	}
@@ -139,6 +142,9 @@ func (g *Guard) Hunt(ctx context.Context, candidates map[string]func(ctx context
 
 // ErrHuntRunning is returned by Hunt while another hunt of the Guard runs.
 var ErrHuntRunning = errors.New("memguard: a hunt is already running")
+
+// ErrHuntDisabled is returned by Hunt when Options.DisableHunt is set.
+var ErrHuntDisabled = errors.New("memguard: the leak hunt is disabled (Options.DisableHunt)")
 
 // huntPoll is how often a hunt run waiting for an idle guard looks again.
 const huntPoll = 20 * time.Millisecond

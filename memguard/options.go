@@ -67,10 +67,11 @@ type Options struct {
 	// single increment grows when it exceeds NoiseSigmas deviations.
 	// Default 3.
 	NoiseSigmas float64
-	// MinPositiveFraction is the fraction of post-warm-up runs in which a
-	// hunt candidate, or one of its allocation sites, must retain memory
-	// to be named. Default 0.75. (The per-kind verdict uses the rule
-	// documented in README.md instead.)
+	// MinPositiveFraction is the fraction of a hunt candidate's
+	// post-warm-up runs in which one of its allocation sites must grow to
+	// be named a leaking site (and, in two candidates, a shared leak).
+	// Default 0.75. Candidates themselves, like kinds, are judged by the
+	// leak rule (rule.go).
 	MinPositiveFraction float64
 	// SuspectRetainedBytes is the retained growth of a single post-warm-up
 	// run that makes it suspect on its own. Default 16 × NoiseFloorBytes.
@@ -98,6 +99,14 @@ type Options struct {
 	// that would exceed it returns without measuring. Default 0.02; 1 or
 	// more measures at every call.
 	CheckpointOverhead float64
+	// CheckpointEvery is how many units of work (a training job: series
+	// staged) the caller lets pass between two calls of Checkpoint;
+	// memguard does not count calls, its callers read it here so that
+	// one configuration reaches them. Default 4.
+	CheckpointEvery int
+	// DisableHunt turns the leak hunt off: Hunt returns ErrHuntDisabled
+	// and callers that start hunts on a leak verdict do not.
+	DisableHunt bool
 
 	// Profile says when heap profiles are taken. Default ProfileAuto.
 	Profile ProfileMode
@@ -169,6 +178,7 @@ const (
 	defaultCheckpointOverhead  = 0.02
 	defaultMemProfileRate      = 64 << 10
 	defaultHuntPatience        = 30 * time.Second
+	defaultCheckpointEvery     = 4
 )
 
 // withDefaults validates o and fills in its zero fields.
@@ -203,6 +213,7 @@ func (o Options) withDefaults() (Options, error) {
 	neg("MaxGoroutineStacks", int64(o.MaxGoroutineStacks))
 	neg("MaxRetainedBytes", o.MaxRetainedBytes)
 	neg("HuntPatience", int64(o.HuntPatience))
+	neg("CheckpointEvery", int64(o.CheckpointEvery))
 	neg("SampleInterval", int64(o.SampleInterval))
 	if o.MinPositiveFraction < 0 || o.MinPositiveFraction > 1 {
 		errs = append(errs, fmt.Errorf("memguard: Options.MinPositiveFraction must be in [0, 1], got %g", o.MinPositiveFraction))
@@ -238,6 +249,7 @@ func (o Options) withDefaults() (Options, error) {
 	orDefault(&o.MaxGoroutineStacks, defaultMaxGoroutineStacks)
 	orDefault(&o.SampleInterval, defaultSampleInterval)
 	orDefault(&o.HuntPatience, defaultHuntPatience)
+	orDefault(&o.CheckpointEvery, defaultCheckpointEvery)
 	return o, nil
 }
 
