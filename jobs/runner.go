@@ -32,8 +32,10 @@ type Store interface {
 	StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error
 	PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error)
 	ListResults(ctx context.Context, fn func(*sqlstore.Result) error) error
-	// Quarantine and SaveHunt persist what the leak hunt decided.
+	// Quarantine and SaveHunt persist what the leak hunt decided;
+	// QuarantineList is read before each job (syncQuarantine).
 	Quarantine(ctx context.Context, q sqlstore.Quarantined) error
+	QuarantineList(ctx context.Context) ([]sqlstore.Quarantined, error)
 	SaveHunt(ctx context.Context, h sqlstore.Hunt) error
 }
 
@@ -57,6 +59,7 @@ type Runner struct {
 	Metrics *Metrics
 
 	hunts hunter
+	qsync quarantineSync
 }
 
 // ErrCancelled marks a job cancelled through the API.
@@ -96,6 +99,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 			r.Metrics.observe(p.Kind, outcome(ctx, err), start)
 		}
 	}()
+	r.syncQuarantine(ctx)
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
 		t0 := time.Now()
 		series, err := r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}, &sum)
