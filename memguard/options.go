@@ -67,6 +67,12 @@ type Options struct {
 	// single increment grows when it exceeds NoiseSigmas deviations.
 	// Default 3.
 	NoiseSigmas float64
+	// SlowLeakFloorBytes is the floor of the slow-leak condition on
+	// retained heap (rule.go): growth of more than this per run on
+	// average, over the last 2·MinRuns runs, in both halves, never given
+	// back, is a leak even below NoiseFloorBytes. Default 2 KiB;
+	// negative turns the condition off.
+	SlowLeakFloorBytes int64
 	// MinPositiveFraction is the fraction of a hunt candidate's
 	// post-warm-up runs in which one of its allocation sites must grow to
 	// be named a leaking site (and, in two candidates, a shared leak).
@@ -179,6 +185,7 @@ const (
 	defaultMemProfileRate      = 64 << 10
 	defaultHuntPatience        = 30 * time.Second
 	defaultCheckpointEvery     = 4
+	defaultSlowLeakFloorBytes  = 2 << 10
 )
 
 // withDefaults validates o and fills in its zero fields.
@@ -250,6 +257,7 @@ func (o Options) withDefaults() (Options, error) {
 	orDefault(&o.SampleInterval, defaultSampleInterval)
 	orDefault(&o.HuntPatience, defaultHuntPatience)
 	orDefault(&o.CheckpointEvery, defaultCheckpointEvery)
+	orDefault(&o.SlowLeakFloorBytes, defaultSlowLeakFloorBytes)
 	return o, nil
 }
 
