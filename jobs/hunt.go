@@ -28,8 +28,10 @@ type hunter struct {
 	last    map[string]time.Time
 	running bool
 	stopped bool
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// cancel cancels the running (or last) hunt; done is closed when it
+	// has returned.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // huntRuns is how many times the hunt runs each candidate alone: the
@@ -58,10 +60,10 @@ func (h *hunter) start(ctx context.Context, kind string, now time.Time, hunt fun
 	h.last[kind] = now
 	h.running = true
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	h.cancel = cancel
-	h.wg.Add(1)
+	done := make(chan struct{})
+	h.cancel, h.done = cancel, done
 	go func() {
-		defer h.wg.Done()
+		defer close(done)
 		defer func() {
 			h.mu.Lock()
 			h.running = false
@@ -75,11 +77,12 @@ func (h *hunter) start(ctx context.Context, kind string, now time.Time, hunt fun
 
 // wait waits for a running hunt to end, or for ctx.
 func (h *hunter) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		h.wg.Wait()
-		close(done)
-	}()
+	h.mu.Lock()
+	done := h.done
+	h.mu.Unlock()
+	if done == nil {
+		return nil
+	}
 	select {
 	case <-done:
 		return nil

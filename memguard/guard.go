@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ type Guard struct {
 	ring       []*Report // oldest overwritten first
 	next       int       // ring index of the next report
 	diffs      map[string][]byte
+	diffOrder  []string // IDs of the kept diff profiles, oldest first
 	quarantine map[string]QuarantineEntry
 
 	rateMu    sync.Mutex
@@ -418,7 +420,9 @@ func (g *Guard) judgeLocked(rep *Report, sp runSpec, f runFigures, deltas map[st
 	rep.Verdict = ks.judgeRun(o, f)
 	rep.Run = ks.runs
 	ks.lastVerdict = rep.Verdict
-	if deltas != nil {
+	// A hunt's runs (transient) need no window: the hunt sums their
+	// growth by line itself.
+	if deltas != nil && !sp.transient {
 		ks.window.add(ks.runs, deltas)
 	}
 	if rep.Verdict.State != StateClean && ks.window.runs > 0 {
@@ -447,12 +451,24 @@ func (g *Guard) store(rep *Report, diff []byte) {
 	if len(g.ring) < g.opts.KeepReports {
 		g.ring = append(g.ring, rep)
 	} else {
-		delete(g.diffs, g.ring[g.next].ID)
+		if _, ok := g.diffs[g.ring[g.next].ID]; ok {
+			delete(g.diffs, g.ring[g.next].ID)
+			g.diffOrder = slices.DeleteFunc(g.diffOrder, func(id string) bool { return id == g.ring[g.next].ID })
+		}
 		g.ring[g.next] = rep
 	}
 	g.next = (g.next + 1) % g.opts.KeepReports
 	if diff != nil {
+		// Only the latest KeepProfiles diffs are kept: a kind that
+		// stays armed is profiled every run, and a diff of tens of KiB
+		// per report would make memguard's own memory grow with the
+		// ring (what a soak test sees as a leak of the service).
+		if len(g.diffOrder) == g.opts.KeepProfiles {
+			delete(g.diffs, g.diffOrder[0])
+			g.diffOrder = append(g.diffOrder[:0], g.diffOrder[1:]...)
+		}
 		g.diffs[rep.ID] = diff
+		g.diffOrder = append(g.diffOrder, rep.ID)
 	}
 }
 

@@ -194,8 +194,12 @@ func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx cont
 	judge := g.opts.huntOptions(runs, warm)
 	var last Verdict
 	retained := make([]int64, 0, runs)
-	perRun := make([]map[string]*Site, 0, runs)
-	for range runs {
+	// The post-warm-up runs' growth is summed by line as each run ends:
+	// keeping every run's sites, stacks and all, at the hunt's fine
+	// sampling held megabytes for the length of a candidate, on the heap
+	// of the jobs that run beside the hunt.
+	lines := lineSums{}
+	for run := range runs {
 		if err := ctx.Err(); err != nil {
 			return c, waited, err
 		}
@@ -213,7 +217,9 @@ func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx cont
 			c.LastError = err.Error()
 		}
 		retained = append(retained, rep.RetainedBytes)
-		perRun = append(perRun, deltas)
+		if run >= warm {
+			lines.add(deltas)
+		}
 		if n := rep.Verdict.LeakedGoroutines; n > 0 {
 			c.LeakyGoroutineRuns++
 			c.LeakedGoroutines += n
@@ -222,7 +228,7 @@ func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx cont
 		c.TopGrowth = rep.TopGrowth
 		last = rep.Verdict
 	}
-	c.LeakingSites = leakingSites(perRun[warm:], g.opts.MinPositiveFraction, g.opts.TopSites)
+	c.LeakingSites = lines.leaking(runs-warm, g.opts.MinPositiveFraction, g.opts.TopSites)
 	c.RetainedPerRun = retained
 	g.judgeCandidate(&c, last, retained[warm:])
 	return c, waited, nil
@@ -234,41 +240,47 @@ func lineKey(s *Site) string {
 	return s.Function + " " + s.File + ":" + strconv.Itoa(s.Line)
 }
 
-// leakingSites returns the sites, by line, that grew in at least frac of
-// the runs, with their growth summed over the runs, largest first, at
-// most n.
-func leakingSites(runs []map[string]*Site, frac float64, n int) []Site {
-	type acc struct {
-		site     Site
-		positive int
-	}
-	byLine := map[string]*acc{}
-	for _, deltas := range runs {
-		perLine := map[string]*Site{}
-		for _, d := range deltas {
-			k := lineKey(d)
-			if s := perLine[k]; s != nil {
-				s.grow(d)
-				continue
-			}
-			c := *d
-			perLine[k] = &c
+// lineSums sums runs' growth by line (lineKey), counting the runs in
+// which each line grew.
+type lineSums map[string]*lineSum
+
+type lineSum struct {
+	site     Site
+	positive int
+}
+
+// add sums one run's growth per stack into its lines.
+func (ls lineSums) add(deltas map[string]*Site) {
+	perLine := map[string]*Site{}
+	for _, d := range deltas {
+		k := lineKey(d)
+		if s := perLine[k]; s != nil {
+			s.grow(d)
+			continue
 		}
-		for k, s := range perLine {
-			a := byLine[k]
-			if a == nil {
-				a = &acc{site: s.atLine()}
-				byLine[k] = a
-			}
-			a.site.grow(s)
-			if s.Bytes > 0 {
-				a.positive++
-			}
+		c := *d
+		perLine[k] = &c
+	}
+	for k, s := range perLine {
+		a := ls[k]
+		if a == nil {
+			a = &lineSum{site: s.atLine()}
+			ls[k] = a
+		}
+		a.site.grow(s)
+		if s.Bytes > 0 {
+			a.positive++
 		}
 	}
+}
+
+// leaking returns the lines that grew in at least frac of runs (the
+// number of runs added), with their growth summed over the runs, largest
+// first, at most n.
+func (ls lineSums) leaking(runs int, frac float64, n int) []Site {
 	var out []Site
-	for _, a := range byLine {
-		if a.site.Bytes > 0 && float64(a.positive) >= frac*float64(len(runs)) {
+	for _, a := range ls {
+		if a.site.Bytes > 0 && float64(a.positive) >= frac*float64(runs) {
 			out = append(out, a.site)
 		}
 	}

@@ -42,6 +42,9 @@ func (m ProfileMode) String() string {
 type Options struct {
 	// KeepReports is the number of most recent reports kept. Default 100.
 	KeepReports int
+	// KeepProfiles is the number of most recent heap diff profiles kept
+	// with their reports (DiffProfile). Default 10.
+	KeepProfiles int
 
 	// WarmUp is the number of first runs of a kind, after the first run
 	// or a restart of its window (Restart, Quarantine), that are not
@@ -168,6 +171,7 @@ type Options struct {
 // Defaults.
 const (
 	defaultKeepReports         = 100
+	defaultKeepProfiles        = 10
 	defaultWarmUp              = 3
 	defaultWindow              = 20
 	defaultMinRuns             = 5
@@ -197,6 +201,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	neg("KeepReports", int64(o.KeepReports))
+	neg("KeepProfiles", int64(o.KeepProfiles))
 	neg("WarmUp", int64(o.WarmUp))
 	neg("Window", int64(o.Window))
 	neg("MinRuns", int64(o.MinRuns))
@@ -232,6 +237,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.Join(errs...)
 	}
 	orDefault(&o.KeepReports, defaultKeepReports)
+	orDefault(&o.KeepProfiles, defaultKeepProfiles)
 	orDefault(&o.WarmUp, defaultWarmUp)
 	orDefault(&o.Window, defaultWindow)
 	orDefault(&o.MinRuns, defaultMinRuns)
