@@ -95,7 +95,7 @@ func dashboardPaths() oaObj {
 			respond("500", uiErrorResp("internal error")).respond("503", uiErrorResp("too many requests in flight, or starting, or the request was cancelled; retry"))
 	}
 	return oaObj{
-		"/ui": oaObj{"get": page("Dashboard: memory over time, retained bytes per job, jobs, leak reports")},
+		"/ui": oaObj{"get": page("Dashboard: memory over time, retained bytes per job, jobs, leak reports, quarantined models and leak hunts")},
 		"/ui/series": oaObj{"get": page("Dashboard: paged list of series").
 			with("parameters", []oaObj{queryParam("store", "only this store", oaObj{"type": "string"}),
 				queryParam("after", "cursor from the next-page link", oaObj{"type": "string"})}).
@@ -108,6 +108,9 @@ func dashboardPaths() oaObj {
 		"/ui/jobs/{id}": oaObj{"get": page("Dashboard: one job's progress, ETA, phase timings, summary and warnings, memguard report and params; reloads every 5 s while the job is queued or running").
 			with("parameters", []oaObj{jobIDParam()}).
 			respond("404", uiErrorResp("no such job"))},
+		"/ui/memguard/hunts/{id}": oaObj{"get": page("Dashboard: one leak hunt: the verdict on each candidate, its top sites, and leaks in shared code with the models that reach them").
+			with("parameters", []oaObj{pathParam("id", "hunt ID")}).
+			respond("404", uiErrorResp("no such hunt"))},
 	}
 }
 

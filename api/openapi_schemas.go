@@ -152,7 +152,8 @@ func memguardSchemas() oaObj {
 		"HuntSummary":       object(huntSummaryProps(), "id", "kind", "started", "duration_seconds", "culprits", "shared"),
 		"Hunt": object(withProp(huntSummaryProps(), "result", oaObj{"type": "object",
 			"description": "memguard.HuntResult: culprits, candidates (each with its slope, runs retaining, verdict and top growth sites), shared (leaks in code several candidates call)",
-			"properties":  oaObj{"culprits": array(str("")), "candidates": array(oaObj{"type": "object"}), "shared": array(oaObj{"type": "object"})}}),
+			"properties": oaObj{"culprits": array(str("")), "candidates": array(oaObj{"type": "object"}), "shared": array(oaObj{"type": "object"}),
+				"seconds": number(), "waited_seconds": oaObj{"type": "number", "description": "of seconds, waiting for the workers' runs (the hunt runs beside them at low priority)"}}}),
 			"id", "kind", "started", "duration_seconds", "culprits", "shared", "result"),
 	}
 }

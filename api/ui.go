@@ -51,6 +51,10 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 	},
 	"seriesURL": seriesURL,
 	"jobURL":    jobURL,
+	// memguard's hunts (memguard_ui.go).
+	"huntURL":     huntURL,
+	"huntSeconds": fmtHuntSeconds,
+	"bytes64":     func(v float64) string { return fmtBytes(int64(v)) },
 }).ParseFS(uiFS, "templates/*.html"))
 
 // Dashboard limits: enough to be useful, bounded so a page stays fast.
@@ -79,16 +83,19 @@ type dashboardStore interface {
 type dashboard struct {
 	*Server
 	store dashboardStore
+	// mg reads memguard's quarantine and hunts (memguard_ui.go).
+	mg *memguardAPI
 }
 
 // routesUI adds the web dashboard and the OpenAPI document.
 func (s *Server) routesUI(r *gin.Engine) {
-	d := &dashboard{Server: s, store: s.store}
+	d := &dashboard{Server: s, store: s.store, mg: &memguardAPI{Server: s, store: s.store}}
 	r.GET("/openapi.json", s.openAPI)
 	r.GET("/ui", d.uiOverview)
 	r.GET("/ui/series", d.uiSeriesList)
 	r.GET("/ui/series/:store/:sku", d.uiSeries)
 	r.GET("/ui/jobs/:id", d.uiJob)
+	r.GET("/ui/memguard/hunts/:id", d.mg.uiHunt)
 }
 
 // render executes a page into a buffer first, so a template failure can
@@ -159,7 +166,8 @@ type overviewPage struct {
 	Reports        []*memguard.Report // charted, oldest first
 	LatestReports  []*memguard.Report // detailed, latest first
 	Resources      []resourceRow      // per kind, its latest report
-	Quarantined    []memguard.QuarantineEntry
+	// Memguard is the quarantine and the latest hunts.
+	Memguard memguardSection
 }
 
 // resourceRow is what the overview shows of a kind's memory outside the
@@ -253,11 +261,10 @@ func (s *dashboard) uiOverview(c *gin.Context) {
 		}
 	}
 
-	q := s.guard.Quarantined()
-	for _, e := range q {
-		page.Quarantined = append(page.Quarantined, e)
+	if page.Memguard, err = s.mg.memguardOverview(ctx); err != nil {
+		s.uiFail(c, err)
+		return
 	}
-	sortQuarantine(page.Quarantined)
 	s.render(c, http.StatusOK, "overview.html", page)
 }
 
@@ -280,14 +287,6 @@ func shortID(id string) string {
 		return id
 	}
 	return "…" + id[len(id)-8:]
-}
-
-func sortQuarantine(es []memguard.QuarantineEntry) {
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].Name < es[j-1].Name; j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
 }
 
 type seriesListPage struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -141,6 +142,8 @@ type Engine struct {
 	Store *sqlstore.Store
 	Queue *Queue
 	Guard *memguard.Guard
+
+	runner *Runner
 }
 
 // OpenEngine creates the guard, registers the metrics and opens the
@@ -182,7 +185,7 @@ func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
 	if err := restoreQuarantine(ctx, store, guard); err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
-	return &Engine{Store: store, Queue: q, Guard: guard}, nil
+	return &Engine{Store: store, Queue: q, Guard: guard, runner: runner}, nil
 }
 
 // restoreQuarantine loads the stored quarantine into the guard, then
@@ -200,12 +203,61 @@ func restoreQuarantine(ctx context.Context, store *sqlstore.Store, guard *memgua
 	return nil
 }
 
-// Close stops the queue (cancelling running jobs, which River retries)
-// and closes the store, within ctx.
+// quarantineSync is what a Runner last read of the stored quarantine.
+type quarantineSync struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// syncQuarantine brings the store's quarantine changes into the guard
+// before a job, so that an operator's PUT or DELETE on one process (or
+// another process's hunt) is honoured by every worker on its next job:
+// models stored since the last read are quarantined, models deleted since
+// then are released. Changes are applied, not the whole list, so that a
+// quarantine this process holds before it is stored (a running hunt's
+// culprit) stays. When the set changed, the guard restarts every kind's
+// window (memguard.Guard.UpdateQuarantine). A store that cannot be read
+// leaves the quarantine as it was, with a warning: the job runs rather
+// than fails.
+func (r *Runner) syncQuarantine(ctx context.Context) {
+	r.qsync.mu.Lock()
+	defer r.qsync.mu.Unlock()
+	rows, err := r.Store.QuarantineList(ctx)
+	if err != nil {
+		r.logger().Warn("quarantine not refreshed from the store; the job uses the last one read", "err", err)
+		return
+	}
+	now := make(map[string]bool, len(rows))
+	var add []memguard.QuarantineEntry
+	for _, q := range rows {
+		now[q.Model] = true
+		if !r.qsync.seen[q.Model] {
+			add = append(add, memguard.QuarantineEntry{Name: q.Model, Reason: q.Reason, Since: q.Since})
+		}
+	}
+	var remove []string
+	for name := range r.qsync.seen {
+		if !now[name] {
+			remove = append(remove, name)
+		}
+	}
+	r.qsync.seen = now
+	if r.Guard.UpdateQuarantine(add, remove) {
+		r.logger().Info("quarantine changed in the store; memguard's windows restart",
+			"quarantined", len(add), "released", remove)
+	}
+}
+
+// Close stops the queue (cancelling running jobs, which River retries),
+// cancels a running leak hunt and waits for it, and closes the store,
+// within ctx.
 func (e *Engine) Close(ctx context.Context) error {
 	var errs []error
 	if err := e.Queue.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("jobs: stop: %w", err))
+	}
+	if err := e.runner.StopHunts(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := e.Store.Close(); err != nil {
 		errs = append(errs, err)

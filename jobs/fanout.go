@@ -137,6 +137,7 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 	var loadErr error
 	loaded := -1
 	gctx := memguard.WithLabels(ctx, "worker", q.cfg.Name)
+	r.syncQuarantine(ctx)
 	report, runErr := r.Guard.Run(gctx, p.Kind.String(), func(ctx context.Context) error {
 		series, err := r.loadPartition(ctx, j.Args, p, &sum)
 		if err != nil {

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,12 +15,23 @@ import (
 	"github.com/forecastd/forecastd/models"
 )
 
-// hunter starts memguard's leak hunt when a job kind is called leaking,
-// at most once per cooldown per kind: the verdict's sliding window keeps
-// saying "leak" for a while after the culprit is quarantined.
+// hunter runs memguard's leak hunt beside the workers when a job kind is
+// called leaking: in a goroutine of its own, one hunt at a time, at most
+// once per cooldown per kind (the verdict's sliding window keeps saying
+// "leak" for a while after the culprit is quarantined). The hunt is one
+// goroutine fitting one candidate on one series at a time, and each of its
+// runs waits for the guard to be idle (memguard.Guard.Hunt), so the job
+// that saw the leak finishes and the next job starts without waiting for
+// it. Stop cancels a running hunt and waits for it.
 type hunter struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu      sync.Mutex
+	last    map[string]time.Time
+	running bool
+	stopped bool
+	// cancel cancels the running (or last) hunt; done is closed when it
+	// has returned.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // huntRuns is how many times the hunt runs each candidate alone: the
@@ -29,36 +41,93 @@ const huntRuns = 8
 // huntCooldown is the shortest time between two hunts of one kind.
 const huntCooldown = 30 * time.Minute
 
-func (h *hunter) due(kind string, now time.Time) bool {
+// start runs hunt in a new goroutine unless a hunt is running, the kind
+// was hunted within the cooldown or the hunter is stopped. hunt's context
+// carries ctx's values, not its cancellation: the job that started it
+// ends first.
+func (h *hunter) start(ctx context.Context, kind string, now time.Time, hunt func(ctx context.Context)) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.last == nil {
 		h.last = map[string]time.Time{}
 	}
+	if h.stopped || h.running {
+		return false
+	}
 	if t, ok := h.last[kind]; ok && now.Sub(t) < huntCooldown {
 		return false
 	}
 	h.last[kind] = now
+	h.running = true
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	h.cancel, h.done = cancel, done
+	go func() {
+		defer close(done)
+		defer func() {
+			h.mu.Lock()
+			h.running = false
+			h.mu.Unlock()
+			cancel()
+		}()
+		hunt(hctx)
+	}()
 	return true
 }
 
-// huntIfLeaking runs the leak hunt after a guarded training run whose
-// verdict is leak: each candidate of the job alone, on the job's longest
-// series, several times under the guard. Culprits are quarantined (the
-// next tournaments run without them) and logged; the quarantine gauge is
-// memguard's metric. It runs in the worker that saw the verdict, after the
-// job's results are safe, so it delays only that worker's next job.
+// wait waits for a running hunt to end, or for ctx.
+func (h *hunter) wait(ctx context.Context) error {
+	h.mu.Lock()
+	done := h.done
+	h.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// StopHunts cancels a running leak hunt, waits for it (up to ctx) and
+// starts no more. The hunt's figures so far are not stored.
+func (r *Runner) StopHunts(ctx context.Context) error {
+	r.hunts.mu.Lock()
+	r.hunts.stopped = true
+	if r.hunts.cancel != nil {
+		r.hunts.cancel()
+	}
+	r.hunts.mu.Unlock()
+	if err := r.hunts.wait(ctx); err != nil {
+		return fmt.Errorf("jobs: stop leak hunt: %w", err)
+	}
+	return nil
+}
+
+// WaitHunts waits for a running leak hunt to finish, or for ctx.
+func (r *Runner) WaitHunts(ctx context.Context) error { return r.hunts.wait(ctx) }
+
+// huntIfLeaking starts the leak hunt beside the workers after a guarded
+// training run whose verdict is leak: each candidate of the job alone, on
+// the job's longest series, several times under the guard. Culprits are
+// quarantined (the next tournaments run without them), stored and
+// logged; the quarantine gauge is memguard's metric. It returns at once.
 //
-// sample names the job's longest series; it is loaded again here rather
-// than kept from the run, so that the run's report does not count it as
-// retained.
+// sample names the job's longest series; it is loaded again by the hunt
+// rather than kept from the run, so that the run's report does not count
+// it as retained.
 func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Params, sample data.Key) {
-	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || sample == (data.Key{}) {
+	if rep == nil || rep.Verdict.State != memguard.StateLeak || p.Kind != KindTrain || sample == (data.Key{}) ||
+		r.Guard.Options().DisableHunt {
 		return
 	}
-	if !r.hunts.due(rep.Kind, time.Now()) {
-		return
-	}
+	r.hunts.start(ctx, rep.Kind, time.Now(), func(ctx context.Context) { r.hunt(ctx, rep, p, sample) })
+}
+
+// hunt is the leak hunt huntIfLeaking starts.
+func (r *Runner) hunt(ctx context.Context, rep *memguard.Report, p Params, sample data.Key) {
 	specs, err := r.candidates(p)
 	if err != nil {
 		r.logger().Warn("leak hunt skipped", "report_id", rep.ID, "err", err)
@@ -70,7 +139,7 @@ func (r *Runner) huntIfLeaking(ctx context.Context, rep *memguard.Report, p Para
 		return
 	}
 	log := r.logger().With("kind", rep.Kind, "report_id", rep.ID)
-	log.Warn("memguard called a leak; hunting the model that causes it",
+	log.Warn("memguard called a leak; hunting the model that causes it, beside the workers",
 		"reason", rep.Verdict.Reason, "candidates", len(specs), "sample", sample.String())
 	started := time.Now()
 	res, err := huntLeaks(ctx, r.Guard, specs, loaded[0], p.Horizon, huntRuns)

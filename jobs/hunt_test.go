@@ -55,6 +55,11 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 		if j.Memory == nil {
 			t.Fatalf("job %s: no memory summary", id)
 		}
+		// The hunt runs beside the worker: wait for it, as the next
+		// job's candidates depend on its quarantine.
+		if err := r.WaitHunts(ctx); err != nil {
+			t.Fatal(err)
+		}
 		return j
 	}
 	detected := 0

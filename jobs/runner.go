@@ -32,8 +32,10 @@ type Store interface {
 	StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error
 	PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error)
 	ListResults(ctx context.Context, fn func(*sqlstore.Result) error) error
-	// Quarantine and SaveHunt persist what the leak hunt decided.
+	// Quarantine and SaveHunt persist what the leak hunt decided;
+	// QuarantineList is read before each job (syncQuarantine).
 	Quarantine(ctx context.Context, q sqlstore.Quarantined) error
+	QuarantineList(ctx context.Context) ([]sqlstore.Quarantined, error)
 	SaveHunt(ctx context.Context, h sqlstore.Hunt) error
 }
 
@@ -57,6 +59,7 @@ type Runner struct {
 	Metrics *Metrics
 
 	hunts hunter
+	qsync quarantineSync
 }
 
 // ErrCancelled marks a job cancelled through the API.
@@ -96,6 +99,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 			r.Metrics.observe(p.Kind, outcome(ctx, err), start)
 		}
 	}()
+	r.syncQuarantine(ctx)
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
 		t0 := time.Now()
 		series, err := r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}, &sum)
@@ -425,7 +429,8 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	o := p.options()
 	o.Candidates = specs
 	o.Workers = r.Workers
-	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs}
+	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs,
+		every: r.Guard.Options().CheckpointEvery}
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
@@ -465,15 +470,8 @@ func (r *Runner) stageKept(ctx context.Context, id string, k data.Key, out *fore
 	return int64(len(body) + len(kept)), nil
 }
 
-// checkpointEvery is how many staged series apart a training job asks
-// memguard for an in-run judgement. Checkpoint bounds its own cost
-// (Options.CheckpointOverhead of the run's time: a call that would exceed
-// it returns the last judgement without a GC), so the calls can be
-// frequent; every few series spares jobs of many tiny series even the
-// call's lock.
-const checkpointEvery = 4
-
-// inRunCheck asks memguard, every checkpointEvery staged series, whether
+// inRunCheck asks memguard, every memguard.Options.CheckpointEvery staged
+// series (default 4), whether
 // the training job is leaking while it runs (issue 17: a leak that grows
 // across the fits of one job is flagged within that job), and logs the
 // first leak judgement with the models whose fits ran under the job's
@@ -481,9 +479,15 @@ const checkpointEvery = 4
 // job's memory report and memguard's metrics. It is used from the single
 // goroutine forecast.Run calls its sink on.
 type inRunCheck struct {
-	log         *slog.Logger
-	candidates  []models.Spec
-	n           int
+	log        *slog.Logger
+	candidates []models.Spec
+	n          int
+	// every is the guard's Options.CheckpointEvery. Checkpoint bounds
+	// its own cost (Options.CheckpointOverhead of the run's time: a call
+	// that would exceed it returns the last judgement without a GC), so
+	// the calls can be frequent; every few series spares jobs of many
+	// tiny series even the call's lock.
+	every       int
 	resultBytes int64 // bytes of results staged so far: held legitimately
 	reported    bool
 }
@@ -491,7 +495,7 @@ type inRunCheck struct {
 func (c *inRunCheck) staged(ctx context.Context, bytes int64) {
 	c.n++
 	c.resultBytes += bytes
-	if c.reported || c.n%checkpointEvery != 0 {
+	if c.reported || c.n%max(1, c.every) != 0 {
 		return
 	}
 	j, ok := memguard.Checkpoint(ctx, c.resultBytes)

@@ -53,8 +53,11 @@
 // default a Guard lets runs overlap, because serializing every job of a
 // service behind a leak detector would cost more than the attribution error;
 // set Options.Exclusive to serialize runs when exact attribution matters.
-// Hunt always runs its candidates exclusively: it waits for runs in flight
-// and holds new ones back until it is done.
+// Hunt runs each of its candidate runs exclusively, one at a time and at
+// low priority: a hunt run starts when no run is in flight (or, after
+// Options.HuntPatience, in turn), so other runs wait for at most one hunt
+// run, not for the whole hunt. Its candidates are judged by the same leak
+// rule as every kind.
 //
 // # Cost
 //

@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ type Guard struct {
 	ring       []*Report // oldest overwritten first
 	next       int       // ring index of the next report
 	diffs      map[string][]byte
+	diffOrder  []string // IDs of the kept diff profiles, oldest first
 	quarantine map[string]QuarantineEntry
 
 	rateMu    sync.Mutex
@@ -47,6 +49,9 @@ type Guard struct {
 	rateSaved int
 
 	metrics *collector
+
+	// hunting is set while a Hunt runs: one at a time.
+	hunting atomic.Bool
 }
 
 // New returns a Guard configured by opts.
@@ -84,7 +89,8 @@ func (g *Guard) Options() Options { return g.opts }
 // The returned report is complete even when fn fails; the error wraps
 // fn's error, or ErrBudgetExceeded. Run returns a nil report only when ctx
 // ends before the run could start. Runs must not nest: with
-// Options.Exclusive, or while a Hunt waits, a nested Run deadlocks.
+// Options.Exclusive, or while a hunt run waits in turn, a nested Run
+// deadlocks.
 func (g *Guard) Run(ctx context.Context, kind string, fn func(ctx context.Context) error) (*Report, error) {
 	if fn == nil {
 		panic("memguard: Run with nil fn")
@@ -202,6 +208,10 @@ type runSpec struct {
 	// report and hold their diff profiles; the hunt's result carries what
 	// they found.
 	transient bool
+	// judge, if set, replaces the guard's options in judging the run: a
+	// hunt judges its few runs per candidate with the same rule on a
+	// shorter warm-up and window.
+	judge *Options
 }
 
 // run is Run after admission.
@@ -275,7 +285,7 @@ func (g *Guard) run(ctx context.Context, sp runSpec) (*Report, error) {
 	}
 
 	g.mu.Lock()
-	g.judgeLocked(rep, sp.ks, f, deltas)
+	g.judgeLocked(rep, sp, f, deltas)
 	if !sp.transient {
 		g.store(rep, diff)
 	}
@@ -402,11 +412,17 @@ func (rep *Report) setReadings(before, after reading) {
 // judgeLocked judges the run, sums its heap growth into the kind's window
 // and names the window's sites while the verdict is not clean. g.mu is
 // held.
-func (g *Guard) judgeLocked(rep *Report, ks *kindState, f runFigures, deltas map[string]*Site) {
-	rep.Verdict = ks.judgeRun(&g.opts, f)
+func (g *Guard) judgeLocked(rep *Report, sp runSpec, f runFigures, deltas map[string]*Site) {
+	ks, o := sp.ks, &g.opts
+	if sp.judge != nil {
+		o = sp.judge
+	}
+	rep.Verdict = ks.judgeRun(o, f)
 	rep.Run = ks.runs
 	ks.lastVerdict = rep.Verdict
-	if deltas != nil {
+	// A hunt's runs (transient) need no window: the hunt sums their
+	// growth by line itself.
+	if deltas != nil && !sp.transient {
 		ks.window.add(ks.runs, deltas)
 	}
 	if rep.Verdict.State != StateClean && ks.window.runs > 0 {
@@ -435,12 +451,24 @@ func (g *Guard) store(rep *Report, diff []byte) {
 	if len(g.ring) < g.opts.KeepReports {
 		g.ring = append(g.ring, rep)
 	} else {
-		delete(g.diffs, g.ring[g.next].ID)
+		if _, ok := g.diffs[g.ring[g.next].ID]; ok {
+			delete(g.diffs, g.ring[g.next].ID)
+			g.diffOrder = slices.DeleteFunc(g.diffOrder, func(id string) bool { return id == g.ring[g.next].ID })
+		}
 		g.ring[g.next] = rep
 	}
 	g.next = (g.next + 1) % g.opts.KeepReports
 	if diff != nil {
+		// Only the latest KeepProfiles diffs are kept: a kind that
+		// stays armed is profiled every run, and a diff of tens of KiB
+		// per report would make memguard's own memory grow with the
+		// ring (what a soak test sees as a leak of the service).
+		if len(g.diffOrder) == g.opts.KeepProfiles {
+			delete(g.diffs, g.diffOrder[0])
+			g.diffOrder = append(g.diffOrder[:0], g.diffOrder[1:]...)
+		}
 		g.diffs[rep.ID] = diff
+		g.diffOrder = append(g.diffOrder, rep.ID)
 	}
 }
 

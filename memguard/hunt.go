@@ -3,13 +3,13 @@ package memguard
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-
-	"gonum.org/v1/gonum/stat"
+	"time"
 )
 
 // HuntResult is the outcome of a leak hunt.
@@ -25,6 +25,10 @@ type HuntResult struct {
 	// be too small per run to make any candidate a culprit; it is not a
 	// reason to quarantine them, but to fix the line.
 	Shared []SharedLeak `json:"shared,omitempty"`
+	// Seconds is how long the hunt took, of which WaitedSeconds waiting
+	// for the guard to be free of other runs (it runs at low priority).
+	Seconds       float64 `json:"seconds"`
+	WaitedSeconds float64 `json:"waited_seconds"`
 }
 
 // SharedLeak is a leaking allocation site reached from several candidates.
@@ -47,12 +51,16 @@ type Candidate struct {
 	Name string `json:"name"`
 	Runs int    `json:"runs"`
 	// Culprit says whether the candidate was found leaking, and Reason
-	// why or why not, with numbers.
-	Culprit bool   `json:"culprit"`
-	Reason  string `json:"reason"`
+	// why or why not, with numbers. State is the verdict on its last run
+	// (clean, suspect or leak: the rule of rule.go over its runs) and
+	// Resource the series it is about; Culprit is State == leak.
+	Culprit  bool   `json:"culprit"`
+	Reason   string `json:"reason"`
+	State    string `json:"state,omitempty"`
+	Resource string `json:"resource,omitempty"`
 	// SlopeBytesPerRun is the least-squares growth of cumulative retained
 	// bytes per run after the warm-up; PositiveFraction the fraction of
-	// those runs that retained more than zero bytes.
+	// those runs whose heap grew above the rule's noise level.
 	SlopeBytesPerRun float64 `json:"slope_bytes_per_run"`
 	PositiveFraction float64 `json:"positive_fraction"`
 	// MeanRetainedBytes is the mean retained bytes per run after the
@@ -83,30 +91,41 @@ type Candidate struct {
 
 // Hunt runs each candidate alone, runs times in a row, with every run
 // profiled at Options.HuntMemProfileRate, and names the candidates that
-// leak: those whose retained bytes grow by more than the noise floor per
-// run after a warm-up (with most runs retaining), or that leave goroutines
-// running in most runs. Culprits are quarantined with the reason.
+// leak: those whose runs the leak rule (rule.go, the rule every kind is
+// judged by) calls leak at the last run, with the guard's warm-up (at most
+// runs−2) and all the runs after it as the window. Culprits are
+// quarantined with the reason.
 //
-// Hunt holds the Guard exclusively: it waits for runs in flight and runs
-// started meanwhile wait for it. Candidates run in name order, each with
-// a fresh history, kind "hunt:"+name and the label memguard_candidate. A
+// Hunt runs beside the guard's other runs, at low priority: each of its
+// runs holds the Guard exclusively (a heap measured while other work runs
+// would count that work), but only for that run, and takes the guard when
+// no run is in flight; when none has been idle for Options.HuntPatience
+// it queues like an exclusive run, so a run that arrives meanwhile waits
+// for at most one hunt run. The fine sampling rate is set only within
+// each hunt run. One hunt at a time per Guard: a second returns
+// ErrHuntRunning. Candidates run in name order, each with a fresh
+// history, kind "hunt:"+name and the label memguard_candidate. A
 // candidate's error does not stop the hunt; ctx ending does, returning
 // ctx's error with the figures gathered so far. runs must be at least 3.
 func (g *Guard) Hunt(ctx context.Context, candidates map[string]func(ctx context.Context) error, runs int) (*HuntResult, error) {
 	if runs < 3 {
 		return nil, fmt.Errorf("memguard: hunt needs at least 3 runs per candidate, got %d", runs)
 	}
-	if err := g.gate.Acquire(ctx, gateWeight); err != nil {
-		return nil, fmt.Errorf("memguard: hunt: %w", err)
+	if g.opts.DisableHunt {
+		return nil, ErrHuntDisabled
 	}
-	defer g.gate.Release(gateWeight)
-	defer g.setProfileRate(g.opts.HuntMemProfileRate)()
-
+	if !g.hunting.CompareAndSwap(false, true) {
+		return nil, ErrHuntRunning
+	}
+	defer g.hunting.Store(false)
+	started := time.Now()
 	// Leave at least two runs after the warm-up for a slope.
 	warm := min(g.opts.WarmUp, runs-2)
 	res := &HuntResult{Candidates: []Candidate{}, Culprits: []string{}}
+	defer func() { res.Seconds = time.Since(started).Seconds() }()
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		c, err := g.huntCandidate(ctx, name, candidates[name], runs, warm)
+		c, waited, err := g.huntCandidate(ctx, name, candidates[name], runs, warm)
+		res.WaitedSeconds += waited.Seconds()
 		res.Candidates = append(res.Candidates, c)
 		if err != nil {
 			res.Shared = sharedLeaks(res.Candidates, warm)
@@ -121,39 +140,98 @@ func (g *Guard) Hunt(ctx context.Context, candidates map[string]func(ctx context
 	return res, nil
 }
 
+// ErrHuntRunning is returned by Hunt while another hunt of the Guard runs.
+var ErrHuntRunning = errors.New("memguard: a hunt is already running")
+
+// ErrHuntDisabled is returned by Hunt when Options.DisableHunt is set.
+var ErrHuntDisabled = errors.New("memguard: the leak hunt is disabled (Options.DisableHunt)")
+
+// huntPoll is how often a hunt run waiting for an idle guard looks again.
+const huntPoll = 20 * time.Millisecond
+
+// acquireIdle takes the gate exclusively for one hunt run: as soon as no
+// run is in flight, or, if none has been for Options.HuntPatience, in
+// turn like any exclusive run. It returns how long it waited.
+func (g *Guard) acquireIdle(ctx context.Context) (time.Duration, error) {
+	t0 := time.Now()
+	if g.gate.TryAcquire(gateWeight) {
+		return 0, nil
+	}
+	tick := time.NewTicker(huntPoll)
+	defer tick.Stop()
+	for time.Since(t0) < g.opts.HuntPatience {
+		select {
+		case <-ctx.Done():
+			return time.Since(t0), ctx.Err()
+		case <-tick.C:
+		}
+		if g.gate.TryAcquire(gateWeight) {
+			return time.Since(t0), nil
+		}
+	}
+	err := g.gate.Acquire(ctx, gateWeight)
+	return time.Since(t0), err
+}
+
+// huntRun is one run of a hunt candidate, alone and finely sampled.
+func (g *Guard) huntRun(ctx context.Context, sp runSpec) (*Report, time.Duration, error) {
+	waited, err := g.acquireIdle(ctx)
+	if err != nil {
+		return nil, waited, err
+	}
+	defer g.gate.Release(gateWeight)
+	defer g.setProfileRate(g.opts.HuntMemProfileRate)()
+	rep, err := g.run(ctx, sp)
+	return rep, waited, err
+}
+
 // huntCandidate runs one candidate runs times and judges it. It returns
 // ctx's error if ctx ended, with the figures gathered so far.
-func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx context.Context) error, runs, warm int) (Candidate, error) {
+func (g *Guard) huntCandidate(ctx context.Context, name string, fn func(ctx context.Context) error, runs, warm int) (Candidate, time.Duration, error) {
 	c := Candidate{Name: name}
+	var waited time.Duration
 	ks := &kindState{}
+	judge := g.opts.huntOptions(runs, warm)
+	var last Verdict
 	retained := make([]int64, 0, runs)
-	perRun := make([]map[string]*Site, 0, runs)
-	for range runs {
+	// The post-warm-up runs' growth is summed by line as each run ends:
+	// keeping every run's sites, stacks and all, at the hunt's fine
+	// sampling held megabytes for the length of a candidate, on the heap
+	// of the jobs that run beside the hunt.
+	lines := lineSums{}
+	for run := range runs {
 		if err := ctx.Err(); err != nil {
-			return c, err
+			return c, waited, err
 		}
 		var deltas map[string]*Site
-		rep, err := g.run(ctx, runSpec{kind: "hunt:" + name, fn: fn, ks: ks, prof: true,
+		rep, w, err := g.huntRun(ctx, runSpec{kind: "hunt:" + name, fn: fn, ks: ks, prof: true,
 			extra: map[string]string{"memguard_candidate": name},
-			sites: func(d map[string]*Site) { deltas = d }, transient: true})
+			sites: func(d map[string]*Site) { deltas = d }, transient: true, judge: judge})
+		waited += w
+		if rep == nil {
+			return c, waited, err
+		}
 		c.Runs++
 		if err != nil {
 			c.Errors++
 			c.LastError = err.Error()
 		}
 		retained = append(retained, rep.RetainedBytes)
-		perRun = append(perRun, deltas)
+		if run >= warm {
+			lines.add(deltas)
+		}
 		if n := rep.Verdict.LeakedGoroutines; n > 0 {
 			c.LeakyGoroutineRuns++
 			c.LeakedGoroutines += n
 			c.LeakedGoroutineStacks = rep.LeakedGoroutines
 		}
 		c.TopGrowth = rep.TopGrowth
+		last = rep.Verdict
 	}
-	c.LeakingSites = leakingSites(perRun[warm:], g.opts.MinPositiveFraction, g.opts.TopSites)
+	c.LeakingSites = lines.leaking(runs-warm, g.opts.MinPositiveFraction, g.opts.TopSites)
 	c.RetainedPerRun = retained
-	g.judgeCandidate(&c, retained[warm:])
-	return c, nil
+	g.judgeCandidate(&c, last, retained[warm:])
+	return c, waited, nil
 }
 
 // lineKey names an allocation site by its line, whatever the stack that
@@ -162,41 +240,47 @@ func lineKey(s *Site) string {
 	return s.Function + " " + s.File + ":" + strconv.Itoa(s.Line)
 }
 
-// leakingSites returns the sites, by line, that grew in at least frac of
-// the runs, with their growth summed over the runs, largest first, at
-// most n.
-func leakingSites(runs []map[string]*Site, frac float64, n int) []Site {
-	type acc struct {
-		site     Site
-		positive int
-	}
-	byLine := map[string]*acc{}
-	for _, deltas := range runs {
-		perLine := map[string]*Site{}
-		for _, d := range deltas {
-			k := lineKey(d)
-			if s := perLine[k]; s != nil {
-				s.grow(d)
-				continue
-			}
-			c := *d
-			perLine[k] = &c
+// lineSums sums runs' growth by line (lineKey), counting the runs in
+// which each line grew.
+type lineSums map[string]*lineSum
+
+type lineSum struct {
+	site     Site
+	positive int
+}
+
+// add sums one run's growth per stack into its lines.
+func (ls lineSums) add(deltas map[string]*Site) {
+	perLine := map[string]*Site{}
+	for _, d := range deltas {
+		k := lineKey(d)
+		if s := perLine[k]; s != nil {
+			s.grow(d)
+			continue
 		}
-		for k, s := range perLine {
-			a := byLine[k]
-			if a == nil {
-				a = &acc{site: s.atLine()}
-				byLine[k] = a
-			}
-			a.site.grow(s)
-			if s.Bytes > 0 {
-				a.positive++
-			}
+		c := *d
+		perLine[k] = &c
+	}
+	for k, s := range perLine {
+		a := ls[k]
+		if a == nil {
+			a = &lineSum{site: s.atLine()}
+			ls[k] = a
+		}
+		a.site.grow(s)
+		if s.Bytes > 0 {
+			a.positive++
 		}
 	}
+}
+
+// leaking returns the lines that grew in at least frac of runs (the
+// number of runs added), with their growth summed over the runs, largest
+// first, at most n.
+func (ls lineSums) leaking(runs int, frac float64, n int) []Site {
 	var out []Site
-	for _, a := range byLine {
-		if a.site.Bytes > 0 && float64(a.positive) >= frac*float64(len(runs)) {
+	for _, a := range ls {
+		if a.site.Bytes > 0 && float64(a.positive) >= frac*float64(runs) {
 			out = append(out, a.site)
 		}
 	}
@@ -260,67 +344,46 @@ func largestFirst(a, b Site) int {
 	return strings.Compare(a.Function, b.Function)
 }
 
-// judgeCandidate decides whether a candidate leaks from its post-warm-up
-// retained bytes and goroutine figures.
-func (g *Guard) judgeCandidate(c *Candidate, retained []int64) {
-	ps := make([]point, len(retained)+1)
-	var cum, sum int64
-	for i, r := range retained {
-		cum += r
+// judgeCandidate names a candidate a culprit when the verdict on its last
+// run is leak. The verdict is the kind's rule (rule.go) applied to the
+// candidate's runs, heap, memory outside the heap, descriptors, mapped
+// regions and goroutines alike, judged on the hunt's warm-up and on all
+// its measured runs (see huntOptions): there is one leak rule, not one
+// for jobs and another for hunts.
+func (g *Guard) judgeCandidate(c *Candidate, v Verdict, retained []int64) {
+	var sum int64
+	for _, r := range retained {
 		sum += r
-		ps[i+1] = point{run: i + 1, cum: float64(cum)}
 	}
-	// ps[0] is the origin, so each run's retained bytes is an increment.
-	c.SlopeBytesPerRun, c.PositiveFraction = fit(ps)
-	c.MeanRetainedBytes = float64(sum) / float64(len(retained))
-	floor := float64(g.opts.NoiseFloorBytes)
-	var why []string
-	if c.SlopeBytesPerRun > floor && c.PositiveFraction >= g.opts.MinPositiveFraction {
-		why = append(why, fmt.Sprintf("retained heap grows %.0f B per run over %d runs (noise floor %d B), %.0f%% of runs retaining",
-			c.SlopeBytesPerRun, len(retained), g.opts.NoiseFloorBytes, 100*c.PositiveFraction))
-		if len(c.TopGrowth) > 0 {
+	c.MeanRetainedBytes = float64(sum) / float64(max(1, len(retained)))
+	c.SlopeBytesPerRun, c.PositiveFraction = v.Slope, v.PositiveFraction
+	c.State, c.Resource = v.State, v.Resource
+	if v.State == StateLeak {
+		c.Culprit = true
+		why := []string{v.Reason}
+		switch {
+		case v.Resource == ResourceGoroutines && len(c.LeakedGoroutineStacks) > 0:
+			why = append(why, "in "+c.LeakedGoroutineStacks[0].Function)
+		case len(c.TopGrowth) > 0:
 			s := c.TopGrowth[0]
 			why = append(why, fmt.Sprintf("top site %s (%s:%d) +%d B", s.Function, s.File, s.Line, s.Bytes))
 		}
-	}
-	if 2*c.LeakyGoroutineRuns > c.Runs {
-		why = append(why, fmt.Sprintf("%d of %d runs left goroutines running (%d in all)", c.LeakyGoroutineRuns, c.Runs, c.LeakedGoroutines))
-		if len(c.LeakedGoroutineStacks) > 0 {
-			why = append(why, "in "+c.LeakedGoroutineStacks[0].Function)
-		}
-	}
-	if len(why) > 0 {
-		c.Culprit = true
 		c.Reason = strings.Join(why, "; ")
 		return
 	}
-	c.Reason = "clean: slope " + strconv.FormatFloat(c.SlopeBytesPerRun, 'f', 0, 64) +
-		" B per run within the noise floor of " + strconv.FormatInt(g.opts.NoiseFloorBytes, 10) +
-		" B, " + strconv.Itoa(c.LeakyGoroutineRuns) + " runs leaving goroutines"
+	c.Reason = v.State + ": " + v.Reason + "; " + strconv.Itoa(c.LeakyGoroutineRuns) + " runs leaving goroutines"
 	if len(c.LeakingSites) > 0 {
 		s := c.LeakingSites[0]
 		c.Reason += fmt.Sprintf("; but site %s (%s:%d) grew in most runs, +%d B in all", s.Function, s.File, s.Line, s.Bytes)
 	}
 }
 
-type point struct {
-	run int
-	cum float64
-}
-
-// fit returns the least-squares slope of cum over run and the fraction of
-// positive run-to-run increments. Only the hunt judges by it: runs of a
-// kind are judged by the rule in rule.go.
-func fit(ps []point) (slope, positive float64) {
-	x := make([]float64, len(ps))
-	y := make([]float64, len(ps))
-	pos := 0
-	for i, p := range ps {
-		x[i], y[i] = float64(p.run), p.cum
-		if i > 0 && p.cum > ps[i-1].cum {
-			pos++
-		}
-	}
-	_, slope = stat.LinearRegression(x, y, nil, false)
-	return slope, float64(pos) / float64(len(ps)-1)
+// huntOptions are the options a hunt judges a candidate's runs with: the
+// guard's, with the warm-up the hunt leaves and every measured run in the
+// window, MinRuns capped at their number so that the rule can judge them.
+func (o Options) huntOptions(runs, warm int) *Options {
+	o.WarmUp = warm
+	o.MinRuns = max(2, min(o.MinRuns, runs-warm))
+	o.Window = max(o.MinRuns, runs-warm)
+	return &o
 }

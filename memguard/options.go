@@ -42,6 +42,9 @@ func (m ProfileMode) String() string {
 type Options struct {
 	// KeepReports is the number of most recent reports kept. Default 100.
 	KeepReports int
+	// KeepProfiles is the number of most recent heap diff profiles kept
+	// with their reports (DiffProfile). Default 10.
+	KeepProfiles int
 
 	// WarmUp is the number of first runs of a kind, after the first run
 	// or a restart of its window (Restart, Quarantine), that are not
@@ -67,10 +70,17 @@ type Options struct {
 	// single increment grows when it exceeds NoiseSigmas deviations.
 	// Default 3.
 	NoiseSigmas float64
-	// MinPositiveFraction is the fraction of post-warm-up runs in which a
-	// hunt candidate, or one of its allocation sites, must retain memory
-	// to be named. Default 0.75. (The per-kind verdict uses the rule
-	// documented in README.md instead.)
+	// SlowLeakFloorBytes is the floor of the slow-leak condition on
+	// retained heap (rule.go): growth of more than this per run on
+	// average, over the last 2·MinRuns runs, in both halves, never given
+	// back, is a leak even below NoiseFloorBytes. Default 2 KiB;
+	// negative turns the condition off.
+	SlowLeakFloorBytes int64
+	// MinPositiveFraction is the fraction of a hunt candidate's
+	// post-warm-up runs in which one of its allocation sites must grow to
+	// be named a leaking site (and, in two candidates, a shared leak).
+	// Default 0.75. Candidates themselves, like kinds, are judged by the
+	// leak rule (rule.go).
 	MinPositiveFraction float64
 	// SuspectRetainedBytes is the retained growth of a single post-warm-up
 	// run that makes it suspect on its own. Default 16 × NoiseFloorBytes.
@@ -98,6 +108,14 @@ type Options struct {
 	// that would exceed it returns without measuring. Default 0.02; 1 or
 	// more measures at every call.
 	CheckpointOverhead float64
+	// CheckpointEvery is how many units of work (a training job: series
+	// staged) the caller lets pass between two calls of Checkpoint;
+	// memguard does not count calls, its callers read it here so that
+	// one configuration reaches them. Default 4.
+	CheckpointEvery int
+	// DisableHunt turns the leak hunt off: Hunt returns ErrHuntDisabled
+	// and callers that start hunts on a leak verdict do not.
+	DisableHunt bool
 
 	// Profile says when heap profiles are taken. Default ProfileAuto.
 	Profile ProfileMode
@@ -112,6 +130,11 @@ type Options struct {
 	// HuntMemProfileRate is runtime.MemProfileRate during Hunt.
 	// Default 512 (sample about one allocation per 512 bytes).
 	HuntMemProfileRate int
+	// HuntPatience is how long a hunt run waits for the guard to be free
+	// of other runs before it queues for it like an exclusive run,
+	// holding back the runs that arrive after it for one hunt run;
+	// default 30 s. A hunt runs at low priority: see Guard.Hunt.
+	HuntPatience time.Duration
 	// TopSites is the number of growing allocation sites reported.
 	// Default 10.
 	TopSites int
@@ -148,6 +171,7 @@ type Options struct {
 // Defaults.
 const (
 	defaultKeepReports         = 100
+	defaultKeepProfiles        = 10
 	defaultWarmUp              = 3
 	defaultWindow              = 20
 	defaultMinRuns             = 5
@@ -163,6 +187,9 @@ const (
 	defaultHandleNoiseFloor    = 0.5
 	defaultCheckpointOverhead  = 0.02
 	defaultMemProfileRate      = 64 << 10
+	defaultHuntPatience        = 30 * time.Second
+	defaultCheckpointEvery     = 4
+	defaultSlowLeakFloorBytes  = 2 << 10
 )
 
 // withDefaults validates o and fills in its zero fields.
@@ -174,6 +201,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	neg("KeepReports", int64(o.KeepReports))
+	neg("KeepProfiles", int64(o.KeepProfiles))
 	neg("WarmUp", int64(o.WarmUp))
 	neg("Window", int64(o.Window))
 	neg("MinRuns", int64(o.MinRuns))
@@ -196,6 +224,8 @@ func (o Options) withDefaults() (Options, error) {
 	neg("GoroutineGrace", int64(o.GoroutineGrace))
 	neg("MaxGoroutineStacks", int64(o.MaxGoroutineStacks))
 	neg("MaxRetainedBytes", o.MaxRetainedBytes)
+	neg("HuntPatience", int64(o.HuntPatience))
+	neg("CheckpointEvery", int64(o.CheckpointEvery))
 	neg("SampleInterval", int64(o.SampleInterval))
 	if o.MinPositiveFraction < 0 || o.MinPositiveFraction > 1 {
 		errs = append(errs, fmt.Errorf("memguard: Options.MinPositiveFraction must be in [0, 1], got %g", o.MinPositiveFraction))
@@ -207,6 +237,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.Join(errs...)
 	}
 	orDefault(&o.KeepReports, defaultKeepReports)
+	orDefault(&o.KeepProfiles, defaultKeepProfiles)
 	orDefault(&o.WarmUp, defaultWarmUp)
 	orDefault(&o.Window, defaultWindow)
 	orDefault(&o.MinRuns, defaultMinRuns)
@@ -230,6 +261,9 @@ func (o Options) withDefaults() (Options, error) {
 	orDefault(&o.GoroutineGrace, defaultGoroutineGrace)
 	orDefault(&o.MaxGoroutineStacks, defaultMaxGoroutineStacks)
 	orDefault(&o.SampleInterval, defaultSampleInterval)
+	orDefault(&o.HuntPatience, defaultHuntPatience)
+	orDefault(&o.CheckpointEvery, defaultCheckpointEvery)
+	orDefault(&o.SlowLeakFloorBytes, defaultSlowLeakFloorBytes)
 	return o, nil
 }
 

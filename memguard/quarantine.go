@@ -2,6 +2,8 @@ package memguard
 
 import (
 	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -55,4 +57,47 @@ func (g *Guard) Quarantined() map[string]QuarantineEntry {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return maps.Clone(g.quarantine)
+}
+
+// UpdateQuarantine quarantines the entries of add that are not
+// quarantined (keeping their Since) and lifts the quarantine of the names
+// in remove, as read from a store that several processes share: an
+// operator's PUT or DELETE on one process reaches the others on their
+// next job. It reports whether the set of quarantined names changed; when
+// it did, every kind's window restarts once, as after Quarantine. An
+// entry already quarantined keeps its reason and time.
+func (g *Guard) UpdateQuarantine(add []QuarantineEntry, remove []string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var added, removed []string
+	for _, e := range add {
+		if _, ok := g.quarantine[e.Name]; ok {
+			continue
+		}
+		if e.Since.IsZero() {
+			e.Since = time.Now()
+		}
+		g.quarantine[e.Name] = e
+		added = append(added, e.Name)
+	}
+	for _, name := range remove {
+		if _, ok := g.quarantine[name]; ok {
+			delete(g.quarantine, name)
+			removed = append(removed, name)
+		}
+	}
+	if len(added) == 0 && len(removed) == 0 {
+		return false
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	var why []string
+	if len(added) > 0 {
+		why = append(why, "quarantine of "+strings.Join(added, ", "))
+	}
+	if len(removed) > 0 {
+		why = append(why, strings.Join(removed, ", ")+" back from quarantine")
+	}
+	g.restartLocked(strings.Join(why, "; "))
+	return true
 }

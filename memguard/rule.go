@@ -36,6 +36,23 @@ import (
 // steady leak (all increments alike) has no noise and a cache that filled
 // in a few runs does not inflate it; the tail condition is what keeps a
 // cache that filled early in the window from being called a leak.
+//
+// A slow leak, below the floor, is called by a second condition where it
+// is enabled (retained heap per run: slowFloor = SlowLeakFloorBytes): over
+// the last 2·MinRuns increments memory is never given back (none below
+// −slowFloor) and grows in both halves, either steadily (by more than
+// slowFloor per increment on average in each half, and by more than
+// slowFloor in at least MinRuns of them) or in lumps (by more than
+// 4·slowFloor on average in each half, in at least ⌈MinRuns/2⌉ of them:
+// a slice whose backing array is reallocated every few runs). "Never
+// given back" stands in for the noise test here: the lumps of a growing
+// slice make the robust deviation as large as the mean, while a job's
+// noise goes both ways. The counts and the lumpy floor keep out the
+// runtime's own structures (the goroutine table, for one), which grow in
+// clean jobs by a few KiB in a few runs. A slow leak so stands out in a
+// job whose retained memory otherwise holds still; one smaller than the
+// job's own noise cannot, and is left to the hunt's per-line attribution.
+// A cache that fills over a few runs and stops fails the second half.
 
 // rule is the leak rule with its parameters for one series.
 type rule struct {
@@ -44,6 +61,9 @@ type rule struct {
 	// floor is the growth per increment at or below which growth is noise;
 	// single the one increment that is suspect on its own.
 	floor, single float64
+	// slowFloor, if positive, enables the slow-leak condition (see
+	// slowLeak) with this floor per increment; 0 disables it.
+	slowFloor float64
 	// resource and unit name the series in reasons, step what one
 	// increment is ("run" or "checkpoint").
 	resource, unit, step string
@@ -156,6 +176,11 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 		j.State = StateLeak
 		j.Reason = fmt.Sprintf("%s grows %s per {step} over the last %d {step}s (%s over the last %d), above %s (floor %s, noise σ %s)",
 			r.resource, r.amount(j.Recent), m, r.amount(j.Tail), h, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
+	case r.slowLeak(incs):
+		j.State = StateLeak
+		w := incs[len(incs)-2*m:]
+		j.Reason = fmt.Sprintf("%s grows slowly: %s per {step} over the last %d {step}s (%s, then %s), never given back, above the slow-leak floor of %s",
+			r.resource, r.amount(mean(w)), 2*m, r.amount(mean(w[:m])), r.amount(mean(w[m:])), r.amount(r.slowFloor))
 	case j.Recent > r.floor && j.Tail <= r.floor:
 		j.State = StateSuspect
 		j.Reason = fmt.Sprintf("%s grew %s per {step} over the last %d {step}s but %s over the last %d: filling, or filled (clean once %d {step}s pass without growth; %d so far)",
@@ -172,6 +197,27 @@ func (r *rule) judge(n int, incs []float64, last float64) Judgement {
 			r.resource, r.amount(j.Recent), m, r.amount(j.Threshold), r.amount(r.floor), r.amount(j.Noise))
 	}
 	return r.named(j)
+}
+
+// slowLeak reports whether the last 2·MinRuns increments of incs show a
+// slow leak, steady or lumpy (see the rule's comment).
+func (r *rule) slowLeak(incs []float64) bool {
+	m := r.minRuns
+	if r.slowFloor <= 0 || len(incs) < 2*m {
+		return false
+	}
+	w := incs[len(incs)-2*m:]
+	grew := 0
+	for _, d := range w {
+		if d < -r.slowFloor {
+			return false
+		}
+		if d > r.slowFloor {
+			grew++
+		}
+	}
+	low := min(mean(w[:m]), mean(w[m:]))
+	return (grew >= m && low > r.slowFloor) || (grew >= (m+1)/2 && low > 4*r.slowFloor)
 }
 
 // named puts the rule's step into j's reason.

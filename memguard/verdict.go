@@ -47,19 +47,26 @@ type runFigures struct {
 // heapRule, offHeapRule and handleRule return the rules of the per-run
 // series; the latter two share the heap rule's window and thresholds and
 // differ only in floor, single-run threshold and unit.
+// Only the retained heap per run has the slow-leak condition: the Go
+// heap after two GC cycles holds still to the byte in a job that keeps
+// nothing, while memory outside it moves by pages, and a job's own state
+// legitimately grows from checkpoint to checkpoint.
 func (o *Options) heapRule() rule {
 	return rule{warmUp: o.WarmUp, window: o.Window, minRuns: o.MinRuns, sigmas: o.NoiseSigmas,
-		floor: float64(o.NoiseFloorBytes), single: float64(o.SuspectRetainedBytes), resource: ResourceHeap, unit: "B"}
+		floor: float64(o.NoiseFloorBytes), single: float64(o.SuspectRetainedBytes), resource: ResourceHeap, unit: "B",
+		slowFloor: float64(max(0, o.SlowLeakFloorBytes))}
 }
 
 func (o *Options) offHeapRule() rule {
 	r := o.heapRule()
 	r.floor, r.single, r.resource = float64(o.OffHeapNoiseFloorBytes), 16*float64(o.OffHeapNoiseFloorBytes), ResourceOffHeap
+	r.slowFloor = 0
 	return r
 }
 
 func (o *Options) handleRule(resource string) rule {
 	r := o.heapRule()
+	r.slowFloor = 0
 	r.floor, r.single, r.resource = o.HandleNoiseFloor, 16*max(1, o.HandleNoiseFloor), resource
 	if resource == ResourceFDs {
 		r.unit = "descriptors"
@@ -73,7 +80,7 @@ func (o *Options) handleRule(resource string) rule {
 // parameters, counted in checkpoints instead of runs.
 func (o *Options) inRunRule() rule {
 	r := o.heapRule()
-	r.resource, r.step = ResourceInRun, "checkpoint"
+	r.resource, r.step, r.slowFloor = ResourceInRun, "checkpoint", 0
 	return r
 }
 

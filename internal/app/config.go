@@ -82,6 +82,8 @@ type Config struct {
 	// MemProfileRate is runtime.MemProfileRate during profiled guarded
 	// runs; 0 means the runtime's.
 	MemProfileRate int
+	// Memguard holds the leak rule's and the hunt's settings.
+	Memguard MemguardSettings
 	// Backend selects storage, fan-out and schedules.
 	Backend jobs.Backend
 
@@ -274,9 +276,23 @@ func (c Config) Setup(w io.Writer) *slog.Logger {
 	return c.Logger(w)
 }
 
+// MemguardSettings are the documented memguard options (memguard/README.md
+// says what each does); the settings table fills them with their
+// defaults.
+type MemguardSettings struct {
+	Window, WarmUp  int
+	Sigmas          float64
+	NoiseFloorBytes int64
+	CheckpointEvery int
+	Hunt            bool
+}
+
 // Guard is the memguard configuration of a process that works jobs.
 func (c Config) Guard() memguard.Options {
-	return memguard.Options{MaxRetainedBytes: c.MemoryBudgetMB << 20, MemProfileRate: c.MemProfileRate}
+	m := c.Memguard
+	return memguard.Options{MaxRetainedBytes: c.MemoryBudgetMB << 20, MemProfileRate: c.MemProfileRate,
+		Window: m.Window, WarmUp: m.WarmUp, NoiseSigmas: m.Sigmas, NoiseFloorBytes: m.NoiseFloorBytes,
+		CheckpointEvery: m.CheckpointEvery, DisableHunt: !m.Hunt}
 }
 
 // ServerOptions are the api.Server options of `forecastd serve`.

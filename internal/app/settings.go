@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -90,8 +91,27 @@ func settings() []*setting {
 			usage: "per-job limit on live heap growth in MiB; a job over it is cancelled with a clear error; 0 = none",
 			set:   int64Min(func(c *Config) *int64 { return &c.MemoryBudgetMB }, 0)},
 		{flag: "mem-profile-rate", env: "FORECASTD_MEM_PROFILE_RATE", typ: "bytes", def: "0", cmds: jobCommands,
-			usage: "runtime.MemProfileRate during profiled guarded runs; 0 = the runtime's",
+			usage: "heap profile sampling (runtime.MemProfileRate) during profiled guarded runs; 0 = memguard's 65536",
 			set:   intMin(func(c *Config) *int { return &c.MemProfileRate }, 0)},
+		// memguard's leak rule (memguard/README.md, "The leak rule").
+		{flag: "memguard-window", env: "FORECASTD_MEMGUARD_WINDOW", typ: "runs", def: "20", cmds: jobCommands,
+			usage: "memguard: post-warm-up runs of a job kind kept to judge it (its noise is estimated over them)",
+			set:   intMin(func(c *Config) *int { return &c.Memguard.Window }, 2)},
+		{flag: "memguard-warmup", env: "FORECASTD_MEMGUARD_WARMUP", typ: "runs", def: "3", cmds: jobCommands,
+			usage: "memguard: runs of a job kind not judged after a start, a deploy or a quarantine (caches fill)",
+			set:   intMin(func(c *Config) *int { return &c.Memguard.WarmUp }, 1)},
+		{flag: "memguard-sigmas", env: "FORECASTD_MEMGUARD_SIGMAS", typ: "number", def: "3", cmds: jobCommands,
+			usage: "memguard: growth must stand this many robust standard deviations of the kind's own noise above it",
+			set:   positiveFloat(func(c *Config) *float64 { return &c.Memguard.Sigmas })},
+		{flag: "memguard-noise-floor", env: "FORECASTD_MEMGUARD_NOISE_FLOOR_BYTES", typ: "bytes", def: "65536", cmds: jobCommands,
+			usage: "memguard: retained heap growth per run at or below this is noise, whatever the variance",
+			set:   int64Min(func(c *Config) *int64 { return &c.Memguard.NoiseFloorBytes }, 1)},
+		{flag: "memguard-checkpoint-every", env: "FORECASTD_MEMGUARD_CHECKPOINT_EVERY", typ: "series", def: "4", cmds: jobCommands,
+			usage: "memguard: series trained between two in-job leak checkpoints (each costs one GC, within 2% of the job's time)",
+			set:   intMin(func(c *Config) *int { return &c.Memguard.CheckpointEvery }, 1)},
+		{flag: "memguard-hunt", env: "FORECASTD_MEMGUARD_HUNT", typ: "bool", def: "true", cmds: jobCommands,
+			usage: "memguard: on a leak verdict, hunt the leaking model beside the workers and quarantine it",
+			set:   boolean(func(c *Config) *bool { return &c.Memguard.Hunt })},
 		{flag: "database-url", env: "FORECASTD_DATABASE_URL", typ: "url", cmds: jobCommands, secret: true,
 			usage: "PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite file",
 			set:   str(func(c *Config) *string { return &c.Backend.DatabaseURL })},
@@ -251,6 +271,20 @@ func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) 
 			return errors.New("must be positive")
 		}
 		*field(c) = d
+		return nil
+	}
+}
+
+func positiveFloat(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("want a number such as 3 or 2.5")
+		}
+		if f <= 0 {
+			return errors.New("must be positive")
+		}
+		*field(c) = f
 		return nil
 	}
 }
