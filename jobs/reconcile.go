@@ -69,15 +69,15 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	defer sum.setReconcile(rs)
 	plain := p
 	plain.Reconcile = ""
-	if why := unaligned(series); why != "" {
-		rs.State, rs.Reason = ReconcileSkipped, why
-		return r.train(ctx, id, plain, series, sum, prog)
-	}
 	keys := make([]data.Key, len(series))
 	for i, s := range series {
 		keys[i] = s.Key
 	}
 	h, err := hierarchy.New(keys, nil)
+	var aggs []*data.Series
+	if err == nil {
+		aggs, err = hierarchy.AggregateSeries(h, series)
+	}
 	if err != nil {
 		rs.State, rs.Reason = ReconcileSkipped, err.Error()
 		return r.train(ctx, id, plain, series, sum, prog)
@@ -88,7 +88,7 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	}
 	o := p.options()
 	o.Candidates, o.Workers = specs, r.Workers
-	all := append(aggregateSeries(h, series), series...)
+	all := append(aggs, series...)
 	node := make(map[data.Key]int, len(all))
 	for i, s := range all {
 		node[s.Key] = i
@@ -157,51 +157,6 @@ func (r *Runner) stageAggregate(ctx context.Context, id string, k data.Key, out 
 		return fmt.Errorf("jobs: %s: %w", k, err)
 	}
 	return r.Store.StageResult(ctx, id, k, body, kept)
-}
-
-// unaligned says why series cannot form one hierarchy: their forecasts
-// must cover the same dates. It is "" when they can.
-func unaligned(series []*data.Series) string {
-	f, end := series[0].Freq, series[0].End()
-	for _, s := range series[1:] {
-		if s.Freq != f {
-			return fmt.Sprintf("series %s is %s and %s is %s: a hierarchy needs one frequency", series[0].Key, f, s.Key, s.Freq)
-		}
-		if !s.End().Equal(end) {
-			return fmt.Sprintf("series %s ends on %s and %s on %s: a hierarchy needs forecasts of the same dates",
-				series[0].Key, end.Format(f.Layout()), s.Key, s.End().Format(f.Layout()))
-		}
-	}
-	return ""
-}
-
-// aggregateSeries sums the series under each aggregate node of h (nodes
-// 0..h.Aggregates()-1), over the dates from the earliest start: a series
-// that starts later sold nothing before it did. The sums carry no
-// covariates.
-func aggregateSeries(h *hierarchy.Hierarchy, series []*data.Series) []*data.Series {
-	start := series[0].Start
-	for _, s := range series[1:] {
-		if s.Start.Before(start) {
-			start = s.Start
-		}
-	}
-	f := series[0].Freq
-	n, _ := f.Steps(start, series[0].End())
-	n++
-	out := make([]*data.Series, h.Aggregates())
-	for i := range out {
-		v := make([]float64, n)
-		for _, j := range h.Members(i) {
-			s := series[j]
-			off, _ := f.Steps(start, s.Start)
-			for t, x := range s.Values {
-				v[off+t] += x
-			}
-		}
-		out[i] = &data.Series{Key: h.Nodes[i].Key, Freq: f, Start: start, Values: v}
-	}
-	return out
 }
 
 func nonNegativeAll(series []*data.Series) bool {

@@ -3,10 +3,13 @@ package hierarchy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -237,5 +240,42 @@ func TestShrinkNeedsResiduals(t *testing.T) {
 	base := newRows(h.Len(), 2)
 	if _, err := Reconcile(context.Background(), h, MinTShrink, Input{Base: base}); err == nil {
 		t.Fatal("mint_shrink without residuals: no error")
+	}
+}
+
+func TestAggregateSeries(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
+	bottom := []*data.Series{
+		{Key: data.Key{Store: "s1", SKU: "a"}, Freq: data.Daily, Start: day(1), Values: []float64{1, 2, 3, 4}},
+		{Key: data.Key{Store: "s1", SKU: "b"}, Freq: data.Daily, Start: day(3), Values: []float64{10, 20}},
+		{Key: data.Key{Store: "s2", SKU: "a"}, Freq: data.Daily, Start: day(2), Values: []float64{100, 200, 300}},
+	}
+	keys := []data.Key{bottom[0].Key, bottom[1].Key, bottom[2].Key}
+	h, err := New(keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aggs, err := AggregateSeries(h, bottom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[data.Key][]float64{
+		{Store: Total, SKU: Total}: {1, 102, 213, 324},
+		{Store: "s1", SKU: Total}:  {1, 2, 13, 24},
+		{Store: "s2", SKU: Total}:  {0, 100, 200, 300},
+		{Store: Total, SKU: "a"}:   {1, 102, 203, 304},
+		{Store: Total, SKU: "b"}:   {0, 0, 10, 20},
+	}
+	if len(aggs) != len(want) {
+		t.Fatalf("%d aggregates, want %d", len(aggs), len(want))
+	}
+	for _, s := range aggs {
+		if !s.Start.Equal(day(1)) || fmt.Sprint(s.Values) != fmt.Sprint(want[s.Key]) {
+			t.Errorf("%s from %s: %v, want %v", s.Key, s.Start, s.Values, want[s.Key])
+		}
+	}
+	bottom[1].Values = bottom[1].Values[:1]
+	if _, err := AggregateSeries(h, bottom); err == nil || !strings.Contains(err.Error(), "same dates") {
+		t.Fatalf("series ending on different dates: %v", err)
 	}
 }
