@@ -75,6 +75,9 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	}
 	h, err := hierarchy.New(keys, nil)
 	var aggs []*data.Series
+	if err == nil && len(series) > hierarchy.MaxBottom {
+		err = fmt.Errorf("%d series: at most %d can be reconciled in one job (filter by stores or skus)", len(series), hierarchy.MaxBottom)
+	}
 	if err == nil {
 		aggs, err = hierarchy.AggregateSeries(h, series)
 	}

@@ -279,3 +279,18 @@ func TestAggregateSeries(t *testing.T) {
 		t.Fatalf("series ending on different dates: %v", err)
 	}
 }
+
+func TestMaxBottom(t *testing.T) {
+	keys := make([]data.Key, MaxBottom+1)
+	for i := range keys {
+		keys[i] = data.Key{Store: "s", SKU: fmt.Sprint(i)}
+	}
+	h, err := New(keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := newRows(h.Len(), 1)
+	if _, err := Reconcile(context.Background(), h, BottomUp, Input{Base: base}); err == nil || !strings.Contains(err.Error(), "at most 2000") {
+		t.Fatalf("error %v", err)
+	}
+}

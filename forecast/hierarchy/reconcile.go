@@ -73,6 +73,11 @@ type Output struct {
 	Clipped int
 }
 
+// MaxBottom bounds the bottom series Reconcile takes: the projections
+// form dense nodes x nodes matrices (about 35 MB each at 2,000 series),
+// which is what keeps a job's memory bounded.
+const MaxBottom = 2000
+
 // Reconcile makes in.Base coherent on h by method m. A method that needs
 // what in lacks (mint_shrink without two rows of residuals) is an error;
 // the caller decides what to fall back to.
@@ -91,6 +96,9 @@ func Reconcile(ctx context.Context, h *Hierarchy, m Method, in Input) (*Output, 
 		if _, c := in.Residuals.Dims(); c != n {
 			panic(fmt.Sprintf("hierarchy: Reconcile: residuals have %d columns for %d nodes", c, n))
 		}
+	}
+	if h.nBottom > MaxBottom && m != None {
+		return nil, fmt.Errorf("hierarchy: %d bottom series, at most %d can be reconciled", h.nBottom, MaxBottom)
 	}
 	out := &Output{Method: m, Lambda: math.NaN()}
 	var sigma *mat.SymDense
