@@ -1,4 +1,5 @@
-// Command hierarchy scores hierarchical reconciliation on the Kaggle
+// Command hierarchy scores hierarchical reconciliation (-set walmart: on
+// the Walmart45 weekly store totals, total and 45 stores) on the Kaggle
 // store/item data: the last 90 days of every series are held out, a
 // tournament forecasts every node of the hierarchy (the 500 store x SKU
 // series, the 10 stores, the 50 SKUs across stores and the total), and
@@ -41,18 +42,19 @@ import (
 )
 
 func main() {
-	dataDir := flag.String("data", "../shared/data", "folder holding store_item_demand/")
+	dataDir := flag.String("data", "../shared/data", "folder holding store_item_demand/ and walmart45/")
+	set := flag.String("set", "store", "store (store/item, daily, h=90) or walmart (Walmart45 store totals, weekly, h=13)")
 	stores := flag.Int("stores", 0, "keep the first N stores (0 = all 10)")
 	skus := flag.Int("skus", 0, "keep the first N SKUs (0 = all 50)")
 	modelList := flag.String("models", "", "comma-separated candidates (default: the default tournament)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series trained at once")
-	h := flag.Int("h", 90, "days held out and forecast")
+	h := flag.Int("h", 0, "steps held out and forecast (0: 90 days for store, 13 weeks for walmart)")
 	save := flag.String("save", "", "write the base forecasts to this JSON file")
 	load := flag.String("load", "", "read the base forecasts from this JSON file instead of training")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *dataDir, *stores, *skus, *modelList, *workers, *h, *save, *load); err != nil {
+	if err := run(ctx, *set, *dataDir, *stores, *skus, *modelList, *workers, *h, *save, *load); err != nil {
 		fmt.Fprintln(os.Stderr, "hierarchy:", err)
 		os.Exit(1)
 	}
@@ -68,8 +70,27 @@ type base struct {
 	Residuals [][]forecast.FoldErrors `json:"residuals"`
 }
 
-func run(ctx context.Context, dataDir string, nStores, nSKUs int, modelList string, workers, h int, save, load string) error {
-	series, err := readStoreItem(filepath.Join(dataDir, "store_item_demand", "demand-forecasting-kernels-only.zip"))
+func run(ctx context.Context, set, dataDir string, nStores, nSKUs int, modelList string, workers, h int, save, load string) error {
+	var (
+		series []*data.Series
+		err    error
+		name   = "store/item"
+	)
+	switch set {
+	case "store":
+		series, err = readStoreItem(filepath.Join(dataDir, "store_item_demand", "demand-forecasting-kernels-only.zip"))
+		if h == 0 {
+			h = 90
+		}
+	case "walmart":
+		series, err = readWalmart(filepath.Join(dataDir, "walmart45", "Walmart.csv"))
+		name = "walmart45"
+		if h == 0 {
+			h = 13
+		}
+	default:
+		err = fmt.Errorf("-set %q: want store or walmart", set)
+	}
 	if err != nil {
 		return err
 	}
@@ -112,7 +133,7 @@ func run(ctx context.Context, dataDir string, nStores, nSKUs int, modelList stri
 	if load != "" {
 		bs, err = readBase(load, hier.Len())
 	} else {
-		bs, err = trainAll(ctx, all, modelList, workers, h)
+		bs, err = trainAll(ctx, hier, all, modelList, workers, h)
 	}
 	if err != nil {
 		return err
@@ -122,12 +143,14 @@ func run(ctx context.Context, dataDir string, nStores, nSKUs int, modelList stri
 			return err
 		}
 	}
-	fmt.Printf("store/item: %d series, %d aggregates (%d stores, %d SKUs, total), last %d days held out; candidates: %s; tournaments %.0f s\n",
-		hier.Bottom(), hier.Aggregates(), countLevel(hier, hierarchy.LevelStore), countLevel(hier, hierarchy.LevelSKU), h, bs.Models, bs.Seconds)
+	fmt.Printf("%s: %d series, %d aggregates (%d stores, %d SKUs, total), last %d steps held out; candidates: %s; tournaments %.0f s\n",
+		name, hier.Bottom(), hier.Aggregates(), countLevel(hier, hierarchy.LevelStore), countLevel(hier, hierarchy.LevelSKU), h, bs.Models, bs.Seconds)
 	return score(ctx, hier, bs, actual)
 }
 
-func trainAll(ctx context.Context, all []*data.Series, modelList string, workers, h int) (*base, error) {
+// trainAll runs a tournament on every node's series; nodes that sum the
+// same series (a store with one SKU and that SKU's series) share one.
+func trainAll(ctx context.Context, hier *hierarchy.Hierarchy, all []*data.Series, modelList string, workers, h int) (*base, error) {
 	var names []string
 	if modelList != "" {
 		names = strings.Split(modelList, ",")
@@ -137,8 +160,18 @@ func trainAll(ctx context.Context, all []*data.Series, modelList string, workers
 		return nil, err
 	}
 	idx := make(map[data.Key]int, len(all))
+	first := map[string]int{}
+	same := make([]int, len(all)) // the node whose tournament node i shares
+	var unique []*data.Series
 	for i, s := range all {
 		idx[s.Key] = i
+		m := fmt.Sprint(hier.Members(i))
+		if j, ok := first[m]; ok {
+			same[i] = j
+			continue
+		}
+		first[m], same[i] = i, i
+		unique = append(unique, s)
 	}
 	n := len(all)
 	bs := &base{Models: "default tournament", Points: make([][]float64, n), Radius80: make([][]float64, n),
@@ -147,8 +180,8 @@ func trainAll(ctx context.Context, all []*data.Series, modelList string, workers
 		bs.Models = modelList
 	}
 	t0 := time.Now()
-	o := forecast.Options{Horizon: h, Season: 7, Candidates: specs, Workers: workers}
-	err = forecast.Run(ctx, all, o, func(s *data.Series, out *forecast.Outcome, err error) error {
+	o := forecast.Options{Horizon: h, Candidates: specs, Workers: workers}
+	err = forecast.Run(ctx, unique, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.Key, err)
 		}
@@ -165,6 +198,9 @@ func trainAll(ctx context.Context, all []*data.Series, modelList string, workers
 	})
 	fmt.Fprintln(os.Stderr)
 	bs.Seconds = time.Since(t0).Seconds()
+	for i, j := range same {
+		bs.Points[i], bs.Radius80[i], bs.Radius95[i], bs.Residuals[i] = bs.Points[j], bs.Radius80[j], bs.Radius95[j], bs.Residuals[j]
+	}
 	return bs, err
 }
 
@@ -361,6 +397,40 @@ func readRows(r0 io.Reader, obs *[]data.Observation) error {
 		}
 		*obs = append(*obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
 	}
+}
+
+// readWalmart reads the Walmart45 weekly store totals as series keyed
+// {store, "all"}: a two-level hierarchy (total, stores).
+func readWalmart(path string) ([]*data.Series, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read-only
+	r := csv.NewReader(f)
+	if _, err := r.Read(); err != nil {
+		return nil, err
+	}
+	var obs []data.Observation
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		d, err := time.Parse("02/01/2006", rec[1])
+		if err != nil {
+			return nil, err
+		}
+		q, err := strconv.ParseFloat(rec[2], 64)
+		if err != nil {
+			return nil, err
+		}
+		obs = append(obs, data.Observation{Date: d, Key: data.Key{Store: rec[0], SKU: "all"}, Quantity: q})
+	}
+	return ingest.Assemble(obs, data.Weekly)
 }
 
 func readBase(path string, nodes int) (*base, error) {
