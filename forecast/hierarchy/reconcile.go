@@ -246,12 +246,13 @@ func project(h *Hierarchy, g *mat.Dense, in Input, out *Output) {
 	yhat := make([]float64, n)
 	b := make([]float64, h.nBottom)
 	bv := mat.NewVecDense(h.nBottom, b)
+	yv := mat.NewVecDense(n, yhat)
 	col := make([]float64, n)
 	for t := 0; t < steps; t++ {
 		for i := range yhat {
 			yhat[i] = in.Base[i][t]
 		}
-		bv.MulVec(g, mat.NewVecDense(n, yhat))
+		bv.MulVec(g, yv)
 		out.Clipped += clip(b, in.NonNegative)
 		h.Sum(col, b)
 		for i, v := range col {
@@ -285,6 +286,7 @@ func topDown(h *Hierarchy, in Input, sigma *mat.SymDense, out *Output) *Output {
 	childSum := make([]float64, n)
 	p := make([]float64, h.nBottom)
 	q := make([]float64, n)
+	col := make([]float64, n)
 	nChildren := make([]int, n)
 	for j := 0; j < h.nBottom; j++ {
 		nChildren[h.parent[off+j]]++
@@ -318,7 +320,7 @@ func topDown(h *Hierarchy, in Input, sigma *mat.SymDense, out *Output) *Output {
 			p[j] *= total
 		}
 		out.Clipped += clip(p, in.NonNegative)
-		col := h.Sum(nil, p)
+		h.Sum(col, p)
 		for i, v := range col {
 			out.Points[i][t] = v
 		}
