@@ -26,13 +26,19 @@
 // exactly coherent; it is no longer the MinT projection where a value was
 // clipped, which Output.Clipped counts.
 //
-// Intervals: each node's base radius (its tournament's conformal radius)
-// is scaled by the ratio of its reconciled to its base error standard
-// deviation, both from the error covariance Σ (the shrunk backtest-error
-// covariance): the reconciled covariance is M Σ M' with M = S G the
-// method's projection (G the bottom-level combination; for top_down G =
-// p e_total', p the forecast proportions of the step). Without residuals
-// the base radii are kept. Dense matrices are n x n at most (n = nodes),
-// which is fine for the 500 bottom series and 61 aggregates of a
-// store_item-sized grid.
+// Intervals come from reconciled samples: the backtest errors of every
+// node, aligned (Input.Residuals), are reconciled as the forecasts are
+// (a row e becomes S G e; G S = I and the actuals are coherent), and each
+// node's 80% and 95% radii are the split-conformal quantiles of its
+// reconciled errors, the rule of the tournament's own intervals. top_down
+// has no fixed G: each node's base radius is scaled by |q_i| sigma_total
+// / sigma_i, q_i its share of the total (its reconciled error is q_i
+// times the total's), sigma from the shrunk error covariance; this
+// ignores the error of the proportions, and its intervals of the series
+// are too narrow (bench/hierarchy/RESULTS.md). Without residuals the
+// base radii are kept.
+//
+// Dense matrices are n x n at most (n = nodes), which is fine for the 500
+// bottom series and 61 aggregates of a store_item-sized grid; MaxBottom
+// bounds the series.
 package hierarchy

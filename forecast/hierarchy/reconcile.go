@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -145,7 +146,7 @@ func Reconcile(ctx context.Context, h *Hierarchy, m Method, in Input) (*Output, 
 		return nil, err
 	}
 	project(h, g, in, out)
-	scaleRadii(h, g, in, sigma, out)
+	reconciledRadii(h, g, in, out)
 	return out, nil
 }
 
@@ -344,35 +345,55 @@ func topDown(h *Hierarchy, in Input, sigma *mat.SymDense, out *Output) *Output {
 	return out
 }
 
-// scaleRadii scales each node's base radii by sqrt(V_ii / Σ_ii), V = M Σ
-// M' the reconciled error covariance, M = S G.
-func scaleRadii(h *Hierarchy, g *mat.Dense, in Input, sigma *mat.SymDense, out *Output) {
+// reconciledRadii sets the radii of a projection method (bottom_up, MinT)
+// to the split-conformal radii of the reconciled backtest errors: G S = I
+// for these methods and the actuals are coherent, so a row e of base
+// errors becomes S G e once reconciled, and each node's radius is the
+// conformal quantile of its column, as the tournament's own radius is of
+// its base errors (with no reconciliation the two agree). Without at
+// least two rows of residuals the base radii are kept.
+func reconciledRadii(h *Hierarchy, g *mat.Dense, in Input, out *Output) {
 	if in.Radius80 == nil {
 		return
 	}
-	n, steps := h.Len(), len(in.Base[0])
-	ratio := make([]float64, n)
-	for i := range ratio {
-		ratio[i] = math.NaN()
+	out.Radius80, out.Radius95 = copyRows(in.Radius80), copyRows(in.Radius95)
+	if in.Residuals == nil {
+		return
 	}
-	if sigma != nil {
-		var msum, mSigma mat.Dense
-		msum.Mul(h.S(), g)
-		mSigma.Mul(&msum, sigma)
-		for i := 0; i < n; i++ {
-			v := mat.Dot(mSigma.RowView(i), msum.RowView(i))
-			if d := sigma.At(i, i); d > 0 && v >= 0 {
-				ratio[i] = math.Sqrt(v / d)
-			}
+	rows, n := in.Residuals.Dims()
+	if rows < 2 {
+		return
+	}
+	var eb mat.Dense // reconciled bottom errors, rows x bottom
+	eb.Mul(in.Residuals, g.T())
+	cols := newRows(n, rows)
+	col := make([]float64, n)
+	for r := 0; r < rows; r++ {
+		h.Sum(col, eb.RawRowView(r))
+		for i, v := range col {
+			cols[i][r] = v
 		}
 	}
-	out.Radius80, out.Radius95 = newRows(n, steps), newRows(n, steps)
 	for i := 0; i < n; i++ {
-		for t := 0; t < steps; t++ {
-			out.Radius80[i][t] = scaled(in.Radius80[i][t], ratio[i])
-			out.Radius95[i][t] = scaled(in.Radius95[i][t], ratio[i])
+		r80, r95 := conformalQuantile(cols[i], 0.8), conformalQuantile(cols[i], 0.95)
+		for t := range out.Radius80[i] {
+			out.Radius80[i][t], out.Radius95[i][t] = r80, r95
 		}
 	}
+}
+
+// conformalQuantile is the split-conformal radius for coverage level: the
+// ceil((n+1) level)-th smallest absolute error (the largest when n is too
+// small for the level), the rule of the tournament's intervals
+// (forecast/intervals.go). It sorts abs in place after taking absolute
+// values.
+func conformalQuantile(errs []float64, level float64) float64 {
+	for i, e := range errs {
+		errs[i] = math.Abs(e)
+	}
+	sort.Float64s(errs)
+	k := int(math.Ceil(float64(len(errs)+1)*level)) - 1
+	return errs[min(k, len(errs)-1)]
 }
 
 // scaled is r times ratio, or r when the ratio is unknown.

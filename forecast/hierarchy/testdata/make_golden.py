@@ -22,8 +22,11 @@ Formulas:
   on the tree total -> store -> store x SKU, per step:
   p_j = yhat_store/sum(yhat_stores) * yhat_j/sum(yhat of the store's SKUs).
 - Non-negative: reconciled bottom values below zero set to zero, then S b.
-- Intervals: radius_i * sqrt(V_ii / Sigma_ii), V = M Sigma M', M = S G
-  (top-down: M = S p e_total'), Sigma the shrunk covariance.
+- Intervals, projection methods: the residual rows reconciled, E M'
+  (M = S G), and each node's radius the split-conformal quantile of its
+  column: the ceil((T+1) level)-th smallest absolute value.
+- Intervals, top-down: radius_i * |q_i| sqrt(Sigma_00 / Sigma_ii), q = S p,
+  Sigma the shrunk covariance.
 """
 import json
 import numpy as np
@@ -88,9 +91,15 @@ G = {
 }
 
 
-def ratios(M):
-    V = M @ sigma @ M.T
-    return np.sqrt(np.diag(V) / np.diag(sigma))
+def conformal(errs, level):
+    a = np.sort(np.abs(errs))
+    k = min(int(np.ceil((len(a) + 1) * level)) - 1, len(a) - 1)
+    return a[k]
+
+
+def reconciled_radii(M, level):
+    E = res @ M.T
+    return np.array([conformal(E[:, i], level) for i in range(n)])[:, None] * np.ones((1, H))
 
 
 def top_down(b, nonneg):
@@ -124,10 +133,10 @@ def case(b, nonneg):
         bt = g @ b
         if nonneg:
             bt = np.maximum(bt, 0)
-        ratio = ratios(S @ g)
+        M = S @ g
         out[name] = {"points": (S @ bt).tolist(),
-                     "radius_80": (r80 * ratio[:, None]).tolist(),
-                     "radius_95": (r95 * ratio[:, None]).tolist()}
+                     "radius_80": reconciled_radii(M, 0.8).tolist(),
+                     "radius_95": reconciled_radii(M, 0.95).tolist()}
     pts, a80, a95 = top_down(b, nonneg)
     out["top_down"] = {"points": pts.tolist(), "radius_80": a80.tolist(), "radius_95": a95.tolist()}
     return out
