@@ -121,7 +121,12 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	} else if aggFailed != "" {
 		rs.State, rs.Reason = ReconcileSkipped, aggFailed
 	} else if err := reconcileOutcomes(ctx, h, method, outs, nonNegativeAll(series), rs); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A numerical failure (a covariance that is not positive
+		// definite) leaves the forecasts as trained: publish those.
+		rs.State, rs.Reason = ReconcileSkipped, err.Error()
 	}
 	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs}
 	for i, out := range outs {

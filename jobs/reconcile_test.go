@@ -152,3 +152,40 @@ func TestReconcileParam(t *testing.T) {
 		t.Fatalf("%+v, %v", p, err)
 	}
 }
+
+// A series too short for a backtest falls back and has no backtest
+// errors, so there is no error covariance: mint_shrink degrades to
+// mint_wls, and the job says so; the forecasts are still coherent.
+func TestReconcileDegraded(t *testing.T) {
+	jr := directRunner(t)
+	obs := demo.Sales(demo.Options{Stores: 1, SKUs: 2, Days: 90})
+	short := demo.Sales(demo.Options{Stores: 1, SKUs: 1, Days: 10})
+	for i := range short {
+		short[i].Key.SKU = "NEW"
+	}
+	all := append(obs, short...)
+	for i := range all {
+		all[i].Covariates = nil
+	}
+	if _, err := jr.store.Ingest(context.Background(), data.Each(all)); err != nil {
+		t.Fatal(err)
+	}
+	j := jr.run(t, reconcileJob("mint_shrink"))
+	rs := j.Summary.Reconcile
+	if j.State != sqlstore.JobSucceeded || rs == nil || rs.State != jobs.ReconcileDegraded || rs.Ran != "mint_wls" ||
+		rs.Aggregates != 1+1+3 || !strings.Contains(j.Error, "reconcile mint_shrink degraded") {
+		t.Fatalf("job %s %q, reconcile %+v", j.State, j.Error, rs)
+	}
+	var sum [14]float64
+	for _, sku := range []string{"SKU001", "SKU002", "NEW"} {
+		for i, p := range result(t, jr.store, data.Key{Store: "S01", SKU: sku}).Points {
+			sum[i] += p.Value
+		}
+	}
+	total := result(t, jr.store, data.Key{Store: hierarchy.Total, SKU: hierarchy.Total})
+	for i, p := range total.Points {
+		if math.Abs(p.Value-sum[i]) > 1e-6 || total.Reconciled != "mint_wls" {
+			t.Fatalf("total step %d: %g (%s), the series sum to %g", i, p.Value, total.Reconciled, sum[i])
+		}
+	}
+}
