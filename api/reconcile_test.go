@@ -95,4 +95,7 @@ func TestReconciledForecasts(t *testing.T) {
 		}
 	}
 	get("_total", "SKU002")
+	if code, _, page := ts.get("/ui/jobs/"+job.ID, nil); code != 200 || !strings.Contains(page, "Reconciliation <code>mint_shrink</code>: reconciled; 5 aggregates published.") {
+		t.Fatalf("job page %d does not say what the reconciliation did:\n%s", code, page)
+	}
 }
