@@ -362,6 +362,9 @@ type forecastView struct {
 	// CovariatesDropped are covariates of the history the forecast could
 	// not use: they are not planned over the whole horizon.
 	CovariatesDropped []forecast.DroppedCovariate `json:"covariates_dropped,omitempty"`
+	// Reconciled names the hierarchical reconciliation that made the
+	// forecast coherent with its job's aggregates (store or SKU _total).
+	Reconciled string `json:"reconciled,omitempty"`
 }
 
 func (s *v1API) getForecast(c *gin.Context) {
@@ -381,7 +384,7 @@ func (s *v1API) getForecast(c *gin.Context) {
 	c.JSON(http.StatusOK, forecastView{Store: res.Store, SKU: res.SKU, JobID: r.JobID,
 		GeneratedAt: r.GeneratedAt.Format("2006-01-02T15:04:05.000Z07:00"), Horizon: res.Horizon, Freq: res.Freq,
 		Points: res.Points, Models: res.Models, Covariates: res.Covariates, Fallback: res.Fallback,
-		Class: res.Class, Backtest: res.Backtest, CovariatesDropped: res.CovariatesDropped})
+		Class: res.Class, Backtest: res.Backtest, CovariatesDropped: res.CovariatesDropped, Reconciled: res.Reconciled})
 }
 
 func (s *v1API) leaderboard(c *gin.Context) {

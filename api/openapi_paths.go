@@ -294,6 +294,7 @@ func forecastsPaths() oaObj {
 			with("parameters", []oaObj{storeParam(), skuParam()}).
 			respond("200", resp("leaderboard", ref("Leaderboard"))).respond("404", notFound())},
 		"/v1/forecasts/{store}/{sku}": oaObj{"get": op("The published forecast of a series", "forecasts").
+			with("description", "Also the aggregates of a job run with reconcile: /v1/forecasts/{store}/_total is the store's total, /v1/forecasts/_total/{sku} the SKU across stores, /v1/forecasts/_total/_total the grand total.").
 			with("parameters", []oaObj{storeParam(), skuParam()}).
 			respond("200", resp("forecast", ref("Forecast"))).respond("404", notFound())},
 		"/v1/models": oaObj{"get": op("The candidate models and their default hyperparameters", "forecasts").

@@ -78,6 +78,10 @@ type Result struct {
 	// the tournament ran with.
 	Metric  Metric      `json:"metric"`
 	Combine Combination `json:"combine"`
+	// Reconciled names the hierarchical reconciliation that made this
+	// forecast coherent with the others of its job (bottom_up, mint_shrink...;
+	// package forecast/hierarchy); empty when none ran.
+	Reconciled string `json:"reconciled,omitempty"`
 }
 
 // Kept is a fitted member of the combination, serialised by its model.
@@ -99,6 +103,19 @@ type Outcome struct {
 	// tournament left out, as Result.CovariatesDropped; nil for a
 	// refresh, which does not choose covariates.
 	CovariatesDropped []DroppedCovariate
+	// Residuals are the combination's backtest errors, fold by fold
+	// (nil for a fallback or a refresh). Hierarchical reconciliation
+	// estimates the error covariance of a job's series from them; they
+	// are not stored.
+	Residuals []FoldErrors
+}
+
+// FoldErrors are a combination's errors (actual - forecast) on one
+// backtest fold; Origin is the date of the fold's last training point, so
+// that the folds of series ending on the same date line up.
+type FoldErrors struct {
+	Origin string
+	Errors []float64
 }
 
 // DroppedCovariate is a covariate of a series' history that the

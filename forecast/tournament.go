@@ -78,6 +78,7 @@ type tournament struct {
 	scales   []scales // per fold: the naive errors of its training history
 	plan     backtestPlan
 	res      *Result
+	resid    []FoldErrors // the combination's backtest errors (calibrate)
 }
 
 // prepare resolves the season, the shortest training history and the
@@ -259,6 +260,7 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 		for i := range fc {
 			errs[fi][i] = actual[i] - fc[i]
 		}
+		t.resid = append(t.resid, FoldErrors{Origin: s.Date(f.end - 1).Format(s.Freq.Layout()), Errors: errs[fi]})
 	}
 	t.res.Combination = comb.metrics()
 	all := flatten(errs, -1)
@@ -272,7 +274,8 @@ func (t *tournament) calibrate(kept []*candidateRun) (q80, q95 float64) {
 // outcome completes the result with the kept models and serialises
 // their fitted states.
 func (t *tournament) outcome(kept []*candidateRun) (*Outcome, error) {
-	out := &Outcome{Result: t.res, Class: t.res.Class, Reason: t.res.Backtest.Reason, CovariatesDropped: t.res.CovariatesDropped}
+	out := &Outcome{Result: t.res, Class: t.res.Class, Reason: t.res.Backtest.Reason, CovariatesDropped: t.res.CovariatesDropped,
+		Residuals: t.resid}
 	for _, cr := range kept {
 		t.res.Models = append(t.res.Models, KeptModel{Name: cr.spec.Name, Weight: cr.weight, Backtest: cr.summary})
 		state, err := json.Marshal(cr.fitted)

@@ -480,7 +480,9 @@ func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
 func partition(keys []data.Key, p Params, defaultSize int) []PartArgs {
 	var parts []PartArgs
 	switch {
-	case p.Kind == KindRefresh:
+	case p.Kind == KindRefresh || p.reconciles():
+		// A reconciled job needs all its series in one run: the
+		// aggregates sum them, and the reconciliation moves every one.
 		parts = append(parts, PartArgs{All: true, Series: len(keys)})
 	case p.PartitionBy == PartitionByStore:
 		for i := 0; i < len(keys); {

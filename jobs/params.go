@@ -9,6 +9,7 @@ import (
 
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/forecast/hierarchy"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -96,6 +97,12 @@ type Params struct {
 	// job with a warning. An upload's negative policy decides what is
 	// stored; this one what a job trains on.
 	Negative ingest.NegativePolicy `json:"negative,omitempty"`
+	// Reconcile makes the forecasts coherent across the store x SKU
+	// hierarchy (package forecast/hierarchy): none (or empty, the
+	// default) trains the series alone, as before; bottom_up, top_down,
+	// mint_ols, mint_wls and mint_shrink also train the store, SKU and
+	// total aggregates and reconcile all of them (jobs/reconcile.go).
+	Reconcile string `json:"reconcile,omitempty"`
 }
 
 // maxFilter bounds the store and SKU lists of one request.
@@ -204,6 +211,9 @@ func (p *Params) Validate(reg *models.Registry) error {
 		return err
 	}
 	p.Negative = neg
+	if _, err := hierarchy.ParseMethod(p.Reconcile); err != nil {
+		return err
+	}
 	if _, err := reg.Select(p.Models); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/forecast/hierarchy"
 	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
@@ -281,6 +282,12 @@ func outcomeText(s *Summary, failed int, first string, trained int) string {
 		}
 		msg += fmt.Sprintf("%d of %d series %s; see summary", c.n, s.SeriesTotal, c.what)
 	}
+	if rt := reconcileText(s); rt != "" {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += rt
+	}
 	if n := keptPublished(s); n > 0 {
 		if msg != "" {
 			msg += "; "
@@ -422,6 +429,9 @@ func (r *Runner) progress(ctx context.Context, id string) forecast.Progress {
 }
 
 func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.Series, sum *tally, prog forecast.Progress) error {
+	if m, _ := hierarchy.ParseMethod(p.Reconcile); m != hierarchy.None {
+		return r.trainReconciled(ctx, id, p, m, series, sum, prog)
+	}
 	specs, err := r.candidates(p)
 	if err != nil {
 		return err

@@ -79,6 +79,9 @@ type Summary struct {
 	// the others.
 	Warnings        []Warning `json:"warnings"`
 	WarningsOmitted int       `json:"warnings_omitted,omitempty"`
+	// Reconcile says what the hierarchical reconciliation did, when the
+	// job asked for one (Params.Reconcile).
+	Reconcile *ReconcileSummary `json:"reconcile,omitempty"`
 }
 
 // Warning names a series and what went wrong with it.
@@ -128,6 +131,9 @@ func (s *Summary) merge(o *Summary) {
 		s.warn(w)
 	}
 	s.WarningsOmitted += o.WarningsOmitted
+	if o.Reconcile != nil {
+		s.Reconcile = o.Reconcile
+	}
 }
 
 // tally builds a Summary while a job's series workers report into it.

@@ -34,14 +34,14 @@ func idFromJSON(name string, raw json.RawMessage) (string, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
 		s = strings.TrimSpace(s)
-		return s, checkID(name, s)
+		return s, checkKeyID(name, s)
 	}
 	var n json.Number
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err == nil {
 		if _, err := n.Int64(); err == nil {
-			return n.String(), checkID(name, n.String())
+			return n.String(), checkKeyID(name, n.String())
 		}
 	}
 	return "", fmt.Errorf("%s is not a string or integer", raw)

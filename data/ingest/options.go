@@ -104,7 +104,7 @@ func (o *Options) compile(sales bool) (*compiled, error) {
 			continue
 		}
 		v := strings.TrimSpace(k.v)
-		if err := checkID(k.param, v); err != nil {
+		if err := checkKeyID(k.param, v); err != nil {
 			return nil, err
 		}
 		if c.named[k.col] {

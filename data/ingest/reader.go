@@ -289,7 +289,7 @@ func (r *CSVReader) id(name, last string, b []byte) (string, error) {
 		return s, nil
 	}
 	s := string(b)
-	if err := checkID(name, s); err != nil {
+	if err := checkKeyID(name, s); err != nil {
 		return "", err
 	}
 	if len(r.ids) < maxInterned {

@@ -40,6 +40,21 @@ func checkID(name, v string) error {
 	return nil
 }
 
+// checkKeyID applies the identifier rules to a store or SKU identifier,
+// and refuses one beginning with "_": that prefix is reserved for the
+// aggregates of a reconciled job ("_total" stands for all stores or all
+// SKUs in a forecast's key), so an uploaded series can never collide
+// with one.
+func checkKeyID(name, v string) error {
+	if err := checkID(name, v); err != nil {
+		return err
+	}
+	if strings.HasPrefix(v, "_") {
+		return fmt.Errorf("%s %q begins with _, which is reserved for aggregates such as _total", name, v)
+	}
+	return nil
+}
+
 // CheckCovariateName applies the identifier rules to a covariate name and
 // keeps the names that the key columns use for themselves out. Uploads
 // apply it to every name; the API applies it to a name in a query.

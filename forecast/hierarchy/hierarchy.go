@@ -1,0 +1,167 @@
+package hierarchy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/forecastd/forecastd/data"
+)
+
+// Total is the reserved identifier of an aggregate in a key: {store,
+// Total} is a store's total, {Total, sku} a SKU across stores, {Total,
+// Total} the grand total. Uploads refuse identifiers beginning with "_",
+// so it cannot name a real store or SKU.
+const Total = "_total"
+
+// Level is the level of a node in the hierarchy.
+type Level string
+
+// The levels, from the top.
+const (
+	LevelTotal Level = "total"
+	LevelStore Level = "store"
+	LevelSKU   Level = "sku"
+	// LevelAttribute nodes sum the SKUs (in every store) whose attribute
+	// Node.Attribute has the value Node.Value.
+	LevelAttribute Level = "attribute"
+	LevelBottom    Level = "store_sku"
+)
+
+// Node is one series of the hierarchy.
+type Node struct {
+	Level Level
+	// Key is the node's series key: the bottom key, or one with Total in
+	// place of what is summed over. Attribute nodes have {Total, Total}
+	// and are told apart by Attribute and Value.
+	Key       data.Key
+	Attribute string
+	Value     string
+}
+
+// Attributes gives, by attribute name ("dept", "cat"), the value of the
+// attribute for each SKU. A SKU absent from an attribute's map belongs to
+// no node of that attribute.
+type Attributes map[string]map[string]string
+
+// Hierarchy is the tree (or grouped structure) above a set of bottom
+// series: Nodes lists the aggregates first (total, stores, SKUs,
+// attributes, each sorted), then the bottom series in the order given to
+// New. The summing matrix S has one row per node and one column per
+// bottom series.
+type Hierarchy struct {
+	Nodes   []Node
+	nBottom int
+	members [][]int // per node, the bottom columns it sums
+	parent  []int   // per node, its parent in the tree total -> store -> bottom; -1 for the total and non-tree nodes
+}
+
+// New builds the hierarchy of bottom (distinct store x SKU keys whose
+// identifiers do not begin with "_") and attrs (nil for none).
+func New(bottom []data.Key, attrs Attributes) (*Hierarchy, error) {
+	if len(bottom) == 0 {
+		return nil, fmt.Errorf("hierarchy: no bottom series")
+	}
+	seen := make(map[data.Key]bool, len(bottom))
+	stores := map[string][]int{}
+	skus := map[string][]int{}
+	for j, k := range bottom {
+		if strings.HasPrefix(k.Store, "_") || strings.HasPrefix(k.SKU, "_") {
+			return nil, fmt.Errorf("hierarchy: bottom series %s: identifiers beginning with _ are reserved", k)
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("hierarchy: bottom series %s appears twice", k)
+		}
+		seen[k] = true
+		stores[k.Store] = append(stores[k.Store], j)
+		skus[k.SKU] = append(skus[k.SKU], j)
+	}
+	all := make([]int, len(bottom))
+	for j := range all {
+		all[j] = j
+	}
+	h := &Hierarchy{nBottom: len(bottom)}
+	h.add(Node{Level: LevelTotal, Key: data.Key{Store: Total, SKU: Total}}, all, -1)
+	storeNode := map[string]int{}
+	for _, s := range sortedKeys(stores) {
+		storeNode[s] = len(h.Nodes)
+		h.add(Node{Level: LevelStore, Key: data.Key{Store: s, SKU: Total}}, stores[s], 0)
+	}
+	for _, s := range sortedKeys(skus) {
+		h.add(Node{Level: LevelSKU, Key: data.Key{Store: Total, SKU: s}}, skus[s], -1)
+	}
+	for _, name := range sortedKeys(attrs) {
+		byValue := map[string][]int{}
+		for j, k := range bottom {
+			if v, ok := attrs[name][k.SKU]; ok {
+				byValue[v] = append(byValue[v], j)
+			}
+		}
+		for _, v := range sortedKeys(byValue) {
+			h.add(Node{Level: LevelAttribute, Key: data.Key{Store: Total, SKU: Total}, Attribute: name, Value: v}, byValue[v], -1)
+		}
+	}
+	for j, k := range bottom {
+		h.add(Node{Level: LevelBottom, Key: k}, []int{j}, storeNode[k.Store])
+	}
+	return h, nil
+}
+
+func (h *Hierarchy) add(n Node, members []int, parent int) {
+	h.Nodes = append(h.Nodes, n)
+	h.members = append(h.members, members)
+	h.parent = append(h.parent, parent)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Len is the number of nodes, aggregates and bottom series.
+func (h *Hierarchy) Len() int { return len(h.Nodes) }
+
+// Bottom is the number of bottom series.
+func (h *Hierarchy) Bottom() int { return h.nBottom }
+
+// Aggregates is the number of aggregate nodes; they come first in Nodes.
+func (h *Hierarchy) Aggregates() int { return len(h.Nodes) - h.nBottom }
+
+// Members returns the bottom columns node i sums (not to be modified).
+func (h *Hierarchy) Members(i int) []int { return h.members[i] }
+
+// S returns the summing matrix: S[i][j] is 1 when node i sums bottom j.
+func (h *Hierarchy) S() *mat.Dense {
+	s := mat.NewDense(len(h.Nodes), h.nBottom, nil)
+	for i, m := range h.members {
+		for _, j := range m {
+			s.Set(i, j, 1)
+		}
+	}
+	return s
+}
+
+// Sum writes into dst (one value per node) the sums of the bottom values
+// b (one per bottom series), and returns dst, allocated when nil.
+func (h *Hierarchy) Sum(dst, b []float64) []float64 {
+	if len(b) != h.nBottom {
+		panic("hierarchy: Sum: wrong number of bottom values")
+	}
+	if dst == nil {
+		dst = make([]float64, len(h.Nodes))
+	}
+	for i, m := range h.members {
+		var s float64
+		for _, j := range m {
+			s += b[j]
+		}
+		dst[i] = s
+	}
+	return dst
+}
