@@ -39,7 +39,7 @@ func uiErrorResp(desc string) oaObj {
 // openAPIPaths is the paths object of the document.
 func openAPIPaths() oaObj {
 	paths := oaObj{}
-	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths()} {
+	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), accuracyPaths()} {
 		for p, item := range group {
 			paths[p] = item
 		}
@@ -139,6 +139,7 @@ func uploadResponses(o oaObj, desc string) oaObj {
 			"description": "CSV columns not read: an unnamed index column, and text columns not mapped to a key (sales uploads)"},
 		"negative_rows": oaObj{"type": "integer", "description": "rows with a negative quantity (sales uploads)"},
 		"clipped_rows":  oaObj{"type": "integer", "description": "negative quantities stored as 0 (negative=clip)"},
+		"accuracy":      ref("ScoreReport"),
 	})}}
 	return o.respond("200", resp(desc, result)).
 		respond("400", problemResp("invalid rows or layout parameters (errors lists them; an ambiguous date column names date_format)")).
@@ -289,9 +290,11 @@ func forecastsPaths() oaObj {
 		"/v1/series/{store}/{sku}/leaderboard": oaObj{"get": op("Every candidate's backtest result for a series", "forecasts").
 			with("parameters", []oaObj{storeParam(), skuParam()}).
 			respond("200", resp("leaderboard", ref("Leaderboard"))).respond("404", notFound())},
-		"/v1/forecasts/{store}/{sku}": oaObj{"get": op("The published forecast of a series", "forecasts").
-			with("parameters", []oaObj{storeParam(), skuParam()}).
-			respond("200", resp("forecast", ref("Forecast"))).respond("404", notFound())},
+		"/v1/forecasts/{store}/{sku}": oaObj{"get": op("The published forecast of a series, or with as_of the kept vintage served then", "forecasts").
+			with("parameters", []oaObj{storeParam(), skuParam(), asOfParam()}).
+			respond("200", resp("forecast; with as_of, also its cutoff and the as_of asked", oaObj{"allOf": []oaObj{ref("Forecast"),
+				object(oaObj{"cutoff": str("last sales date the vintage trained on"), "as_of": str("")})}})).
+			respond("400", badRequest()).respond("404", notFound())},
 		"/v1/models": oaObj{"get": op("The candidate models and their default hyperparameters", "forecasts").
 			respond("200", resp("models", items(ref("ModelInfo"))))},
 	}

@@ -5,7 +5,7 @@ package api
 
 func openAPISchemas() oaObj {
 	schemas := oaObj{}
-	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas()} {
+	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas(), accuracySchemas()} {
 		for name, s := range group {
 			schemas[name] = s
 		}
@@ -70,6 +70,10 @@ func jobSchemas() oaObj {
 			"partition_size":   oaObj{"type": "integer", "minimum": 0, "maximum": 100000, "description": "series per partition; 0 takes the worker's default"},
 			"negative": oaObj{"type": "string", "enum": []string{"allow", "clip", "refuse"}, "default": "allow",
 				"description": "a series with negative values: allow trains it as it is (candidates that need non-negative data decline it), clip trains on max(y, 0), refuse excludes it from the job with a warning"},
+			"series": oaObj{"type": "array", "items": object(oaObj{"store": str(""), "sku": str("")}, "store", "sku"),
+				"description": "only these series (with stores and skus, which still apply); a retraining on drift names the drifting series"},
+			"reason": oaObj{"type": "string", "enum": []string{"drift"}, "description": "why a job forecastd queued itself runs: drift (FORECASTD_RETRAIN_ON_DRIFT)"},
+			"drift":  array(ref("DriftFigure")),
 		}, "horizon"),
 		"Job": object(oaObj{"id": str(""), "kind": str(""), "state": oaObj{"type": "string", "enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}},
 			"params": ref("JobRequest"), "progress": oaObj{"type": "number", "minimum": 0, "maximum": 1},
