@@ -104,6 +104,8 @@ func dashboardPaths() oaObj {
 			with("parameters", []oaObj{storeParam(), skuParam()}).
 			respond("404", uiErrorResp("not found")).
 			respond("422", uiErrorResp("the series would load more than max_read_points values (the problem's limit names it)"))},
+		"/ui/accuracy": oaObj{"get": page("Dashboard: realized accuracy of the kept forecasts: totals, coverage by horizon step, drifting series, worst series, by store").
+			with("parameters", []oaObj{queryParam("store", "only this store", oaObj{"type": "string"})})},
 		"/ui/jobs/{id}": oaObj{"get": page("Dashboard: one job's progress, ETA, phase timings, summary and warnings, memguard report and params; reloads every 5 s while the job is queued or running").
 			with("parameters", []oaObj{jobIDParam()}).
 			respond("404", uiErrorResp("no such job"))},

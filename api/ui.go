@@ -51,6 +51,12 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 	},
 	"seriesURL": seriesURL,
 	"jobURL":    jobURL,
+	"nump": func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmtNum(*v)
+	},
 }).ParseFS(uiFS, "templates/*.html"))
 
 // Dashboard limits: enough to be useful, bounded so a page stays fast.
@@ -89,6 +95,7 @@ func (s *Server) routesUI(r *gin.Engine) {
 	r.GET("/ui/series", d.uiSeriesList)
 	r.GET("/ui/series/:store/:sku", d.uiSeries)
 	r.GET("/ui/jobs/:id", d.uiJob)
+	r.GET("/ui/accuracy", s.uiAccuracy)
 }
 
 // render executes a page into a buffer first, so a template failure can

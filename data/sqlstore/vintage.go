@@ -622,3 +622,38 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// StepCoverage is the realized accuracy of every kept vintage at one
+// horizon step: how many actuals arrived, how many fell inside the 80%
+// and 95% intervals, and the sums WAPE divides.
+type StepCoverage struct {
+	Step      int
+	N         int
+	In80      int
+	In95      int
+	AbsError  float64
+	AbsActual float64
+}
+
+// CoverageByStep sums the scored steps of the kept vintages by horizon
+// step (at most the longest horizon of rows), optionally of one store.
+func (s *Store) CoverageByStep(ctx context.Context, store string) (_ []StepCoverage, err error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT step, COUNT(*),
+		SUM(CASE WHEN actual >= lower80 AND actual <= upper80 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN actual >= lower95 AND actual <= upper95 THEN 1 ELSE 0 END),
+		SUM(ABS(actual - forecast)), SUM(ABS(actual))
+		FROM vintage_steps WHERE ($1 = '' OR store = $1) GROUP BY step ORDER BY step`, store)
+	if err != nil {
+		return nil, fmt.Errorf("data: coverage by step: %w", err)
+	}
+	defer closeRows(rows, &err)
+	var out []StepCoverage
+	for rows.Next() {
+		var c StepCoverage
+		if err := rows.Scan(&c.Step, &c.N, &c.In80, &c.In95, &c.AbsError, &c.AbsActual); err != nil {
+			return nil, fmt.Errorf("data: coverage by step: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
