@@ -255,7 +255,8 @@ type Arrival struct {
 // in key order. A series is not split between calls: when the limit cuts
 // one, it is left for the next call, unless it is the only one.
 func (s *Store) PendingArrivals(ctx context.Context, limit int) (_ []Arrival, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, ts FROM accuracy_arrivals ORDER BY store, sku, ts LIMIT $1`, limit)
+	// One row past the limit tells whether the last series was cut.
+	rows, err := s.db.QueryContext(ctx, `SELECT store, sku, ts FROM accuracy_arrivals ORDER BY store, sku, ts LIMIT $1`, limit+1)
 	if err != nil {
 		return nil, fmt.Errorf("data: pending arrivals: %w", err)
 	}
@@ -268,15 +269,17 @@ func (s *Store) PendingArrivals(ctx context.Context, limit int) (_ []Arrival, er
 		if err := rows.Scan(&k.Store, &k.SKU, &ts); err != nil {
 			return nil, fmt.Errorf("data: pending arrivals: %w", err)
 		}
+		if n++; n > limit {
+			if last := len(out) - 1; out[last].Key == k && last > 0 {
+				out = out[:last]
+			}
+			break
+		}
 		if len(out) == 0 || out[len(out)-1].Key != k {
 			out = append(out, Arrival{Key: k})
 		}
 		a := &out[len(out)-1]
 		a.Dates = append(a.Dates, time.Unix(ts, 0).UTC())
-		n++
-	}
-	if n == limit && len(out) > 1 {
-		out = out[:len(out)-1]
 	}
 	return out, rows.Err()
 }
