@@ -173,7 +173,11 @@ func TestDriftOnArrivingActuals(t *testing.T) {
 	}
 	var created struct{ ID string }
 	mustDecode(t, b, &created)
-	ts.waitJob(created.ID, "succeeded", 20*time.Minute)
+	wait := 10 * time.Minute
+	if *driftModels == "default" {
+		wait = 100 * time.Minute
+	}
+	ts.waitJob(created.ID, "succeeded", wait)
 	t.Logf("trained 500 series (%s) in %s", *driftModels, time.Since(t0).Round(time.Second))
 
 	// as_of before any vintage's cut-off is a 404; a bad date a 400.
