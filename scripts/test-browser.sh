@@ -71,7 +71,7 @@ if [ -z "${URL:-}" ]; then
 	done
 	sleep 3 # a couple more memory samples after the job's end marker
 
-	# The actuals of the forecast dates arrive: as forecast (rounded), and
+	# The actuals of the forecast dates arrive: as forecast, and
 	# three times over for the first two series, so the accuracy page has
 	# scores, a coverage chart and drifting series to show.
 	python3 - "$BASE" >"$tmp/actuals.csv" <<'PY'
@@ -82,7 +82,7 @@ print("date,store,sku,quantity")
 for i, s in enumerate(series):
     f = json.load(r.urlopen(base + "/v1/forecasts/" + u.quote(s["store"], safe="") + "/" + u.quote(s["sku"], safe="")))
     for p in f["points"]:
-        print("%s,%s,%s,%d" % (p["date"], s["store"], s["sku"], max(0, round(p["value"])) * (3 if i < 2 else 1)))
+        print("%s,%s,%s,%.3f" % (p["date"], s["store"], s["sku"], max(0.0, p["value"]) * (3 if i < 2 else 1)))
 PY
 	scored=$(curl -fsS -H 'Content-Type: text/csv' --data-binary @"$tmp/actuals.csv" "$BASE/v1/sales" | python3 -c 'import json,sys; a=json.load(sys.stdin)["accuracy"]; print(a["steps"], a["drifting"])')
 	echo "actuals sent: steps scored and series drifting: $scored"
