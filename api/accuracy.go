@@ -369,3 +369,54 @@ func orNull(v float64) *float64 {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, sqlstore.ErrNotFound) }
+
+// drainEvery is how often the server scores arrivals an upload left
+// pending (its scoring ran out of time, failed, or was cancelled with the
+// request).
+const drainEvery = time.Minute
+
+// arrivalDrain is the server's background scorer; Stop ends it.
+type arrivalDrain struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startDrain starts the background scorer, a round every interval (nil
+// without a scorer).
+func (s *Server) startDrain(every time.Duration) *arrivalDrain {
+	if s.engine == nil || s.engine.Accuracy == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &arrivalDrain{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := s.engine.Accuracy.ScorePending(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("scoring pending arrivals failed; retried in a minute", "err", err)
+				}
+			}
+		}
+	}()
+	return d
+}
+
+// stop ends the scorer, waiting for a round in progress within ctx.
+func (d *arrivalDrain) stop(ctx context.Context) error {
+	if d == nil {
+		return nil
+	}
+	d.cancel()
+	select {
+	case <-d.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("api: stop scoring: %w", ctx.Err())
+	}
+}

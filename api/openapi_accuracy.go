@@ -69,9 +69,9 @@ func accuracySchemas() oaObj {
 		}, "items", "next", "total", "stores", "rule"),
 		"ScoreReport": object(oaObj{"series": integer(), "vintages": integer(), "steps": integer(),
 			"drifting":     oaObj{"type": "integer", "description": "series of this upload judged drifting"},
-			"pending":      oaObj{"type": "boolean", "description": "the time budget ran out; the rest is scored by the next upload"},
+			"pending":      oaObj{"type": "boolean", "description": "the 20 s scoring budget ran out; the server scores the rest within a minute"},
 			"retrain_jobs": array(str("job queued for drifting series (FORECASTD_RETRAIN_ON_DRIFT)")), "retrain_series": integer(),
-			"error": str("scoring failed part-way; the sales are stored and the arrivals stay pending")}),
+			"error": str("scoring failed part-way; the sales are stored and the server retries the pending arrivals within a minute")}),
 		"DriftFigure": object(oaObj{"store": str(""), "sku": str(""), "vintage_job_id": str(""), "steps": integer(),
 			"wape": n(), "wape_limit": n(), "coverage_80": n(), "coverage_p": n(), "reasons": array(str(""))}),
 	}

@@ -109,6 +109,7 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	ready   chan struct{}
+	drain   *arrivalDrain // scores arrivals uploads left pending (accuracy.go)
 
 	// running is the HTTP server once Start has it serving on ln.
 	running  *httpserve.Running
@@ -182,6 +183,7 @@ func (s *Server) startBackground(ctx context.Context) error {
 	if err := s.startOps(ctx); err != nil {
 		return err
 	}
+	s.drain = s.startDrain(drainEvery)
 	if s.opts.Demo {
 		return s.loadDemo(ctx)
 	}
@@ -214,6 +216,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			}
 		}
 		if err := s.stopOps(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.drain.stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.engine.Close(ctx); err != nil {

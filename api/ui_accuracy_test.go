@@ -156,3 +156,40 @@ func TestUIAccuracy(t *testing.T) {
 		t.Errorf("accuracy page of S01: %d", code)
 	}
 }
+
+// TestDrainScoresPendingArrivals stores actuals past the API (as a batch
+// tool would), which leaves them pending, and checks that the server's
+// background scorer scores them and stops cleanly.
+func TestDrainScoresPendingArrivals(t *testing.T) {
+	ts := startServer(t, t.TempDir(), 0)
+	end, keys := seedVintages(t, ts)
+	ctx := context.Background()
+	var obs []data.Observation
+	for h := 1; h <= 14; h++ {
+		obs = append(obs, data.Observation{Key: keys[0], Date: end.AddDate(0, 0, h), Quantity: 10 + float64(h%7)})
+	}
+	if _, err := ts.Store().Ingest(ctx, data.Each(obs)); err != nil {
+		t.Fatal(err)
+	}
+	if arr, err := ts.Store().PendingArrivals(ctx, 100); err != nil || len(arr) != 1 {
+		t.Fatalf("pending before the drain: %+v, %v", arr, err)
+	}
+	d := ts.startDrain(10 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a, err := ts.Store().GetSeriesAccuracy(ctx, keys[0])
+		if err == nil && a.Steps == 14 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not scored by the drain: %+v, %v", a, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := d.stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if arr, err := ts.Store().PendingArrivals(ctx, 100); err != nil || len(arr) != 0 {
+		t.Errorf("pending after the drain: %+v, %v", arr, err)
+	}
+}

@@ -46,7 +46,7 @@ type AccuracyOptions struct {
 	// once per series and vintage judged.
 	RetrainOnDrift bool
 	// Budget bounds one ScorePending call; default 20 s. What is left
-	// stays pending for the next call.
+	// stays pending for the next call (the server's drain, every minute).
 	Budget time.Duration
 }
 
@@ -404,7 +404,7 @@ func newAccuracyMetrics(reg prometheus.Registerer, store AccuracyStore) (*accura
 		steps: prometheus.NewCounter(prometheus.CounterOpts{Name: "forecastd_accuracy_steps_scored_total",
 			Help: "Forecast steps scored against arrived actuals (a step rescored when its actual changes counts again)."}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "forecastd_accuracy_scoring_failures_total",
-			Help: "Scoring rounds that failed; their arrivals stay pending and are scored by the next upload."}),
+			Help: "Scoring rounds that failed; their arrivals stay pending and are retried (the server drains them every minute)."}),
 		retrains: prometheus.NewCounter(prometheus.CounterOpts{Name: "forecastd_accuracy_retrain_series_total",
 			Help: "Series a retraining on drift was queued for (FORECASTD_RETRAIN_ON_DRIFT)."}),
 		wape: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "forecastd_accuracy_realized_wape",
