@@ -175,10 +175,20 @@ func (s *Store) publishVintages(ctx context.Context, tx *sql.Tx, jobID string, a
 }
 
 // recordArrivals notes, in an upload's transaction, the uploaded sales
-// dates that a kept vintage forecast: the scorer's work list.
+// dates within the span its series' kept vintages forecast: the scorer's
+// work list (a date in a gap between vintages costs the scorer a look
+// and nothing more). It goes from the upload's series to their vintages'
+// span by index, then reads only the upload's rows inside that span (by
+// the staging table's index), so a long history upload costs a lookup
+// per series, not a probe per row. SQLite keeps CROSS JOIN's order.
 const recordArrivals = `INSERT INTO accuracy_arrivals (store, sku, ts)
-	SELECT DISTINCT u.store, u.sku, u.ts FROM upload_rows u
-	WHERE EXISTS (SELECT 1 FROM vintages v WHERE v.store = u.store AND v.sku = u.sku AND u.ts >= v.first_ts AND u.ts <= v.last_ts)
+	SELECT u.store, u.sku, u.ts FROM
+		(SELECT k.store, k.sku,
+			(SELECT MIN(v.first_ts) FROM vintages v WHERE v.store = k.store AND v.sku = k.sku) AS lo,
+			(SELECT MAX(v.last_ts) FROM vintages v WHERE v.store = k.store AND v.sku = k.sku) AS hi
+		FROM (SELECT DISTINCT store, sku FROM upload_rows) k) r
+	CROSS JOIN upload_rows u
+	WHERE r.lo IS NOT NULL AND u.store = r.store AND u.sku = r.sku AND u.ts >= r.lo AND u.ts <= r.hi
 	ON CONFLICT (store, sku, ts) DO NOTHING`
 
 const vintageCols = `store, sku, job_id, published_at, cutoff, first_ts, last_ts, scale, backtest_wape`

@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -177,5 +180,52 @@ func TestPendingArrivalsDoNotSplitSeries(t *testing.T) {
 		if len(arr) != c.series || n != c.dates {
 			t.Errorf("limit %d: %d series, %d dates; want %d, %d", c.limit, len(arr), n, c.series, c.dates)
 		}
+	}
+}
+
+// BenchmarkIngestWithVintages measures what noting the arrivals costs a
+// history upload (50 series x 400 days): into a store without vintages,
+// and into one keeping 20 vintages of each series that forecast the last
+// 47 days of the upload.
+//
+//	go test -run '^$' -bench IngestWithVintages -benchtime 5x ./data/sqlstore/
+func BenchmarkIngestWithVintages(b *testing.B) {
+	ctx := context.Background()
+	start := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	var obs []data.Observation
+	for i := range 50 {
+		for d := range 400 {
+			obs = append(obs, data.Observation{Key: data.Key{Store: "S", SKU: strconv.Itoa(i)}, Date: start.AddDate(0, 0, d), Quantity: 1})
+		}
+	}
+	for _, vintages := range []int{0, 20} {
+		b.Run(fmt.Sprintf("vintages=%d", vintages), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				s, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "b.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for v := range vintages {
+					for i := range 50 {
+						_, err := s.db.ExecContext(ctx, `INSERT INTO vintages (store, sku, job_id, published_at, cutoff, first_ts, last_ts, body)
+							VALUES ($1, $2, $3, 0, $4, $5, $6, '')`, "S", strconv.Itoa(i), strconv.Itoa(v),
+							start.AddDate(0, 0, 352+v).Unix(), start.AddDate(0, 0, 353+v).Unix(), start.AddDate(0, 0, 380+v).Unix())
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.StartTimer()
+				if _, err := s.Ingest(ctx, data.Each(obs)); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
 	}
 }
