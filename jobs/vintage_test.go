@@ -2,12 +2,14 @@ package jobs
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/models"
 )
 
 var _ vintageStager = (*sqlstore.Store)(nil)
@@ -51,5 +53,26 @@ func TestRetrainParams(t *testing.T) {
 	f := p.filter()
 	if !f.Match(data.Key{Store: "S1", SKU: "A"}) || f.Match(data.Key{Store: "S1", SKU: "B"}) || f.Match(data.Key{Store: "S3", SKU: "A"}) {
 		t.Errorf("filter %+v", f)
+	}
+}
+
+func TestParamsReasonChecked(t *testing.T) {
+	reg := models.Standard()
+	for _, c := range []struct {
+		body, err string
+	}{
+		{`{"horizon":7,"reason":"boredom"}`, `reason "boredom"`},
+		{`{"horizon":7,"drift":[{"store":"S","sku":"A"}]}`, "drift figures"},
+		{`{"horizon":7,"reason":"drift","series":[{"store":"S","sku":"A"}],"drift":[{"store":"S","sku":"A","reasons":["x"]}]}`, ""},
+	} {
+		p, err := DecodeParams([]byte(c.body), reg)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.body, err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%s: error %v, want one naming %s", c.body, err, c.err)
+		case c.err == "" && (len(p.Series) != 1 || p.Reason != ReasonDrift):
+			t.Errorf("%s: params %+v", c.body, p)
+		}
 	}
 }
