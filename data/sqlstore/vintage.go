@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
@@ -412,14 +413,8 @@ type ScoreBatch struct {
 // SaveScores writes b in one transaction.
 func (s *Store) SaveScores(ctx context.Context, b ScoreBatch) error {
 	return inTx(ctx, s.db, "save scores", func(tx *sql.Tx) error {
-		for _, st := range b.Steps {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO vintage_steps (store, sku, job_id, step, ts, forecast, lower80, upper80, lower95, upper95, actual)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-				ON CONFLICT (store, sku, job_id, step) DO UPDATE SET ts = excluded.ts, forecast = excluded.forecast,
-				lower80 = excluded.lower80, upper80 = excluded.upper80, lower95 = excluded.lower95, upper95 = excluded.upper95, actual = excluded.actual`,
-				st.Key.Store, st.Key.SKU, st.JobID, st.Step, st.Date.Unix(), st.Value, st.Lower80, st.Upper80, st.Lower95, st.Upper95, st.Actual); err != nil {
-				return fmt.Errorf("data: save scores: %w", err)
-			}
+		if err := saveSteps(ctx, tx, b.Steps); err != nil {
+			return err
 		}
 		for _, a := range b.Accuracy {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO series_accuracy (store, sku, job_id, cutoff, steps, covered80, wape, mase, bias,
@@ -448,6 +443,46 @@ func (s *Store) SaveScores(ctx context.Context, b ScoreBatch) error {
 		}
 		return nil
 	})
+}
+
+// stepBatch is how many steps one statement upserts: a statement per
+// step made scoring 500 series of 28 steps 14000 round trips.
+const stepBatch = 100
+
+// saveSteps upserts steps, stepBatch rows a statement. A batch holds a
+// step once (a series' vintages are scored once per batch), as
+// PostgreSQL's ON CONFLICT DO UPDATE requires.
+func saveSteps(ctx context.Context, tx *sql.Tx, steps []VintageStep) error {
+	const cols = 11
+	var q strings.Builder
+	args := make([]any, 0, stepBatch*cols)
+	for lo := 0; lo < len(steps); lo += stepBatch {
+		chunk := steps[lo:min(lo+stepBatch, len(steps))]
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT INTO vintage_steps (store, sku, job_id, step, ts, forecast, lower80, upper80, lower95, upper95, actual) VALUES `)
+		for i, st := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			for c := range cols {
+				if c > 0 {
+					q.WriteByte(',')
+				}
+				fmt.Fprintf(&q, "$%d", i*cols+c+1)
+			}
+			q.WriteByte(')')
+			args = append(args, st.Key.Store, st.Key.SKU, st.JobID, st.Step, st.Date.Unix(), st.Value, st.Lower80, st.Upper80,
+				st.Lower95, st.Upper95, st.Actual)
+		}
+		q.WriteString(` ON CONFLICT (store, sku, job_id, step) DO UPDATE SET ts = excluded.ts, forecast = excluded.forecast,
+			lower80 = excluded.lower80, upper80 = excluded.upper80, lower95 = excluded.lower95, upper95 = excluded.upper95, actual = excluded.actual`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("data: save scores: %w", err)
+		}
+	}
+	return nil
 }
 
 const accuracyCols = `store, sku, job_id, cutoff, steps, covered80, wape, mase, bias, coverage80, coverage95, pinball,

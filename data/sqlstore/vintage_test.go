@@ -229,3 +229,30 @@ func BenchmarkIngestWithVintages(b *testing.B) {
 		})
 	}
 }
+
+// testSaveStepsBatches saves 250 steps (three statements) twice, the
+// second time with other actuals, and reads them back.
+func testSaveStepsBatches(t *testing.T, s *Store) {
+	ctx := context.Background()
+	k := data.Key{Store: "B", SKU: "1"}
+	for _, actual := range []float64{1, 2} {
+		var steps []VintageStep
+		for i := range 250 {
+			steps = append(steps, VintageStep{Key: k, JobID: "j", Step: i + 1, Date: time.Unix(int64(i)*86400, 0).UTC(), Value: 1, Actual: actual})
+		}
+		if err := s.SaveScores(ctx, ScoreBatch{Steps: steps}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.VintageSteps(ctx, k)
+	if err != nil || len(got["j"]) != 250 || got["j"][249].Step != 250 || got["j"][0].Actual != 2 || got["j"][249].Actual != 2 {
+		t.Fatalf("steps read back: %d, %v", len(got["j"]), err)
+	}
+}
+
+func TestSaveStepsBatchesSQLite(t *testing.T) { testSaveStepsBatches(t, openTestStore(t)) }
+
+func TestSaveStepsBatchesPostgres(t *testing.T) {
+	s, _ := openTestPostgres(t)
+	testSaveStepsBatches(t, s)
+}
