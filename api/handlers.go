@@ -81,8 +81,9 @@ func (s *Server) router() http.Handler {
 	v1.GET("/jobs", h.listJobs)
 	v1.GET("/jobs/:id", h.getJob)
 	v1.DELETE("/jobs/:id", s.cancelJob)
-	v1.GET("/forecasts/:store/:sku", h.getForecast)
+	v1.GET("/forecasts/:store/:sku", s.withAsOf(h.getForecast))
 	s.routesExplain(v1)
+	s.routesAccuracy(v1)
 	v1.GET("/models", s.listModels)
 	s.routesSchedules(v1)
 	v1.GET("/memguard/reports", s.memReports)
@@ -142,7 +143,7 @@ func uploadParser(c *gin.Context, csvParse, ndjsonParse func(io.Reader, func(dat
 
 func (s *v1API) postSales(c *gin.Context) {
 	if p, ok := newUploadParsers(c, true, s.opts.DataDir); ok {
-		s.upload(c, p, csvHeaderHint(true), s.store.Ingest)
+		s.upload(c, p, csvHeaderHint(true), s.store.Ingest, s.scoreArrivals)
 	}
 }
 
@@ -153,15 +154,17 @@ func (s *v1API) postSales(c *gin.Context) {
 // planned over the whole horizon.
 func (s *v1API) postCovariates(c *gin.Context) {
 	if p, ok := newUploadParsers(c, false, s.opts.DataDir); ok {
-		s.upload(c, p, csvHeaderHint(false), s.store.IngestCovariates)
+		s.upload(c, p, csvHeaderHint(false), s.store.IngestCovariates, nil)
 	}
 }
 
 // upload parses the request body as its Content-Type says (uploadParser)
 // with the parsers its query parameters set up (upload_options.go), and
-// hands the observations to store, which keeps all or none of them.
+// hands the observations to store, which keeps all or none of them;
+// then, if set, scores the forecasts the stored rows were actuals of.
 func (s *v1API) upload(c *gin.Context, p *uploadParsers, csvHeader string,
-	store func(context.Context, func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error)) {
+	store func(context.Context, func(fn func(data.Observation) error) error) (sqlstore.IngestStats, error),
+	score func(context.Context) *jobs.ScoreReport) {
 	parse, ok := uploadParser(c, p.csv, p.ndjson, csvHeader)
 	if !ok {
 		return
@@ -172,7 +175,11 @@ func (s *v1API) upload(c *gin.Context, p *uploadParsers, csvHeader string,
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, uploadResult{IngestStats: st, Report: p.report})
+	res := uploadResult{IngestStats: st, Report: p.report}
+	if score != nil {
+		res.Accuracy = score(c.Request.Context())
+	}
+	c.JSON(http.StatusOK, res)
 }
 
 // seriesQueryParams are the query parameters of DELETE

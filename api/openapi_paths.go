@@ -39,7 +39,7 @@ func uiErrorResp(desc string) oaObj {
 // openAPIPaths is the paths object of the document.
 func openAPIPaths() oaObj {
 	paths := oaObj{}
-	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), explainPaths()} {
+	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), explainPaths(), accuracyPaths()} {
 		for p, item := range group {
 			paths[p] = item
 		}
@@ -105,6 +105,8 @@ func dashboardPaths() oaObj {
 			respond("400", htmlResp("the page, its scenario refused with the reason (a bad scenario form)")).
 			respond("404", uiErrorResp("not found")).
 			respond("422", uiErrorResp("the series would load more than max_read_points values (the problem's limit names it)"))},
+		"/ui/accuracy": oaObj{"get": page("Dashboard: realized accuracy of the kept forecasts: totals, coverage by horizon step, drifting series, worst series, by store").
+			with("parameters", []oaObj{queryParam("store", "only this store", oaObj{"type": "string"})})},
 		"/ui/jobs/{id}": oaObj{"get": page("Dashboard: one job's progress, ETA, phase timings, summary and warnings, memguard report and params; reloads every 5 s while the job is queued or running").
 			with("parameters", []oaObj{jobIDParam()}).
 			respond("404", uiErrorResp("no such job"))},
@@ -143,6 +145,7 @@ func uploadResponses(o oaObj, desc string) oaObj {
 			"description": "CSV columns not read: an unnamed index column, and text columns not mapped to a key (sales uploads)"},
 		"negative_rows": oaObj{"type": "integer", "description": "rows with a negative quantity (sales uploads)"},
 		"clipped_rows":  oaObj{"type": "integer", "description": "negative quantities stored as 0 (negative=clip)"},
+		"accuracy":      ref("ScoreReport"),
 	})}}
 	return o.respond("200", resp(desc, result)).
 		respond("400", problemResp("invalid rows or layout parameters (errors lists them; an ambiguous date column names date_format)")).
@@ -293,10 +296,12 @@ func forecastsPaths() oaObj {
 		"/v1/series/{store}/{sku}/leaderboard": oaObj{"get": op("Every candidate's backtest result for a series", "forecasts").
 			with("parameters", []oaObj{storeParam(), skuParam()}).
 			respond("200", resp("leaderboard", ref("Leaderboard"))).respond("404", notFound())},
-		"/v1/forecasts/{store}/{sku}": oaObj{"get": op("The published forecast of a series", "forecasts").
+		"/v1/forecasts/{store}/{sku}": oaObj{"get": op("The published forecast of a series, or with as_of the kept vintage served then", "forecasts").
 			with("description", "Also the aggregates of a job run with reconcile: /v1/forecasts/{store}/_total is the store's total, /v1/forecasts/_total/{sku} the SKU across stores, /v1/forecasts/_total/_total the grand total.").
-			with("parameters", []oaObj{storeParam(), skuParam()}).
-			respond("200", resp("forecast", ref("Forecast"))).respond("404", notFound())},
+			with("parameters", []oaObj{storeParam(), skuParam(), asOfParam()}).
+			respond("200", resp("forecast; with as_of, also its cutoff and the as_of asked", oaObj{"allOf": []oaObj{ref("Forecast"),
+				object(oaObj{"cutoff": str("last sales date the vintage trained on"), "as_of": str("")})}})).
+			respond("400", badRequest()).respond("404", notFound())},
 		"/v1/models": oaObj{"get": op("The candidate models and their default hyperparameters", "forecasts").
 			respond("200", resp("models", items(ref("ModelInfo"))))},
 	}

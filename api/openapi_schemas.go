@@ -5,7 +5,7 @@ package api
 
 func openAPISchemas() oaObj {
 	schemas := oaObj{}
-	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas(), explainSchemas()} {
+	for _, group := range []oaObj{problemSchemas(), dataSchemas(), jobSchemas(), forecastSchemas(), memguardSchemas(), explainSchemas(), accuracySchemas()} {
 		for name, s := range group {
 			schemas[name] = s
 		}
@@ -72,6 +72,10 @@ func jobSchemas() oaObj {
 				"description": "a series with negative values: allow trains it as it is (candidates that need non-negative data decline it), clip trains on max(y, 0), refuse excludes it from the job with a warning"},
 			"reconcile": oaObj{"type": "string", "enum": []string{"none", "bottom_up", "top_down", "mint_ols", "mint_wls", "mint_shrink"}, "default": "none",
 				"description": "hierarchical reconciliation: other than none, the job also trains the sums per store, per SKU and in total, makes every forecast coherent by this method, and publishes the sums as /v1/forecasts/{store}/_total, /v1/forecasts/_total/{sku} and /v1/forecasts/_total/_total"},
+			"series": oaObj{"type": "array", "items": object(oaObj{"store": str(""), "sku": str("")}, "store", "sku"),
+				"description": "only these series (with stores and skus, which still apply); a retraining on drift names the drifting series"},
+			"reason": oaObj{"type": "string", "enum": []string{"drift"}, "description": "why a job forecastd queued itself runs: drift (FORECASTD_RETRAIN_ON_DRIFT)"},
+			"drift":  array(ref("DriftFigure")),
 		}, "horizon"),
 		"Job": object(oaObj{"id": str(""), "kind": str(""), "state": oaObj{"type": "string", "enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}},
 			"params": ref("JobRequest"), "progress": oaObj{"type": "number", "minimum": 0, "maximum": 1},

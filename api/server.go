@@ -112,6 +112,7 @@ type Server struct {
 	// explainSlots holds a token per explanation or scenario being
 	// computed (explain.go), for the API and the dashboard alike.
 	explainSlots chan struct{}
+	drain        *arrivalDrain // scores arrivals uploads left pending (accuracy.go)
 
 	// running is the HTTP server once Start has it serving on ln.
 	running  *httpserve.Running
@@ -186,6 +187,7 @@ func (s *Server) startBackground(ctx context.Context) error {
 	if err := s.startOps(ctx); err != nil {
 		return err
 	}
+	s.drain = s.startDrain(drainEvery)
 	if s.opts.Demo {
 		return s.loadDemo(ctx)
 	}
@@ -218,6 +220,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			}
 		}
 		if err := s.stopOps(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.drain.stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := s.engine.Close(ctx); err != nil {

@@ -55,6 +55,12 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 	"huntURL":     huntURL,
 	"huntSeconds": fmtHuntSeconds,
 	"bytes64":     func(v float64) string { return fmtBytes(int64(v)) },
+	"nump": func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmtNum(*v)
+	},
 }).ParseFS(uiFS, "templates/*.html"))
 
 // Dashboard limits: enough to be useful, bounded so a page stays fast.
@@ -96,6 +102,7 @@ func (s *Server) routesUI(r *gin.Engine) {
 	r.GET("/ui/series/:store/:sku", d.uiSeries)
 	r.GET("/ui/jobs/:id", d.uiJob)
 	r.GET("/ui/memguard/hunts/:id", d.mg.uiHunt)
+	r.GET("/ui/accuracy", s.uiAccuracy)
 }
 
 // render executes a page into a buffer first, so a template failure can

@@ -13,6 +13,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/jobs"
 )
 
 // Query parameters of POST /v1/sales and /v1/covariates that say how the
@@ -101,6 +102,9 @@ func newUploadParsers(c *gin.Context, sales bool, dataDir string) (*uploadParser
 type uploadResult struct {
 	sqlstore.IngestStats
 	ingest.Report
+	// Accuracy is what scoring the kept forecasts on the uploaded sales
+	// did (sales uploads only).
+	Accuracy *jobs.ScoreReport `json:"accuracy,omitempty"`
 }
 
 // csvHeaderHint is the header an upload wants, for the 415 message.

@@ -47,6 +47,13 @@ type Backend struct {
 	// ScheduleModels restricts the candidates of scheduled training jobs;
 	// empty means the registry's default set.
 	ScheduleModels []string
+	// VintageRetention is how many published forecasts (vintages) each
+	// series keeps for as_of reads and accuracy; 0 means
+	// sqlstore.DefaultVintageRetention.
+	VintageRetention int
+	// RetrainOnDrift queues a training job for the series found drifting
+	// when their actuals arrive (jobs/accuracy.go).
+	RetrainOnDrift bool
 }
 
 // ParseCron reports whether expr is a cron expression a Schedule accepts
@@ -89,6 +96,7 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore
 		if err != nil {
 			return nil, nil, err
 		}
+		store.KeepVintages(b.VintageRetention)
 		cfg.Runner.Store = store
 		q, err := OpenSQLite(ctx, store, dbPath, cfg)
 		if err != nil {
@@ -101,6 +109,7 @@ func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore
 	if err != nil {
 		return nil, nil, err
 	}
+	store.KeepVintages(b.VintageRetention)
 	cfg.Runner.Store = store
 	q, err := OpenPostgres(ctx, store, b.DatabaseURL, cfg)
 	if err != nil {
@@ -144,6 +153,8 @@ type Engine struct {
 	Guard *memguard.Guard
 
 	runner *Runner
+	// Accuracy scores kept forecasts as their actuals arrive.
+	Accuracy *Accuracy
 }
 
 // OpenEngine creates the guard, registers the metrics and opens the
@@ -185,7 +196,11 @@ func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
 	if err := restoreQuarantine(ctx, store, guard); err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
-	return &Engine{Store: store, Queue: q, Guard: guard, runner: runner}, nil
+	acc, err := NewAccuracy(store, q, AccuracyOptions{RetrainOnDrift: o.Backend.RetrainOnDrift}, o.Logger, o.Metrics)
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	return &Engine{Store: store, Queue: q, Guard: guard, Accuracy: acc, runner: runner}, nil
 }
 
 // restoreQuarantine loads the stored quarantine into the guard, then

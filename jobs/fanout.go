@@ -180,9 +180,9 @@ func (r *Runner) runPartition(ctx context.Context, q *Queue, j *river.Job[PartAr
 func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params, sum *tally) ([]*data.Series, error) {
 	switch {
 	case a.All:
-		return r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}, sum)
+		return r.load(ctx, p.filter(), sum)
 	case len(a.Stores) > 0:
-		return r.load(ctx, sqlstore.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs}, sum)
+		return r.load(ctx, sqlstore.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs, Keys: p.Series}, sum)
 	}
 	want := make(map[data.Key]bool, len(a.Keys))
 	var stores, skus []string
@@ -447,7 +447,7 @@ func (q *Queue) cancelPartitions(ctx context.Context, id string) error {
 
 // selectKeys lists the series a job covers, in store and SKU order.
 func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
-	f := sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}
+	f := p.filter()
 	store := ""
 	if len(p.Stores) == 1 {
 		store = p.Stores[0]

@@ -7,7 +7,9 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/forecast/hierarchy"
 	"github.com/forecastd/forecastd/models"
@@ -103,7 +105,20 @@ type Params struct {
 	// mint_ols, mint_wls and mint_shrink also train the store, SKU and
 	// total aggregates and reconcile all of them (jobs/reconcile.go).
 	Reconcile string `json:"reconcile,omitempty"`
+	// Series, when set, restricts the job to exactly these series (with
+	// stores and skus, which still apply): a retraining on drift names
+	// the drifting series only.
+	Series []data.Key `json:"series,omitempty"`
+	// Reason says why a job forecastd queued by itself runs: ReasonDrift
+	// for a retraining on drift (FORECASTD_RETRAIN_ON_DRIFT), with Drift
+	// the series' figures. Empty for a job asked for.
+	Reason string        `json:"reason,omitempty"`
+	Drift  []DriftFigure `json:"drift,omitempty"`
 }
+
+// ReasonDrift is the Reason of a retraining queued because its series
+// drifted (jobs/accuracy.go).
+const ReasonDrift = "drift"
 
 // maxFilter bounds the store and SKU lists of one request.
 const maxFilter = 10000
@@ -200,6 +215,15 @@ func (p *Params) Validate(reg *models.Registry) error {
 	if len(p.Stores) > maxFilter || len(p.SKUs) > maxFilter {
 		return fmt.Errorf("at most %d stores and %d skus per job", maxFilter, maxFilter)
 	}
+	if len(p.Series) > maxFilter || len(p.Drift) > maxFilter {
+		return fmt.Errorf("at most %d series and drift figures per job", maxFilter)
+	}
+	if p.Reason != "" && p.Reason != ReasonDrift {
+		return fmt.Errorf("reason %q: want %q or none", p.Reason, ReasonDrift)
+	}
+	if len(p.Drift) > 0 && p.Reason != ReasonDrift {
+		return fmt.Errorf("drift figures are given only with reason %q", ReasonDrift)
+	}
 	if p.PartitionBy != "" && p.PartitionBy != PartitionBySeries && p.PartitionBy != PartitionByStore {
 		return fmt.Errorf("partition_by %q: want %q or %q", p.PartitionBy, PartitionBySeries, PartitionByStore)
 	}
@@ -225,7 +249,26 @@ func (p *Params) Validate(reg *models.Registry) error {
 	return nil
 }
 
+// filter is the series selection of p.
+func (p Params) filter() sqlstore.SeriesFilter {
+	return sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs, Keys: p.Series}
+}
+
 func (p Params) options() forecast.Options {
 	return forecast.Options{Horizon: p.Horizon, TopK: p.TopK, Windows: p.BacktestWindows, Step: p.Step,
 		Season: p.Season, Metric: forecast.Metric(p.Metric), Combine: forecast.Combination(p.Combine)}
+}
+
+// DriftFigure is why a retraining on drift includes a series: the
+// vintage it was judged on and its realized figures against the bound.
+type DriftFigure struct {
+	Store        string   `json:"store"`
+	SKU          string   `json:"sku"`
+	VintageJobID string   `json:"vintage_job_id"`
+	Steps        int      `json:"steps"`
+	WAPE         *float64 `json:"wape"`
+	WAPELimit    *float64 `json:"wape_limit"`
+	Coverage80   *float64 `json:"coverage_80"`
+	CoverageP    *float64 `json:"coverage_p"`
+	Reasons      []string `json:"reasons"`
 }

@@ -135,7 +135,7 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 		}
 		k := all[i].Key
 		if i >= h.Aggregates() {
-			n, err := r.stageSized(ctx, id, k, out, sum)
+			n, err := r.stageSized(ctx, id, all[i], out, sum)
 			if err != nil {
 				return err
 			}

@@ -103,7 +103,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	r.syncQuarantine(ctx)
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
 		t0 := time.Now()
-		series, err := r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs}, &sum)
+		series, err := r.load(ctx, p.filter(), &sum)
 		ph.Load = time.Since(t0).Seconds()
 		if err != nil {
 			loadErr = err
@@ -446,7 +446,7 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
 			return nil
 		}
-		n, err := r.stageSized(ctx, id, s.Key, out, sum)
+		n, err := r.stageSized(ctx, id, s, out, sum)
 		if err != nil {
 			return err
 		}
@@ -455,25 +455,26 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	}, prog)
 }
 
-// stageSized stores the outcome of series k, counts it trained and
+// stageSized stores the outcome of series s, counts it trained and
 // returns the bytes of the encoded result and models it staged.
-func (r *Runner) stageSized(ctx context.Context, id string, k data.Key, out *forecast.Outcome, sum *tally) (int64, error) {
+func (r *Runner) stageSized(ctx context.Context, id string, s *data.Series, out *forecast.Outcome, sum *tally) (int64, error) {
 	kept, err := record.Kept.Encode(&out.Kept)
 	if err != nil {
-		return 0, fmt.Errorf("jobs: %s: %w", k, err)
+		return 0, fmt.Errorf("jobs: %s: %w", s.Key, err)
 	}
-	return r.stageKept(ctx, id, k, out, kept, sum)
+	return r.stageKept(ctx, id, s, out, kept, sum)
 }
 
 // stageKept is stageSized for an outcome whose models are already
 // encoded as kept: a refresh keeps the stored record of its models
 // rather than encoding again what it has just decoded.
-func (r *Runner) stageKept(ctx context.Context, id string, k data.Key, out *forecast.Outcome, kept []byte, sum *tally) (int64, error) {
+func (r *Runner) stageKept(ctx context.Context, id string, s *data.Series, out *forecast.Outcome, kept []byte, sum *tally) (int64, error) {
+	k := s.Key
 	body, err := record.Result.Encode(out.Result)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	if err := r.Store.StageResult(ctx, id, k, body, kept); err != nil {
+	if err := r.stageResult(ctx, id, s, out.Result, body, kept); err != nil {
 		return 0, err
 	}
 	sum.trained(k, out)
@@ -567,7 +568,7 @@ func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, 
 			sum.fail(s.Key, err, err.Error())
 			return nil
 		}
-		_, err = r.stageKept(ctx, id, s.Key, out, res.Models, sum)
+		_, err = r.stageKept(ctx, id, s, out, res.Models, sum)
 		return err
 	})
 	prog(len(series), len(series))

@@ -34,6 +34,10 @@ if promtool check metrics <"$tmp/metrics.txt"; then echo "OK"; else status=1; fi
 echo "== promtool check config deploy/prometheus/prometheus.yml"
 promtool check config deploy/prometheus/prometheus.yml || status=1
 
+echo "== promtool check rules / test rules deploy/prometheus/alerts.yml"
+promtool check rules deploy/prometheus/alerts.yml || status=1
+promtool test rules deploy/prometheus/alerts_test.yml || status=1
+
 echo "== Grafana queries parse (promtool check rules)"
 python3 - "$tmp/rules.yml" <<'PY'
 import json, sys

@@ -4,7 +4,8 @@
 # headless Chromium and checks that it renders its charts (inline <svg>
 # with plotted data paths), its headings, and no error text; the demo
 # job's page (/ui/jobs/{id}) renders its progress, phases, summary and
-# memguard report. Screenshots go
+# memguard report. It then sends the actuals of the forecast dates (two
+# series tripled) and checks the accuracy page (/ui/accuracy). Screenshots go
 # to $SHOTS (default bin/browser-shots) for a person to look at.
 #
 #   scripts/test-browser.sh            # needs /usr/bin/chromium (Debian: chromium)
@@ -69,6 +70,23 @@ if [ -z "${URL:-}" ]; then
 		sleep 10
 	done
 	sleep 3 # a couple more memory samples after the job's end marker
+
+	# The actuals of the forecast dates arrive: as forecast, and
+	# three times over for the first two series, so the accuracy page has
+	# scores, a coverage chart and drifting series to show.
+	python3 - "$BASE" >"$tmp/actuals.csv" <<'PY'
+import json, sys, urllib.parse as u, urllib.request as r
+base = sys.argv[1]
+series = json.load(r.urlopen(base + "/v1/series?limit=1000"))["items"]
+print("date,store,sku,quantity")
+for i, s in enumerate(series):
+    f = json.load(r.urlopen(base + "/v1/forecasts/" + u.quote(s["store"], safe="") + "/" + u.quote(s["sku"], safe="")))
+    for p in f["points"]:
+        print("%s,%s,%s,%.3f" % (p["date"], s["store"], s["sku"], max(0.0, p["value"]) * (3 if i < 2 else 1)))
+PY
+	scored=$(curl -fsS -H 'Content-Type: text/csv' --data-binary @"$tmp/actuals.csv" "$BASE/v1/sales" | python3 -c 'import json,sys; a=json.load(sys.stdin)["accuracy"]; print(a["steps"], a["drifting"])')
+	echo "actuals sent: steps scored and series drifting: $scored"
+	accuracy_charts=1
 fi
 
 job=$(curl -fsS "$BASE/v1/jobs" | python3 -c 'import json,sys,urllib.parse as u; j=json.load(sys.stdin)["items"]; print(u.quote(j[-1]["id"],safe=""))')
@@ -117,6 +135,7 @@ if [ -z "$move" ]; then echo "FAIL series-scenario: no planned promotion to move
 	check series-scenario "/ui/series/$first?$move" 4 "<h2>What if</h2>" "baseline is the forecast under the plan as stored now" "<th class=\"num\">Change</th>"
 	if grep -qF "Scenario refused" "$tmp/series-scenario.html"; then echo "FAIL series-scenario: refused" >&2; fail=1; fi
 fi
+check accuracy /ui/accuracy "${accuracy_charts:-0}" "<h1>Accuracy</h1>" "Coverage by horizon step" "Drifting series" "Worst series" "By store" "drifting"
 check series-missing /ui/series/NO-SUCH-STORE/NO-SUCH-SKU 0 "Not Found" "There is no series NO-SUCH-STORE/NO-SUCH-SKU"
 
 if [ $fail = 0 ]; then echo "browser test passed"; else echo "browser test FAILED" >&2; fi

@@ -256,6 +256,9 @@ func (s *Store) PublishResults(ctx context.Context, jobID string, at time.Time) 
 		if n, err = res.RowsAffected(); err != nil {
 			return fmt.Errorf("data: publish: %w", err)
 		}
+		if err := s.publishVintages(ctx, tx, jobID, at); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staged_results WHERE job_id = $1`, jobID); err != nil {
 			return fmt.Errorf("data: publish: %w", err)
 		}

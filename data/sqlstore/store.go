@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type Store struct {
 	// uploads holds a token per upload being staged
 	// (MaxConcurrentUploads).
 	uploads chan struct{}
+	// vintageKeep is how many forecast vintages a series keeps
+	// (KeepVintages); 0 means DefaultVintageRetention.
+	vintageKeep int
 }
 
 func newStore(db *sql.DB) *Store {
@@ -145,6 +149,10 @@ var migrations = []string{
 		body TEXT NOT NULL
 	)`,
 	`CREATE INDEX hunts_started ON hunts (started_at)`,
+	// Forecast vintages and their realized accuracy (vintage.go).
+	vintageMigrations[0], vintageMigrations[1], vintageMigrations[2], vintageMigrations[3],
+	vintageMigrations[4], vintageMigrations[5], vintageMigrations[6], vintageMigrations[7],
+	vintageMigrations[8], vintageMigrations[9], vintageMigrations[10],
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -215,6 +223,7 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 		merge: `INSERT INTO sales (store, sku, ts, quantity, covariates)
 		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
 		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
+		after: []string{recordArrivals},
 	}, parse)
 }
 
@@ -246,6 +255,9 @@ type staging struct {
 	check   func(ctx context.Context, tx dbtx, series map[data.Key]*uploadSeries) error
 	// merge upserts the staged rows into the stored table.
 	merge string
+	// after runs in the merge's transaction once it is done (the sales
+	// arrivals that forecast vintages await, vintage.go).
+	after []string
 }
 
 // ingestStaged runs an upload as st describes, on one connection, which
@@ -320,6 +332,11 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 		}
 		if _, err := tx.ExecContext(ctx, st.merge); err != nil {
 			return fmt.Errorf("data: %s: %w", st.what, err)
+		}
+		for _, q := range st.after {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("data: %s: %w", st.what, err)
+			}
 		}
 		return nil
 	})
@@ -463,11 +480,14 @@ func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, li
 type SeriesFilter struct {
 	Stores []string
 	SKUs   []string
+	// Keys, when set, selects only these series (a retraining on drift).
+	Keys []data.Key
 }
 
 // Match reports whether f selects series k.
 func (f SeriesFilter) Match(k data.Key) bool {
-	return (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU))
+	return (len(f.Stores) == 0 || contains(f.Stores, k.Store)) && (len(f.SKUs) == 0 || contains(f.SKUs, k.SKU)) &&
+		(len(f.Keys) == 0 || slices.Contains(f.Keys, k))
 }
 
 func contains(xs []string, x string) bool {

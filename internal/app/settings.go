@@ -139,6 +139,12 @@ func settings() []*setting {
 		{flag: "schedule-models", env: "FORECASTD_SCHEDULE_MODELS", typ: "list", cmds: jobCommands,
 			usage: "comma-separated candidate models of scheduled training; default the default tournament",
 			set:   list(func(c *Config) *[]string { return &c.Backend.ScheduleModels })},
+		{flag: "vintage-retention", env: "FORECASTD_VINTAGE_RETENTION", typ: "int", def: "20", cmds: jobCommands,
+			usage: "published forecasts (vintages) kept per series for ?as_of= reads and accuracy scoring; older ones are dropped at publish",
+			set:   intMin(func(c *Config) *int { return &c.Backend.VintageRetention }, 1)},
+		{flag: "retrain-on-drift", env: "FORECASTD_RETRAIN_ON_DRIFT", typ: "bool", def: "false", cmds: jobCommands,
+			usage: "queue a training job for the series found drifting when their actuals arrive (once per series and vintage)",
+			set:   boolean(func(c *Config) *bool { return &c.Backend.RetrainOnDrift })},
 
 		// The API: serve only.
 		{flag: "addr", env: "FORECASTD_ADDR", typ: "host:port", def: "127.0.0.1:8080", cmds: serveCommand,

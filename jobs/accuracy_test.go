@@ -1,0 +1,104 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/jobs/record"
+)
+
+// countingStore counts the vintages the scorer reads.
+type countingStore struct {
+	*sqlstore.Store
+	calls, vintages int
+}
+
+func (c *countingStore) VintagesCovering(ctx context.Context, k data.Key, from, to time.Time) ([]*sqlstore.Vintage, error) {
+	vs, err := c.Store.VintagesCovering(ctx, k, from, to)
+	c.calls++
+	c.vintages += len(vs)
+	return vs, err
+}
+
+// noQueue refuses to queue: the test runs without retraining.
+type noQueue struct{}
+
+func (noQueue) Enqueue(context.Context, Params, string) (*Job, error) {
+	return nil, fmt.Errorf("no queue in this test")
+}
+
+// TestScoringReadsOnlyTouchedVintages keeps 5 vintages of each of 40
+// series, sends actuals for 2 series, and checks that scoring read the
+// vintages of those 2 that cover the dates, not the 200 kept.
+func TestScoringReadsOnlyTouchedVintages(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "v.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	day := func(d int) time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
+	for v := 0; v < 5; v++ {
+		id := fmt.Sprintf("job%d", v)
+		if err := s.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: []byte(`{"v":1,"data":{"horizon":7}}`)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		cut := day(7 * v) // vintage v forecasts days 7v+1 .. 7v+7
+		for i := 0; i < 40; i++ {
+			k := data.Key{Store: "S", SKU: fmt.Sprintf("K%02d", i)}
+			res := forecast.Result{Store: k.Store, SKU: k.SKU, Freq: data.Daily, Horizon: 7, Combination: forecast.Metrics{WAPE: 0.1}}
+			for h := 1; h <= 7; h++ {
+				res.Points = append(res.Points, forecast.Point{Date: cut.AddDate(0, 0, h).Format("2006-01-02"), Value: 10,
+					Lower: 8, Upper: 12, Lower95: 6, Upper95: 14})
+			}
+			body, err := record.Result.Encode(&res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := sqlstore.VintageMeta{Cutoff: cut, First: cut.AddDate(0, 0, 1), Last: cut.AddDate(0, 0, 7), Scale: 1, BacktestWAPE: 0.1}
+			if err := s.StageResultVintage(ctx, id, k, body, nil, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.PublishResults(ctx, id, day(7*v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Actuals of days 15..21 (vintage job2) for two series.
+	var obs []data.Observation
+	for _, sku := range []string{"K03", "K17"} {
+		for d := 15; d <= 21; d++ {
+			obs = append(obs, data.Observation{Key: data.Key{Store: "S", SKU: sku}, Date: day(d), Quantity: 30})
+		}
+	}
+	if _, err := s.Ingest(ctx, data.Each(obs)); err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingStore{Store: s}
+	reg := prometheus.NewRegistry()
+	acc, err := NewAccuracy(cs, noQueue{}, AccuracyOptions{}, slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := acc.ScorePending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.calls != 2 || cs.vintages != 2 || rep.Series != 2 || rep.Steps != 14 || rep.Drifting != 2 {
+		t.Errorf("scoring read %d vintages in %d calls, report %+v; want 2 vintages of the 2 series, 14 steps, both drifting", cs.vintages, cs.calls, rep)
+	}
+	// Nothing is pending: a second round reads nothing.
+	cs.calls = 0
+	if rep, err := acc.ScorePending(ctx); err != nil || rep.Series != 0 || cs.calls != 0 {
+		t.Errorf("second round: %+v, %v, %d reads", rep, err, cs.calls)
+	}
+}
