@@ -2,8 +2,14 @@ package forecast
 
 import (
 	"context"
+	"encoding/csv"
+	"os"
+	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/models"
 )
@@ -18,9 +24,10 @@ import (
 //	go tool pprof -tags /tmp/t.prof
 func BenchmarkTournamentLong(b *testing.B) {
 	ss := demoSales(b, demo.Options{Stores: 1, SKUs: 4, Days: 1826})
-	for _, racing := range []Racing{RacingOff, RacingExact} {
+	for _, racing := range []Racing{RacingOff, RacingExact, RacingFast} {
 		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
 		b.Run(string(racing), func(b *testing.B) {
+			cpu0 := cpuSeconds(b)
 			for i := 0; i < b.N; i++ {
 				for _, s := range ss {
 					if _, err := Tournament(context.Background(), s, o); err != nil {
@@ -28,6 +35,73 @@ func BenchmarkTournamentLong(b *testing.B) {
 					}
 				}
 			}
+			b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
 		})
 	}
+}
+
+// m5SampleFile is the ten real M5 series of the shared data (wide
+// layout: id, five id columns, then d_1..d_1913 daily unit sales).
+const m5SampleFile = "../../shared/data/m5_sample/sales_train_validation.csv"
+
+// m5Sample reads the ten M5 series, daily from 2011-01-29.
+func m5Sample(tb testing.TB) []*data.Series {
+	tb.Helper()
+	f, err := os.Open(m5SampleFile)
+	if err != nil {
+		tb.Fatalf("the M5 sample is not here: %v", err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Date(2011, 1, 29, 0, 0, 0, 0, time.UTC)
+	var ss []*data.Series
+	for _, r := range rows[1:] {
+		v := make([]float64, len(r)-6)
+		for i, x := range r[6:] {
+			if v[i], err = strconv.ParseFloat(x, 64); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		ss = append(ss, &data.Series{Key: data.Key{Store: r[4], SKU: r[1]}, Freq: data.Daily, Start: start, Values: v})
+	}
+	return ss
+}
+
+// BenchmarkTournamentM5 is the default tournament (h=28, 3 folds) on the
+// ten real M5 series (1,913 days, intermittent counts), the shape of the
+// M5 scale target, with racing off, exact and fast:
+//
+//	go test -run '^$' -bench TournamentM5 -benchtime 1x -cpuprofile /tmp/m5.prof ./forecast/
+//	go tool pprof -tags /tmp/m5.prof
+func BenchmarkTournamentM5(b *testing.B) {
+	ss := m5Sample(b)
+	for _, racing := range []Racing{RacingOff, RacingExact, RacingFast} {
+		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
+		b.Run(string(racing), func(b *testing.B) {
+			cpu0 := cpuSeconds(b)
+			for i := 0; i < b.N; i++ {
+				for _, s := range ss {
+					if _, err := Tournament(context.Background(), s, o); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
+		})
+	}
+}
+
+// cpuSeconds is the user and system CPU time of the process so far: on
+// a machine shared with other work, CPU time, not wall time, is what a
+// benchmark of a single-threaded tournament can compare.
+func cpuSeconds(tb testing.TB) float64 {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
