@@ -113,7 +113,7 @@ func prepare(s *data.Series, o Options) (*tournament, error) {
 		t.minTrain = max(2*t.season, 14)
 	}
 	cov, covNames, dropped := knownCovariates(s.Covariates, n, t.h)
-	t.full = models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: t.season, Covariates: cov}
+	t.full = models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: t.season, Covariates: cov, Shared: models.NewShared()}
 	t.res = &Result{
 		Store: s.Key.Store, SKU: s.Key.SKU, Freq: s.Freq, Season: t.season, Horizon: t.h,
 		LastDate: s.End().Format(s.Freq.Layout()), Metric: o.Metric, Combine: o.Combine,
