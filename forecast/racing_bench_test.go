@@ -5,12 +5,12 @@ import (
 	"encoding/csv"
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
+	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -27,7 +27,7 @@ func BenchmarkTournamentLong(b *testing.B) {
 	for _, racing := range []Racing{RacingOff, RacingExact, RacingFast} {
 		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
 		b.Run(string(racing), func(b *testing.B) {
-			cpu0 := cpuSeconds(b)
+			cpu0 := cputime.Process().Seconds()
 			for i := 0; i < b.N; i++ {
 				for _, s := range ss {
 					if _, err := Tournament(context.Background(), s, o); err != nil {
@@ -35,7 +35,7 @@ func BenchmarkTournamentLong(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
+			b.ReportMetric((cputime.Process().Seconds()-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
 		})
 	}
 }
@@ -81,7 +81,7 @@ func BenchmarkTournamentM5(b *testing.B) {
 	for _, racing := range []Racing{RacingOff, RacingExact, RacingFast} {
 		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
 		b.Run(string(racing), func(b *testing.B) {
-			cpu0 := cpuSeconds(b)
+			cpu0 := cputime.Process().Seconds()
 			for i := 0; i < b.N; i++ {
 				for _, s := range ss {
 					if _, err := Tournament(context.Background(), s, o); err != nil {
@@ -89,19 +89,7 @@ func BenchmarkTournamentM5(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
+			b.ReportMetric((cputime.Process().Seconds()-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
 		})
 	}
-}
-
-// cpuSeconds is the user and system CPU time of the process so far: on
-// a machine shared with other work, CPU time, not wall time, is what a
-// benchmark of a single-threaded tournament can compare.
-func cpuSeconds(tb testing.TB) float64 {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -3,9 +3,9 @@ package models
 import (
 	"context"
 	"slices"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/forecastd/forecastd/internal/cputime"
 )
 
 // regressionDefaults are the default candidates that share their
@@ -74,7 +74,7 @@ func BenchmarkSharedRegressionRows(b *testing.B) {
 			name = "shared"
 		}
 		b.Run(name, func(b *testing.B) {
-			cpu0 := cpuSeconds(b)
+			defer cputime.PerOp(b, cputime.Process)()
 			for i := 0; i < b.N; i++ {
 				in := full
 				if share {
@@ -86,18 +86,6 @@ func BenchmarkSharedRegressionRows(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N), "cpu-s/op")
 		})
 	}
-}
-
-// cpuSeconds is the process's user and system CPU time so far: on a
-// shared machine, CPU time is what a benchmark can compare.
-func cpuSeconds(tb testing.TB) float64 {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
