@@ -28,14 +28,18 @@ func BenchmarkTournamentLong(b *testing.B) {
 		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
 		b.Run(string(racing), func(b *testing.B) {
 			cpu0 := cputime.Process().Seconds()
+			folds := 0
 			for i := 0; i < b.N; i++ {
 				for _, s := range ss {
-					if _, err := Tournament(context.Background(), s, o); err != nil {
+					out, err := Tournament(context.Background(), s, o)
+					if err != nil {
 						b.Fatal(err)
 					}
+					folds += foldsRun(out)
 				}
 			}
 			b.ReportMetric((cputime.Process().Seconds()-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
+			b.ReportMetric(float64(folds)/float64(b.N*len(ss)), "candidate-folds/series")
 		})
 	}
 }
@@ -82,14 +86,28 @@ func BenchmarkTournamentM5(b *testing.B) {
 		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
 		b.Run(string(racing), func(b *testing.B) {
 			cpu0 := cputime.Process().Seconds()
+			folds := 0
 			for i := 0; i < b.N; i++ {
 				for _, s := range ss {
-					if _, err := Tournament(context.Background(), s, o); err != nil {
+					out, err := Tournament(context.Background(), s, o)
+					if err != nil {
 						b.Fatal(err)
 					}
+					folds += foldsRun(out)
 				}
 			}
 			b.ReportMetric((cputime.Process().Seconds()-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
+			b.ReportMetric(float64(folds)/float64(b.N*len(ss)), "candidate-folds/series")
 		})
 	}
+}
+
+// foldsRun counts the candidate-folds a tournament's leaderboard ran
+// (a failed candidate's are not counted): what racing saves.
+func foldsRun(out *Outcome) int {
+	n := 0
+	for _, e := range out.Result.Leaderboard {
+		n += e.Folds
+	}
+	return n
 }
