@@ -54,19 +54,9 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	if err != nil {
 		return nil, err
 	}
-	kept, err := t.refitBest(ctx, rank(runs))
+	kept, err := t.keep(ctx, runs)
 	if err != nil {
 		return nil, err
-	}
-	if len(kept) < t.o.TopK {
-		// A refit failed: the next best may be a candidate the race stopped.
-		if resumed, err := t.resume(ctx, runs); err != nil {
-			return nil, err
-		} else if resumed {
-			if kept, err = t.refitBest(ctx, rank(runs)); err != nil {
-				return nil, err
-			}
-		}
 	}
 	t.res.Leaderboard = leaderboard(runs)
 	if len(kept) == 0 {
@@ -193,6 +183,9 @@ func (t *tournament) newRun(spec models.Spec) *candidateRun {
 // recorded on cr's entry (a decline as such); only a cancelled ctx is
 // returned.
 func (t *tournament) runFold(ctx context.Context, cr *candidateRun, fi int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s, f := t.s, t.folds[fi]
 	start := time.Now()
 	defer func() { cr.entry.Seconds += time.Since(start).Seconds() }()
@@ -310,6 +303,22 @@ func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*
 		kept = append(kept, cr)
 	}
 	return kept, nil
+}
+
+// keep ranks the runs and refits the best o.TopK (refitBest). Should a
+// refit fail with candidates the race stopped, the next best may be one
+// of them: they run their remaining folds, and the refits go on down the
+// new ranking, as they would have after full evaluation.
+func (t *tournament) keep(ctx context.Context, runs []*candidateRun) ([]*candidateRun, error) {
+	kept, err := t.refitBest(ctx, rank(runs))
+	if err != nil || len(kept) == t.o.TopK {
+		return kept, err
+	}
+	resumed, err := t.resume(ctx, runs)
+	if err != nil || !resumed {
+		return kept, err
+	}
+	return t.refitBest(ctx, rank(runs))
 }
 
 // leaderboard lists every candidate's entry, ranked ones first in rank
