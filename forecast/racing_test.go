@@ -173,3 +173,15 @@ func entryNamed(board []Entry, name string) Entry {
 }
 
 func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+
+// TestRacingCancelled: a cancelled ctx fails a raced tournament, as it
+// fails a full one, rather than leaving candidates half-run.
+func TestRacingCancelled(t *testing.T) {
+	s := demoSeries(t, 1)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Tournament(ctx, s, Options{Horizon: 14, TopK: 1, Candidates: specs(t, "naive", "mean", "seasonal_naive")})
+	if err == nil {
+		t.Fatal("a raced tournament on a cancelled context returned no error")
+	}
+}
