@@ -27,7 +27,7 @@ func TestRacingExactMatchesFull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raced, err := Tournament(ctx, s, Options{Horizon: 28, Candidates: cands})
+		raced, err := Tournament(ctx, s, Options{Horizon: 28, Racing: RacingExact, Candidates: cands})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestRacingResumesAfterFailedRefit(t *testing.T) {
 	oracle := models.Spec{Name: "oracle", Family: "test", New: func() models.Forecaster { return &oracleModel{y: s.Values} },
 		Load: func([]byte) (models.Fitted, error) { return nil, nil }}
 	cands := append(specs(t, "naive", "mean", "seasonal_naive", "ses", "ridge"), oracle)
-	o := Options{Horizon: 28, TopK: 1, Candidates: cands}
+	o := Options{Horizon: 28, TopK: 1, Racing: RacingExact, Candidates: cands}
 	ctx := context.Background()
 	raced, err := Tournament(ctx, s, o)
 	if err != nil {
@@ -183,5 +183,52 @@ func TestRacingCancelled(t *testing.T) {
 	_, err := Tournament(ctx, s, Options{Horizon: 14, TopK: 1, Candidates: specs(t, "naive", "mean", "seasonal_naive")})
 	if err == nil {
 		t.Fatal("a raced tournament on a cancelled context returned no error")
+	}
+}
+
+// TestRacingFastBound: the fast bound of a candidate that ran some folds
+// lies between the exact bound and its metric over the folds it ran
+// (with raceOptimism 0.5, halfway between for MASE), and with every fold
+// run both are its metric; a fast race keeps only candidates that ran
+// every fold.
+func TestRacingFastBound(t *testing.T) {
+	s := demoSeries(t, 1)[0]
+	bound := func(r Racing, folds int) (lb, partial float64) {
+		o := Options{Horizon: 14, Racing: r}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := prepare(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr := tr.newRun(specs(t, "naive")[0])
+		for fi := len(tr.folds) - 1; fi >= len(tr.folds)-folds; fi-- {
+			if err := tr.runFold(context.Background(), cr, fi); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lb = tr.lowerBound(cr)
+		tr.settle(cr)
+		return lb, cr.metric
+	}
+	exact, partial := bound(RacingExact, 1)
+	fast, _ := bound(RacingFast, 1)
+	if !(exact < fast && fast < partial) || math.Abs(fast-(exact+raceOptimism*(partial-exact))) > 1e-9*partial {
+		t.Errorf("one fold of 3: exact bound %v, fast %v, metric over the fold %v", exact, fast, partial)
+	}
+	exact, metric := bound(RacingExact, 3)
+	fast, _ = bound(RacingFast, 3)
+	if math.Abs(exact-metric) > 1e-12*metric || math.Abs(fast-metric) > 1e-12*metric {
+		t.Errorf("every fold: exact bound %v, fast %v, metric %v", exact, fast, metric)
+	}
+	out, err := Tournament(context.Background(), s, Options{Horizon: 28, Racing: RacingFast, Candidates: models.Standard().Defaults()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range out.Result.Leaderboard {
+		if e.Kept && (e.Folds != 3 || e.Stopped != "") {
+			t.Errorf("kept after a fast race with %d folds: %+v", e.Folds, e)
+		}
 	}
 }
