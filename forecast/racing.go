@@ -18,12 +18,15 @@ type Racing string
 const (
 	// RacingExact races the candidates with a bound that is safe by
 	// construction (see race): the kept candidates, their backtests,
-	// weights and forecasts are exactly those of RacingOff. The default.
+	// weights and forecasts are exactly those of RacingOff.
 	RacingExact Racing = "exact"
 	// RacingFast races with a statistical bound: a candidate's folds
 	// not yet run are assumed to score at least raceOptimism times as
 	// well as the folds it ran (see lowerBound). Kept candidates still
 	// run every fold, but one full evaluation would keep may be stopped.
+	// The default: on the M4 hourly and store/item holdouts its
+	// accuracy is that of full evaluation (OWA 0.516 vs 0.517, MASE
+	// 0.8404 vs 0.8404) for 14-20% less CPU (README, racing).
 	RacingFast Racing = "fast"
 	// RacingOff runs every candidate on every fold: the reference.
 	RacingOff Racing = "off"
@@ -71,7 +74,9 @@ const boundSlack = 1e-9
 // fold, and their metrics are summed in the order full evaluation sums
 // them, so the result is bit for bit that of RacingOff (only the
 // leaderboard lines of stopped candidates differ). Should a kept
-// candidate's refit fail, resume completes the stopped ones first.
+// candidate's refit fail, resume completes the stopped ones first. That
+// is RacingExact; RacingFast raises the bound (lowerBound), and what it
+// keeps is measured against full evaluation rather than guaranteed.
 func (t *tournament) race(ctx context.Context, specs []models.Spec) ([]*candidateRun, error) {
 	last := len(t.folds) - 1
 	runs := make([]*candidateRun, len(specs))

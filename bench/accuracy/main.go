@@ -42,7 +42,7 @@ func main() {
 	modelList := flag.String("models", "", "comma-separated candidates (default: the default tournament)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series scored at once")
 	combine := flag.String("combine", "inverse", "combination: inverse, mean or median")
-	racing := flag.String("racing", "exact", "backtest racing: exact (default), fast or off (every candidate on every fold)")
+	racing := flag.String("racing", "fast", "backtest racing: fast (default), exact or off (every candidate on every fold)")
 	alone := flag.Bool("candidates", true, "also score every candidate alone (false: the tournament only, much faster)")
 	flag.Parse()
 	if _, err := forecast.ParseRacing(*racing); err != nil {
