@@ -149,7 +149,8 @@ func forecastSchemas() oaObj {
 			"class": class, "backtest": backtest,
 			"items": array(object(oaObj{"name": str(""), "family": str(""), "rank": integer(), "kept": oaObj{"type": "boolean"},
 				"backtest": ref("Metrics"), "folds": integer(), "error": str(""), "seconds": number(),
-				"declined": oaObj{"type": "boolean", "description": "the candidate declined the series (error says why: too short, negative values, a season it cannot model); not a failure"}}))}),
+				"declined": oaObj{"type": "boolean", "description": "the candidate declined the series (error says why: too short, negative values, a season it cannot model); not a failure"},
+				"stopped":  str("where and why the backtest race stopped the candidate (its bound said it would not reach the top k): its folds and backtest are those it ran; absent when it ran every fold")}))}),
 		"ModelInfo": object(oaObj{"name": str(""), "family": str(""), "doc": str(""), "default": oaObj{"type": "boolean"},
 			"params": oaObj{"type": "object"}}),
 	}

@@ -15,7 +15,15 @@
 //     many folds as the history fits, then a shorter validation horizon,
 //     then folds training on one season without the candidates that need
 //     two, before any fallback.
-//  3. Every candidate is fitted and forecast on every fold; one that fails
+//  3. The candidates are fitted and forecast on the folds, raced by
+//     default (racing.go): all on the most recent fold first, then each
+//     only while it can still reach the top TopK by a lower bound on its
+//     metric, statistical by default (Options.Racing fast) or safe by
+//     construction (exact: the kept models and forecasts of running every
+//     candidate on every fold, Options.Racing off, the reference); a
+//     stopped candidate's leaderboard entry says where and why. The
+//     regression candidates share one training matrix per fold through
+//     the per-series models.Shared. One that fails
 //     or panics is recorded on the leaderboard and skipped, and only a
 //     cancelled ctx fails the tournament. A candidate whose error wraps
 //     models.ErrUnsuitable or models.ErrTooShort (negative values for a

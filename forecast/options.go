@@ -29,6 +29,13 @@ type Options struct {
 	// MinTrain is the shortest history a fold trains on; default two
 	// seasons and at least 14 points.
 	MinTrain int `json:"min_train"`
+	// Racing is how the backtest spends its fits: fast (default: a
+	// candidate stops early when, even doing on its remaining folds half
+	// as badly as on those it ran, it would not reach the top TopK),
+	// exact (it stops only when it cannot reach the top TopK: the same
+	// kept models and forecasts as full evaluation) or off (every
+	// candidate on every fold, the reference).
+	Racing Racing `json:"-"`
 	// Workers bounds the series trained at once; default GOMAXPROCS.
 	Workers int `json:"-"`
 	// Candidates are the models in the tournament; default the
@@ -80,6 +87,12 @@ func (o *Options) Validate() error {
 		o.Combine = CombineInverse
 	}
 	if _, err := ParseCombination(string(o.Combine)); err != nil {
+		return err
+	}
+	if o.Racing == "" {
+		o.Racing = RacingFast
+	}
+	if _, err := ParseRacing(string(o.Racing)); err != nil {
 		return err
 	}
 	if o.MinTrain < 0 {

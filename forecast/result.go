@@ -41,6 +41,11 @@ type Entry struct {
 	// Declined is set when the candidate declined the series.
 	Declined bool    `json:"declined,omitempty"`
 	Seconds  float64 `json:"seconds"`
+	// Stopped says where and why the race (Options.Racing) stopped the
+	// candidate: after how many folds, on which bound. Its Folds are
+	// the folds it ran, its Backtest is over those, and it ranks after
+	// every candidate that ran all folds. Empty when it was not stopped.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Result is the outcome of a tournament on one series, as served.

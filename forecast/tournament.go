@@ -15,15 +15,21 @@ import (
 
 // candidateRun holds a candidate's backtest forecasts, fold by fold.
 type candidateRun struct {
-	spec    models.Spec
-	entry   Entry
-	folds   [][]float64
-	metric  float64
-	ok      bool
-	fitted  models.Fitted
-	final   []float64
-	weight  float64
-	summary Metrics
+	spec  models.Spec
+	entry Entry
+	// folds are the forecasts by fold (nil for a fold not run), and
+	// foldSums their sums, which bound the metric while racing.
+	folds    [][]float64
+	foldSums []metricSums
+	ran      int    // folds run
+	stopped  string // why the race stopped the candidate; "" if it was not
+	tried    bool   // refitBest tried its refit
+	metric   float64
+	ok       bool
+	fitted   models.Fitted
+	final    []float64
+	weight   float64
+	summary  Metrics
 }
 
 // Tournament ranks the candidates on one series by rolling-origin
@@ -48,7 +54,7 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	if err != nil {
 		return nil, err
 	}
-	kept, err := t.refitBest(ctx, rank(runs))
+	kept, err := t.keep(ctx, runs)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +81,8 @@ type tournament struct {
 	minTrain int
 	full     models.Input // the whole history, given the known covariates
 	folds    []fold
-	scales   []scales // per fold: the naive errors of its training history
+	scales   []scales     // per fold: the naive errors of its training history
+	perfect  []metricSums // per fold: the sums of a perfect forecast (racing's bounds)
 	plan     backtestPlan
 	res      *Result
 	resid    []FoldErrors // the combination's backtest errors (calibrate)
@@ -97,7 +104,7 @@ func prepare(s *data.Series, o Options) (*tournament, error) {
 		t.minTrain = max(2*t.season, 14)
 	}
 	cov, covNames, dropped := knownCovariates(s.Covariates, n, t.h)
-	t.full = models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: t.season, Covariates: cov}
+	t.full = models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: t.season, Covariates: cov, Shared: models.NewShared()}
 	t.res = &Result{
 		Store: s.Key.Store, SKU: s.Key.SKU, Freq: s.Freq, Season: t.season, Horizon: t.h,
 		LastDate: s.End().Format(s.Freq.Layout()), Metric: o.Metric, Combine: o.Combine,
@@ -111,21 +118,31 @@ func prepare(s *data.Series, o Options) (*tournament, error) {
 	for i, f := range t.folds {
 		t.scales[i] = naiveScales(s.Values[:f.end], t.season)
 	}
+	t.perfect = t.perfectSums()
 	info := t.plan.info
 	t.res.Backtest, t.res.Class = &info, t.plan.class
 	return t, nil
 }
 
-// backtest runs every candidate of the plan on every fold, in the order
-// of o.Candidates, after recording those the plan left out as declined.
-// Only a cancelled ctx is an error: a failing candidate is recorded in
-// its run.
+// backtest runs the candidates of the plan on the folds, raced (race)
+// unless o.Racing is off, after recording those the plan left out as
+// declined. The runs are in the order of o.Candidates. Only a cancelled
+// ctx is an error: a failing candidate is recorded in its run.
 func (t *tournament) backtest(ctx context.Context) ([]*candidateRun, error) {
 	runs := make([]*candidateRun, 0, len(t.o.Candidates))
 	for _, spec := range t.plan.dropped {
 		runs = append(runs, &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family, Declined: true,
 			Error: fmt.Sprintf("declined: needs %d seasons (%d points) of history, the shortest fold trains on %d",
 				spec.MinSeasons, spec.MinSeasons*t.season, t.folds[0].end)}})
+	}
+	// With no more candidates than are kept, none can be stopped: the
+	// race would only change the order of the fits.
+	if t.o.Racing != RacingOff && len(t.plan.candidates) > t.o.TopK {
+		raced, err := t.race(ctx, t.plan.candidates)
+		if err != nil {
+			return nil, err
+		}
+		return append(runs, raced...), nil
 	}
 	for _, spec := range t.plan.candidates {
 		if err := ctx.Err(); err != nil {
@@ -140,77 +157,140 @@ func (t *tournament) backtest(ctx context.Context) ([]*candidateRun, error) {
 	return runs, nil
 }
 
-// backtestCandidate fits and forecasts spec on each fold, pools its
-// errors over the folds and scores it with the ranking metric. The first
-// failing fold ends the candidate's run, with the failure on its entry.
+// backtestCandidate fits and forecasts spec on each fold, oldest first,
+// and scores it (settle). The first failing fold ends the candidate's
+// run, with the failure on its entry.
 func (t *tournament) backtestCandidate(ctx context.Context, spec models.Spec) (*candidateRun, error) {
-	s := t.s
-	cr := &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family}}
-	start := time.Now()
-	var sums metricSums
-	for fi, f := range t.folds {
-		in := sliceInput(t.full, f.end)
-		_, fc, err := labelledFit(ctx, spec, in, t.v, foldLabel(fi), PhaseBacktest)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			cr.entry.Error = fmt.Sprintf("fold ending %s: %v", s.Date(f.end-1).Format(s.Freq.Layout()), err)
-			if declines(err) {
-				cr.entry.Error, cr.entry.Declined = "declined: "+cr.entry.Error, true
-			}
+	cr := t.newRun(spec)
+	for fi := range t.folds {
+		if err := t.runFold(ctx, cr, fi); err != nil {
+			return nil, err
+		}
+		if cr.entry.Error != "" {
 			break
 		}
-		sums.add(s.Values[f.end:f.end+t.v], fc, t.scales[fi])
-		cr.folds = append(cr.folds, fc)
 	}
-	cr.entry.Seconds = time.Since(start).Seconds()
+	t.settle(cr)
+	return cr, nil
+}
+
+// newRun starts the run of spec, with no fold run.
+func (t *tournament) newRun(spec models.Spec) *candidateRun {
+	return &candidateRun{spec: spec, entry: Entry{Name: spec.Name, Family: spec.Family},
+		folds: make([][]float64, len(t.folds)), foldSums: make([]metricSums, len(t.folds))}
+}
+
+// runFold fits and forecasts cr's candidate on fold fi. A failure is
+// recorded on cr's entry (a decline as such); only a cancelled ctx is
+// returned.
+func (t *tournament) runFold(ctx context.Context, cr *candidateRun, fi int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s, f := t.s, t.folds[fi]
+	start := time.Now()
+	defer func() { cr.entry.Seconds += time.Since(start).Seconds() }()
+	in := sliceInput(t.full, f.end)
+	_, fc, err := labelledFit(ctx, cr.spec, in, t.v, foldLabel(fi), PhaseBacktest)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		cr.entry.Error = fmt.Sprintf("fold ending %s: %v", s.Date(f.end-1).Format(s.Freq.Layout()), err)
+		if declines(err) {
+			cr.entry.Error, cr.entry.Declined = "declined: "+cr.entry.Error, true
+		}
+		return nil
+	}
+	cr.folds[fi] = fc
+	cr.foldSums[fi].add(s.Values[f.end:f.end+t.v], fc, t.scales[fi])
+	cr.ran++
+	return nil
+}
+
+// settle scores cr on the folds it ran, pooled in fold order (oldest
+// first, as full evaluation adds them, so the metrics are bit for bit
+// the same), and writes them on its entry. Only a candidate that ran
+// every fold and has a defined metric is ok, the one kind that can be
+// kept; a stopped one keeps its metric over the folds it ran.
+func (t *tournament) settle(cr *candidateRun) {
+	cr.ok = false
+	cr.entry.Stopped = cr.stopped
 	if cr.entry.Error != "" {
-		cr.entry.Backtest = (&metricSums{}).metrics()
-		return cr, nil
+		cr.entry.Backtest, cr.entry.Folds = (&metricSums{}).metrics(), 0
+		return
 	}
-	cr.summary = sums.metrics()
-	cr.entry.Backtest = cr.summary
-	cr.entry.Folds = len(t.folds)
-	cr.metric = cr.summary.rankValue(t.o.Metric)
+	var sums metricSums
+	for fi, fc := range cr.folds {
+		if fc != nil {
+			f := t.folds[fi]
+			sums.add(t.s.Values[f.end:f.end+t.v], fc, t.scales[fi])
+		}
+	}
+	m := sums.metrics()
+	cr.entry.Backtest, cr.entry.Folds = m, cr.ran
+	cr.metric = m.rankValue(t.o.Metric)
+	if cr.stopped != "" {
+		return
+	}
+	cr.summary = m
 	cr.ok = !math.IsNaN(cr.metric)
 	if !cr.ok {
 		cr.entry.Error = fmt.Sprintf("metric %s undefined on this series", t.o.Metric)
 	}
-	return cr, nil
 }
 
 // rank orders the candidates that have a ranking metric, best first (ties
 // by name, so the order is reproducible), and writes their ranks on their
-// entries.
+// entries. The candidates the race stopped rank after them, by their
+// metric over the folds they ran; they are never kept.
 func rank(runs []*candidateRun) []*candidateRun {
 	ranked := make([]*candidateRun, 0, len(runs))
+	var stopped []*candidateRun
 	for _, cr := range runs {
-		if cr.ok {
+		switch {
+		case cr.ok:
 			ranked = append(ranked, cr)
+		case cr.stopped != "":
+			stopped = append(stopped, cr)
 		}
 	}
-	sort.SliceStable(ranked, func(i, j int) bool {
-		if ranked[i].metric != ranked[j].metric {
-			return ranked[i].metric < ranked[j].metric
-		}
-		return ranked[i].spec.Name < ranked[j].spec.Name
-	})
+	for _, group := range [][]*candidateRun{ranked, stopped} {
+		sort.SliceStable(group, func(i, j int) bool {
+			if group[i].metric != group[j].metric {
+				return lessBound(group[i].metric, group[j].metric)
+			}
+			return group[i].spec.Name < group[j].spec.Name
+		})
+	}
+	ranked = append(ranked, stopped...)
 	for i, cr := range ranked {
 		cr.entry.Rank = i + 1
 	}
 	return ranked
 }
 
-// refitBest keeps the best o.TopK of the ranked candidates, refitting
-// each on the whole history for the final forecast; a refit that fails
-// gives its place to the next candidate.
+// refitBest keeps the best o.TopK of the ranked candidates that ran
+// every fold, refitting each on the whole history for the final
+// forecast; a refit that fails gives its place to the next candidate.
+// A candidate whose refit was tried before keeps its outcome, so that
+// after resume a second call only refits those it had not reached.
 func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*candidateRun, error) {
 	var kept []*candidateRun
 	for _, cr := range ranked {
 		if len(kept) == t.o.TopK {
 			break
 		}
+		if !cr.ok {
+			continue
+		}
+		if cr.tried {
+			if cr.entry.Kept {
+				kept = append(kept, cr)
+			}
+			continue
+		}
+		cr.tried = true
 		fitted, fc, err := labelledFit(ctx, cr.spec, t.full, t.h, fitFinal, PhaseRefit)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -224,6 +304,22 @@ func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*
 		kept = append(kept, cr)
 	}
 	return kept, nil
+}
+
+// keep ranks the runs and refits the best o.TopK (refitBest). Should a
+// refit fail with candidates the race stopped, the next best may be one
+// of them: they run their remaining folds, and the refits go on down the
+// new ranking, as they would have after full evaluation.
+func (t *tournament) keep(ctx context.Context, runs []*candidateRun) ([]*candidateRun, error) {
+	kept, err := t.refitBest(ctx, rank(runs))
+	if err != nil || len(kept) == t.o.TopK {
+		return kept, err
+	}
+	resumed, err := t.resume(ctx, runs)
+	if err != nil || !resumed {
+		return kept, err
+	}
+	return t.refitBest(ctx, rank(runs))
 }
 
 // leaderboard lists every candidate's entry, ranked ones first in rank

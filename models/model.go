@@ -37,6 +37,9 @@ type Input struct {
 	// passes only covariates planned over the whole horizon, so that its
 	// backtests use no information the final forecast lacks.
 	Covariates map[string][]float64
+	// Shared, when set, is the work the candidates of one tournament
+	// share on this series (see Shared); nil computes everything.
+	Shared *Shared
 }
 
 // Date returns the date of step i (i may be >= len(Y) for future steps).

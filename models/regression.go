@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -215,14 +216,11 @@ func (r *Regression[T, P]) Fit(ctx context.Context, in Input) (Fitted, error) {
 	if r.Features == nil {
 		cfg.Covariates = learnableCovariates(in.Covariates, from, n)
 	}
-	b, err := features.NewBuilder(cfg)
+	tm, err := trainingMatrix(in, cfg, from)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	cols := b.NumFeatures()
-	x := b.MatrixCov(nil, in.Y, in.Covariates, in.Start, in.Freq, from, n)
-	im := ml.NewImputer(x, cols, true)
-	x = im.Transform(x, x)
+	x, cols, im := tm.x, tm.cols, tm.im
 	// A copy: some regressors (kNN) keep their training arrays, and
 	// in.Y belongs to the caller.
 	y := append([]float64(nil), in.Y[from:n]...)
@@ -334,3 +332,47 @@ func learnableCovariates(cov map[string][]float64, from, n int) []string {
 
 // ctxEveryStep is how many forecast steps run between checks of ctx.
 const ctxEveryStep = 16
+
+// trainMatrix is a regression's training rows: the feature matrix of
+// the targets from..n-1, imputed and standardised by im.
+type trainMatrix struct {
+	x    []float64
+	cols int
+	im   *ml.Imputer
+}
+
+// trainingMatrix builds the training rows of in for the feature set cfg
+// from target from on, once per fold for every regression candidate of a
+// tournament with the same features (in.Shared): the rows depend on the
+// history, its length, the features and from, not on the regressor. The
+// matrix returned is the caller's to change (a regressor may scale or
+// keep it); the imputer is shared and only read.
+func trainingMatrix(in Input, cfg features.Config, from int) (trainMatrix, error) {
+	key, err := json.Marshal(cfg)
+	if err != nil {
+		return trainMatrix{}, err
+	}
+	n := len(in.Y)
+	tm, _, err := shared(in.Shared, fmt.Sprintf("regression rows %d..%d %s", from, n, key), func() (trainMatrix, error) {
+		b, err := features.NewBuilder(cfg)
+		if err != nil {
+			return trainMatrix{}, err
+		}
+		cols := b.NumFeatures()
+		x := b.MatrixCov(nil, in.Y, in.Covariates, in.Start, in.Freq, from, n)
+		im := ml.NewImputer(x, cols, true)
+		return trainMatrix{x: im.Transform(x, x), cols: cols, im: im}, nil
+	})
+	if err != nil {
+		return trainMatrix{}, err
+	}
+	if in.Shared != nil {
+		// The cached matrix stays as built for the next candidate.
+		tm.x = slices.Clone(tm.x)
+	}
+	return tm, nil
+}
+
+// regressionRows marks the candidates whose training rows Input.Shared
+// shares (for the tests that check the sharing changes nothing).
+func (r *Regression[T, P]) regressionRows() {}

@@ -53,6 +53,7 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 	windows := fs.Int("windows", 3, "backtest folds")
 	metric := fs.String("metric", "mase", "ranking metric")
 	combine := fs.String("combine", "inverse", "combination: inverse (weights 1/backtest metric), mean or median")
+	racing := fs.String("racing", "fast", "backtest racing: fast (default: stop candidates that, even doing half as badly on their remaining folds, would not reach the top k), exact (stop only those that cannot: same forecasts as off) or off (every candidate on every fold)")
 	modelList := fs.String("models", "", "comma-separated candidates (default: the default tournament; see `forecastd models`)")
 	fs.StringVar(&c.freqName, "freq", "", "frequency: hourly, daily, weekly or monthly (default: inferred from the dates)")
 	workers := fs.Int("workers", 0, "series trained at once; 0 = number of CPUs")
@@ -78,7 +79,7 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 		return nil, err
 	}
 	c.opts = forecast.Options{Horizon: *horizon, TopK: *topK, Windows: *windows, Season: *season, Metric: forecast.Metric(*metric),
-		Combine: forecast.Combination(*combine), Workers: *workers, Candidates: specs}
+		Combine: forecast.Combination(*combine), Workers: *workers, Candidates: specs, Racing: forecast.Racing(*racing)}
 	if err := c.opts.Validate(); err != nil {
 		return nil, err
 	}
