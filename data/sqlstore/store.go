@@ -463,6 +463,11 @@ func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, li
 type SeriesFilter struct {
 	Stores []string
 	SKUs   []string
+	// After and Through, when set, bound the keys to (After, Through] in
+	// the database's (store, sku) order, as ListSeries pages them: one
+	// batch of a job streamed in key order. The database applies them, in
+	// its collation; Match does not.
+	After, Through *data.Key
 }
 
 // Match reports whether f selects series k.
@@ -502,6 +507,7 @@ func filterWhere(f SeriesFilter) (string, []any) {
 	}
 	in("store", f.Stores)
 	in("sku", f.SKUs)
+	where = append(where, keyBounds(f, &args)...)
 	if len(where) == 0 {
 		return "", nil
 	}
