@@ -413,10 +413,7 @@ func (r *Runner) candidates(p Params) ([]models.Spec, error) {
 }
 
 func (r *Runner) progress(ctx context.Context, id string) forecast.Progress {
-	every := r.ProgressEvery
-	if every <= 0 {
-		every = 500 * time.Millisecond
-	}
+	every := r.progressEvery()
 	var last time.Time
 	return func(done, total int) {
 		if done < total && time.Since(last) < every {

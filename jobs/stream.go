@@ -66,7 +66,11 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 	check := inRunCheck{log: log, candidates: specs}
 	prog := r.progress(ctx, id)
 	longestLen := -1
-	stage := stager{store: r.Store, id: id, sum: sum}
+	failed := 0 // series whose training failed: done, with nothing to stage
+	// Progress is written as results are staged, never ahead of them: a
+	// job's series_done counts series whose results are in the store.
+	stage := stager{store: r.Store, id: id, sum: sum, every: r.progressEvery(),
+		onFlush: func(staged int) { prog(min(staged+failed, total-1), total) }}
 	err = r.eachBatch(ctx, f, func(batch []data.Key, lo, hi *data.Key) error {
 		t1 := time.Now()
 		series, err := r.load(ctx, sqlstore.SeriesFilter{Stores: p.Stores, SKUs: p.SKUs, After: lo, Through: hi}, sum)
@@ -84,10 +88,10 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 		if len(series) == 0 {
 			return nil
 		}
-		done := st.trained
 		st.trained += len(series)
 		err = forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 			if err != nil {
+				failed++
 				sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
 				return nil
 			}
@@ -97,13 +101,7 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 			}
 			check.staged(ctx, n)
 			return nil
-		}, func(d, _ int) {
-			// The job's progress counts every selected series; a
-			// batch's end is not the job's.
-			if done+d < total {
-				prog(done+d, total)
-			}
-		})
+		}, nil)
 		if err != nil {
 			return err
 		}
@@ -119,6 +117,13 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 		return st, st.loadErr
 	}
 	return st, nil
+}
+
+func (r *Runner) progressEvery() time.Duration {
+	if r.ProgressEvery > 0 {
+		return r.ProgressEvery
+	}
+	return 500 * time.Millisecond
 }
 
 func (r *Runner) batchSize() int {
@@ -168,16 +173,23 @@ func (r *Runner) eachBatch(ctx context.Context, f sqlstore.SeriesFilter, fn func
 	}
 }
 
-// stageEvery is how many results a streamed job stages per transaction.
+// stageEvery is how many results a streamed job stages per transaction
+// at most.
 const stageEvery = 64
 
 // stager encodes results as they come and stages them stageEvery at a
-// time, so that writing results costs a commit per stageEvery series.
+// time, or sooner when every has passed since the last write (slow series
+// show progress), so that writing results costs a commit per stageEvery
+// series rather than one per series. onFlush hears the number staged.
 type stager struct {
-	store Store
-	id    string
-	sum   *tally
-	rows  []sqlstore.Staged
+	store   Store
+	id      string
+	sum     *tally
+	rows    []sqlstore.Staged
+	every   time.Duration
+	last    time.Time
+	staged  int
+	onFlush func(staged int)
 }
 
 // add encodes the outcome of series k, counts it trained and returns the
@@ -193,7 +205,10 @@ func (s *stager) add(ctx context.Context, k data.Key, out *forecast.Outcome) (in
 	}
 	s.rows = append(s.rows, sqlstore.Staged{Key: k, Body: body, Models: kept})
 	s.sum.trained(k, out)
-	if len(s.rows) >= stageEvery {
+	if s.last.IsZero() {
+		s.last = time.Now()
+	}
+	if len(s.rows) >= stageEvery || time.Since(s.last) >= s.every {
 		if err := s.flush(ctx); err != nil {
 			return 0, err
 		}
@@ -206,7 +221,10 @@ func (s *stager) flush(ctx context.Context) error {
 	if err := s.store.StageResults(ctx, s.id, s.rows); err != nil {
 		return err
 	}
+	s.staged += len(s.rows)
+	s.last = time.Now()
 	clear(s.rows)
 	s.rows = s.rows[:0]
+	s.onFlush(s.staged)
 	return nil
 }
