@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	peerSeries := fs.Int("peer-series", 20, "series the peers (and forecastd's matching candidates) are timed on")
 	dir := fs.String("dir", "", "working directory (default: a temporary one, removed unless -keep)")
 	keep := fs.Bool("keep", false, "keep the data, the stores and the peers' output")
+	peersOnly := fs.Bool("peers-only", false, "only run the peers, on the store a -keep run left in -dir for the first size")
 	childIngest := fs.String("child-ingest", "", "internal: ingest CSV into -db")
 	childTrain := fs.Bool("child-train", false, "internal: train every series of -db")
 	db := fs.String("db", "", "internal: the store of a child")
@@ -111,6 +112,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if !c.keep {
 			defer func() { _ = os.RemoveAll(d) }() // scratch
 		}
+	}
+	if *peersOnly {
+		return runPeers(ctx, c, stdout)
 	}
 	return measureAll(ctx, c, stdout)
 }
