@@ -87,7 +87,7 @@ func runPeers(ctx context.Context, c config, w io.Writer) error {
 		per := pc.cpu / pc.fits
 		f := fd[pm.forecastd]
 		fper := f[0] / f[1]
-		fmt.Fprintf(w, "| %s | %s | %.6f | %d/%d | %s | %.6f | %.0fx |\n", pm.peer, pm.model, per, int(pc.failed), int(pc.fits), pm.forecastd, fper, per/fper)
+		fmt.Fprintf(w, "| %s | %s | %.6f | %d/%d | %s | %.6f | %.1fx |\n", pm.peer, pm.model, per, int(pc.failed), int(pc.fits), pm.forecastd, fper, per/fper)
 	}
 	return nil
 }
