@@ -34,8 +34,14 @@ type Backend struct {
 	// PartitionSize is the default number of series per partition.
 	PartitionSize int
 	// RescueAfter is how long a running partition may go before it is
-	// taken for dead and retried on another worker.
+	// taken for dead and retried on another worker, when its worker does
+	// not heartbeat (over PostgreSQL workers do, and BeatEvery and
+	// DeadAfter decide instead).
 	RescueAfter time.Duration
+	// BeatEvery and DeadAfter are the heartbeat's period and how long
+	// without a beat makes a worker's partitions available to the others
+	// (heartbeat.go); zero means DefaultBeatEvery and DefaultDeadAfter.
+	BeatEvery, DeadAfter time.Duration
 	// WorkerName names this process in reports; default hostname-pid.
 	WorkerName string
 	// RetrainCron and RefreshCron schedule the full tournament and the
@@ -86,6 +92,7 @@ func (b Backend) Schedules() []Schedule {
 // Schedules) are filled from b; cfg.Runner gets the store.
 func Open(ctx context.Context, b Backend, dataDir string, cfg Config) (*sqlstore.Store, *Queue, error) {
 	cfg.PartitionSize, cfg.RescueAfter, cfg.Name = b.PartitionSize, b.RescueAfter, b.WorkerName
+	cfg.BeatEvery, cfg.DeadAfter = b.BeatEvery, b.DeadAfter
 	if cfg.Schedules == nil {
 		cfg.Schedules = b.Schedules()
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -83,7 +84,14 @@ type partWorker struct {
 // Timeout is RescueAfter: River's rescuer never rescues a job without a
 // timeout, and a partition running longer would be rescued (and run twice)
 // anyway, so it is cancelled instead.
-func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration { return w.q.cfg.RescueAfter }
+func (w *partWorker) Timeout(*river.Job[PartArgs]) time.Duration {
+	if w.q.beats() {
+		// A dead worker's partitions are rescued by heartbeat
+		// (heartbeat.go); a live one's are never, however long they run.
+		return -1
+	}
+	return w.q.cfg.RescueAfter
+}
 
 func (w *partWorker) Work(ctx context.Context, j *river.Job[PartArgs]) error {
 	q := w.q
@@ -374,6 +382,9 @@ func (q *Queue) collect(ctx context.Context, id string, kind Kind, pl plan, prev
 		return err
 	}
 	msg := outcomeText(sum, int(failed), firstFailure, pl.Series)
+	if notes := rescueNotes(rows); notes != "" {
+		msg = strings.TrimPrefix(msg+"; "+notes, "; ")
+	}
 	if n == 0 && keptPublished(sum) == 0 {
 		return river.JobCancel(q.cfg.Runner.fail(ctx, id, fmt.Errorf("no series could be forecast: %s", msg), worst))
 	}

@@ -133,6 +133,11 @@ type Config struct {
 	// Name names this worker in logs, memguard reports and partition
 	// outputs; default hostname-pid.
 	Name string
+	// BeatEvery is how often a working process over PostgreSQL records
+	// that it is alive, and DeadAfter how long without a beat makes its
+	// running partitions available to the others (heartbeat.go); defaults
+	// DefaultBeatEvery and DefaultDeadAfter.
+	BeatEvery, DeadAfter time.Duration
 	// Schedules are the periodic jobs (cron) this process may fire when
 	// it is River's leader; only working processes fire them.
 	Schedules []Schedule
@@ -176,6 +181,12 @@ func (c *Config) defaults() {
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
 	}
+	if c.BeatEvery <= 0 {
+		c.BeatEvery = DefaultBeatEvery
+	}
+	if c.DeadAfter <= 0 {
+		c.DeadAfter = DefaultDeadAfter
+	}
 	if c.Name == "" {
 		h, err := os.Hostname()
 		if err != nil {
@@ -200,6 +211,10 @@ type Queue struct {
 	// completeTx completes a River job inside a store transaction; its
 	// type parameter is the driver, so each backend sets its own.
 	completeTx func(ctx context.Context, tx *sql.Tx, j *river.Job[ScheduleArgs]) error
+	// stopBeats ends the heartbeat, and beatsDone is closed when it has
+	// (heartbeat.go); nil without one.
+	stopBeats context.CancelFunc
+	beatsDone chan struct{}
 }
 
 // OpenSQLite opens River on the SQLite file at path (the store's file),
@@ -264,6 +279,10 @@ func OpenPostgres(ctx context.Context, store QueueStore, url string, cfg Config)
 	}
 	driver := riverdatabasesql.NewWithPgxListener(store.DB(), listener)
 	if err := migrateRiverLocked(ctx, store.DB(), driver, cfg.Logger); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	if err := ensureWorkersTable(ctx, store.DB()); err != nil {
 		listener.Close()
 		return nil, err
 	}
@@ -405,6 +424,11 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	if q.beats() {
+		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		q.stopBeats, q.beatsDone = cancel, make(chan struct{})
+		go q.heartbeat(bctx, q.beatsDone)
+	}
 	return nil
 }
 
@@ -416,6 +440,10 @@ func (q *Queue) Stop(ctx context.Context) error {
 	var err error
 	if q.cfg.Work {
 		err = q.client.StopAndCancel(ctx)
+	}
+	if q.stopBeats != nil {
+		q.stopBeats()
+		<-q.beatsDone
 	}
 	if q.db != nil {
 		if cerr := q.db.Close(); cerr != nil && err == nil && !errors.Is(cerr, sql.ErrConnDone) {

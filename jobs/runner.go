@@ -31,6 +31,10 @@ type Store interface {
 	JobSummary(ctx context.Context, id string, summary []byte) error
 	ListSeries(ctx context.Context, store string, after data.Key, limit int) ([]sqlstore.SeriesInfo, error)
 	StageResult(ctx context.Context, jobID string, k data.Key, body, models []byte) error
+	// StageResults stages several results in one transaction and
+	// ListKeys pages through a job's series (stream.go).
+	ListKeys(ctx context.Context, f sqlstore.SeriesFilter, after *data.Key, limit int) ([]data.Key, error)
+	StageResults(ctx context.Context, jobID string, rows []sqlstore.Staged) error
 	PublishResults(ctx context.Context, jobID string, at time.Time) (int64, error)
 	ListResults(ctx context.Context, fn func(*sqlstore.Result) error) error
 	// Quarantine and SaveHunt persist what the leak hunt decided;
@@ -55,6 +59,9 @@ type Runner struct {
 	Excluded func(name string) bool
 	// ProgressEvery throttles progress writes; default 500 ms.
 	ProgressEvery time.Duration
+	// BatchSize is how many series a training job loads, trains and
+	// stages at once (stream.go); default DefaultBatchSize.
+	BatchSize int
 
 	// Metrics, if set, counts finished jobs and their durations.
 	Metrics *Metrics
@@ -102,6 +109,11 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	}()
 	r.syncQuarantine(ctx)
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
+		if p.Kind == KindTrain { // streamed in batches: stream.go
+			st, err := r.trainStreamed(ctx, id, p, log, &ph, &sum)
+			loaded, trained, sample, loadErr, startErr, start = st.loaded, st.trained, st.sample, st.loadErr, st.startErr, st.start
+			return err
+		}
 		t0 := time.Now()
 		series, err := r.load(ctx, p.filter(), &sum)
 		ph.Load = time.Since(t0).Seconds()
@@ -412,10 +424,7 @@ func (r *Runner) candidates(p Params) ([]models.Spec, error) {
 }
 
 func (r *Runner) progress(ctx context.Context, id string) forecast.Progress {
-	every := r.ProgressEvery
-	if every <= 0 {
-		every = 500 * time.Millisecond
-	}
+	every := r.progressEvery()
 	var last time.Time
 	return func(done, total int) {
 		if done < total && time.Since(last) < every {

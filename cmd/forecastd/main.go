@@ -56,6 +56,8 @@ func runEnv(ctx context.Context, args []string, env app.Lookup, stdout, stderr i
 		err = runModels(ctx, args[1:], stdout, stderr)
 	case "features":
 		err = runFeatures(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "version":
 		err = runVersion(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -107,6 +109,7 @@ commands:
   features   export the feature table the models see
   import     send sales files (long, wide, M5 with calendar and prices) to a running server
   models     list the registered candidate models
+  demo       write M5-shaped synthetic sales (a CSV train and import read)
   worker     work training jobs only (scale-out over PostgreSQL)
   version    print the version
 

@@ -90,6 +90,13 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 // run reads the sales (and the plan), trains and writes the forecasts.
 func (c *trainCommand) run(ctx context.Context) error {
 	start := time.Now()
+	if c.streamable() { // train_stream.go
+		err := c.runStreamed(ctx, start)
+		if !errors.Is(err, errNotGrouped) {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "%s: the rows of a series are not together: reading the file whole\n", c.dataPath)
+	}
 	series, freq, err := readSeries(ctx, c.dataPath, c.freqName, c.upload)
 	if err != nil {
 		return err

@@ -482,6 +482,11 @@ type SeriesFilter struct {
 	SKUs   []string
 	// Keys, when set, selects only these series (a retraining on drift).
 	Keys []data.Key
+	// After and Through, when set, bound the keys to (After, Through] in
+	// the database's (store, sku) order, as ListSeries pages them: one
+	// batch of a job streamed in key order. The database applies them, in
+	// its collation; Match does not.
+	After, Through *data.Key
 }
 
 // Match reports whether f selects series k.
@@ -522,6 +527,7 @@ func filterWhere(f SeriesFilter) (string, []any) {
 	}
 	in("store", f.Stores)
 	in("sku", f.SKUs)
+	where = append(where, keyBounds(f, &args)...)
 	if len(where) == 0 {
 		return "", nil
 	}

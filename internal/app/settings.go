@@ -122,7 +122,7 @@ func settings() []*setting {
 			usage: "series per partition of a training job",
 			set:   intMin(func(c *Config) *int { return &c.Backend.PartitionSize }, 1)},
 		{flag: "rescue-after", env: "FORECASTD_RESCUE_AFTER", typ: "duration", def: "30m0s", cmds: jobCommands,
-			usage: "a partition running longer is taken for dead and retried by another worker",
+			usage: "a partition running longer is taken for dead and retried by another worker, when its worker does not heartbeat (PostgreSQL workers do: a partition is retried 20s after its worker stops beating)",
 			set:   positiveDuration(func(c *Config) *time.Duration { return &c.Backend.RescueAfter })},
 		{flag: "worker-name", env: "FORECASTD_WORKER_NAME", typ: "name", cmds: jobCommands,
 			usage: "name of this process in logs and memguard reports; default hostname-pid",
