@@ -109,7 +109,9 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	}()
 	r.syncQuarantine(ctx)
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
-		if p.Kind == KindTrain { // streamed in batches: stream.go
+		// A train job is streamed in batches (stream.go), unless it
+		// reconciles: reconciliation needs every series of the job at once.
+		if m, _ := hierarchy.ParseMethod(p.Reconcile); p.Kind == KindTrain && m == hierarchy.None {
 			st, err := r.trainStreamed(ctx, id, p, log, &ph, &sum)
 			loaded, trained, sample, loadErr, startErr, start = st.loaded, st.trained, st.sample, st.loadErr, st.startErr, st.start
 			return err
