@@ -95,7 +95,7 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 				sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
 				return nil
 			}
-			n, err := stage.add(ctx, s.Key, out)
+			n, err := stage.add(ctx, s, out)
 			if err != nil {
 				return err
 			}
@@ -192,9 +192,11 @@ type stager struct {
 	onFlush func(staged int)
 }
 
-// add encodes the outcome of series k, counts it trained and returns the
-// bytes it staged, writing the pending results when there are enough.
-func (s *stager) add(ctx context.Context, k data.Key, out *forecast.Outcome) (int64, error) {
+// add encodes the outcome of series ser, counts it trained and returns
+// the bytes it staged, writing the pending results when there are enough.
+// The result carries its vintage, as stageResult's does.
+func (s *stager) add(ctx context.Context, ser *data.Series, out *forecast.Outcome) (int64, error) {
+	k := ser.Key
 	kept, err := record.Kept.Encode(&out.Kept)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
@@ -203,7 +205,12 @@ func (s *stager) add(ctx context.Context, k data.Key, out *forecast.Outcome) (in
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	s.rows = append(s.rows, sqlstore.Staged{Key: k, Body: body, Models: kept})
+	row := sqlstore.Staged{Key: k, Body: body, Models: kept}
+	if _, ok := s.store.(vintageStager); ok && len(out.Result.Points) > 0 && ser.Len() > 0 {
+		m := vintageMeta(ser, out.Result)
+		row.Vintage = &m
+	}
+	s.rows = append(s.rows, row)
 	s.sum.trained(k, out)
 	if s.last.IsZero() {
 		s.last = time.Now()

@@ -31,6 +31,9 @@ func keyBounds(f SeriesFilter, args *[]any) []string {
 type Staged struct {
 	Key          data.Key
 	Body, Models []byte
+	// Vintage, when set, is what the published result keeps as a
+	// vintage (StageResultVintage); nil stages no vintage.
+	Vintage *VintageMeta
 }
 
 // StageResults stages the results of several series of a job in one
@@ -42,14 +45,20 @@ func (s *Store) StageResults(ctx context.Context, jobID string, rows []Staged) e
 		return nil
 	}
 	return inTx(ctx, s.db, "stage results", func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body, models) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body, models = excluded.models`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO staged_results (job_id, store, sku, body, models, cutoff, first_ts, last_ts, scale, backtest_wape)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (job_id, store, sku) DO UPDATE SET body = excluded.body, models = excluded.models, cutoff = excluded.cutoff,
+		first_ts = excluded.first_ts, last_ts = excluded.last_ts, scale = excluded.scale, backtest_wape = excluded.backtest_wape`)
 		if err != nil {
 			return fmt.Errorf("data: stage results: %w", err)
 		}
 		defer func() { _ = st.Close() }() // closed with the transaction anyway
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, jobID, r.Key.Store, r.Key.SKU, string(r.Body), string(r.Models)); err != nil {
+			var cutoff, first, last, scale, bt any // NULL: no vintage
+			if m := r.Vintage; m != nil {
+				cutoff, first, last, scale, bt = m.Cutoff.Unix(), m.First.Unix(), m.Last.Unix(), nullNaN(m.Scale), nullNaN(m.BacktestWAPE)
+			}
+			if _, err := st.ExecContext(ctx, jobID, r.Key.Store, r.Key.SKU, string(r.Body), string(r.Models), cutoff, first, last, scale, bt); err != nil {
 				return fmt.Errorf("data: stage result %s: %w", r.Key, err)
 			}
 		}
