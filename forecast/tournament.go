@@ -42,6 +42,9 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 		return nil, err
 	}
 	if len(t.folds) == 0 {
+		if out, ok, err := t.coldStart(ctx, t.plan.info.Reason); ok || err != nil {
+			return out, err
+		}
 		return t.fallback(t.plan.info.Reason)
 	}
 	runs, err := t.backtest(ctx)
@@ -149,7 +152,7 @@ func (t *tournament) backtestCandidate(ctx context.Context, spec models.Spec) (*
 	var sums metricSums
 	for fi, f := range t.folds {
 		in := sliceInput(t.full, f.end)
-		_, fc, err := labelledFit(ctx, spec, in, t.v, foldLabel(fi), PhaseBacktest)
+		_, fc, err := labelledFit(ctx, t.bind(spec, f.end), in, t.v, foldLabel(fi), PhaseBacktest)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -210,7 +213,7 @@ func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*
 		if len(kept) == t.o.TopK {
 			break
 		}
-		fitted, fc, err := labelledFit(ctx, cr.spec, t.full, t.h, fitFinal, PhaseRefit)
+		fitted, fc, err := labelledFit(ctx, t.bind(cr.spec, len(t.s.Values)), t.full, t.h, fitFinal, PhaseRefit)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

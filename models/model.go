@@ -75,6 +75,10 @@ type Spec struct {
 	// ARIMA); 0 when it needs none. A tournament whose history is too
 	// short for two seasons of training leaves these out first.
 	MinSeasons int
+	// Global marks a candidate that learns across the series of a job
+	// (global_gbdt): forecast.Run trains it once per backtest origin on
+	// every series and binds it to each; its New declines on its own.
+	Global bool
 }
 
 // LoadJSON is the usual Spec.Load: unmarshal into a new T.
@@ -190,6 +194,7 @@ func Standard() *Registry {
 	specs = append(specs, intermittentSpecs()...)
 	specs = append(specs, arimaSpecs()...)
 	specs = append(specs, regressionSpecs()...)
+	specs = append(specs, globalSpecs()...)
 	def := map[string]bool{}
 	for _, n := range DefaultTournament() {
 		def[n] = true
