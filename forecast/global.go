@@ -32,17 +32,26 @@ const MaxGlobalGroup = 1000
 // a group's series (a short series' reduced plan) get no model: their
 // global candidate declines those folds.
 type globalPool struct {
-	specs  []models.Spec
 	groups map[data.Key]*globalGroup
 }
 
-// globalGroup is the models of one group of series, by offset.
+// globalGroup is the models of one group of series, by candidate name
+// and offset.
 type globalGroup struct {
-	byOffset map[int]*global.Model
+	models map[string]map[int]*global.Model
 }
 
-// model returns the model trained at offset d for series k, or nil.
-func (p *globalPool) model(k data.Key, d int) *global.Model {
+// globalLearner is what the pool needs of a global candidate
+// (models.GlobalGBDT): its training settings, and itself bound to a
+// trained model for one series.
+type globalLearner interface {
+	GlobalSettings(season, h int) global.Settings
+	Bind(m *global.Model, k data.Key) models.Forecaster
+}
+
+// model returns candidate name's model trained at offset d for series k,
+// or nil.
+func (p *globalPool) model(name string, k data.Key, d int) *global.Model {
 	if p == nil {
 		return nil
 	}
@@ -50,7 +59,7 @@ func (p *globalPool) model(k data.Key, d int) *global.Model {
 	if g == nil {
 		return nil
 	}
-	return g.byOffset[d]
+	return g.models[name][d]
 }
 
 // trainGlobal trains the pool of the global candidates among
@@ -60,16 +69,16 @@ func (p *globalPool) model(k data.Key, d int) *global.Model {
 func trainGlobal(ctx context.Context, series []*data.Series, o Options) (*globalPool, error) {
 	var specs []models.Spec
 	for _, s := range o.Candidates {
-		if s.Global {
+		if _, ok := s.New().(globalLearner); ok && s.Global {
 			specs = append(specs, s)
 		}
 	}
 	if len(specs) == 0 || len(series) == 0 {
 		return nil, nil
 	}
-	pool := &globalPool{specs: specs, groups: map[data.Key]*globalGroup{}}
+	pool := &globalPool{groups: map[data.Key]*globalGroup{}}
 	for _, grp := range globalGroups(series, o) {
-		g, err := trainGroup(ctx, grp.series, grp.season, o)
+		g, err := trainGroup(ctx, grp.series, grp.season, o, specs)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +127,7 @@ func globalGroups(series []*data.Series, o Options) []seriesGroup {
 
 // trainGroup trains one model per origin offset the group's backtests
 // use (and offset 0, the full histories), o.Workers at a time.
-func trainGroup(ctx context.Context, series []*data.Series, season int, o Options) (*globalGroup, error) {
+func trainGroup(ctx context.Context, series []*data.Series, season int, o Options, specs []models.Spec) (*globalGroup, error) {
 	minTrain := o.MinTrain
 	if minTrain == 0 {
 		minTrain = max(2*season, 14)
@@ -136,25 +145,30 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 		}
 	}
 	sort.Ints(offsets)
-	st := global.Settings{Season: season, Covariates: sharedCovariates(series, o.Horizon)}
-	g := &globalGroup{byOffset: map[int]*global.Model{}}
+	covariates := sharedCovariates(series, o.Horizon)
+	g := &globalGroup{models: map[string]map[int]*global.Model{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, min(o.Workers, 2)))
-	for _, d := range offsets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			m, err := global.Train(ctx, cutPool(series, d), st)
-			if err != nil {
-				return // no model at this origin: the candidate declines its folds
-			}
-			mu.Lock()
-			g.byOffset[d] = m
-			mu.Unlock()
-		}()
+	for _, spec := range specs {
+		st := spec.New().(globalLearner).GlobalSettings(season, o.Horizon)
+		st.Covariates = covariates
+		g.models[spec.Name] = map[int]*global.Model{}
+		for _, d := range offsets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				m, err := global.Train(ctx, cutPool(series, d), st)
+				if err != nil {
+					return // no model at this origin: the candidate declines its folds
+				}
+				mu.Lock()
+				g.models[spec.Name][d] = m
+				mu.Unlock()
+			}()
+		}
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -217,12 +231,13 @@ func (t *tournament) bind(spec models.Spec, end int) models.Spec {
 	if !spec.Global {
 		return spec
 	}
-	m := t.o.global.model(t.s.Key, len(t.s.Values)-end)
-	if m == nil {
+	m := t.o.global.model(spec.Name, t.s.Key, len(t.s.Values)-end)
+	learner, ok := spec.New().(globalLearner)
+	if m == nil || !ok {
 		return spec
 	}
 	key := t.s.Key
-	spec.New = func() models.Forecaster { return &models.GlobalGBDT{Model: m, Key: key} }
+	spec.New = func() models.Forecaster { return learner.Bind(m, key) }
 	return spec
 }
 
@@ -235,7 +250,7 @@ func (t *tournament) bind(spec models.Spec, end int) models.Spec {
 // tournament falls back to the flat mean.
 func (t *tournament) coldStart(ctx context.Context, why string) (*Outcome, bool, error) {
 	for _, spec := range t.o.Candidates {
-		if !spec.Global || t.o.global.model(t.s.Key, 0) == nil {
+		if !spec.Global || t.o.global.model(spec.Name, t.s.Key, 0) == nil {
 			continue
 		}
 		fitted, fc, err := labelledFit(ctx, t.bind(spec, len(t.s.Values)), t.full, t.h, fitFinal, PhaseRefit)

@@ -21,6 +21,10 @@ func globalSpecs() []Spec {
 			Doc:  "histogram gradient-boosted trees (Poisson, 200 iterations, 63 leaves) trained once on every series of the job, on scaled lag, rolling, calendar, covariate and series-level features, recursive",
 			New:  func() Forecaster { return &GlobalGBDT{} },
 			Load: LoadJSON[GlobalFit]},
+		{Name: "global_gbdt_direct", Family: "global", Global: true,
+			Doc:  "global_gbdt forecasting every step directly from the origin, with the step and the target's calendar and covariates as features (one model for all steps)",
+			New:  func() Forecaster { return &GlobalGBDT{Direct: true} },
+			Load: LoadJSON[GlobalFit]},
 	}
 }
 
@@ -28,8 +32,21 @@ func globalSpecs() []Spec {
 // the job's series up to the fold's origin; nil (as the registry's New
 // returns it) declines, since one series cannot train it.
 type GlobalGBDT struct {
-	Model *global.Model
-	Key   data.Key
+	// Direct selects the direct multi-step model (global.Settings.Direct).
+	Direct bool
+	Model  *global.Model
+	Key    data.Key
+}
+
+// GlobalSettings returns the settings forecast.Run trains the pooled model
+// with, for series of the season given, forecast h steps ahead.
+func (g *GlobalGBDT) GlobalSettings(season, h int) global.Settings {
+	return global.Settings{Season: season, Direct: g.Direct, Horizon: h}
+}
+
+// Bind returns the candidate bound to m for the series k.
+func (g *GlobalGBDT) Bind(m *global.Model, k data.Key) Forecaster {
+	return &GlobalGBDT{Direct: g.Direct, Model: m, Key: k}
 }
 
 // Fit implements Forecaster: it binds the pooled model to the series.

@@ -52,6 +52,14 @@ type Settings struct {
 	// ScaleWindow is how many recent points set a series' scale; default
 	// max(4 seasons, 28).
 	ScaleWindow int
+	// Direct forecasts every step from the origin's features, with the
+	// step and the target's calendar and covariates as features (one
+	// model for all steps), instead of recursively; Horizon (required
+	// then) is the longest step it trains for. Each training target is
+	// paired with one origin 1..Horizon steps before it, drawn by a fixed
+	// hash, so the rows are as many as the recursive model's.
+	Direct  bool
+	Horizon int
 }
 
 // Config is the default feature set for a season of m steps: the
@@ -86,6 +94,10 @@ type Model struct {
 	stores      map[string]float64
 	skus        map[string]float64
 	cols        int
+	nb          int // the features package's columns
+	direct      bool
+	horizon     int
+	covariates  []string
 	// Rows is the number of training rows; Series how many series gave
 	// them.
 	Rows, Series int
@@ -102,6 +114,14 @@ func (st Settings) withDefaults() (Settings, features.Config) {
 	}
 	cfg.Covariates = st.Covariates
 	cfg.FillNaN = false
+	if st.Direct {
+		if st.Horizon < 1 {
+			panic(fmt.Sprintf("global: Settings.Horizon = %d, must be >= 1 for a direct model", st.Horizon))
+		}
+		// The origin's calendar and covariates say nothing of the
+		// target's: a direct row carries the target's own.
+		cfg.Calendar, cfg.Covariates = false, nil
+	}
 	if st.MaxRows == 0 {
 		st.MaxRows = 730
 	}
@@ -255,7 +275,12 @@ func Train(ctx context.Context, pool []Series, st Settings) (*Model, error) {
 	if len(prepared) == 0 {
 		return nil, fmt.Errorf("%w: no series", ErrTooFewRows)
 	}
-	m := &Model{cfg: cfg, season: st.Season, scaleWindow: st.ScaleWindow, cols: b.NumFeatures() + staticCols}
+	m := &Model{cfg: cfg, season: st.Season, scaleWindow: st.ScaleWindow, nb: b.NumFeatures(),
+		direct: st.Direct, horizon: st.Horizon, covariates: st.Covariates}
+	m.cols = m.nb + staticCols
+	if m.direct {
+		m.cols += directCols + len(m.covariates)
+	}
 	m.stores, m.skus = encodings(prepared)
 	rows := 0
 	for _, p := range prepared {
@@ -277,14 +302,7 @@ func Train(ctx context.Context, pool []Series, st Settings) (*Model, error) {
 		}
 		m.Series++
 		buf = b.MatrixCov(buf, p.y, p.s.Covariates, p.s.Start, p.s.Freq, from, n)
-		fc := b.NumFeatures()
-		static := m.static(p)
-		for t := from; t < n; t++ {
-			x = append(x, buf[(t-from)*fc:(t-from+1)*fc]...)
-			static[0] = float64((p.phase0 + t) % max(m.season, 1))
-			x = append(x, static[:]...)
-			y = append(y, p.y[t])
-		}
+		x, y = m.appendRows(x, y, p, buf, from, i)
 	}
 	m.Rows = len(y)
 	if m.Rows < 2*m.cols {
@@ -304,6 +322,54 @@ func Train(ctx context.Context, pool []Series, st Settings) (*Model, error) {
 		return nil, fmt.Errorf("global: fit on %d rows of %d series: %w", m.Rows, m.Series, err)
 	}
 	return m, nil
+}
+
+// directCols are the direct model's columns after the static ones: the
+// step and the target's day of week, day of month, ISO week and month.
+const directCols = 5
+
+// appendRows appends the training rows of p, whose feature rows for
+// targets from..len(p.y)-1 are in feat, to x and their targets to y. A
+// recursive row is the target's own; a direct row pairs the target with
+// an origin k steps back (k in 1..horizon by a fixed hash of the series'
+// index i and the target), whose features it takes.
+func (m *Model) appendRows(x, y []float64, p *scaled, feat []float64, from, i int) ([]float64, []float64) {
+	n, nb := len(p.y), m.nb
+	static := m.static(p)
+	for t := from; t < n; t++ {
+		o, k := t, 1
+		if m.direct {
+			k = 1 + int((uint64(t)*2654435761+uint64(i)*40503)%uint64(m.horizon))
+			o = t - k + 1
+			if o < from {
+				continue
+			}
+		}
+		x = append(x, feat[(o-from)*nb:(o-from+1)*nb]...)
+		static[0] = float64((p.phase0 + t) % max(m.season, 1))
+		x = append(x, static[:]...)
+		if m.direct {
+			x = m.appendTarget(x, p.s, t, k)
+		}
+		y = append(y, p.y[t])
+	}
+	return x, y
+}
+
+// appendTarget appends a direct row's target columns: the step k, the
+// calendar of target t, and the covariates at t (NaN when missing).
+func (m *Model) appendTarget(x []float64, s *Series, t, k int) []float64 {
+	date := s.Freq.Add(s.Start, t)
+	_, week := date.ISOWeek()
+	x = append(x, float64(k), float64(date.Weekday()), float64(date.Day()), float64(week), float64(date.Month()))
+	for _, name := range m.covariates {
+		v := math.NaN()
+		if col := s.Covariates[name]; t < len(col) {
+			v = col[t]
+		}
+		x = append(x, v)
+	}
+	return x
 }
 
 // static returns p's series-level columns with its encodings; the phase
@@ -345,6 +411,23 @@ func (m *Model) Forecast(ctx context.Context, s Series, h int) ([]float64, error
 	static := m.static(p)
 	row := make([]float64, 0, m.cols)
 	out := make([]float64, h)
+	if m.direct {
+		shifted := Series{Start: start, Freq: s.Freq, Covariates: cov}
+		origin := b.RowCov(nil, hist[:n], cov, start, s.Freq)
+		for i := range out {
+			row = append(row[:0], origin...)
+			static[0] = float64((p.phase0 - pad + n + i) % max(m.season, 1))
+			row = append(row, static[:]...)
+			row = m.appendTarget(row, &shifted, n+i, min(i+1, m.horizon))
+			row = m.imputer.Transform(row, row)
+			v := m.trees.Predict(row)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: %s: non-finite forecast at step %d", ErrSeries, s.Key, i+1)
+			}
+			out[i] = min(max(v, lo), hi) * p.scale
+		}
+		return out, nil
+	}
 	for i := range out {
 		if i%16 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("global: %w", ctx.Err())
