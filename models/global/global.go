@@ -95,6 +95,7 @@ type Model struct {
 	skus        map[string]float64
 	cols        int
 	nb          int // the features package's columns
+	names       []string
 	direct      bool
 	horizon     int
 	covariates  []string
@@ -253,63 +254,16 @@ func encodings(pool []*scaled) (stores, skus map[string]float64) {
 // A series with a negative value switches a log-link loss to squared
 // error, which can fit it.
 func Train(ctx context.Context, pool []Series, st Settings) (*Model, error) {
-	st, cfg := st.withDefaults()
-	b, err := features.NewBuilder(cfg)
+	m, x, y, negative, err := design(ctx, pool, st)
 	if err != nil {
-		return nil, fmt.Errorf("global: %w", err)
+		return nil, err
 	}
-	from0 := 1
-	if len(cfg.Lags) > 0 {
-		from0 = slices.Max(cfg.Lags)
-	}
-	prepared := make([]*scaled, 0, len(pool))
-	negative := false
-	for i := range pool {
-		p, err := prepareSeries(&pool[i], st.Season, st.ScaleWindow)
-		if err != nil {
-			return nil, err
-		}
-		negative = negative || slices.Min(pool[i].Y) < 0
-		prepared = append(prepared, p)
-	}
-	if len(prepared) == 0 {
-		return nil, fmt.Errorf("%w: no series", ErrTooFewRows)
-	}
-	m := &Model{cfg: cfg, season: st.Season, scaleWindow: st.ScaleWindow, nb: b.NumFeatures(),
-		direct: st.Direct, horizon: st.Horizon, covariates: st.Covariates}
-	m.cols = m.nb + staticCols
-	if m.direct {
-		m.cols += directCols + len(m.covariates)
-	}
-	m.stores, m.skus = encodings(prepared)
-	rows := 0
-	for _, p := range prepared {
-		if n := len(p.y); n > from0 {
-			rows += n - max(from0, n-st.MaxRows)
-		}
-	}
-	x := make([]float64, 0, rows*m.cols)
-	y := make([]float64, 0, rows)
-	var buf []float64
-	for i, p := range prepared {
-		if i%16 == 0 && ctx.Err() != nil {
-			return nil, fmt.Errorf("global: %w", ctx.Err())
-		}
-		n := len(p.y)
-		from := max(from0, n-st.MaxRows)
-		if n <= from {
-			continue
-		}
-		m.Series++
-		buf = b.MatrixCov(buf, p.y, p.s.Covariates, p.s.Start, p.s.Freq, from, n)
-		x, y = m.appendRows(x, y, p, buf, from, i)
-	}
-	m.Rows = len(y)
 	if m.Rows < 2*m.cols {
 		return nil, fmt.Errorf("%w: %d rows from %d series, need %d", ErrTooFewRows, m.Rows, len(pool), 2*m.cols)
 	}
 	m.imputer = ml.NewImputer(x, m.cols, false)
 	x = m.imputer.Transform(x, x)
+	st, _ = st.withDefaults()
 	trees := st.Trees
 	if trees.Loss == "" {
 		trees.Loss = ml.LossPoisson
@@ -322,6 +276,76 @@ func Train(ctx context.Context, pool []Series, st Settings) (*Model, error) {
 		return nil, fmt.Errorf("global: fit on %d rows of %d series: %w", m.Rows, m.Series, err)
 	}
 	return m, nil
+}
+
+// Design returns the training rows Train would fit on (row-major, NaN
+// where a feature is undefined, before imputation), their targets (each
+// series' values divided by its scale) and the column names.
+func Design(ctx context.Context, pool []Series, st Settings) (x, y []float64, names []string, err error) {
+	m, x, y, _, err := design(ctx, pool, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return x, y, m.names, nil
+}
+
+// design scales the pool, computes the encodings and lays out the
+// training rows; it reports whether a series has a negative value.
+func design(ctx context.Context, pool []Series, st Settings) (m *Model, x, y []float64, negative bool, err error) {
+	st, cfg := st.withDefaults()
+	b, err := features.NewBuilder(cfg)
+	if err != nil {
+		return nil, nil, nil, false, fmt.Errorf("global: %w", err)
+	}
+	from0 := 1
+	if len(cfg.Lags) > 0 {
+		from0 = slices.Max(cfg.Lags)
+	}
+	prepared := make([]*scaled, 0, len(pool))
+	for i := range pool {
+		p, err := prepareSeries(&pool[i], st.Season, st.ScaleWindow)
+		if err != nil {
+			return nil, nil, nil, false, err
+		}
+		negative = negative || slices.Min(pool[i].Y) < 0
+		prepared = append(prepared, p)
+	}
+	if len(prepared) == 0 {
+		return nil, nil, nil, false, fmt.Errorf("%w: no series", ErrTooFewRows)
+	}
+	m = &Model{cfg: cfg, season: st.Season, scaleWindow: st.ScaleWindow, nb: b.NumFeatures(),
+		direct: st.Direct, horizon: st.Horizon, covariates: st.Covariates}
+	m.names = append(slices.Clone(b.Names()), "season_phase", "log_scale", "cv", "zero_share", "store_enc", "sku_enc")
+	if m.direct {
+		m.names = append(m.names, "step", "target_day_of_week", "target_day_of_month", "target_week_of_year", "target_month")
+		m.names = append(m.names, m.covariates...)
+	}
+	m.cols = len(m.names)
+	m.stores, m.skus = encodings(prepared)
+	rows := 0
+	for _, p := range prepared {
+		if n := len(p.y); n > from0 {
+			rows += n - max(from0, n-st.MaxRows)
+		}
+	}
+	x = make([]float64, 0, rows*m.cols)
+	y = make([]float64, 0, rows)
+	var buf []float64
+	for i, p := range prepared {
+		if i%16 == 0 && ctx.Err() != nil {
+			return nil, nil, nil, false, fmt.Errorf("global: %w", ctx.Err())
+		}
+		n := len(p.y)
+		from := max(from0, n-st.MaxRows)
+		if n <= from {
+			continue
+		}
+		m.Series++
+		buf = b.MatrixCov(buf, p.y, p.s.Covariates, p.s.Start, p.s.Freq, from, n)
+		x, y = m.appendRows(x, y, p, buf, from, i)
+	}
+	m.Rows = len(y)
+	return m, x, y, negative, nil
 }
 
 // directCols are the direct model's columns after the static ones: the
