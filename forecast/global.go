@@ -39,6 +39,9 @@ type globalPool struct {
 // and offset.
 type globalGroup struct {
 	models map[string]map[int]*global.Model
+	// failed says why a candidate has no model at an offset it trained
+	// for.
+	failed map[string]map[int]string
 }
 
 // globalLearner is what the pool needs of a global candidate
@@ -46,20 +49,26 @@ type globalGroup struct {
 // trained model for one series.
 type globalLearner interface {
 	GlobalSettings(season, h int) global.Settings
-	Bind(m *global.Model, k data.Key) models.Forecaster
+	Bind(m *global.Model, k data.Key, why string) models.Forecaster
 }
 
 // model returns candidate name's model trained at offset d for series k,
-// or nil.
-func (p *globalPool) model(name string, k data.Key, d int) *global.Model {
+// or nil and why not.
+func (p *globalPool) model(name string, k data.Key, d int) (*global.Model, string) {
 	if p == nil {
-		return nil
+		return nil, "trained across the series of a job, not on one series"
 	}
 	g := p.groups[k]
 	if g == nil {
-		return nil
+		return nil, "series not in the job's pool"
 	}
-	return g.models[name][d]
+	if m := g.models[name][d]; m != nil {
+		return m, ""
+	}
+	if why := g.failed[name][d]; why != "" {
+		return nil, why
+	}
+	return nil, fmt.Sprintf("no global model at this origin (%d steps before the end): too few of the job's series have a fold there", d)
 }
 
 // trainGlobal trains the pool of the global candidates among
@@ -146,14 +155,14 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 	}
 	sort.Ints(offsets)
 	covariates := sharedCovariates(series, o.Horizon)
-	g := &globalGroup{models: map[string]map[int]*global.Model{}}
+	g := &globalGroup{models: map[string]map[int]*global.Model{}, failed: map[string]map[int]string{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, min(o.Workers, 2)))
 	for _, spec := range specs {
 		st := spec.New().(globalLearner).GlobalSettings(season, o.Horizon)
 		st.Covariates = covariates
-		g.models[spec.Name] = map[int]*global.Model{}
+		g.models[spec.Name], g.failed[spec.Name] = map[int]*global.Model{}, map[int]string{}
 		for _, d := range offsets {
 			wg.Add(1)
 			go func() {
@@ -161,12 +170,15 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				m, err := global.Train(ctx, cutPool(series, d), st)
-				if err != nil {
-					return // no model at this origin: the candidate declines its folds
-				}
 				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					// No model at this origin: the candidate declines
+					// its folds, with this reason.
+					g.failed[spec.Name][d] = fmt.Sprintf("pooled model %d steps before the end: %v", d, err)
+					return
+				}
 				g.models[spec.Name][d] = m
-				mu.Unlock()
 			}()
 		}
 	}
@@ -231,13 +243,13 @@ func (t *tournament) bind(spec models.Spec, end int) models.Spec {
 	if !spec.Global {
 		return spec
 	}
-	m := t.o.global.model(spec.Name, t.s.Key, len(t.s.Values)-end)
 	learner, ok := spec.New().(globalLearner)
-	if m == nil || !ok {
+	if !ok {
 		return spec
 	}
+	m, why := t.o.global.model(spec.Name, t.s.Key, len(t.s.Values)-end)
 	key := t.s.Key
-	spec.New = func() models.Forecaster { return learner.Bind(m, key) }
+	spec.New = func() models.Forecaster { return learner.Bind(m, key, why) }
 	return spec
 }
 
@@ -250,7 +262,7 @@ func (t *tournament) bind(spec models.Spec, end int) models.Spec {
 // tournament falls back to the flat mean.
 func (t *tournament) coldStart(ctx context.Context, why string) (*Outcome, bool, error) {
 	for _, spec := range t.o.Candidates {
-		if !spec.Global || t.o.global.model(spec.Name, t.s.Key, 0) == nil {
+		if m, _ := t.o.global.model(spec.Name, t.s.Key, 0); !spec.Global || m == nil {
 			continue
 		}
 		fitted, fc, err := labelledFit(ctx, t.bind(spec, len(t.s.Values)), t.full, t.h, fitFinal, PhaseRefit)

@@ -36,6 +36,9 @@ type GlobalGBDT struct {
 	Direct bool
 	Model  *global.Model
 	Key    data.Key
+	// Unbound says why Model is nil inside a job (the pool could not be
+	// trained at this origin); the decline reports it.
+	Unbound string
 }
 
 // GlobalSettings returns the settings forecast.Run trains the pooled model
@@ -44,15 +47,20 @@ func (g *GlobalGBDT) GlobalSettings(season, h int) global.Settings {
 	return global.Settings{Season: season, Direct: g.Direct, Horizon: h}
 }
 
-// Bind returns the candidate bound to m for the series k.
-func (g *GlobalGBDT) Bind(m *global.Model, k data.Key) Forecaster {
-	return &GlobalGBDT{Direct: g.Direct, Model: m, Key: k}
+// Bind returns the candidate bound to m for the series k; with a nil m,
+// one that declines, saying why.
+func (g *GlobalGBDT) Bind(m *global.Model, k data.Key, why string) Forecaster {
+	return &GlobalGBDT{Direct: g.Direct, Model: m, Key: k, Unbound: why}
 }
 
 // Fit implements Forecaster: it binds the pooled model to the series.
 func (g *GlobalGBDT) Fit(_ context.Context, in Input) (Fitted, error) {
 	if g.Model == nil {
-		return nil, fmt.Errorf("global_gbdt: %w: trained across the series of a job, not on one series", ErrUnsuitable)
+		why := g.Unbound
+		if why == "" {
+			why = "trained across the series of a job, not on one series"
+		}
+		return nil, fmt.Errorf("global_gbdt: %w: %s", ErrUnsuitable, why)
 	}
 	if len(in.Y) == 0 {
 		return nil, fmt.Errorf("global_gbdt: %w: no history", ErrTooShort)
