@@ -111,15 +111,6 @@ func specsNamed(t *testing.T, names ...string) []models.Spec {
 	return specs
 }
 
-func wape(actual, fc []float64) float64 {
-	var e, a float64
-	for i := range actual {
-		e += math.Abs(actual[i] - fc[i])
-		a += math.Abs(actual[i])
-	}
-	return e / a
-}
-
 // TestColdStartStoreItem is issue 18's cold-start check: five SKUs of
 // store 1 given only their last 14 days, in a job with fifteen SKUs of
 // full history, get forecasts from the global model (class cold_start,

@@ -348,10 +348,6 @@ func design(ctx context.Context, pool []Series, st Settings) (m *Model, x, y []f
 	return m, x, y, negative, nil
 }
 
-// directCols are the direct model's columns after the static ones: the
-// step and the target's day of week, day of month, ISO week and month.
-const directCols = 5
-
 // appendRows appends the training rows of p, whose feature rows for
 // targets from..len(p.y)-1 are in feat, to x and their targets to y. A
 // recursive row is the target's own; a direct row pairs the target with
