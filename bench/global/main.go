@@ -37,7 +37,7 @@ func main() {
 	dataDir := flag.String("data", "../shared/data", "folder holding m4_hourly/ and store_item_demand/")
 	set := flag.String("set", "store", "store, m4 or both")
 	limit := flag.Int("limit", 0, "use only the first N series (0 = all)")
-	configs := flag.String("configs", "default,default+global", "comma-separated: default, default+global, default+globals (both global candidates), global, direct, snaive")
+	configs := flag.String("configs", "default,default+global", "comma-separated: default, default+global, default+globals (both global candidates), globals (both with seasonal_naive only), global, direct, snaive")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series trained at once")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -118,6 +118,8 @@ func specs(config string) ([]models.Spec, int, error) {
 		names, topK = []string{"global_gbdt"}, 1
 	case "direct":
 		names, topK = []string{"global_gbdt_direct"}, 1
+	case "globals":
+		names = []string{"seasonal_naive", "global_gbdt", "global_gbdt_direct"}
 	case "default+globals":
 		names = append(models.DefaultTournament(), "global_gbdt", "global_gbdt_direct")
 	case "snaive":
