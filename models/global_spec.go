@@ -7,6 +7,7 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/models/global"
+	"github.com/forecastd/forecastd/models/ml"
 )
 
 // globalSpecs are the candidates that learn across the series of a job.
@@ -25,6 +26,10 @@ func globalSpecs() []Spec {
 			Doc:  "global_gbdt forecasting every step directly from the origin, with the step and the target's calendar and covariates as features (one model for all steps)",
 			New:  func() Forecaster { return &GlobalGBDT{Direct: true} },
 			Load: LoadJSON[GlobalFit]},
+		{Name: "global_gbdt_tweedie", Family: "global", Global: true,
+			Doc:  "global_gbdt_direct with the Tweedie deviance (power 1.5): heavier-tailed counts",
+			New:  func() Forecaster { return &GlobalGBDT{Direct: true, Loss: ml.LossTweedie} },
+			Load: LoadJSON[GlobalFit]},
 	}
 }
 
@@ -34,8 +39,10 @@ func globalSpecs() []Spec {
 type GlobalGBDT struct {
 	// Direct selects the direct multi-step model (global.Settings.Direct).
 	Direct bool
-	Model  *global.Model
-	Key    data.Key
+	// Loss is the booster's loss; "" means Poisson (global.Settings).
+	Loss  ml.Loss
+	Model *global.Model
+	Key   data.Key
 	// Unbound says why Model is nil inside a job (the pool could not be
 	// trained at this origin); the decline reports it.
 	Unbound string
@@ -44,13 +51,13 @@ type GlobalGBDT struct {
 // GlobalSettings returns the settings forecast.Run trains the pooled model
 // with, for series of the season given, forecast h steps ahead.
 func (g *GlobalGBDT) GlobalSettings(season, h int) global.Settings {
-	return global.Settings{Season: season, Direct: g.Direct, Horizon: h}
+	return global.Settings{Season: season, Direct: g.Direct, Horizon: h, Trees: ml.HGBT{Loss: g.Loss}}
 }
 
 // Bind returns the candidate bound to m for the series k; with a nil m,
 // one that declines, saying why.
 func (g *GlobalGBDT) Bind(m *global.Model, k data.Key, why string) Forecaster {
-	return &GlobalGBDT{Direct: g.Direct, Model: m, Key: k, Unbound: why}
+	return &GlobalGBDT{Direct: g.Direct, Loss: g.Loss, Model: m, Key: k, Unbound: why}
 }
 
 // Fit implements Forecaster: it binds the pooled model to the series.

@@ -118,6 +118,8 @@ func specs(config string) ([]models.Spec, int, error) {
 		names, topK = []string{"global_gbdt"}, 1
 	case "direct":
 		names, topK = []string{"global_gbdt_direct"}, 1
+	case "default+3globals":
+		names = append(models.DefaultTournament(), "global_gbdt", "global_gbdt_direct", "global_gbdt_tweedie")
 	case "globals":
 		names = []string{"seasonal_naive", "global_gbdt", "global_gbdt_direct"}
 	case "default+globals":

@@ -124,14 +124,14 @@ func (st Settings) withDefaults() (Settings, features.Config) {
 		cfg.Calendar, cfg.Covariates = false, nil
 	}
 	if st.MaxRows == 0 {
-		st.MaxRows = 730
+		st.MaxRows = 1095
 	}
 	if st.ScaleWindow == 0 {
 		st.ScaleWindow = max(4*st.Season, 28)
 	}
 	t := &st.Trees
 	if t.MaxIter == 0 {
-		t.MaxIter = 200
+		t.MaxIter = 300
 	}
 	if t.LearningRate == 0 {
 		t.LearningRate = 0.08
