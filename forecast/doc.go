@@ -41,7 +41,8 @@
 // scores them on its folds exactly like a local candidate, bound to the
 // pooled model of the fold's origin. A series too short for any backtest
 // is then forecast by the global model (ClassColdStart) rather than the
-// flat fallback. Outside Run (Tournament on one series) they decline.
+// flat fallback. Outside Run (Tournament on one series) they are trained
+// on that series alone.
 //
 // Every outcome is classified (Class: full, reduced, fallback, cold_start, failed)
 // with the reason it is not full; Result.Backtest records the folds asked

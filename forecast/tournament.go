@@ -37,6 +37,14 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if o.global == nil {
+		// Outside Run: the global candidates learn from this series alone.
+		pool, err := trainGlobal(ctx, []*data.Series{s}, o)
+		if err != nil {
+			return nil, err
+		}
+		o.global = pool
+	}
 	t, err := prepare(s, o)
 	if err != nil {
 		return nil, err

@@ -14,8 +14,9 @@ import (
 // They cannot be fitted on one series alone: forecast.Run trains their
 // model once per backtest origin on every series of the job (Spec.Global)
 // and hands each series' tournament a Forecaster bound to it
-// (GlobalGBDT); a Tournament called on one series outside Run sees the
-// unbound candidate decline.
+// (GlobalGBDT); a Tournament called on one series outside Run trains
+// them on that series alone. Unbound (Exercise, a direct Fit), they
+// decline.
 func globalSpecs() []Spec {
 	return []Spec{
 		{Name: "global_gbdt", Family: "global", Global: true,

@@ -9,9 +9,10 @@
 //     OWA against Naive2's published figures).
 //
 // Each is run for the configurations named by -configs: "default" (the
-// default tournament), "default+global" (with global_gbdt added),
-// "global" (global_gbdt alone, top 1) and "snaive" (seasonal naive
-// alone). The pooled XGBoost peer is bench/global/peer_xgboost.py; run.sh
+// default tournament), "local" (it without its global candidates: the
+// default before issue 18), "globals" (the three global candidates and
+// seasonal naive), "global", "direct", "tweedie" (each global candidate
+// alone, top 1) and "snaive" (seasonal naive alone). The pooled XGBoost peer is bench/global/peer_xgboost.py; run.sh
 // runs both on the same split.
 package main
 
@@ -37,7 +38,7 @@ func main() {
 	dataDir := flag.String("data", "../shared/data", "folder holding m4_hourly/ and store_item_demand/")
 	set := flag.String("set", "store", "store, m4 or both")
 	limit := flag.Int("limit", 0, "use only the first N series (0 = all)")
-	configs := flag.String("configs", "default,default+global", "comma-separated: default, default+global, default+globals (both global candidates), globals (both with seasonal_naive only), global, direct, snaive")
+	configs := flag.String("configs", "local,default", "comma-separated: default, local (the default without the global candidates), globals (the three with seasonal_naive only), global, direct, tweedie (each alone), snaive")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series trained at once")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -112,18 +113,22 @@ func specs(config string) ([]models.Spec, int, error) {
 	switch config {
 	case "default":
 		names = models.DefaultTournament()
-	case "default+global":
-		names = append(models.DefaultTournament(), "global_gbdt")
+	case "local":
+		// The default tournament before issue 18: without the global
+		// candidates.
+		for _, n := range models.DefaultTournament() {
+			if s, ok := reg.Lookup(n); ok && !s.Global {
+				names = append(names, n)
+			}
+		}
 	case "global":
 		names, topK = []string{"global_gbdt"}, 1
 	case "direct":
 		names, topK = []string{"global_gbdt_direct"}, 1
-	case "default+3globals":
-		names = append(models.DefaultTournament(), "global_gbdt", "global_gbdt_direct", "global_gbdt_tweedie")
+	case "tweedie":
+		names, topK = []string{"global_gbdt_tweedie"}, 1
 	case "globals":
-		names = []string{"seasonal_naive", "global_gbdt", "global_gbdt_direct"}
-	case "default+globals":
-		names = append(models.DefaultTournament(), "global_gbdt", "global_gbdt_direct")
+		names = []string{"seasonal_naive", "global_gbdt", "global_gbdt_direct", "global_gbdt_tweedie"}
 	case "snaive":
 		names, topK = []string{"seasonal_naive"}, 1
 	default:

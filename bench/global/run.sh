@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 data=${DATA:-../shared/data}
 limit=${LIMIT:-0}
 sets=${SETS:-store,m4}
-configs=${CONFIGS:-default,default+globals,global,direct}
+configs=${CONFIGS:-local,default,global,direct,tweedie}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/global" ./bench/global

@@ -248,6 +248,11 @@ func encodings(pool []*scaled) (stores, skus map[string]float64) {
 	return stores, skus
 }
 
+// minRows is the fewest training rows a model is fitted on, as for the
+// local regression candidates: a pool of one short series still gets a
+// (shallow) model.
+const minRows = 30
+
 // Train fits a global model on the pool. Each series contributes its
 // most recent st.MaxRows targets whose lags are all defined; a series
 // too short for one such row contributes none (it can still be forecast).
@@ -258,8 +263,8 @@ func Train(ctx context.Context, pool []Series, st Settings) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Rows < 2*m.cols {
-		return nil, fmt.Errorf("%w: %d rows from %d series, need %d", ErrTooFewRows, m.Rows, len(pool), 2*m.cols)
+	if m.Rows < minRows {
+		return nil, fmt.Errorf("%w: %d rows from %d series, need %d", ErrTooFewRows, m.Rows, len(pool), minRows)
 	}
 	m.imputer = ml.NewImputer(x, m.cols, false)
 	x = m.imputer.Transform(x, x)
