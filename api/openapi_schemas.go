@@ -98,10 +98,11 @@ func jobSchemas() oaObj {
 			"failed":             oaObj{"type": "integer", "description": "series whose training failed"},
 			"fallback":           oaObj{"type": "integer", "description": "trained series whose forecast is a fallback rather than the tournament's"},
 			"full":               oaObj{"type": "integer", "description": "trained series whose tournament ran as asked"},
+			"cold_start":         oaObj{"type": "integer", "description": "trained series too short for a tournament, forecast by a global model (global_gbdt) trained on the job's other series"},
 			"reduced":            oaObj{"type": "integer", "description": "trained series whose backtest was cut to fit a short history (fewer folds, a shorter validation horizon or fewer candidates)"},
 			"covariates_dropped": oaObj{"type": "integer", "description": "trained series whose tournament left out a covariate of the history, with no plan over the whole horizon (a warning of kind covariate names them)"},
 			"warnings": oaObj{"type": "array", "description": "the first 100 warnings: series that are not full (excluded, failed, fallback, reduced) and series that dropped a covariate (covariate), with the reason",
-				"items": object(oaObj{"series": str("store/sku"), "kind": oaObj{"type": "string", "enum": []string{"excluded", "failed", "fallback", "reduced", "covariate"}},
+				"items": object(oaObj{"series": str("store/sku"), "kind": oaObj{"type": "string", "enum": []string{"excluded", "failed", "fallback", "reduced", "cold_start", "covariate"}},
 					"reason": str("")}, "series", "kind", "reason")},
 			"warnings_omitted": oaObj{"type": "integer", "description": "warnings past the first 100, not listed"},
 			"reconcile": object(oaObj{"method": str("the method asked"), "ran": str("the method that ran"),
@@ -121,8 +122,8 @@ func forecastSchemas() oaObj {
 	metrics := object(oaObj{"mae": nullNumber(), "rmse": nullNumber(), "mape": nullNumber(), "smape": nullNumber(),
 		"mase": nullNumber(), "rmsse": nullNumber(), "wape": nullNumber(), "bias": nullNumber()})
 	metrics["description"] = "backtest accuracy; null where undefined (MAPE over all-zero actuals)"
-	class := oaObj{"type": "string", "enum": []string{"full", "reduced", "fallback", "failed"},
-		"description": "how completely the tournament ran: full as asked, reduced (a backtest cut to a short history), fallback; absent on results stored before classes"}
+	class := oaObj{"type": "string", "enum": []string{"full", "reduced", "fallback", "cold_start", "failed"},
+		"description": "how completely the tournament ran: full as asked, reduced (a backtest cut to a short history), fallback, cold_start (too short for a tournament: forecast by the job's global model); absent on results stored before classes"}
 	backtest := object(oaObj{"folds_asked": integer(), "folds_run": integer(), "horizon": integer(),
 		"validation_horizon": integer(), "min_train": integer(), "dropped": array(str("candidate left out: it needs more seasons than the folds train on")),
 		"reason": str("why the backtest differs from what was asked")})

@@ -43,7 +43,16 @@
 // A history too short for any backtest, or on which no candidate could be
 // fitted, gets the fallback instead: the mean of its last season.
 //
-// Every outcome is classified (Class: full, reduced, fallback, failed)
+// Global candidates (models.Spec.Global) learn across series: Run trains
+// them before the tournaments, once per backtest origin and once on the
+// full histories, on all its series (global.go), and each tournament
+// scores them on its folds exactly like a local candidate, bound to the
+// pooled model of the fold's origin. A series too short for any backtest
+// is then forecast by the global model (ClassColdStart) rather than the
+// flat fallback. Outside Run (Tournament on one series) they are trained
+// on that series alone.
+//
+// Every outcome is classified (Class: full, reduced, fallback, cold_start, failed)
 // with the reason it is not full; Result.Backtest records the folds asked
 // and run and the validation horizon, and Summary counts the classes of a
 // run with a warning per series, for jobs and the CLI to report.

@@ -41,6 +41,10 @@ type Options struct {
 	// Candidates are the models in the tournament; default the
 	// registry's default set.
 	Candidates []models.Spec `json:"-"`
+
+	// global holds the models of the global candidates, trained by Run
+	// on all its series before the tournaments (forecast/global.go).
+	global *globalPool
 }
 
 // Limits on job parameters, so one request cannot ask for unbounded work.

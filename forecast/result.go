@@ -159,6 +159,11 @@ const (
 	// ClassFallback: no backtest could run, or no candidate fitted, and
 	// the forecast is the flat mean of the last season.
 	ClassFallback Class = "fallback"
+	// ClassColdStart: the history was too short for a backtest, and the
+	// forecast comes from a global model trained on the job's other
+	// series (its level from this series' points, its shape from the
+	// pool), with the fallback's intervals.
+	ClassColdStart Class = "cold_start"
 	// ClassFailed: the tournament returned an error, and the series has
 	// no forecast.
 	ClassFailed Class = "failed"

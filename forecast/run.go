@@ -25,6 +25,14 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, max(len(series), 1))
+	if o.global == nil {
+		o.Workers = workers
+		pool, err := trainGlobal(ctx, series, o)
+		if err != nil {
+			return err
+		}
+		o.global = pool
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := startPool(ctx, series, o, workers)

@@ -14,7 +14,10 @@ type Summary struct {
 	Full     int `json:"full"`
 	Reduced  int `json:"reduced"`
 	Fallback int `json:"fallback"`
-	Failed   int `json:"failed"`
+	// ColdStart counts series too short for a tournament that a global
+	// model forecast (ClassColdStart).
+	ColdStart int `json:"cold_start"`
+	Failed    int `json:"failed"`
 	// CovariatesDropped counts the series whose tournament left out a
 	// covariate of the history for want of a plan over the horizon;
 	// each has a warning of class WarnCovariate naming them.
@@ -47,6 +50,8 @@ func (s *Summary) Add(k data.Key, out *Outcome, err error) Class {
 		s.Reduced++
 	case ClassFallback:
 		s.Fallback++
+	case ClassColdStart:
+		s.ColdStart++
 	default:
 		s.Failed++
 	}

@@ -43,11 +43,22 @@ func Tournament(ctx context.Context, s *data.Series, o Options) (*Outcome, error
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if o.global == nil {
+		// Outside Run: the global candidates learn from this series alone.
+		pool, err := trainGlobal(ctx, []*data.Series{s}, o)
+		if err != nil {
+			return nil, err
+		}
+		o.global = pool
+	}
 	t, err := prepare(s, o)
 	if err != nil {
 		return nil, err
 	}
 	if len(t.folds) == 0 {
+		if out, ok, err := t.coldStart(ctx, t.plan.info.Reason); ok || err != nil {
+			return out, err
+		}
 		return t.fallback(t.plan.info.Reason)
 	}
 	runs, err := t.backtest(ctx)
@@ -191,7 +202,7 @@ func (t *tournament) runFold(ctx context.Context, cr *candidateRun, fi int) erro
 	start := time.Now()
 	defer func() { cr.entry.Seconds += time.Since(start).Seconds() }()
 	in := sliceInput(t.full, f.end)
-	_, fc, err := labelledFit(ctx, cr.spec, in, t.v, foldLabel(fi), PhaseBacktest)
+	_, fc, err := labelledFit(ctx, t.bind(cr.spec, f.end), in, t.v, foldLabel(fi), PhaseBacktest)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -291,7 +302,7 @@ func (t *tournament) refitBest(ctx context.Context, ranked []*candidateRun) ([]*
 			continue
 		}
 		cr.tried = true
-		fitted, fc, err := labelledFit(ctx, cr.spec, t.full, t.h, fitFinal, PhaseRefit)
+		fitted, fc, err := labelledFit(ctx, t.bind(cr.spec, len(t.s.Values)), t.full, t.h, fitFinal, PhaseRefit)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

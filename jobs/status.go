@@ -66,8 +66,12 @@ type Summary struct {
 	Full     int `json:"full"`
 	Reduced  int `json:"reduced"`
 	Fallback int `json:"fallback"`
-	Excluded int `json:"excluded"`
-	Failed   int `json:"failed"`
+	// ColdStart counts series too short for a tournament that a global
+	// model trained on the job's other series forecast
+	// (forecast.ClassColdStart); each has a WarnColdStart warning.
+	ColdStart int `json:"cold_start,omitempty"`
+	Excluded  int `json:"excluded"`
+	Failed    int `json:"failed"`
 	// CovariatesDropped counts the trained series whose tournament left
 	// out a covariate of their history because it has no plan over the
 	// whole horizon (forecast.Outcome.CovariatesDropped); each has a
@@ -99,6 +103,9 @@ const (
 	WarnFailed   = "failed"   // training or refreshing the series failed
 	WarnFallback = "fallback" // the series got the flat fallback, not the tournament
 	WarnReduced  = "reduced"  // the backtest was cut to fit the history
+	// WarnColdStart: too short for a tournament, forecast by a global
+	// model from the job's other series.
+	WarnColdStart = "cold_start"
 	// WarnCovariate: covariates of the history were left out, with no
 	// plan over the horizon; the series is trained, and may also have
 	// a warning of its class.
@@ -126,6 +133,7 @@ func (s *Summary) merge(o *Summary) {
 	s.Excluded += o.Excluded
 	s.Failed += o.Failed
 	s.Fallback += o.Fallback
+	s.ColdStart += o.ColdStart
 	s.CovariatesDropped += o.CovariatesDropped
 	for _, w := range o.Warnings {
 		s.warn(w)
@@ -187,6 +195,9 @@ func (t *tally) trained(k data.Key, out *forecast.Outcome) {
 	case forecast.ClassFallback:
 		t.s.Fallback++
 		t.s.warn(Warning{Series: k.String(), Kind: WarnFallback, Reason: reason})
+	case forecast.ClassColdStart:
+		t.s.ColdStart++
+		t.s.warn(Warning{Series: k.String(), Kind: WarnColdStart, Reason: reason})
 	case forecast.ClassReduced:
 		t.s.Reduced++
 		t.s.warn(Warning{Series: k.String(), Kind: WarnReduced, Reason: reason})

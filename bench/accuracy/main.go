@@ -10,27 +10,23 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/forecastd/forecastd/bench/holdout"
 	"github.com/forecastd/forecastd/data"
-	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
 )
@@ -250,24 +246,16 @@ func methodNames(cfg config) []string {
 
 // m4 scores the M4 hourly set as the competition did.
 func m4(ctx context.Context, dir string, cfg config) error {
-	ids, train, err := readWide(filepath.Join(dir, "Hourly-train.csv"))
-	if err != nil {
-		return err
-	}
-	_, test, err := readWide(filepath.Join(dir, "Hourly-test.csv"))
-	if err != nil {
-		return err
-	}
-	starts, err := m4Starts(filepath.Join(dir, "M4-info-hourly.csv"))
+	series, test, err := holdout.M4Hourly(dir)
 	if err != nil {
 		return err
 	}
 	var tasks []task
-	for i, id := range ids {
+	for i, s := range series {
 		if cfg.limit > 0 && i >= cfg.limit {
 			break
 		}
-		tasks = append(tasks, task{s: &data.Series{Key: data.Key{Store: "M4", SKU: id}, Freq: data.Hourly, Start: starts[id], Values: train[i]}, actual: test[i]})
+		tasks = append(tasks, task{s: s, actual: test[i]})
 	}
 	const h, m = 48, 24
 	fmt.Printf("M4 hourly: %d series, horizon %d, season %d, %d candidates\n", len(tasks), h, m, len(cfg.specs))
@@ -323,131 +311,14 @@ func m4(ctx context.Context, dir string, cfg config) error {
 	return nil
 }
 
-func readWide(path string) ([]string, [][]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() { _ = f.Close() }() // read-only
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	if _, err := r.Read(); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var ids []string
-	var out [][]float64
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		var v []float64
-		for _, s := range rec[1:] {
-			if s == "" {
-				break
-			}
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %s: %w", path, rec[0], err)
-			}
-			v = append(v, x)
-		}
-		ids = append(ids, rec[0])
-		out = append(out, v)
-	}
-	return ids, out, nil
-}
-
-// m4Starts reads each series' first timestamp ("1/7/15 12:00", day first).
-func m4Starts(path string) (map[string]time.Time, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }() // read-only
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := map[string]time.Time{}
-	for _, r := range recs[1:] {
-		// The file mixes "d/m/yy h:mm" and "dd-mm-yy hh:mm".
-		var t time.Time
-		var err error
-		for _, layout := range []string{"2/1/06 15:04", "02-01-06 15:04", "2/1/06 3:04", "02-01-06 3:04"} {
-			if t, err = time.Parse(layout, r[5]); err == nil {
-				break
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: start %q: %w", path, r[0], r[5], err)
-		}
-		out[r[0]] = t
-	}
-	return out, nil
-}
-
 // storeItem scores the Kaggle store/item series with the last 90 days
 // held out.
 func storeItem(ctx context.Context, zipPath string, cfg config) error {
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = zr.Close() }() // read-only
-	var obs []data.Observation
-	for _, f := range zr.File {
-		if f.Name != "train.csv" {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		err = readStoreItem(rc, &obs)
-		if cerr := rc.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	series, err := ingest.Assemble(obs, data.Daily)
+	series, err := holdout.StoreItem(zipPath)
 	if err != nil {
 		return err
 	}
 	return scoreStoreItem(ctx, series, cfg)
-}
-
-// readStoreItem appends the rows of the Kaggle train.csv in r to obs.
-func readStoreItem(r0 io.Reader, obs *[]data.Observation) error {
-	r := csv.NewReader(r0)
-	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil {
-		return err
-	}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		d, err := ingest.ParseDate(rec[0])
-		if err != nil {
-			return err
-		}
-		q, err := strconv.ParseFloat(rec[3], 64)
-		if err != nil {
-			return err
-		}
-		*obs = append(*obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
-	}
-	return nil
 }
 
 // scoreStoreItem holds out the last 90 days of every series and scores the

@@ -29,6 +29,11 @@ func (c *trainCommand) report(sum *forecast.Summary) error {
 		// planned, but a covariate the user recorded went unused.
 		dropped = fmt.Sprintf("; %d with covariates dropped (no plan over the horizon)", sum.CovariatesDropped)
 	}
+	if sum.ColdStart > 0 {
+		// Too short for a tournament, forecast by the global model: a
+		// real forecast, but with no backtest behind it.
+		dropped = fmt.Sprintf("; %d cold start (too short for a tournament, forecast by the global model)", sum.ColdStart) + dropped
+	}
 	fmt.Fprintf(c.stderr, "summary: %d series: %d full, %d reduced, %d fallback, %d failed%s\n",
 		sum.Total, sum.Full, sum.Reduced, sum.Fallback, sum.Failed, dropped)
 	switch {

@@ -1,0 +1,307 @@
+package forecast
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/models"
+	"github.com/forecastd/forecastd/models/global"
+)
+
+// MaxGlobalGroup is the most series one global model is trained on: a
+// larger job is split into groups of this many (in the order Run gets
+// them), each with its own models, which bounds the training matrix
+// (about 730 rows x 30 columns per series, 175 MB per 1,000 series).
+const MaxGlobalGroup = 1000
+
+// globalPool holds the global models of a job (the candidates with
+// models.Spec.Global), trained before the per-series tournaments: for
+// each group of series, one model per backtest origin and one on the full
+// histories.
+//
+// Origins are offsets, counted in steps back from each series' end, not
+// dates: the folds of a tournament end at n-v-j*step for a series of n
+// points (planBacktest), so series that end on the same date (the usual
+// job) share fold dates, and series that do not (M4's) still share fold
+// offsets. A model of offset d is trained on every series of the group
+// cut d steps before its own end. Offsets used by fewer than a tenth of
+// a group's series (a short series' reduced plan) get no model: their
+// global candidate declines those folds.
+type globalPool struct {
+	groups map[data.Key]*globalGroup
+}
+
+// globalGroup is the models of one group of series, by candidate name
+// and offset.
+type globalGroup struct {
+	models map[string]map[int]*global.Model
+	// failed says why a candidate has no model at an offset it trained
+	// for.
+	failed map[string]map[int]string
+}
+
+// globalLearner is what the pool needs of a global candidate
+// (models.GlobalGBDT): its training settings, and itself bound to a
+// trained model for one series.
+type globalLearner interface {
+	GlobalSettings(season, h int) global.Settings
+	Bind(m *global.Model, k data.Key, why string) models.Forecaster
+}
+
+// model returns candidate name's model trained at offset d for series k,
+// or nil and why not.
+func (p *globalPool) model(name string, k data.Key, d int) (*global.Model, string) {
+	if p == nil {
+		return nil, "trained across the series of a job, not on one series"
+	}
+	g := p.groups[k]
+	if g == nil {
+		return nil, "series not in the job's pool"
+	}
+	if m := g.models[name][d]; m != nil {
+		return m, ""
+	}
+	if why := g.failed[name][d]; why != "" {
+		return nil, why
+	}
+	return nil, fmt.Sprintf("no global model at this origin (%d steps before the end): too few of the job's series have a fold there", d)
+}
+
+// trainGlobal trains the pool of the global candidates among
+// o.Candidates on series (o validated); nil when there are none. A group
+// or origin whose model cannot be trained (too few rows) is left without
+// one; only a cancelled ctx is an error.
+func trainGlobal(ctx context.Context, series []*data.Series, o Options) (*globalPool, error) {
+	var specs []models.Spec
+	for _, s := range o.Candidates {
+		if _, ok := s.New().(globalLearner); ok && s.Global {
+			specs = append(specs, s)
+		}
+	}
+	if len(specs) == 0 || len(series) == 0 {
+		return nil, nil
+	}
+	pool := &globalPool{groups: map[data.Key]*globalGroup{}}
+	for _, grp := range globalGroups(series, o) {
+		g, err := trainGroup(ctx, grp.series, grp.season, o, specs)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range grp.series {
+			pool.groups[s.Key] = g
+		}
+	}
+	return pool, nil
+}
+
+// seriesGroup is series that share a frequency and season, at most
+// MaxGlobalGroup of them.
+type seriesGroup struct {
+	season int
+	series []*data.Series
+}
+
+// globalGroups splits series by frequency and season, then into groups
+// of at most MaxGlobalGroup.
+func globalGroups(series []*data.Series, o Options) []seriesGroup {
+	type kind struct {
+		f data.Frequency
+		m int
+	}
+	var order []kind
+	by := map[kind][]*data.Series{}
+	for _, s := range series {
+		k := kind{s.Freq, o.Season}
+		if k.m <= 0 {
+			k.m = s.Freq.DefaultSeason()
+		}
+		if _, ok := by[k]; !ok {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], s)
+	}
+	var out []seriesGroup
+	for _, k := range order {
+		all := by[k]
+		for i := 0; i < len(all); i += MaxGlobalGroup {
+			out = append(out, seriesGroup{season: k.m, series: all[i:min(i+MaxGlobalGroup, len(all))]})
+		}
+	}
+	return out
+}
+
+// trainGroup trains one model per origin offset the group's backtests
+// use (and offset 0, the full histories), o.Workers at a time.
+func trainGroup(ctx context.Context, series []*data.Series, season int, o Options, specs []models.Spec) (*globalGroup, error) {
+	minTrain := o.MinTrain
+	if minTrain == 0 {
+		minTrain = max(2*season, 14)
+	}
+	count := map[int]int{0: len(series)}
+	for _, s := range series {
+		for _, f := range planBacktest(len(s.Values), o, season, minTrain).folds {
+			count[len(s.Values)-f.end]++
+		}
+	}
+	var offsets []int
+	for d, c := range count {
+		if d == 0 || 10*c >= len(series) {
+			offsets = append(offsets, d)
+		}
+	}
+	sort.Ints(offsets)
+	covariates := sharedCovariates(series, o.Horizon)
+	g := &globalGroup{models: map[string]map[int]*global.Model{}, failed: map[string]map[int]string{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, min(o.Workers, 2)))
+	for _, spec := range specs {
+		st := spec.New().(globalLearner).GlobalSettings(season, o.Horizon)
+		st.Covariates = covariates
+		g.models[spec.Name], g.failed[spec.Name] = map[int]*global.Model{}, map[int]string{}
+		for _, d := range offsets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				m, err := global.Train(ctx, cutPool(series, d), st)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					// No model at this origin: the candidate declines
+					// its folds, with this reason.
+					g.failed[spec.Name][d] = fmt.Sprintf("pooled model %d steps before the end: %v", d, err)
+					return
+				}
+				g.models[spec.Name][d] = m
+			}()
+		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// cutPool is every series of the group cut d steps before its end (those
+// longer than d), covariates whole: the features read them by index, so
+// no training row sees past its own target.
+func cutPool(series []*data.Series, d int) []global.Series {
+	out := make([]global.Series, 0, len(series))
+	for _, s := range series {
+		n := len(s.Values) - d
+		if n <= 0 {
+			continue
+		}
+		out = append(out, global.Series{Key: s.Key, Y: s.Values[:n:n], Start: s.Start, Freq: s.Freq, Covariates: s.Covariates})
+	}
+	return out
+}
+
+// sharedCovariates names the covariates planned over the horizon for
+// every series of the group (knownCovariates of each), sorted: a column
+// the model reads must exist for all the rows it learns from.
+func sharedCovariates(series []*data.Series, h int) []string {
+	var shared []string
+	for i, s := range series {
+		_, names, _ := knownCovariates(s.Covariates, len(s.Values), h)
+		if i == 0 {
+			shared = names
+			continue
+		}
+		keep := shared[:0:0]
+		for _, n := range shared {
+			if contains(names, n) {
+				keep = append(keep, n)
+			}
+		}
+		shared = keep
+	}
+	return shared
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// bind returns spec unchanged unless it is a global candidate and the
+// job's pool has a model for the origin end of this series: then a copy
+// whose New returns the candidate bound to that model. Unbound, the
+// global candidate declines, as when Tournament runs outside Run.
+func (t *tournament) bind(spec models.Spec, end int) models.Spec {
+	if !spec.Global {
+		return spec
+	}
+	learner, ok := spec.New().(globalLearner)
+	if !ok {
+		return spec
+	}
+	m, why := t.o.global.model(spec.Name, t.s.Key, len(t.s.Values)-end)
+	key := t.s.Key
+	spec.New = func() models.Forecaster { return learner.Bind(m, key, why) }
+	return spec
+}
+
+// coldStart forecasts a series too short for any backtest with the first
+// global candidate whose pool has a model on the full histories: the
+// series' level from the points it has, its shape from the pool. The
+// intervals are the fallback's (the spread of the last season around its
+// mean), since there is no backtest to calibrate them on. It reports
+// false when there is no such model or it fails on the series, and the
+// tournament falls back to the flat mean.
+func (t *tournament) coldStart(ctx context.Context, why string) (*Outcome, bool, error) {
+	for _, spec := range t.o.Candidates {
+		if m, _ := t.o.global.model(spec.Name, t.s.Key, 0); !spec.Global || m == nil {
+			continue
+		}
+		fitted, fc, err := labelledFit(ctx, t.bind(spec, len(t.s.Values)), t.full, t.h, fitFinal, PhaseRefit)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, false, ctx.Err()
+			}
+			continue
+		}
+		state, err := json.Marshal(fitted)
+		if err != nil {
+			return nil, false, fmt.Errorf("forecast: serialise %s for %s: %w", spec.Name, t.s.Key, err)
+		}
+		res := t.res
+		q80, q95 := tailSpread(t.s.Values, max(res.Season, 7))
+		res.Points = makePoints(t.s, fc, q80, q95, nonNegative(t.s.Values))
+		res.Class = ClassColdStart
+		res.Models = []KeptModel{{Name: spec.Name, Weight: 1, Backtest: (&metricSums{}).metrics()}}
+		res.Combination = (&metricSums{}).metrics()
+		reason := "cold start: " + why + "; forecast by " + spec.Name + " from the job's other series"
+		return &Outcome{Result: res, Kept: []Kept{{Name: spec.Name, Weight: 1, State: state}},
+			Class: ClassColdStart, Reason: reason, CovariatesDropped: res.CovariatesDropped}, true, nil
+	}
+	return nil, false, nil
+}
+
+// tailSpread returns the 80% and 95% conformal radii of the last w points
+// of values around their mean (all of them when fewer).
+func tailSpread(values []float64, w int) (q80, q95 float64) {
+	w = min(w, len(values))
+	tail := values[len(values)-w:]
+	var mean float64
+	for _, v := range tail {
+		mean += v
+	}
+	mean /= float64(w)
+	dev := make([]float64, w)
+	for i, v := range tail {
+		dev[i] = v - mean
+	}
+	return conformalQuantile(dev, 0.8), conformalQuantile(dev, 0.95)
+}
