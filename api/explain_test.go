@@ -29,8 +29,8 @@ func trainedDemo(t *testing.T) *testServer {
 	if code, _, b := ts.do("POST", "/v1/covariates", "text/csv", demoPlanCSV(t, o)); code != 200 {
 		t.Fatalf("plan: %d %s", code, b)
 	}
-	// A series too short for a backtest: its forecast is a fallback,
-	// which keeps no models.
+	// A series too short for a backtest: a cold start from the global
+	// candidates, or without them a fallback, which keeps no models.
 	short := "date,store,sku,quantity\n2026-10-29,S01,SHORT,3\n2026-10-30,S01,SHORT,4\n2026-10-31,S01,SHORT,5\n"
 	if code, _, b := ts.do("POST", "/v1/sales", "text/csv", []byte(short)); code != 200 {
 		t.Fatalf("upload: %d %s", code, b)
@@ -198,6 +198,28 @@ func TestExplainAndScenarioEndpoints(t *testing.T) {
 		t.Errorf("with %s quarantined: models %d (of %d), notes %q", gone, len(left.Models), len(ex.Models), left.Notes)
 	}
 
+	// SHORT is too short for a backtest: the default tournament's global
+	// candidates give it a cold start, which is explained like any other
+	// forecast (no covariates: the plan is empty, a scenario is refused).
+	var cold forecast.Explanation
+	if code := ts.getJSON("/v1/forecasts/S01/SHORT/explain", &cold); code != 200 || len(cold.Models) == 0 ||
+		!strings.HasPrefix(cold.Models[0].Name, "global_") || cold.BaselinePlan == nil || len(cold.BaselinePlan) != 0 {
+		t.Errorf("cold start: %d %+v", code, cold)
+	}
+	code, _, b = ts.do("POST", "/v1/forecasts/S01/SHORT/scenarios", "application/json",
+		[]byte(`{"changes": [{"date": "2026-11-01", "covariates": {"promo": 1}}]}`))
+	if code != 400 || !strings.Contains(string(b), "uses no covariates") {
+		t.Errorf("scenario of a cold start without covariates: %d %s", code, b)
+	}
+	// Trained without global candidates, SHORT gets the flat fallback,
+	// which keeps no models.
+	code, _, b = ts.do("POST", "/v1/jobs", "application/json", []byte(`{"horizon": 28, "skus": ["SHORT"], "models": ["naive", "seasonal_naive", "ses"]}`))
+	if code != 202 {
+		t.Fatalf("job: %d %s", code, b)
+	}
+	var job struct{ ID string }
+	mustDecode(t, b, &job)
+	ts.waitJob(job.ID, "succeeded", time.Minute)
 	code, _, b = ts.do("GET", "/v1/forecasts/S01/SHORT/explain", "", nil)
 	if code != 409 || !strings.Contains(string(b), "kept no models") {
 		t.Errorf("fallback forecast: %d %s", code, b)

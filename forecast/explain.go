@@ -200,6 +200,7 @@ func Explain(ctx context.Context, s *data.Series, res *Result, kept []Kept, reg 
 	ex := &Explanation{Store: res.Store, SKU: res.SKU, LastDate: res.LastDate, Horizon: h, Season: res.Season}
 	baseline := baselinePlan(in, ms)
 	basePlan := make(map[string][]float64, len(baseline))
+	ex.BaselinePlan = make([]CovariateBaseline, 0, len(baseline)) // [] not null without covariates
 	for name, v := range baseline {
 		ex.BaselinePlan = append(ex.BaselinePlan, CovariateBaseline{Name: name, Value: v})
 		basePlan[name] = slices.Repeat([]float64{v}, h)
