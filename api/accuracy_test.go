@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -144,17 +143,8 @@ func TestDriftOnArrivingActuals(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	srv, err := New(ctx, Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JobWorkers: 1,
-		Logger:  slog.New(slog.NewTextHandler(testLogOutput(), nil)),
+	ts := startWith(t, Options{JobWorkers: 1,
 		Backend: BackendOptions{Backend: jobs.Backend{RetrainOnDrift: true}}, ShutdownTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{Server: srv, base: "http://" + srv.Addr(), t: t}
-	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(context.Background()) }) })
 	tIngest := time.Now()
 	if _, err := ts.Store().Ingest(ctx, data.Each(hist)); err != nil {
 		t.Fatal(err)

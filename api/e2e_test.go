@@ -57,18 +57,7 @@ func writeCSV(t testing.TB, records [][]string) []byte {
 
 func startServer(t *testing.T, dir string, workers int) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	srv, err := New(ctx, Options{Addr: "127.0.0.1:0", DataDir: dir, JobWorkers: workers,
-		Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil)), ShutdownTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{Server: srv, base: "http://" + srv.Addr(), t: t}
-	t.Cleanup(func() { checkClose(t, func() error { return srv.Stop(context.Background()) }) })
-	return ts
+	return startWith(t, Options{DataDir: dir, JobWorkers: workers, ShutdownTimeout: 10 * time.Second})
 }
 
 func (ts *testServer) do(method, path, ctype string, body []byte) (int, http.Header, []byte) {

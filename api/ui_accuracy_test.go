@@ -26,19 +26,7 @@ func seedVintages(t *testing.T, ts *testServer) (time.Time, []data.Key) {
 	ctx := context.Background()
 	end := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 	keys := []data.Key{{Store: "S01", SKU: "FINE"}, {Store: "S02", SKU: "WRONG"}}
-	_, err := ts.Store().Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, k := range keys {
-			for d := 119; d >= 0; d-- {
-				if err := fn(data.Observation{Date: end.AddDate(0, 0, -d), Key: k, Quantity: 10 + float64(d%7)}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ingestDays(t, ts, keys, end, 120, func(d int) float64 { return 10 + float64(d%7) })
 	job := &sqlstore.Job{ID: "vintage-1", Kind: "train", Params: json.RawMessage(`{"v":1,"data":{"horizon":14}}`)}
 	if err := ts.Store().CreateJob(ctx, job, nil); err != nil {
 		t.Fatal(err)
@@ -46,12 +34,8 @@ func seedVintages(t *testing.T, ts *testServer) (time.Time, []data.Key) {
 	for _, k := range keys {
 		res := forecast.Result{Store: k.Store, SKU: k.SKU, Freq: data.Daily, Season: 7, Horizon: 14, LastDate: "2026-10-31",
 			Metric: "mase", Combine: "mean", Coverage80: 0.8, Coverage95: 0.95, Combination: forecast.Metrics{WAPE: 0.1},
-			Models: []forecast.KeptModel{{Name: "seasonal_naive", Weight: 1, Backtest: forecast.Metrics{WAPE: 0.1}}}}
-		for h := 1; h <= 14; h++ {
-			v := 10 + float64(h%7)
-			res.Points = append(res.Points, forecast.Point{Date: end.AddDate(0, 0, h).Format("2006-01-02"), Value: v,
-				Lower: v - 2, Upper: v + 2, Lower95: v - 4, Upper95: v + 4})
-		}
+			Models: []forecast.KeptModel{{Name: "seasonal_naive", Weight: 1, Backtest: forecast.Metrics{WAPE: 0.1}}},
+			Points: madeUpPoints(end)}
 		body, err := record.Result.Encode(&res)
 		if err != nil {
 			t.Fatal(err)

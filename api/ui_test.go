@@ -34,31 +34,14 @@ func seedUI(t *testing.T, ts *testServer) {
 	ctx := context.Background()
 	end := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 	keys := []data.Key{{Store: "S01", SKU: "SKU001"}, {Store: "<b>S/2</b>", SKU: "a&b"}}
-	_, err := ts.Store().Ingest(ctx, func(fn func(data.Observation) error) error {
-		for _, k := range keys {
-			for d := 119; d >= 0; d-- {
-				if err := fn(data.Observation{Date: end.AddDate(0, 0, -d), Key: k, Quantity: 10 + 5*math.Sin(float64(d)/3)}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ingestDays(t, ts, keys, end, 120, func(d int) float64 { return 10 + 5*math.Sin(float64(d)/3) })
 	job := &sqlstore.Job{ID: "job-ui-1", Kind: "train", Params: json.RawMessage(`{"horizon":14}`)}
 	if err := ts.Store().CreateJob(ctx, job, nil); err != nil {
 		t.Fatal(err)
 	}
 	res := forecast.Result{Store: "S01", SKU: "SKU001", Freq: data.Daily, Season: 7, Horizon: 14, LastDate: "2026-10-31",
 		Metric: "mase", Combine: "mean", Coverage80: 0.8, Coverage95: math.NaN(),
-		Combination: forecast.Metrics{MASE: 0.7, WAPE: 0.2}, Covariates: []string{"promo"}}
-	for h := 1; h <= 14; h++ {
-		v := 10 + float64(h%7)
-		res.Points = append(res.Points, forecast.Point{Date: end.AddDate(0, 0, h).Format("2006-01-02"), Value: v,
-			Lower: v - 2, Upper: v + 2, Lower95: v - 4, Upper95: v + 4})
-	}
+		Combination: forecast.Metrics{MASE: 0.7, WAPE: 0.2}, Covariates: []string{"promo"}, Points: madeUpPoints(end)}
 	for i, name := range []string{"ets_aan", "theta", "snaive", "arima_auto", "ses", "naive"} {
 		m := forecast.Metrics{MASE: 0.6 + 0.1*float64(i), WAPE: 0.2 + 0.01*float64(i), MAPE: math.NaN()}
 		e := forecast.Entry{Name: name, Family: "stat", Rank: i + 1, Kept: i < 5, Backtest: m, Folds: 3, Seconds: 0.01}
