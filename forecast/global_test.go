@@ -102,15 +102,6 @@ func runAll(t *testing.T, series []*data.Series, o Options) (map[data.Key]*Outco
 	return out, sum
 }
 
-func specsNamed(t *testing.T, names ...string) []models.Spec {
-	t.Helper()
-	specs, err := models.Standard().Select(names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return specs
-}
-
 // TestColdStartStoreItem is issue 18's cold-start check: five SKUs of
 // store 1 given only their last 14 days, in a job with fifteen SKUs of
 // full history, get forecasts from the global model (class cold_start,
@@ -133,7 +124,7 @@ func TestColdStartStoreItem(t *testing.T) {
 			coldKeys = append(coldKeys, s.Key)
 		}
 	}
-	o := Options{Horizon: h, Candidates: specsNamed(t, "seasonal_naive", "global_gbdt")}
+	o := Options{Horizon: h, Candidates: specs(t, "seasonal_naive", "global_gbdt")}
 	out, sum := runAll(t, series, o)
 	if sum.ColdStart != cold || sum.Fallback != 0 {
 		t.Errorf("summary counts %d cold start, %d fallback; want %d, 0", sum.ColdStart, sum.Fallback, cold)
@@ -174,7 +165,7 @@ func TestColdStartStoreItem(t *testing.T) {
 		t.Errorf("cold-start WAPE %.4f is not 10%% better than the mean's %.4f", wg, wm)
 	}
 
-	o.Candidates = specsNamed(t, "seasonal_naive")
+	o.Candidates = specs(t, "seasonal_naive")
 	out, sum = runAll(t, series, o)
 	if sum.Fallback != cold || sum.ColdStart != 0 || out[coldKeys[0]].Result.Class != ClassFallback {
 		t.Errorf("without a global candidate: %d fallback, %d cold start; want %d, 0", sum.Fallback, sum.ColdStart, cold)
@@ -187,7 +178,7 @@ func TestColdStartStoreItem(t *testing.T) {
 // alone trains them on that series (a pool of one) and ranks them too.
 func TestGlobalCandidatesInTournament(t *testing.T) {
 	series := storeItemSeries(t, "2", 8, 240)
-	o := Options{Horizon: 14, TopK: 3, Candidates: specsNamed(t, "seasonal_naive", "global_gbdt", "global_gbdt_direct")}
+	o := Options{Horizon: 14, TopK: 3, Candidates: specs(t, "seasonal_naive", "global_gbdt", "global_gbdt_direct")}
 	out, sum := runAll(t, series, o)
 	if sum.Full != len(series) {
 		t.Fatalf("summary %+v, want every series full", sum)
