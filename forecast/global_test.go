@@ -3,8 +3,6 @@ package forecast
 import (
 	"archive/zip"
 	"context"
-	"encoding/csv"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -20,7 +18,8 @@ import (
 const storeItemZip = "../../shared/data/store_item_demand/demand-forecasting-kernels-only.zip"
 
 // storeItemSeries reads the series of one store, items 1..items, each cut
-// to its last days points.
+// to its last days points. The file goes through the upload parser, its
+// item and sales columns named as a user would name them.
 func storeItemSeries(t *testing.T, store string, items, days int) []*data.Series {
 	t.Helper()
 	zr, err := zip.OpenReader(storeItemZip)
@@ -28,43 +27,20 @@ func storeItemSeries(t *testing.T, store string, items, days int) []*data.Series
 		t.Fatalf("store/item data: %v", err)
 	}
 	defer func() { _ = zr.Close() }() // read-only
+	rc, err := zr.Open("train.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rc.Close() }() // read-only
 	var obs []data.Observation
-	for _, f := range zr.File {
-		if f.Name != "train.csv" {
-			continue
+	_, err = ingest.ParseCSVWith(rc, &ingest.Options{SKU: "item", Quantity: "sales"}, func(o data.Observation) error {
+		if item, err := strconv.Atoi(o.Key.SKU); o.Key.Store == store && err == nil && item <= items {
+			obs = append(obs, o)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := csv.NewReader(rc)
-		r.ReuseRecord = true
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec[1] != store {
-				continue
-			}
-			item, err := strconv.Atoi(rec[2])
-			if err != nil || item > items {
-				continue
-			}
-			d, err := ingest.ParseDate(rec[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := strconv.ParseFloat(rec[3], 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			obs = append(obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
-		}
-		_ = rc.Close() // read-only
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	series, err := ingest.Assemble(obs, data.Daily)
 	if err != nil {
