@@ -133,19 +133,28 @@ type loadedModel struct {
 	covs   []string // the covariates it reads
 }
 
+// loadModel looks a kept model up in reg and restores it from its state.
+func loadModel(k Kept, reg *models.Registry) (models.Spec, models.Fitted, error) {
+	spec, ok := reg.Lookup(k.Name)
+	if !ok {
+		return models.Spec{}, nil, fmt.Errorf("model %q is no longer registered", k.Name)
+	}
+	f, err := spec.Load(k.State)
+	if err != nil {
+		return models.Spec{}, nil, fmt.Errorf("load %s: %w", k.Name, err)
+	}
+	return spec, f, nil
+}
+
 func loadKept(kept []Kept, reg *models.Registry) ([]loadedModel, error) {
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("no kept models (the forecast is a fallback; run a training job)")
 	}
 	out := make([]loadedModel, len(kept))
 	for i, k := range kept {
-		spec, ok := reg.Lookup(k.Name)
-		if !ok {
-			return nil, fmt.Errorf("model %q is no longer registered", k.Name)
-		}
-		f, err := spec.Load(k.State)
+		spec, f, err := loadModel(k, reg)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", k.Name, err)
+			return nil, err
 		}
 		out[i] = loadedModel{kept: k, spec: spec, fitted: f}
 		if ex, ok := f.(models.CovariateExplainer); ok {

@@ -277,7 +277,7 @@ func (t *tournament) coldStart(ctx context.Context, why string) (*Outcome, bool,
 			return nil, false, fmt.Errorf("forecast: serialise %s for %s: %w", spec.Name, t.s.Key, err)
 		}
 		res := t.res
-		q80, q95 := tailSpread(t.s.Values, max(res.Season, 7))
+		_, q80, q95 := tailSpread(t.s.Values, max(res.Season, 7))
 		res.Points = makePoints(t.s, fc, q80, q95, nonNegative(t.s.Values))
 		res.Class = ClassColdStart
 		res.Models = []KeptModel{{Name: spec.Name, Weight: 1, Backtest: (&metricSums{}).metrics()}}
@@ -289,12 +289,13 @@ func (t *tournament) coldStart(ctx context.Context, why string) (*Outcome, bool,
 	return nil, false, nil
 }
 
-// tailSpread returns the 80% and 95% conformal radii of the last w points
-// of values around their mean (all of them when fewer).
-func tailSpread(values []float64, w int) (q80, q95 float64) {
+// tailSpread returns the mean of the last w points of values (all of
+// them when fewer) and the 80% and 95% conformal radii of those points
+// around it: the fallback's forecast and intervals, and a cold start's
+// intervals.
+func tailSpread(values []float64, w int) (mean, q80, q95 float64) {
 	w = min(w, len(values))
 	tail := values[len(values)-w:]
-	var mean float64
 	for _, v := range tail {
 		mean += v
 	}
@@ -303,5 +304,5 @@ func tailSpread(values []float64, w int) (q80, q95 float64) {
 	for i, v := range tail {
 		dev[i] = v - mean
 	}
-	return conformalQuantile(dev, 0.8), conformalQuantile(dev, 0.95)
+	return mean, conformalQuantile(dev, 0.8), conformalQuantile(dev, 0.95)
 }

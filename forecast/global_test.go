@@ -3,8 +3,6 @@ package forecast
 import (
 	"archive/zip"
 	"context"
-	"encoding/csv"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -20,7 +18,8 @@ import (
 const storeItemZip = "../../shared/data/store_item_demand/demand-forecasting-kernels-only.zip"
 
 // storeItemSeries reads the series of one store, items 1..items, each cut
-// to its last days points.
+// to its last days points. The file goes through the upload parser, its
+// item and sales columns named as a user would name them.
 func storeItemSeries(t *testing.T, store string, items, days int) []*data.Series {
 	t.Helper()
 	zr, err := zip.OpenReader(storeItemZip)
@@ -28,43 +27,20 @@ func storeItemSeries(t *testing.T, store string, items, days int) []*data.Series
 		t.Fatalf("store/item data: %v", err)
 	}
 	defer func() { _ = zr.Close() }() // read-only
+	rc, err := zr.Open("train.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rc.Close() }() // read-only
 	var obs []data.Observation
-	for _, f := range zr.File {
-		if f.Name != "train.csv" {
-			continue
+	_, err = ingest.ParseCSVWith(rc, &ingest.Options{SKU: "item", Quantity: "sales"}, func(o data.Observation) error {
+		if item, err := strconv.Atoi(o.Key.SKU); o.Key.Store == store && err == nil && item <= items {
+			obs = append(obs, o)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := csv.NewReader(rc)
-		r.ReuseRecord = true
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec[1] != store {
-				continue
-			}
-			item, err := strconv.Atoi(rec[2])
-			if err != nil || item > items {
-				continue
-			}
-			d, err := ingest.ParseDate(rec[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := strconv.ParseFloat(rec[3], 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			obs = append(obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
-		}
-		_ = rc.Close() // read-only
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	series, err := ingest.Assemble(obs, data.Daily)
 	if err != nil {
@@ -102,15 +78,6 @@ func runAll(t *testing.T, series []*data.Series, o Options) (map[data.Key]*Outco
 	return out, sum
 }
 
-func specsNamed(t *testing.T, names ...string) []models.Spec {
-	t.Helper()
-	specs, err := models.Standard().Select(names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return specs
-}
-
 // TestColdStartStoreItem is issue 18's cold-start check: five SKUs of
 // store 1 given only their last 14 days, in a job with fifteen SKUs of
 // full history, get forecasts from the global model (class cold_start,
@@ -133,7 +100,7 @@ func TestColdStartStoreItem(t *testing.T) {
 			coldKeys = append(coldKeys, s.Key)
 		}
 	}
-	o := Options{Horizon: h, Candidates: specsNamed(t, "seasonal_naive", "global_gbdt")}
+	o := Options{Horizon: h, Candidates: specs(t, "seasonal_naive", "global_gbdt")}
 	out, sum := runAll(t, series, o)
 	if sum.ColdStart != cold || sum.Fallback != 0 {
 		t.Errorf("summary counts %d cold start, %d fallback; want %d, 0", sum.ColdStart, sum.Fallback, cold)
@@ -174,7 +141,7 @@ func TestColdStartStoreItem(t *testing.T) {
 		t.Errorf("cold-start WAPE %.4f is not 10%% better than the mean's %.4f", wg, wm)
 	}
 
-	o.Candidates = specsNamed(t, "seasonal_naive")
+	o.Candidates = specs(t, "seasonal_naive")
 	out, sum = runAll(t, series, o)
 	if sum.Fallback != cold || sum.ColdStart != 0 || out[coldKeys[0]].Result.Class != ClassFallback {
 		t.Errorf("without a global candidate: %d fallback, %d cold start; want %d, 0", sum.Fallback, sum.ColdStart, cold)
@@ -187,7 +154,7 @@ func TestColdStartStoreItem(t *testing.T) {
 // alone trains them on that series (a pool of one) and ranks them too.
 func TestGlobalCandidatesInTournament(t *testing.T) {
 	series := storeItemSeries(t, "2", 8, 240)
-	o := Options{Horizon: 14, TopK: 3, Candidates: specsNamed(t, "seasonal_naive", "global_gbdt", "global_gbdt_direct")}
+	o := Options{Horizon: 14, TopK: 3, Candidates: specs(t, "seasonal_naive", "global_gbdt", "global_gbdt_direct")}
 	out, sum := runAll(t, series, o)
 	if sum.Full != len(series) {
 		t.Fatalf("summary %+v, want every series full", sum)

@@ -24,24 +24,7 @@ import (
 //	go tool pprof -tags /tmp/t.prof
 func BenchmarkTournamentLong(b *testing.B) {
 	ss := demoSales(b, demo.Options{Stores: 1, SKUs: 4, Days: 1826})
-	for _, racing := range []Racing{RacingOff, RacingExact, RacingFast} {
-		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
-		b.Run(string(racing), func(b *testing.B) {
-			cpu0 := cputime.Process().Seconds()
-			folds := 0
-			for i := 0; i < b.N; i++ {
-				for _, s := range ss {
-					out, err := Tournament(context.Background(), s, o)
-					if err != nil {
-						b.Fatal(err)
-					}
-					folds += foldsRun(out)
-				}
-			}
-			b.ReportMetric((cputime.Process().Seconds()-cpu0)/float64(b.N*len(ss)), "cpu-s/series")
-			b.ReportMetric(float64(folds)/float64(b.N*len(ss)), "candidate-folds/series")
-		})
-	}
+	benchRacing(b, ss)
 }
 
 // m5SampleFile is the ten real M5 series of the shared data (wide
@@ -82,6 +65,13 @@ func m5Sample(tb testing.TB) []*data.Series {
 //	go tool pprof -tags /tmp/m5.prof
 func BenchmarkTournamentM5(b *testing.B) {
 	ss := m5Sample(b)
+	benchRacing(b, ss)
+}
+
+// benchRacing runs the default tournament (h=28, 3 folds) on each of
+// ss, one series after another, with racing off, exact and fast, and
+// reports the CPU seconds and candidate-folds per series of each.
+func benchRacing(b *testing.B, ss []*data.Series) {
 	for _, racing := range []Racing{RacingOff, RacingExact, RacingFast} {
 		o := Options{Horizon: 28, Racing: racing, Candidates: models.Standard().Defaults()}
 		b.Run(string(racing), func(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/models"
 )
@@ -139,15 +140,7 @@ func TestRacingBounds(t *testing.T) {
 	// The bound of a run with no fold is the perfect forecast's metric
 	// (zero), and with every fold it is its metric.
 	s := demoSeries(t, 1)[0]
-	o := Options{Horizon: 14}
-	if err := o.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := prepare(s, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := tr.newRun(specs(t, "naive")[0])
+	tr, cr := naiveRun(t, s, Options{Horizon: 14})
 	if lb := tr.lowerBound(cr); lb != 0 {
 		t.Errorf("bound with no fold run = %v", lb)
 	}
@@ -161,6 +154,20 @@ func TestRacingBounds(t *testing.T) {
 	if math.Abs(lb-cr.metric) > 1e-12*cr.metric || !cr.ok {
 		t.Errorf("complete bound %v, metric %v", lb, cr.metric)
 	}
+}
+
+// naiveRun prepares a tournament of s under o and a run of the naive
+// candidate in it that has run no fold yet.
+func naiveRun(t *testing.T, s *data.Series, o Options) (*tournament, *candidateRun) {
+	t.Helper()
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := prepare(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, tr.newRun(specs(t, "naive")[0])
 }
 
 func entryNamed(board []Entry, name string) Entry {
@@ -194,15 +201,7 @@ func TestRacingCancelled(t *testing.T) {
 func TestRacingFastBound(t *testing.T) {
 	s := demoSeries(t, 1)[0]
 	bound := func(r Racing, folds int) (lb, partial float64) {
-		o := Options{Horizon: 14, Racing: r}
-		if err := o.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		tr, err := prepare(s, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cr := tr.newRun(specs(t, "naive")[0])
+		tr, cr := naiveRun(t, s, Options{Horizon: 14, Racing: r})
 		for fi := len(tr.folds) - 1; fi >= len(tr.folds)-folds; fi-- {
 			if err := tr.runFold(context.Background(), cr, fi); err != nil {
 				t.Fatal(err)

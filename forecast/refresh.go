@@ -50,13 +50,9 @@ func combineKept(ctx context.Context, in models.Input, kept []Kept, reg *models.
 	point := make([]float64, h)
 	var wsum float64
 	for _, k := range kept {
-		spec, ok := reg.Lookup(k.Name)
-		if !ok {
-			return nil, fmt.Errorf("model %q is no longer registered", k.Name)
-		}
-		f, err := spec.Load(k.State)
+		_, f, err := loadModel(k, reg)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", k.Name, err)
+			return nil, err
 		}
 		var fc []float64
 		pprof.Do(ctx, pprof.Labels(LabelModel, k.Name, LabelFit, fitFinal, LabelPhase, PhaseRefresh), func(ctx context.Context) {

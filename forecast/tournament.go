@@ -506,19 +506,7 @@ func fitForecastFull(ctx context.Context, spec models.Spec, in models.Input, h i
 // do by hand for a brand-new or nearly empty series.
 func (t *tournament) fallback(why string) (*Outcome, error) {
 	s, res := t.s, t.res
-	n := len(s.Values)
-	w := min(n, max(res.Season, 7))
-	tail := s.Values[n-w:]
-	var mean float64
-	for _, v := range tail {
-		mean += v
-	}
-	mean /= float64(w)
-	dev := make([]float64, w)
-	for i, v := range tail {
-		dev[i] = v - mean
-	}
-	q80, q95 := conformalQuantile(dev, 0.8), conformalQuantile(dev, 0.95)
+	mean, q80, q95 := tailSpread(s.Values, max(res.Season, 7))
 	point := make([]float64, res.Horizon)
 	for i := range point {
 		point[i] = mean
