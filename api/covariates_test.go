@@ -415,7 +415,11 @@ func testDeleteSeries(t *testing.T, ts *testServer) {
 		t.Fatalf("plan upload: %d %s", code, b)
 	}
 	k := data.Key{Store: "S/2", SKU: "a&b"}
-	if err := ts.Store().StageResult(ctx, "j", k, []byte(`{}`), []byte(`[]`)); err != nil {
+	day := func(d int) time.Time { return time.Date(2026, 10, d, 0, 0, 0, 0, time.UTC) }
+	// Published with a vintage, as a training job publishes: the delete
+	// must take the vintage (and its accuracy) too.
+	if err := ts.Store().StageResultVintage(ctx, "j", k, []byte(`{}`), []byte(`[]`),
+		sqlstore.VintageMeta{Cutoff: day(31), First: day(31).AddDate(0, 0, 1), Last: day(31).AddDate(0, 0, 7), Scale: 1, BacktestWAPE: 0.1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ts.Store().PublishResults(ctx, "j", time.Now()); err != nil {
@@ -444,7 +448,7 @@ func testDeleteSeries(t *testing.T, ts *testServer) {
 		t.Fatalf("range delete = %d %s", code, b)
 	}
 	code, _, b = ts.do("DELETE", series, "", nil)
-	if mustDecode(t, b, &d); code != 200 || d.Deleted != (sqlstore.SeriesDeleted{Sales: 2, PlannedCovariates: 1, Forecasts: 1}) {
+	if mustDecode(t, b, &d); code != 200 || d.Deleted != (sqlstore.SeriesDeleted{Sales: 2, PlannedCovariates: 1, Forecasts: 1, Vintages: 1}) {
 		t.Fatalf("delete = %d %s", code, b)
 	}
 	for _, path := range []string{series, "/v1/series/NOPE/NOPE"} {

@@ -45,7 +45,8 @@ func dataSchemas() oaObj {
 			"sales":              oaObj{"type": "integer", "description": "sales rows deleted"},
 			"planned_covariates": oaObj{"type": "integer", "description": "planned values deleted (0 for a date range)"},
 			"forecasts":          oaObj{"type": "integer", "description": "published forecasts deleted (0 for a date range)"},
-		}, "sales", "planned_covariates", "forecasts")}, "store", "sku", "deleted"),
+			"vintages":           oaObj{"type": "integer", "description": "kept vintages deleted with their accuracy scores (0 for a date range)"},
+		}, "sales", "planned_covariates", "forecasts", "vintages")}, "store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
 	}

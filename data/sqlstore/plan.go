@@ -213,6 +213,9 @@ type SeriesDeleted struct {
 	Sales             int64 `json:"sales"`
 	PlannedCovariates int64 `json:"planned_covariates"`
 	Forecasts         int64 `json:"forecasts"`
+	// Vintages counts the kept vintages deleted, with their scores on
+	// arrived actuals, so a deleted series leaves the accuracy ranking.
+	Vintages int64 `json:"vintages"`
 }
 
 // DeleteSeries removes series k in one transaction: with the zero
@@ -256,7 +259,19 @@ func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (Seri
 			return err
 		}
 		var staged int64
-		return del(&staged, `DELETE FROM staged_results WHERE store = $1 AND sku = $2`, k.Store, k.SKU)
+		if err := del(&staged, `DELETE FROM staged_results WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		if err := del(&d.Vintages, `DELETE FROM vintages WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		for _, table := range []string{"vintage_steps", "accuracy_arrivals", "series_accuracy", "drift_retrains"} {
+			var n int64
+			if err := del(&n, `DELETE FROM `+table+` WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return d, err
 }
