@@ -44,8 +44,9 @@ func TestCrashDuringJob(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 
-	// 2 stores × 24 SKUs × a year: job 2 (with Holt-Winters and four
-	// folds) lasts a second or two, long enough to be caught running.
+	// 2 stores × 24 SKUs × a year: job 2 (with Holt-Winters, AutoETS and
+	// four folds) lasts several seconds, long enough to be caught running
+	// with results staged (a streamed job stages at least every 500 ms).
 	first := demo.Sales(demo.Options{Stores: 2, SKUs: 24, Days: 365})
 	keys := seriesKeys(first)
 	// The changed sales: every quantity doubled plus one, so that every
@@ -72,7 +73,7 @@ func TestCrashDuringJob(t *testing.T) {
 	if code, b, err := p.call("POST", "/v1/sales", "text/csv", observationsCSV(t, changed)); err != nil || code != 200 {
 		t.Fatalf("upload of changed sales: %d %s %v", code, b, err)
 	}
-	job2 := p.postJob(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ses", "ridge", "holt_winters_add"], "top_k": 3, "backtest_windows": 4}`)
+	job2 := p.postJob(`{"horizon": 28, "models": ["naive", "seasonal_naive", "ses", "ridge", "holt_winters_add", "auto_ets"], "top_k": 3, "backtest_windows": 4}`)
 	c.new = job2
 	// Poll the forecasts until the job has staged at least one series
 	// (series_done counts series already staged), then kill.

@@ -103,8 +103,8 @@ func TestFailoverByHeartbeat(t *testing.T) {
 // 100 ms and dead-after 500 ms; its one partition runs for seconds.
 func TestLongPartitionNotRescued(t *testing.T) {
 	dbURL := newDatabase(t)
-	o := demo.Options{Stores: 1, SKUs: 6, Days: 730}
-	const job = `{"horizon": 14, "top_k": 2, "partition_size": 6, "models": ["naive", "seasonal_naive", "ridge", "ses", "holt", "theta", "auto_ets"]}`
+	o := demo.Options{Stores: 1, SKUs: 30, Days: 1095}
+	const job = `{"horizon": 14, "top_k": 2, "partition_size": 30, "models": ["naive", "seasonal_naive", "ridge", "ses", "holt", "theta", "auto_ets", "holt_winters_add"]}`
 	srv := startServer(t, jobs.Backend{DatabaseURL: dbURL, BeatEvery: 100 * time.Millisecond, DeadAfter: 500 * time.Millisecond}, 1)
 	srv.ingest(o)
 	db := openDB(t, dbURL)
