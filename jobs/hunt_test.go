@@ -80,14 +80,7 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	checkHuntStored(t, store, "leaky")
 	// The next tournament runs without the quarantined model.
 	run("after")
-	res, err := store.GetResult(ctx, data.Key{Store: "S01", SKU: "SKU001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body forecast.Result
-	if err := record.Result.Decode(res.Body, &body); err != nil {
-		t.Fatal(err)
-	}
+	body := result(t, store, data.Key{Store: "S01", SKU: "SKU001"})
 	if len(body.Leaderboard) != 3 {
 		t.Fatalf("leaderboard after quarantine: %+v", body.Leaderboard)
 	}

@@ -12,9 +12,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
-	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs"
-	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -51,15 +49,7 @@ func TestQuarantineSharedAcrossWorkers(t *testing.T) {
 		if j.State != sqlstore.JobSucceeded {
 			t.Fatalf("job %s: %s %s", id, j.State, j.Error)
 		}
-		res, err := store.GetResult(ctx, data.Key{Store: "S01", SKU: "SKU001"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body forecast.Result
-		if err := record.Result.Decode(res.Body, &body); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range body.Leaderboard {
+		for _, e := range result(t, store, data.Key{Store: "S01", SKU: "SKU001"}).Leaderboard {
 			names = append(names, e.Name)
 		}
 		slices.Sort(names)
