@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -54,12 +52,7 @@ func heldHuntRunner(t *testing.T, cache *leaktest.Cache, skus int) (*sqlstore.St
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard, err := memguard.New(memguard.Options{GoroutineGrace: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined, Workers: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r, guard := quarantiningRunner(t, store, reg, memguard.Options{GoroutineGrace: 10 * time.Millisecond})
 	return base, store, guard, r
 }
 

@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -27,12 +25,7 @@ func TestQuarantineSharedAcrossWorkers(t *testing.T) {
 	store := openStore(t)
 	ingest(t, store, demo.Options{Stores: 1, SKUs: 1, Days: 120})
 	newProc := func() (*jobs.Runner, *memguard.Guard) {
-		g, err := memguard.New(memguard.Options{GoroutineGrace: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &jobs.Runner{Store: store, Registry: models.Standard(), Guard: g, Excluded: g.IsQuarantined, Workers: 1,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, g
+		return quarantiningRunner(t, store, models.Standard(), memguard.Options{GoroutineGrace: 10 * time.Millisecond})
 	}
 	_, guardA := newProc()
 	runnerB, guardB := newProc()
