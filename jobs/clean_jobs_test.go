@@ -3,14 +3,11 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
-	"github.com/forecastd/forecastd/jobs"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -23,12 +20,7 @@ func TestCleanTrainingJobsNoLeak(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	ingest(t, store, demo.Options{Stores: 1, SKUs: 3, Days: 120})
-	guard, err := memguard.New(memguard.Options{GoroutineGrace: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &jobs.Runner{Store: store, Registry: models.Standard(), Guard: guard, Excluded: guard.IsQuarantined, Workers: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r, _ := quarantiningRunner(t, store, models.Standard(), memguard.Options{GoroutineGrace: 10 * time.Millisecond})
 	defer func() {
 		if err := r.StopHunts(ctx); err != nil {
 			t.Error(err)

@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -41,6 +39,45 @@ func (s *heldStore) LoadSeries(ctx context.Context, f sqlstore.SeriesFilter) ([]
 	return s.Store.LoadSeries(ctx, f)
 }
 
+// heldHuntRunner opens a store with skus demo series behind a heldStore
+// and a one-worker runner whose registry holds naive and the cache's
+// leaky model, guarded by a memguard that names goroutine leaks fast.
+func heldHuntRunner(t *testing.T, cache *leaktest.Cache, skus int) (*sqlstore.Store, *heldStore, *memguard.Guard, *jobs.Runner) {
+	t.Helper()
+	base := openStore(t)
+	ingest(t, base, demo.Options{Stores: 1, SKUs: skus, Days: 120})
+	store := &heldStore{Store: base, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	naive, _ := models.Standard().Lookup("naive")
+	reg, err := models.NewRegistry(naive, cache.Spec("leaky"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, guard := quarantiningRunner(t, store, reg, memguard.Options{GoroutineGrace: 10 * time.Millisecond})
+	return base, store, guard, r
+}
+
+// runLeakyJob creates a train job over naive and leaky and runs it.
+func runLeakyJob(t *testing.T, r *jobs.Runner, base *sqlstore.Store, id string) *jobs.Job {
+	t.Helper()
+	params := []byte(`{"kind": "train", "horizon": 7, "top_k": 2, "models": ["naive", "leaky"]}`)
+	if err := base.CreateJob(context.Background(), &sqlstore.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return execute(t, r, base, id)
+}
+
+// runUntilLeak runs up to 15 such jobs, stopping at the first whose
+// verdict is a leak: its number, 0 when none was.
+func runUntilLeak(t *testing.T, r *jobs.Runner, base *sqlstore.Store) int {
+	t.Helper()
+	for i := 1; i <= 15; i++ {
+		if j := runLeakyJob(t, r, base, "job"+string(rune('a'+i))); j.Memory.Verdict == memguard.StateLeak {
+			return i
+		}
+	}
+	return 0
+}
+
 // TestLeakHuntRunsBesideWorker: the job whose verdict starts a hunt
 // returns while the hunt runs, the next job runs to the end meanwhile,
 // and the hunt's result (with its duration) is stored when it ends.
@@ -48,41 +85,13 @@ func TestLeakHuntRunsBesideWorker(t *testing.T) {
 	var cache leaktest.Cache
 	defer cache.Release()
 	ctx := context.Background()
-	base := openStore(t)
-	ingest(t, base, demo.Options{Stores: 1, SKUs: 2, Days: 120})
-	store := &heldStore{Store: base, entered: make(chan struct{}, 1), release: make(chan struct{})}
-	naive, _ := models.Standard().Lookup("naive")
-	reg, err := models.NewRegistry(naive, cache.Spec("leaky"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	guard, err := memguard.New(memguard.Options{GoroutineGrace: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined, Workers: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	base, store, guard, r := heldHuntRunner(t, &cache, 2)
 	defer func() {
 		if err := r.StopHunts(ctx); err != nil {
 			t.Error(err)
 		}
 	}()
-	params := []byte(`{"kind": "train", "horizon": 7, "top_k": 2, "models": ["naive", "leaky"]}`)
-	run := func(id string) *jobs.Job {
-		t.Helper()
-		if err := base.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
-			t.Fatal(err)
-		}
-		return execute(t, r, base, id)
-	}
-	leakAt := 0
-	for i := 1; i <= 15; i++ {
-		j := run("job" + string(rune('a'+i)))
-		if j.Memory.Verdict == memguard.StateLeak {
-			leakAt = i
-			break
-		}
-	}
+	leakAt := runUntilLeak(t, r, base)
 	if leakAt == 0 {
 		t.Fatal("no leak verdict in 15 jobs")
 	}
@@ -93,7 +102,7 @@ func TestLeakHuntRunsBesideWorker(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("no hunt started after the leak verdict")
 	}
-	next := run("next")
+	next := runLeakyJob(t, r, base, "next")
 	if next.State != sqlstore.JobSucceeded {
 		t.Fatalf("job after the leak, during the hunt: %s %s", next.State, next.Error)
 	}
@@ -129,30 +138,8 @@ func TestStopHuntsCancelsHunt(t *testing.T) {
 	var cache leaktest.Cache
 	defer cache.Release()
 	ctx := context.Background()
-	base := openStore(t)
-	ingest(t, base, demo.Options{Stores: 1, SKUs: 1, Days: 120})
-	store := &heldStore{Store: base, entered: make(chan struct{}, 1), release: make(chan struct{})}
-	naive, _ := models.Standard().Lookup("naive")
-	reg, err := models.NewRegistry(naive, cache.Spec("leaky"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	guard, err := memguard.New(memguard.Options{GoroutineGrace: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined, Workers: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	params := []byte(`{"kind": "train", "horizon": 7, "top_k": 2, "models": ["naive", "leaky"]}`)
-	for i := 1; i <= 15; i++ {
-		id := "job" + string(rune('a'+i))
-		if err := base.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: params}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if j := execute(t, r, base, id); j.Memory.Verdict == memguard.StateLeak {
-			break
-		}
-	}
+	base, store, _, r := heldHuntRunner(t, &cache, 1)
+	runUntilLeak(t, r, base)
 	select {
 	case <-store.entered:
 	case <-time.After(time.Minute):

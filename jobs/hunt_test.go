@@ -80,14 +80,7 @@ func TestLeakHuntQuarantinesModel(t *testing.T) {
 	checkHuntStored(t, store, "leaky")
 	// The next tournament runs without the quarantined model.
 	run("after")
-	res, err := store.GetResult(ctx, data.Key{Store: "S01", SKU: "SKU001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body forecast.Result
-	if err := record.Result.Decode(res.Body, &body); err != nil {
-		t.Fatal(err)
-	}
+	body := result(t, store, data.Key{Store: "S01", SKU: "SKU001"})
 	if len(body.Leaderboard) != 3 {
 		t.Fatalf("leaderboard after quarantine: %+v", body.Leaderboard)
 	}
@@ -138,12 +131,7 @@ func TestRefreshRespectsQuarantine(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	ingest(t, store, demo.Options{Stores: 1, SKUs: 1, Days: 120})
-	guard, err := memguard.New(memguard.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &jobs.Runner{Store: store, Registry: models.Standard(), Guard: guard, Excluded: guard.IsQuarantined, Workers: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r, guard := quarantiningRunner(t, store, models.Standard(), memguard.Options{})
 	run := func(id, params string) *jobs.Job {
 		t.Helper()
 		if err := store.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: []byte(params)}, nil); err != nil {

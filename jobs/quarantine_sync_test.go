@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -12,9 +10,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/data/sqlstore"
-	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/jobs"
-	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -29,12 +25,7 @@ func TestQuarantineSharedAcrossWorkers(t *testing.T) {
 	store := openStore(t)
 	ingest(t, store, demo.Options{Stores: 1, SKUs: 1, Days: 120})
 	newProc := func() (*jobs.Runner, *memguard.Guard) {
-		g, err := memguard.New(memguard.Options{GoroutineGrace: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &jobs.Runner{Store: store, Registry: models.Standard(), Guard: g, Excluded: g.IsQuarantined, Workers: 1,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, g
+		return quarantiningRunner(t, store, models.Standard(), memguard.Options{GoroutineGrace: 10 * time.Millisecond})
 	}
 	_, guardA := newProc()
 	runnerB, guardB := newProc()
@@ -51,15 +42,7 @@ func TestQuarantineSharedAcrossWorkers(t *testing.T) {
 		if j.State != sqlstore.JobSucceeded {
 			t.Fatalf("job %s: %s %s", id, j.State, j.Error)
 		}
-		res, err := store.GetResult(ctx, data.Key{Store: "S01", SKU: "SKU001"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body forecast.Result
-		if err := record.Result.Decode(res.Body, &body); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range body.Leaderboard {
+		for _, e := range result(t, store, data.Key{Store: "S01", SKU: "SKU001"}).Leaderboard {
 			names = append(names, e.Name)
 		}
 		slices.Sort(names)

@@ -23,11 +23,21 @@ func reconcileJob(method string) string {
 // hierarchyData stores 2 stores x 3 SKUs of demo sales.
 func hierarchyData(t *testing.T, store *sqlstore.Store) {
 	t.Helper()
-	obs := demo.Sales(demo.Options{Stores: 2, SKUs: 3, Days: 120})
-	for i := range obs {
-		obs[i].Covariates = nil
+	ingestBare(t, store, demo.Sales(demo.Options{Stores: 2, SKUs: 3, Days: 120}))
+}
+
+// ingestBare stores the observations of every set, their covariates
+// dropped.
+func ingestBare(t *testing.T, store *sqlstore.Store, sets ...[]data.Observation) {
+	t.Helper()
+	var all []data.Observation
+	for _, obs := range sets {
+		all = append(all, obs...)
 	}
-	if _, err := store.Ingest(context.Background(), data.Each(obs)); err != nil {
+	for i := range all {
+		all[i].Covariates = nil
+	}
+	if _, err := store.Ingest(context.Background(), data.Each(all)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,13 +134,7 @@ func TestReconcileSkipped(t *testing.T) {
 	for i := range obs2 {
 		obs2[i].Key.Store = "S9"
 	}
-	all := append(obs, obs2...)
-	for i := range all {
-		all[i].Covariates = nil
-	}
-	if _, err := jr.store.Ingest(context.Background(), data.Each(all)); err != nil {
-		t.Fatal(err)
-	}
+	ingestBare(t, jr.store, obs, obs2)
 	j := jr.run(t, reconcileJob("bottom_up"))
 	rs := j.Summary.Reconcile
 	if j.State != sqlstore.JobSucceeded || rs == nil || rs.State != jobs.ReconcileSkipped || rs.Aggregates != 0 ||
@@ -163,13 +167,7 @@ func TestReconcileDegraded(t *testing.T) {
 	for i := range short {
 		short[i].Key.SKU = "NEW"
 	}
-	all := append(obs, short...)
-	for i := range all {
-		all[i].Covariates = nil
-	}
-	if _, err := jr.store.Ingest(context.Background(), data.Each(all)); err != nil {
-		t.Fatal(err)
-	}
+	ingestBare(t, jr.store, obs, short)
 	j := jr.run(t, reconcileJob("mint_shrink"))
 	rs := j.Summary.Reconcile
 	if j.State != sqlstore.JobSucceeded || rs == nil || rs.State != jobs.ReconcileDegraded || rs.Ran != "mint_wls" ||

@@ -64,6 +64,18 @@ func newRunner(t *testing.T, store jobs.Store) *jobs.Runner {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
+// quarantiningRunner is a one-worker runner on store over reg whose
+// guard (made with opts) also excludes the models it quarantines.
+func quarantiningRunner(t *testing.T, store jobs.Store, reg *models.Registry, opts memguard.Options) (*jobs.Runner, *memguard.Guard) {
+	t.Helper()
+	guard, err := memguard.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jobs.Runner{Store: store, Registry: reg, Guard: guard, Excluded: guard.IsQuarantined, Workers: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, guard
+}
+
 // execute runs job id with r and returns it as the API shows it.
 func execute(t *testing.T, r *jobs.Runner, store *sqlstore.Store, id string) *jobs.Job {
 	t.Helper()

@@ -15,7 +15,6 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -34,6 +33,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/forecastd/forecastd/bench/holdout"
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
@@ -78,7 +78,7 @@ func run(ctx context.Context, set, dataDir string, nStores, nSKUs int, modelList
 	)
 	switch set {
 	case "store":
-		series, err = readStoreItem(filepath.Join(dataDir, "store_item_demand", "demand-forecasting-kernels-only.zip"))
+		series, err = holdout.StoreItem(filepath.Join(dataDir, "store_item_demand", "demand-forecasting-kernels-only.zip"))
 		if h == 0 {
 			h = 90
 		}
@@ -344,59 +344,6 @@ func keep(series []*data.Series, nStores, nSKUs int) []*data.Series {
 		}
 	}
 	return out
-}
-
-func readStoreItem(path string) ([]*data.Series, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = zr.Close() }() // read-only
-	var obs []data.Observation
-	for _, f := range zr.File {
-		if f.Name != "train.csv" {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, err
-		}
-		err = readRows(rc, &obs)
-		if cerr := rc.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return ingest.Assemble(obs, data.Daily)
-}
-
-// readRows appends the rows of the Kaggle train.csv (date,store,item,sales).
-func readRows(r0 io.Reader, obs *[]data.Observation) error {
-	r := csv.NewReader(r0)
-	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil {
-		return err
-	}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		d, err := ingest.ParseDate(rec[0])
-		if err != nil {
-			return err
-		}
-		q, err := strconv.ParseFloat(rec[3], 64)
-		if err != nil {
-			return err
-		}
-		*obs = append(*obs, data.Observation{Date: d, Key: data.Key{Store: rec[1], SKU: rec[2]}, Quantity: q})
-	}
 }
 
 // readWalmart reads the Walmart45 weekly store totals as series keyed

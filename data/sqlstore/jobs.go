@@ -145,22 +145,10 @@ func (s *Store) ListJobs(ctx context.Context, state, before string, limit int) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs
+	return queryList(ctx, s.db, "list jobs", func(rows *sql.Rows) (*Job, error) { return scanJob(rows) },
+		`SELECT `+jobCols+` FROM jobs
 		WHERE (created_at < $1 OR (created_at = $1 AND id < $2)) AND ($3 = '' OR state = $3)
 		ORDER BY created_at DESC, id DESC LIMIT $4`, beforeTS, beforeID, state, limit)
-	if err != nil {
-		return nil, fmt.Errorf("data: list jobs: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []*Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("data: list jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
 }
 
 // StartJob marks a job running with the number of series it will train,
@@ -352,6 +340,25 @@ func closeRows(rows *sql.Rows, err *error) {
 	if cerr := rows.Close(); cerr != nil {
 		*err = errors.Join(*err, fmt.Errorf("data: close rows: %w", cerr))
 	}
+}
+
+// queryList runs query and returns every row as scan reads it: the one
+// loop of the package's list reads. what names the read in its errors.
+func queryList[T any](ctx context.Context, db *sql.DB, what string, scan func(*sql.Rows) (T, error), query string, args ...any) (_ []T, err error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %w", what, err)
+	}
+	defer closeRows(rows, &err)
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // pageFrom turns a page cursor (the ID of the last row of the previous

@@ -44,22 +44,13 @@ func (s *Store) Unquarantine(ctx context.Context, model string) (bool, error) {
 
 // QuarantineList returns the quarantined models by name.
 func (s *Store) QuarantineList(ctx context.Context) (_ []Quarantined, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT model, reason, since FROM quarantine ORDER BY model`)
-	if err != nil {
-		return nil, fmt.Errorf("data: quarantine list: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []Quarantined
-	for rows.Next() {
+	return queryList(ctx, s.db, "quarantine list", func(rows *sql.Rows) (Quarantined, error) {
 		var q Quarantined
 		var since int64
-		if err := rows.Scan(&q.Model, &q.Reason, &since); err != nil {
-			return nil, fmt.Errorf("data: quarantine list: %w", err)
-		}
+		err := rows.Scan(&q.Model, &q.Reason, &since)
 		q.Since = time.UnixMilli(since).UTC()
-		out = append(out, q)
-	}
-	return out, rows.Err()
+		return q, err
+	}, `SELECT model, reason, since FROM quarantine ORDER BY model`)
 }
 
 // Hunt is a stored leak hunt: its summary columns and Body, the encoded
@@ -133,20 +124,8 @@ func (s *Store) ListHunts(ctx context.Context, before string, limit int) (_ []*H
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+huntCols+` FROM hunts
+	return queryList(ctx, s.db, "list hunts", func(rows *sql.Rows) (*Hunt, error) { return scanHunt(rows, nil) },
+		`SELECT `+huntCols+` FROM hunts
 		WHERE started_at < $1 OR (started_at = $1 AND id < $2)
 		ORDER BY started_at DESC, id DESC LIMIT $3`, beforeTS, beforeID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("data: list hunts: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []*Hunt
-	for rows.Next() {
-		h, err := scanHunt(rows, nil)
-		if err != nil {
-			return nil, fmt.Errorf("data: list hunts: %w", err)
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }

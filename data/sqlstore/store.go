@@ -458,22 +458,13 @@ func (s *Store) ListSeries(ctx context.Context, store string, after data.Key, li
 	q := `SELECT store, sku, COUNT(*), MIN(ts), MAX(ts) FROM sales
 		WHERE (store > $1 OR (store = $1 AND sku > $2)) AND ($3 = '' OR store = $3)
 		GROUP BY store, sku ORDER BY store, sku LIMIT $4`
-	rows, err := s.db.QueryContext(ctx, q, after.Store, after.SKU, store, limit)
-	if err != nil {
-		return nil, fmt.Errorf("data: list series: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []SeriesInfo
-	for rows.Next() {
+	return queryList(ctx, s.db, "list series", func(rows *sql.Rows) (SeriesInfo, error) {
 		var si SeriesInfo
 		var lo, hi int64
-		if err := rows.Scan(&si.Store, &si.SKU, &si.Rows, &lo, &hi); err != nil {
-			return nil, fmt.Errorf("data: list series: %w", err)
-		}
+		err := rows.Scan(&si.Store, &si.SKU, &si.Rows, &lo, &hi)
 		si.FirstDate, si.LastDate = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
-		out = append(out, si)
-	}
-	return out, rows.Err()
+		return si, err
+	}, q, after.Store, after.SKU, store, limit)
 }
 
 // SeriesFilter selects series; empty lists mean all.

@@ -238,21 +238,9 @@ func (s *Store) Vintages(ctx context.Context, k data.Key, body bool) (_ []*Vinta
 	if body {
 		cols += ", body"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM vintages WHERE store = $1 AND sku = $2
+	return queryList(ctx, s.db, "vintages", func(rows *sql.Rows) (*Vintage, error) { return scanVintage(rows, body) },
+		`SELECT `+cols+` FROM vintages WHERE store = $1 AND sku = $2
 		ORDER BY cutoff DESC, published_at DESC, job_id DESC`, k.Store, k.SKU)
-	if err != nil {
-		return nil, fmt.Errorf("data: vintages: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []*Vintage
-	for rows.Next() {
-		v, err := scanVintage(rows, body)
-		if err != nil {
-			return nil, fmt.Errorf("data: vintages: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // Arrival is a batch of sales dates of one series that kept vintages
@@ -298,22 +286,10 @@ func (s *Store) PendingArrivals(ctx context.Context, limit int) (_ []Arrival, er
 // VintagesCovering returns the vintages of k, with bodies, that forecast
 // any date from from to to (inclusive).
 func (s *Store) VintagesCovering(ctx context.Context, k data.Key, from, to time.Time) (_ []*Vintage, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+vintageCols+`, body FROM vintages
+	return queryList(ctx, s.db, "vintages covering", func(rows *sql.Rows) (*Vintage, error) { return scanVintage(rows, true) },
+		`SELECT `+vintageCols+`, body FROM vintages
 		WHERE store = $1 AND sku = $2 AND first_ts <= $3 AND last_ts >= $4 ORDER BY cutoff, published_at, job_id`,
 		k.Store, k.SKU, to.Unix(), from.Unix())
-	if err != nil {
-		return nil, fmt.Errorf("data: vintages covering: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []*Vintage
-	for rows.Next() {
-		v, err := scanVintage(rows, true)
-		if err != nil {
-			return nil, fmt.Errorf("data: vintages covering: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // SalesBetween returns the stored quantities of k dated from from to to
@@ -532,21 +508,9 @@ func (f AccuracyFilter) where(first int) (string, []any) {
 // realized WAPE first (series without a WAPE last), then by key.
 func (s *Store) RankAccuracy(ctx context.Context, f AccuracyFilter, offset, limit int) (_ []SeriesAccuracy, err error) {
 	w, args := f.where(1)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+accuracyCols+` FROM series_accuracy`+w+`
+	return queryList(ctx, s.db, "rank accuracy", func(rows *sql.Rows) (SeriesAccuracy, error) { return scanAccuracy(rows) },
+		`SELECT `+accuracyCols+` FROM series_accuracy`+w+`
 		ORDER BY CASE WHEN wape IS NULL THEN 1 ELSE 0 END, wape DESC, store, sku LIMIT $3 OFFSET $4`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, fmt.Errorf("data: rank accuracy: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []SeriesAccuracy
-	for rows.Next() {
-		a, err := scanAccuracy(rows)
-		if err != nil {
-			return nil, fmt.Errorf("data: rank accuracy: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // AccuracyAggregate sums the realized accuracy of a group of series (a
@@ -686,22 +650,13 @@ type StepCoverage struct {
 // CoverageByStep sums the scored steps of the kept vintages by horizon
 // step (at most the longest horizon of rows), optionally of one store.
 func (s *Store) CoverageByStep(ctx context.Context, store string) (_ []StepCoverage, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT step, COUNT(*),
+	return queryList(ctx, s.db, "coverage by step", func(rows *sql.Rows) (StepCoverage, error) {
+		var c StepCoverage
+		err := rows.Scan(&c.Step, &c.N, &c.In80, &c.In95, &c.AbsError, &c.AbsActual)
+		return c, err
+	}, `SELECT step, COUNT(*),
 		SUM(CASE WHEN actual >= lower80 AND actual <= upper80 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN actual >= lower95 AND actual <= upper95 THEN 1 ELSE 0 END),
 		SUM(ABS(actual - forecast)), SUM(ABS(actual))
 		FROM vintage_steps WHERE ($1 = '' OR store = $1) GROUP BY step ORDER BY step`, store)
-	if err != nil {
-		return nil, fmt.Errorf("data: coverage by step: %w", err)
-	}
-	defer closeRows(rows, &err)
-	var out []StepCoverage
-	for rows.Next() {
-		var c StepCoverage
-		if err := rows.Scan(&c.Step, &c.N, &c.In80, &c.In95, &c.AbsError, &c.AbsActual); err != nil {
-			return nil, fmt.Errorf("data: coverage by step: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
