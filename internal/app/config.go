@@ -200,6 +200,12 @@ func (b *Binding) Config() (Config, error) {
 				Value: strings.Join(b.cfg.Backend.ScheduleModels, ","), Err: err})
 		}
 	}
+	// A worker is taken for dead after missing beats, never between two
+	// beats of a live one.
+	if be, da := b.cfg.Backend.BeatEvery, b.cfg.Backend.DeadAfter; be > 0 && da > 0 && da < 2*be {
+		errs = append(errs, &ConfigError{Name: b.source("dead-after"), Value: da.String(),
+			Err: fmt.Errorf("want at least twice %s (%s)", b.source("heartbeat-every"), be)})
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forecastd/forecastd/jobs"
 )
 
 // TestDefaults: with nothing set, the configuration is the README's
@@ -40,6 +42,8 @@ func TestDefaults(t *testing.T) {
 		{"FORECASTD_FAN_OUT", c.Backend.FanOut == nil, true},
 		{"FORECASTD_PARTITION_SIZE", c.Backend.PartitionSize, 50},
 		{"FORECASTD_RESCUE_AFTER", c.Backend.RescueAfter, 30 * time.Minute},
+		{"FORECASTD_HEARTBEAT_EVERY", c.Backend.BeatEvery, jobs.DefaultBeatEvery},
+		{"FORECASTD_DEAD_AFTER", c.Backend.DeadAfter, jobs.DefaultDeadAfter},
 		{"FORECASTD_SCHEDULE_HORIZON", c.Backend.ScheduleHorizon, 28},
 		{"FORECASTD_MONITOR_INTERVAL", c.Ops.MonitorInterval, 5 * time.Second},
 		{"FORECASTD_MONITOR_WINDOW", c.Ops.MonitorWindow, 2 * time.Hour},
@@ -122,6 +126,8 @@ func TestInvalid(t *testing.T) {
 			[]string{"FORECASTD_SERIES_WORKERS", `"many"`}},
 		{"bad duration", ServeCommand, map[string]string{"FORECASTD_RESCUE_AFTER": "10"}, nil,
 			[]string{"FORECASTD_RESCUE_AFTER", `"10"`, "duration"}},
+		{"dead-after within a beat", WorkerCommand, map[string]string{"FORECASTD_HEARTBEAT_EVERY": "10s", "FORECASTD_DEAD_AFTER": "15s"}, nil,
+			[]string{"FORECASTD_DEAD_AFTER", `"15s"`, "twice FORECASTD_HEARTBEAT_EVERY"}},
 		{"zero duration", ServeCommand, map[string]string{"FORECASTD_MONITOR_INTERVAL": "0s"}, nil,
 			[]string{"FORECASTD_MONITOR_INTERVAL", "positive"}},
 		{"bad duration flag", WorkerCommand, nil, []string{"-shutdown-timeout", "soon"},
