@@ -63,7 +63,7 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 	}
 	o := p.options()
 	o.Candidates, o.Workers = specs, r.Workers
-	check := inRunCheck{log: log, candidates: specs}
+	check := inRunCheck{log: log, candidates: specs, every: r.Guard.Options().CheckpointEvery}
 	prog := r.progress(ctx, id)
 	longestLen := -1
 	failed := 0 // series whose training failed: done, with nothing to stage
