@@ -272,3 +272,10 @@ type DriftFigure struct {
 	CoverageP    *float64 `json:"coverage_p"`
 	Reasons      []string `json:"reasons"`
 }
+
+// reconcileMethod is the job's reconciliation; Validate has refused an
+// unknown one, so a stored job's value parses (None when empty).
+func (p Params) reconcileMethod() hierarchy.Method {
+	m, _ := hierarchy.ParseMethod(p.Reconcile)
+	return m
+}

@@ -128,7 +128,7 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 		// definite) leaves the forecasts as trained: publish those.
 		rs.State, rs.Reason = ReconcileSkipped, err.Error()
 	}
-	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs}
+	check := r.newInRunCheck(r.logger().With("job_id", id, "kind", p.Kind.String()), specs)
 	for i, out := range outs {
 		if out == nil {
 			continue

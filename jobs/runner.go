@@ -111,7 +111,7 @@ func (r *Runner) Execute(ctx context.Context, id string) (err error) {
 	report, runErr := r.Guard.Run(ctx, p.Kind.String(), func(ctx context.Context) error {
 		// A train job is streamed in batches (stream.go), unless it
 		// reconciles: reconciliation needs every series of the job at once.
-		if m, _ := hierarchy.ParseMethod(p.Reconcile); p.Kind == KindTrain && m == hierarchy.None {
+		if p.Kind == KindTrain && p.reconcileMethod() == hierarchy.None {
 			st, err := r.trainStreamed(ctx, id, p, log, &ph, &sum)
 			loaded, trained, sample, loadErr, startErr, start = st.loaded, st.trained, st.sample, st.loadErr, st.startErr, st.start
 			return err
@@ -440,7 +440,7 @@ func (r *Runner) progress(ctx context.Context, id string) forecast.Progress {
 }
 
 func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.Series, sum *tally, prog forecast.Progress) error {
-	if m, _ := hierarchy.ParseMethod(p.Reconcile); m != hierarchy.None {
+	if m := p.reconcileMethod(); m != hierarchy.None {
 		return r.trainReconciled(ctx, id, p, m, series, sum, prog)
 	}
 	specs, err := r.candidates(p)
@@ -450,8 +450,7 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	o := p.options()
 	o.Candidates = specs
 	o.Workers = r.Workers
-	check := inRunCheck{log: r.logger().With("job_id", id, "kind", p.Kind.String()), candidates: specs,
-		every: r.Guard.Options().CheckpointEvery}
+	check := r.newInRunCheck(r.logger().With("job_id", id, "kind", p.Kind.String()), specs)
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
@@ -512,6 +511,15 @@ type inRunCheck struct {
 	every       int
 	resultBytes int64 // bytes of results staged so far: held legitimately
 	reported    bool
+}
+
+// newInRunCheck is the in-run check of a job training specs, asking
+// every Options.CheckpointEvery series: every path that stages a job's
+// series builds it here, so none judges after every series (whose
+// warm-up would then cover only the first few series and call their
+// warming caches a leak).
+func (r *Runner) newInRunCheck(log *slog.Logger, specs []models.Spec) *inRunCheck {
+	return &inRunCheck{log: log, candidates: specs, every: r.Guard.Options().CheckpointEvery}
 }
 
 func (c *inRunCheck) staged(ctx context.Context, bytes int64) {

@@ -63,7 +63,7 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 	}
 	o := p.options()
 	o.Candidates, o.Workers = specs, r.Workers
-	check := inRunCheck{log: log, candidates: specs, every: r.Guard.Options().CheckpointEvery}
+	check := r.newInRunCheck(log, specs)
 	prog := r.progress(ctx, id)
 	longestLen := -1
 	failed := 0 // series whose training failed: done, with nothing to stage
@@ -205,12 +205,7 @@ func (s *stager) add(ctx context.Context, ser *data.Series, out *forecast.Outcom
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: %w", k, err)
 	}
-	row := sqlstore.Staged{Key: k, Body: body, Models: kept}
-	if _, ok := s.store.(vintageStager); ok && len(out.Result.Points) > 0 && ser.Len() > 0 {
-		m := vintageMeta(ser, out.Result)
-		row.Vintage = &m
-	}
-	s.rows = append(s.rows, row)
+	s.rows = append(s.rows, sqlstore.Staged{Key: k, Body: body, Models: kept, Vintage: vintageFor(s.store, ser, out.Result)})
 	s.sum.trained(k, out)
 	if s.last.IsZero() {
 		s.last = time.Now()

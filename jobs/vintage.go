@@ -22,11 +22,23 @@ type vintageStager interface {
 // when the store keeps vintages: the data cut-off, the dates forecast,
 // the MASE scale of the history trained on and the backtest WAPE.
 func (r *Runner) stageResult(ctx context.Context, id string, s *data.Series, res *forecast.Result, body, kept []byte) error {
-	vs, ok := r.Store.(vintageStager)
-	if !ok || len(res.Points) == 0 || s.Len() == 0 {
+	m := vintageFor(r.Store, s, res)
+	if m == nil {
 		return r.Store.StageResult(ctx, id, s.Key, body, kept)
 	}
-	return vs.StageResultVintage(ctx, id, s.Key, body, kept, vintageMeta(s, res))
+	return r.Store.(vintageStager).StageResultVintage(ctx, id, s.Key, body, kept, *m)
+}
+
+// vintageFor is what the published res of series s keeps as a vintage,
+// or nil when it keeps none: store keeps no vintages, or res forecasts
+// nothing (a failure) from no history. Both staging paths (one series,
+// and a streamed batch) ask here.
+func vintageFor(store Store, s *data.Series, res *forecast.Result) *sqlstore.VintageMeta {
+	if _, ok := store.(vintageStager); !ok || len(res.Points) == 0 || s.Len() == 0 {
+		return nil
+	}
+	m := vintageMeta(s, res)
+	return &m
 }
 
 // vintageMeta is what a vintage of res, trained on s, keeps.
