@@ -25,7 +25,7 @@ func walmartSeries(t *testing.T, weeks int) []*data.Series {
 	t.Helper()
 	f, err := os.Open(walmartFile)
 	if err != nil {
-		t.Skipf("the Walmart data set is not here: %v", err)
+		t.Fatalf("the Walmart data set is not here (tests read ../shared/data, which CI has): %v", err)
 	}
 	defer func() { _ = f.Close() }() // read-only
 	rows, err := csv.NewReader(f).ReadAll()
