@@ -13,7 +13,8 @@ import (
 // tournament kept, without re-running the tournament: each kept model is
 // loaded from its state and forecasts from s (models re-run their filters
 // or features over the new history with the fitted parameters). The
-// combination weights and interval radii of prev are kept.
+// combination of prev (its Combine: the weighted mean, or the median step
+// by step), its weights and its interval radii are kept.
 //
 // The models get s's covariates with their plans as loaded now: a kept
 // regression reads the covariates its state names, by date, so a plan
@@ -29,7 +30,7 @@ func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg
 		return nil, fmt.Errorf("forecast: refresh %s: previous result has no points", s.Key)
 	}
 	in := models.Input{Y: s.Values, Start: s.Start, Freq: s.Freq, Season: prev.Season, Covariates: s.Covariates}
-	point, err := combineKept(ctx, in, kept, reg, prev.Horizon)
+	point, err := combineKept(ctx, in, kept, reg, prev.Horizon, prev.Combine)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: refresh %s: %w", s.Key, err)
 	}
@@ -45,9 +46,11 @@ func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg
 }
 
 // combineKept loads each kept model from its state, forecasts h steps
-// from in, and returns the weighted mean of the forecasts.
-func combineKept(ctx context.Context, in models.Input, kept []Kept, reg *models.Registry, h int) ([]float64, error) {
-	point := make([]float64, h)
+// from in, and combines the forecasts as the tournament did: the median
+// step by step for CombineMedian, else the weighted mean (a result
+// stored before Combine was recorded has none and was a weighted mean).
+func combineKept(ctx context.Context, in models.Input, kept []Kept, reg *models.Registry, h int, how Combination) ([]float64, error) {
+	runs := make([]*candidateRun, 0, len(kept))
 	var wsum float64
 	for _, k := range kept {
 		_, f, err := loadModel(k, reg)
@@ -61,11 +64,16 @@ func combineKept(ctx context.Context, in models.Input, kept []Kept, reg *models.
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k.Name, err)
 		}
-		for i := range point {
-			point[i] += k.Weight * fc[i]
-		}
+		runs = append(runs, &candidateRun{weight: k.Weight, final: fc})
 		wsum += k.Weight
 	}
+	final := func(cr *candidateRun) []float64 { return cr.final }
+	if how == CombineMedian {
+		return medianForecast(runs, final, h), nil
+	}
+	// The stored weights sum to 1 up to rounding; dividing by their sum
+	// keeps a refresh equal to the tournament's own combination.
+	point := weightedForecast(runs, final, h)
 	for i := range point {
 		point[i] /= wsum
 	}
