@@ -46,7 +46,8 @@ func dataSchemas() oaObj {
 			"planned_covariates": oaObj{"type": "integer", "description": "planned values deleted (0 for a date range)"},
 			"forecasts":          oaObj{"type": "integer", "description": "published forecasts deleted (0 for a date range)"},
 			"vintages":           oaObj{"type": "integer", "description": "kept vintages deleted with their accuracy scores (0 for a date range)"},
-		}, "sales", "planned_covariates", "forecasts", "vintages")}, "store", "sku", "deleted"),
+			"scored_steps":       oaObj{"type": "integer", "description": "forecast steps whose score rested on the deleted sales; the series is scored again on the sales left"},
+		}, "sales", "planned_covariates", "forecasts", "vintages", "scored_steps")}, "store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
 	}

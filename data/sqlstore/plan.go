@@ -216,14 +216,21 @@ type SeriesDeleted struct {
 	// Vintages counts the kept vintages deleted, with their scores on
 	// arrived actuals, so a deleted series leaves the accuracy ranking.
 	Vintages int64 `json:"vintages"`
+	// ScoredSteps counts the forecast steps that had been scored against
+	// sales deleted by a date range. The series' judgement goes with
+	// them, and the scorer judges it again on the sales that are left
+	// (the deleted dates are queued as arrivals), so accuracy never rests
+	// on sales that are no longer stored.
+	ScoredSteps int64 `json:"scored_steps"`
 }
 
 // DeleteSeries removes series k in one transaction: with the zero
 // DateRange its sales, planned covariates and published forecast (and
 // results staged for it by running jobs, which would otherwise publish
-// it again); with a range, only the sales dated in it, leaving the plan
-// and the published forecast as they are. It returns ErrNotFound when k
-// has neither sales nor planned values.
+// it again); with a range, only the sales dated in it and the scores of
+// forecast steps on those dates, leaving the plan and the published
+// forecast as they are. It returns ErrNotFound when k has neither sales
+// nor planned values.
 func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (SeriesDeleted, error) {
 	var d SeriesDeleted
 	what := "delete series " + k.String()
@@ -250,7 +257,7 @@ func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (Seri
 			return err
 		}
 		if !r.IsZero() {
-			return nil
+			return unscoreRange(ctx, tx, k, from, until, del, &d.ScoredSteps)
 		}
 		if err := del(&d.PlannedCovariates, `DELETE FROM planned_covariates WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
 			return err
@@ -274,6 +281,30 @@ func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (Seri
 		return nil
 	})
 	return d, err
+}
+
+// unscoreRange deletes the scored steps of k dated in [from, until). When
+// there were any, the series' judgement, which may rest on them, is
+// deleted too, and every date k had scored is queued as an arrival: the
+// scorer then scores all of k's vintages again on the sales left and
+// judges the series anew on the newest it can (queueing only the deleted
+// dates would rescore only the vintages covering them, and could judge
+// the series on an older vintage than the one it was judged on).
+func unscoreRange(ctx context.Context, tx *sql.Tx, k data.Key, from, until int64, del func(*int64, string, ...any) error, n *int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO accuracy_arrivals (store, sku, ts)
+		SELECT DISTINCT store, sku, ts FROM vintage_steps WHERE store = $1 AND sku = $2
+			AND EXISTS (SELECT 1 FROM vintage_steps WHERE store = $1 AND sku = $2 AND ts >= $3 AND ts < $4)
+		ON CONFLICT (store, sku, ts) DO NOTHING`, k.Store, k.SKU, from, until); err != nil {
+		return fmt.Errorf("data: delete series %s: requeue scored dates: %w", k, err)
+	}
+	if err := del(n, `DELETE FROM vintage_steps WHERE store = $1 AND sku = $2 AND ts >= $3 AND ts < $4`, k.Store, k.SKU, from, until); err != nil {
+		return err
+	}
+	if *n == 0 {
+		return nil
+	}
+	var judged int64
+	return del(&judged, `DELETE FROM series_accuracy WHERE store = $1 AND sku = $2`, k.Store, k.SKU)
 }
 
 // DateRange selects dates, [From, Until); a zero time leaves
