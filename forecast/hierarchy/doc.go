@@ -5,7 +5,11 @@
 // New builds the hierarchy of a set of bottom series (store x SKU keys)
 // and its summing matrix S: the total, one node per store, one per SKU
 // across stores, one per value of each attribute (an M5-style dept or cat
-// of the SKU), then the bottom series. Reconcile takes a base forecast of
+// of the SKU), then the bottom series. NewGrouped builds M5's grouped
+// structure from attributes of each series (SeriesAttributes, as the
+// store keeps them): one node per attribute value across stores and per
+// store and value, keyed by AttributeKey ({store or _total,
+// "_name=value"}), so a job publishes them as series. Reconcile takes a base forecast of
 // every node (each from its own tournament) and returns coherent ones,
 // by one of the methods of Method:
 //
