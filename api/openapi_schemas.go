@@ -46,6 +46,7 @@ func dataSchemas() oaObj {
 			"planned_covariates": oaObj{"type": "integer", "description": "planned values deleted (0 for a date range)"},
 			"forecasts":          oaObj{"type": "integer", "description": "published forecasts deleted (0 for a date range)"},
 			"vintages":           oaObj{"type": "integer", "description": "kept vintages deleted with their accuracy scores (0 for a date range)"},
+			"attributes":         oaObj{"type": "integer", "description": "series attributes deleted (0 for a date range)"},
 		}, "sales", "planned_covariates", "forecasts", "vintages")}, "store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
@@ -112,7 +113,8 @@ func jobSchemas() oaObj {
 				"aggregates":    oaObj{"type": "integer", "description": "aggregate series published under _total keys"},
 				"residual_rows": oaObj{"type": "integer", "description": "backtest error samples common to every series, for the error covariance"},
 				"lambda":        oaObj{"type": "number", "description": "shrinkage intensity of the error covariance"},
-				"clipped":       oaObj{"type": "integer", "description": "reconciled values below zero set to zero (series of counts)"}},
+				"clipped":       oaObj{"type": "integer", "description": "reconciled values below zero set to zero (series of counts)"},
+				"attributes":    array(str("series attribute that added levels: its aggregates are at /v1/aggregates/{name}/{value}"))},
 				"method", "state", "aggregates"),
 		}, "series_total", "trained", "excluded", "failed", "fallback", "warnings"),
 	}

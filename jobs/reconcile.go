@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -29,6 +30,10 @@ type ReconcileSummary struct {
 	Reason string `json:"reason,omitempty"`
 	// Aggregates is the number of aggregate series published.
 	Aggregates int `json:"aggregates"`
+	// Attributes names the series attributes that added levels (one
+	// node per value, across stores and per store), published under
+	// hierarchy.AttributeKey; absent when the series have none.
+	Attributes []string `json:"attributes,omitempty"`
 	// ResidualRows is the number of backtest error samples (fold x
 	// step) common to every series, from which the error covariance was
 	// estimated; Lambda its shrinkage intensity (absent without them).
@@ -73,7 +78,12 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	for i, s := range series {
 		keys[i] = s.Key
 	}
-	h, err := hierarchy.New(keys, nil)
+	attrs, err := r.seriesAttributes(ctx, keys)
+	if err != nil {
+		return err
+	}
+	rs.Attributes = attributeNames(attrs)
+	h, err := hierarchy.NewGrouped(keys, attrs)
 	var aggs []*data.Series
 	if err == nil && len(series) > hierarchy.MaxBottom {
 		err = fmt.Errorf("%d series: at most %d can be reconciled in one job (filter by stores or skus)", len(series), hierarchy.MaxBottom)
@@ -151,6 +161,43 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 		rs.Aggregates++
 	}
 	return nil
+}
+
+// attributeSource is a store that keeps series attributes
+// (*sqlstore.Store does): a reconciled job adds their levels. A store
+// without them reconciles total, store and SKU only.
+type attributeSource interface {
+	AttributesOf(ctx context.Context, keys []data.Key) (map[data.Key]map[string]string, error)
+}
+
+// seriesAttributes reads the attributes of keys from the store, nil when
+// it keeps none.
+func (r *Runner) seriesAttributes(ctx context.Context, keys []data.Key) (hierarchy.SeriesAttributes, error) {
+	src, ok := r.Store.(attributeSource)
+	if !ok {
+		return nil, nil
+	}
+	m, err := src.AttributesOf(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: reconcile: %w", err)
+	}
+	return m, nil
+}
+
+// attributeNames lists the attribute names of attrs, sorted.
+func attributeNames(attrs hierarchy.SeriesAttributes) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, m := range attrs {
+		for n := range m {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // stageAggregate stores an aggregate's outcome without counting it among
