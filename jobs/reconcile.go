@@ -242,7 +242,7 @@ func reconcileOutcomes(ctx context.Context, h *hierarchy.Hierarchy, method hiera
 	ran, state, reason := method, ReconcileDone, ""
 	if method == hierarchy.MinTShrink && rs.ResidualRows < 2 {
 		ran, state = hierarchy.MinTWLS, ReconcileDegraded
-		reason = fmt.Sprintf("%d backtest error samples common to all %d series (fallback series have none): mint_shrink needs 2, mint_wls ran", rs.ResidualRows, n)
+		reason = fmt.Sprintf("%d backtest error samples common to all %d series (fallback series and refreshes have none): mint_shrink needs 2, mint_wls ran", rs.ResidualRows, n)
 	}
 	res, err := hierarchy.Reconcile(ctx, h, ran, in)
 	if err != nil {
