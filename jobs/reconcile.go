@@ -225,6 +225,19 @@ func nonNegativeAll(series []*data.Series) bool {
 	return true
 }
 
+// ReconcileOutcomes reconciles outs (one per node of h, in its order,
+// as forecast.Run returned them, backtest errors included) in place, as a
+// job with reconcile does, and says what ran: the batch `forecastd train
+// -reconcile` shares the job's rules (mint_shrink without two rows of
+// errors degrades to mint_wls).
+func ReconcileOutcomes(ctx context.Context, h *hierarchy.Hierarchy, method hierarchy.Method, outs []*forecast.Outcome, nonNeg bool) (*ReconcileSummary, error) {
+	rs := &ReconcileSummary{Method: string(method), Aggregates: h.Aggregates()}
+	if err := reconcileOutcomes(ctx, h, method, outs, nonNeg, rs); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
 // reconcileOutcomes reconciles the forecasts of outs (one per node of h,
 // in its order) in place, by method or, when method needs residuals the
 // outcomes lack, by mint_wls, recording what ran in rs.
