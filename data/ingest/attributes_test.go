@@ -78,6 +78,16 @@ func TestSalesAttributeColumns(t *testing.T) {
 		len(obs[2].Attributes) != 1 || obs[2].Attributes["dept_id"] != "D2" {
 		t.Fatalf("observations' attributes = %v %v %v", obs[0].Attributes, obs[1].Attributes, obs[2].Attributes)
 	}
+	// An empty cell gives nothing and conflicts with nothing; a value
+	// first given on a later row is handed on with that row.
+	later := "date,store,sku,quantity,cat_id,state_id\n2024-01-01,S,A,1,,\n2024-01-02,S,A,2,C1,\n2024-01-03,S,A,2,,CA\n2024-01-04,S,A,2,C1,CA\n"
+	obs = obs[:0]
+	if _, err := ParseCSVWith(strings.NewReader(later), nil, func(o data.Observation) error { obs = append(obs, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if obs[0].Attributes != nil || obs[1].Attributes["cat_id"] != "C1" || obs[2].Attributes["state_id"] != "CA" || obs[3].Attributes != nil {
+		t.Fatalf("later values: %v %v %v %v", obs[0].Attributes, obs[1].Attributes, obs[2].Attributes, obs[3].Attributes)
+	}
 	bad := "date,store,sku,quantity,cat_id\n2024-01-01,S,A,1,C1\n2024-01-02,S,A,2,C2\n"
 	_, err = ParseCSVWith(strings.NewReader(bad), nil, func(data.Observation) error { return nil })
 	var pe *ParseError

@@ -29,9 +29,10 @@ type Row struct {
 	// Covariates holds the value of each of CSVReader.Covariates, NaN
 	// where the row gives none. The slice is reused by the next row.
 	Covariates []float64
-	// Attributes holds the value of each attribute column ("" where the
-	// row gives none), and newAttrs is true on the first row of a series
-	// that gives any: ParseCSV hands the attributes on with that row.
+	// Attributes holds the series' value of each attribute column as
+	// its rows so far gave them ("" for none yet), and newAttrs is true on
+	// a row that gave a value the series did not have: ParseCSV hands
+	// the attributes on with that row.
 	Attributes []string
 	newAttrs   bool
 }
@@ -319,31 +320,35 @@ type attrFirst struct {
 // gave, naming that row's line.
 func (r *CSVReader) readAttributes(line int, bad func(string, error)) {
 	row, c := &r.row, &r.cols
-	row.Attributes = row.Attributes[:0]
-	for j, i := range c.attrIdx {
-		v := string(trimSpace(r.sc.field(i)))
-		if v != "" {
-			if err := checkAttributeValue(c.attrNames[j], v); err != nil {
-				bad(c.attrNames[j], err)
-			}
-		}
-		row.Attributes = append(row.Attributes, v)
-	}
 	if r.attrs == nil {
 		r.attrs = map[data.Key]attrFirst{}
 	}
 	first, seen := r.attrs[row.Key]
-	row.newAttrs = !seen
 	if !seen {
-		r.attrs[row.Key] = attrFirst{values: append([]string(nil), row.Attributes...), line: line}
-		return
+		first = attrFirst{values: make([]string, len(c.attrIdx)), line: line}
+		r.attrs[row.Key] = first
 	}
-	for j, v := range row.Attributes {
-		if w := first.values[j]; v != w {
+	// An empty cell gives no value; a value the series did not have yet
+	// is handed on with this row. The comparisons do not allocate: a
+	// series' later rows cost a lookup.
+	row.newAttrs = false
+	for j, i := range c.attrIdx {
+		b, w := trimSpace(r.sc.field(i)), first.values[j]
+		switch {
+		case len(b) == 0 || string(b) == w:
+		case w == "":
+			v := string(b)
+			if err := checkAttributeValue(c.attrNames[j], v); err != nil {
+				bad(c.attrNames[j], err)
+				continue
+			}
+			first.values[j], row.newAttrs = v, true
+		default:
 			bad(c.attrNames[j], fmt.Errorf("series %s has %s %q here and %q on line %d: an attribute is constant per series",
-				row.Key, c.attrNames[j], v, w, first.line))
+				row.Key, c.attrNames[j], b, w, first.line))
 		}
 	}
+	row.Attributes = first.values
 }
 
 // id returns the identifier in field b (trimmed) as a string, checked:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,8 +203,13 @@ type IngestStats struct {
 // size: the database does the bookkeeping.
 func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
 	// Attributes given with the sales (ingest.Options.Attributes) come
-	// once per series and are written in the merge's transaction.
-	var attrs []data.Attribute
+	// with the rows that first give them and are written in the merge's
+	// transaction, once per series and name.
+	type attrKey struct {
+		k    data.Key
+		name string
+	}
+	attrs := map[attrKey]data.Attribute{}
 	return s.ingestStaged(ctx, staging{
 		what:  "ingest",
 		table: "upload_rows",
@@ -213,7 +219,7 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 		cols:   6,
 		stage: func(ctx context.Context, o data.Observation, ins *batchInsert) error {
 			for n, v := range o.Attributes {
-				attrs = append(attrs, data.Attribute{Key: o.Key, Name: n, Value: v, Line: o.Line})
+				attrs[attrKey{o.Key, n}] = data.Attribute{Key: o.Key, Name: n, Value: v, Line: o.Line}
 			}
 			var cov any
 			if len(o.Covariates) > 0 {
@@ -231,8 +237,10 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 		merge: `INSERT INTO sales (store, sku, ts, quantity, covariates)
 		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
 		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
-		after:   []string{recordArrivals},
-		afterTx: func(ctx context.Context, tx *sql.Tx) error { return writeAttributes(ctx, tx, attrs) },
+		after: []string{recordArrivals},
+		afterTx: func(ctx context.Context, tx *sql.Tx) error {
+			return writeAttributes(ctx, tx, slices.Collect(maps.Values(attrs)))
+		},
 	}, parse)
 }
 
