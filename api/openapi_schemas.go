@@ -73,7 +73,7 @@ func jobSchemas() oaObj {
 			"negative": oaObj{"type": "string", "enum": []string{"allow", "clip", "refuse"}, "default": "allow",
 				"description": "a series with negative values: allow trains it as it is (candidates that need non-negative data decline it), clip trains on max(y, 0), refuse excludes it from the job with a warning"},
 			"reconcile": oaObj{"type": "string", "enum": []string{"none", "bottom_up", "top_down", "mint_ols", "mint_wls", "mint_shrink"}, "default": "none",
-				"description": "hierarchical reconciliation: other than none, the job also trains the sums per store, per SKU and in total, makes every forecast coherent by this method, and publishes the sums as /v1/forecasts/{store}/_total, /v1/forecasts/_total/{sku} and /v1/forecasts/_total/_total"},
+				"description": "hierarchical reconciliation: other than none, the job also trains the sums per store, per SKU and in total, makes every forecast coherent by this method, and publishes the sums as /v1/forecasts/{store}/_total, /v1/forecasts/_total/{sku} and /v1/forecasts/_total/_total; with series attributes (POST /v1/series/attributes), also per attribute value across stores and per store, at /v1/aggregates/{name}/{value}"},
 			"series": oaObj{"type": "array", "items": object(oaObj{"store": str(""), "sku": str("")}, "store", "sku"),
 				"description": "only these series (with stores and skus, which still apply); a retraining on drift names the drifting series"},
 			"reason": oaObj{"type": "string", "enum": []string{"drift"}, "description": "why a job forecastd queued itself runs: drift (FORECASTD_RETRAIN_ON_DRIFT)"},

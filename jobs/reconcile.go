@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/forecast/hierarchy"
 	"github.com/forecastd/forecastd/jobs/record"
@@ -169,6 +170,10 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 type attributeSource interface {
 	AttributesOf(ctx context.Context, keys []data.Key) (map[data.Key]map[string]string, error)
 }
+
+// The store of every backend keeps attributes: a renamed method must not
+// silently drop the attribute levels.
+var _ attributeSource = (*sqlstore.Store)(nil)
 
 // seriesAttributes reads the attributes of keys from the store, nil when
 // it keeps none.
