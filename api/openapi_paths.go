@@ -170,6 +170,8 @@ func ndjsonRow(sales bool) oaObj {
 		props["quantity"] = number()
 		props["covariates"] = oaObj{"type": "object", "additionalProperties": number(),
 			"description": "optional covariate values recorded with the sale, by name"}
+		props["attributes"] = oaObj{"type": "object", "additionalProperties": oaObj{"type": "string"},
+			"description": "optional attributes of the series (e.g. dept), constant per series: a later row may leave them out, a different value is refused"}
 		return object(props, "date", "quantity")
 	}
 	props["covariates"] = oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,

@@ -102,3 +102,30 @@ func TestSalesAttributeColumns(t *testing.T) {
 		t.Fatal("attributes on a covariate upload: want an error")
 	}
 }
+
+// TestNDJSONSalesAttributes: an NDJSON sales row may carry its series'
+// attributes; they are handed on once, and a second value is refused
+// naming the first line.
+func TestNDJSONSalesAttributes(t *testing.T) {
+	body := `{"date":"2024-01-01","store":"S","sku":"A","quantity":1,"attributes":{"Dept":"D1"}}
+{"date":"2024-01-02","store":"S","sku":"A","quantity":2,"attributes":{"dept":"D1","cat":"C"}}
+{"date":"2024-01-03","store":"S","sku":"A","quantity":2}
+`
+	var obs []data.Observation
+	if _, err := ParseNDJSONWith(strings.NewReader(body), nil, func(o data.Observation) error { obs = append(obs, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if obs[0].Attributes["dept"] != "D1" || len(obs[1].Attributes) != 1 || obs[1].Attributes["cat"] != "C" || obs[2].Attributes != nil {
+		t.Fatalf("attributes %v %v %v", obs[0].Attributes, obs[1].Attributes, obs[2].Attributes)
+	}
+	bad := body + `{"date":"2024-01-04","store":"S","sku":"A","quantity":2,"attributes":{"dept":"D2"}}` + "\n"
+	_, err := ParseNDJSONWith(strings.NewReader(bad), nil, func(data.Observation) error { return nil })
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Errors[0].Line != 4 || pe.Errors[0].Column != "dept" || !strings.Contains(pe.Errors[0].Reason, "on line 1") {
+		t.Fatalf("conflict: err = %v, want line 4, dept, naming line 1", err)
+	}
+	plan := `{"date":"2024-01-04","store":"S","sku":"A","covariates":{"promo":1},"attributes":{"dept":"D2"}}`
+	if _, err := ParseCovariatesNDJSONWith(strings.NewReader(plan), nil, func(data.Observation) error { return nil }); !errors.As(err, &pe) || pe.Errors[0].Column != "attributes" {
+		t.Fatalf("attributes in a plan: err = %v", err)
+	}
+}
