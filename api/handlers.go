@@ -84,6 +84,7 @@ func (s *Server) router() http.Handler {
 	v1.GET("/forecasts/:store/:sku", s.withAsOf(h.getForecast))
 	s.routesExplain(v1)
 	s.routesAccuracy(v1)
+	s.routesAttributes(v1, h)
 	v1.GET("/models", s.listModels)
 	s.routesSchedules(v1)
 	v1.GET("/memguard/reports", s.memReports)
@@ -375,7 +376,11 @@ type forecastView struct {
 }
 
 func (s *v1API) getForecast(c *gin.Context) {
-	k := data.Key{Store: c.Param("store"), SKU: c.Param("sku")}
+	s.serveForecast(c, data.Key{Store: c.Param("store"), SKU: c.Param("sku")})
+}
+
+// serveForecast answers the published forecast of k.
+func (s *v1API) serveForecast(c *gin.Context, k data.Key) {
 	r, err := s.store.GetResult(c.Request.Context(), k)
 	if err != nil {
 		fail(c, err)

@@ -39,7 +39,7 @@ func uiErrorResp(desc string) oaObj {
 // openAPIPaths is the paths object of the document.
 func openAPIPaths() oaObj {
 	paths := oaObj{}
-	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), explainPaths(), accuracyPaths()} {
+	for _, group := range []oaObj{operationsPaths(), dashboardPaths(), dataPaths(), jobsPaths(), forecastsPaths(), memguardPaths(), explainPaths(), accuracyPaths(), attributePaths()} {
 		for p, item := range group {
 			paths[p] = item
 		}
@@ -141,6 +141,7 @@ func uploadResponses(o oaObj, desc string) oaObj {
 		"delimiter":   str("CSV field delimiter detected from the header"),
 		"date_format": str("strftime format the dates were read with (detected unless date_format was given)"),
 		"covariates":  array(str("covariate column, lower-cased")),
+		"attributes":  array(str("column read as a series attribute (sales uploads: attributes=, or M5's dept_id, cat_id, state_id)")),
 		"ignored_columns": oaObj{"type": "array", "items": oaObj{"type": "string"},
 			"description": "CSV columns not read: an unnamed index column, and text columns not mapped to a key (sales uploads)"},
 		"negative_rows": oaObj{"type": "integer", "description": "rows with a negative quantity (sales uploads)"},
@@ -169,6 +170,8 @@ func ndjsonRow(sales bool) oaObj {
 		props["quantity"] = number()
 		props["covariates"] = oaObj{"type": "object", "additionalProperties": number(),
 			"description": "optional covariate values recorded with the sale, by name"}
+		props["attributes"] = oaObj{"type": "object", "additionalProperties": oaObj{"type": "string"},
+			"description": "optional attributes of the series (e.g. dept), constant per series: a later row may leave them out, a different value is refused"}
 		return object(props, "date", "quantity")
 	}
 	props["covariates"] = oaObj{"type": "object", "additionalProperties": number(), "minProperties": 1,
@@ -193,6 +196,7 @@ func uploadParams(sales bool) []oaObj {
 			"default: detected among ISO, DD/MM/YYYY, MM/DD/YYYY, DD-MM-YYYY, MM-DD-YYYY, DD.MM.YYYY, YYYY/MM/DD and YYYYMMDD, "+
 			"with or without a time; a column where no day is above 12 is refused with 400 asking for it", s))
 	if sales {
+		ps = append(ps, queryParam("attributes", "comma-separated text columns read as series attributes (constant per series; a series whose value changes is refused naming both lines); M5's dept_id, cat_id and state_id are read so without it", s))
 		ps = append(ps, queryParam("negative", "negative quantities: allow (default, counted), clip (stored as 0) or refuse",
 			oaObj{"type": "string", "enum": []string{"allow", "clip", "refuse"}}))
 	}

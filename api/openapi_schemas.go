@@ -47,7 +47,8 @@ func dataSchemas() oaObj {
 			"forecasts":          oaObj{"type": "integer", "description": "published forecasts deleted (0 for a date range)"},
 			"vintages":           oaObj{"type": "integer", "description": "kept vintages deleted with their accuracy scores (0 for a date range)"},
 			"scored_steps":       oaObj{"type": "integer", "description": "forecast steps whose score rested on the deleted sales; the series is scored again on the sales left"},
-		}, "sales", "planned_covariates", "forecasts", "vintages", "scored_steps")}, "store", "sku", "deleted"),
+			"attributes":         oaObj{"type": "integer", "description": "series attributes deleted (0 for a date range)"},
+		}, "sales", "planned_covariates", "forecasts", "vintages", "scored_steps", "attributes")}, "store", "sku", "deleted"),
 		"SeriesInfo": object(oaObj{"store": str(""), "sku": str(""), "rows": integer(),
 			"first_date": oaObj{"type": "string", "format": "date-time"}, "last_date": oaObj{"type": "string", "format": "date-time"}}),
 	}
@@ -73,7 +74,7 @@ func jobSchemas() oaObj {
 			"negative": oaObj{"type": "string", "enum": []string{"allow", "clip", "refuse"}, "default": "allow",
 				"description": "a series with negative values: allow trains it as it is (candidates that need non-negative data decline it), clip trains on max(y, 0), refuse excludes it from the job with a warning"},
 			"reconcile": oaObj{"type": "string", "enum": []string{"none", "bottom_up", "top_down", "mint_ols", "mint_wls", "mint_shrink"}, "default": "none",
-				"description": "hierarchical reconciliation: other than none, the job also trains the sums per store, per SKU and in total, makes every forecast coherent by this method, and publishes the sums as /v1/forecasts/{store}/_total, /v1/forecasts/_total/{sku} and /v1/forecasts/_total/_total"},
+				"description": "hierarchical reconciliation: other than none, the job also trains the sums per store, per SKU and in total, makes every forecast coherent by this method, and publishes the sums as /v1/forecasts/{store}/_total, /v1/forecasts/_total/{sku} and /v1/forecasts/_total/_total; with series attributes (POST /v1/series/attributes), also per attribute value across stores and per store, at /v1/aggregates/{name}/{value}"},
 			"series": oaObj{"type": "array", "items": object(oaObj{"store": str(""), "sku": str("")}, "store", "sku"),
 				"description": "only these series (with stores and skus, which still apply); a retraining on drift names the drifting series"},
 			"reason": oaObj{"type": "string", "enum": []string{"drift"}, "description": "why a job forecastd queued itself runs: drift (FORECASTD_RETRAIN_ON_DRIFT)"},
@@ -113,7 +114,8 @@ func jobSchemas() oaObj {
 				"aggregates":    oaObj{"type": "integer", "description": "aggregate series published under _total keys"},
 				"residual_rows": oaObj{"type": "integer", "description": "backtest error samples common to every series, for the error covariance"},
 				"lambda":        oaObj{"type": "number", "description": "shrinkage intensity of the error covariance"},
-				"clipped":       oaObj{"type": "integer", "description": "reconciled values below zero set to zero (series of counts)"}},
+				"clipped":       oaObj{"type": "integer", "description": "reconciled values below zero set to zero (series of counts)"},
+				"attributes":    array(str("series attribute that added levels: its aggregates are at /v1/aggregates/{name}/{value}"))},
 				"method", "state", "aggregates"),
 		}, "series_total", "trained", "excluded", "failed", "fallback", "warnings"),
 	}

@@ -30,6 +30,8 @@ const (
 	paramSKUConst   = "sku_const"
 	paramDateFormat = "date_format"
 	paramNegative   = "negative"
+	// paramAttributes lists text columns read as series attributes.
+	paramAttributes = "attributes"
 )
 
 // uploadOptions reads the layout parameters of an upload of sales (sales
@@ -41,12 +43,15 @@ func uploadOptions(c *gin.Context, sales bool) (*ingest.Options, bool) {
 		StoreConst: q.Get(paramStoreConst), SKUConst: q.Get(paramSKUConst), DateFormat: q.Get(paramDateFormat),
 		Negative: ingest.NegativePolicy(q.Get(paramNegative)),
 	}
+	if q.Has(paramAttributes) {
+		o.Attributes = strings.Split(q.Get(paramAttributes), ",")
+	}
 	if !sales && q.Has(paramNegative) {
 		problem(c, http.StatusBadRequest, "negative: applies to sales uploads (a covariate upload has no quantity)")
 		return nil, false
 	}
 	if ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); ct != "text/csv" {
-		for _, p := range []string{paramDate, paramStore, paramSKU, paramQuantity} {
+		for _, p := range []string{paramDate, paramStore, paramSKU, paramQuantity, paramAttributes} {
 			if q.Has(p) {
 				problem(c, http.StatusBadRequest, p+": names a CSV column; NDJSON objects use the field names date, store, sku, quantity")
 				return nil, false

@@ -182,6 +182,20 @@ type Observation struct {
 	// Line is the line of the upload the row came from (0 when it did
 	// not come from an upload); it is not stored.
 	Line int
+	// Attributes holds the series' attributes given with the row (text
+	// columns declared as attributes, such as M5's dept_id), by name;
+	// nil when none. A reader sets it on the first row of each series
+	// only: attributes are per series, not per date.
+	Attributes map[string]string
+}
+
+// Attribute is a constant property of a series (an M5-style dept or
+// category, a store's state): reconciliation groups series by it.
+type Attribute struct {
+	Key         Key
+	Name, Value string
+	// Line is the line of the upload it came from (0 when not known).
+	Line int
 }
 
 // Series is a regular series of one store/SKU: Values[i] is the quantity

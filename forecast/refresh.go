@@ -37,6 +37,8 @@ func Refresh(ctx context.Context, s *data.Series, prev *Result, kept []Kept, reg
 	p0 := prev.Points[0]
 	res := *prev
 	res.LastDate = s.End().Format(s.Freq.Layout())
+	// Not reconciled with the others until a job reconciles it again.
+	res.Reconciled = ""
 	res.Points = makePoints(s, point, p0.Upper-p0.Value, p0.Upper95-p0.Value, nonNegative(s.Values))
 	out := &Outcome{Result: &res, Kept: kept, Class: res.Class}
 	if res.Backtest != nil {

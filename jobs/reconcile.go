@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/sqlstore"
 	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/forecast/hierarchy"
 	"github.com/forecastd/forecastd/jobs/record"
@@ -29,6 +31,10 @@ type ReconcileSummary struct {
 	Reason string `json:"reason,omitempty"`
 	// Aggregates is the number of aggregate series published.
 	Aggregates int `json:"aggregates"`
+	// Attributes names the series attributes that added levels (one
+	// node per value, across stores and per store), published under
+	// hierarchy.AttributeKey; absent when the series have none.
+	Attributes []string `json:"attributes,omitempty"`
 	// ResidualRows is the number of backtest error samples (fold x
 	// step) common to every series, from which the error covariance was
 	// estimated; Lambda its shrinkage intensity (absent without them).
@@ -73,7 +79,12 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	for i, s := range series {
 		keys[i] = s.Key
 	}
-	h, err := hierarchy.New(keys, nil)
+	attrs, err := r.seriesAttributes(ctx, keys)
+	if err != nil {
+		return err
+	}
+	rs.Attributes = attributeNames(attrs)
+	h, err := hierarchy.NewGrouped(keys, attrs)
 	var aggs []*data.Series
 	if err == nil && len(series) > hierarchy.MaxBottom {
 		err = fmt.Errorf("%d series: at most %d can be reconciled in one job (filter by stores or skus)", len(series), hierarchy.MaxBottom)
@@ -153,6 +164,47 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	return nil
 }
 
+// attributeSource is a store that keeps series attributes
+// (*sqlstore.Store does): a reconciled job adds their levels. A store
+// without them reconciles total, store and SKU only.
+type attributeSource interface {
+	AttributesOf(ctx context.Context, keys []data.Key) (map[data.Key]map[string]string, error)
+}
+
+// The store of every backend keeps attributes: a renamed method must not
+// silently drop the attribute levels.
+var _ attributeSource = (*sqlstore.Store)(nil)
+
+// seriesAttributes reads the attributes of keys from the store, nil when
+// it keeps none.
+func (r *Runner) seriesAttributes(ctx context.Context, keys []data.Key) (hierarchy.SeriesAttributes, error) {
+	src, ok := r.Store.(attributeSource)
+	if !ok {
+		return nil, nil
+	}
+	m, err := src.AttributesOf(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: reconcile: %w", err)
+	}
+	return m, nil
+}
+
+// attributeNames lists the attribute names of attrs, sorted.
+func attributeNames(attrs hierarchy.SeriesAttributes) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, m := range attrs {
+		for n := range m {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 // stageAggregate stores an aggregate's outcome without counting it among
 // the job's series.
 func (r *Runner) stageAggregate(ctx context.Context, id string, k data.Key, out *forecast.Outcome) error {
@@ -178,6 +230,19 @@ func nonNegativeAll(series []*data.Series) bool {
 	return true
 }
 
+// ReconcileOutcomes reconciles outs (one per node of h, in its order,
+// as forecast.Run returned them, backtest errors included) in place, as a
+// job with reconcile does, and says what ran: the batch `forecastd train
+// -reconcile` shares the job's rules (mint_shrink without two rows of
+// errors degrades to mint_wls).
+func ReconcileOutcomes(ctx context.Context, h *hierarchy.Hierarchy, method hierarchy.Method, outs []*forecast.Outcome, nonNeg bool) (*ReconcileSummary, error) {
+	rs := &ReconcileSummary{Method: string(method), Aggregates: h.Aggregates()}
+	if err := reconcileOutcomes(ctx, h, method, outs, nonNeg, rs); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
 // reconcileOutcomes reconciles the forecasts of outs (one per node of h,
 // in its order) in place, by method or, when method needs residuals the
 // outcomes lack, by mint_wls, recording what ran in rs.
@@ -195,7 +260,7 @@ func reconcileOutcomes(ctx context.Context, h *hierarchy.Hierarchy, method hiera
 	ran, state, reason := method, ReconcileDone, ""
 	if method == hierarchy.MinTShrink && rs.ResidualRows < 2 {
 		ran, state = hierarchy.MinTWLS, ReconcileDegraded
-		reason = fmt.Sprintf("%d backtest error samples common to all %d series (fallback series have none): mint_shrink needs 2, mint_wls ran", rs.ResidualRows, n)
+		reason = fmt.Sprintf("%d backtest error samples common to all %d series (fallback series and refreshes have none): mint_shrink needs 2, mint_wls ran", rs.ResidualRows, n)
 	}
 	res, err := hierarchy.Reconcile(ctx, h, ran, in)
 	if err != nil {

@@ -353,7 +353,7 @@ func (r *Runner) storedParams(job *sqlstore.Job) (Params, error) {
 // outcomes in sum.
 func (r *Runner) run(ctx context.Context, id string, p Params, series []*data.Series, sum *tally, prog forecast.Progress) error {
 	if p.Kind == KindRefresh {
-		return r.refresh(ctx, id, series, sum, prog)
+		return r.refreshRun(ctx, id, p, series, sum, prog) // reconcile_refresh.go
 	}
 	return r.train(ctx, id, p, series, sum, prog)
 }

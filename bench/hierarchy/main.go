@@ -43,7 +43,7 @@ import (
 
 func main() {
 	dataDir := flag.String("data", "../shared/data", "folder holding store_item_demand/ and walmart45/")
-	set := flag.String("set", "store", "store (store/item, daily, h=90) or walmart (Walmart45 store totals, weekly, h=13)")
+	set := flag.String("set", "store", "store (store/item, daily, h=90), walmart (Walmart45 store totals, weekly, h=13) or m5 (m5_sample's 10 series with their dept, category and state, daily, h=28)")
 	stores := flag.Int("stores", 0, "keep the first N stores (0 = all 10)")
 	skus := flag.Int("skus", 0, "keep the first N SKUs (0 = all 50)")
 	modelList := flag.String("models", "", "comma-separated candidates (default: the default tournament)")
@@ -73,6 +73,7 @@ type base struct {
 func run(ctx context.Context, set, dataDir string, nStores, nSKUs int, modelList string, workers, h int, save, load string) error {
 	var (
 		series []*data.Series
+		attrs  hierarchy.SeriesAttributes
 		err    error
 		name   = "store/item"
 	)
@@ -88,8 +89,14 @@ func run(ctx context.Context, set, dataDir string, nStores, nSKUs int, modelList
 		if h == 0 {
 			h = 13
 		}
+	case "m5":
+		series, attrs, err = readM5(filepath.Join(dataDir, "m5_sample", "sales_train_validation.csv"))
+		name = "m5_sample"
+		if h == 0 {
+			h = 28
+		}
 	default:
-		err = fmt.Errorf("-set %q: want store or walmart", set)
+		err = fmt.Errorf("-set %q: want store, walmart or m5", set)
 	}
 	if err != nil {
 		return err
@@ -105,7 +112,7 @@ func run(ctx context.Context, set, dataDir string, nStores, nSKUs int, modelList
 		t.Values = s.Values[:n-h]
 		train[i], actualB[i] = &t, s.Values[n-h:]
 	}
-	hier, err := hierarchy.New(keys, nil)
+	hier, err := hierarchy.NewGrouped(keys, attrs)
 	if err != nil {
 		return err
 	}
@@ -143,8 +150,9 @@ func run(ctx context.Context, set, dataDir string, nStores, nSKUs int, modelList
 			return err
 		}
 	}
-	fmt.Printf("%s: %d series, %d aggregates (%d stores, %d SKUs, total), last %d steps held out; candidates: %s; tournaments %.0f s\n",
-		name, hier.Bottom(), hier.Aggregates(), countLevel(hier, hierarchy.LevelStore), countLevel(hier, hierarchy.LevelSKU), h, bs.Models, bs.Seconds)
+	fmt.Printf("%s: %d series, %d aggregates (%d stores, %d SKUs, %d attribute values, %d store x attribute values, total), last %d steps held out; candidates: %s; tournaments %.0f s\n",
+		name, hier.Bottom(), hier.Aggregates(), countLevel(hier, hierarchy.LevelStore), countLevel(hier, hierarchy.LevelSKU),
+		countLevel(hier, hierarchy.LevelAttribute), countLevel(hier, hierarchy.LevelStoreAttribute), h, bs.Models, bs.Seconds)
 	return score(ctx, hier, bs, actual)
 }
 
@@ -235,7 +243,40 @@ func residuals(bs *base) *mat.Dense {
 	return m
 }
 
-var levels = []hierarchy.Level{hierarchy.LevelTotal, hierarchy.LevelStore, hierarchy.LevelSKU, hierarchy.LevelBottom}
+// group is a level of the table: its label and its nodes.
+type group struct {
+	label string
+	nodes []int
+}
+
+// groups are the levels of hier in the table's order: total, store, SKU,
+// each attribute (across stores, then per store), store x SKU.
+func groups(hier *hierarchy.Hierarchy) []group {
+	var out []group
+	at := map[string]int{}
+	add := func(label string, i int) {
+		j, ok := at[label]
+		if !ok {
+			j = len(out)
+			at[label] = j
+			out = append(out, group{label: label})
+		}
+		out[j].nodes = append(out[j].nodes, i)
+	}
+	for i, n := range hier.Nodes {
+		switch n.Level {
+		case hierarchy.LevelAttribute:
+			add(n.Attribute, i)
+		case hierarchy.LevelStoreAttribute:
+			add("store x "+n.Attribute, i)
+		case hierarchy.LevelBottom:
+			add("store x sku", i)
+		default:
+			add(string(n.Level), i)
+		}
+	}
+	return out
+}
 
 func score(ctx context.Context, hier *hierarchy.Hierarchy, bs *base, actual [][]float64) error {
 	res := residuals(bs)
@@ -245,7 +286,20 @@ func score(ctx context.Context, hier *hierarchy.Hierarchy, bs *base, actual [][]
 	}
 	in := hierarchy.Input{Base: bs.Points, Residuals: res, Radius80: bs.Radius80, Radius95: bs.Radius95, NonNegative: true}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "method\tWAPE total\tstore\tsku\tstore x sku\tcover80 store\tcover95 store\tcover80 series\tmax incoherence\tclipped\tseconds\t")
+	gs := groups(hier)
+	fmt.Fprint(tw, "method\t")
+	for _, g := range gs {
+		fmt.Fprintf(tw, "WAPE %s (%d)\t", g.label, len(g.nodes))
+	}
+	fmt.Fprintln(tw, "cover80 store\tcover95 store\tcover80 series\tcover95 series\tmax incoherence\tclipped\tseconds\t")
+	byLevel := func(l hierarchy.Level) []int {
+		for _, g := range gs {
+			if g.label == string(l) || (l == hierarchy.LevelBottom && g.label == "store x sku") {
+				return g.nodes
+			}
+		}
+		return nil
+	}
 	for _, m := range hierarchy.Methods {
 		t0 := time.Now()
 		out, err := hierarchy.Reconcile(ctx, hier, m, in)
@@ -254,13 +308,14 @@ func score(ctx context.Context, hier *hierarchy.Hierarchy, bs *base, actual [][]
 		}
 		secs := time.Since(t0).Seconds()
 		fmt.Fprintf(tw, "%s\t", m)
-		for _, l := range levels {
-			fmt.Fprintf(tw, "%.4f\t", wape(hier, l, out.Points, actual))
+		for _, g := range gs {
+			fmt.Fprintf(tw, "%.4f\t", wape(g.nodes, out.Points, actual))
 		}
-		fmt.Fprintf(tw, "%.3f\t%.3f\t%.3f\t%.1e\t%d\t%.1f\t\n",
-			coverage(hier, hierarchy.LevelStore, out.Points, out.Radius80, actual),
-			coverage(hier, hierarchy.LevelStore, out.Points, out.Radius95, actual),
-			coverage(hier, hierarchy.LevelBottom, out.Points, out.Radius80, actual),
+		fmt.Fprintf(tw, "%.3f\t%.3f\t%.3f\t%.3f\t%.1e\t%d\t%.1f\t\n",
+			coverage(byLevel(hierarchy.LevelStore), out.Points, out.Radius80, actual),
+			coverage(byLevel(hierarchy.LevelStore), out.Points, out.Radius95, actual),
+			coverage(byLevel(hierarchy.LevelBottom), out.Points, out.Radius80, actual),
+			coverage(byLevel(hierarchy.LevelBottom), out.Points, out.Radius95, actual),
 			incoherence(hier, out.Points), out.Clipped, secs)
 		if m == hierarchy.MinTShrink {
 			defer fmt.Printf("mint_shrink: lambda %.4f from %d backtest error samples (fold x step) common to all %d nodes\n", out.Lambda, rows, hier.Len())
@@ -269,12 +324,9 @@ func score(ctx context.Context, hier *hierarchy.Hierarchy, bs *base, actual [][]
 	return tw.Flush()
 }
 
-func wape(hier *hierarchy.Hierarchy, l hierarchy.Level, fc, actual [][]float64) float64 {
+func wape(nodes []int, fc, actual [][]float64) float64 {
 	var e, y float64
-	for i, n := range hier.Nodes {
-		if n.Level != l {
-			continue
-		}
+	for _, i := range nodes {
 		for t, a := range actual[i] {
 			e += math.Abs(a - fc[i][t])
 			y += math.Abs(a)
@@ -283,12 +335,9 @@ func wape(hier *hierarchy.Hierarchy, l hierarchy.Level, fc, actual [][]float64) 
 	return e / y
 }
 
-func coverage(hier *hierarchy.Hierarchy, l hierarchy.Level, fc, radius, actual [][]float64) float64 {
+func coverage(nodes []int, fc, radius, actual [][]float64) float64 {
 	in, n := 0, 0
-	for i, nd := range hier.Nodes {
-		if nd.Level != l {
-			continue
-		}
+	for _, i := range nodes {
 		for t, a := range actual[i] {
 			n++
 			if math.Abs(a-fc[i][t]) <= radius[i][t] || (fc[i][t]-radius[i][t] < 0 && a >= 0 && a <= fc[i][t]+radius[i][t]) {

@@ -17,6 +17,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/forecast/hierarchy"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -27,7 +28,10 @@ type trainCommand struct {
 	upload                      *ingest.Options
 	allowFallback               bool // exit 0 even when series fell back
 	opts                        forecast.Options
-	stdout, stderr              io.Writer
+	// reconcile and attrsPath: train_reconcile.go.
+	reconcile      hierarchy.Method
+	attrsPath      string
+	stdout, stderr io.Writer
 }
 
 // runTrain implements `forecastd train`: a tournament over every series
@@ -64,6 +68,8 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 	// (a job's negative=refuse, on stored series, excludes the series).
 	fs.Lookup("negative").Usage = "negative quantities: allow (default: trained as they are; candidates that need non-negative data decline the series), " +
 		"clip (read as 0, so the series trains on max(y, 0)) or refuse (the file is refused, naming the first negative row, as POST /v1/sales?negative=refuse)"
+	reconcile := fs.String("reconcile", "none", "hierarchical reconciliation: none, bottom_up, top_down, mint_ols, mint_wls or mint_shrink; other than none, also trains and writes the aggregates (store/_total, _total/sku, _total/_total, and per attribute value) and makes every forecast coherent")
+	fs.StringVar(&c.attrsPath, "attributes", "", "CSV of series attributes (store,sku,<attributes>, e.g. dept), adding a level per attribute to -reconcile")
 	fs.BoolVar(&c.allowFallback, "allow-fallback", false, "exit 0 even when some series fell back to a flat mean (a failed series still exits 1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -73,6 +79,13 @@ func parseTrainFlags(args []string, stdout, stderr io.Writer) (*trainCommand, er
 	}
 	if c.dataPath == "" {
 		return nil, errors.New("-data is required")
+	}
+	var err error
+	if c.reconcile, err = hierarchy.ParseMethod(*reconcile); err != nil {
+		return nil, fmt.Errorf("-reconcile: %w", err)
+	}
+	if c.attrsPath != "" && c.reconcile == hierarchy.None {
+		return nil, errors.New("-attributes: applies with -reconcile")
 	}
 	specs, err := models.Standard().Select(splitList(*modelList))
 	if err != nil {
@@ -106,6 +119,9 @@ func (c *trainCommand) run(ctx context.Context) error {
 			return err
 		}
 	}
+	if c.reconcile != hierarchy.None {
+		return c.runReconciled(ctx, series, start) // train_reconcile.go
+	}
 	fmt.Fprintf(c.stderr, "read %d series (%s) in %.1fs; training %d candidates, %d folds, horizon %d\n",
 		len(series), freq, time.Since(start).Seconds(), len(c.opts.Candidates), c.opts.Windows, c.opts.Horizon)
 	results, sum, err := c.train(ctx, series)
@@ -124,14 +140,19 @@ func (c *trainCommand) run(ctx context.Context) error {
 func (c *trainCommand) train(ctx context.Context, series []*data.Series) (results map[data.Key]*forecast.Result, sum *forecast.Summary, err error) {
 	results = make(map[data.Key]*forecast.Result, len(series))
 	sum = &forecast.Summary{}
-	trainStart := time.Now()
-	lastReport := time.Time{}
 	err = forecast.Run(ctx, series, c.opts, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if sum.Add(s.Key, out, err) != forecast.ClassFailed {
 			results[s.Key] = out.Result
 		}
 		return nil
-	}, func(done, total int) {
+	}, c.progress(time.Now()))
+	return results, sum, err
+}
+
+// progress reports training progress on stderr, at most once a second.
+func (c *trainCommand) progress(trainStart time.Time) forecast.Progress {
+	lastReport := time.Time{}
+	return func(done, total int) {
 		if done == total || time.Since(lastReport) > time.Second {
 			lastReport = time.Now()
 			el := time.Since(trainStart)
@@ -141,8 +162,7 @@ func (c *trainCommand) train(ctx context.Context, series []*data.Series) (result
 				fmt.Fprintln(c.stderr)
 			}
 		}
-	})
-	return results, sum, err
+	}
 }
 
 // readSeries reads a sales CSV into regular series, through the same

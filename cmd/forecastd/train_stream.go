@@ -14,6 +14,7 @@ import (
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
+	"github.com/forecastd/forecastd/forecast/hierarchy"
 )
 
 // trainBatch is how many series `forecastd train` assembles, trains and
@@ -27,7 +28,7 @@ var errNotGrouped = errors.New("the rows of a series are not together")
 // streamable reports whether train can stream its input: a file (it may
 // need a second reading) whose plan, if any, is read whole anyway.
 func (c *trainCommand) streamable() bool {
-	return c.dataPath != "-" && c.planPath == ""
+	return c.dataPath != "-" && c.planPath == "" && c.reconcile == hierarchy.None // aggregates need every series
 }
 
 // runStreamed trains a sales file whose rows come grouped by series (as

@@ -23,6 +23,9 @@ type ndjsonRow struct {
 	SKU        json.RawMessage    `json:"sku"`
 	Quantity   *float64           `json:"quantity"`
 	Covariates map[string]float64 `json:"covariates,omitempty"`
+	// Attributes are the series' attributes (sales uploads), by name:
+	// constant per series, so a row may give them or leave them out.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // idFromJSON accepts a string or an integer identifier, named name, that
@@ -87,6 +90,9 @@ type ndjsonParser struct {
 	c     collector
 	rep   Report
 	names map[string]bool // distinct covariate names, bounded by MaxCovariates
+	// attrs holds the attributes given so far, to refuse a second value.
+	attrs     *attributeSet
+	attrNames map[string]bool
 }
 
 func parseNDJSON(r io.Reader, kind uploadKind, o *Options, fn func(data.Observation) error) (*Report, error) {
@@ -165,7 +171,63 @@ func (p *ndjsonParser) row(b []byte, line int) (data.Observation, bool) {
 	}
 	p.quantity(&o, &row, bad)
 	o.Covariates = p.covariates(row.Covariates, bad)
+	if len(row.Attributes) > 0 && ok {
+		o.Attributes = p.attributes(o.Key, row.Attributes, line, bad)
+	}
 	return o, ok
+}
+
+// attributes checks the attributes a sales row gives for its series and
+// returns those the series did not have yet (nil for none): a value that
+// differs from an earlier line's is refused, naming that line.
+func (p *ndjsonParser) attributes(k data.Key, in map[string]string, line int, bad func(string, error)) map[string]string {
+	if p.kind != salesUpload {
+		bad("attributes", errors.New("apply to sales uploads (POST /v1/series/attributes sets them alone)"))
+		return nil
+	}
+	if p.attrs == nil {
+		p.attrs, p.attrNames = newAttributeSet(), map[string]bool{}
+	}
+	var out map[string]string
+	for _, name := range sortedStrings(in) {
+		n, v := strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(in[name])
+		if err := CheckAttributeName(n); err != nil {
+			bad("attributes", err)
+			continue
+		}
+		if p.attrNames[n] = true; len(p.attrNames) > MaxAttributes {
+			bad("attributes", fmt.Errorf("more than %d attribute names (limit MaxAttributes)", MaxAttributes))
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		if err := checkAttributeValue(n, v); err != nil {
+			bad(n, err)
+			continue
+		}
+		isNew, err := p.attrs.add(data.Attribute{Key: k, Name: n, Value: v, Line: line})
+		if err != nil {
+			bad(n, err)
+			continue
+		}
+		if isNew {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[n] = v
+		}
+	}
+	return out
+}
+
+func sortedStrings(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (p *ndjsonParser) date(o *data.Observation, s string, bad func(string, error)) {

@@ -26,6 +26,11 @@ type Options struct {
 	DateFormat string
 	// Negative is what happens to a negative quantity.
 	Negative NegativePolicy
+	// Attributes names the CSV columns read as series attributes (an
+	// M5-style dept or category): text, constant per series, stored
+	// beside the series rather than per date. A sales upload also reads
+	// the columns of M5Attributes so without being told.
+	Attributes []string
 	// TempDir is where a CSV body is spooled when its date format can
 	// only be told from the whole column; "" is os.TempDir().
 	TempDir string
@@ -72,6 +77,8 @@ type compiled struct {
 	tempDir               string
 	// named is true when the client named a column.
 	named map[string]bool
+	// attrs are the declared attribute columns, lower-cased.
+	attrs []string
 }
 
 func (o *Options) compile(sales bool) (*compiled, error) {
@@ -123,6 +130,9 @@ func (o *Options) compile(sales bool) (*compiled, error) {
 	if c.negative, err = ParseNegativePolicy(string(o.Negative)); err != nil {
 		return nil, err
 	}
+	if c.attrs, err = compileAttributes(o.Attributes, sales); err != nil {
+		return nil, err
+	}
 	seen := map[string]string{}
 	for _, k := range []struct{ param, col string }{{"date", c.date}, {"store", c.store}, {"sku", c.sku}, {"quantity", c.qty}} {
 		if !c.named[k.param] {
@@ -145,6 +155,8 @@ type Report struct {
 	DateFormat string `json:"date_format,omitempty"`
 	// Covariates are the covariate names, in column order (CSV).
 	Covariates []string `json:"covariates,omitempty"`
+	// Attributes are the CSV columns read as series attributes.
+	Attributes []string `json:"attributes,omitempty"`
 	// IgnoredColumns are the CSV columns not read: an unnamed index
 	// column (a pandas dump) and text columns not mapped to a key.
 	IgnoredColumns []string `json:"ignored_columns,omitempty"`
@@ -152,4 +164,26 @@ type Report struct {
 	// ClippedRows those of them stored as 0 (NegativeClip).
 	NegativeRows int `json:"negative_rows"`
 	ClippedRows  int `json:"clipped_rows"`
+}
+
+// compileAttributes checks the declared attribute columns.
+func compileAttributes(names []string, sales bool) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if !sales {
+		return nil, fmt.Errorf("attributes: apply to sales uploads (POST /v1/series/attributes sets them alone)")
+	}
+	if len(names) > MaxAttributes {
+		return nil, fmt.Errorf("attributes: %d columns, at most %d (limit MaxAttributes)", len(names), MaxAttributes)
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if err := CheckAttributeName(n); err != nil {
+			return nil, fmt.Errorf("attributes: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -156,7 +156,7 @@ func parseCSV(r io.Reader, kind uploadKind, opts *Options, fn func(data.Observat
 		return nil, err
 	}
 	for rd.Next() {
-		if err := fn(rd.row.observation(rd.cols.covNames)); err != nil {
+		if err := fn(rd.row.withAttributes(rd.row.observation(rd.cols.covNames), rd.cols.attrNames)); err != nil {
 			return nil, releaseWith(rd.Close, err)
 		}
 	}

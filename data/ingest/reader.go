@@ -29,6 +29,12 @@ type Row struct {
 	// Covariates holds the value of each of CSVReader.Covariates, NaN
 	// where the row gives none. The slice is reused by the next row.
 	Covariates []float64
+	// Attributes holds the series' value of each attribute column as
+	// its rows so far gave them ("" for none yet), and newAttrs is true on
+	// a row that gave a value the series did not have: ParseCSV hands
+	// the attributes on with that row.
+	Attributes []string
+	newAttrs   bool
 }
 
 // Time is the row's date as a time.Time in UTC.
@@ -50,6 +56,24 @@ func (r *Row) observation(names []string) data.Observation {
 	return o
 }
 
+// withAttributes adds the row's attributes to o on the first row of a
+// series that gives them.
+func (r *Row) withAttributes(o data.Observation, names []string) data.Observation {
+	if !r.newAttrs {
+		return o
+	}
+	for j, v := range r.Attributes {
+		if v == "" {
+			continue
+		}
+		if o.Attributes == nil {
+			o.Attributes = make(map[string]string, len(names))
+		}
+		o.Attributes[names[j]] = v
+	}
+	return o
+}
+
 // csvColumns is where the columns of a CSV upload are, as its header
 // names them and the options map them, and how they are read.
 type csvColumns struct {
@@ -62,6 +86,8 @@ type csvColumns struct {
 	covNames              []string
 	covIdx                []int
 	ignored               []string
+	attrNames             []string
+	attrIdx               []int
 	format                *DateFormat // nil until decided
 	negative              NegativePolicy
 }
@@ -97,9 +123,12 @@ type CSVReader struct {
 	c        collector
 	row      Row
 	ids      map[string]string
-	err      error // reading failed: not the data's fault
-	done     bool
-	rep      Report
+	// attrs holds each series' attributes as first given, to refuse a
+	// second value (attributes are constant per series).
+	attrs map[data.Key]attrFirst
+	err   error // reading failed: not the data's fault
+	done  bool
+	rep   Report
 	// release removes a spooled body; nil when there is none.
 	release func() error
 }
@@ -137,7 +166,7 @@ func newRowReader(cols csvColumns, sc *csvScanner, lineBase int) *CSVReader {
 
 // report is the part of a Report the columns decide.
 func (c *csvColumns) report() Report {
-	r := Report{Delimiter: string(c.comma), Covariates: c.covNames, IgnoredColumns: c.ignored}
+	r := Report{Delimiter: string(c.comma), Covariates: c.covNames, IgnoredColumns: c.ignored, Attributes: c.attrNames}
 	if c.format != nil {
 		r.DateFormat = c.format.String()
 	}
@@ -274,7 +303,52 @@ func (r *CSVReader) parseRow(line int) bool {
 			bad(c.covNames[j], err)
 		}
 	}
+	if len(c.attrIdx) > 0 && ok {
+		r.readAttributes(line, bad)
+	}
 	return ok
+}
+
+// attrFirst is a series' attributes as its first row gave them.
+type attrFirst struct {
+	values []string
+	line   int
+}
+
+// readAttributes reads the attribute columns of the row just read, and
+// refuses a value that differs from the one an earlier row of the series
+// gave, naming that row's line.
+func (r *CSVReader) readAttributes(line int, bad func(string, error)) {
+	row, c := &r.row, &r.cols
+	if r.attrs == nil {
+		r.attrs = map[data.Key]attrFirst{}
+	}
+	first, seen := r.attrs[row.Key]
+	if !seen {
+		first = attrFirst{values: make([]string, len(c.attrIdx)), line: line}
+		r.attrs[row.Key] = first
+	}
+	// An empty cell gives no value; a value the series did not have yet
+	// is handed on with this row. The comparisons do not allocate: a
+	// series' later rows cost a lookup.
+	row.newAttrs = false
+	for j, i := range c.attrIdx {
+		b, w := trimSpace(r.sc.field(i)), first.values[j]
+		switch {
+		case len(b) == 0 || string(b) == w:
+		case w == "":
+			v := string(b)
+			if err := checkAttributeValue(c.attrNames[j], v); err != nil {
+				bad(c.attrNames[j], err)
+				continue
+			}
+			first.values[j], row.newAttrs = v, true
+		default:
+			bad(c.attrNames[j], fmt.Errorf("series %s has %s %q here and %q on line %d: an attribute is constant per series",
+				row.Key, c.attrNames[j], b, w, first.line))
+		}
+	}
+	row.Attributes = first.values
 }
 
 // id returns the identifier in field b (trimmed) as a string, checked:
@@ -388,6 +462,10 @@ func columnsOf(header []string, kind uploadKind, opts *compiled) (csvColumns, []
 				add("", fmt.Sprintf("column %d has no name", i+1))
 				continue
 			}
+			if kind == salesUpload && (slices.Contains(opts.attrs, h) || slices.Contains(M5Attributes, h)) {
+				c.attrNames, c.attrIdx = append(c.attrNames, h), append(c.attrIdx, i)
+				continue
+			}
 			if err := CheckCovariateName(h); err != nil {
 				add(h, err.Error())
 				continue
@@ -401,6 +479,11 @@ func columnsOf(header []string, kind uploadKind, opts *compiled) (csvColumns, []
 	}
 	if c.sku >= 0 && opts.skuConst != "" {
 		add(opts.sku, "sku_const given but the file has a sku column: drop one")
+	}
+	for _, a := range opts.attrs {
+		if !slices.Contains(c.attrNames, a) {
+			add(a, fmt.Sprintf("attribute column %q (named by attributes=) is not in the header", a))
+		}
 	}
 	if re := missingColumns(&c, kind, opts, header); re != nil {
 		add(re.Column, re.Reason)

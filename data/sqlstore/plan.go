@@ -128,13 +128,14 @@ type querier interface {
 func knownSeries(ctx context.Context, q querier, k data.Key) error {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM sales WHERE store = $1 AND sku = $2)
-		OR EXISTS (SELECT 1 FROM planned_covariates WHERE store = $1 AND sku = $2) THEN 1 ELSE 0 END`,
+		OR EXISTS (SELECT 1 FROM planned_covariates WHERE store = $1 AND sku = $2)
+		OR EXISTS (SELECT 1 FROM series_attributes WHERE store = $1 AND sku = $2) THEN 1 ELSE 0 END`,
 		k.Store, k.SKU).Scan(&n)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("series %s: no sales and no planned covariates: %w", k, ErrNotFound)
+		return fmt.Errorf("series %s: no sales, planned covariates or attributes: %w", k, ErrNotFound)
 	}
 	return nil
 }
@@ -222,6 +223,8 @@ type SeriesDeleted struct {
 	// (the deleted dates are queued as arrivals), so accuracy never rests
 	// on sales that are no longer stored.
 	ScoredSteps int64 `json:"scored_steps"`
+	// Attributes counts the series attributes deleted.
+	Attributes int64 `json:"attributes"`
 }
 
 // DeleteSeries removes series k in one transaction: with the zero
@@ -270,6 +273,9 @@ func (s *Store) DeleteSeries(ctx context.Context, k data.Key, r DateRange) (Seri
 			return err
 		}
 		if err := del(&d.Vintages, `DELETE FROM vintages WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
+			return err
+		}
+		if err := del(&d.Attributes, `DELETE FROM series_attributes WHERE store = $1 AND sku = $2`, k.Store, k.SKU); err != nil {
 			return err
 		}
 		for _, table := range []string{"vintage_steps", "accuracy_arrivals", "series_accuracy", "drift_retrains"} {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,6 +154,8 @@ var migrations = []string{
 	vintageMigrations[0], vintageMigrations[1], vintageMigrations[2], vintageMigrations[3],
 	vintageMigrations[4], vintageMigrations[5], vintageMigrations[6], vintageMigrations[7],
 	vintageMigrations[8], vintageMigrations[9], vintageMigrations[10],
+	// Series attributes (attributes.go).
+	attributeMigrations[0],
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -199,6 +202,14 @@ type IngestStats struct {
 // as a stored row replace it. Memory stays bounded whatever the upload's
 // size: the database does the bookkeeping.
 func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation) error) error) (IngestStats, error) {
+	// Attributes given with the sales (ingest.Options.Attributes) come
+	// with the rows that first give them and are written in the merge's
+	// transaction, once per series and name.
+	type attrKey struct {
+		k    data.Key
+		name string
+	}
+	attrs := map[attrKey]data.Attribute{}
 	return s.ingestStaged(ctx, staging{
 		what:  "ingest",
 		table: "upload_rows",
@@ -207,6 +218,9 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 		insert: `INSERT INTO upload_rows (line, store, sku, ts, quantity, covariates) VALUES `,
 		cols:   6,
 		stage: func(ctx context.Context, o data.Observation, ins *batchInsert) error {
+			for n, v := range o.Attributes {
+				attrs[attrKey{o.Key, n}] = data.Attribute{Key: o.Key, Name: n, Value: v, Line: o.Line}
+			}
 			var cov any
 			if len(o.Covariates) > 0 {
 				b, err := json.Marshal(o.Covariates)
@@ -224,6 +238,9 @@ func (s *Store) Ingest(ctx context.Context, parse func(fn func(data.Observation)
 		SELECT store, sku, ts, quantity, covariates FROM upload_rows WHERE true
 		ON CONFLICT (store, sku, ts) DO UPDATE SET quantity = excluded.quantity, covariates = excluded.covariates`,
 		after: []string{recordArrivals},
+		afterTx: func(ctx context.Context, tx *sql.Tx) error {
+			return writeAttributes(ctx, tx, slices.Collect(maps.Values(attrs)))
+		},
 	}, parse)
 }
 
@@ -258,6 +275,8 @@ type staging struct {
 	// after runs in the merge's transaction once it is done (the sales
 	// arrivals that forecast vintages await, vintage.go).
 	after []string
+	// afterTx, when set, runs last in the merge's transaction.
+	afterTx func(ctx context.Context, tx *sql.Tx) error
 }
 
 // ingestStaged runs an upload as st describes, on one connection, which
@@ -338,6 +357,9 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 				return fmt.Errorf("data: %s: %w", st.what, err)
 			}
 		}
+		if st.afterTx != nil {
+			return st.afterTx(ctx, tx)
+		}
 		return nil
 	})
 	if err != nil {
@@ -351,6 +373,7 @@ func (s *Store) ingestStaged(ctx context.Context, st staging, parse func(fn func
 type batchInsert struct {
 	db     dbtx
 	prefix string // INSERT INTO t (cols) VALUES
+	suffix string // after the rows (ON CONFLICT ...); "" for none
 	cols   int
 	buf    []any
 }
@@ -394,6 +417,7 @@ func (b *batchInsert) flush(ctx context.Context) error {
 		}
 		q.WriteByte(')')
 	}
+	q.WriteString(b.suffix)
 	if _, err := b.db.ExecContext(ctx, q.String(), b.buf...); err != nil {
 		return fmt.Errorf("data: ingest: %w", err)
 	}

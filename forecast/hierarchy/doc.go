@@ -5,7 +5,11 @@
 // New builds the hierarchy of a set of bottom series (store x SKU keys)
 // and its summing matrix S: the total, one node per store, one per SKU
 // across stores, one per value of each attribute (an M5-style dept or cat
-// of the SKU), then the bottom series. Reconcile takes a base forecast of
+// of the SKU), then the bottom series. NewGrouped builds M5's grouped
+// structure from attributes of each series (SeriesAttributes, as the
+// store keeps them): one node per attribute value across stores and per
+// store and value, keyed by AttributeKey ({store or _total,
+// "_name=value"}), so a job publishes them as series. Reconcile takes a base forecast of
 // every node (each from its own tournament) and returns coherent ones,
 // by one of the methods of Method:
 //
@@ -31,11 +35,9 @@
 // (a row e becomes S G e; G S = I and the actuals are coherent), and each
 // node's 80% and 95% radii are the split-conformal quantiles of its
 // reconciled errors, the rule of the tournament's own intervals. top_down
-// has no fixed G: each node's base radius is scaled by |q_i| sigma_total
-// / sigma_i, q_i its share of the total (its reconciled error is q_i
-// times the total's), sigma from the shrunk error covariance; this
-// ignores the error of the proportions, and its intervals of the series
-// are too narrow (bench/hierarchy/RESULTS.md). Without residuals the
+// has no fixed G: at each step its proportions p reconcile a row e as the
+// bottom errors e_b + p (e_total - 1'e_b), each series' own error plus its
+// share of the total's (radii in reconcile.go). Without residuals the
 // base radii are kept.
 //
 // Dense matrices are n x n at most (n = nodes), which is fine for the 500

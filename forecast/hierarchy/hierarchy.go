@@ -27,7 +27,10 @@ const (
 	// LevelAttribute nodes sum the SKUs (in every store) whose attribute
 	// Node.Attribute has the value Node.Value.
 	LevelAttribute Level = "attribute"
-	LevelBottom    Level = "store_sku"
+	// LevelStoreAttribute nodes sum the SKUs of store Key.Store whose
+	// attribute has the value (NewGrouped).
+	LevelStoreAttribute Level = "store_attribute"
+	LevelBottom         Level = "store_sku"
 )
 
 // Node is one series of the hierarchy.
@@ -164,4 +167,87 @@ func (h *Hierarchy) Sum(dst, b []float64) []float64 {
 		dst[i] = s
 	}
 	return dst
+}
+
+// AttributeKey is the key of the aggregate of the series whose attribute
+// name has value: in store, or across stores when store is "" (or
+// Total). Its SKU is "_name=value", which no uploaded SKU can be.
+func AttributeKey(store, name, value string) data.Key {
+	if store == "" {
+		store = Total
+	}
+	return data.Key{Store: store, SKU: "_" + name + "=" + value}
+}
+
+// SeriesAttributes gives the attributes of bottom series by name (an
+// M5-style dept_id or cat_id of a store's SKU, a store's state_id): what
+// the store keeps per series. A series absent from a name's values
+// belongs to no node of that attribute.
+type SeriesAttributes map[data.Key]map[string]string
+
+// NewGrouped builds the grouped (not strictly nested) structure of M5
+// above bottom: the total, the stores, the SKUs across stores, then for
+// each attribute name (sorted) one node per value across stores (keyed
+// AttributeKey("", name, value)) and one per store and value
+// (AttributeKey(store, name, value)), each sorted, then the bottom
+// series. A store x value node that sums the same series as its store
+// (an attribute of the store, such as its state) is left out, as is an
+// attribute no bottom series has. Every node sums bottom series, so S
+// keeps full column rank and MinT applies unchanged; top_down splits down
+// the tree total -> store -> bottom as in New.
+func NewGrouped(bottom []data.Key, attrs SeriesAttributes) (*Hierarchy, error) {
+	h, err := New(bottom, nil)
+	if err != nil || len(attrs) == 0 {
+		return h, err
+	}
+	// New put the total, stores and SKUs first and the bottom series
+	// last: rebuild with the attribute nodes between them.
+	nAgg := h.Aggregates()
+	g := &Hierarchy{nBottom: h.nBottom}
+	for i := 0; i < nAgg; i++ {
+		g.add(h.Nodes[i], h.members[i], h.parent[i])
+	}
+	storeMembers := map[string]int{}
+	for i := 0; i < nAgg; i++ {
+		if h.Nodes[i].Level == LevelStore {
+			storeMembers[h.Nodes[i].Key.Store] = len(h.members[i])
+		}
+	}
+	names := map[string]bool{}
+	for _, m := range attrs {
+		for n := range m {
+			names[n] = true
+		}
+	}
+	for _, name := range sortedKeys(names) {
+		byValue := map[string][]int{}
+		byStore := map[string]map[string][]int{}
+		for j, k := range bottom {
+			v, ok := attrs[k][name]
+			if !ok {
+				continue
+			}
+			byValue[v] = append(byValue[v], j)
+			if byStore[k.Store] == nil {
+				byStore[k.Store] = map[string][]int{}
+			}
+			byStore[k.Store][v] = append(byStore[k.Store][v], j)
+		}
+		for _, v := range sortedKeys(byValue) {
+			g.add(Node{Level: LevelAttribute, Key: AttributeKey("", name, v), Attribute: name, Value: v}, byValue[v], -1)
+		}
+		for _, st := range sortedKeys(byStore) {
+			for _, v := range sortedKeys(byStore[st]) {
+				if m := byStore[st][v]; len(m) < storeMembers[st] {
+					g.add(Node{Level: LevelStoreAttribute, Key: AttributeKey(st, name, v), Attribute: name, Value: v}, m, -1)
+				}
+			}
+		}
+	}
+	for j := 0; j < h.nBottom; j++ {
+		i := nAgg + j
+		// The bottom's parent is its store, which keeps its index.
+		g.add(h.Nodes[i], h.members[i], h.parent[i])
+	}
+	return g, nil
 }

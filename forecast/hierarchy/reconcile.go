@@ -119,7 +119,7 @@ func Reconcile(ctx context.Context, h *Hierarchy, m Method, in Input) (*Output, 
 		out.Radius80, out.Radius95 = copyRows(in.Radius80), copyRows(in.Radius95)
 		return out, nil
 	case TopDown:
-		return topDown(h, in, sigma, out), nil
+		return topDown(h, in, out), nil
 	case BottomUp:
 		g = bottomUpG(h)
 	case MinTOLS, MinTWLS:
@@ -280,13 +280,14 @@ func clip(b []float64, nonNeg bool) int {
 // -> store x SKU by the base forecasts' proportions at each step
 // (Athanasopoulos et al. 2009, forecast proportions). Negative base
 // forecasts count as zero in the proportions; a parent whose children
-// forecast nothing in total splits equally among them.
-func topDown(h *Hierarchy, in Input, sigma *mat.SymDense, out *Output) *Output {
+// forecast nothing in total splits equally among them. Intervals:
+// topDownRadii.
+func topDown(h *Hierarchy, in Input, out *Output) *Output {
 	n, steps, off := h.Len(), len(in.Base[0]), h.Aggregates()
 	out.Points = newRows(n, steps)
 	childSum := make([]float64, n)
 	p := make([]float64, h.nBottom)
-	q := make([]float64, n)
+	b := make([]float64, h.nBottom)
 	col := make([]float64, n)
 	nChildren := make([]int, n)
 	for j := 0; j < h.nBottom; j++ {
@@ -296,6 +297,11 @@ func topDown(h *Hierarchy, in Input, sigma *mat.SymDense, out *Output) *Output {
 		if h.parent[i] == 0 {
 			nChildren[0]++
 		}
+	}
+	var rr *radii
+	if in.Radius80 != nil {
+		out.Radius80, out.Radius95 = copyRows(in.Radius80), copyRows(in.Radius95)
+		rr = newRadii(h, in.Residuals)
 	}
 	for t := 0; t < steps; t++ {
 		clear(childSum)
@@ -315,34 +321,83 @@ func topDown(h *Hierarchy, in Input, sigma *mat.SymDense, out *Output) *Output {
 			leaf := off + j
 			p[j] = share(leaf) * share(h.parent[leaf])
 		}
-		h.Sum(q, p)
 		total := in.Base[0][t]
 		for j := range p {
-			p[j] *= total
+			b[j] = p[j] * total
 		}
-		out.Clipped += clip(p, in.NonNegative)
-		h.Sum(col, p)
+		out.Clipped += clip(b, in.NonNegative)
+		h.Sum(col, b)
 		for i, v := range col {
 			out.Points[i][t] = v
 		}
-		if in.Radius80 == nil {
-			continue
-		}
-		if out.Radius80 == nil {
-			out.Radius80, out.Radius95 = newRows(n, steps), newRows(n, steps)
-		}
-		for i := 0; i < n; i++ {
-			ratio := math.NaN()
-			if sigma != nil && sigma.At(i, i) > 0 {
-				// M = S p e_total': node i's reconciled error is q_i
-				// times the total's.
-				ratio = math.Abs(q[i]) * math.Sqrt(sigma.At(0, 0)/sigma.At(i, i))
-			}
-			out.Radius80[i][t] = scaled(in.Radius80[i][t], ratio)
-			out.Radius95[i][t] = scaled(in.Radius95[i][t], ratio)
+		if rr != nil {
+			rr.topDown(p, t, out)
 		}
 	}
 	return out
+}
+
+// radii computes top_down's intervals from reconciled samples of the
+// backtest errors. With proportions p (summing to one), top_down's bottom
+// error is y_b - p y^_total = (y_b - p y_total) + p e_total. The actuals
+// are coherent (y_total = 1'y_b), and where p are the base's own shares
+// (b^ = p 1'b^), y_b - p y_total = e_b - p 1'e_b, so a row e of base
+// errors becomes the bottom errors e_b + p (e_total - 1'e_b): the series'
+// own error (what it sold beyond its share) plus its share of the
+// total's. This is exact for one level of proportions and leaves out the
+// disagreement of the store and SKU shares for two; the earlier rule,
+// the total's radius scaled by the share, left out the series' own error
+// and was too narrow (bench/hierarchy/RESULTS.md). Each node's radii are
+// the split-conformal quantiles of its reconciled errors, at every step.
+type radii struct {
+	h        *Hierarchy
+	res      *mat.Dense // nil: keep the base radii
+	eb, node []float64
+	cols     [][]float64
+}
+
+func newRadii(h *Hierarchy, res *mat.Dense) *radii {
+	rr := &radii{h: h}
+	if res == nil {
+		return rr
+	}
+	rows, _ := res.Dims()
+	if rows < 2 {
+		return rr
+	}
+	rr.res = res
+	rr.eb, rr.node = make([]float64, h.nBottom), make([]float64, h.Len())
+	rr.cols = newRows(h.Len(), rows)
+	return rr
+}
+
+func (rr *radii) topDown(p []float64, t int, out *Output) {
+	if rr.res == nil {
+		return
+	}
+	h := rr.h
+	rows, _ := rr.res.Dims()
+	off := h.Aggregates()
+	for r := 0; r < rows; r++ {
+		e := rr.res.RawRowView(r)
+		var sum float64
+		for j := range rr.eb {
+			rr.eb[j] = e[off+j]
+			sum += e[off+j]
+		}
+		gap := e[0] - sum
+		for j := range rr.eb {
+			rr.eb[j] += p[j] * gap
+		}
+		h.Sum(rr.node, rr.eb)
+		for i, v := range rr.node {
+			rr.cols[i][r] = v
+		}
+	}
+	for i := range rr.cols {
+		out.Radius80[i][t] = conformalQuantile(rr.cols[i], 0.8)
+		out.Radius95[i][t] = conformalQuantile(rr.cols[i], 0.95)
+	}
 }
 
 // reconciledRadii sets the radii of a projection method (bottom_up, MinT)
@@ -394,14 +449,6 @@ func conformalQuantile(errs []float64, level float64) float64 {
 	sort.Float64s(errs)
 	k := int(math.Ceil(float64(len(errs)+1)*level)) - 1
 	return errs[min(k, len(errs)-1)]
-}
-
-// scaled is r times ratio, or r when the ratio is unknown.
-func scaled(r, ratio float64) float64 {
-	if math.IsNaN(ratio) || math.IsInf(ratio, 0) {
-		return r
-	}
-	return r * ratio
 }
 
 // floorDiagonal raises a zero variance (a node forecast without error,

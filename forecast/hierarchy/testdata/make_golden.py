@@ -25,8 +25,9 @@ Formulas:
 - Intervals, projection methods: the residual rows reconciled, E M'
   (M = S G), and each node's radius the split-conformal quantile of its
   column: the ceil((T+1) level)-th smallest absolute value.
-- Intervals, top-down: radius_i * |q_i| sqrt(Sigma_00 / Sigma_ii), q = S p,
-  Sigma the shrunk covariance.
+- Intervals, top-down: per step, each residual row e reconciled as
+  S (e_b + p (e_total - 1'e_b)), p the step's proportions, and each node's
+  radius the split-conformal quantile of its column.
 """
 import json
 import numpy as np
@@ -121,9 +122,10 @@ def top_down(b, nonneg):
         if nonneg:
             bt = np.maximum(bt, 0)
         pts[:, t] = S @ bt
-        ratio = np.abs(q) * np.sqrt(sigma[0, 0] / np.diag(sigma))
-        rad80[:, t] = r80[:, t] * ratio
-        rad95[:, t] = r95[:, t] * ratio
+        eb = res[:, n - m:] + np.outer(res[:, 0] - res[:, n - m:].sum(axis=1), p)
+        E = eb @ S.T
+        rad80[:, t] = [conformal(E[:, i], 0.8) for i in range(n)]
+        rad95[:, t] = [conformal(E[:, i], 0.95) for i in range(n)]
     return pts, rad80, rad95
 
 
