@@ -294,15 +294,22 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 	for i, si := range infos {
 		keys[i] = data.Key{Store: si.Store, SKU: si.SKU}
 	}
+	specs, err := r.candidates(p)
+	if err != nil {
+		return plan{}, r.fail(ctx, id, err, nil)
+	}
 	var parts []PartArgs
-	by := planBy(p)
-	if by == "cost" {
+	by := planBy(p, hasGlobal(specs))
+	switch by {
+	case planBatches:
+		parts = planByBatch(costs(infos, len(specs)), r.batchSize())
+	case planCost:
 		workers, err := q.liveWorkers(ctx)
 		if err != nil {
 			return plan{}, err
 		}
-		parts = planByCost(costs(infos, r.candidateCount(p)), q.cfg.PartitionSize, workers)
-	} else {
+		parts = planByCost(costs(infos, len(specs)), q.cfg.PartitionSize, workers)
+	default:
 		parts = partition(keys, p, q.cfg.PartitionSize)
 	}
 	if err := r.Store.StartJob(ctx, id, len(keys)); err != nil {

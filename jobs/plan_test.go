@@ -83,16 +83,40 @@ func rowsOf(infos []sqlstore.SeriesInfo, store, sku string) int {
 
 func TestPlanBy(t *testing.T) {
 	for _, tc := range []struct {
-		p    Params
-		want string
+		p      Params
+		global bool
+		want   string
 	}{
-		{Params{Kind: KindTrain}, "cost"},
-		{Params{Kind: KindTrain, PartitionSize: 4}, "series"},
-		{Params{Kind: KindTrain, PartitionBy: PartitionByStore}, "store"},
-		{Params{Kind: KindRefresh}, "all"},
+		{Params{Kind: KindTrain}, false, "cost"},
+		{Params{Kind: KindTrain}, true, "batches"},
+		{Params{Kind: KindTrain, PartitionSize: 4}, true, "series"},
+		{Params{Kind: KindTrain, PartitionBy: PartitionByStore}, false, "store"},
+		{Params{Kind: KindRefresh}, true, "all"},
 	} {
-		if got := planBy(tc.p); got != tc.want {
+		if got := planBy(tc.p, tc.global); got != tc.want {
 			t.Errorf("planBy(%+v) = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+// TestPlanByBatch: with a global candidate the partitions are the
+// one-process batches, whole and in key order within each, most
+// expensive first.
+func TestPlanByBatch(t *testing.T) {
+	var infos []sqlstore.SeriesInfo
+	for i := range 10 {
+		infos = append(infos, sqlstore.SeriesInfo{Store: "S", SKU: fmt.Sprintf("K%02d", i), Rows: 10 + i})
+	}
+	parts := planByBatch(costs(infos, 2), 4)
+	// Batches [0,4) [4,8) [8,10) cost 2*(46) 2*(62) 2*(37).
+	wantFirst := []string{"K04", "K00", "K08"}
+	wantCost := []float64{124, 92, 74}
+	if len(parts) != 3 {
+		t.Fatalf("%d partitions, want 3: %+v", len(parts), parts)
+	}
+	for i, p := range parts {
+		if p.Part != i || p.Parts != 3 || p.Keys[0].SKU != wantFirst[i] || p.Cost != wantCost[i] || p.Series != len(p.Keys) {
+			t.Errorf("partition %d = %+v, want first key %s cost %.0f", i, p, wantFirst[i], wantCost[i])
 		}
 	}
 }
