@@ -26,10 +26,13 @@ import (
 // sums its partitions' progress, and when all have completed publishes
 // every staged result at once (PublishResults), as the embedded mode does.
 //
-// A worker killed mid-partition leaves the partition "running"; River's
-// leader rescues it after Config.RescueAfter and another worker runs it.
-// Parents are rescued the same way, and as a parent attempt lasts
-// milliseconds, a short RescueAfter never takes a live parent for dead.
+// A worker killed mid-partition leaves the partition "running"; a live
+// worker's heartbeat makes it available again once the dead worker has
+// not beaten for DeadAfter (heartbeat.go), or, without heartbeats,
+// River's leader rescues it after Config.RescueAfter. Parents are rescued
+// the same way, and as a parent attempt lasts milliseconds, a short
+// RescueAfter never takes a live parent for dead. How the series are
+// split is plan.go's; what the partitions did, fanout_report.go's.
 
 // Partitioning of a job's series (Params.PartitionBy).
 const (
