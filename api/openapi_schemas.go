@@ -117,8 +117,41 @@ func jobSchemas() oaObj {
 				"clipped":       oaObj{"type": "integer", "description": "reconciled values below zero set to zero (series of counts)"},
 				"attributes":    array(str("series attribute that added levels: its aggregates are at /v1/aggregates/{name}/{value}"))},
 				"method", "state", "aggregates"),
+			"fan_out": ref("JobFanOut"),
 		}, "series_total", "trained", "excluded", "failed", "fallback", "warnings"),
+		"JobFanOut": jobFanOutSchema(),
 	}
+}
+
+// jobFanOutSchema is a partitioned job's partitions: timings and
+// failovers (jobs.FanOut).
+func jobFanOutSchema() oaObj {
+	ts := oaObj{"type": "string", "format": "date-time"}
+	o := object(oaObj{
+		"plan": oaObj{"type": "string", "enum": []string{"cost", "batches", "series", "store", "all"},
+			"description": "how the series were split: cost (equal estimated cost, rows x candidates, most expensive first), batches (the one-process batches, when a candidate is global, so the forecasts equal one process's), series (the job's partition_size), store, all (one partition)"},
+		"partitions":      integer(),
+		"workers":         array(str("worker that completed partitions")),
+		"span_seconds":    oaObj{"type": "number", "description": "first partition's start to the last one's end"},
+		"longest_seconds": oaObj{"type": "number", "description": "the longest partition's (last) attempt"},
+		"longest_share":   oaObj{"type": "number", "description": "longest_seconds / span_seconds"},
+		"timings": oaObj{"type": "array", "description": "each partition's last attempt, in plan order (the first 1,000)",
+			"items": object(oaObj{"part": oaObj{"type": "integer", "description": "counted from 1"}, "worker": str(""),
+				"series": integer(), "seconds": number(), "attempt": integer(), "started_at": ts,
+				"cost": oaObj{"type": "number", "description": "the plan's estimate, rows x candidates"}},
+				"part", "worker", "series", "seconds", "attempt", "started_at")},
+		"timings_omitted": oaObj{"type": "integer", "description": "partitions past the first 1,000, not listed"},
+		"failovers": oaObj{"type": "array", "description": "partition attempts lost with a worker that stopped beating, and run again",
+			"items": object(oaObj{"partition": oaObj{"type": "integer", "description": "counted from 1"},
+				"worker":       str("the worker that stopped beating"),
+				"last_beat":    ts,
+				"detected_at":  ts,
+				"retaken_by":   str("the worker that ran the partition next"),
+				"lost_seconds": oaObj{"type": "number", "description": "from the lost attempt's start to detected_at"}},
+				"partition", "worker", "detected_at", "retaken_by", "lost_seconds")},
+	}, "plan", "partitions", "workers", "span_seconds", "longest_seconds", "longest_share", "timings", "failovers")
+	o["description"] = "how a partitioned job's partitions ran (PostgreSQL workers, or fan-out in one process)"
+	return o
 }
 
 // forecastSchemas are the published forecasts and their accuracy.

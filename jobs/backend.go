@@ -139,6 +139,10 @@ type EngineOptions struct {
 	// SeriesWorkers bounds the series trained at once inside a job;
 	// default GOMAXPROCS.
 	SeriesWorkers int
+	// BatchSize is Runner.BatchSize: the series a streamed job trains
+	// together, and a fanned-out job with a global candidate's partition
+	// (plan.go); default DefaultBatchSize.
+	BatchSize int
 	// Guard configures memguard.
 	Guard memguard.Options
 	// Registry is the candidate set; default models.Standard().
@@ -195,7 +199,7 @@ func OpenEngine(ctx context.Context, o EngineOptions) (*Engine, error) {
 		return nil, fmt.Errorf("jobs: metrics: %w", err)
 	}
 	runner := &Runner{Registry: o.Registry, Guard: guard, Logger: o.Logger,
-		Workers: o.SeriesWorkers, Excluded: guard.IsQuarantined, Metrics: jm}
+		Workers: o.SeriesWorkers, BatchSize: o.BatchSize, Excluded: guard.IsQuarantined, Metrics: jm}
 	store, q, err := Open(ctx, o.Backend, o.DataDir, Config{Runner: runner, Workers: max(o.Workers, 1), Work: o.Work, Logger: o.Logger})
 	if err != nil {
 		return nil, err

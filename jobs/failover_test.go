@@ -95,6 +95,41 @@ func TestFailoverByHeartbeat(t *testing.T) {
 	}
 	t.Logf("w2's longest partition ran %.0fs (dead-after is %s)", longest, jobs.DefaultDeadAfter)
 	sameForecasts(t, apiSrv.forecasts(keys, id), want)
+	checkFailovers(t, j, rescues, killedAt)
+}
+
+// checkFailovers: the job JSON lists each rescue as a structured
+// failover: w1's partition, detected once w1 was silent for the
+// dead-after time, retaken by w2, with the attempt's lost time.
+func checkFailovers(t *testing.T, row *sqlstore.Job, rescues int, killedAt time.Time) {
+	t.Helper()
+	j, err := jobs.DecodeJob(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Summary == nil || j.Summary.FanOut == nil {
+		t.Fatalf("job summary has no fan_out: %+v", j.Summary)
+	}
+	fo := j.Summary.FanOut.Failovers
+	if len(fo) != rescues {
+		t.Fatalf("failovers %+v, want the %d rescues", fo, rescues)
+	}
+	for _, f := range fo {
+		t.Logf("failover: %+v (last beat %s)", f, f.LastBeat)
+		if f.Worker != "w1" || f.RetakenBy != "w2" || f.Part < 1 || f.LastBeat == nil {
+			t.Errorf("failover %+v: want w1's partition retaken by w2", f)
+			continue
+		}
+		silent := f.DetectedAt.Sub(*f.LastBeat)
+		// The database's clock and the test's agree to well under a second here.
+		if silent < jobs.DefaultDeadAfter || f.DetectedAt.Before(killedAt) || f.LastBeat.After(killedAt.Add(time.Second)) {
+			t.Errorf("failover %+v: detected %s after w1's last beat (want at least %s), killed at %s", f, silent, jobs.DefaultDeadAfter, killedAt)
+		}
+		// The lost attempt started before the kill (it was running).
+		if started := f.DetectedAt.Add(-time.Duration(f.LostSeconds * float64(time.Second))); f.LostSeconds <= 0 || started.After(killedAt.Add(time.Second)) {
+			t.Errorf("failover %+v: lost %.1fs, so started at %s, after the kill at %s", f, f.LostSeconds, started, killedAt)
+		}
+	}
 }
 
 // TestLongPartitionNotRescued: a partition that runs many times the
@@ -122,5 +157,8 @@ func TestLongPartitionNotRescued(t *testing.T) {
 	}
 	if ran < 2 {
 		t.Fatalf("the partition ran %.1fs: too short to show anything against a dead-after of 0.5s", ran)
+	}
+	if d, err := jobs.DecodeJob(j); err != nil || d.Summary == nil || d.Summary.FanOut == nil || len(d.Summary.FanOut.Failovers) != 0 {
+		t.Fatalf("job JSON: %+v (%v), want a fan_out with no failover", d, err)
 	}
 }

@@ -26,10 +26,13 @@ import (
 // sums its partitions' progress, and when all have completed publishes
 // every staged result at once (PublishResults), as the embedded mode does.
 //
-// A worker killed mid-partition leaves the partition "running"; River's
-// leader rescues it after Config.RescueAfter and another worker runs it.
-// Parents are rescued the same way, and as a parent attempt lasts
-// milliseconds, a short RescueAfter never takes a live parent for dead.
+// A worker killed mid-partition leaves the partition "running"; a live
+// worker's heartbeat makes it available again once the dead worker has
+// not beaten for DeadAfter (heartbeat.go), or, without heartbeats,
+// River's leader rescues it after Config.RescueAfter. Parents are rescued
+// the same way, and as a parent attempt lasts milliseconds, a short
+// RescueAfter never takes a live parent for dead. How the series are
+// split is plan.go's; what the partitions did, fanout_report.go's.
 
 // Partitioning of a job's series (Params.PartitionBy).
 const (
@@ -49,6 +52,9 @@ type PartArgs struct {
 	Stores []string   `json:"stores,omitempty"`
 	Keys   []data.Key `json:"keys,omitempty"`
 	Series int        `json:"series"`
+	// Cost is the partition's estimated cost (plan.go), when the plan
+	// was sized by cost.
+	Cost float64 `json:"cost,omitempty"`
 }
 
 // Kind names the River job kind.
@@ -74,6 +80,8 @@ type PartOutput struct {
 type plan struct {
 	Parts  int `json:"parts"`
 	Series int `json:"series"`
+	// By is how the series were split (FanOut.Plan).
+	By string `json:"by,omitempty"`
 }
 
 type partWorker struct {
@@ -278,18 +286,39 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 	if err != nil {
 		return plan{}, r.fail(ctx, id, err, nil)
 	}
-	keys, err := r.selectKeys(ctx, p)
+	infos, err := r.selectSeries(ctx, p)
 	if err != nil {
 		return plan{}, err
 	}
-	if len(keys) == 0 {
+	if len(infos) == 0 {
 		return plan{}, r.fail(ctx, id, errNoSales, nil)
 	}
-	parts := partition(keys, p, q.cfg.PartitionSize)
+	keys := make([]data.Key, len(infos))
+	for i, si := range infos {
+		keys[i] = data.Key{Store: si.Store, SKU: si.SKU}
+	}
+	specs, err := r.candidates(p)
+	if err != nil {
+		return plan{}, r.fail(ctx, id, err, nil)
+	}
+	var parts []PartArgs
+	by := planBy(p, hasGlobal(specs))
+	switch by {
+	case planBatches:
+		parts = planByBatch(costs(infos, len(specs)), r.batchSize())
+	case planCost:
+		workers, err := q.liveWorkers(ctx)
+		if err != nil {
+			return plan{}, err
+		}
+		parts = planByCost(costs(infos, len(specs)), q.cfg.PartitionSize, workers)
+	default:
+		parts = partition(keys, p, q.cfg.PartitionSize)
+	}
 	if err := r.Store.StartJob(ctx, id, len(keys)); err != nil {
 		return plan{}, err
 	}
-	pl := plan{Parts: len(parts), Series: len(keys)}
+	pl := plan{Parts: len(parts), Series: len(keys), By: by}
 	tx, err := q.store.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return plan{}, fmt.Errorf("jobs: fan out %s: %w", id, err)
@@ -371,6 +400,9 @@ func (q *Queue) collect(ctx context.Context, id string, kind Kind, pl plan, prev
 	}
 	if completed < pl.Parts {
 		return river.JobSnooze(q.wakeInterval(pl.Parts))
+	}
+	if sum.FanOut, err = q.fanOutReport(ctx, id, pl, rows); err != nil {
+		return err
 	}
 	// Recorded before publishing: a parent retried after publishing
 	// would find nothing staged.
@@ -456,14 +488,14 @@ func (q *Queue) cancelPartitions(ctx context.Context, id string) error {
 	return nil
 }
 
-// selectKeys lists the series a job covers, in store and SKU order.
-func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
+// selectSeries lists the series a job covers, in store and SKU order.
+func (r *Runner) selectSeries(ctx context.Context, p Params) ([]sqlstore.SeriesInfo, error) {
 	f := p.filter()
 	store := ""
 	if len(p.Stores) == 1 {
 		store = p.Stores[0]
 	}
-	var keys []data.Key
+	var out []sqlstore.SeriesInfo
 	var after data.Key
 	const page = 5000
 	for {
@@ -472,13 +504,12 @@ func (r *Runner) selectKeys(ctx context.Context, p Params) ([]data.Key, error) {
 			return nil, err
 		}
 		for _, si := range infos {
-			k := data.Key{Store: si.Store, SKU: si.SKU}
-			if f.Match(k) {
-				keys = append(keys, k)
+			if f.Match(data.Key{Store: si.Store, SKU: si.SKU}) {
+				out = append(out, si)
 			}
 		}
 		if len(infos) < page {
-			return keys, nil
+			return out, nil
 		}
 		last := infos[len(infos)-1]
 		after = data.Key{Store: last.Store, SKU: last.SKU}

@@ -31,7 +31,9 @@ const (
 )
 
 // rescueMark starts the error a heartbeat rescue records on the
-// partition's River job; the parent finds its rescues by it.
+// partition's River job; the parent finds its rescues by it. The error
+// object also carries worker, last_beat and started_at (the lost
+// attempt's start), which River ignores and failovers reads.
 const rescueMark = "forecastd: worker stopped beating: "
 
 // workersTableLock is the advisory lock key held while the workers table
@@ -106,7 +108,8 @@ func (q *Queue) heartbeat(ctx context.Context, done chan<- struct{}) {
 func (q *Queue) rescueDead(ctx context.Context) error {
 	rows, err := q.store.DB().QueryContext(ctx, `UPDATE river_job j SET state = 'available', scheduled_at = now(),
 		errors = array_append(j.errors, jsonb_build_object('at', now(), 'attempt', j.attempt, 'trace', '',
-			'error', $1 || w.name || ' (no heartbeat for ' || round(EXTRACT(EPOCH FROM now() - w.last_beat))::text || 's)'))
+			'error', $1 || w.name || ' (no heartbeat for ' || round(EXTRACT(EPOCH FROM now() - w.last_beat))::text || 's)',
+			'worker', w.name, 'last_beat', w.last_beat, 'started_at', j.attempted_at))
 		FROM forecastd_workers w
 		WHERE j.state = 'running' AND j.kind = ANY($2::text[])
 			AND w.client_id = j.attempted_by[array_length(j.attempted_by, 1)]

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,6 +51,10 @@ func runTestWorker() int {
 		return 2
 	}
 	opts := jobs.WorkerOptions{Backend: cfg.Backend, SeriesWorkers: 1, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	// The identity test's one-process run trains in batches this size.
+	if b, err := strconv.Atoi(os.Getenv("FORECASTD_TEST_BATCH_SIZE")); err == nil {
+		opts.BatchSize = b
+	}
 	w, err := jobs.NewWorker(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -29,6 +29,8 @@ type WorkerOptions struct {
 	Jobs int
 	// SeriesWorkers bounds the series trained at once; default GOMAXPROCS.
 	SeriesWorkers int
+	// BatchSize is EngineOptions.BatchSize; default DefaultBatchSize.
+	BatchSize int
 	// Guard configures this worker's memguard.
 	Guard    memguard.Options
 	Registry *models.Registry
@@ -62,7 +64,7 @@ func NewWorker(ctx context.Context, opts WorkerOptions) (*Worker, error) {
 	}
 	reg := prometheus.NewRegistry()
 	e, err := OpenEngine(ctx, EngineOptions{Backend: opts.Backend, DataDir: opts.DataDir, Workers: opts.Jobs, Work: true,
-		SeriesWorkers: opts.SeriesWorkers, Guard: opts.Guard, Registry: opts.Registry, Logger: opts.Logger, Metrics: reg})
+		SeriesWorkers: opts.SeriesWorkers, BatchSize: opts.BatchSize, Guard: opts.Guard, Registry: opts.Registry, Logger: opts.Logger, Metrics: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -86,6 +86,9 @@ type Summary struct {
 	// Reconcile says what the hierarchical reconciliation did, when the
 	// job asked for one (Params.Reconcile).
 	Reconcile *ReconcileSummary `json:"reconcile,omitempty"`
+	// FanOut says how a partitioned job's partitions ran: timings and
+	// failovers (fanout_report.go).
+	FanOut *FanOut `json:"fan_out,omitempty"`
 }
 
 // Warning names a series and what went wrong with it.

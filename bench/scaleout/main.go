@@ -10,14 +10,18 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,10 +29,13 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
+	dataingest "github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/internal/app"
 	"github.com/forecastd/forecastd/internal/environ"
 	"github.com/forecastd/forecastd/jobs"
+	"github.com/forecastd/forecastd/jobs/record"
 	"github.com/forecastd/forecastd/memguard"
 	"github.com/forecastd/forecastd/models"
 )
@@ -52,9 +59,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	skus := fs.Int("skus", 24, "demo SKUs per store")
 	days := fs.Int("days", 730, "demo days")
 	modelList := fs.String("models", "naive,seasonal_naive,drift,mean,ses,holt,ridge,theta", "candidate models")
-	partSize := fs.Int("partition-size", 8, "series per partition")
+	partSize := fs.Int("partition-size", 0, "series per partition the job asks for (0: the default plan, sized by cost or by batch)")
 	seriesWorkers := fs.Int("series-workers", 1, "series trained at once in each worker (1: one core per worker)")
 	reps := fs.Int("reps", 1, "repetitions per worker count")
+	sizes := fs.String("sizes", "", "M5-shaped series counts to run (data/demo.WriteM5, 10 stores from 1,000 series up; e.g. 3049 or 30490); replaces -stores/-skus")
+	horizon := fs.Int("horizon", 28, "forecast horizon")
+	identity := fs.Bool("identity", false, "also train each data set in one process (the embedded streamed path over SQLite) and print the max abs difference of every forecast point and interval bound of each worker run from it")
+	verbose := fs.Bool("v", false, "print every partition's timing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,28 +75,224 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *adminURL == "" {
 		return fmt.Errorf("set -admin-url or FORECASTD_TEST_DATABASE_URL (scripts/pg-setup.sh prints one)")
 	}
-	fmt.Fprintf(stdout, "grid: %d stores x %d skus x %d days = %d series; models %s; partition %d series; %d series worker(s) per process; GOMAXPROCS %s, CPUs on host %d\n",
-		*stores, *skus, *days, *stores**skus, *modelList, *partSize, *seriesWorkers, environ.Get("GOMAXPROCS"), numCPU())
-	fmt.Fprintf(stdout, "%-8s %-4s %10s %10s %8s %10s %8s %10s\n", "workers", "rep", "seconds", "series/s", "speedup", "worker cpu", "cores", "pg xacts")
-	var base float64
-	for _, f := range strings.Split(*counts, ",") {
-		k, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || k < 1 {
-			return fmt.Errorf("-workers %q", *counts)
+	var models []string
+	if *modelList != "default" {
+		models = strings.Split(*modelList, ",")
+	}
+	var sets []dataset
+	if *sizes == "" {
+		sets = append(sets, salesSet(*stores, *skus, *days))
+	} else {
+		for _, f := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("-sizes %q", *sizes)
+			}
+			sets = append(sets, m5Set(n, *days))
 		}
-		for r := 1; r <= *reps; r++ {
-			secs, cpu, xacts, err := measure(ctx, *adminURL, k, *stores, *skus, *days, *partSize, *seriesWorkers, strings.Split(*modelList, ","))
+	}
+	for _, ds := range sets {
+		fmt.Fprintf(stdout, "data: %s; models %s; h=%d; partition size %d (0: default plan); %d series worker(s) per process; GOMAXPROCS %s, CPUs on host %d\n",
+			ds.name, *modelList, *horizon, *partSize, *seriesWorkers, environ.Get("GOMAXPROCS"), numCPU())
+		var ref map[data.Key]points
+		if *identity {
+			secs, cpu, r, err := oneProcess(ctx, ds, jobs.Params{Horizon: *horizon, Models: models}, *seriesWorkers)
 			if err != nil {
 				return err
 			}
-			if base == 0 {
-				base = secs
+			ref = r
+			fmt.Fprintf(stdout, "one process (embedded, streamed, SQLite): %.2f s wall, %.2f CPU s, %d series\n", secs, cpu, len(ref))
+		}
+		fmt.Fprintf(stdout, "%-8s %-4s %10s %10s %8s %10s %8s %10s %6s %-8s %9s %9s %9s %7s %12s\n", "workers", "rep", "seconds", "series/s", "speedup",
+			"worker cpu", "cores", "pg xacts", "parts", "plan", "part min", "part med", "part max", "max/job", "max |diff|")
+		var base float64
+		for _, f := range strings.Split(*counts, ",") {
+			k, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || k < 1 {
+				return fmt.Errorf("-workers %q", *counts)
 			}
-			n := float64(*stores * *skus)
-			fmt.Fprintf(stdout, "%-8d %-4d %10.2f %10.2f %8.2f %10.2f %8.2f %10d\n", k, r, secs, n/secs, base/secs, cpu, cpu/secs, xacts)
+			for r := 1; r <= *reps; r++ {
+				m, err := measure(ctx, *adminURL, k, ds, jobs.Params{Horizon: *horizon, Models: models, PartitionSize: *partSize}, *seriesWorkers, ref != nil)
+				if err != nil {
+					return err
+				}
+				if base == 0 {
+					base = m.secs
+				}
+				diff := "-"
+				if ref != nil {
+					d, err := maxDiff(ref, m.forecasts)
+					if err != nil {
+						return err
+					}
+					diff = strconv.FormatFloat(d, 'g', 3, 64)
+				}
+				fo := m.fanOut
+				secs := partSeconds(fo)
+				fmt.Fprintf(stdout, "%-8d %-4d %10.2f %10.2f %8.2f %10.2f %8.2f %10d %6d %-8s %9.2f %9.2f %9.2f %6.1f%% %12s\n", k, r, m.secs, float64(m.series)/m.secs, base/m.secs,
+					m.cpu, m.cpu/m.secs, m.xacts, fo.Partitions, fo.Plan, secs[0], secs[len(secs)/2], secs[len(secs)-1], 100*secs[len(secs)-1]/m.secs, diff)
+				if *verbose {
+					for _, t := range fo.Timings {
+						fmt.Fprintf(stdout, "    part %4d %-8s %6d series %8.2f s attempt %d cost %.3g\n", t.Part, t.Worker, t.Series, t.Seconds, t.Attempt, t.Cost)
+					}
+				}
+				if len(fo.Failovers) > 0 {
+					fmt.Fprintf(stdout, "    failovers: %+v\n", fo.Failovers)
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// partSeconds is the sorted partition seconds of a job ({0} without).
+func partSeconds(fo *jobs.FanOut) []float64 {
+	out := []float64{}
+	for _, t := range fo.Timings {
+		out = append(out, t.Seconds)
+	}
+	if len(out) == 0 {
+		return []float64{0}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// dataset is the sales a run trains.
+type dataset struct {
+	name   string
+	series int
+	ingest func(ctx context.Context, store *sqlstore.Store) error
+}
+
+// salesSet is the small demo grid (data/demo.Sales).
+func salesSet(stores, skus, days int) dataset {
+	o := demo.Options{Stores: stores, SKUs: skus, Days: days}
+	return dataset{name: fmt.Sprintf("demo grid %d stores x %d skus x %d days", stores, skus, days), series: stores * skus,
+		ingest: func(ctx context.Context, store *sqlstore.Store) error {
+			_, err := store.Ingest(ctx, data.Each(demo.Sales(o)))
+			return err
+		}}
+}
+
+// m5Set is about n M5-shaped series of days days (default 1,941 when
+// days is the demo default): 10 stores from 1,000 series up, as M5 has.
+func m5Set(n, days int) dataset {
+	stores := 1
+	if n >= 1000 {
+		stores = 10
+	}
+	skus := (n + stores - 1) / stores
+	if days == 730 { // the demo grid's default: M5 has 1,941
+		days = 1941
+	}
+	o := demo.M5Options{Stores: stores, SKUs: skus, Days: days}
+	return dataset{name: fmt.Sprintf("M5-shaped %d stores x %d skus x %d days", stores, skus, days), series: stores * skus,
+		ingest: func(ctx context.Context, store *sqlstore.Store) error {
+			pr, pw := io.Pipe()
+			go func() {
+				_, err := demo.WriteM5(ctx, pw, o)
+				pw.CloseWithError(err)
+			}()
+			_, err := store.Ingest(ctx, func(fn func(data.Observation) error) error { return dataingest.ParseCSV(pr, fn) })
+			return errors.Join(err, pr.Close())
+		}}
+}
+
+// points is one series' forecast: value, lower and upper per step.
+type points [][3]float64
+
+// readForecasts decodes every published forecast in store.
+func readForecasts(ctx context.Context, store *sqlstore.Store) (map[data.Key]points, error) {
+	out := map[data.Key]points{}
+	err := store.ListResults(ctx, func(res *sqlstore.Result) error {
+		var r forecast.Result
+		if err := record.Result.Decode(res.Body, &r); err != nil {
+			return fmt.Errorf("forecast of %s: %w", res.Key, err)
+		}
+		p := make(points, len(r.Points))
+		for i, q := range r.Points {
+			p[i] = [3]float64{q.Value, q.Lower, q.Upper}
+		}
+		out[res.Key] = p
+		return nil
+	})
+	return out, err
+}
+
+// maxDiff is the largest absolute difference of any point's value or
+// bound; a series or step missing on one side is an error.
+func maxDiff(want, got map[data.Key]points) (float64, error) {
+	if len(got) != len(want) {
+		return 0, fmt.Errorf("identity: %d forecasts, one process made %d", len(got), len(want))
+	}
+	var d float64
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok || len(g) != len(w) {
+			return 0, fmt.Errorf("identity: %s: %d points, one process made %d", k, len(g), len(w))
+		}
+		for i := range w {
+			for j := range 3 {
+				d = max(d, math.Abs(g[i][j]-w[i][j]))
+			}
+		}
+	}
+	return d, nil
+}
+
+// oneProcess trains ds in this process as `forecastd serve` with SQLite
+// does (the streamed path, in batches of jobs.DefaultBatchSize) and
+// returns the wall and CPU seconds and the forecasts.
+func oneProcess(ctx context.Context, ds dataset, p jobs.Params, seriesWorkers int) (secs, cpu float64, _ map[data.Key]points, err error) {
+	dir, err := os.MkdirTemp("", "scaleout-ref")
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
+	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "ref.db"))
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer func() { err = errors.Join(err, store.Close()) }()
+	if err := ds.ingest(ctx, store); err != nil {
+		return 0, 0, nil, err
+	}
+	guard, err := memguard.New(memguard.Options{})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	runner := &jobs.Runner{Store: store, Registry: models.Standard(), Guard: guard, Workers: seriesWorkers,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := p.Validate(runner.Registry); err != nil {
+		return 0, 0, nil, err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if err := store.CreateJob(ctx, &sqlstore.Job{ID: "one", Kind: "train", Params: b}, nil); err != nil {
+		return 0, 0, nil, err
+	}
+	cpu0, start := selfCPU(), time.Now()
+	if err := runner.Execute(ctx, "one"); err != nil {
+		return 0, 0, nil, err
+	}
+	secs, cpu = time.Since(start).Seconds(), selfCPU()-cpu0
+	if j, err := store.GetJob(ctx, "one"); err != nil || j.State != sqlstore.JobSucceeded {
+		return 0, 0, nil, fmt.Errorf("one-process job: %+v %v", j, err)
+	}
+	f, err := readForecasts(ctx, store)
+	return secs, cpu, f, err
+}
+
+// selfCPU is this process's user and system CPU seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
 
 func numCPU() int {
@@ -96,31 +303,40 @@ func numCPU() int {
 	return strings.Count(string(b), "processor\t:")
 }
 
-// measure returns the job's wall seconds, the CPU seconds the worker
-// processes used meanwhile (how many cores the machine actually gave them)
-// and the database's committed transactions.
-func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSize, seriesWorkers int, modelNames []string) (secs, cpu float64, xactN int64, err error) {
+// measurement is one job's run over PostgreSQL.
+type measurement struct {
+	// secs is the job's wall seconds, cpu the CPU seconds the worker
+	// processes used meanwhile (how many cores the machine actually gave
+	// them), xacts the database's committed transactions.
+	secs, cpu float64
+	xacts     int64
+	series    int
+	fanOut    *jobs.FanOut
+	forecasts map[data.Key]points // when asked
+}
+
+// measure runs one job of p over ds with k worker processes.
+func measure(ctx context.Context, adminURL string, k int, ds dataset, p jobs.Params, seriesWorkers int, keep bool) (m measurement, err error) {
 	url, drop, err := sqlstore.CreatePostgresDatabase(ctx, adminURL, "forecastd_bench")
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	defer func() { err = errors.Join(err, drop(context.Background())) }()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	guard, err := memguard.New(memguard.Options{})
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	runner := &jobs.Runner{Registry: models.Standard(), Guard: guard, Logger: log}
-	b := jobs.Backend{DatabaseURL: url, PartitionSize: partSize, RescueAfter: 10 * time.Minute}
+	b := jobs.Backend{DatabaseURL: url}
 	store, q, err := jobs.Open(ctx, b, "", jobs.Config{Runner: runner, Work: false, Logger: log})
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
 	defer func() { err = errors.Join(err, q.Stop(context.Background())) }()
-	obs := demo.Sales(demo.Options{Stores: stores, SKUs: skus, Days: days})
-	if _, err := store.Ingest(ctx, data.Each(obs)); err != nil {
-		return 0, 0, 0, err
+	if err := ds.ingest(ctx, store); err != nil {
+		return m, err
 	}
 	var procs []*exec.Cmd
 	defer func() {
@@ -137,53 +353,71 @@ func measure(ctx context.Context, adminURL string, k, stores, skus, days, partSi
 	}()
 	for i := 0; i < k; i++ {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-worker", "-series-workers", strconv.Itoa(seriesWorkers))
-		cmd.Env = append(cmd.Environ(), "FORECASTD_DATABASE_URL="+url, fmt.Sprintf("FORECASTD_WORKER_NAME=bench%d", i+1),
-			"FORECASTD_PARTITION_SIZE="+strconv.Itoa(partSize), "FORECASTD_RESCUE_AFTER=10m")
+		// The workers run with the default settings (partition size,
+		// heartbeat, rescue).
+		cmd.Env = append(cmd.Environ(), "FORECASTD_DATABASE_URL="+url, fmt.Sprintf("FORECASTD_WORKER_NAME=bench%d", i+1))
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
-			return 0, 0, 0, err
+			return m, err
 		}
 		procs = append(procs, cmd)
 	}
-	time.Sleep(2 * time.Second) // let the workers connect and migrate
-	p := jobs.Params{Horizon: 28, Models: modelNames}
+	// Let the workers connect, migrate and beat: the plan counts the
+	// live workers.
+	time.Sleep(3 * time.Second)
 	if err := p.Validate(runner.Registry); err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	xact0, err := xacts(ctx, store.DB())
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	cpu0 := procCPU(procs)
 	start := time.Now()
 	j, err := q.Enqueue(ctx, p, "bench")
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	for {
 		got, err := store.GetJob(ctx, j.ID)
 		if err != nil {
-			return 0, 0, 0, err
+			return m, err
 		}
 		if got.State == sqlstore.JobSucceeded {
 			break
 		}
 		if got.State == sqlstore.JobFailed || got.State == sqlstore.JobCancelled {
-			return 0, 0, 0, fmt.Errorf("job %s %s: %s", j.ID, got.State, got.Error)
+			return m, fmt.Errorf("job %s %s: %s", j.ID, got.State, got.Error)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, 0, 0, ctx.Err()
+			return m, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	secs = time.Since(start).Seconds()
-	cpu = procCPU(procs) - cpu0
+	m.secs = time.Since(start).Seconds()
+	m.cpu = procCPU(procs) - cpu0
 	xact1, err := xacts(ctx, store.DB())
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
-	return secs, cpu, xact1 - xact0, nil
+	m.xacts = xact1 - xact0
+	row, err := store.GetJob(ctx, j.ID)
+	if err != nil {
+		return m, err
+	}
+	job, err := jobs.DecodeJob(row)
+	if err != nil {
+		return m, err
+	}
+	if job.Summary == nil || job.Summary.FanOut == nil {
+		return m, fmt.Errorf("job %s: no fan_out in its summary", j.ID)
+	}
+	m.series, m.fanOut = job.SeriesTotal, job.Summary.FanOut
+	if keep {
+		m.forecasts, err = readForecasts(ctx, store)
+	}
+	return m, err
 }
 
 // procCPU sums the user and system CPU seconds of the processes so far
