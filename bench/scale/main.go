@@ -57,6 +57,7 @@ type config struct {
 	sizes                  []int
 	days, horizon, windows int
 	batch                  int
+	local                  bool
 	peers                  []string
 	peerSeries             int
 	dir                    string
@@ -69,6 +70,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	days := fs.Int("days", 1941, "days of history (M5: 1,941)")
 	horizon := fs.Int("horizon", 28, "forecast horizon")
 	windows := fs.Int("windows", 3, "backtest folds")
+	local := fs.Bool("local", false, "train the default tournament without its global candidates (the per-series work of issue 20's CPU target)")
 	batch := fs.Int("batch", 0, "series per streamed batch (0: the runner's default; a huge value loads the job at once, as before issue 20)")
 	peers := fs.String("peers", "", "peers to run on the same data: r, statsmodels (comma-separated)")
 	peerSeries := fs.Int("peer-series", 20, "series the peers (and forecastd's matching candidates) are timed on")
@@ -85,9 +87,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case *childIngest != "":
 		return ingestChild(ctx, *db, *childIngest, stdout)
 	case *childTrain:
-		return trainChild(ctx, *db, *horizon, *windows, *batch, stdout)
+		return trainChild(ctx, *db, *horizon, *windows, *batch, *local, stdout)
 	}
-	c := config{days: *days, horizon: *horizon, windows: *windows, batch: *batch, peerSeries: *peerSeries, keep: *keep, dir: *dir}
+	c := config{days: *days, horizon: *horizon, windows: *windows, batch: *batch, local: *local, peerSeries: *peerSeries, keep: *keep, dir: *dir}
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 10 || n%10 != 0 {
@@ -133,8 +135,12 @@ type row struct {
 }
 
 func measureAll(ctx context.Context, c config, stdout io.Writer) error {
-	fmt.Fprintf(stdout, "M5-shaped data (data/demo.WriteM5, seed 42): 10 stores x size/10 SKUs x %d days; default tournament (%d candidates), %d folds, h=%d; GOMAXPROCS %d, load average at start %s\n",
-		c.days, len(models.DefaultTournament()), c.windows, c.horizon, runtime.GOMAXPROCS(0), loadAvg())
+	which := "default tournament"
+	if c.local {
+		which = "default tournament without its global candidates"
+	}
+	fmt.Fprintf(stdout, "M5-shaped data (data/demo.WriteM5, seed 42): 10 stores x size/10 SKUs x %d days; %s (%d candidates), %d folds, h=%d; GOMAXPROCS %d, load average at start %s\n",
+		c.days, which, len(candidates(c.local)), c.windows, c.horizon, runtime.GOMAXPROCS(0), loadAvg())
 	var rows []row
 	for _, n := range c.sizes {
 		r, err := measure(ctx, c, n)
@@ -176,7 +182,7 @@ func measure(ctx context.Context, c config, n int) (row, error) {
 	}
 	r.ingestS, r.ingestCPU, r.ingestRSSMB = wall, cpuSeconds(ru), float64(ru.Maxrss)/1024
 	ru, wall, err = child(ctx, &r.out, "-child-train", "-db", db, "-horizon", strconv.Itoa(c.horizon),
-		"-windows", strconv.Itoa(c.windows), "-batch", strconv.Itoa(c.batch))
+		"-windows", strconv.Itoa(c.windows), "-batch", strconv.Itoa(c.batch), "-local="+strconv.FormatBool(c.local))
 	if err != nil {
 		return r, fmt.Errorf("train %d series: %w", n, err)
 	}
@@ -185,7 +191,7 @@ func measure(ctx context.Context, c config, n int) (row, error) {
 	}
 	r.trainS, r.trainCPU, r.rssMB = wall, cpuSeconds(ru), float64(ru.Maxrss)/1024
 	r.storeMB = float64(fileSize(db)+fileSize(db+"-wal")) / (1 << 20)
-	r.candidates = len(models.DefaultTournament())
+	r.candidates = len(candidates(c.local))
 	r.candidateF = r.candidates * c.windows
 	r.perCandidateFoldCPU = r.trainCPU / float64(n) / float64(r.candidateF)
 	return r, nil
@@ -290,7 +296,7 @@ type trainOut struct {
 
 // trainChild runs one training job over every series of db with the
 // default tournament, as the service's runner does.
-func trainChild(ctx context.Context, db string, horizon, windows, batch int, stdout io.Writer) error {
+func trainChild(ctx context.Context, db string, horizon, windows, batch int, local bool, stdout io.Writer) error {
 	store, err := sqlstore.OpenSQLite(ctx, db)
 	if err != nil {
 		return err
@@ -303,6 +309,13 @@ func trainChild(ctx context.Context, db string, horizon, windows, batch int, std
 	r := &jobs.Runner{Store: store, Registry: models.Standard(), Guard: guard, BatchSize: batch,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	params := fmt.Sprintf(`{"kind": "train", "horizon": %d, "windows": %d}`, horizon, windows)
+	if local {
+		names, err := json.Marshal(candidates(true))
+		if err != nil {
+			return err
+		}
+		params = fmt.Sprintf(`{"kind": "train", "horizon": %d, "windows": %d, "models": %s}`, horizon, windows, names)
+	}
 	id := "scale"
 	if err := store.CreateJob(ctx, &sqlstore.Job{ID: id, Kind: "train", Params: []byte(params)}, nil); err != nil {
 		return err
@@ -323,6 +336,18 @@ func trainChild(ctx context.Context, db string, horizon, windows, batch int, std
 		out.Summary = &jobs.Summary{}
 	}
 	return json.NewEncoder(stdout).Encode(out)
+}
+
+// candidates names the default tournament, without its global candidates
+// when local.
+func candidates(local bool) []string {
+	var out []string
+	for _, sp := range models.Standard().Defaults() {
+		if !local || !sp.Global {
+			out = append(out, sp.Name)
+		}
+	}
+	return out
 }
 
 // fitSeconds sums, per candidate, the fit seconds and folds the

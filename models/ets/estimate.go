@@ -2,6 +2,7 @@ package ets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -31,6 +32,9 @@ type Estimate struct {
 	AIC, AICc, BIC float64
 	// Evals is the number of objective evaluations Nelder–Mead used.
 	Evals int
+	// TotalEvals counts the evaluations of every form automatic
+	// selection tried, abandoned ones included (Evals for one form).
+	TotalEvals int
 }
 
 // objective evaluates R's EtsTargetFunction for a parameter vector
@@ -384,6 +388,28 @@ func decomposeFigure(y []float64, m int, mult bool) []float64 {
 // FitForm estimates one form on y by R's procedure. It returns an error
 // wrapping ErrTooShort or ErrUnsuitable when R would skip the form.
 func FitForm(ctx context.Context, y []float64, f Form, m int, crit Criterion, maxIter int) (*Estimate, error) {
+	return fitForm(ctx, y, f, m, crit, maxIter, math.Inf(1), 0)
+}
+
+// formError is a failed or abandoned form's error with the evaluations
+// it spent, for Estimate.TotalEvals.
+type formError struct {
+	err   error
+	evals int
+}
+
+func (e *formError) Error() string { return e.err.Error() }
+func (e *formError) Unwrap() error { return e.err }
+
+// errAbandoned is how Nelder–Mead reports a form given up as hopeless.
+var errAbandoned = errors.New("ets: fit abandoned")
+
+// fitForm is FitForm that, when margin > 0 and bestAICc is finite,
+// abandons the form as hopeless once it has spent abandonEvalsPerPar
+// evaluations per parameter and its best likelihood so far, with its
+// AICc penalty, is still worse than bestAICc by more than margin. The
+// error then wraps errAbandoned.
+func fitForm(ctx context.Context, y []float64, f Form, m int, crit Criterion, maxIter int, bestAICc, margin float64) (*Estimate, error) {
 	if f.Season == None {
 		m = 1
 	}
@@ -403,9 +429,23 @@ func FitForm(ctx context.Context, y []float64, f Form, m int, crit Criterion, ma
 	if len(par) >= len(y)-1 {
 		return nil, fmt.Errorf("%s: %w: %d parameters for %d points", f.Method(), ErrTooShort, len(par), len(y))
 	}
-	best, _, evals, err := nelderMead(ctx, obj.eval, par, maxIter)
+	var giveUp func(evals int, fbest float64) bool
+	if margin > 0 && crit == Lik && !math.IsInf(bestAICc, 1) {
+		// Nelder–Mead's best value only falls, but it can still fall
+		// after the checkpoint: the margin is what the measurements in
+		// Settings.Abandon allow for, and the checkpoint grows with the
+		// dimension, where the simplex takes longer to settle.
+		ny := float64(len(y))
+		np := float64(len(par) + 1)
+		penalty := 2*np + 2*np*(np+1)/(ny-np-1)
+		after := abandonEvalsPerPar * len(par)
+		giveUp = func(evals int, fbest float64) bool {
+			return evals >= after && fbest+penalty > bestAICc+margin
+		}
+	}
+	best, _, evals, err := nelderMead(ctx, obj.eval, par, maxIter, giveUp)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Method(), err)
+		return nil, &formError{fmt.Errorf("%s: %w", f.Method(), err), evals}
 	}
 	p := obj.params(best)
 	if !obj.fullState(best) {
@@ -424,7 +464,7 @@ func FitForm(ctx context.Context, y []float64, f Form, m int, crit Criterion, ma
 			// R: sigma2 = sum(residuals^2) / (n - length(par)).
 			Sigma2: run.SSE / (ny - float64(len(best))),
 		},
-		Lik: lik, MSE: mse, NPar: np, Evals: evals,
+		Lik: lik, MSE: mse, NPar: np, Evals: evals, TotalEvals: evals,
 		AIC: lik + 2*float64(np),
 		BIC: lik + math.Log(ny)*float64(np),
 	}

@@ -31,7 +31,27 @@ type Settings struct {
 	// AdditiveOnly restricts the selection to additive error, trend and
 	// season (R's additive.only).
 	AdditiveOnly bool
+	// Abandon, when > 0, lets automatic selection give up on a form as
+	// hopeless, which R never does: once Nelder–Mead has spent
+	// abandonEvalsPerPar evaluations per parameter on it and its best
+	// AICc so far is worse than the best form already fitted by more
+	// than Abandon, the form is skipped. Only the likelihood criterion
+	// abandons. It is a speed setting for the tournament (models.ETS
+	// sets 10, the AICc difference past which the worse form has
+	// essentially no support): on M5-shaped daily series the trended
+	// seasonal forms run to the 2,000-evaluation limit 10-30 AICc behind
+	// ANA or ANN. On 157 M5-shaped windows and 20 M4 hourly series it
+	// chose the same form and estimate as fitting every form, with 38%
+	// and 21% fewer evaluations (TestAbandonKeepsSelection runs a
+	// sample). 0 fits every form to the end, as R does.
+	Abandon float64
 }
+
+// abandonEvalsPerPar is the Nelder–Mead evaluations per parameter a form
+// gets before Settings.Abandon may give up on it: Nelder–Mead's
+// progress slows with the dimension, so a fixed checkpoint would judge
+// a 26-parameter hourly season on its first steps.
+const abandonEvalsPerPar = 50
 
 // Fit estimates the forms s.Model allows on y with season length m and
 // returns the one with the lowest AICc, following R's ets(): no season
@@ -147,6 +167,7 @@ func checkLength(sp spec, n, m int, auto bool) error {
 func selectForm(ctx context.Context, y []float64, m int, sp spec, positive bool, s *Settings) (*Estimate, error) {
 	var best *Estimate
 	var firstErr error
+	total := 0
 	for _, et := range sp.errs {
 		for _, tt := range sp.trends {
 			for _, st := range sp.seasons {
@@ -155,10 +176,23 @@ func selectForm(ctx context.Context, y []float64, m int, sp spec, positive bool,
 					if (tt == None && dd) || checkForm(f, positive, s.AdditiveOnly) != nil {
 						continue
 					}
-					est, err := FitForm(ctx, y, f, m, s.Criterion, s.MaxIter)
+					bestAICc := math.Inf(1)
+					if best != nil {
+						bestAICc = best.AICc
+					}
+					est, err := fitForm(ctx, y, f, m, s.Criterion, s.MaxIter, bestAICc, s.Abandon)
+					var fe *formError
+					if errors.As(err, &fe) {
+						total += fe.evals
+					} else if err == nil {
+						total += est.Evals
+					}
 					if err != nil {
 						if ctxErr := ctx.Err(); ctxErr != nil {
 							return nil, ctxErr
+						}
+						if errors.Is(err, errAbandoned) {
+							continue
 						}
 						if firstErr == nil {
 							firstErr = err
@@ -178,6 +212,7 @@ func selectForm(ctx context.Context, y []float64, m int, sp spec, positive bool,
 		}
 		return nil, fmt.Errorf("ets: no model could be fitted: %w", firstErr)
 	}
+	best.TotalEvals = total
 	return best, nil
 }
 

@@ -129,7 +129,12 @@ func (s *simplex) shrink(L int) (size float64) {
 // reflection, the reflection for an expansion, the replaced vertex for a
 // contraction) and stored only when below it, so the search takes exactly
 // R's path while bad trial points are abandoned part-way.
-func nelderMead(ctx context.Context, fn func(x []float64, limit float64) float64, x0 []float64, maxit int) (x []float64, fmin float64, evals int, err error) {
+//
+// giveUp, when not nil, is asked after each iteration with the
+// evaluations so far and the best value found; when it says so the search
+// stops with errAbandoned (see Settings.Abandon). nil follows R to the end.
+func nelderMead(ctx context.Context, fn func(x []float64, limit float64) float64, x0 []float64, maxit int,
+	giveUp func(evals int, fbest float64) bool) (x []float64, fmin float64, evals int, err error) {
 	reltol := math.Sqrt(0x1p-52) // sqrt(.Machine$double.eps)
 	n := len(x0)
 	bvec := append([]float64(nil), x0...)
@@ -179,6 +184,9 @@ func nelderMead(ctx context.Context, fn func(x []float64, limit float64) float64
 		L, H, VL, VH = sx.extremes(L)
 		if VH <= VL+convtol {
 			break
+		}
+		if giveUp != nil && giveUp(funcount, VL) {
+			return nil, VL, funcount, errAbandoned
 		}
 		sx.centroid(H)
 		for i := 0; i < n; i++ {
