@@ -63,6 +63,12 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 	}
 	o := p.options()
 	o.Candidates, o.Workers = specs, r.Workers
+	o.OnGlobal = func(gs forecast.GlobalStats) {
+		if ph.Global == nil {
+			ph.Global = &forecast.GlobalStats{}
+		}
+		ph.Global.Add(gs)
+	}
 	check := r.newInRunCheck(log, specs)
 	prog := r.progress(ctx, id)
 	longestLen := -1
