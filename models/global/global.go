@@ -37,7 +37,8 @@ type Series struct {
 type Settings struct {
 	// Trees are the booster's settings; the zero value means Poisson
 	// loss (squared error when a series has a negative value), 300
-	// iterations at learning rate 0.08, 63 leaves, 100 rows per leaf.
+	// iterations at learning rate 0.08, 63 leaves, 100 rows per leaf,
+	// 63 bins per feature.
 	Trees ml.HGBT
 	// Season is the season length in steps (required).
 	Season int
@@ -153,6 +154,13 @@ func (st Settings) withDefaults() (Settings, features.Config) {
 	}
 	if t.MinSamplesLeaf == 0 {
 		t.MinSamplesLeaf = 100
+	}
+	if t.MaxBins == 0 {
+		// A quarter of scikit-learn's 255: the histograms' per-split
+		// work (subtraction and the split scan) shrinks with them, a
+		// model costs about a quarter less, and the store/item guard's
+		// WAPE did not move (bench/global/RESULTS.md).
+		t.MaxBins = 63
 	}
 
 	return st, cfg
