@@ -27,16 +27,16 @@ func TestPoolRowsSubsample(t *testing.T) {
 	if !sameFloats(uncapped, all) {
 		t.Errorf("a cap at the pool's %d rows changed the design", len(allY))
 	}
-	const cap = 3000
-	st := Settings{Season: 7, PoolRows: cap}
+	const budget = 3000
+	st := Settings{Season: 7, PoolRows: budget}
 	x1, y1, _, err := Design(ctx, pool, st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The draw is binomial: 4 standard deviations around the cap.
-	p := float64(cap) / float64(len(allY))
-	if sd := math.Sqrt(float64(len(allY)) * p * (1 - p)); math.Abs(float64(len(y1)-cap)) > 4*sd {
-		t.Errorf("kept %d of %d rows, want about %d", len(y1), len(allY), cap)
+	p := float64(budget) / float64(len(allY))
+	if sd := math.Sqrt(float64(len(allY)) * p * (1 - p)); math.Abs(float64(len(y1)-budget)) > 4*sd {
+		t.Errorf("kept %d of %d rows, want about %d", len(y1), len(allY), budget)
 	}
 	x2, y2, _, err := Design(ctx, pool, st)
 	if err != nil {
@@ -45,7 +45,7 @@ func TestPoolRowsSubsample(t *testing.T) {
 	if !sameFloats(x1, x2) || !sameFloats(y1, y2) {
 		t.Error("two draws of the same pool differ")
 	}
-	m, err := Train(ctx, pool, Settings{Season: 7, PoolRows: cap, Trees: ml.HGBT{MaxIter: 5}})
+	m, err := Train(ctx, pool, Settings{Season: 7, PoolRows: budget, Trees: ml.HGBT{MaxIter: 5}})
 	if err != nil {
 		t.Fatal(err)
 	}
