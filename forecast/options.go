@@ -41,6 +41,9 @@ type Options struct {
 	// Candidates are the models in the tournament; default the
 	// registry's default set.
 	Candidates []models.Spec `json:"-"`
+	// OnGlobal, when set, is told what training the global candidates'
+	// pool cost, each time Run trains one (GlobalStats).
+	OnGlobal func(GlobalStats) `json:"-"`
 
 	// global holds the models of the global candidates, trained by Run
 	// on all its series before the tournaments (forecast/global.go).

@@ -47,6 +47,10 @@ type Phases struct {
 	Load    float64 `json:"load_seconds"`
 	Train   float64 `json:"train_seconds"`
 	Publish float64 `json:"publish_seconds"`
+	// Global is what training the global candidates' pools cost, summed
+	// over the batches of a streamed job (each trains its own); nil when
+	// the job has no global candidate.
+	Global *forecast.GlobalStats `json:"global,omitempty"`
 }
 
 // Summary counts what a job did with its series, and names the series

@@ -14,10 +14,17 @@ import (
 
 // DefaultBatchSize is how many series a training job loads, trains and
 // stages at once when Runner.BatchSize is zero. A batch of daily series
-// of several years is a few MB of values; 256 keeps both cores busy for
-// tens of seconds between loads, so the pool's tail at each batch's end
-// (one worker idle while the other finishes) costs well under 1%.
-const DefaultBatchSize = 256
+// of several years is a few MB of values per hundred series; a large
+// batch keeps both cores busy for minutes between loads, so the pool's
+// tail at each batch's end (one worker idle while the other finishes)
+// costs well under 1%.
+//
+// It is forecast.MaxGlobalGroup because each batch trains its own global
+// candidates' models (forecast.Run), at a cost per model that does not
+// grow with the batch (global.Settings.PoolRows): batches of 256 paid
+// for four sets of models per 1,000 series, and the global candidates'
+// training cost 4x its share of issue 20's budget (bench/scale/RESULTS.md).
+const DefaultBatchSize = forecast.MaxGlobalGroup
 
 // streamed is what a streamed training run tells Execute: the same facts
 // it gathers itself when it loads every series at once.
@@ -63,6 +70,12 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 	}
 	o := p.options()
 	o.Candidates, o.Workers = specs, r.Workers
+	o.OnGlobal = func(gs forecast.GlobalStats) {
+		if ph.Global == nil {
+			ph.Global = &forecast.GlobalStats{}
+		}
+		ph.Global.Add(gs)
+	}
 	check := r.newInRunCheck(log, specs)
 	prog := r.progress(ctx, id)
 	longestLen := -1

@@ -20,7 +20,7 @@ import (
 func globalSpecs() []Spec {
 	return []Spec{
 		{Name: "global_gbdt", Family: "global", Global: true,
-			Doc:  "histogram gradient-boosted trees (Poisson, 200 iterations, 63 leaves) trained once on every series of the job, on scaled lag, rolling, calendar, covariate and series-level features, recursive",
+			Doc:  "histogram gradient-boosted trees (Poisson, 240 iterations, 63 leaves, at most 60,000 rows) trained once on every series of the job, on scaled lag, rolling, calendar, covariate and series-level features, recursive",
 			New:  func() Forecaster { return &GlobalGBDT{} },
 			Load: LoadJSON[GlobalFit]},
 		{Name: "global_gbdt_direct", Family: "global", Global: true,

@@ -18,8 +18,9 @@ import (
 )
 
 // trainBatch is how many series `forecastd train` assembles, trains and
-// writes at once when it streams.
-var trainBatch = 256 // a variable so tests can batch a small file
+// writes at once when it streams: a global group, as a job's batch
+// (jobs.DefaultBatchSize), since each batch trains its own global models.
+var trainBatch = forecast.MaxGlobalGroup // a variable so tests can batch a small file
 
 // errNotGrouped stops a streamed read: a series' rows are not together,
 // so the file must be read whole.

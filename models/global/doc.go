@@ -22,6 +22,10 @@
 //     scale, the coefficient of variation and the share of zeros of the
 //     recent history, and target-encoded store and SKU identity (the mean
 //     log scale of the store's and of the SKU's series, relative to all).
+//   - A pool's rows are capped (Settings.PoolRows): beyond the cap each
+//     row is kept by a fixed hash of its series key and target index, so
+//     a model costs the same whether its pool has 200 series or 1,000,
+//     and is the same from run to run.
 //   - Train fits one Model on a set of series (the forecast package calls
 //     it once per backtest origin and once on the full histories);
 //     Model.Forecast forecasts one series recursively, feeding each step
