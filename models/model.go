@@ -203,6 +203,7 @@ func Standard() *Registry {
 	specs = append(specs, arimaSpecs()...)
 	specs = append(specs, regressionSpecs()...)
 	specs = append(specs, globalSpecs()...)
+	specs = append(specs, windowSpecs()...)
 	def := map[string]bool{}
 	for _, n := range DefaultTournament() {
 		def[n] = true
