@@ -15,7 +15,7 @@ import (
 func windowSpecs() []Spec {
 	return []Spec{
 		{Name: "global_window_ridge", Family: "global", Global: true,
-			Doc:  "pooled ridge regression (global AR) trained once on windows of every series of the job, each scaled by its recent level: the last 8 seasons (2 weeks for hourly) in, every step of the horizon out directly",
+			Doc:  "pooled ridge regression (global AR) trained once on windows of every series of the job, each scaled by its recent level: log(1+y), centred and scaled per window; a year of days or three weeks of hours in, every step of the horizon out directly",
 			New:  func() Forecaster { return &WindowRidge{} },
 			Load: LoadJSON[WindowFit]},
 	}
@@ -35,7 +35,7 @@ type WindowRidge struct {
 // TrainPooled trains the pooled ridge on the histories ys (cut at one
 // origin) of series of the season given, for h steps ahead.
 func (w *WindowRidge) TrainPooled(ctx context.Context, ys [][]float64, season, h int) (any, error) {
-	m, err := window.Train(ctx, ys, window.ForSeason(season, h))
+	m, err := window.Train(ctx, ys, window.ForPool(ys, season, h))
 	if err != nil {
 		return nil, fmt.Errorf("global_window_ridge: %w", err)
 	}
