@@ -91,20 +91,23 @@ type Settings struct {
 // (364 days, so the model sees the same weeks last year: WAPE 0.107 on
 // store/item's validation split against 0.125 with 180 days) when the
 // origins span a year too (two years and h of history; with less, the
-// windows see only some months of the year), else 8 weeks or 2h; for
-// hourly data three weeks (504; OWA 0.545 on M4 hourly's last 48
-// training hours against 0.565 with two weeks), else two weeks, when the
-// origins span eight days. Measured with bench/global (RESULTS.md), tuned on the
+// windows see only some months of the year); for hourly data three weeks
+// (504; OWA 0.545 on M4 hourly's last 48 training hours against 0.565
+// with two weeks), else two weeks, when the origins span eight days.
+// Otherwise eight seasons or 2h (at most 400) when the origins span four
+// seasons, else one season or 2h (a year of weeks for weekly data). Measured with bench/global (RESULTS.md), tuned on the
 // last horizon of the training data, not on the test.
 //
 // Windows are centred on the mean of the last two seasons of log(1+y)
-// and scaled by their mean absolute deviation (Centre, Log: on M4 hourly
-// OWA 0.552 against 0.666 without the log and 0.811 with neither); the
-// penalty is 0.01 per window. Origins are spaced by the smallest step of
-// at least a third of a season that is coprime with the season (so the
-// windows of a series start at every phase of the cycle), or spread over
-// the whole history when that would exceed 64; 64 per series bound the
-// training cost (BenchmarkTrainHourly, BenchmarkTrainDaily).
+// and scaled by their mean absolute deviation (Centre, Log: on M4
+// hourly's test with two weeks of lags, OWA 0.552, against 0.666 without
+// the log and 0.811 divided by the level alone); the penalty is 0.01 per
+// window. Origins are spaced by the smallest step of at least a third of
+// a season that is coprime with the season (so the windows of a series
+// start at every phase of the cycle; 1 for seasons longer than a day of
+// hours), or spread over the whole history when that would exceed 64; 64
+// per series bound the training cost (BenchmarkTrainHourly,
+// BenchmarkTrainDaily).
 func ForSeason(season, h, n int) Settings {
 	season = max(season, 1)
 	var choices [][2]int // lags, span of origins
@@ -114,7 +117,8 @@ func ForSeason(season, h, n int) Settings {
 	case 7:
 		choices = [][2]int{{364, 364}}
 	}
-	lags := min(max(8*season, 2*h, 14), 400)
+	choices = append(choices, [2]int{min(max(8*season, 2*h, 14), 400), 4 * season}, [2]int{max(season, 2*h, 14), 0})
+	lags := choices[len(choices)-1][0]
 	for _, c := range choices {
 		if n >= c[0]+h+c[1] {
 			lags = c[0]
@@ -122,6 +126,11 @@ func ForSeason(season, h, n int) Settings {
 		}
 	}
 	stride := max(1, season/3)
+	if season > 24 {
+		// Long seasons (52 weeks) come with short histories: every
+		// origin counts.
+		stride = 1
+	}
 	for gcd(stride, season) != 1 {
 		stride++
 	}
