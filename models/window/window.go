@@ -41,10 +41,15 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// ErrTooFewWindows is returned by Train when the series give fewer
-// windows than the model has inputs: the fit would be mostly the ridge
-// penalty.
+// ErrTooFewWindows is returned by Train when the series give fewer than
+// MinWindows windows.
 var ErrTooFewWindows = errors.New("too few training windows")
+
+// MinWindows is the fewest windows Train fits on. The penalty keeps the
+// fit defined with fewer windows than inputs (a pool of one weekly
+// series: 40 windows of 52 weeks), so the floor is only there to refuse
+// a fit on a handful of windows.
+const MinWindows = 10
 
 // ErrTooShort is returned by Forecast for a history shorter than the
 // model's input window.
@@ -291,8 +296,8 @@ func Train(ctx context.Context, ys [][]float64, st Settings) (*Model, error) {
 			return nil, err
 		}
 	}
-	if r < L+1 {
-		return nil, fmt.Errorf("window: %w: %d windows of %d inputs", ErrTooFewWindows, r, L)
+	if r < MinWindows {
+		return nil, fmt.Errorf("window: %w: %d windows of %d inputs, needs %d", ErrTooFewWindows, r, L, MinWindows)
 	}
 	X, Y = X.Slice(0, r, 0, L).(*mat.Dense), Y.Slice(0, r, 0, H).(*mat.Dense)
 	xMean, yMean := centre(X), centre(Y)
