@@ -49,6 +49,9 @@ type globalGroup struct {
 	// failed says why a candidate has no model at an offset it trained
 	// for.
 	failed map[string]map[int]string
+	// pooled is the models of the candidates that train their own
+	// (pooledLearner), by name and offset.
+	pooled map[string]map[int]any
 }
 
 // globalLearner is what the pool needs of a global candidate
@@ -57,6 +60,14 @@ type globalGroup struct {
 type globalLearner interface {
 	GlobalSettings(season, h int) global.Settings
 	Bind(m *global.Model, k data.Key, why string) models.Forecaster
+}
+
+// pooledLearner is a global candidate that trains its own pooled model
+// (models.WindowRidge) on the group's histories cut at one origin, and
+// binds it per series; the pool holds the model without knowing its type.
+type pooledLearner interface {
+	TrainPooled(ctx context.Context, ys [][]float64, season, h int) (any, error)
+	BindPooled(m any, k data.Key, why string) models.Forecaster
 }
 
 // model returns candidate name's model trained at offset d for series k,
@@ -83,13 +94,16 @@ func (p *globalPool) model(name string, k data.Key, d int) (*global.Model, strin
 // or origin whose model cannot be trained (too few rows) is left without
 // one; only a cancelled ctx is an error.
 func trainGlobal(ctx context.Context, series []*data.Series, o Options) (*globalPool, error) {
-	var specs []models.Spec
+	var specs, pooled []models.Spec
 	for _, s := range o.Candidates {
 		if _, ok := s.New().(globalLearner); ok && s.Global {
 			specs = append(specs, s)
 		}
+		if _, ok := s.New().(pooledLearner); ok && s.Global {
+			pooled = append(pooled, s)
+		}
 	}
-	if len(specs) == 0 || len(series) == 0 {
+	if len(specs)+len(pooled) == 0 || len(series) == 0 {
 		return nil, nil
 	}
 	pool := &globalPool{groups: map[data.Key]*globalGroup{}}
@@ -98,6 +112,9 @@ func trainGlobal(ctx context.Context, series []*data.Series, o Options) (*global
 	for _, grp := range globalGroups(series, o) {
 		g, err := trainGroup(ctx, grp.series, grp.season, o, specs)
 		if err != nil {
+			return nil, err
+		}
+		if err := trainPooled(ctx, g, grp.series, grp.season, o, pooled); err != nil {
 			return nil, err
 		}
 		for _, s := range grp.series {
@@ -193,23 +210,7 @@ func globalGroups(series []*data.Series, o Options) []seriesGroup {
 // use (and offset 0, the full histories), o.Workers (at most two) at a
 // time.
 func trainGroup(ctx context.Context, series []*data.Series, season int, o Options, specs []models.Spec) (*globalGroup, error) {
-	minTrain := o.MinTrain
-	if minTrain == 0 {
-		minTrain = max(2*season, 14)
-	}
-	count := map[int]int{0: len(series)}
-	for _, s := range series {
-		for _, f := range planBacktest(len(s.Values), o, season, minTrain).folds {
-			count[len(s.Values)-f.end]++
-		}
-	}
-	var offsets []int
-	for d, c := range count {
-		if d == 0 || 10*c >= len(series) {
-			offsets = append(offsets, d)
-		}
-	}
-	sort.Ints(offsets)
+	offsets := globalOffsets(series, season, o)
 	covariates := sharedCovariates(series, o.Horizon)
 	g := &globalGroup{models: map[string]map[int]*global.Model{}, failed: map[string]map[int]string{}}
 	var mu sync.Mutex
@@ -243,6 +244,78 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 		return nil, err
 	}
 	return g, nil
+}
+
+// globalOffsets returns the origin offsets the group's backtests use
+// that a global model is trained for (globalPool), 0 first.
+func globalOffsets(series []*data.Series, season int, o Options) []int {
+	minTrain := o.MinTrain
+	if minTrain == 0 {
+		minTrain = max(2*season, 14)
+	}
+	count := map[int]int{0: len(series)}
+	for _, s := range series {
+		for _, f := range planBacktest(len(s.Values), o, season, minTrain).folds {
+			count[len(s.Values)-f.end]++
+		}
+	}
+	var offsets []int
+	for d, c := range count {
+		if d == 0 || 10*c >= len(series) {
+			offsets = append(offsets, d)
+		}
+	}
+	sort.Ints(offsets)
+	return offsets
+}
+
+// trainPooled trains the pooledLearner candidates specs on the group's
+// series at each of its offsets, one after the other (a pooled ridge is
+// a second or less), into g; an offset whose model cannot be trained is
+// recorded in g.failed and its folds declined, as for trainGroup.
+func trainPooled(ctx context.Context, g *globalGroup, series []*data.Series, season int, o Options, specs []models.Spec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	if g.pooled == nil {
+		g.pooled = map[string]map[int]any{}
+	}
+	offsets := globalOffsets(series, season, o)
+	ys := make([][]float64, 0, len(series))
+	for _, spec := range specs {
+		learner := spec.New().(pooledLearner)
+		g.pooled[spec.Name], g.failed[spec.Name] = map[int]any{}, map[int]string{}
+		for _, d := range offsets {
+			ys = ys[:0]
+			for _, s := range series {
+				if n := len(s.Values) - d; n > 0 {
+					ys = append(ys, s.Values[:n:n])
+				}
+			}
+			m, err := learner.TrainPooled(ctx, ys, season, o.Horizon)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				g.failed[spec.Name][d] = fmt.Sprintf("pooled model %d steps before the end: %v", d, err)
+				continue
+			}
+			g.pooled[spec.Name][d] = m
+		}
+	}
+	return nil
+}
+
+// pooledModel is model for a pooledLearner candidate.
+func (p *globalPool) pooledModel(name string, k data.Key, d int) (any, string) {
+	if p != nil {
+		if g := p.groups[k]; g != nil && g.pooled[name][d] != nil {
+			return g.pooled[name][d], ""
+		}
+	}
+	// The reasons are model's: not in the pool, failed, no such origin.
+	_, why := p.model(name, k, d)
+	return nil, why
 }
 
 // cutPool is every series of the group cut d steps before its end (those
@@ -297,6 +370,12 @@ func contains(list []string, s string) bool {
 // global candidate declines, as when Tournament runs outside Run.
 func (t *tournament) bind(spec models.Spec, end int) models.Spec {
 	if !spec.Global {
+		return spec
+	}
+	if pl, ok := spec.New().(pooledLearner); ok {
+		m, why := t.o.global.pooledModel(spec.Name, t.s.Key, len(t.s.Values)-end)
+		key := t.s.Key
+		spec.New = func() models.Forecaster { return pl.BindPooled(m, key, why) }
 		return spec
 	}
 	learner, ok := spec.New().(globalLearner)

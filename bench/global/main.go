@@ -11,8 +11,10 @@
 // Each is run for the configurations named by -configs: "default" (the
 // default tournament), "local" (it without its global candidates: the
 // default before issue 18), "globals" (the three global candidates and
-// seasonal naive), "global", "direct", "tweedie" (each global candidate
-// alone, top 1) and "snaive" (seasonal naive alone). The pooled XGBoost peer is bench/global/peer_xgboost.py; run.sh
+// seasonal naive), "global", "direct", "tweedie", "ridge" (each global
+// candidate alone, top 1: ridge is global_window_ridge) and "snaive"
+// (seasonal naive alone); a name ending "+ridge" is that configuration
+// with global_window_ridge added (default+ridge, local+ridge). The pooled XGBoost peer is bench/global/peer_xgboost.py; run.sh
 // runs both on the same split.
 package main
 
@@ -38,7 +40,7 @@ func main() {
 	dataDir := flag.String("data", "../shared/data", "folder holding m4_hourly/ and store_item_demand/")
 	set := flag.String("set", "store", "store, m4 or both")
 	limit := flag.Int("limit", 0, "use only the first N series (0 = all)")
-	configs := flag.String("configs", "local,default", "comma-separated: default, local (the default without the global candidates), globals (the three with seasonal_naive only), global, direct, tweedie (each alone), snaive")
+	configs := flag.String("configs", "local,default", "comma-separated: default, local (the default without the global candidates), globals (the three with seasonal_naive only), global, direct, tweedie, ridge (each alone), snaive; NAME+ridge adds global_window_ridge to NAME")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series trained at once")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -108,6 +110,15 @@ func holdOut(series []*data.Series, h, limit int) ([]*data.Series, [][]float64) 
 // specs returns the candidates of a configuration and its top k.
 func specs(config string) ([]models.Spec, int, error) {
 	reg := models.Standard()
+	if base, ok := strings.CutSuffix(config, "+ridge"); ok {
+		// A configuration with global_window_ridge added.
+		s, topK, err := specs(base)
+		if err != nil {
+			return nil, 0, err
+		}
+		ridge, _ := reg.Lookup("global_window_ridge")
+		return append(s, ridge), topK, nil
+	}
 	var names []string
 	topK := 5
 	switch config {
@@ -129,6 +140,8 @@ func specs(config string) ([]models.Spec, int, error) {
 		names, topK = []string{"global_gbdt_tweedie"}, 1
 	case "globals":
 		names = []string{"seasonal_naive", "global_gbdt", "global_gbdt_direct", "global_gbdt_tweedie"}
+	case "ridge":
+		names, topK = []string{"global_window_ridge"}, 1
 	case "snaive":
 		names, topK = []string{"seasonal_naive"}, 1
 	default:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The global candidates (global_gbdt, global_gbdt_direct) against today's
+# The global candidates (global_gbdt, global_gbdt_direct, global_window_ridge) against today's
 # default tournament and the pooled XGBoost peer, on the same split:
 # Kaggle store/item with the last 90 days held out (h = 90; WAPE of the
 # SKUs, of store totals and of the grand total, summed from the SKUs),
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 data=${DATA:-../shared/data}
 limit=${LIMIT:-0}
 sets=${SETS:-store,m4}
-configs=${CONFIGS:-local,default,global,direct,tweedie}
+configs=${CONFIGS:-local,default,global,direct,tweedie,ridge,local+ridge,default+ridge}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/global" ./bench/global
