@@ -8,6 +8,7 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
+	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -127,8 +128,13 @@ func planBy(p Params, global bool) string {
 func planByBatch(series []seriesCost, size int) []PartArgs {
 	var parts []PartArgs
 	size = max(size, 1)
-	for i := 0; i < len(series); i += size {
-		chunk := series[i:min(i+size, len(series))]
+	for i := 0; i < len(series); {
+		n := size
+		if forecast.TakesRest(len(series)-i, size) {
+			n = len(series) - i
+		}
+		chunk := series[i : i+n]
+		i += n
 		a := PartArgs{Keys: make([]data.Key, len(chunk)), Series: len(chunk)}
 		for j, s := range chunk {
 			a.Keys[j] = s.key

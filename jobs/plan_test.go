@@ -1,9 +1,15 @@
 package jobs
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
 )
 
@@ -101,22 +107,86 @@ func TestPlanBy(t *testing.T) {
 
 // TestPlanByBatch: with a global candidate the partitions are the
 // one-process batches, whole and in key order within each, most
-// expensive first.
+// expensive first; a tail of at most half a batch joins the batch before
+// it (forecast.TakesRest), as in a one-process run.
 func TestPlanByBatch(t *testing.T) {
-	var infos []sqlstore.SeriesInfo
-	for i := range 10 {
-		infos = append(infos, sqlstore.SeriesInfo{Store: "S", SKU: fmt.Sprintf("K%02d", i), Rows: 10 + i})
+	infos := func(n int) []sqlstore.SeriesInfo {
+		var out []sqlstore.SeriesInfo
+		for i := range n {
+			out = append(out, sqlstore.SeriesInfo{Store: "S", SKU: fmt.Sprintf("K%02d", i), Rows: 10 + i})
+		}
+		return out
 	}
-	parts := planByBatch(costs(infos, 2), 4)
-	// Batches [0,4) [4,8) [8,10) cost 2*(46) 2*(62) 2*(37).
-	wantFirst := []string{"K04", "K00", "K08"}
-	wantCost := []float64{124, 92, 74}
-	if len(parts) != 3 {
-		t.Fatalf("%d partitions, want 3: %+v", len(parts), parts)
+	for _, tc := range []struct {
+		series    int
+		wantFirst []string
+		wantSize  []int
+		wantCost  []float64
+	}{
+		// [0,4) then a tail of 6 (at most 4 + 2): one batch [4,10).
+		{10, []string{"K04", "K00"}, []int{6, 4}, []float64{198, 92}},
+		// [0,4) [4,8), then the 5 left ride together: [8,13).
+		{13, []string{"K08", "K04", "K00"}, []int{5, 4, 4}, []float64{2 * (18 + 19 + 20 + 21 + 22), 124, 92}},
+		// Exactly two batches.
+		{8, []string{"K04", "K00"}, []int{4, 4}, []float64{124, 92}},
+	} {
+		parts := planByBatch(costs(infos(tc.series), 2), 4)
+		if len(parts) != len(tc.wantFirst) {
+			t.Fatalf("%d series: %d partitions, want %d: %+v", tc.series, len(parts), len(tc.wantFirst), parts)
+		}
+		for i, p := range parts {
+			if p.Part != i || p.Parts != len(parts) || p.Keys[0].SKU != tc.wantFirst[i] || p.Cost != tc.wantCost[i] ||
+				p.Series != len(p.Keys) || p.Series != tc.wantSize[i] {
+				t.Errorf("%d series: partition %d = %+v, want first key %s, %d series, cost %.0f",
+					tc.series, i, p, tc.wantFirst[i], tc.wantSize[i], tc.wantCost[i])
+			}
+		}
 	}
-	for i, p := range parts {
-		if p.Part != i || p.Parts != 3 || p.Keys[0].SKU != wantFirst[i] || p.Cost != wantCost[i] || p.Series != len(p.Keys) {
-			t.Errorf("partition %d = %+v, want first key %s cost %.0f", i, p, wantFirst[i], wantCost[i])
+}
+
+// TestBatchesMatchPlan: a one-process run's batches (eachBatch) and the
+// fan-out's partitions (planByBatch) cut the same series at the same
+// places, tail included, for sizes around each boundary of the rule.
+func TestBatchesMatchPlan(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	var obs []data.Observation
+	for i := range 17 {
+		obs = append(obs, data.Observation{Key: data.Key{Store: "S", SKU: fmt.Sprintf("K%02d", i)},
+			Date: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Quantity: 1})
+	}
+	if _, err := store.Ingest(ctx, data.Each(obs)); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{1, 2, 3, 4, 5, 6, 8, 11, 12, 16, 17, 40} {
+		r := &Runner{Store: store, BatchSize: size}
+		var got [][]data.Key
+		if err := r.eachBatch(ctx, sqlstore.SeriesFilter{}, func(b []data.Key, _, _ *data.Key) error {
+			got = append(got, slices.Clone(b))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		infos, err := store.ListSeries(ctx, "", data.Key{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := planByBatch(costs(infos, 1), size)
+		slices.SortFunc(parts, func(a, b PartArgs) int { return cmp.Compare(a.Keys[0].SKU, b.Keys[0].SKU) })
+		if len(parts) != len(got) {
+			t.Fatalf("size %d: %d batches, %d partitions", size, len(got), len(parts))
+		}
+		for i := range got {
+			if !slices.Equal(got[i], parts[i].Keys) {
+				t.Errorf("size %d: batch %d %v, partition %v", size, i, got[i], parts[i].Keys)
+			}
+			if len(got[i]) > size+size/2 || (i < len(got)-1 && len(got[i]) != size) {
+				t.Errorf("size %d: batch %d holds %d series", size, i, len(got[i]))
+			}
 		}
 	}
 }

@@ -157,29 +157,37 @@ func (r *Runner) countSeries(ctx context.Context, f sqlstore.SeriesFilter) (int,
 }
 
 // eachBatch pages through the series f selects in key order, BatchSize
-// at a time, and calls fn with each page's keys and the key range (lo,
+// at a time (the last batch taking a tail of up to half a batch), and calls fn with each page's keys and the key range (lo,
 // hi] that holds them (lo nil on the first page): loading that range
 // with f's filters loads the batch and nothing else. The range comes from
 // the database's own order, so it holds under any collation.
 func (r *Runner) eachBatch(ctx context.Context, f sqlstore.SeriesFilter, fn func(batch []data.Key, lo, hi *data.Key) error) error {
 	size := r.batchSize()
+	// A page looks past the batch far enough to see whether the series
+	// left are a tail the batch takes (forecast.TakesRest), as
+	// forecast's grouping and the fan-out's plan (planByBatch) do.
+	look := size + size/2 + 1
 	var lo *data.Key
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		page, err := r.Store.ListKeys(ctx, f, lo, size)
+		page, err := r.Store.ListKeys(ctx, f, lo, look)
 		if err != nil {
 			return err
 		}
 		if len(page) == 0 {
 			return nil
 		}
+		last := forecast.TakesRest(len(page), size) // the page holds every series left
+		if !last {
+			page = page[:size]
+		}
 		hi := &page[len(page)-1]
 		if err := fn(page, lo, hi); err != nil {
 			return err
 		}
-		if len(page) < size {
+		if last {
 			return nil
 		}
 		lo = hi
