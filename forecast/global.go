@@ -233,6 +233,17 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 	g := &globalGroup{models: map[string]map[int]*global.Model{}, failed: map[string]map[int]string{},
 		pooled: map[string]map[int]any{}}
 	var mu sync.Mutex
+	// record keeps a model trained at offset d (keep), or why there is
+	// none: the candidate then declines the folds of that origin.
+	record := func(name string, d int, err error, keep func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			g.failed[name][d] = fmt.Sprintf("pooled model %d steps before the end: %v", d, err)
+			return
+		}
+		keep()
+	}
 	var tasks []func()
 	for _, spec := range specs {
 		st := spec.New().(globalLearner).GlobalSettings(season, o.Horizon)
@@ -241,15 +252,7 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 		for _, d := range offsets {
 			tasks = append(tasks, func() {
 				m, err := global.Train(ctx, cutPool(series, d), st)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					// No model at this origin: the candidate declines
-					// its folds, with this reason.
-					g.failed[spec.Name][d] = fmt.Sprintf("pooled model %d steps before the end: %v", d, err)
-					return
-				}
-				g.models[spec.Name][d] = m
+				record(spec.Name, d, err, func() { g.models[spec.Name][d] = m })
 			})
 		}
 	}
@@ -259,13 +262,7 @@ func trainGroup(ctx context.Context, series []*data.Series, season int, o Option
 		for _, d := range offsets {
 			tasks = append(tasks, func() {
 				m, err := learner.TrainPooled(ctx, cutValues(series, d), season, o.Horizon)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					g.failed[spec.Name][d] = fmt.Sprintf("pooled model %d steps before the end: %v", d, err)
-					return
-				}
-				g.pooled[spec.Name][d] = m
+				record(spec.Name, d, err, func() { g.pooled[spec.Name][d] = m })
 			})
 		}
 	}

@@ -55,20 +55,7 @@ func TestScoringReadsOnlyTouchedVintages(t *testing.T) {
 		}
 		cut := day(7 * v) // vintage v forecasts days 7v+1 .. 7v+7
 		for i := 0; i < 40; i++ {
-			k := data.Key{Store: "S", SKU: fmt.Sprintf("K%02d", i)}
-			res := forecast.Result{Store: k.Store, SKU: k.SKU, Freq: data.Daily, Horizon: 7, Combination: forecast.Metrics{WAPE: 0.1}}
-			for h := 1; h <= 7; h++ {
-				res.Points = append(res.Points, forecast.Point{Date: cut.AddDate(0, 0, h).Format("2006-01-02"), Value: 10,
-					Lower: 8, Upper: 12, Lower95: 6, Upper95: 14})
-			}
-			body, err := record.Result.Encode(&res)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := sqlstore.VintageMeta{Cutoff: cut, First: cut.AddDate(0, 0, 1), Last: cut.AddDate(0, 0, 7), Scale: 1, BacktestWAPE: 0.1}
-			if err := s.StageResultVintage(ctx, id, k, body, nil, m); err != nil {
-				t.Fatal(err)
-			}
+			stageFlatVintage(t, s, id, data.Key{Store: "S", SKU: fmt.Sprintf("K%02d", i)}, cut)
 		}
 		if _, err := s.PublishResults(ctx, id, day(7*v)); err != nil {
 			t.Fatal(err)
@@ -124,19 +111,7 @@ func TestDeletedSalesLeaveTheScores(t *testing.T) {
 			t.Fatal(err)
 		}
 		cut := day(7 * v)
-		res := forecast.Result{Store: k.Store, SKU: k.SKU, Freq: data.Daily, Horizon: 7, Combination: forecast.Metrics{WAPE: 0.1}}
-		for h := 1; h <= 7; h++ {
-			res.Points = append(res.Points, forecast.Point{Date: cut.AddDate(0, 0, h).Format("2006-01-02"), Value: 10,
-				Lower: 8, Upper: 12, Lower95: 6, Upper95: 14})
-		}
-		body, err := record.Result.Encode(&res)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := sqlstore.VintageMeta{Cutoff: cut, First: cut.AddDate(0, 0, 1), Last: cut.AddDate(0, 0, 7), Scale: 1, BacktestWAPE: 0.1}
-		if err := s.StageResultVintage(ctx, id, k, body, nil, m); err != nil {
-			t.Fatal(err)
-		}
+		stageFlatVintage(t, s, id, k, cut)
 		if _, err := s.PublishResults(ctx, id, cut); err != nil {
 			t.Fatal(err)
 		}
@@ -199,5 +174,24 @@ func TestDeletedSalesLeaveTheScores(t *testing.T) {
 	}
 	if n := len(steps["job0"]) + len(steps["job1"]); n != 11 {
 		t.Errorf("%d scored steps left, want 11 (7 of job0, 4 of job1)", n)
+	}
+}
+
+// stageFlatVintage stages for job id a vintage of k cut at cut: 7 daily
+// steps forecasting 10 (80% 8-12, 95% 6-14), backtest WAPE 0.1.
+func stageFlatVintage(t *testing.T, s *sqlstore.Store, id string, k data.Key, cut time.Time) {
+	t.Helper()
+	res := forecast.Result{Store: k.Store, SKU: k.SKU, Freq: data.Daily, Horizon: 7, Combination: forecast.Metrics{WAPE: 0.1}}
+	for h := 1; h <= 7; h++ {
+		res.Points = append(res.Points, forecast.Point{Date: cut.AddDate(0, 0, h).Format("2006-01-02"), Value: 10,
+			Lower: 8, Upper: 12, Lower95: 6, Upper95: 14})
+	}
+	body, err := record.Result.Encode(&res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sqlstore.VintageMeta{Cutoff: cut, First: cut.AddDate(0, 0, 1), Last: cut.AddDate(0, 0, 7), Scale: 1, BacktestWAPE: 0.1}
+	if err := s.StageResultVintage(context.Background(), id, k, body, nil, m); err != nil {
+		t.Fatal(err)
 	}
 }
