@@ -65,6 +65,31 @@ func (t *tally) setReconcile(rs *ReconcileSummary) {
 	t.s.Reconcile = rs
 }
 
+// aggregate builds the hierarchy of series (their stores, SKUs and
+// stored attributes, which it names in rs) and its aggregate series. A
+// hierarchy that cannot be built or reconciled (too many series, series
+// ending on different dates) is skip, the reason the job goes on
+// unreconciled; err is a failure to read the attributes.
+func (r *Runner) aggregate(ctx context.Context, series []*data.Series, rs *ReconcileSummary) (h *hierarchy.Hierarchy, aggs []*data.Series, skip, err error) {
+	keys := make([]data.Key, len(series))
+	for i, s := range series {
+		keys[i] = s.Key
+	}
+	attrs, err := r.seriesAttributes(ctx, keys)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rs.Attributes = attributeNames(attrs)
+	if len(series) > hierarchy.MaxBottom {
+		return nil, nil, fmt.Errorf("%d series: at most %d can be reconciled in one job (filter by stores or skus)", len(series), hierarchy.MaxBottom), nil
+	}
+	h, skip = hierarchy.NewGrouped(keys, attrs)
+	if skip == nil {
+		aggs, skip = hierarchy.AggregateSeries(h, series)
+	}
+	return h, aggs, skip, nil
+}
+
 // trainReconciled trains the series and the aggregates above them (their
 // sums per store, per SKU and in total), reconciles every forecast by
 // method, and stages them all. The series must share their frequency and
@@ -75,25 +100,12 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 	defer sum.setReconcile(rs)
 	plain := p
 	plain.Reconcile = ""
-	keys := make([]data.Key, len(series))
-	for i, s := range series {
-		keys[i] = s.Key
-	}
-	attrs, err := r.seriesAttributes(ctx, keys)
+	h, aggs, skip, err := r.aggregate(ctx, series, rs)
 	if err != nil {
 		return err
 	}
-	rs.Attributes = attributeNames(attrs)
-	h, err := hierarchy.NewGrouped(keys, attrs)
-	var aggs []*data.Series
-	if err == nil && len(series) > hierarchy.MaxBottom {
-		err = fmt.Errorf("%d series: at most %d can be reconciled in one job (filter by stores or skus)", len(series), hierarchy.MaxBottom)
-	}
-	if err == nil {
-		aggs, err = hierarchy.AggregateSeries(h, series)
-	}
-	if err != nil {
-		rs.State, rs.Reason = ReconcileSkipped, err.Error()
+	if skip != nil {
+		rs.State, rs.Reason = ReconcileSkipped, skip.Error()
 		return r.train(ctx, id, plain, series, sum, prog)
 	}
 	specs, err := r.candidates(p)

@@ -35,22 +35,12 @@ func (r *Runner) refreshRun(ctx context.Context, id string, p Params, series []*
 		rs.State, rs.Reason = ReconcileSkipped, "a refresh of some series would publish aggregates of those alone: refresh them all to reconcile"
 		return r.refresh(ctx, id, series, sum, prog)
 	}
-	keys := make([]data.Key, len(series))
-	for i, s := range series {
-		keys[i] = s.Key
-	}
-	attrs, err := r.seriesAttributes(ctx, keys)
+	h, aggs, skip, err := r.aggregate(ctx, series, rs)
 	if err != nil {
 		return err
 	}
-	rs.Attributes = attributeNames(attrs)
-	h, err := hierarchy.NewGrouped(keys, attrs)
-	var aggs []*data.Series
-	if err == nil {
-		aggs, err = hierarchy.AggregateSeries(h, series)
-	}
-	if err != nil {
-		rs.State, rs.Reason = ReconcileSkipped, err.Error()
+	if skip != nil {
+		rs.State, rs.Reason = ReconcileSkipped, skip.Error()
 		return r.refresh(ctx, id, series, sum, prog)
 	}
 	all := append(aggs, series...)
