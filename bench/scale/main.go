@@ -62,6 +62,11 @@ type config struct {
 	peerSeries             int
 	dir                    string
 	keep                   bool
+	// reuse trains on the store a -keep run left in dir for a size (a
+	// copy of it), skipping generation and ingest; ingestOnly stops
+	// after the ingest. A 30,490-series ingest takes longer than its
+	// training: the two can run at different times.
+	reuse, ingestOnly bool
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -76,6 +81,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	peerSeries := fs.Int("peer-series", 20, "series the peers (and forecastd's matching candidates) are timed on")
 	dir := fs.String("dir", "", "working directory (default: a temporary one, removed unless -keep)")
 	keep := fs.Bool("keep", false, "keep the data, the stores and the peers' output")
+	reuse := fs.Bool("reuse", false, "train on a copy of the store a -keep run left in -dir for each size, skipping generation and ingest")
+	ingestOnly := fs.Bool("ingest-only", false, "generate and ingest each size, then stop (keep the store with -keep, train it later with -reuse)")
 	peersOnly := fs.Bool("peers-only", false, "only run the peers, on the store a -keep run left in -dir for the first size")
 	childIngest := fs.String("child-ingest", "", "internal: ingest CSV into -db")
 	childTrain := fs.Bool("child-train", false, "internal: train every series of -db")
@@ -89,7 +96,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case *childTrain:
 		return trainChild(ctx, *db, *horizon, *windows, *batch, *local, stdout)
 	}
-	c := config{days: *days, horizon: *horizon, windows: *windows, batch: *batch, local: *local, peerSeries: *peerSeries, keep: *keep, dir: *dir}
+	c := config{days: *days, horizon: *horizon, windows: *windows, batch: *batch, local: *local, peerSeries: *peerSeries, keep: *keep, dir: *dir,
+		reuse: *reuse, ingestOnly: *ingestOnly}
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 10 || n%10 != 0 {
@@ -148,8 +156,16 @@ func measureAll(ctx context.Context, c config, stdout io.Writer) error {
 			return err
 		}
 		rows = append(rows, r)
+		if c.ingestOnly {
+			fmt.Fprintf(stdout, "  %d series: %d rows generated in %.0fs, ingested in %.0fs (%.0f CPU-s, peak RSS %.0f MB), store %.0f MB, load average now %s\n",
+				n, r.rows, r.genS, r.ingestS, r.ingestCPU, r.ingestRSSMB, r.storeMB, loadAvg())
+			continue
+		}
 		fmt.Fprintf(stdout, "  %d series: trained in %.0fs (%d failed, %d fallback, %d reduced), load average now %s\n",
 			n, r.trainS, r.out.Summary.Failed, r.out.Summary.Fallback, r.out.Summary.Reduced, loadAvg())
+	}
+	if c.ingestOnly {
+		return nil
 	}
 	printTable(stdout, c, rows)
 	if len(c.peers) > 0 {
@@ -160,6 +176,15 @@ func measureAll(ctx context.Context, c config, stdout io.Writer) error {
 
 func measure(ctx context.Context, c config, n int) (row, error) {
 	r := row{series: n}
+	db := filepath.Join(c.dir, fmt.Sprintf("store_%d.db", n))
+	if c.reuse {
+		// Train a copy, so the kept store can be trained again.
+		run := filepath.Join(c.dir, fmt.Sprintf("store_%d.run.db", n))
+		if err := copyStore(db, run); err != nil {
+			return r, fmt.Errorf("-reuse: %w", err)
+		}
+		return train(ctx, c, r, run)
+	}
 	csvPath := filepath.Join(c.dir, fmt.Sprintf("m5_%d.csv", n))
 	t0 := time.Now()
 	f, err := os.Create(csvPath)
@@ -174,18 +199,29 @@ func measure(ctx context.Context, c config, n int) (row, error) {
 		return r, err
 	}
 	r.genS, r.rows = time.Since(t0).Seconds(), st.Rows
-	db := filepath.Join(c.dir, fmt.Sprintf("store_%d.db", n))
 	var ing ingestOut
 	ru, wall, err := child(ctx, &ing, "-child-ingest", csvPath, "-db", db)
 	if err != nil {
 		return r, fmt.Errorf("ingest %d series: %w", n, err)
 	}
 	r.ingestS, r.ingestCPU, r.ingestRSSMB = wall, cpuSeconds(ru), float64(ru.Maxrss)/1024
-	ru, wall, err = child(ctx, &r.out, "-child-train", "-db", db, "-horizon", strconv.Itoa(c.horizon),
+	if c.ingestOnly {
+		r.storeMB = float64(fileSize(db)+fileSize(db+"-wal")) / (1 << 20)
+		return r, nil
+	}
+	return train(ctx, c, r, db)
+}
+
+// train runs the training child on db and fills r's training figures.
+func train(ctx context.Context, c config, r row, db string) (row, error) {
+	n := r.series
+	var out trainOut
+	ru, wall, err := child(ctx, &out, "-child-train", "-db", db, "-horizon", strconv.Itoa(c.horizon),
 		"-windows", strconv.Itoa(c.windows), "-batch", strconv.Itoa(c.batch), "-local="+strconv.FormatBool(c.local))
 	if err != nil {
 		return r, fmt.Errorf("train %d series: %w", n, err)
 	}
+	r.out = out
 	if r.out.State != sqlstore.JobSucceeded {
 		return r, fmt.Errorf("train %d series: job %s: %s", n, r.out.State, r.out.Error)
 	}
@@ -195,6 +231,39 @@ func measure(ctx context.Context, c config, n int) (row, error) {
 	r.candidateF = r.candidates * c.windows
 	r.perCandidateFoldCPU = r.trainCPU / float64(n) / float64(r.candidateF)
 	return r, nil
+}
+
+// copyStore copies the SQLite store at src (and its write-ahead log) to
+// dst, replacing what was there.
+func copyStore(src, dst string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(dst + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		in, err := os.Open(src + suffix)
+		if errors.Is(err, os.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		out, err := os.Create(dst + suffix)
+		if err != nil {
+			_ = in.Close() // read-only
+			return err
+		}
+		_, err = io.Copy(out, in)
+		_ = in.Close() // read-only
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", src+suffix, err)
+		}
+	}
+	return nil
 }
 
 func printTable(w io.Writer, c config, rows []row) {
