@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -105,22 +106,30 @@ func (p *globalPool) model(name string, k data.Key, d int) (*global.Model, strin
 // or origin whose model cannot be trained (too few rows) is left without
 // one; only a cancelled ctx is an error.
 func trainGlobal(ctx context.Context, series []*data.Series, o Options) (*globalPool, error) {
-	var specs, pooled []models.Spec
-	for _, s := range o.Candidates {
-		if _, ok := s.New().(globalLearner); ok && s.Global {
-			specs = append(specs, s)
-		}
-		if _, ok := s.New().(pooledLearner); ok && s.Global {
-			pooled = append(pooled, s)
-		}
-	}
+	specs, pooled := globalSpecs(o.Candidates)
 	if len(specs)+len(pooled) == 0 || len(series) == 0 {
 		return nil, nil
 	}
 	pool := &globalPool{groups: map[data.Key]*globalGroup{}}
+	// The series of a kind the job's shared pool holds use its models;
+	// the rest train their own groups here.
+	rest := series
+	if o.Pool != nil {
+		rest = nil
+		for _, s := range series {
+			if g := o.Pool.groups[kindOf(s, o)]; g != nil {
+				pool.groups[s.Key] = g
+			} else {
+				rest = append(rest, s)
+			}
+		}
+	}
+	if len(rest) == 0 {
+		return pool, nil
+	}
 	t0, cpu0 := time.Now(), cputime.Process()
 	var stats GlobalStats
-	for _, grp := range globalGroups(series, o) {
+	for _, grp := range globalGroups(rest, o) {
 		g, err := trainGroup(ctx, grp.series, grp.season, o, specs, pooled)
 		if err != nil {
 			return nil, err
@@ -128,22 +137,33 @@ func trainGlobal(ctx context.Context, series []*data.Series, o Options) (*global
 		for _, s := range grp.series {
 			pool.groups[s.Key] = g
 		}
-		stats.Groups++
-		for _, byOffset := range g.models {
-			for _, m := range byOffset {
-				stats.Models++
-				stats.Rows += m.Rows
-				stats.MaxRows = max(stats.MaxRows, m.Rows)
-			}
-		}
+		stats.addGroup(g)
 	}
 	if o.OnGlobal != nil {
-		stats.Series = len(series)
+		stats.Series = len(rest)
 		stats.Seconds = time.Since(t0).Seconds()
 		stats.CPUSeconds = (cputime.Process() - cpu0).Seconds()
 		o.OnGlobal(stats)
 	}
 	return pool, nil
+}
+
+// globalSpecs returns the global candidates among candidates: the
+// boosters (globalLearner) and those that train their own pooled model
+// (pooledLearner).
+func globalSpecs(candidates []models.Spec) (specs, pooled []models.Spec) {
+	for _, s := range candidates {
+		if !s.Global {
+			continue
+		}
+		switch s.New().(type) {
+		case globalLearner:
+			specs = append(specs, s)
+		case pooledLearner:
+			pooled = append(pooled, s)
+		}
+	}
+	return specs, pooled
 }
 
 // GlobalStats is what training the global candidates' pool cost: Run
@@ -166,6 +186,18 @@ type GlobalStats struct {
 	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
+// addGroup counts a trained group and its models.
+func (s *GlobalStats) addGroup(g *globalGroup) {
+	s.Groups++
+	for _, byOffset := range g.models {
+		for _, m := range byOffset {
+			s.Models++
+			s.Rows += m.Rows
+			s.MaxRows = max(s.MaxRows, m.Rows)
+		}
+	}
+}
+
 // Add adds the figures of another pool's training to s (MaxRows is the
 // larger of the two).
 func (s *GlobalStats) Add(o GlobalStats) {
@@ -185,25 +217,40 @@ type seriesGroup struct {
 	series []*data.Series
 }
 
-// globalGroups splits series by frequency and season, then into groups
-// of MaxGlobalGroup, the last taking a short tail (TakesRest).
-func globalGroups(series []*data.Series, o Options) []seriesGroup {
-	type kind struct {
-		f data.Frequency
-		m int
+// poolKind is what the series of one group share: a frequency and a
+// season.
+type poolKind struct {
+	f data.Frequency
+	m int
+}
+
+func kindOf(s *data.Series, o Options) poolKind {
+	k := poolKind{s.Freq, o.Season}
+	if k.m <= 0 {
+		k.m = s.Freq.DefaultSeason()
 	}
-	var order []kind
-	by := map[kind][]*data.Series{}
+	return k
+}
+
+// byKind splits series by frequency and season, in the order the kinds
+// first appear.
+func byKind(series []*data.Series, o Options) ([]poolKind, map[poolKind][]*data.Series) {
+	var order []poolKind
+	by := map[poolKind][]*data.Series{}
 	for _, s := range series {
-		k := kind{s.Freq, o.Season}
-		if k.m <= 0 {
-			k.m = s.Freq.DefaultSeason()
-		}
+		k := kindOf(s, o)
 		if _, ok := by[k]; !ok {
 			order = append(order, k)
 		}
 		by[k] = append(by[k], s)
 	}
+	return order, by
+}
+
+// globalGroups splits series by frequency and season, then into groups
+// of MaxGlobalGroup, the last taking a short tail (TakesRest).
+func globalGroups(series []*data.Series, o Options) []seriesGroup {
+	order, by := byKind(series, o)
 	var out []seriesGroup
 	for _, k := range order {
 		all := by[k]
@@ -228,6 +275,11 @@ func globalGroups(series []*data.Series, o Options) []seriesGroup {
 // booster: run one after the other, the ridges left a core idle for a
 // quarter of the pool's time on 3,050 M5 series.
 func trainGroup(ctx context.Context, series []*data.Series, season int, o Options, specs, pooled []models.Spec) (*globalGroup, error) {
+	// The models see the series in key order, whatever order they came
+	// in (a batch in the database's collation, a job's pool sample, a
+	// partition): the same series give the same models on every path.
+	series = slices.Clone(series)
+	slices.SortFunc(series, func(a, b *data.Series) int { return compareKeys(a.Key, b.Key) })
 	offsets := globalOffsets(series, season, o)
 	covariates := sharedCovariates(series, o.Horizon)
 	g := &globalGroup{models: map[string]map[int]*global.Model{}, failed: map[string]map[int]string{},

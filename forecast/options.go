@@ -44,6 +44,10 @@ type Options struct {
 	// OnGlobal, when set, is told what training the global candidates'
 	// pool cost, each time Run trains one (GlobalStats).
 	OnGlobal func(GlobalStats) `json:"-"`
+	// Pool, when set, holds the global candidates' models for the series
+	// of the kinds it was trained on (TrainPool): Run then trains none
+	// for them. A job trains it once and passes it to every batch.
+	Pool *Pool `json:"-"`
 
 	// global holds the models of the global candidates, trained by Run
 	// on all its series before the tournaments (forecast/global.go).

@@ -27,6 +27,14 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 	workers = min(workers, max(len(series), 1))
 	if o.global == nil {
 		o.Workers = workers
+		if o.Pool == nil && !TakesRest(len(series), MaxGlobalGroup) {
+			// More series than one group takes: one pool on a sample
+			// of them serves all (Pool), as it serves a job's batches.
+			var err error
+			if o.Pool, err = TrainPool(ctx, sampleOf(series), o); err != nil {
+				return err
+			}
+		}
 		pool, err := trainGlobal(ctx, series, o)
 		if err != nil {
 			return err
@@ -37,6 +45,25 @@ func Run(ctx context.Context, series []*data.Series, o Options, sink func(*data.
 	defer cancel()
 	results := startPool(ctx, series, o, workers)
 	return deliver(ctx, cancel, results, len(series), sink, progress)
+}
+
+// sampleOf returns the series of series whose keys PoolSample picks.
+func sampleOf(series []*data.Series) []*data.Series {
+	keys := make([]data.Key, len(series))
+	for i, s := range series {
+		keys[i] = s.Key
+	}
+	pick := map[data.Key]bool{}
+	for _, k := range PoolSample(keys) {
+		pick[k] = true
+	}
+	var out []*data.Series
+	for _, s := range series {
+		if pick[s.Key] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // trained is the outcome of one series' tournament.

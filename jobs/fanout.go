@@ -302,10 +302,8 @@ func (q *Queue) fanOut(ctx context.Context, j *river.Job[WorkArgs], job *sqlstor
 		return plan{}, r.fail(ctx, id, err, nil)
 	}
 	var parts []PartArgs
-	by := planBy(p, hasGlobal(specs))
+	by := planBy(p)
 	switch by {
-	case planBatches:
-		parts = planByBatch(costs(infos, len(specs)), r.batchSize())
 	case planCost:
 		workers, err := q.liveWorkers(ctx)
 		if err != nil {

@@ -22,9 +22,11 @@ import (
 // counts, launches mid-history, price and promo covariates) gives every
 // series the same forecast, every step and both interval bounds within
 // 1e-9, from two worker processes over PostgreSQL as from one process
-// training it in streamed batches over SQLite. The job's partitions are
-// the process's batches (plan "batches"), both workers ran some, and
-// the job JSON says so.
+// training it in streamed batches over SQLite. The batches and the
+// partitions cut the job differently (4 batches of 20, 40 partitions of
+// the cost plan): the global candidates' models are the job's pool
+// (jobs/pool.go), the same whichever way the job is cut. Both workers
+// ran some partitions, and the job JSON says so.
 func TestScaleOutIdentityM5(t *testing.T) {
 	const stores, skus, days, batch = 2, 40, 150, 20
 	var csv bytes.Buffer
@@ -100,8 +102,8 @@ func TestScaleOutIdentityM5(t *testing.T) {
 	}
 	t.Logf("plan %s: %d partitions, workers %v, longest %.1fs of a %.1fs span (%.0f%%)",
 		f.Plan, f.Partitions, f.Workers, f.LongestSeconds, f.SpanSeconds, 100*f.LongestShare)
-	if f.Plan != "batches" || f.Partitions != stores*skus/batch || len(f.Timings) != f.Partitions {
-		t.Errorf("fan_out = %+v, want %d partitions of the batches plan, each timed", f, stores*skus/batch)
+	if f.Plan != "cost" || f.Partitions < 40 || len(f.Timings) != f.Partitions {
+		t.Errorf("fan_out = %+v, want at least 40 partitions of the cost plan, each timed", f)
 	}
 	if len(f.Workers) != 2 || len(f.Failovers) != 0 {
 		t.Errorf("fan_out workers %v, failovers %+v: want both workers and no failover", f.Workers, f.Failovers)

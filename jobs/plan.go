@@ -8,7 +8,6 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/sqlstore"
-	"github.com/forecastd/forecastd/forecast"
 	"github.com/forecastd/forecastd/models"
 )
 
@@ -92,16 +91,16 @@ func planByCost(series []seriesCost, maxSize, workers int) []PartArgs {
 
 // Plans (FanOut.Plan).
 const (
-	planAll     = "all"     // one partition: a refresh, a reconciled job
-	planCost    = "cost"    // planByCost
-	planBatches = "batches" // planByBatch
+	planAll  = "all"  // one partition: a refresh, a reconciled job
+	planCost = "cost" // planByCost
 )
 
 // planBy is how a job's series are split: "all" in one partition (a
 // refresh, a reconciled job), "store", "series" (chunks of the
-// partition_size the job asked for, kept as asked), "batches" when a
-// candidate is global, else "cost".
-func planBy(p Params, global bool) string {
+// partition_size the job asked for, kept as asked), else "cost". A job
+// with global candidates is cut like any other: its partitions share the
+// job's pool (pool.go), so how it is cut does not change its forecasts.
+func planBy(p Params) string {
 	switch {
 	case p.Kind == KindRefresh || p.reconciles():
 		return planAll
@@ -109,40 +108,8 @@ func planBy(p Params, global bool) string {
 		return PartitionByStore
 	case p.PartitionSize > 0:
 		return PartitionBySeries
-	case global:
-		return planBatches
 	}
 	return planCost
-}
-
-// planByBatch splits series (in store and SKU order) into the batches
-// of size series a single process trains one at a time (stream.go), one
-// partition each, most expensive first. A global candidate
-// (models.Spec.Global) learns across the series trained together, so
-// its forecasts, and every series' tournament it takes part in, depend
-// on which series share a run: with the one-process batches as
-// partitions, two workers give a job's series the same forecasts as one
-// process. At 30,490 series that is 120 partitions of under 1% of the
-// work each; a job of a few batches has as few partitions, the price of
-// that identity.
-func planByBatch(series []seriesCost, size int) []PartArgs {
-	var parts []PartArgs
-	size = max(size, 1)
-	for i := 0; i < len(series); {
-		n := size
-		if forecast.TakesRest(len(series)-i, size) {
-			n = len(series) - i
-		}
-		chunk := series[i : i+n]
-		i += n
-		a := PartArgs{Keys: make([]data.Key, len(chunk)), Series: len(chunk)}
-		for j, s := range chunk {
-			a.Keys[j] = s.key
-			a.Cost += s.cost
-		}
-		parts = append(parts, a)
-	}
-	return longestFirst(parts)
 }
 
 // longestFirst orders parts most expensive first (stably: equal costs

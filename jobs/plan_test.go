@@ -89,65 +89,26 @@ func rowsOf(infos []sqlstore.SeriesInfo, store, sku string) int {
 
 func TestPlanBy(t *testing.T) {
 	for _, tc := range []struct {
-		p      Params
-		global bool
-		want   string
+		p    Params
+		want string
 	}{
-		{Params{Kind: KindTrain}, false, "cost"},
-		{Params{Kind: KindTrain}, true, "batches"},
-		{Params{Kind: KindTrain, PartitionSize: 4}, true, "series"},
-		{Params{Kind: KindTrain, PartitionBy: PartitionByStore}, false, "store"},
-		{Params{Kind: KindRefresh}, true, "all"},
+		{Params{Kind: KindTrain}, "cost"},
+		{Params{Kind: KindTrain, PartitionSize: 4}, "series"},
+		{Params{Kind: KindTrain, PartitionBy: PartitionByStore}, "store"},
+		{Params{Kind: KindRefresh}, "all"},
 	} {
-		if got := planBy(tc.p, tc.global); got != tc.want {
+		if got := planBy(tc.p); got != tc.want {
 			t.Errorf("planBy(%+v) = %q, want %q", tc.p, got, tc.want)
 		}
 	}
 }
 
-// TestPlanByBatch: with a global candidate the partitions are the
-// one-process batches, whole and in key order within each, most
-// expensive first; a tail of at most half a batch joins the batch before
-// it (forecast.TakesRest), as in a one-process run.
-func TestPlanByBatch(t *testing.T) {
-	infos := func(n int) []sqlstore.SeriesInfo {
-		var out []sqlstore.SeriesInfo
-		for i := range n {
-			out = append(out, sqlstore.SeriesInfo{Store: "S", SKU: fmt.Sprintf("K%02d", i), Rows: 10 + i})
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		series    int
-		wantFirst []string
-		wantSize  []int
-		wantCost  []float64
-	}{
-		// [0,4) then a tail of 6 (at most 4 + 2): one batch [4,10).
-		{10, []string{"K04", "K00"}, []int{6, 4}, []float64{198, 92}},
-		// [0,4) [4,8), then the 5 left ride together: [8,13).
-		{13, []string{"K08", "K04", "K00"}, []int{5, 4, 4}, []float64{2 * (18 + 19 + 20 + 21 + 22), 124, 92}},
-		// Exactly two batches.
-		{8, []string{"K04", "K00"}, []int{4, 4}, []float64{124, 92}},
-	} {
-		parts := planByBatch(costs(infos(tc.series), 2), 4)
-		if len(parts) != len(tc.wantFirst) {
-			t.Fatalf("%d series: %d partitions, want %d: %+v", tc.series, len(parts), len(tc.wantFirst), parts)
-		}
-		for i, p := range parts {
-			if p.Part != i || p.Parts != len(parts) || p.Keys[0].SKU != tc.wantFirst[i] || p.Cost != tc.wantCost[i] ||
-				p.Series != len(p.Keys) || p.Series != tc.wantSize[i] {
-				t.Errorf("%d series: partition %d = %+v, want first key %s, %d series, cost %.0f",
-					tc.series, i, p, tc.wantFirst[i], tc.wantSize[i], tc.wantCost[i])
-			}
-		}
-	}
-}
-
-// TestBatchesMatchPlan: a one-process run's batches (eachBatch) and the
-// fan-out's partitions (planByBatch) cut the same series at the same
-// places, tail included, for sizes around each boundary of the rule.
-func TestBatchesMatchPlan(t *testing.T) {
+// TestBatchesTakeTheTail: a one-process run's batches (eachBatch) are
+// whole batches in key order, the last taking a tail of up to half a
+// batch (forecast.TakesRest), for sizes around each boundary of the
+// rule: the rule that decides whether a job's batches share a pool
+// (stream.go).
+func TestBatchesTakeTheTail(t *testing.T) {
 	ctx := context.Background()
 	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "b.db"))
 	if err != nil {
@@ -171,19 +132,10 @@ func TestBatchesMatchPlan(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		infos, err := store.ListSeries(ctx, "", data.Key{}, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts := planByBatch(costs(infos, 1), size)
-		slices.SortFunc(parts, func(a, b PartArgs) int { return cmp.Compare(a.Keys[0].SKU, b.Keys[0].SKU) })
-		if len(parts) != len(got) {
-			t.Fatalf("size %d: %d batches, %d partitions", size, len(got), len(parts))
+		if got := slices.Concat(got...); len(got) != 17 || !slices.IsSortedFunc(got, func(a, b data.Key) int { return cmp.Compare(a.SKU, b.SKU) }) {
+			t.Errorf("size %d: batches hold %v", size, got)
 		}
 		for i := range got {
-			if !slices.Equal(got[i], parts[i].Keys) {
-				t.Errorf("size %d: batch %d %v, partition %v", size, i, got[i], parts[i].Keys)
-			}
 			if len(got[i]) > size+size/2 || (i < len(got)-1 && len(got[i]) != size) {
 				t.Errorf("size %d: batch %d holds %d series", size, i, len(got[i]))
 			}

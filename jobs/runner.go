@@ -68,6 +68,7 @@ type Runner struct {
 
 	hunts hunter
 	qsync quarantineSync
+	pools poolCache // the global candidates' pools of the jobs whose partitions ran here (pool.go)
 }
 
 // ErrCancelled marks a job cancelled through the API.
@@ -450,6 +451,15 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 	o := p.options()
 	o.Candidates = specs
 	o.Workers = r.Workers
+	if hasGlobal(specs) {
+		// A partition: the global candidates' models are the job's
+		// (pool.go), trained here once for all its partitions.
+		if o.Pool, err = r.pools.get(ctx, id, func(ctx context.Context) (*forecast.Pool, error) {
+			return r.trainJobPool(ctx, p, o)
+		}); err != nil {
+			return err
+		}
+	}
 	check := r.newInRunCheck(r.logger().With("job_id", id, "kind", p.Kind.String()), specs)
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {

@@ -47,9 +47,10 @@ type Phases struct {
 	Load    float64 `json:"load_seconds"`
 	Train   float64 `json:"train_seconds"`
 	Publish float64 `json:"publish_seconds"`
-	// Global is what training the global candidates' pools cost, summed
-	// over the batches of a streamed job (each trains its own); nil when
-	// the job has no global candidate.
+	// Global is what training the global candidates' pools cost: the
+	// job's shared pool (forecast.Pool), or the one batch's, plus those
+	// a batch trains for a frequency the pool lacks; nil when the job
+	// has no global candidate.
 	Global *forecast.GlobalStats `json:"global,omitempty"`
 }
 

@@ -17,13 +17,10 @@ import (
 // of several years is a few MB of values per hundred series; a large
 // batch keeps both cores busy for minutes between loads, so the pool's
 // tail at each batch's end (one worker idle while the other finishes)
-// costs well under 1%.
-//
-// It is forecast.MaxGlobalGroup because each batch trains its own global
-// candidates' models (forecast.Run), at a cost per model that does not
-// grow with the batch (global.Settings.PoolRows): batches of 256 paid
-// for four sets of models per 1,000 series, and the global candidates'
-// training cost 4x its share of issue 20's budget (bench/scale/RESULTS.md).
+// costs well under 1%. It is forecast.MaxGlobalGroup: a job of up to one
+// and a half batches (forecast.TakesRest) is one batch, whose global
+// candidates learn from all its series; a larger job's batches share one
+// pool trained on its sample (pool.go).
 const DefaultBatchSize = forecast.MaxGlobalGroup
 
 // streamed is what a streamed training run tells Execute: the same facts
@@ -75,6 +72,14 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 			ph.Global = &forecast.GlobalStats{}
 		}
 		ph.Global.Add(gs)
+	}
+	if hasGlobal(specs) && !forecast.TakesRest(total, r.batchSize()) {
+		// More than one batch: the batches share one pool of the
+		// global candidates' models, trained on the job's sample
+		// (pool.go), as the partitions of a fanned-out job do.
+		if o.Pool, err = r.trainJobPool(ctx, p, o); err != nil {
+			return st, err
+		}
 	}
 	check := r.newInRunCheck(log, specs)
 	prog := r.progress(ctx, id)
@@ -165,7 +170,7 @@ func (r *Runner) eachBatch(ctx context.Context, f sqlstore.SeriesFilter, fn func
 	size := r.batchSize()
 	// A page looks past the batch far enough to see whether the series
 	// left are a tail the batch takes (forecast.TakesRest), as
-	// forecast's grouping and the fan-out's plan (planByBatch) do.
+	// forecast's grouping does.
 	look := size + size/2 + 1
 	var lo *data.Key
 	for {

@@ -19,7 +19,8 @@ import (
 
 // trainBatch is how many series `forecastd train` assembles, trains and
 // writes at once when it streams: a global group, as a job's batch
-// (jobs.DefaultBatchSize), since each batch trains its own global models.
+// (jobs.DefaultBatchSize); the first batch's global models serve the
+// others.
 var trainBatch = forecast.MaxGlobalGroup // a variable so tests can batch a small file
 
 // errNotGrouped stops a streamed read: a series' rows are not together,
@@ -65,6 +66,17 @@ func (c *trainCommand) runStreamed(ctx context.Context, start time.Time) error {
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if c.opts.Pool == nil && total > len(batch) {
+			// More than one batch: the global candidates' models are
+			// trained once, on the first, and serve every batch, as a
+			// job's pool (forecast.Pool) serves its batches: the file
+			// cannot be sampled before it is read.
+			pool, err := forecast.TrainPool(ctx, batch, c.opts)
+			if err != nil {
+				return err
+			}
+			c.opts.Pool = pool
 		}
 		results := make(map[data.Key]*forecast.Result, len(batch))
 		err := forecast.Run(ctx, batch, c.opts, func(s *data.Series, o *forecast.Outcome, err error) error {
