@@ -267,8 +267,8 @@ func copyStore(src, dst string) error {
 }
 
 func printTable(w io.Writer, c config, rows []row) {
-	fmt.Fprintf(w, "\n| series | days | rows | ingest s | train wall s | series/s | CPU-s/series | global CPU-s/series | global rows/model | CPU-s per candidate-fold | peak RSS MB (train) | store MB | failed | fallback |\n")
-	fmt.Fprintf(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(w, "\n| series | days | rows | ingest s | train wall s | series/s | CPU-s/series | global CPU-s/series | global rows/model | CPU-s per candidate-fold | peak RSS MB (train) | store MB | failed | fallback | load s | publish s |\n")
+	fmt.Fprintf(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range rows {
 		// The global candidates' pools, as the job's phases record them
 		// (blank when the job trained none).
@@ -277,13 +277,17 @@ func printTable(w io.Writer, c config, rows []row) {
 			globalCPU = fmt.Sprintf("%.4f", g.Global.CPUSeconds/float64(r.series))
 			globalRows = fmt.Sprintf("%d", g.Global.Rows/g.Global.Models)
 		}
-		fmt.Fprintf(w, "| %d | %d | %d | %.1f | %.1f | %.2f | %.3f | %s | %s | %.5f | %.0f | %.0f | %d | %d |\n",
+		var load, publish float64
+		if r.out.Phases != nil {
+			load, publish = r.out.Phases.Load, r.out.Phases.Publish
+		}
+		fmt.Fprintf(w, "| %d | %d | %d | %.1f | %.1f | %.2f | %.3f | %s | %s | %.5f | %.0f | %.0f | %d | %d | %.1f | %.1f |\n",
 			r.series, c.days, r.rows, r.ingestS, r.trainS, float64(r.series)/r.trainS, r.trainCPU/float64(r.series),
-			globalCPU, globalRows, r.perCandidateFoldCPU, r.rssMB, r.storeMB, r.out.Summary.Failed, r.out.Summary.Fallback)
+			globalCPU, globalRows, r.perCandidateFoldCPU, r.rssMB, r.storeMB, r.out.Summary.Failed, r.out.Summary.Fallback, load, publish)
 	}
 	// Issue 20's own figures, not re-measured here: 500 series of 1,826
 	// days in 2:23 at ~0.57 CPU-s per series.
-	fmt.Fprintf(w, "| 500 (issue 20, before; not re-measured) | 1826 | | | 143 | 3.50 | 0.570 | | | %.5f | | | | |\n",
+	fmt.Fprintf(w, "| 500 (issue 20, before; not re-measured) | 1826 | | | 143 | 3.50 | 0.570 | | | %.5f | | | | | | |\n",
 		0.57/float64(len(models.DefaultTournament())*c.windows))
 	if len(rows) > 1 {
 		a, b := rows[0], rows[len(rows)-1]
