@@ -45,7 +45,9 @@
 //
 // Global candidates (models.Spec.Global) learn across series: Run trains
 // them before the tournaments, once per backtest origin and once on the
-// full histories, on all its series (global.go), and each tournament
+// full histories, on all its series (global.go) or, past one and a half
+// groups, on a sample of them (PoolSample, TrainPool: a job trains that
+// pool once and passes it to every batch as Options.Pool), and each tournament
 // scores them on its folds exactly like a local candidate, bound to the
 // pooled model of the fold's origin. A series too short for any backtest
 // is then forecast by the global model (ClassColdStart) rather than the
