@@ -270,6 +270,9 @@ func buildFanOut(pl plan, rows []partRow, now time.Time) *FanOut {
 	if first.IsZero() {
 		return f
 	}
+	if live && f.PartitionsRunning+f.PartitionsQueued > 0 {
+		last = maxTime(last, now) // the job has not ended: its span so far
+	}
 	f.SpanSeconds = last.Sub(first).Seconds()
 	f.TailSeconds = tail(f.Busy, running, f.PartitionsQueued, last).Seconds()
 	if f.SpanSeconds > 0 {

@@ -95,4 +95,12 @@ func TestFanOutLive(t *testing.T) {
 	if f.TailSeconds != 38 || f.TailShare != 38.0/80 {
 		t.Errorf("w1 idle since 42 s at 80 s: tail %v (%v), want 38", f.TailSeconds, f.TailShare)
 	}
+	// A rescued partition waits for a worker: nothing runs, yet the job
+	// has not ended, so its span runs to now.
+	rows = rows[:1]
+	rows = append(rows, partRow{part: 2, series: 6, attempt: 1, state: rivertype.JobStateAvailable})
+	f = buildFanOut(plan{Parts: 2, Series: 11, By: "cost"}, rows, now)
+	if f.SpanSeconds != 80 || f.PartitionsQueued != 1 || f.TailSeconds != 0 {
+		t.Errorf("a partition queued at 80 s: span %v, queued %d, tail %v", f.SpanSeconds, f.PartitionsQueued, f.TailSeconds)
+	}
 }
