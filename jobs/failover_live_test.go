@@ -3,9 +3,11 @@ package jobs_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/forecastd/forecastd/data/demo"
 	"github.com/forecastd/forecastd/jobs"
 )
 
@@ -97,5 +99,41 @@ func (w *liveWatch) check(t *testing.T, dead string, deadAfter time.Duration) {
 		if lag := w.seen.Sub(f.DetectedAt); lag > 3*time.Second {
 			t.Errorf("live failover %+v shown %s after its detection", f, lag)
 		}
+	}
+}
+
+// TestLongPartitionNotRescuedByOthers: a partition that runs well past
+// both the dead-after time and River's rescue timeout (startWorker's
+// FORECASTD_RESCUE_AFTER=3s) on a worker that keeps beating is not taken
+// by the other worker, which beats and rescues every 200 ms with a
+// dead-after of 2 s. (TestLongPartitionNotRescued has one process, which
+// never rescues its own.)
+func TestLongPartitionNotRescuedByOthers(t *testing.T) {
+	dbURL := newDatabase(t)
+	o := demo.Options{Stores: 1, SKUs: 40, Days: 1095}
+	const job = `{"horizon": 14, "top_k": 2, "partition_size": 40, "models": ["naive", "seasonal_naive", "ridge", "ses", "holt", "theta", "auto_ets", "holt_winters_add"]}`
+	const deadAfter = 2 * time.Second
+	srv := startServer(t, jobs.Backend{DatabaseURL: dbURL, BeatEvery: 200 * time.Millisecond, DeadAfter: deadAfter, RescueAfter: 3 * time.Second}, 1)
+	srv.ingest(o)
+	startWorker(t, dbURL, "w2", "FORECASTD_HEARTBEAT_EVERY=200ms", "FORECASTD_DEAD_AFTER=2s")
+	db := openDB(t, dbURL)
+	id := srv.postJob(job)
+	j := srv.waitJob(id, 4*time.Minute, nil)
+	var ran float64
+	var attempt int
+	var by string
+	if err := db.QueryRow(`SELECT EXTRACT(EPOCH FROM finalized_at - attempted_at), attempt, metadata->'output'->>'worker' FROM river_job WHERE kind = $1`,
+		jobs.PartArgs{}.Kind()).Scan(&ran, &attempt, &by); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the partition ran %.1fs on %s in attempt %d; message %q", ran, by, attempt, j.Error)
+	if attempt != 1 || strings.Contains(j.Error, "re-run") {
+		t.Fatalf("a partition whose worker kept beating was rescued: attempt %d, message %q", attempt, j.Error)
+	}
+	if ran < 2*deadAfter.Seconds() {
+		t.Fatalf("the partition ran %.1fs: too short to show anything against a dead-after of %s", ran, deadAfter)
+	}
+	if d, err := jobs.DecodeJob(j); err != nil || d.Summary == nil || d.Summary.FanOut == nil || len(d.Summary.FanOut.Failovers) != 0 {
+		t.Fatalf("job JSON: %+v (%v), want a fan_out with no failover", d, err)
 	}
 }

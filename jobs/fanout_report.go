@@ -312,8 +312,8 @@ func (q *Queue) failovers(ctx context.Context, id string, done map[int]string) (
 	rows, err := q.store.DB().QueryContext(ctx, `SELECT (j.args->>'part')::int, COALESCE(x.e->>'worker', ''), x.e->>'error',
 			(x.e->>'at')::timestamptz, (x.e->>'last_beat')::timestamptz, (x.e->>'started_at')::timestamptz
 		FROM river_job j, unnest(j.errors) WITH ORDINALITY AS x(e, n)
-		WHERE j.kind = $1 AND $2 = ANY(j.tags) AND x.e->>'error' LIKE $3 || '%'
-		ORDER BY 1, x.n`, PartArgs{}.Kind(), jobTag(id), rescueMark)
+		WHERE j.kind = $1 AND j.args @> $2::jsonb AND x.e->>'error' LIKE $3 || '%'
+		ORDER BY 1, x.n`, PartArgs{}.Kind(), argsOf(id), rescueMark)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: job %s: failovers: %w", id, err)
 	}
@@ -404,7 +404,7 @@ func (q *Queue) livePartsPG(ctx context.Context, job *sqlstore.Job) (pl plan, ou
 			COALESCE((SELECT p.metadata->>'output' FROM river_job p WHERE p.id = $3), ''), now()
 		FROM river_job j LEFT JOIN forecastd_workers w
 			ON j.state = 'running' AND w.client_id = j.attempted_by[array_length(j.attempted_by, 1)]
-		WHERE j.kind = $1 AND $2 = ANY(j.tags)`, PartArgs{}.Kind(), jobTag(job.ID), job.RiverID)
+		WHERE j.kind = $1 AND j.args @> $2::jsonb`, PartArgs{}.Kind(), argsOf(job.ID), job.RiverID)
 	if err != nil {
 		return plan{}, nil, now, fmt.Errorf("jobs: job %s: live partitions: %w", job.ID, err)
 	}
@@ -485,6 +485,14 @@ func (q *Queue) livePartsRiver(ctx context.Context, job *sqlstore.Job) (plan, []
 		out = append(out, r)
 	}
 	return pl, out, now, nil
+}
+
+// argsOf selects the partitions of job id by their args, which River
+// indexes (GIN), unlike their tags: a job's live reading then costs its
+// own partitions' rows, not every partition River retains.
+func argsOf(id string) string {
+	b, _ := json.Marshal(map[string]string{"job_id": id}) // a map of strings always marshals
+	return string(b)
 }
 
 // workerName names the worker of River client ID client: its heartbeat
