@@ -272,7 +272,8 @@ func (s *Server) postJob(c *gin.Context) {
 }
 
 func (s *v1API) getJob(c *gin.Context) {
-	j, err := decodeJob(s.store.GetJob(c.Request.Context(), c.Param("id")))
+	row, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
+	j, err := s.liveJob(c.Request.Context(), row, err)
 	if err != nil {
 		fail(c, err)
 		return

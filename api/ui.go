@@ -585,7 +585,8 @@ func (s *dashboard) uiJob(c *gin.Context) {
 
 // jobPage reads job id and lays out its page.
 func (s *dashboard) jobPage(ctx context.Context, id string) (jobPage, error) {
-	j, err := decodeJob(s.store.GetJob(ctx, id))
+	row, err := s.store.GetJob(ctx, id)
+	j, err := s.liveJob(ctx, row, err)
 	if err != nil {
 		return jobPage{}, err
 	}

@@ -31,8 +31,10 @@ func TestFailoverByHeartbeat(t *testing.T) {
 	want := reference(t, o, job)
 	id := apiSrv.postJob(job)
 	var killedAt time.Time
+	watch := &liveWatch{s: apiSrv, id: id}
 	j := apiSrv.waitJob(id, 6*time.Minute, func(*sqlstore.Job) {
 		if !killedAt.IsZero() {
+			watch.poll(t, "w1")
 			return
 		}
 		var running int
@@ -58,6 +60,7 @@ func TestFailoverByHeartbeat(t *testing.T) {
 	}
 	took := time.Since(killedAt)
 	t.Logf("job finished %s after the kill; message: %s", took.Round(time.Second), j.Error)
+	watch.check(t, "w1", jobs.DefaultDeadAfter)
 	if took > 4*time.Minute {
 		t.Errorf("job finished %s after the kill, want within 4 minutes", took.Round(time.Second))
 	}

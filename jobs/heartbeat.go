@@ -104,7 +104,10 @@ func (q *Queue) heartbeat(ctx context.Context, done chan<- struct{}) {
 }
 
 // rescueDead makes the running forecastd jobs whose worker stopped
-// beating available again, and logs each.
+// beating available again, and logs each. It never takes this process's
+// own jobs: the process rescuing is alive, whatever its row says. (Under
+// load a beat's commit can take longer than a short DeadAfter, and a
+// lone worker then took its own running partition for a dead one's.)
 func (q *Queue) rescueDead(ctx context.Context) error {
 	rows, err := q.store.DB().QueryContext(ctx, `UPDATE river_job j SET state = 'available', scheduled_at = now(),
 		errors = array_append(j.errors, jsonb_build_object('at', now(), 'attempt', j.attempt, 'trace', '',
@@ -113,9 +116,9 @@ func (q *Queue) rescueDead(ctx context.Context) error {
 		FROM forecastd_workers w
 		WHERE j.state = 'running' AND j.kind = ANY($2::text[])
 			AND w.client_id = j.attempted_by[array_length(j.attempted_by, 1)]
-			AND w.last_beat < now() - make_interval(secs => $3::float8)
+			AND w.last_beat < now() - make_interval(secs => $3::float8) AND w.client_id <> $4
 		RETURNING j.id, j.kind, w.name, j.args`,
-		rescueMark, "{"+PartArgs{}.Kind()+","+WorkArgs{}.Kind()+"}", q.cfg.DeadAfter.Seconds())
+		rescueMark, "{"+PartArgs{}.Kind()+","+WorkArgs{}.Kind()+"}", q.cfg.DeadAfter.Seconds(), q.client.ID())
 	if err != nil {
 		return fmt.Errorf("jobs: rescue: %w", err)
 	}

@@ -274,6 +274,9 @@ type Job struct {
 	// job has loaded them.
 	Summary   *Summary `json:"summary,omitempty"`
 	RequestID string   `json:"request_id,omitempty"`
+	// FanOut is a running partitioned job's partitions as they stand
+	// (Queue.LiveFanOut); the finished job's are in Summary.FanOut.
+	FanOut *FanOut `json:"fan_out,omitempty"`
 }
 
 // DecodeJob decodes a stored job row.

@@ -131,6 +131,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				secs := partSeconds(fo)
 				fmt.Fprintf(stdout, "%-8d %-4d %10.2f %10.2f %8.2f %10.2f %8.2f %10d %6d %-8s %9.2f %9.2f %9.2f %6.1f%% %12s\n", k, r, m.secs, float64(m.series)/m.secs, base/m.secs,
 					m.cpu, m.cpu/m.secs, m.xacts, fo.Partitions, fo.Plan, secs[0], secs[len(secs)/2], secs[len(secs)-1], 100*secs[len(secs)-1]/m.secs, diff)
+				fmt.Fprintf(stdout, "    straggler: span %.2f s, tail %.2f s (%.1f%% of span), longest partition %.2f s (%.1f%% of span); busy:",
+					fo.SpanSeconds, fo.TailSeconds, 100*fo.TailShare, fo.LongestSeconds, 100*fo.LongestShare)
+				for _, b := range fo.Busy {
+					fmt.Fprintf(stdout, " %s %.2f s in %d", b.Worker, b.BusySeconds, b.Partitions)
+				}
+				fmt.Fprintln(stdout)
 				if *verbose {
 					for _, t := range fo.Timings {
 						fmt.Fprintf(stdout, "    part %4d %-8s %6d series %8.2f s attempt %d cost %.3g\n", t.Part, t.Worker, t.Series, t.Seconds, t.Attempt, t.Cost)
