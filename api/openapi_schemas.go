@@ -134,7 +134,7 @@ func jobFanOutSchema() oaObj {
 	ts := oaObj{"type": "string", "format": "date-time"}
 	o := object(oaObj{
 		"plan": oaObj{"type": "string", "enum": []string{"cost", "batches", "series", "store", "all"},
-			"description": "how the series were split: cost (equal estimated cost, rows x candidates, most expensive first), batches (the one-process batches, when a candidate is global, so the forecasts equal one process's), series (the job's partition_size), store, all (one partition)"},
+			"description": "how the series were split: cost (equal estimated cost, rows x candidates, most expensive first), batches (jobs planned before global candidates shared a pool per job: the one-process batches), series (the job's partition_size), store, all (one partition)"},
 		"partitions":      integer(),
 		"workers":         array(str("worker that completed partitions")),
 		"span_seconds":    oaObj{"type": "number", "description": "first partition's start to the last one's end (live: to as_of while partitions run)"},
