@@ -38,14 +38,21 @@ import (
 
 func main() {
 	dataDir := flag.String("data", "../shared/data", "folder holding m4_hourly/ and store_item_demand/")
-	set := flag.String("set", "store", "store, m4 or both")
+	set := flag.String("set", "store", "store, m4, both, or m5 (M5-shaped synthetic series, data/demo.WriteM5, h=28)")
+	m5Series := flag.Int("m5-series", 3050, "with -set m5: how many series (10 stores x n/10 SKUs x 1,941 days)")
 	limit := flag.Int("limit", 0, "use only the first N series (0 = all)")
 	configs := flag.String("configs", "local,default", "comma-separated: default, local (the default without the global candidates), globals (the three with seasonal_naive only), global, direct, tweedie, ridge (each alone), snaive; NAME+ridge adds global_window_ridge to NAME")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "series trained at once")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *dataDir, *set, *limit, strings.Split(*configs, ","), *workers); err != nil {
+	var err error
+	if *set == "m5" {
+		err = runM5(ctx, *m5Series, strings.Split(*configs, ","), *workers)
+	} else {
+		err = run(ctx, *dataDir, *set, *limit, strings.Split(*configs, ","), *workers)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "global:", err)
 		os.Exit(1)
 	}
