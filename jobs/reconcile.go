@@ -152,6 +152,8 @@ func (r *Runner) trainReconciled(ctx context.Context, id string, p Params, metho
 		rs.State, rs.Reason = ReconcileSkipped, err.Error()
 	}
 	check := r.newInRunCheck(r.logger().With("job_id", id, "kind", p.Kind.String()), specs)
+	check.keepResults = true // outs holds every outcome until the loop ends
+	check.hold(all)
 	for i, out := range outs {
 		if out == nil {
 			continue

@@ -461,6 +461,7 @@ func (r *Runner) train(ctx context.Context, id string, p Params, series []*data.
 		}
 	}
 	check := r.newInRunCheck(r.logger().With("job_id", id, "kind", p.Kind.String()), specs)
+	check.hold(series)
 	return forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 		if err != nil {
 			sum.fail(s.Key, err, fmt.Sprintf("%s: %v", s.Key, err))
@@ -518,8 +519,18 @@ type inRunCheck struct {
 	// that would exceed it returns the last judgement without a GC), so
 	// the calls can be frequent; every few series spares jobs of many
 	// tiny series even the call's lock.
-	every       int
-	resultBytes int64 // bytes of results staged so far: held legitimately
+	every int
+	// held is what the job legitimately holds at a checkpoint, not a
+	// leak: the series it has loaded (hold), and, where the outcomes
+	// stay in memory until the end (keepResults: a reconciliation), the
+	// bytes of results staged so far. A streamed job's staged results
+	// are in the store, not the heap: counting them as held made the
+	// level fall by ~50 KB a series, hiding a real leak that small, and
+	// a batch loaded after a smaller one looked like growth (a 30,490-
+	// series job was judged leaking at its 1,490-series last batch).
+	held        int64
+	resultBytes int64
+	keepResults bool
 	reported    bool
 }
 
@@ -532,13 +543,28 @@ func (r *Runner) newInRunCheck(log *slog.Logger, specs []models.Spec) *inRunChec
 	return &inRunCheck{log: log, candidates: specs, every: r.Guard.Options().CheckpointEvery}
 }
 
+// hold records the series the job has loaded for the fits that follow
+// (a streamed job's batch, a partition's series), replacing those of the
+// batch before.
+func (c *inRunCheck) hold(series []*data.Series) {
+	c.held = 0
+	for _, s := range series {
+		c.held += int64(8 * cap(s.Values))
+		for _, v := range s.Covariates {
+			c.held += int64(8 * cap(v))
+		}
+	}
+}
+
 func (c *inRunCheck) staged(ctx context.Context, bytes int64) {
 	c.n++
-	c.resultBytes += bytes
+	if c.keepResults {
+		c.resultBytes += bytes
+	}
 	if c.reported || c.n%max(1, c.every) != 0 {
 		return
 	}
-	j, ok := memguard.Checkpoint(ctx, c.resultBytes)
+	j, ok := memguard.Checkpoint(ctx, c.held+c.resultBytes)
 	if !ok || j.State != memguard.StateLeak {
 		return
 	}
@@ -548,7 +574,7 @@ func (c *inRunCheck) staged(ctx context.Context, bytes int64) {
 		names[i] = sp.Name
 	}
 	c.log.Warn("memory leak within the job", "resource", j.Resource, "reason", j.Reason,
-		"series_staged", c.n, "result_bytes", c.resultBytes, forecast.LabelModel, names)
+		"series_staged", c.n, "held_bytes", c.held+c.resultBytes, forecast.LabelModel, names)
 }
 
 func (r *Runner) refresh(ctx context.Context, id string, series []*data.Series, sum *tally, prog forecast.Progress) error {

@@ -107,6 +107,7 @@ func (r *Runner) trainStreamed(ctx context.Context, id string, p Params, log *sl
 			return nil
 		}
 		st.trained += len(series)
+		check.hold(series)
 		err = forecast.Run(ctx, series, o, func(s *data.Series, out *forecast.Outcome, err error) error {
 			if err != nil {
 				failed++
