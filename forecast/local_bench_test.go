@@ -1,7 +1,6 @@
 package forecast
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"sort"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
-	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models"
 )
@@ -19,15 +17,7 @@ import (
 // writes, seed 42: one store, n SKUs), assembled as the job path does.
 func m5Shaped(tb testing.TB, n int) []*data.Series {
 	tb.Helper()
-	var buf bytes.Buffer
-	if _, err := demo.WriteM5(context.Background(), &buf, demo.M5Options{Stores: 1, SKUs: n}); err != nil {
-		tb.Fatal(err)
-	}
-	var obs []data.Observation
-	if err := ingest.ParseCSV(&buf, func(o data.Observation) error { obs = append(obs, o); return nil }); err != nil {
-		tb.Fatal(err)
-	}
-	ss, err := ingest.Assemble(obs, data.Daily)
+	ss, err := demo.M5Series(context.Background(), demo.M5Options{Stores: 1, SKUs: n})
 	if err != nil {
 		tb.Fatal(err)
 	}

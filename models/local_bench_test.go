@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"bytes"
 	"context"
 	"math"
 	"os"
@@ -11,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
-	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/internal/cputime"
 	"github.com/forecastd/forecastd/models"
 )
@@ -89,15 +86,7 @@ func BenchmarkLocalCandidatesM5(b *testing.B) {
 // the demo's have not.
 func m5Inputs(tb testing.TB, n, h int) []models.Input {
 	tb.Helper()
-	var buf bytes.Buffer
-	if _, err := demo.WriteM5(context.Background(), &buf, demo.M5Options{Stores: 1, SKUs: n}); err != nil {
-		tb.Fatal(err)
-	}
-	var obs []data.Observation
-	if err := ingest.ParseCSV(&buf, func(o data.Observation) error { obs = append(obs, o); return nil }); err != nil {
-		tb.Fatal(err)
-	}
-	ss, err := ingest.Assemble(obs, data.Daily)
+	ss, err := demo.M5Series(context.Background(), demo.M5Options{Stores: 1, SKUs: n})
 	if err != nil {
 		tb.Fatal(err)
 	}

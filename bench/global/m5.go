@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/forecastd/forecastd/data"
 	"github.com/forecastd/forecastd/data/demo"
-	"github.com/forecastd/forecastd/data/ingest"
 	"github.com/forecastd/forecastd/forecast"
 )
 
@@ -23,22 +21,10 @@ import (
 // taking a tail of up to 500, forecast.TakesRest), each Run training its
 // own pool, as a streamed job did before.
 func runM5(ctx context.Context, n int, configs []string, workers int) error {
-	var buf bytes.Buffer
-	if _, err := demo.WriteM5(ctx, &buf, demo.M5Options{Stores: 10, SKUs: n / 10, Days: 1941, Seed: 42}); err != nil {
-		return err
-	}
-	var obs []data.Observation
-	if err := ingest.ParseCSV(&buf, func(o data.Observation) error {
-		obs = append(obs, o)
-		return nil
-	}); err != nil {
-		return err
-	}
-	series, err := ingest.Assemble(obs, data.Daily)
+	series, err := demo.M5Series(ctx, demo.M5Options{Stores: 10, SKUs: n / 10, Days: 1941, Seed: 42})
 	if err != nil {
 		return err
 	}
-	obs = nil
 	slices.SortFunc(series, func(a, b *data.Series) int {
 		return strings.Compare(a.Key.Store+"\x00"+a.Key.SKU, b.Key.Store+"\x00"+b.Key.SKU)
 	})

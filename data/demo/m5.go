@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/forecastd/forecastd/data"
+	"github.com/forecastd/forecastd/data/ingest"
 )
 
 // M5Options sizes an M5-shaped data set: Stores × SKUs daily series of
@@ -212,4 +216,19 @@ func gamma(rng *rand.Rand, shape float64) float64 {
 			return d * v
 		}
 	}
+}
+
+// M5Series returns the series WriteM5 writes for opts, assembled as an
+// upload is (daily, covariates by name), for tests and benchmarks that
+// train them in memory. Memory grows with the size, unlike WriteM5's.
+func M5Series(ctx context.Context, opts M5Options) ([]*data.Series, error) {
+	var buf bytes.Buffer
+	if _, err := WriteM5(ctx, &buf, opts); err != nil {
+		return nil, err
+	}
+	var obs []data.Observation
+	if err := ingest.ParseCSV(&buf, func(o data.Observation) error { obs = append(obs, o); return nil }); err != nil {
+		return nil, fmt.Errorf("demo: M5 series: %w", err)
+	}
+	return ingest.Assemble(obs, data.Daily)
 }
