@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -214,76 +213,66 @@ func csvReadError(err error, c *collector) error {
 // with the contract of ParseAttributesCSV.
 func ParseAttributesNDJSON(r io.Reader) ([]data.Attribute, error) {
 	c := collector{pe: ParseError{Subject: AttributeSubject}}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	set := newAttributeSet()
 	names := map[string]bool{}
-	line, rows := 0, 0
-	for sc.Scan() && !c.pe.More {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if line == 1 {
-			b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
-		}
-		if len(b) == 0 {
-			continue
-		}
-		rows++
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(b, &obj); err != nil {
-			c.add(line, "", fmt.Errorf("not a JSON object: %v", err))
-			continue
-		}
-		var k data.Key
-		var err error
-		ok := true
-		if k.Store, err = idFromJSON("store", obj["store"]); err != nil {
-			c.add(line, "store", err)
-			ok = false
-		}
-		if k.SKU, err = idFromJSON("sku", obj["sku"]); err != nil {
-			c.add(line, "sku", err)
-			ok = false
-		}
-		if len(obj) <= 2 && ok {
-			c.add(line, "", errors.New("no attribute: want store, sku and at least one attribute field (e.g. \"dept\")"))
-		}
-		for _, name := range sortedRaw(obj) {
-			if name == "store" || name == "sku" || !ok {
-				continue
-			}
-			var v string
-			if err := json.Unmarshal(obj[name], &v); err != nil {
-				c.add(line, name, fmt.Errorf("%s is not a string", obj[name]))
-				continue
-			}
-			lname := strings.ToLower(strings.TrimSpace(name))
-			if err := CheckAttributeName(lname); err != nil {
-				c.add(line, name, err)
-				continue
-			}
-			if names[lname] = true; len(names) > MaxAttributes {
-				c.add(line, name, fmt.Errorf("more than %d attribute names (limit MaxAttributes)", MaxAttributes))
-				continue
-			}
-			if err := addAttribute(set, data.Attribute{Key: k, Name: lname, Value: strings.TrimSpace(v), Line: line}); err != nil {
-				c.add(line, name, err)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if !errors.Is(err, bufio.ErrTooLong) {
-			return nil, err
-		}
-		c.add(line+1, "", fmt.Errorf("line longer than %d bytes (limit MaxLineBytes)", MaxLineBytes))
-	}
-	if rows == 0 && len(c.pe.Errors) == 0 {
-		return nil, &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}, Subject: AttributeSubject}
+	err := eachJSONLine(r, &c, func(line int, b []byte) (bool, error) {
+		attributesLine(&c, set, names, line, b)
+		return c.pe.More, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
 	return set.list(), nil
+}
+
+// attributesLine reads the object on line of an attributes NDJSON body
+// into set, recording its errors in c; names collects the attribute
+// names seen, to bound them.
+func attributesLine(c *collector, set *attributeSet, names map[string]bool, line int, b []byte) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		c.add(line, "", fmt.Errorf("not a JSON object: %v", err))
+		return
+	}
+	var k data.Key
+	var err error
+	ok := true
+	if k.Store, err = idFromJSON("store", obj["store"]); err != nil {
+		c.add(line, "store", err)
+		ok = false
+	}
+	if k.SKU, err = idFromJSON("sku", obj["sku"]); err != nil {
+		c.add(line, "sku", err)
+		ok = false
+	}
+	if len(obj) <= 2 && ok {
+		c.add(line, "", errors.New("no attribute: want store, sku and at least one attribute field (e.g. \"dept\")"))
+	}
+	for _, name := range sortedRaw(obj) {
+		if name == "store" || name == "sku" || !ok {
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(obj[name], &v); err != nil {
+			c.add(line, name, fmt.Errorf("%s is not a string", obj[name]))
+			continue
+		}
+		lname := strings.ToLower(strings.TrimSpace(name))
+		if err := CheckAttributeName(lname); err != nil {
+			c.add(line, name, err)
+			continue
+		}
+		if names[lname] = true; len(names) > MaxAttributes {
+			c.add(line, name, fmt.Errorf("more than %d attribute names (limit MaxAttributes)", MaxAttributes))
+			continue
+		}
+		if err := addAttribute(set, data.Attribute{Key: k, Name: lname, Value: strings.TrimSpace(v), Line: line}); err != nil {
+			c.add(line, name, err)
+		}
+	}
 }
 
 func sortedRaw(m map[string]json.RawMessage) []string {

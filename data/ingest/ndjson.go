@@ -107,6 +107,24 @@ func parseNDJSON(r io.Reader, kind uploadKind, o *Options, fn func(data.Observat
 	if opts.format != nil {
 		p.rep.DateFormat = opts.format.String()
 	}
+	err = eachJSONLine(r, &p.c, func(line int, b []byte) (bool, error) {
+		o, ok := p.row(b, line)
+		return p.c.emit(o, ok, line, fn)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p.rep, p.c.err()
+}
+
+// eachJSONLine calls each with every non-blank line of r, trimmed (a
+// byte-order mark dropped from the first), and its number, until each
+// stops it or fails. A line over MaxLineBytes is recorded in c; a body
+// with no line and nothing recorded in c is a ParseError of c's subject.
+// A read failure is returned as it is: the body failed (too large, cut
+// off), not the data. Both NDJSON parsers, of sales and of attributes,
+// read through it.
+func eachJSONLine(r io.Reader, c *collector, each func(line int, b []byte) (stop bool, err error)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	line, rows := 0, 0
@@ -120,10 +138,9 @@ func parseNDJSON(r io.Reader, kind uploadKind, o *Options, fn func(data.Observat
 			continue
 		}
 		rows++
-		o, ok := p.row(b, line)
-		stop, err := p.c.emit(o, ok, line, fn)
+		stop, err := each(line, b)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if stop {
 			break
@@ -131,14 +148,14 @@ func parseNDJSON(r io.Reader, kind uploadKind, o *Options, fn func(data.Observat
 	}
 	if err := sc.Err(); err != nil {
 		if !errors.Is(err, bufio.ErrTooLong) {
-			return nil, err // the body failed (too large, cut off), not the data
+			return err
 		}
-		p.c.add(line+1, "", fmt.Errorf("line longer than %d bytes (limit MaxLineBytes)", MaxLineBytes))
+		c.add(line+1, "", fmt.Errorf("line longer than %d bytes (limit MaxLineBytes)", MaxLineBytes))
 	}
-	if rows == 0 && len(p.c.pe.Errors) == 0 {
-		return nil, &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}, Subject: kind.subject()}
+	if rows == 0 && len(c.pe.Errors) == 0 {
+		return &ParseError{Errors: []RowError{{Line: 1, Reason: "empty body: want one JSON object per line"}}, Subject: c.pe.Subject}
 	}
-	return &p.rep, p.c.err()
+	return nil
 }
 
 // row reads the object on line, and reports whether it is good.
