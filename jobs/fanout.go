@@ -200,38 +200,10 @@ func (r *Runner) loadPartition(ctx context.Context, a PartArgs, p Params, sum *t
 	case len(a.Stores) > 0:
 		return r.load(ctx, sqlstore.SeriesFilter{Stores: a.Stores, SKUs: p.SKUs, Keys: p.Series}, sum)
 	}
-	want := make(map[data.Key]bool, len(a.Keys))
-	var stores, skus []string
-	seenStore, seenSKU := map[string]bool{}, map[string]bool{}
-	for _, k := range a.Keys {
-		want[k] = true
-		if !seenStore[k.Store] {
-			seenStore[k.Store] = true
-			stores = append(stores, k.Store)
-		}
-		if !seenSKU[k.SKU] {
-			seenSKU[k.SKU] = true
-			skus = append(skus, k.SKU)
-		}
-	}
-	all, bad, err := r.Store.LoadSeriesExcluding(ctx, sqlstore.SeriesFilter{Stores: stores, SKUs: skus})
-	if err != nil {
-		return nil, err
-	}
-	mine := bad[:0]
-	for _, e := range bad {
-		if want[e.Key] {
-			mine = append(mine, e)
-		}
-	}
-	r.exclude(mine, sum)
-	out := all[:0]
-	for _, s := range all {
-		if want[s.Key] {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	// Exactly the partition's series, by store: the stores × SKUs
+	// of a partition spanning two stores would load series of the other
+	// partitions too.
+	return r.loadKeys(ctx, a.Keys, sum)
 }
 
 // riverJob reads the row of job id for one of its River jobs: a job that

@@ -36,10 +36,11 @@ func (r *Runner) trainJobPool(ctx context.Context, p Params, o forecast.Options)
 	return forecast.TrainPool(ctx, series, o)
 }
 
-// loadKeys loads the series keys name (sorted by store), a store and at
-// most maxKeysPerLoad SKUs per query, so that each query selects its
-// series by the sales table's (store, sku) index rather than reading
-// the table through.
+// loadKeys loads the series keys name (in store order: each run of one
+// store's keys is read together), a store and at most maxKeysPerLoad
+// SKUs per query, so that each query selects exactly its series by the
+// sales table's (store, sku) index rather than reading the table
+// through. Series that cannot be assembled are recorded in sum.
 func (r *Runner) loadKeys(ctx context.Context, keys []data.Key, sum *tally) ([]*data.Series, error) {
 	const maxKeysPerLoad = 400 // under sqlstore's IN-list bound (maxInList)
 	var out []*data.Series
